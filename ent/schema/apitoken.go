@@ -1,0 +1,51 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/switchboardhq/switchboard/internal/globalid"
+)
+
+// APIToken lets an integration act for its owner. Like sessions, only the
+// hash of the token is stored.
+type APIToken struct{ ent.Schema }
+
+// Mixin of the APIToken.
+func (APIToken) Mixin() []ent.Mixin {
+	return []ent.Mixin{IDMixin{prefix: globalid.PrefixAPIToken}, TimeMixin{}}
+}
+
+// Fields of the APIToken.
+func (APIToken) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").NotEmpty().MaxLen(100),
+		field.Bytes("token_hash").Unique().Immutable().Sensitive(),
+		field.Enum("scope").Values("READ", "READ_WRITE").Default("READ"),
+		field.String("user_id").GoType(globalid.ID("")).Immutable(),
+		field.Time("expires_at").Optional().Nillable(),
+		field.Time("last_used_at").Optional().Nillable(),
+		field.Time("revoked_at").Optional().Nillable(),
+	}
+}
+
+// Edges of the APIToken.
+func (APIToken) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("user", User.Type).Ref("api_tokens").Field("user_id").Unique().Required().Immutable(),
+	}
+}
+
+// Indexes of the APIToken.
+func (APIToken) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("user_id")}
+}
+
+// Annotations of the APIToken.
+func (APIToken) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip()}
+}

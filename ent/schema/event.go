@@ -1,0 +1,46 @@
+package schema
+
+import (
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/switchboardhq/switchboard/internal/globalid"
+)
+
+// Event is one entry of the durable change log that live updates are built
+// from: written in the same transaction as the change it describes.
+type Event struct{ ent.Schema }
+
+// Mixin of the Event.
+func (Event) Mixin() []ent.Mixin {
+	return []ent.Mixin{IDMixin{prefix: globalid.PrefixEvent}}
+}
+
+// Fields of the Event.
+func (Event) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("type").NotEmpty().Immutable(),
+		field.String("ticket_id").GoType(globalid.ID("")).Optional().Immutable(),
+		field.String("group_id").GoType(globalid.ID("")).Optional().Immutable(),
+		field.String("requester_id").GoType(globalid.ID("")).Optional().Immutable(),
+		field.String("actor_id").GoType(globalid.ID("")).Optional().Immutable(),
+		field.Bool("internal").Default(false).Immutable(),
+		field.JSON("payload", map[string]any{}).Optional().Immutable(),
+		field.Time("created_at").Default(time.Now).Immutable(),
+	}
+}
+
+// Indexes of the Event.
+func (Event) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("created_at"), index.Fields("ticket_id")}
+}
+
+// Annotations of the Event.
+func (Event) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip()}
+}

@@ -1,0 +1,139 @@
+package schema
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"entgo.io/ent"
+
+	gen "github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/hook"
+	entprivacy "github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/ent/sequence"
+	"github.com/switchboardhq/switchboard/ent/slapolicy"
+	"github.com/switchboardhq/switchboard/ent/ticket"
+	"github.com/switchboardhq/switchboard/internal/apierr"
+)
+
+// Business rules that every entry point obeys (GraphQL, CLI, imports).
+
+// Hooks of the User.
+func (User) Hooks() []ent.Hook {
+	return []ent.Hook{
+		hook.On(normalizeEmail, ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne),
+	}
+}
+
+// Hooks of the Ticket.
+func (Ticket) Hooks() []ent.Hook {
+	return []ent.Hook{
+		hook.On(assignTicketNumber, ent.OpCreate),
+		hook.On(applySLA, ent.OpCreate|ent.OpUpdateOne),
+		hook.On(trackTicketStatus, ent.OpUpdateOne),
+	}
+}
+
+// TicketNumberSequence names the sequence that numbers tickets.
+const TicketNumberSequence = "ticket_number"
+
+// normalizeEmail stores addresses trimmed and lower-cased, so the unique
+// index on email is case-insensitive in every database.
+func normalizeEmail(next ent.Mutator) ent.Mutator {
+	return hook.UserFunc(func(ctx context.Context, m *gen.UserMutation) (gen.Value, error) {
+		if e, ok := m.Email(); ok {
+			m.SetEmail(strings.ToLower(strings.TrimSpace(e)))
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// assignTicketNumber takes the next ticket number from the sequence row,
+// inside the creating transaction: the row lock (PostgreSQL) or the write
+// lock (SQLite) serialises concurrent creators, and a rollback returns the
+// number, so numbers are unique and gap-free.
+func assignTicketNumber(next ent.Mutator) ent.Mutator {
+	return hook.TicketFunc(func(ctx context.Context, m *gen.TicketMutation) (gen.Value, error) {
+		if _, ok := m.Number(); ok {
+			return next.Mutate(ctx, m)
+		}
+		tx, err := m.Tx()
+		if err != nil {
+			return nil, errors.New("tickets must be created inside a transaction (ticket numbering)")
+		}
+		sys := entprivacy.DecisionContext(ctx, entprivacy.Allow)
+		n, err := tx.Sequence.Update().Where(sequence.Name(TicketNumberSequence)).AddValue(1).Save(sys)
+		if err != nil {
+			return nil, fmt.Errorf("advancing ticket number: %w", err)
+		}
+		if n == 0 {
+			return nil, errors.New("ticket number sequence missing: run the migrations")
+		}
+		seq, err := tx.Sequence.Query().Where(sequence.Name(TicketNumberSequence)).Only(sys)
+		if err != nil {
+			return nil, fmt.Errorf("reading ticket number: %w", err)
+		}
+		m.SetNumber(seq.Value)
+		return next.Mutate(ctx, m)
+	})
+}
+
+// applySLA sets the due times from the SLA policy of the ticket's priority:
+// at creation, and again when the priority changes.
+func applySLA(next ent.Mutator) ent.Mutator {
+	return hook.TicketFunc(func(ctx context.Context, m *gen.TicketMutation) (gen.Value, error) {
+		p, ok := m.Priority()
+		if !ok {
+			return next.Mutate(ctx, m)
+		}
+		start := time.Now()
+		if m.Op().Is(ent.OpUpdateOne) {
+			created, err := m.OldCreatedAt(ctx)
+			if err != nil {
+				return nil, err
+			}
+			start = created
+		}
+		sys := entprivacy.DecisionContext(ctx, entprivacy.Allow)
+		policy, err := m.Client().SLAPolicy.Query().Where(slapolicy.PriorityEQ(p)).Only(sys)
+		switch {
+		case gen.IsNotFound(err):
+			m.ClearFirstResponseDueAt()
+			m.ClearResolutionDueAt()
+		case err != nil:
+			return nil, fmt.Errorf("reading SLA policy: %w", err)
+		default:
+			m.SetFirstResponseDueAt(start.Add(time.Duration(policy.FirstResponseMinutes) * time.Minute))
+			m.SetResolutionDueAt(start.Add(time.Duration(policy.ResolutionMinutes) * time.Minute))
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// trackTicketStatus enforces the status rules: CLOSED is final, and
+// solvedAt follows the status.
+func trackTicketStatus(next ent.Mutator) ent.Mutator {
+	return hook.TicketFunc(func(ctx context.Context, m *gen.TicketMutation) (gen.Value, error) {
+		status, ok := m.Status()
+		if !ok {
+			return next.Mutate(ctx, m)
+		}
+		old, err := m.OldStatus(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if old == ticket.StatusCLOSED && status != ticket.StatusCLOSED {
+			return nil, apierr.Errorf(apierr.Conflict, "ticket is closed; open a new ticket instead")
+		}
+		switch {
+		case status == ticket.StatusSOLVED && old != ticket.StatusSOLVED:
+			m.SetSolvedAt(time.Now())
+		case status != ticket.StatusSOLVED && status != ticket.StatusCLOSED:
+			m.ClearSolvedAt()
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+

@@ -1,0 +1,49 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/switchboardhq/switchboard/internal/globalid"
+)
+
+// Message is one entry in a ticket's conversation: a public reply or an
+// internal note, which customers never see.
+type Message struct{ ent.Schema }
+
+// Mixin of the Message.
+func (Message) Mixin() []ent.Mixin {
+	return []ent.Mixin{IDMixin{prefix: globalid.PrefixMessage}, TimeMixin{}}
+}
+
+// Fields of the Message.
+func (Message) Fields() []ent.Field {
+	return []ent.Field{
+		field.Text("body").NotEmpty().MaxLen(65536),
+		field.Bool("internal").Default(false).Immutable(),
+		field.String("ticket_id").GoType(globalid.ID("")).Immutable(),
+		field.String("author_id").GoType(globalid.ID("")).Immutable(),
+	}
+}
+
+// Edges of the Message.
+func (Message) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("ticket", Ticket.Type).Ref("messages").Field("ticket_id").Unique().Required().Immutable(),
+		edge.From("author", User.Type).Ref("messages").Field("author_id").Unique().Required().Immutable(),
+	}
+}
+
+// Indexes of the Message.
+func (Message) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("ticket_id", "created_at"), index.Fields("author_id")}
+}
+
+// Annotations of the Message.
+func (Message) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection()}
+}

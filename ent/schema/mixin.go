@@ -1,0 +1,51 @@
+package schema
+
+import (
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+	"entgo.io/ent/schema/mixin"
+
+	"github.com/switchboardhq/switchboard/internal/globalid"
+)
+
+// IDMixin gives an entity a typed global ID (see internal/globalid).
+type IDMixin struct {
+	mixin.Schema
+	prefix string
+}
+
+// Fields of the IDMixin.
+func (m IDMixin) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("id").
+			GoType(globalid.ID("")).
+			DefaultFunc(func() globalid.ID { return globalid.New(m.prefix) }).
+			Immutable(),
+	}
+}
+
+// TimeMixin records when a row was created and last changed.
+type TimeMixin struct{ mixin.Schema }
+
+// Fields of the TimeMixin.
+func (TimeMixin) Fields() []ent.Field {
+	return []ent.Field{
+		field.Time("created_at").
+			Default(time.Now).
+			Immutable().
+			Annotations(entgql.OrderField("CREATED_AT"), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		field.Time("updated_at").
+			Default(time.Now).
+			UpdateDefault(time.Now).
+			Annotations(entgql.OrderField("UPDATED_AT"), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+	}
+}
+
+// Indexes of the TimeMixin: lists are ordered by these.
+func (TimeMixin) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("created_at"), index.Fields("updated_at")}
+}

@@ -1,0 +1,36 @@
+package schema
+
+import (
+	"entgo.io/ent"
+
+	"github.com/switchboardhq/switchboard/internal/privacy"
+)
+
+// Who may read and change each entity: the rules live in internal/privacy.
+
+// Policy of the User.
+func (User) Policy() ent.Policy { return privacy.UserPolicy() }
+
+// Policy of the Group.
+func (Group) Policy() ent.Policy { return privacy.GroupPolicy() }
+
+// Policy of the Ticket.
+func (Ticket) Policy() ent.Policy { return privacy.TicketPolicy() }
+
+// Policy of the Message.
+func (Message) Policy() ent.Policy { return privacy.MessagePolicy() }
+
+// Policy of the SLAPolicy.
+func (SLAPolicy) Policy() ent.Policy { return privacy.SLAPolicyPolicy() }
+
+// Policy of the Session.
+func (Session) Policy() ent.Policy { return privacy.OwnedPolicy() }
+
+// Policy of the APIToken.
+func (APIToken) Policy() ent.Policy { return privacy.OwnedPolicy() }
+
+// Policy of the Event.
+func (Event) Policy() ent.Policy { return privacy.SystemOnlyPolicy() }
+
+// Policy of the Sequence.
+func (Sequence) Policy() ent.Policy { return privacy.SystemOnlyPolicy() }

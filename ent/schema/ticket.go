@@ -1,0 +1,92 @@
+package schema
+
+import (
+	"errors"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/switchboardhq/switchboard/internal/globalid"
+	"github.com/switchboardhq/switchboard/internal/priority"
+)
+
+// Ticket is one customer request and the conversation about it.
+type Ticket struct{ ent.Schema }
+
+// Mixin of the Ticket.
+func (Ticket) Mixin() []ent.Mixin {
+	return []ent.Mixin{IDMixin{prefix: globalid.PrefixTicket}, TimeMixin{}}
+}
+
+// Fields of the Ticket.
+func (Ticket) Fields() []ent.Field {
+	noInput := entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)
+	return []ent.Field{
+		// Assigned by the numbering hook, gap-free and increasing.
+		field.Int("number").Positive().Unique().Immutable().
+			Annotations(entgql.OrderField("NUMBER"), noInput),
+		field.String("subject").NotEmpty().MaxLen(200),
+		field.Enum("status").Values("NEW", "OPEN", "PENDING", "SOLVED", "CLOSED").Default("NEW").
+			Annotations(entgql.OrderField("STATUS")),
+		field.Int("priority").GoType(priority.Priority(0)).
+			DefaultFunc(func() priority.Priority { return priority.Normal }).
+			Validate(func(p int) error { return priorityValid(p) }).
+			Annotations(entgql.Type("TicketPriority"), entgql.OrderField("PRIORITY")),
+		field.Enum("channel").Values("WEB", "EMAIL", "API").Default("WEB").Immutable().
+			Annotations(noInput),
+		field.Strings("tags").Optional().Default([]string{}),
+		field.String("requester_id").GoType(globalid.ID("")).Immutable().Annotations(noInput),
+		field.String("assignee_id").GoType(globalid.ID("")).Optional().Nillable(),
+		field.String("group_id").GoType(globalid.ID("")).Optional().Nillable(),
+		field.Time("first_response_due_at").Optional().Nillable().Annotations(noInput),
+		field.Time("resolution_due_at").Optional().Nillable().Annotations(noInput),
+		field.Time("first_responded_at").Optional().Nillable().Annotations(noInput),
+		field.Time("solved_at").Optional().Nillable().Annotations(noInput),
+	}
+}
+
+// Edges of the Ticket.
+func (Ticket) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("requester", User.Type).Ref("requested_tickets").Field("requester_id").
+			Unique().Required().Immutable(),
+		edge.From("assignee", User.Type).Ref("assigned_tickets").Field("assignee_id").Unique(),
+		edge.From("group", Group.Type).Ref("tickets").Field("group_id").Unique(),
+		edge.To("messages", Message.Type).
+			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+	}
+}
+
+// Indexes of the Ticket: one per filter and order the API offers.
+func (Ticket) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("status"),
+		index.Fields("priority"),
+		index.Fields("requester_id", "created_at"),
+		index.Fields("assignee_id", "status"),
+		index.Fields("group_id", "status"),
+	}
+}
+
+// Annotations of the Ticket.
+func (Ticket) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.QueryField(),
+		entgql.RelayConnection(),
+		entgql.MultiOrder(),
+		entgql.Mutations(entgql.MutationUpdate()),
+	}
+}
+
+func priorityValid(p int) error {
+	if !priority.Priority(p).Valid() {
+		return errInvalidPriority
+	}
+	return nil
+}
+
+var errInvalidPriority = errors.New("priority must be one of LOW, NORMAL, HIGH, URGENT")

@@ -1,0 +1,61 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/switchboardhq/switchboard/internal/globalid"
+)
+
+// User is a person who signs in: a customer, an agent or an admin.
+type User struct{ ent.Schema }
+
+// Mixin of the User.
+func (User) Mixin() []ent.Mixin {
+	return []ent.Mixin{IDMixin{prefix: globalid.PrefixUser}, TimeMixin{}}
+}
+
+// Fields of the User.
+func (User) Fields() []ent.Field {
+	return []ent.Field{
+		// Stored lower-cased (see the hook), so the unique index makes
+		// addresses unique regardless of case in every database.
+		field.String("email").NotEmpty().MaxLen(254).Unique(),
+		field.String("name").NotEmpty().MaxLen(200),
+		field.Enum("role").Values("CUSTOMER", "AGENT", "ADMIN").Default("CUSTOMER"),
+		field.String("password_hash").Optional().Sensitive().
+			Annotations(entgql.Skip()),
+		field.String("phone").Optional().MaxLen(50),
+		field.Bool("active").Default(true),
+		field.Time("last_seen_at").Optional().Nillable(),
+	}
+}
+
+// Edges of the User.
+func (User) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("groups", Group.Type).Ref("members"),
+		edge.To("requested_tickets", Ticket.Type).Annotations(entgql.Skip()),
+		edge.To("assigned_tickets", Ticket.Type).Annotations(entgql.Skip()),
+		edge.To("messages", Message.Type).Annotations(entgql.Skip()),
+		edge.To("sessions", Session.Type).Annotations(entgql.Skip()),
+		edge.To("api_tokens", APIToken.Type).Annotations(entgql.Skip()),
+	}
+}
+
+// Indexes of the User.
+func (User) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("role"), index.Fields("name")}
+}
+
+// Annotations of the User.
+func (User) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.QueryField(),
+		entgql.RelayConnection(),
+	}
+}

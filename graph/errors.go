@@ -1,0 +1,103 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+
+	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/internal/apierr"
+	"github.com/switchboardhq/switchboard/internal/requestid"
+)
+
+// classify maps any error to what a client may see: the one table from
+// domain, ent and GraphQL errors to the codes of the contract.
+func classify(err error) *apierr.Error {
+	var (
+		appErr     *apierr.Error
+		validation *ent.ValidationError
+		gqlErr     *gqlerror.Error
+	)
+	switch {
+	case errors.As(err, &appErr):
+		return appErr
+	case ent.IsNotFound(err):
+		return apierr.Errorf(apierr.NotFound, "no object with this ID")
+	case errors.As(err, &validation):
+		field := lowerCamel(validation.Name)
+		return &apierr.Error{Code: apierr.BadUserInput, Field: field, Message: fmt.Sprintf("%s is invalid: %v", field, errors.Unwrap(validation))}
+	case sqlgraph.IsUniqueConstraintError(err):
+		return apierr.Errorf(apierr.Conflict, "this conflicts with an existing object")
+	case sqlgraph.IsForeignKeyConstraintError(err):
+		return apierr.Errorf(apierr.BadUserInput, "a referenced object does not exist")
+	case errors.Is(err, privacy.Deny):
+		return apierr.Errorf(apierr.Forbidden, "you are not allowed to do this")
+	case errors.Is(err, context.DeadlineExceeded):
+		return apierr.Errorf(apierr.Internal, "the request took too long")
+	case errors.As(err, &gqlErr) && gqlErr.Err == nil:
+		// Produced by gqlgen itself: syntax, validation and variable
+		// coercion errors are the client's input; NOT_FOUND comes from entgql.
+		code, _ := gqlErr.Extensions["code"].(string)
+		switch code {
+		case "NOT_FOUND":
+			return apierr.Errorf(apierr.NotFound, "no object with this ID")
+		case errcode.ValidationFailed, errcode.ParseFailed, "":
+			return apierr.Errorf(apierr.BadUserInput, "%s", gqlErr.Message)
+		}
+	}
+	return nil
+}
+
+// ErrorPresenter gives every error an extensions.code. Errors it cannot
+// classify are internal: logged with the request id, shown only as INTERNAL
+// with that id.
+func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		e := classify(err)
+		if e == nil || e.Code == apierr.Internal {
+			id := requestid.FromContext(ctx)
+			log.ErrorContext(ctx, "internal error", "request_id", id, "path", gqlErr.Path.String(), "err", err)
+			gqlErr.Message = "internal error (request id " + id + ")"
+			gqlErr.Extensions = map[string]any{"code": string(apierr.Internal), "requestId": id}
+			return gqlErr
+		}
+		gqlErr.Message = e.Message
+		gqlErr.Extensions = map[string]any{"code": string(e.Code)}
+		if e.Field != "" {
+			gqlErr.Extensions["field"] = e.Field
+		}
+		return gqlErr
+	}
+}
+
+// RecoverFunc turns a resolver panic into an internal error, keeping the
+// stack in the log only.
+func RecoverFunc(log *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, p any) error {
+		log.ErrorContext(ctx, "panic in resolver", "request_id", requestid.FromContext(ctx), "panic", p, "stack", string(debug.Stack()))
+		return fmt.Errorf("panic: %v", p)
+	}
+}
+
+// lowerCamel turns ent's snake_case field names into the GraphQL names.
+func lowerCamel(s string) string {
+	parts := strings.Split(s, "_")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] == "id" {
+			parts[i] = "ID"
+		} else if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+	}
+	return strings.Join(parts, "")
+}

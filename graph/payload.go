@@ -1,0 +1,13 @@
+package graph
+
+import (
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/graph/model"
+)
+
+func authPayload(token string, u *ent.User, err error) (*model.AuthPayload, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &model.AuthPayload{Token: token, User: u}, nil
+}

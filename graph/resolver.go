@@ -1,0 +1,25 @@
+// Package graph is the GraphQL layer: thin resolvers that translate the
+// API to ent and the internal packages, the error presenter that maps
+// every error to an extensions.code, and request limits. The executor in
+// generated.go is produced by gqlgen from schema/*.graphql.
+package graph
+
+import (
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/ticketing"
+)
+
+// Resolver holds what the resolvers call into.
+type Resolver struct {
+	Client  *ent.Client
+	Auth    *auth.Service
+	Tickets *ticketing.Service
+}
+
+// NewSchema returns the executable schema served at /query.
+func NewSchema(r *Resolver) graphql.ExecutableSchema {
+	return NewExecutableSchema(Config{Resolvers: r})
+}

@@ -1,0 +1,222 @@
+// Package auth owns accounts and sign-in: password hashing (argon2id in a
+// bounded pool), signup, login and logout, and turning a session token
+// into the viewer of a request. Tokens are opaque random strings stored
+// only as SHA-256 hashes.
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/session"
+	"github.com/switchboardhq/switchboard/ent/user"
+	"github.com/switchboardhq/switchboard/internal/apierr"
+	"github.com/switchboardhq/switchboard/internal/globalid"
+	"github.com/switchboardhq/switchboard/internal/viewer"
+)
+
+// Options are the account and session settings.
+type Options struct {
+	// SignupEnabled lets anonymous callers create customer accounts.
+	SignupEnabled bool
+	// SessionIdleTimeout ends a session not used for this long.
+	SessionIdleTimeout time.Duration
+	// SessionAbsoluteTimeout ends a session this long after sign-in.
+	SessionAbsoluteTimeout time.Duration
+	// HashWorkers bounds concurrent password hashes (0: number of CPUs).
+	HashWorkers int
+}
+
+// Service signs people up and in, and authenticates requests.
+type Service struct {
+	client *ent.Client
+	opts   Options
+	hasher *Hasher
+	now    func() time.Time
+}
+
+// New returns a Service.
+func New(client *ent.Client, opts Options) *Service {
+	return &Service{client: client, opts: opts, hasher: NewHasher(DefaultParams, opts.HashWorkers), now: time.Now}
+}
+
+// ErrInvalidCredentials is the single answer to a failed login, whether the
+// email is unknown, the password wrong or the account inactive.
+var ErrInvalidCredentials = apierr.Errorf(apierr.Unauthenticated, "invalid email or password")
+
+// ErrInvalidToken answers a missing, revoked or expired token.
+var ErrInvalidToken = apierr.Errorf(apierr.Unauthenticated, "invalid or expired token")
+
+// NewUser describes an account to create.
+type NewUser struct {
+	Email    string
+	Name     string
+	Password string
+	Role     user.Role
+}
+
+// ValidateEmail checks that s is a plain address (no display name).
+func ValidateEmail(s string) error {
+	s = strings.TrimSpace(s)
+	addr, err := mail.ParseAddress(s)
+	if err != nil || addr.Address != s || len(s) > 254 || !strings.Contains(s[strings.LastIndex(s, "@"):], ".") {
+		return apierr.Invalid("email", "%q is not a valid email address", s)
+	}
+	return nil
+}
+
+// CreateUser validates and stores a new account. It runs as the system: the
+// caller decides who may create which role (signup: customers only; the
+// CLI: anything).
+func (s *Service) CreateUser(ctx context.Context, in NewUser) (*ent.User, error) {
+	if err := ValidateEmail(in.Email); err != nil {
+		return nil, err
+	}
+	name := strings.TrimSpace(in.Name)
+	if name == "" {
+		return nil, apierr.Invalid("name", "name is required")
+	}
+	if err := user.RoleValidator(in.Role); err != nil {
+		return nil, apierr.Invalid("role", "role must be CUSTOMER, AGENT or ADMIN")
+	}
+	if err := ValidatePassword(in.Password); err != nil {
+		return nil, err
+	}
+	hash, err := s.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.client.User.Create().
+		SetEmail(in.Email).SetName(name).SetRole(in.Role).SetPasswordHash(hash).
+		Save(viewer.SystemContext(ctx))
+	if ent.IsConstraintError(err) {
+		return nil, &apierr.Error{Code: apierr.Conflict, Field: "email", Message: "an account with this email already exists"}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("creating user: %w", err)
+	}
+	return u, nil
+}
+
+// Signup creates a customer account and signs it in.
+func (s *Service) Signup(ctx context.Context, email, password, name, userAgent string) (string, *ent.User, error) {
+	if !s.opts.SignupEnabled {
+		return "", nil, apierr.Errorf(apierr.Forbidden, "signup is disabled on this server")
+	}
+	u, err := s.CreateUser(ctx, NewUser{Email: email, Name: name, Password: password, Role: user.RoleCUSTOMER})
+	if err != nil {
+		return "", nil, err
+	}
+	return s.signIn(ctx, u, userAgent)
+}
+
+// Login checks the credentials and starts a session.
+func (s *Service) Login(ctx context.Context, email, password, userAgent string) (string, *ent.User, error) {
+	sys := viewer.SystemContext(ctx)
+	u, err := s.client.User.Query().Where(user.Email(strings.ToLower(strings.TrimSpace(email)))).Only(sys)
+	if err != nil && !ent.IsNotFound(err) {
+		return "", nil, fmt.Errorf("looking up user: %w", err)
+	}
+	hash := ""
+	if u != nil && u.Active {
+		hash = u.PasswordHash
+	}
+	ok, err := s.hasher.Check(ctx, password, hash)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		// A corrupt stored hash must not tell the caller anything new.
+		ok = false
+	} else if err != nil {
+		return "", nil, err
+	}
+	if !ok {
+		return "", nil, ErrInvalidCredentials
+	}
+	return s.signIn(ctx, u, userAgent)
+}
+
+// signIn starts a session for u and makes u the viewer of the rest of the
+// request, so the caller can read the returned user's own fields.
+func (s *Service) signIn(ctx context.Context, u *ent.User, userAgent string) (string, *ent.User, error) {
+	tok, sessionID, err := s.startSession(ctx, u, userAgent)
+	if err != nil {
+		return "", nil, err
+	}
+	groups, err := u.QueryGroups().IDs(viewer.SystemContext(ctx))
+	if err != nil {
+		return "", nil, fmt.Errorf("loading groups: %w", err)
+	}
+	viewer.SignIn(ctx, &viewer.Viewer{UserID: u.ID, Role: viewer.Role(u.Role), GroupIDs: groups, SessionID: sessionID})
+	return tok, u, nil
+}
+
+func (s *Service) startSession(ctx context.Context, u *ent.User, userAgent string) (string, globalid.ID, error) {
+	tok := newToken(SessionTokenPrefix)
+	now := s.now()
+	if len(userAgent) > 512 {
+		userAgent = userAgent[:512]
+	}
+	sess, err := s.client.Session.Create().
+		SetTokenHash(HashToken(tok)).SetUserID(u.ID).
+		SetExpiresAt(now.Add(s.opts.SessionAbsoluteTimeout)).SetLastUsedAt(now).
+		SetUserAgent(userAgent).
+		Save(viewer.SystemContext(ctx))
+	if err != nil {
+		return "", "", fmt.Errorf("creating session: %w", err)
+	}
+	return tok, sess.ID, nil
+}
+
+// Logout revokes the session the viewer signed in with.
+func (s *Service) Logout(ctx context.Context) error {
+	v := viewer.FromContext(ctx)
+	if v == nil || v.SessionID == "" {
+		return apierr.Errorf(apierr.Unauthenticated, "not signed in with a session")
+	}
+	return s.client.Session.UpdateOneID(v.SessionID).SetRevokedAt(s.now()).Exec(ctx)
+}
+
+// lastUsedGranularity limits how often a session's last use is written:
+// at most once a minute per session, not on every request.
+const lastUsedGranularity = time.Minute
+
+// Authenticate turns a bearer token into the viewer it stands for.
+func (s *Service) Authenticate(ctx context.Context, token string) (*viewer.Viewer, error) {
+	sys := viewer.SystemContext(ctx)
+	sess, err := s.client.Session.Query().
+		Where(session.TokenHash(HashToken(token))).
+		WithUser(func(q *ent.UserQuery) { q.WithGroups() }).
+		Only(sys)
+	if ent.IsNotFound(err) {
+		return nil, ErrInvalidToken
+	}
+	if err != nil {
+		return nil, fmt.Errorf("looking up session: %w", err)
+	}
+	now := s.now()
+	switch {
+	case sess.RevokedAt != nil,
+		now.After(sess.ExpiresAt),
+		s.opts.SessionIdleTimeout > 0 && now.Sub(sess.LastUsedAt) > s.opts.SessionIdleTimeout,
+		!sess.Edges.User.Active:
+		return nil, ErrInvalidToken
+	}
+	if now.Sub(sess.LastUsedAt) > lastUsedGranularity {
+		if err := s.client.Session.UpdateOneID(sess.ID).SetLastUsedAt(now).Exec(sys); err != nil {
+			return nil, fmt.Errorf("recording session use: %w", err)
+		}
+	}
+	return viewerOf(sess.Edges.User, sess.ID), nil
+}
+
+func viewerOf(u *ent.User, sessionID globalid.ID) *viewer.Viewer {
+	v := &viewer.Viewer{UserID: u.ID, Role: viewer.Role(u.Role), SessionID: sessionID}
+	for _, g := range u.Edges.Groups {
+		v.GroupIDs = append(v.GroupIDs, g.ID)
+	}
+	return v
+}

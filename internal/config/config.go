@@ -1,0 +1,145 @@
+// Package config reads Switchboard's settings from flags and environment
+// variables (flags win), applies defaults and checks them, so that a bad
+// setting stops start-up with one readable line instead of a surprise later.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config holds every setting. The README's configuration table lists them.
+type Config struct {
+	Addr        string
+	DataDir     string
+	DatabaseURL string
+
+	SignupEnabled          bool
+	SessionIdleTimeout     time.Duration
+	SessionAbsoluteTimeout time.Duration
+
+	DefaultPageSize int
+	MaxPageSize     int
+	Playground      bool
+
+	ShutdownTimeout time.Duration
+	LogFormat       string
+	LogLevel        string
+}
+
+// Setting describes one setting: its flag, environment variable and default.
+type Setting struct {
+	Flag, Env, Default, Usage string
+	set                       func(c *Config, v string) error
+}
+
+// Settings lists every setting in the order of the README's table.
+var Settings = []Setting{
+	{"addr", "SWITCHBOARD_ADDR", ":8080", "address to listen on", func(c *Config, v string) error { c.Addr = v; return nil }},
+	{"data-dir", "SWITCHBOARD_DATA_DIR", "./data", "directory of the embedded SQLite database", func(c *Config, v string) error { c.DataDir = v; return nil }},
+	{"database-url", "DATABASE_URL", "", "postgres://… for PostgreSQL; empty for SQLite in the data directory", func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
+	{"signup", "SWITCHBOARD_SIGNUP", "true", "allow anonymous callers to create customer accounts", boolSetter(func(c *Config, b bool) { c.SignupEnabled = b })},
+	{"session-idle-timeout", "SWITCHBOARD_SESSION_IDLE_TIMEOUT", "30m", "end sessions unused for this long", durationSetter(func(c *Config, d time.Duration) { c.SessionIdleTimeout = d })},
+	{"session-absolute-timeout", "SWITCHBOARD_SESSION_ABSOLUTE_TIMEOUT", "12h", "end sessions this long after sign-in", durationSetter(func(c *Config, d time.Duration) { c.SessionAbsoluteTimeout = d })},
+	{"default-page-size", "SWITCHBOARD_DEFAULT_PAGE_SIZE", "20", "page size of connections when first/last are not given", intSetter(func(c *Config, n int) { c.DefaultPageSize = n })},
+	{"max-page-size", "SWITCHBOARD_MAX_PAGE_SIZE", "100", "largest first/last a client may ask for", intSetter(func(c *Config, n int) { c.MaxPageSize = n })},
+	{"playground", "SWITCHBOARD_PLAYGROUND", "true", "serve the GraphiQL playground at /", boolSetter(func(c *Config, b bool) { c.Playground = b })},
+	{"shutdown-timeout", "SWITCHBOARD_SHUTDOWN_TIMEOUT", "10s", "how long to wait for in-flight requests on shutdown", durationSetter(func(c *Config, d time.Duration) { c.ShutdownTimeout = d })},
+	{"log-format", "SWITCHBOARD_LOG_FORMAT", "text", "text or json", func(c *Config, v string) error { c.LogFormat = v; return nil }},
+	{"log-level", "SWITCHBOARD_LOG_LEVEL", "info", "debug, info, warn or error", func(c *Config, v string) error { c.LogLevel = v; return nil }},
+}
+
+// Load reads the settings from args (flags) and getenv, and validates them.
+// It returns the remaining positional arguments.
+func Load(name string, args []string, getenv func(string) string) (*Config, []string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	values := make([]*string, len(Settings))
+	for i, s := range Settings {
+		def := s.Default
+		if v := getenv(s.Env); v != "" {
+			def = v
+		}
+		values[i] = fs.String(s.Flag, def, s.Usage+" ($"+s.Env+")")
+	}
+	demo := fs.Bool("demo", false, "seed demo data into an empty database before serving")
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, fmt.Errorf("%v (see the README's configuration table)", err)
+	}
+	c := &Config{}
+	for i, s := range Settings {
+		if err := s.set(c, *values[i]); err != nil {
+			return nil, nil, fmt.Errorf("--%s / %s: %v", s.Flag, s.Env, err)
+		}
+	}
+	if err := c.validate(); err != nil {
+		return nil, nil, err
+	}
+	rest := fs.Args()
+	if *demo {
+		rest = append([]string{"--demo"}, rest...)
+	}
+	return c, rest, nil
+}
+
+func (c *Config) validate() error {
+	switch {
+	case c.Addr == "":
+		return errors.New("--addr / SWITCHBOARD_ADDR: must not be empty")
+	case c.DatabaseURL == "" && c.DataDir == "":
+		return errors.New("--data-dir / SWITCHBOARD_DATA_DIR: must not be empty")
+	case c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://"):
+		return errors.New("DATABASE_URL: must start with postgres:// (leave it empty for the embedded SQLite database)")
+	case c.DefaultPageSize < 1:
+		return errors.New("SWITCHBOARD_DEFAULT_PAGE_SIZE: must be at least 1")
+	case c.MaxPageSize < c.DefaultPageSize:
+		return errors.New("SWITCHBOARD_MAX_PAGE_SIZE: must be at least SWITCHBOARD_DEFAULT_PAGE_SIZE")
+	case c.SessionIdleTimeout <= 0 || c.SessionAbsoluteTimeout <= 0:
+		return errors.New("session timeouts must be positive durations such as 30m or 12h")
+	case c.ShutdownTimeout <= 0:
+		return errors.New("SWITCHBOARD_SHUTDOWN_TIMEOUT: must be a positive duration")
+	case c.LogFormat != "text" && c.LogFormat != "json":
+		return errors.New("SWITCHBOARD_LOG_FORMAT: must be text or json")
+	case c.LogLevel != "debug" && c.LogLevel != "info" && c.LogLevel != "warn" && c.LogLevel != "error":
+		return errors.New("SWITCHBOARD_LOG_LEVEL: must be debug, info, warn or error")
+	}
+	return nil
+}
+
+func boolSetter(f func(*Config, bool)) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", v)
+		}
+		f(c, b)
+		return nil
+	}
+}
+
+func intSetter(f func(*Config, int)) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", v)
+		}
+		f(c, n)
+		return nil
+	}
+}
+
+func durationSetter(f func(*Config, time.Duration)) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration such as 30s, 10m or 12h", v)
+		}
+		f(c, d)
+		return nil
+	}
+}

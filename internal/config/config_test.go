@@ -1,0 +1,57 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboardhq/switchboard/internal/config"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoad(t *testing.T) {
+	t.Run("Defaults", func(t *testing.T) {
+		c, rest, err := config.Load("serve", nil, env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Addr != ":8080" || c.DataDir != "./data" || c.DefaultPageSize != 20 || c.MaxPageSize != 100 ||
+			!c.SignupEnabled || c.SessionIdleTimeout != 30*time.Minute || c.SessionAbsoluteTimeout != 12*time.Hour || len(rest) != 0 {
+			t.Fatalf("defaults wrong: %+v %v", c, rest)
+		}
+	})
+	t.Run("FlagBeatsEnvironment", func(t *testing.T) {
+		c, _, err := config.Load("serve", []string{"--addr", ":9000"}, env(map[string]string{"SWITCHBOARD_ADDR": ":7000", "SWITCHBOARD_SIGNUP": "false"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Addr != ":9000" || c.SignupEnabled {
+			t.Fatalf("got addr %q signup %v", c.Addr, c.SignupEnabled)
+		}
+	})
+	t.Run("DemoFlagIsPassedOn", func(t *testing.T) {
+		_, rest, err := config.Load("serve", []string{"--demo"}, env(nil))
+		if err != nil || len(rest) != 1 || rest[0] != "--demo" {
+			t.Fatalf("rest = %v, err = %v", rest, err)
+		}
+	})
+	for name, tc := range map[string]struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		"ErrBadDuration":     {env: map[string]string{"SWITCHBOARD_SESSION_IDLE_TIMEOUT": "soon"}, want: "SWITCHBOARD_SESSION_IDLE_TIMEOUT"},
+		"ErrBadBool":         {env: map[string]string{"SWITCHBOARD_SIGNUP": "maybe"}, want: "SWITCHBOARD_SIGNUP"},
+		"ErrMaxBelowDefault": {args: []string{"--max-page-size", "5"}, want: "SWITCHBOARD_MAX_PAGE_SIZE"},
+		"ErrUnknownFlag":     {args: []string{"--no-such-flag"}, want: "no-such-flag"},
+		"ErrNotPostgresURL":  {env: map[string]string{"DATABASE_URL": "mysql://x"}, want: "DATABASE_URL"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, _, err := config.Load("serve", tc.args, env(tc.env))
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("err = %v, want one line mentioning %s", err, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,116 @@
+// Package database opens the store behind Switchboard — an embedded SQLite
+// file (pure Go, WAL, foreign keys, busy timeout) by default, PostgreSQL
+// when a postgres:// URL is given — and brings its schema up to date.
+package database
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+
+	"github.com/switchboardhq/switchboard/ent"
+	_ "github.com/switchboardhq/switchboard/ent/runtime" // hooks and privacy policies
+	"github.com/switchboardhq/switchboard/ent/schema"
+	"github.com/switchboardhq/switchboard/ent/sequence"
+	"github.com/switchboardhq/switchboard/ent/ticket"
+	"github.com/switchboardhq/switchboard/internal/viewer"
+)
+
+// SQLiteFile is the database file's name inside the data directory.
+const SQLiteFile = "switchboard.db"
+
+// Open connects to PostgreSQL when databaseURL is set, otherwise to the
+// SQLite database in dataDir (created with mode 0700 if missing).
+func Open(databaseURL, dataDir string) (*ent.Client, error) {
+	if databaseURL != "" {
+		return OpenPostgres(databaseURL)
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating data directory: %w", err)
+	}
+	return OpenSQLite(filepath.Join(dataDir, SQLiteFile))
+}
+
+// OpenSQLite opens (creating if needed) the SQLite database at path.
+// Transactions begin IMMEDIATE, taking the write lock up front: with WAL, a
+// deferred transaction that reads and then writes can fail with BUSY when
+// another writer got in between, and the busy timeout cannot help it.
+func OpenSQLite(path string) (*ent.Client, error) {
+	q := url.Values{}
+	for _, p := range []string{"foreign_keys(1)", "journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("opening SQLite database: %w", err)
+	}
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening SQLite database %s: %w", path, err)
+	}
+	return ent.NewClient(ent.Driver(entsql.OpenDB(dialect.SQLite, db))), nil
+}
+
+// OpenPostgres connects to the PostgreSQL database at url.
+func OpenPostgres(url string) (*ent.Client, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("opening PostgreSQL database: %w", err)
+	}
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connecting to PostgreSQL: %w", redact(err, url))
+	}
+	return ent.NewClient(ent.Driver(entsql.OpenDB(dialect.Postgres, db))), nil
+}
+
+// redact keeps passwords in connection strings out of error messages.
+func redact(err error, rawURL string) error {
+	u, perr := url.Parse(rawURL)
+	if perr != nil || u.User == nil {
+		return err
+	}
+	if pw, ok := u.User.Password(); ok && pw != "" {
+		return errors.New(strings.ReplaceAll(err.Error(), pw, "xxxxx"))
+	}
+	return err
+}
+
+// Migrate brings the schema up to date and creates the rows the program
+// relies on (the ticket number sequence). It is safe to run on every start.
+func Migrate(ctx context.Context, client *ent.Client) error {
+	if err := client.Schema.Create(ctx); err != nil {
+		return fmt.Errorf("migrating database: %w", err)
+	}
+	sys := viewer.SystemContext(ctx)
+	exists, err := client.Sequence.Query().Where(sequence.Name(schema.TicketNumberSequence)).Exist(sys)
+	if err != nil || exists {
+		return err
+	}
+	last, err := client.Ticket.Query().Order(ent.Desc(ticket.FieldNumber)).First(sys)
+	start := 0
+	switch {
+	case ent.IsNotFound(err):
+	case err != nil:
+		return err
+	default:
+		start = last.Number
+	}
+	err = client.Sequence.Create().SetName(schema.TicketNumberSequence).SetValue(start).
+		OnConflictColumns(sequence.FieldName).DoNothing().Exec(sys)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("creating ticket number sequence: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,170 @@
+// Package demo fills an empty database with a small, believable helpdesk —
+// groups, SLA policies, staff, customers and a few hundred tickets with
+// conversations — so that a newcomer sees data at once. Everything is made
+// through the same services and rules as real traffic.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/ticket"
+	"github.com/switchboardhq/switchboard/ent/user"
+	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/globalid"
+	"github.com/switchboardhq/switchboard/internal/priority"
+	"github.com/switchboardhq/switchboard/internal/ticketing"
+	"github.com/switchboardhq/switchboard/internal/viewer"
+)
+
+// Password is the password of every demo account.
+const Password = "switchboard-demo"
+
+// Login is a demo account to print for the user.
+type Login struct {
+	Email string
+	Role  user.Role
+}
+
+// Options say how much to make.
+type Options struct {
+	Customers int
+	Tickets   int
+}
+
+// Defaults are what `seed --demo` makes.
+var Defaults = Options{Customers: 20, Tickets: 300}
+
+// ErrNotEmpty is returned when the database already has users.
+var ErrNotEmpty = fmt.Errorf("the database already has users; demo data goes only into an empty database")
+
+// Seed makes the demo data and returns the logins to show.
+func Seed(ctx context.Context, client *ent.Client, accounts *auth.Service, tickets *ticketing.Service, opts Options) ([]Login, error) {
+	sys := viewer.SystemContext(ctx)
+	if n, err := client.User.Query().Count(sys); err != nil {
+		return nil, err
+	} else if n > 0 {
+		return nil, ErrNotEmpty
+	}
+	rng := rand.New(rand.NewPCG(1, 2)) // the same demo every time
+
+	for _, p := range []struct {
+		p                   priority.Priority
+		response, resolution int
+	}{{priority.Low, 24 * 60, 7 * 24 * 60}, {priority.Normal, 8 * 60, 3 * 24 * 60}, {priority.High, 2 * 60, 24 * 60}, {priority.Urgent, 30, 4 * 60}} {
+		if err := client.SLAPolicy.Create().SetPriority(p.p).SetFirstResponseMinutes(p.response).SetResolutionMinutes(p.resolution).Exec(sys); err != nil {
+			return nil, fmt.Errorf("creating SLA policy: %w", err)
+		}
+	}
+	groupNames := []string{"Billing", "Technical", "Sales"}
+	groups := make([]*ent.Group, len(groupNames))
+	for i, name := range groupNames {
+		g, err := client.Group.Create().SetName(name).SetDescription(name + " questions").Save(sys)
+		if err != nil {
+			return nil, fmt.Errorf("creating group: %w", err)
+		}
+		groups[i] = g
+	}
+
+	var logins []Login
+	newUser := func(email, name string, role user.Role) (*ent.User, error) {
+		u, err := accounts.CreateUser(ctx, auth.NewUser{Email: email, Name: name, Password: Password, Role: role})
+		if err != nil {
+			return nil, fmt.Errorf("creating demo user: %w", err)
+		}
+		if role != user.RoleCUSTOMER || email == "customer1@demo.example.com" {
+			logins = append(logins, Login{Email: u.Email, Role: role})
+		}
+		return u, nil
+	}
+	if _, err := newUser("admin@demo.example.com", "Ada Admin", user.RoleADMIN); err != nil {
+		return nil, err
+	}
+	agentNames := []string{"Alice Agent", "Bob Agent", "Carol Agent", "Dan Agent"}
+	agents := make([]*viewer.Viewer, len(agentNames))
+	for i, name := range agentNames {
+		u, err := newUser(fmt.Sprintf("agent%d@demo.example.com", i+1), name, user.RoleAGENT)
+		if err != nil {
+			return nil, err
+		}
+		// Agents 1-3 each own one group; agent 4 covers Billing and Sales.
+		member := []*ent.Group{groups[i%len(groups)]}
+		if i == 3 {
+			member = []*ent.Group{groups[0], groups[2]}
+		}
+		v := &viewer.Viewer{UserID: u.ID, Role: viewer.Agent}
+		for _, g := range member {
+			if err := client.Group.UpdateOne(g).AddMemberIDs(u.ID).Exec(sys); err != nil {
+				return nil, err
+			}
+			v.GroupIDs = append(v.GroupIDs, g.ID)
+		}
+		agents[i] = v
+	}
+	customers := make([]*viewer.Viewer, opts.Customers)
+	for i := range customers {
+		u, err := newUser(fmt.Sprintf("customer%d@demo.example.com", i+1), fmt.Sprintf("%s %s", firstNames[i%len(firstNames)], lastNames[(i/len(firstNames)+i)%len(lastNames)]), user.RoleCUSTOMER)
+		if err != nil {
+			return nil, err
+		}
+		customers[i] = &viewer.Viewer{UserID: u.ID, Role: viewer.Customer}
+	}
+
+	for i := 0; i < opts.Tickets; i++ {
+		c := customers[rng.IntN(len(customers))]
+		topic := topics[rng.IntN(len(topics))]
+		t, err := tickets.Create(viewer.NewContext(ctx, c), ticketing.NewTicket{
+			Subject: topic.subject, Body: topic.body, Channel: []ticket.Channel{ticket.ChannelWEB, ticket.ChannelEMAIL, ticket.ChannelAPI}[rng.IntN(3)],
+		})
+		if err != nil {
+			return nil, fmt.Errorf("creating demo ticket: %w", err)
+		}
+		// Triage: the system routes it to the topic's group at a priority.
+		g := groups[topic.group]
+		p := priority.All()[rng.IntN(4)]
+		if err := client.Ticket.UpdateOne(t).SetGroupID(g.ID).SetPriority(p).Exec(sys); err != nil {
+			return nil, err
+		}
+		if err := converse(ctx, rng, tickets, t.ID, c, agentFor(agents, g.ID, rng)); err != nil {
+			return nil, err
+		}
+	}
+	return logins, nil
+}
+
+func agentFor(agents []*viewer.Viewer, group globalid.ID, rng *rand.Rand) *viewer.Viewer {
+	var in []*viewer.Viewer
+	for _, a := range agents {
+		if a.InGroup(group) {
+			in = append(in, a)
+		}
+	}
+	return in[rng.IntN(len(in))]
+}
+
+// converse plays out a conversation of 0-5 more messages and a final status.
+func converse(ctx context.Context, rng *rand.Rand, tickets *ticketing.Service, id globalid.ID, customer, agent *viewer.Viewer) error {
+	turns := rng.IntN(6)
+	for i := 0; i < turns; i++ {
+		var err error
+		switch {
+		case i%2 == 0 && rng.IntN(4) == 0:
+			_, err = tickets.Reply(viewer.NewContext(ctx, agent), id, notes[rng.IntN(len(notes))], true)
+		case i%2 == 0:
+			_, err = tickets.Reply(viewer.NewContext(ctx, agent), id, agentReplies[rng.IntN(len(agentReplies))], false)
+		default:
+			_, err = tickets.Reply(viewer.NewContext(ctx, customer), id, customerReplies[rng.IntN(len(customerReplies))], false)
+		}
+		if err != nil {
+			return fmt.Errorf("adding demo message: %w", err)
+		}
+	}
+	final := []ticket.Status{ticket.StatusNEW, ticket.StatusOPEN, ticket.StatusPENDING, ticket.StatusSOLVED, ticket.StatusCLOSED}[rng.IntN(5)]
+	if turns == 0 {
+		final = ticket.StatusNEW
+	}
+	agentCtx := viewer.NewContext(ctx, agent)
+	return tickets.SetStatus(agentCtx, id, final)
+}

@@ -1,0 +1,245 @@
+// Package privacy holds the row-level access rules of the design's access
+// table, as ent privacy policies that the schemas in ent/schema attach. They
+// run on every query and mutation, whatever the entry point (GraphQL,
+// node(id:), nested edges, CLI), so no other code decides who sees a row.
+// Rows a viewer may not read are filtered out, so they read as "not found".
+package privacy
+
+import (
+	"context"
+
+	"entgo.io/ent/entql"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/message"
+	"github.com/switchboardhq/switchboard/ent/predicate"
+	entprivacy "github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/ent/ticket"
+	"github.com/switchboardhq/switchboard/ent/user"
+	"github.com/switchboardhq/switchboard/internal/apierr"
+	"github.com/switchboardhq/switchboard/internal/priority"
+	"github.com/switchboardhq/switchboard/internal/viewer"
+)
+
+// allowSystem lets the system viewer (CLI, imports, background work) do anything.
+var allowSystem = entprivacy.ContextQueryMutationRule(func(ctx context.Context) error {
+	if viewer.FromContext(ctx).IsSystem() {
+		return entprivacy.Allow
+	}
+	return entprivacy.Skip
+})
+
+// allowAdmin lets admins do anything the system may, but through requests.
+var allowAdmin = entprivacy.ContextQueryMutationRule(func(ctx context.Context) error {
+	if viewer.FromContext(ctx).IsAdmin() {
+		return entprivacy.Allow
+	}
+	return entprivacy.Skip
+})
+
+// denyAnonymous refuses callers that are not signed in.
+var denyAnonymous = entprivacy.ContextQueryMutationRule(func(ctx context.Context) error {
+	if viewer.FromContext(ctx) == nil {
+		return apierr.Errorf(apierr.Unauthenticated, "sign in first")
+	}
+	return entprivacy.Skip
+})
+
+// ticketReach is the set of tickets a customer or agent may see.
+func ticketReach(v *viewer.Viewer) predicate.Ticket {
+	if v.IsCustomer() {
+		return ticket.RequesterID(v.UserID)
+	}
+	reach := []predicate.Ticket{ticket.AssigneeID(v.UserID)}
+	if len(v.GroupIDs) > 0 {
+		reach = append(reach, ticket.GroupIDIn(v.GroupIDs...))
+	}
+	return ticket.Or(reach...)
+}
+
+// TicketPolicy: customers reach their own tickets, agents the tickets of
+// their groups and those assigned to them, admins all.
+func TicketPolicy() ent.Policy {
+	return entprivacy.Policy{
+		Query: entprivacy.QueryPolicy{
+			allowSystem, allowAdmin, denyAnonymous,
+			entprivacy.TicketQueryRuleFunc(func(ctx context.Context, q *ent.TicketQuery) error {
+				q.Where(ticketReach(viewer.FromContext(ctx)))
+				return entprivacy.Allow
+			}),
+		},
+		Mutation: entprivacy.MutationPolicy{
+			allowSystem, allowAdmin, denyAnonymous,
+			entprivacy.TicketMutationRuleFunc(ticketMutation),
+		},
+	}
+}
+
+func ticketMutation(ctx context.Context, m *ent.TicketMutation) error {
+	v := viewer.FromContext(ctx)
+	switch {
+	case m.Op().Is(ent.OpCreate) && v.IsCustomer():
+		if req, _ := m.RequesterID(); req != v.UserID {
+			return apierr.Errorf(apierr.Forbidden, "customers open tickets only for themselves")
+		}
+		if p, _ := m.Priority(); p != priority.Normal {
+			return apierr.Errorf(apierr.Forbidden, "customers cannot set the priority")
+		}
+		if _, ok := m.AssigneeID(); ok {
+			return apierr.Errorf(apierr.Forbidden, "customers cannot assign tickets")
+		}
+		if _, ok := m.GroupID(); ok {
+			return apierr.Errorf(apierr.Forbidden, "customers cannot choose the group")
+		}
+		return entprivacy.Allow
+	case m.Op().Is(ent.OpCreate) && v.IsAgent():
+		return entprivacy.Allow
+	case m.Op().Is(ent.OpUpdate | ent.OpUpdateOne):
+		if v.IsCustomer() {
+			if err := customerTicketChange(m); err != nil {
+				return err
+			}
+		}
+		m.Where(ticketReach(v))
+		return entprivacy.Allow
+	}
+	return entprivacy.Denyf("tickets cannot be deleted")
+}
+
+// customerTicketChange allows customers only to solve or reopen.
+func customerTicketChange(m *ent.TicketMutation) error {
+	for _, f := range m.Fields() {
+		switch f {
+		case ticket.FieldUpdatedAt, ticket.FieldSolvedAt:
+		case ticket.FieldStatus:
+			if s, _ := m.Status(); s != ticket.StatusSOLVED && s != ticket.StatusOPEN {
+				return apierr.Errorf(apierr.Forbidden, "customers can only solve or reopen their tickets")
+			}
+		default:
+			return apierr.Errorf(apierr.Forbidden, "customers cannot change %s", f)
+		}
+	}
+	if len(m.ClearedFields()) > 0 || len(m.AddedEdges()) > 0 || len(m.ClearedEdges()) > 0 {
+		for _, f := range m.ClearedFields() {
+			if f != ticket.FieldSolvedAt {
+				return apierr.Errorf(apierr.Forbidden, "customers cannot change %s", f)
+			}
+		}
+		if len(m.AddedEdges()) > 0 || len(m.ClearedEdges()) > 0 {
+			return apierr.Errorf(apierr.Forbidden, "customers cannot reassign tickets")
+		}
+	}
+	return nil
+}
+
+// MessagePolicy: messages inherit their ticket's reach; internal notes do
+// not exist for customers. Messages are never edited or deleted.
+func MessagePolicy() ent.Policy {
+	return entprivacy.Policy{
+		Query: entprivacy.QueryPolicy{
+			allowSystem, allowAdmin, denyAnonymous,
+			entprivacy.MessageQueryRuleFunc(func(ctx context.Context, q *ent.MessageQuery) error {
+				v := viewer.FromContext(ctx)
+				q.Where(message.HasTicketWith(ticketReach(v)))
+				if v.IsCustomer() {
+					q.Where(message.Internal(false))
+				}
+				return entprivacy.Allow
+			}),
+		},
+		Mutation: entprivacy.MutationPolicy{
+			allowSystem, denyAnonymous,
+			entprivacy.MessageMutationRuleFunc(messageMutation),
+		},
+	}
+}
+
+func messageMutation(ctx context.Context, m *ent.MessageMutation) error {
+	v := viewer.FromContext(ctx)
+	if !m.Op().Is(ent.OpCreate) {
+		return entprivacy.Denyf("messages cannot be changed")
+	}
+	if author, _ := m.AuthorID(); author != v.UserID {
+		return apierr.Errorf(apierr.Forbidden, "messages are written as yourself")
+	}
+	if internal, _ := m.Internal(); internal && !v.IsStaff() {
+		return apierr.Errorf(apierr.Forbidden, "only agents write internal notes")
+	}
+	// The ticket must be one the viewer reaches; the query runs under the
+	// viewer's own ticket policy, so a foreign ticket reads as missing.
+	tid, _ := m.TicketID()
+	ok, err := m.Client().Ticket.Query().Where(ticket.ID(tid)).Exist(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return apierr.Errorf(apierr.NotFound, "ticket not found")
+	}
+	return entprivacy.Allow
+}
+
+// UserPolicy: customers see themselves and staff (whose names appear on
+// their tickets), never other customers; staff see everyone. Only admins and
+// the system manage users.
+func UserPolicy() ent.Policy {
+	return entprivacy.Policy{
+		Query: entprivacy.QueryPolicy{
+			allowSystem, allowAdmin, denyAnonymous,
+			entprivacy.UserQueryRuleFunc(func(ctx context.Context, q *ent.UserQuery) error {
+				v := viewer.FromContext(ctx)
+				if v.IsCustomer() {
+					q.Where(user.Or(user.ID(v.UserID), user.RoleIn(user.RoleAGENT, user.RoleADMIN)))
+				}
+				return entprivacy.Allow
+			}),
+		},
+		Mutation: entprivacy.MutationPolicy{allowSystem, allowAdmin, entprivacy.AlwaysDenyRule()},
+	}
+}
+
+// GroupPolicy: every signed-in viewer reads groups; admins manage them.
+func GroupPolicy() ent.Policy {
+	return entprivacy.Policy{
+		Query:    entprivacy.QueryPolicy{allowSystem, denyAnonymous, entprivacy.AlwaysAllowRule()},
+		Mutation: entprivacy.MutationPolicy{allowSystem, allowAdmin, entprivacy.AlwaysDenyRule()},
+	}
+}
+
+// SLAPolicyPolicy: staff read SLA policies; admins manage them.
+func SLAPolicyPolicy() ent.Policy {
+	staffOnly := entprivacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if viewer.FromContext(ctx).IsStaff() {
+			return entprivacy.Allow
+		}
+		return entprivacy.Denyf("SLA policies are for staff")
+	})
+	return entprivacy.Policy{
+		Query:    entprivacy.QueryPolicy{allowSystem, denyAnonymous, staffOnly},
+		Mutation: entprivacy.MutationPolicy{allowSystem, allowAdmin, entprivacy.AlwaysDenyRule()},
+	}
+}
+
+// OwnedPolicy is for sessions and API tokens: their owner reads and revokes
+// them; they are created by the auth package as the system.
+func OwnedPolicy() ent.Policy {
+	owner := entprivacy.FilterFunc(func(ctx context.Context, f entprivacy.Filter) error {
+		uf, ok := f.(interface{ WhereUserID(p entql.StringP) })
+		if !ok {
+			return entprivacy.Denyf("unexpected filter %T", f)
+		}
+		uf.WhereUserID(entql.StringEQ(string(viewer.FromContext(ctx).UserID)))
+		return entprivacy.Allow
+	})
+	return entprivacy.Policy{
+		Query:    entprivacy.QueryPolicy{allowSystem, allowAdmin, denyAnonymous, owner},
+		Mutation: entprivacy.MutationPolicy{allowSystem, allowAdmin, denyAnonymous, entprivacy.OnMutationOperation(owner, ent.OpUpdate|ent.OpUpdateOne), entprivacy.AlwaysDenyRule()},
+	}
+}
+
+// SystemOnlyPolicy is for internal bookkeeping (the event log, sequences).
+func SystemOnlyPolicy() ent.Policy {
+	return entprivacy.Policy{
+		Query:    entprivacy.QueryPolicy{allowSystem, entprivacy.AlwaysDenyRule()},
+		Mutation: entprivacy.MutationPolicy{allowSystem, entprivacy.AlwaysDenyRule()},
+	}
+}

@@ -1,0 +1,213 @@
+// Package ticketing carries out the helpdesk operations that touch more
+// than one row: opening a ticket with its first message, and replying
+// (which also moves the ticket's status and first-response clock). Each runs
+// in one transaction. Who may do what is left to the privacy rules.
+package ticketing
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/ticket"
+	"github.com/switchboardhq/switchboard/ent/user"
+	"github.com/switchboardhq/switchboard/internal/apierr"
+	"github.com/switchboardhq/switchboard/internal/globalid"
+	"github.com/switchboardhq/switchboard/internal/nodes"
+	"github.com/switchboardhq/switchboard/internal/priority"
+	"github.com/switchboardhq/switchboard/internal/viewer"
+)
+
+// Input limits.
+const (
+	MaxSubjectLen = 200
+	MaxBodyLen    = 65536
+)
+
+// Service runs ticket operations on one database.
+type Service struct {
+	client *ent.Client
+	now    func() time.Time
+}
+
+// New returns a Service.
+func New(client *ent.Client) *Service { return &Service{client: client, now: time.Now} }
+
+// NewTicket describes a ticket to open.
+type NewTicket struct {
+	Subject     string
+	Body        string
+	Priority    *priority.Priority
+	GroupID     *globalid.ID
+	RequesterID *globalid.ID
+	Channel     ticket.Channel
+}
+
+// Create opens a ticket; its body becomes the first message.
+func (s *Service) Create(ctx context.Context, in NewTicket) (*ent.Ticket, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return nil, apierr.Errorf(apierr.Unauthenticated, "sign in first")
+	}
+	subject := strings.TrimSpace(in.Subject)
+	if err := checkText("subject", subject, MaxSubjectLen); err != nil {
+		return nil, err
+	}
+	body := strings.TrimSpace(in.Body)
+	if err := checkText("body", body, MaxBodyLen); err != nil {
+		return nil, err
+	}
+	if in.Channel == "" {
+		in.Channel = ticket.ChannelWEB
+	}
+	requester := v.UserID
+	if in.RequesterID != nil {
+		requester = *in.RequesterID
+		if err := nodes.MustSee(ctx, s.client, "requesterID", requester); err != nil {
+			return nil, err
+		}
+	}
+	if in.GroupID != nil {
+		if err := nodes.MustSee(ctx, s.client, "groupID", *in.GroupID); err != nil {
+			return nil, err
+		}
+	}
+	var t *ent.Ticket
+	err := s.withTx(ctx, func(tx *ent.Tx) error {
+		create := tx.Ticket.Create().
+			SetSubject(subject).
+			SetRequesterID(requester).
+			SetChannel(in.Channel).
+			SetNillablePriority(in.Priority).
+			SetNillableGroupID(in.GroupID)
+		// An agent opening a ticket outside any group keeps it, so that the
+		// ticket stays within their reach.
+		if v.IsAgent() && in.GroupID == nil {
+			create.SetAssigneeID(v.UserID)
+		}
+		var err error
+		if t, err = create.Save(ctx); err != nil {
+			return err
+		}
+		return tx.Message.Create().SetTicketID(t.ID).SetAuthorID(v.UserID).SetBody(body).Exec(ctx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t.Unwrap(), nil
+}
+
+// Reply adds a message to a ticket. A staff member's first public reply
+// stops the first-response clock and opens a new ticket; a customer's reply
+// reopens a pending or solved one.
+func (s *Service) Reply(ctx context.Context, ticketID globalid.ID, body string, internal bool) (*ent.Message, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return nil, apierr.Errorf(apierr.Unauthenticated, "sign in first")
+	}
+	body = strings.TrimSpace(body)
+	if err := checkText("body", body, MaxBodyLen); err != nil {
+		return nil, err
+	}
+	var msg *ent.Message
+	err := s.withTx(ctx, func(tx *ent.Tx) error {
+		t, err := tx.Ticket.Get(ctx, ticketID)
+		if err != nil {
+			return err
+		}
+		if t.Status == ticket.StatusCLOSED {
+			return apierr.Errorf(apierr.Conflict, "ticket #%d is closed; open a new ticket instead", t.Number)
+		}
+		if msg, err = tx.Message.Create().SetTicketID(ticketID).SetAuthorID(v.UserID).SetBody(body).SetInternal(internal).Save(ctx); err != nil {
+			return err
+		}
+		if internal {
+			return nil
+		}
+		update := tx.Ticket.UpdateOne(t)
+		changed := false
+		switch {
+		case v.IsStaff():
+			if t.FirstRespondedAt == nil {
+				update.SetFirstRespondedAt(s.now())
+				changed = true
+			}
+			if t.Status == ticket.StatusNEW {
+				update.SetStatus(ticket.StatusOPEN)
+				changed = true
+			}
+		case t.Status == ticket.StatusPENDING || t.Status == ticket.StatusSOLVED:
+			update.SetStatus(ticket.StatusOPEN)
+			changed = true
+		}
+		if !changed {
+			return nil
+		}
+		// The status bookkeeping is the system's doing, not the author's
+		// (customers may not set firstRespondedAt themselves).
+		return update.Exec(viewer.SystemContext(ctx))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return msg.Unwrap(), nil
+}
+
+func (s *Service) withTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
+	tx, err := s.client.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func checkText(field, s string, max int) error {
+	switch {
+	case s == "":
+		return apierr.Invalid(field, "%s is required", field)
+	case utf8.RuneCountInString(s) > max:
+		return apierr.Invalid(field, "%s is longer than %d characters", field, max)
+	}
+	return nil
+}
+
+// Update changes a ticket's fields. Referenced users and groups must be
+// visible to the viewer, and only staff can be assignees.
+func (s *Service) Update(ctx context.Context, id globalid.ID, in ent.UpdateTicketInput) (*ent.Ticket, error) {
+	if in.Subject != nil {
+		subject := strings.TrimSpace(*in.Subject)
+		if err := checkText("subject", subject, MaxSubjectLen); err != nil {
+			return nil, err
+		}
+		in.Subject = &subject
+	}
+	if in.AssigneeID != nil {
+		u, err := s.client.User.Get(ctx, *in.AssigneeID)
+		if ent.IsNotFound(err) {
+			return nil, &apierr.Error{Code: apierr.NotFound, Field: "assigneeID", Message: "assigneeID: no object with this ID"}
+		}
+		if err != nil {
+			return nil, err
+		}
+		if u.Role == user.RoleCUSTOMER {
+			return nil, apierr.Invalid("assigneeID", "tickets can only be assigned to agents and admins")
+		}
+	}
+	if in.GroupID != nil {
+		if err := nodes.MustSee(ctx, s.client, "groupID", *in.GroupID); err != nil {
+			return nil, err
+		}
+	}
+	return s.client.Ticket.UpdateOneID(id).SetInput(in).Save(ctx)
+}
+
+// SetStatus moves a ticket to a status.
+func (s *Service) SetStatus(ctx context.Context, id globalid.ID, status ticket.Status) error {
+	return s.client.Ticket.UpdateOneID(id).SetStatus(status).Exec(ctx)
+}

@@ -1,0 +1,262 @@
+// Command switchboard is a self-hosted helpdesk backend: a GraphQL API for
+// tickets, conversations and the people who handle them. This file reads
+// the configuration, wires the parts together, and starts and stops them.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/user"
+	"github.com/switchboardhq/switchboard/graph"
+	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/config"
+	"github.com/switchboardhq/switchboard/internal/database"
+	"github.com/switchboardhq/switchboard/internal/demo"
+	"github.com/switchboardhq/switchboard/internal/httpserver"
+	"github.com/switchboardhq/switchboard/internal/ticketing"
+)
+
+const usage = `Usage: switchboard [command] [flags]
+
+Commands:
+  serve [--demo]        run the server (the default); --demo seeds an empty database first
+  user create --email E --name N --role admin|agent|customer
+                        create an account; the password is read from
+                        $SWITCHBOARD_PASSWORD or the first line of standard input
+  seed --demo           fill an empty database with demo data and print the logins
+  help                  show this help
+
+Settings are flags or environment variables; see the README.
+`
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitError  = 1
+	exitConfig = 2
+)
+
+// program is the process: its environment and streams, so tests can run
+// it in-process exactly as the binary runs.
+type program struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	// ready, if set, is told the address the server listens on.
+	ready func(net.Addr)
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	p := &program{getenv: os.Getenv, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
+	os.Exit(p.run(ctx, os.Args[1:]))
+}
+
+func (p *program) run(ctx context.Context, args []string) int {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return p.withApp(ctx, "serve", args, p.serve)
+	case "seed":
+		return p.withApp(ctx, "seed", args, p.seed)
+	case "user":
+		if len(args) == 0 || args[0] != "create" {
+			return p.fail(exitConfig, "usage: switchboard user create --email E --name N --role admin|agent|customer")
+		}
+		return p.userCreate(ctx, args[1:])
+	case "help", "-h", "--help":
+		fmt.Fprint(p.stdout, usage)
+		return exitOK
+	}
+	return p.fail(exitConfig, fmt.Sprintf("unknown command %q (try: switchboard help)", cmd))
+}
+
+func (p *program) fail(code int, msg string) int {
+	fmt.Fprintln(p.stderr, "switchboard: "+msg)
+	return code
+}
+
+// app is the wired program.
+type app struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	client   *ent.Client
+	auth     *auth.Service
+	tickets  *ticketing.Service
+	resolver *graph.Resolver
+}
+
+// withApp loads the configuration, opens and migrates the database, and
+// runs fn with the wired parts.
+func (p *program) withApp(ctx context.Context, name string, args []string, fn func(context.Context, *app, []string) int) int {
+	cfg, rest, err := config.Load(name, args, p.getenv)
+	if err != nil {
+		return p.fail(exitConfig, err.Error())
+	}
+	log := newLogger(p.stderr, cfg)
+	client, err := database.Open(cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return p.fail(exitConfig, err.Error())
+	}
+	defer client.Close()
+	if err := database.Migrate(ctx, client); err != nil {
+		return p.fail(exitError, err.Error())
+	}
+	a := &app{cfg: cfg, log: log, client: client}
+	a.auth = auth.New(client, auth.Options{
+		SignupEnabled:          cfg.SignupEnabled,
+		SessionIdleTimeout:     cfg.SessionIdleTimeout,
+		SessionAbsoluteTimeout: cfg.SessionAbsoluteTimeout,
+	})
+	a.tickets = ticketing.New(client)
+	a.resolver = &graph.Resolver{Client: client, Auth: a.auth, Tickets: a.tickets}
+	return fn(ctx, a, rest)
+}
+
+func newLogger(w io.Writer, cfg *config.Config) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func (p *program) serve(ctx context.Context, a *app, rest []string) int {
+	seedDemo := len(rest) > 0 && rest[0] == "--demo"
+	if seedDemo {
+		rest = rest[1:]
+	}
+	if len(rest) > 0 {
+		return p.fail(exitConfig, fmt.Sprintf("serve: unexpected argument %q", rest[0]))
+	}
+	if seedDemo {
+		logins, err := demo.Seed(ctx, a.client, a.auth, a.tickets, demo.Defaults)
+		switch {
+		case errors.Is(err, demo.ErrNotEmpty):
+			a.log.Info("database is not empty; not seeding demo data")
+		case err != nil:
+			return p.fail(exitError, err.Error())
+		default:
+			p.printLogins(logins)
+		}
+	}
+	srv, err := httpserver.Listen(a.cfg.Addr, httpserver.Handler(a.log, a.resolver, httpserver.Options{
+		DefaultPageSize: a.cfg.DefaultPageSize,
+		MaxPageSize:     a.cfg.MaxPageSize,
+		Playground:      a.cfg.Playground,
+	}), a.log)
+	if err != nil {
+		return p.fail(exitConfig, fmt.Sprintf("cannot listen on %s: %v", a.cfg.Addr, err))
+	}
+	a.log.Info("switchboard is serving", "addr", srv.Addr().String(), "playground", a.cfg.Playground, "database", databaseKind(a.cfg))
+	if p.ready != nil {
+		p.ready(srv.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve() }()
+	select {
+	case err := <-errc:
+		return p.fail(exitError, err.Error())
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down", "deadline", a.cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return p.fail(exitError, "shutdown: "+err.Error())
+	}
+	return exitOK
+}
+
+func databaseKind(cfg *config.Config) string {
+	if cfg.DatabaseURL != "" {
+		return "postgres"
+	}
+	return "sqlite:" + cfg.DataDir
+}
+
+func (p *program) seed(ctx context.Context, a *app, rest []string) int {
+	if len(rest) != 1 || rest[0] != "--demo" {
+		return p.fail(exitConfig, "usage: switchboard seed --demo")
+	}
+	logins, err := demo.Seed(ctx, a.client, a.auth, a.tickets, demo.Defaults)
+	if err != nil {
+		return p.fail(exitError, err.Error())
+	}
+	p.printLogins(logins)
+	return exitOK
+}
+
+func (p *program) printLogins(logins []demo.Login) {
+	fmt.Fprintf(p.stdout, "Demo data created. Every demo account's password is %q:\n", demo.Password)
+	for _, l := range logins {
+		fmt.Fprintf(p.stdout, "  %-9s %s\n", strings.ToLower(string(l.Role)), l.Email)
+	}
+}
+
+func (p *program) userCreate(ctx context.Context, args []string) int {
+	var email, name, role string
+	for i := 0; i < len(args); i++ {
+		flagName, value, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		target := map[string]*string{"email": &email, "name": &name, "role": &role}[flagName]
+		if target == nil || !strings.HasPrefix(args[i], "-") {
+			// Everything else belongs to the configuration flags.
+			continue
+		}
+		if !hasValue {
+			if i+1 >= len(args) {
+				return p.fail(exitConfig, "--"+flagName+" needs a value")
+			}
+			i++
+			value = args[i]
+		}
+		*target = value
+		args[i] = ""
+		if !hasValue {
+			args[i-1] = ""
+		}
+	}
+	var rest []string
+	for _, a := range args {
+		if a != "" {
+			rest = append(rest, a)
+		}
+	}
+	if email == "" || name == "" || role == "" {
+		return p.fail(exitConfig, "usage: switchboard user create --email E --name N --role admin|agent|customer")
+	}
+	password := p.getenv("SWITCHBOARD_PASSWORD")
+	if password == "" {
+		line, err := bufio.NewReader(p.stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return p.fail(exitError, "reading password: "+err.Error())
+		}
+		password = strings.TrimRight(line, "\r\n")
+	}
+	return p.withApp(ctx, "user create", rest, func(ctx context.Context, a *app, _ []string) int {
+		u, err := a.auth.CreateUser(ctx, auth.NewUser{Email: email, Name: name, Password: password, Role: user.Role(strings.ToUpper(role))})
+		if err != nil {
+			return p.fail(exitError, err.Error())
+		}
+		fmt.Fprintf(p.stdout, "created %s %s (%s)\n", strings.ToLower(string(u.Role)), u.Email, u.ID)
+		return exitOK
+	})
+}
