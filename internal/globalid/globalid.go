@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/oklog/ulid/v2"
+
+	"github.com/switchboardhq/switchboard/internal/apierr"
 )
 
 // ID is a prefixed ULID, e.g. "TK01J9Z3X8Q0W2E5R7T9Y1U3I5O7".
@@ -70,13 +72,17 @@ func (id ID) Validate() error {
 // UnmarshalGQL implements graphql.Unmarshaler: IDs from clients are validated
 // at the edge so that resolvers only ever see well-formed ones.
 func (id *ID) UnmarshalGQL(v any) error {
-	s, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("ID must be a string")
+	var parsed ID
+	switch v := v.(type) {
+	case string:
+		parsed = ID(v)
+	case ID: // entgql's generated node lookup passes IDs through here too
+		parsed = v
+	default:
+		return apierr.Errorf(apierr.BadUserInput, "an ID must be a string")
 	}
-	parsed := ID(s)
 	if err := parsed.Validate(); err != nil {
-		return err
+		return apierr.Errorf(apierr.BadUserInput, "%v", err)
 	}
 	*id = parsed
 	return nil

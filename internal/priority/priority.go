@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+
+	"github.com/switchboardhq/switchboard/internal/apierr"
 )
 
 // Priority of a ticket; the zero value is not a priority.
@@ -54,11 +56,11 @@ func (p Priority) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quo
 func (p *Priority) UnmarshalGQL(v any) error {
 	s, ok := v.(string)
 	if !ok {
-		return fmt.Errorf("TicketPriority must be a string")
+		return apierr.Errorf(apierr.BadUserInput, "TicketPriority must be a string")
 	}
 	parsed, err := Parse(s)
 	if err != nil {
-		return err
+		return apierr.Errorf(apierr.BadUserInput, "%v", err)
 	}
 	*p = parsed
 	return nil

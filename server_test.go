@@ -1,0 +1,428 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchboardhq/switchboard/internal/database/dbtest"
+)
+
+// syncBuffer collects the program's output from its goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func targetEnv(tg dbtest.Target) map[string]string {
+	return map[string]string{
+		"SWITCHBOARD_DATA_DIR":  tg.DataDir,
+		"DATABASE_URL":          tg.DatabaseURL,
+		"SWITCHBOARD_ADDR":      "127.0.0.1:0",
+		"SWITCHBOARD_LOG_LEVEL": "warn",
+	}
+}
+
+// testServer is the real program serving on a random port.
+type testServer struct {
+	url string
+	out *syncBuffer
+}
+
+// startServer runs `switchboard serve` in-process against tg, with env
+// overriding the defaults, and stops it when the test ends.
+func startServer(t *testing.T, tg dbtest.Target, env map[string]string, args ...string) *testServer {
+	t.Helper()
+	full := targetEnv(tg)
+	for k, v := range env {
+		full[k] = v
+	}
+	out := &syncBuffer{}
+	ready := make(chan net.Addr, 1)
+	p := &program{getenv: envOf(full), stdin: strings.NewReader(""), stdout: out, stderr: out, ready: func(a net.Addr) { ready <- a }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- p.run(ctx, append([]string{"serve"}, args...)) }()
+	select {
+	case addr := <-ready:
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("server log:\n%s", out)
+			}
+			cancel()
+			if code := <-done; code != exitOK {
+				t.Errorf("server exited with %d: %s", code, out)
+			}
+		})
+		return &testServer{url: "http://" + addr.String(), out: out}
+	case code := <-done:
+		cancel()
+		t.Fatalf("server exited with %d before serving: %s", code, out)
+	case <-time.After(60 * time.Second):
+		cancel()
+		t.Fatalf("server did not start: %s", out)
+	}
+	return nil
+}
+
+type gqlError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+type gqlResponse struct {
+	Status int
+	Data   map[string]any `json:"data"`
+	Errors []gqlError     `json:"errors"`
+}
+
+// code returns the extensions.code of the only error, failing otherwise.
+func (r gqlResponse) code(t *testing.T) string {
+	t.Helper()
+	if len(r.Errors) != 1 {
+		t.Fatalf("want exactly one error, got %+v (data %v)", r.Errors, r.Data)
+	}
+	c, _ := r.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+func (r gqlResponse) ok(t *testing.T) map[string]any {
+	t.Helper()
+	if len(r.Errors) > 0 || r.Status != http.StatusOK {
+		t.Fatalf("status %d, errors %+v", r.Status, r.Errors)
+	}
+	return r.Data
+}
+
+// do posts a GraphQL operation as a client would.
+func (s *testServer) do(t *testing.T, token, query string, vars map[string]any) gqlResponse {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, s.url+"/query", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST /query: %v", err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	var r gqlResponse
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatalf("status %d, body not JSON: %s", res.StatusCode, raw)
+	}
+	r.Status = res.StatusCode
+	return r
+}
+
+// path digs into decoded JSON: path(m, "login", "user", "id").
+func path(v any, keys ...any) any {
+	for _, k := range keys {
+		switch k := k.(type) {
+		case string:
+			m, _ := v.(map[string]any)
+			v = m[k]
+		case int:
+			l, _ := v.([]any)
+			if k >= len(l) {
+				return nil
+			}
+			v = l[k]
+		}
+	}
+	return v
+}
+
+func str(v any, keys ...any) string { s, _ := path(v, keys...).(string); return s }
+
+func num(v any, keys ...any) int { f, _ := path(v, keys...).(float64); return int(f) }
+
+// createUser runs `switchboard user create` against the target.
+func createUser(t *testing.T, tg dbtest.Target, email, name, role, password string) {
+	t.Helper()
+	out := &syncBuffer{}
+	env := targetEnv(tg)
+	p := &program{getenv: envOf(env), stdin: strings.NewReader(password + "\n"), stdout: out, stderr: out}
+	if code := p.run(context.Background(), []string{"user", "create", "--email", email, "--name", name, "--role", role}); code != exitOK {
+		t.Fatalf("user create exited %d: %s", code, out)
+	}
+}
+
+const (
+	signupMutation = `mutation($input: SignupInput!) { signup(input: $input) { token user { id email role } } }`
+	loginMutation  = `mutation($email: String!, $password: String!) { login(email: $email, password: $password) { token user { id name role } } }`
+	createTicket   = `mutation($input: CreateTicketInput!) { createTicket(input: $input) { id number subject status priority requester { email } messages { totalCount edges { node { body } } } } }`
+	addMessage     = `mutation($id: ID!, $body: String!, $internal: Boolean) { addMessage(ticketID: $id, body: $body, internal: $internal) { id body internal author { name } } }`
+)
+
+func login(t *testing.T, s *testServer, email, password string) string {
+	t.Helper()
+	data := s.do(t, "", loginMutation, map[string]any{"email": email, "password": password}).ok(t)
+	return str(data, "login", "token")
+}
+
+func signup(t *testing.T, s *testServer, email, name string) (token, id string) {
+	t.Helper()
+	data := s.do(t, "", signupMutation, map[string]any{"input": map[string]any{"email": email, "password": "correct horse battery", "name": name}}).ok(t)
+	return str(data, "signup", "token"), str(data, "signup", "user", "id")
+}
+
+func TestCustomerJourney(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
+		s := startServer(t, tg, nil)
+
+		token, userID := signup(t, s, "Ann@Example.com", "Ann")
+		if !strings.HasPrefix(token, "sbs_") || userID == "" {
+			t.Fatalf("signup gave token %q id %q", token, userID)
+		}
+		me := s.do(t, token, `{ me { id email name role } }`, nil).ok(t)
+		if str(me, "me", "email") != "ann@example.com" || str(me, "me", "role") != "CUSTOMER" {
+			t.Fatalf("me = %v", me)
+		}
+
+		// A second session by logging in; the email is case-insensitive.
+		token = login(t, s, "ANN@example.com", "correct horse battery")
+
+		var ticketIDs []string
+		for i, subject := range []string{"Printer on fire", "Cannot log in", "Refund please"} {
+			data := s.do(t, token, createTicket, map[string]any{"input": map[string]any{"subject": subject, "body": fmt.Sprintf("details %d", i)}}).ok(t)
+			tk := path(data, "createTicket")
+			if str(tk, "subject") != subject || str(tk, "status") != "NEW" || str(tk, "priority") != "NORMAL" ||
+				str(tk, "requester", "email") != "ann@example.com" || num(tk, "messages", "totalCount") != 1 ||
+				str(tk, "messages", "edges", 0, "node", "body") != fmt.Sprintf("details %d", i) {
+				t.Fatalf("createTicket = %v", tk)
+			}
+			if num(tk, "number") != i+1 {
+				t.Fatalf("ticket number = %d, want %d", num(tk, "number"), i+1)
+			}
+			ticketIDs = append(ticketIDs, str(tk, "id"))
+		}
+
+		msg := s.do(t, token, addMessage, map[string]any{"id": ticketIDs[0], "body": "It is still burning"}).ok(t)
+		if str(msg, "addMessage", "body") != "It is still burning" || str(msg, "addMessage", "author", "name") != "Ann" {
+			t.Fatalf("addMessage = %v", msg)
+		}
+
+		// Solve one ticket, then list with a filter, an order and pages.
+		s.do(t, token, `mutation($id: ID!) { updateTicket(id: $id, input: {status: SOLVED}) { status solvedAt } }`, map[string]any{"id": ticketIDs[2]}).ok(t)
+		list := s.do(t, token, `{ tickets(first: 1, where: {statusNEQ: SOLVED}, orderBy: {field: NUMBER, direction: DESC}) {
+			totalCount pageInfo { hasNextPage endCursor } edges { node { number subject messages(last: 1) { edges { node { body } } } } } } }`, nil).ok(t)
+		if num(list, "tickets", "totalCount") != 2 || num(list, "tickets", "edges", 0, "node", "number") != 2 ||
+			path(list, "tickets", "pageInfo", "hasNextPage") != true {
+			t.Fatalf("first page = %v", list)
+		}
+		next := s.do(t, token, `query($after: Cursor) { tickets(first: 5, after: $after, where: {statusNEQ: SOLVED}, orderBy: {field: NUMBER, direction: DESC}) {
+			pageInfo { hasNextPage } edges { node { number messages(last: 1) { edges { node { body } } } } } } }`,
+			map[string]any{"after": str(list, "tickets", "pageInfo", "endCursor")}).ok(t)
+		if edges, _ := path(next, "tickets", "edges").([]any); len(edges) != 1 || num(next, "tickets", "edges", 0, "node", "number") != 1 ||
+			str(next, "tickets", "edges", 0, "node", "messages", "edges", 0, "node", "body") != "It is still burning" ||
+			path(next, "tickets", "pageInfo", "hasNextPage") != false {
+			t.Fatalf("second page = %v", next)
+		}
+
+		node := s.do(t, token, `query($id: ID!) { node(id: $id) { id ... on Ticket { subject } } }`, map[string]any{"id": ticketIDs[1]}).ok(t)
+		if str(node, "node", "subject") != "Cannot log in" {
+			t.Fatalf("node = %v", node)
+		}
+		nodes := s.do(t, token, `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": ticketIDs}).ok(t)
+		if l, _ := path(nodes, "nodes").([]any); len(l) != 3 || str(nodes, "nodes", 2, "id") != ticketIDs[2] {
+			t.Fatalf("nodes = %v", nodes)
+		}
+
+		if out := s.do(t, token, `mutation { logout }`, nil).ok(t); path(out, "logout") != true {
+			t.Fatalf("logout = %v", out)
+		}
+		res := s.do(t, token, `{ me { id } }`, nil)
+		if res.Status != http.StatusUnauthorized || res.code(t) != "UNAUTHENTICATED" {
+			t.Fatalf("after logout: status %d errors %+v", res.Status, res.Errors)
+		}
+	})
+}
+
+func TestAgentWorkflow(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
+		createUser(t, tg, "agent@example.com", "Alice Agent", "agent", "agent password 123")
+		s := startServer(t, tg, nil)
+		customer, _ := signup(t, s, "cust@example.com", "Cust")
+		agent := login(t, s, "agent@example.com", "agent password 123")
+
+		tk := s.do(t, customer, createTicket, map[string]any{"input": map[string]any{"subject": "Help", "body": "please"}}).ok(t)
+		id := str(tk, "createTicket", "id")
+
+		// The ticket is in no group and unassigned: out of the agent's reach.
+		if r := s.do(t, agent, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": id}); r.code(t) != "NOT_FOUND" {
+			t.Fatalf("agent reached an unassigned ticket: %+v", r)
+		}
+		// An agent's own ticket on behalf of the customer is assigned to them.
+		me := s.do(t, agent, `{ me { id } }`, nil).ok(t)
+		custID := str(s.do(t, customer, `{ me { id } }`, nil).ok(t), "me", "id")
+		own := s.do(t, agent, createTicket, map[string]any{"input": map[string]any{"subject": "Phoned in", "body": "by phone", "priority": "URGENT", "requesterID": custID}}).ok(t)
+		ownID := str(own, "createTicket", "id")
+		if str(own, "createTicket", "priority") != "URGENT" || str(own, "createTicket", "requester", "email") != "cust@example.com" {
+			t.Fatalf("agent createTicket = %v", own)
+		}
+		s.do(t, agent, addMessage, map[string]any{"id": ownID, "body": "we are on it"}).ok(t)
+		s.do(t, agent, addMessage, map[string]any{"id": ownID, "body": "customer is grumpy", "internal": true}).ok(t)
+
+		view := s.do(t, agent, `query($id: ID!) { node(id: $id) { ... on Ticket { status assignee { id } firstRespondedAt messages { totalCount } } } }`, map[string]any{"id": ownID}).ok(t)
+		if str(view, "node", "status") != "OPEN" || str(view, "node", "assignee", "id") != str(me, "me", "id") ||
+			str(view, "node", "firstRespondedAt") == "" || num(view, "node", "messages", "totalCount") != 3 {
+			t.Fatalf("agent view = %v", view)
+		}
+		// The customer never sees the internal note.
+		cview := s.do(t, customer, `query($id: ID!) { node(id: $id) { ... on Ticket { messages { totalCount edges { node { body internal } } } } } }`, map[string]any{"id": ownID}).ok(t)
+		if num(cview, "node", "messages", "totalCount") != 2 || strings.Contains(fmt.Sprint(cview), "grumpy") {
+			t.Fatalf("customer view = %v", cview)
+		}
+		// Orders by priority sort URGENT first.
+		list := s.do(t, customer, `{ tickets(orderBy: {field: PRIORITY, direction: DESC}) { edges { node { priority } } } }`, nil).ok(t)
+		if str(list, "tickets", "edges", 0, "node", "priority") != "URGENT" || str(list, "tickets", "edges", 1, "node", "priority") != "NORMAL" {
+			t.Fatalf("priority order = %v", list)
+		}
+	})
+}
+
+func TestConcurrentTicketNumbers(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
+		s := startServer(t, tg, nil)
+		token, _ := signup(t, s, "busy@example.com", "Busy")
+		const n = 50
+		numbers := make(chan int, n)
+		var wg sync.WaitGroup
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				r := s.do(t, token, createTicket, map[string]any{"input": map[string]any{"subject": fmt.Sprintf("t%d", i), "body": "x"}})
+				if len(r.Errors) > 0 {
+					t.Errorf("create %d: %+v", i, r.Errors)
+					return
+				}
+				numbers <- num(r.Data, "createTicket", "number")
+			}(i)
+		}
+		wg.Wait()
+		close(numbers)
+		seen := map[int]bool{}
+		for num := range numbers {
+			if seen[num] {
+				t.Fatalf("ticket number %d given twice", num)
+			}
+			seen[num] = true
+		}
+		for i := 1; i <= n; i++ {
+			if !seen[i] {
+				t.Fatalf("ticket number %d missing: numbers are not gap-free (%v)", i, seen)
+			}
+		}
+	})
+}
+
+func TestBadInput(t *testing.T) {
+	tg := dbtest.NewTarget(t, dbtest.SQLite)
+	createUser(t, tg, "other@example.com", "Other", "customer", "another password 1")
+	s := startServer(t, tg, nil)
+	token, _ := signup(t, s, "me@example.com", "Me")
+	other := login(t, s, "other@example.com", "another password 1")
+	foreign := str(s.do(t, other, createTicket, map[string]any{"input": map[string]any{"subject": "private", "body": "secret"}}).ok(t), "createTicket", "id")
+	mine := str(s.do(t, token, createTicket, map[string]any{"input": map[string]any{"subject": "mine", "body": "mine"}}).ok(t), "createTicket", "id")
+
+	for _, tc := range []struct {
+		name, token, query string
+		vars               map[string]any
+		code, field        string
+	}{
+		{"ErrEmptySubject", token, createTicket, map[string]any{"input": map[string]any{"subject": "   ", "body": "x"}}, "BAD_USER_INPUT", "subject"},
+		{"ErrEmptyBody", token, createTicket, map[string]any{"input": map[string]any{"subject": "x", "body": ""}}, "BAD_USER_INPUT", "body"},
+		{"ErrMalformedEmail", "", signupMutation, map[string]any{"input": map[string]any{"email": "not-an-email", "password": "long enough password", "name": "X"}}, "BAD_USER_INPUT", "email"},
+		{"ErrShortPassword", "", signupMutation, map[string]any{"input": map[string]any{"email": "x@example.com", "password": "short", "name": "X"}}, "BAD_USER_INPUT", "password"},
+		{"ErrDuplicateEmail", "", signupMutation, map[string]any{"input": map[string]any{"email": "ME@example.com", "password": "long enough password", "name": "X"}}, "CONFLICT", "email"},
+		{"ErrUnknownEnumValue", token, `mutation($id: ID!) { updateTicket(id: $id, input: {status: EXPLODED}) { id } }`, map[string]any{"id": foreign}, "BAD_USER_INPUT", ""},
+		{"ErrUnknownEnumVariable", token, `{ tickets(where: {status: $s}) { totalCount } }`, nil, "BAD_USER_INPUT", ""},
+		{"ErrMalformedID", token, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": "42"}, "BAD_USER_INPUT", ""},
+		{"ErrForeignID", token, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": foreign}, "NOT_FOUND", ""},
+		{"ErrForeignTicketReply", token, addMessage, map[string]any{"id": foreign, "body": "hi"}, "NOT_FOUND", ""},
+		{"ErrForeignTicketUpdate", token, `mutation($id: ID!) { updateTicket(id: $id, input: {status: SOLVED}) { id } }`, map[string]any{"id": foreign}, "NOT_FOUND", ""},
+		{"ErrCustomerSetsPriority", token, createTicket, map[string]any{"input": map[string]any{"subject": "x", "body": "y", "priority": "URGENT"}}, "FORBIDDEN", ""},
+		{"ErrCustomerInternalNote", token, addMessage, map[string]any{"id": mine, "body": "hi", "internal": true}, "FORBIDDEN", ""},
+		{"ErrPageTooLarge", token, `{ tickets(first: 101) { totalCount } }`, nil, "BAD_USER_INPUT", "first"},
+		{"ErrNegativePage", token, `{ tickets(last: -1) { totalCount } }`, nil, "BAD_USER_INPUT", "last"},
+		{"ErrWrongPassword", "", loginMutation, map[string]any{"email": "me@example.com", "password": "wrong password!!"}, "UNAUTHENTICATED", ""},
+		{"ErrUnknownEmailLooksLikeWrongPassword", "", loginMutation, map[string]any{"email": "nobody@example.com", "password": "wrong password!!"}, "UNAUTHENTICATED", ""},
+		{"ErrAnonymousTickets", "", `{ tickets { totalCount } }`, nil, "UNAUTHENTICATED", ""},
+		{"ErrAnonymousCreateTicket", "", createTicket, map[string]any{"input": map[string]any{"subject": "x", "body": "y"}}, "UNAUTHENTICATED", ""},
+		{"ErrSyntax", token, `{ tickets {`, nil, "BAD_USER_INPUT", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := s.do(t, tc.token, tc.query, tc.vars)
+			if got := r.code(t); got != tc.code {
+				t.Fatalf("code = %s, want %s (%+v)", got, tc.code, r.Errors)
+			}
+			if tc.field != "" && r.Errors[0].Extensions["field"] != tc.field {
+				t.Fatalf("field = %v, want %s", r.Errors[0].Extensions["field"], tc.field)
+			}
+		})
+	}
+
+	t.Run("UnknownEmailAndWrongPasswordSayTheSame", func(t *testing.T) {
+		a := s.do(t, "", loginMutation, map[string]any{"email": "me@example.com", "password": "wrong password!!"})
+		b := s.do(t, "", loginMutation, map[string]any{"email": "nobody@example.com", "password": "wrong password!!"})
+		if a.Errors[0].Message != b.Errors[0].Message || a.Status != b.Status {
+			t.Fatalf("login failures differ: %+v vs %+v", a, b)
+		}
+	})
+	t.Run("ForeignIDReadsLikeMissingID", func(t *testing.T) {
+		a := s.do(t, token, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": foreign})
+		b := s.do(t, token, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": strings.Replace(foreign, foreign[2:4], "00", 1)})
+		if a.Errors[0].Message != b.Errors[0].Message || a.code(t) != b.code(t) {
+			t.Fatalf("foreign and missing IDs differ: %+v vs %+v", a.Errors, b.Errors)
+		}
+	})
+	t.Run("DefaultPageIs20", func(t *testing.T) {
+		for i := 0; i < 20; i++ {
+			s.do(t, token, createTicket, map[string]any{"input": map[string]any{"subject": fmt.Sprint(i), "body": "x"}}).ok(t)
+		}
+		r := s.do(t, token, `{ tickets { totalCount edges { node { id } } } }`, nil).ok(t)
+		if l, _ := path(r, "tickets", "edges").([]any); len(l) != 20 || num(r, "tickets", "totalCount") != 21 {
+			t.Fatalf("default page has %d of %d", len(l), num(r, "tickets", "totalCount"))
+		}
+	})
+	t.Run("ErrBadToken", func(t *testing.T) {
+		r := s.do(t, "sbs_forged", `{ me { id } }`, nil)
+		if r.Status != http.StatusUnauthorized || r.code(t) != "UNAUTHENTICATED" {
+			t.Fatalf("forged token: %d %+v", r.Status, r.Errors)
+		}
+	})
+	t.Run("StillServing", func(t *testing.T) {
+		res, err := http.Get(s.url + "/healthz")
+		if err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("healthz: %v %v", res, err)
+		}
+		res.Body.Close()
+	})
+}
