@@ -151,7 +151,7 @@ func (p *program) serve(ctx context.Context, a *app, rest []string) int {
 		logins, err := demo.Seed(ctx, a.client, a.auth, a.tickets, demo.Defaults)
 		switch {
 		case errors.Is(err, demo.ErrNotEmpty):
-			a.log.Info("database is not empty; not seeding demo data")
+			a.log.Warn("database is not empty; not seeding demo data")
 		case err != nil:
 			return p.fail(exitError, err.Error())
 		default:

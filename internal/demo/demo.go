@@ -51,7 +51,7 @@ func Seed(ctx context.Context, client *ent.Client, accounts *auth.Service, ticke
 	rng := rand.New(rand.NewPCG(1, 2)) // the same demo every time
 
 	for _, p := range []struct {
-		p                   priority.Priority
+		p                    priority.Priority
 		response, resolution int
 	}{{priority.Low, 24 * 60, 7 * 24 * 60}, {priority.Normal, 8 * 60, 3 * 24 * 60}, {priority.High, 2 * 60, 24 * 60}, {priority.Urgent, 30, 4 * 60}} {
 		if err := client.SLAPolicy.Create().SetPriority(p.p).SetFirstResponseMinutes(p.response).SetResolutionMinutes(p.resolution).Exec(sys); err != nil {

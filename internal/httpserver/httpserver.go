@@ -55,7 +55,7 @@ func Handler(log *slog.Logger, resolver *graph.Resolver, opts Options) http.Hand
 	gql.AroundFields(graph.PageLimits(opts.DefaultPageSize, opts.MaxPageSize))
 
 	mux := http.NewServeMux()
-	mux.Handle("/query", authenticate(log, resolver.Auth, http.MaxBytesHandler(gql, opts.MaxBodyBytes)))
+	mux.Handle("/query", limitBody(opts.MaxBodyBytes, authenticate(log, resolver.Auth, gql)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -95,6 +95,19 @@ func authenticate(log *slog.Logger, svc *auth.Service, next http.Handler) http.H
 		}
 		ctx = viewer.NewContext(ctx, signedIn)
 		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// limitBody refuses bodies over max bytes with 413, before reading them
+// when the length is declared, and cuts off undeclared ones at max.
+func limitBody(max int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > max {
+			writeError(w, http.StatusRequestEntityTooLarge, apierr.Errorf(apierr.BadUserInput, "request body is larger than %d bytes", max))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, max)
+		next.ServeHTTP(w, r)
 	})
 }
 

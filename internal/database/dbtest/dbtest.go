@@ -107,4 +107,6 @@ func Client(t testing.TB) *ent.Client {
 func (tg Target) SQLitePath() string { return filepath.Join(tg.DataDir, database.SQLiteFile) }
 
 // String describes the target for messages.
-func (tg Target) String() string { return fmt.Sprintf("%s %s%s", tg.Dialect, tg.DataDir, tg.DatabaseURL) }
+func (tg Target) String() string {
+	return fmt.Sprintf("%s %s%s", tg.Dialect, tg.DataDir, tg.DatabaseURL)
+}

@@ -1,0 +1,103 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/internal/apierr"
+	"github.com/switchboardhq/switchboard/internal/requestid"
+)
+
+func present(t *testing.T, err error) (*gqlerror.Error, string) {
+	t.Helper()
+	var logs bytes.Buffer
+	ctx := requestid.NewContext(context.Background(), "req-1")
+	ctx = graphql.WithResponseContext(ctx, graphql.DefaultErrorPresenter, nil)
+	return ErrorPresenter(slog.New(slog.NewTextHandler(&logs, nil)))(ctx, err), logs.String()
+}
+
+func TestErrorPresenter(t *testing.T) {
+	t.Run("InternalErrorsAreMaskedAndLogged", func(t *testing.T) {
+		got, logs := present(t, errors.New("pq: password authentication failed for user root"))
+		if got.Extensions["code"] != "INTERNAL" || got.Extensions["requestId"] != "req-1" {
+			t.Fatalf("extensions = %v", got.Extensions)
+		}
+		if strings.Contains(got.Message, "password") || !strings.Contains(got.Message, "req-1") {
+			t.Fatalf("message leaks or lacks the request id: %q", got.Message)
+		}
+		if !strings.Contains(logs, "password authentication failed") || !strings.Contains(logs, "req-1") {
+			t.Fatalf("log lacks the cause or request id: %s", logs)
+		}
+	})
+	t.Run("AppErrorsKeepCodeAndField", func(t *testing.T) {
+		got, _ := present(t, fmt.Errorf("wrapped: %w", apierr.Invalid("subject", "subject is required")))
+		if got.Extensions["code"] != "BAD_USER_INPUT" || got.Extensions["field"] != "subject" || got.Message != "subject is required" {
+			t.Fatalf("got %+v", got)
+		}
+	})
+	t.Run("PrivacyDenyIsForbidden", func(t *testing.T) {
+		got, _ := present(t, privacy.Denyf("no"))
+		if got.Extensions["code"] != "FORBIDDEN" {
+			t.Fatalf("got %+v", got)
+		}
+	})
+	t.Run("ValidationFailuresAreBadUserInput", func(t *testing.T) {
+		e := gqlerror.Errorf("Value \"EXPLODED\" does not exist in \"TicketStatus!\" enum.")
+		e.Extensions = map[string]any{"code": "GRAPHQL_VALIDATION_FAILED"}
+		got, _ := present(t, e)
+		if got.Extensions["code"] != "BAD_USER_INPUT" || !strings.Contains(got.Message, "EXPLODED") {
+			t.Fatalf("got %+v", got)
+		}
+	})
+	t.Run("LowerCamelFieldNames", func(t *testing.T) {
+		for in, want := range map[string]string{"subject": "subject", "group_id": "groupID", "first_response_due_at": "firstResponseDueAt"} {
+			if got := lowerCamel(in); got != want {
+				t.Fatalf("lowerCamel(%q) = %q, want %q", in, got, want)
+			}
+		}
+	})
+}
+
+func TestPageLimits(t *testing.T) {
+	mw := PageLimits(20, 100)
+	call := func(args map[string]any) (map[string]any, error) {
+		ctx := graphql.WithFieldContext(context.Background(), &graphql.FieldContext{Args: args})
+		_, err := mw(ctx, func(context.Context) (any, error) { return nil, nil })
+		return args, err
+	}
+	ptr := func(n int) *int { return &n }
+	t.Run("DefaultsFirst", func(t *testing.T) {
+		args, err := call(map[string]any{"first": (*int)(nil), "last": (*int)(nil)})
+		if err != nil || *args["first"].(*int) != 20 {
+			t.Fatalf("args %v err %v", args, err)
+		}
+	})
+	t.Run("KeepsLast", func(t *testing.T) {
+		args, err := call(map[string]any{"first": (*int)(nil), "last": ptr(5)})
+		if err != nil || args["first"].(*int) != nil {
+			t.Fatalf("args %v err %v", args, err)
+		}
+	})
+	t.Run("ErrTooLarge", func(t *testing.T) {
+		_, err := call(map[string]any{"first": ptr(101), "last": (*int)(nil)})
+		var e *apierr.Error
+		if !errors.As(err, &e) || e.Code != apierr.BadUserInput || e.Field != "first" {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("IgnoresFieldsWithoutPaging", func(t *testing.T) {
+		args, err := call(map[string]any{"id": "x"})
+		if err != nil || len(args) != 1 {
+			t.Fatalf("args %v err %v", args, err)
+		}
+	})
+}
