@@ -161,10 +161,10 @@ func converse(ctx context.Context, rng *rand.Rand, tickets *ticketing.Service, i
 			return fmt.Errorf("adding demo message: %w", err)
 		}
 	}
-	final := []ticket.Status{ticket.StatusNEW, ticket.StatusOPEN, ticket.StatusPENDING, ticket.StatusSOLVED, ticket.StatusCLOSED}[rng.IntN(5)]
 	if turns == 0 {
-		final = ticket.StatusNEW
+		return nil // still NEW: nobody has answered yet
 	}
+	final := []ticket.Status{ticket.StatusOPEN, ticket.StatusPENDING, ticket.StatusSOLVED, ticket.StatusCLOSED}[rng.IntN(4)]
 	agentCtx := viewer.NewContext(ctx, agent)
 	return tickets.SetStatus(agentCtx, id, final)
 }
