@@ -11,6 +11,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/session"
@@ -157,9 +158,7 @@ func (s *Service) signIn(ctx context.Context, u *ent.User, userAgent string) (st
 func (s *Service) startSession(ctx context.Context, u *ent.User, userAgent string) (string, globalid.ID, error) {
 	tok := newToken(SessionTokenPrefix)
 	now := s.now()
-	if len(userAgent) > 512 {
-		userAgent = userAgent[:512]
-	}
+	userAgent = truncateUTF8(strings.ToValidUTF8(userAgent, ""), maxUserAgentLen)
 	sess, err := s.client.Session.Create().
 		SetTokenHash(HashToken(tok)).SetUserID(u.ID).
 		SetExpiresAt(now.Add(s.opts.SessionAbsoluteTimeout)).SetLastUsedAt(now).
@@ -219,4 +218,18 @@ func viewerOf(u *ent.User, sessionID globalid.ID) *viewer.Viewer {
 		v.GroupIDs = append(v.GroupIDs, g.ID)
 	}
 	return v
+}
+
+// maxUserAgentLen bounds the stored user agent (bytes).
+const maxUserAgentLen = 512
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 )
 
@@ -115,6 +116,24 @@ func TestUnmarshalGQL(t *testing.T) {
 			t.Fatalf("UnmarshalGQL(%q) = %q, %v", want, id, err)
 		}
 	})
+	t.Run("AcceptsTypedID", func(t *testing.T) {
+		// ent's generated node lookup hands IDs over as ID, not string.
+		want := globalid.New(globalid.PrefixUser)
+		var id globalid.ID
+		if err := id.UnmarshalGQL(want); err != nil || id != want {
+			t.Fatalf("UnmarshalGQL(ID %q) = %q, %v", want, id, err)
+		}
+	})
+	t.Run("ErrMalformedTypedID", func(t *testing.T) {
+		id := globalid.ID("unchanged")
+		err := id.UnmarshalGQL(globalid.ID("US42"))
+		if code := apierr.CodeOf(err); code != apierr.BadUserInput {
+			t.Fatalf("UnmarshalGQL(ID US42) = %v (code %s), want BAD_USER_INPUT", err, code)
+		}
+		if id != "unchanged" {
+			t.Fatalf("failed UnmarshalGQL changed the ID to %q", id)
+		}
+	})
 	for _, tc := range []struct {
 		name string
 		in   any
@@ -127,8 +146,9 @@ func TestUnmarshalGQL(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			id := globalid.ID("unchanged")
-			if err := id.UnmarshalGQL(tc.in); err == nil {
-				t.Fatalf("UnmarshalGQL(%#v) = nil, want an error", tc.in)
+			err := id.UnmarshalGQL(tc.in)
+			if code := apierr.CodeOf(err); code != apierr.BadUserInput {
+				t.Fatalf("UnmarshalGQL(%#v) = %v (code %s), want BAD_USER_INPUT", tc.in, err, code)
 			}
 			if id != "unchanged" {
 				t.Fatalf("failed UnmarshalGQL changed the ID to %q", id)
@@ -143,8 +163,9 @@ func TestUnmarshalGQL(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			id := globalid.ID("unchanged")
-			if err := id.UnmarshalGQL(tc.in); err == nil {
-				t.Fatalf("UnmarshalGQL(%q) = nil, want an error", tc.in)
+			err := id.UnmarshalGQL(tc.in)
+			if code := apierr.CodeOf(err); code != apierr.BadUserInput {
+				t.Fatalf("UnmarshalGQL(%q) = %v (code %s), want BAD_USER_INPUT", tc.in, err, code)
 			}
 			if id != "unchanged" {
 				t.Fatalf("failed UnmarshalGQL changed the ID to %q", id)

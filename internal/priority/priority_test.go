@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/priority"
 )
 
@@ -127,8 +128,9 @@ func TestGQL(t *testing.T) {
 	})
 	t.Run("ErrUnmarshalUnknownName", func(t *testing.T) {
 		p := priority.High
-		if err := p.UnmarshalGQL("SEVERE"); err == nil {
-			t.Fatal("UnmarshalGQL(SEVERE) = nil, want an error")
+		err := p.UnmarshalGQL("SEVERE")
+		if code := apierr.CodeOf(err); code != apierr.BadUserInput {
+			t.Fatalf("UnmarshalGQL(SEVERE) = %v (code %s), want BAD_USER_INPUT", err, code)
 		}
 		if p != priority.High {
 			t.Fatalf("failed UnmarshalGQL changed the value to %v", p)
@@ -137,8 +139,9 @@ func TestGQL(t *testing.T) {
 	t.Run("ErrUnmarshalNonString", func(t *testing.T) {
 		for _, v := range []any{3, int64(3), 3.0, nil, []byte("HIGH")} {
 			p := priority.Low
-			if err := p.UnmarshalGQL(v); err == nil {
-				t.Fatalf("UnmarshalGQL(%#v) = nil, want an error", v)
+			err := p.UnmarshalGQL(v)
+			if code := apierr.CodeOf(err); code != apierr.BadUserInput {
+				t.Fatalf("UnmarshalGQL(%#v) = %v (code %s), want BAD_USER_INPUT", v, err, code)
 			}
 			if p != priority.Low {
 				t.Fatalf("failed UnmarshalGQL(%#v) changed the value to %v", v, p)
