@@ -136,4 +136,3 @@ func trackTicketStatus(next ent.Mutator) ent.Mutator {
 		return next.Mutate(ctx, m)
 	})
 }
-
