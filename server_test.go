@@ -427,3 +427,49 @@ func TestBadInput(t *testing.T) {
 		res.Body.Close()
 	})
 }
+
+func TestFieldAccess(t *testing.T) {
+	tg := dbtest.NewTarget(t, dbtest.SQLite)
+	createUser(t, tg, "agent@example.com", "Alice Agent", "agent", "agent password 123")
+	s := startServer(t, tg, nil)
+	customer, custID := signup(t, s, "cust@example.com", "Cust")
+	agent := login(t, s, "agent@example.com", "agent password 123")
+	tk := s.do(t, agent, createTicket, map[string]any{"input": map[string]any{"subject": "Phoned in", "body": "x", "requesterID": custID}}).ok(t)
+	id := str(tk, "createTicket", "id")
+	const q = `query($id: ID!) { node(id: $id) { ... on Ticket { subject firstResponseDueAt requester { email } assignee { name email } } } }`
+
+	t.Run("CustomerSeesOwnEmailNotStaffEmailOrSLA", func(t *testing.T) {
+		r := s.do(t, customer, q, map[string]any{"id": id})
+		if str(r.Data, "node", "subject") != "Phoned in" || str(r.Data, "node", "requester", "email") != "cust@example.com" ||
+			str(r.Data, "node", "assignee", "name") != "Alice Agent" {
+			t.Fatalf("the rest of the response must be intact: %v", r.Data)
+		}
+		if path(r.Data, "node", "assignee", "email") != nil || path(r.Data, "node", "firstResponseDueAt") != nil {
+			t.Fatalf("denied fields must read null: %v", r.Data)
+		}
+		denied := map[string]bool{}
+		for _, e := range r.Errors {
+			if e.Extensions["code"] != "FORBIDDEN" {
+				t.Fatalf("error %+v, want FORBIDDEN", e)
+			}
+			denied[fmt.Sprint(e.Path)] = true
+		}
+		if !denied["[node assignee email]"] || !denied["[node firstResponseDueAt]"] || len(denied) != 2 {
+			t.Fatalf("denied paths = %v", denied)
+		}
+	})
+	t.Run("AgentSeesContactData", func(t *testing.T) {
+		r := s.do(t, agent, q, map[string]any{"id": id}).ok(t)
+		if str(r, "node", "requester", "email") != "cust@example.com" || str(r, "node", "assignee", "email") != "agent@example.com" {
+			t.Fatalf("agent view = %v", r)
+		}
+	})
+	t.Run("HashesAreNotInTheSchema", func(t *testing.T) {
+		r := s.do(t, agent, `{ __type(name: "User") { fields { name } } }`, nil).ok(t)
+		for _, f := range path(r, "__type", "fields").([]any) {
+			if name := str(f, "name"); strings.Contains(strings.ToLower(name), "hash") || strings.Contains(strings.ToLower(name), "password") {
+				t.Fatalf("User exposes %s", name)
+			}
+		}
+	})
+}

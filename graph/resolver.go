@@ -21,5 +21,5 @@ type Resolver struct {
 
 // NewSchema returns the executable schema served at /query.
 func NewSchema(r *Resolver) graphql.ExecutableSchema {
-	return NewExecutableSchema(Config{Resolvers: r})
+	return NewExecutableSchema(Config{Resolvers: r, Directives: directives()})
 }

@@ -25,6 +25,7 @@ func (Ticket) Mixin() []ent.Mixin {
 // Fields of the Ticket.
 func (Ticket) Fields() []ent.Field {
 	noInput := entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)
+	staffOnly := entgql.Directives(entgql.NewDirective("staffOnly"))
 	return []ent.Field{
 		// Assigned by the numbering hook, gap-free and increasing.
 		field.Int("number").Positive().Unique().Immutable().
@@ -42,8 +43,8 @@ func (Ticket) Fields() []ent.Field {
 		field.String("requester_id").GoType(globalid.ID("")).Immutable().Annotations(noInput),
 		field.String("assignee_id").GoType(globalid.ID("")).Optional().Nillable(),
 		field.String("group_id").GoType(globalid.ID("")).Optional().Nillable(),
-		field.Time("first_response_due_at").Optional().Nillable().Annotations(noInput),
-		field.Time("resolution_due_at").Optional().Nillable().Annotations(noInput),
+		field.Time("first_response_due_at").Optional().Nillable().Annotations(noInput, staffOnly),
+		field.Time("resolution_due_at").Optional().Nillable().Annotations(noInput, staffOnly),
 		field.Time("first_responded_at").Optional().Nillable().Annotations(noInput),
 		field.Time("solved_at").Optional().Nillable().Annotations(noInput),
 	}

@@ -24,12 +24,17 @@ func (User) Fields() []ent.Field {
 	return []ent.Field{
 		// Stored lower-cased (see the hook), so the unique index makes
 		// addresses unique regardless of case in every database.
-		field.String("email").NotEmpty().MaxLen(254).Unique(),
+		// Exposed in schema/switchboard.graphql as a nullable field under
+		// @contactData, so that a denied read is null plus FORBIDDEN
+		// rather than nulling the whole user.
+		field.String("email").NotEmpty().MaxLen(254).Unique().
+			Annotations(entgql.Skip(entgql.SkipType)),
 		field.String("name").NotEmpty().MaxLen(200),
 		field.Enum("role").Values("CUSTOMER", "AGENT", "ADMIN").Default("CUSTOMER"),
 		field.String("password_hash").Optional().Sensitive().
 			Annotations(entgql.Skip()),
-		field.String("phone").Optional().MaxLen(50),
+		field.String("phone").Optional().MaxLen(50).
+			Annotations(entgql.Directives(entgql.NewDirective("contactData"))),
 		field.Bool("active").Default(true),
 		field.Time("last_seen_at").Optional().Nillable(),
 	}

@@ -1,0 +1,42 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/internal/apierr"
+	"github.com/switchboardhq/switchboard/internal/viewer"
+)
+
+// Field-level access: the schema directives of schema/switchboard.graphql.
+// Row-level access is the ent privacy policies' job; these decide only
+// which fields of a readable row a viewer may see.
+
+// errFieldForbidden is the error of a denied field; the field reads null.
+var errFieldForbidden = apierr.Errorf(apierr.Forbidden, "you may not see this field")
+
+// contactData allows the person themself, agents and admins.
+func contactData(ctx context.Context, obj any, next graphql.Resolver) (any, error) {
+	v := viewer.FromContext(ctx)
+	if v.IsStaff() || v.IsSystem() {
+		return next(ctx)
+	}
+	if u, ok := obj.(*ent.User); ok && v != nil && u.ID == v.UserID {
+		return next(ctx)
+	}
+	return nil, errFieldForbidden
+}
+
+// staffOnly allows agents and admins.
+func staffOnly(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
+	if v := viewer.FromContext(ctx); v.IsStaff() || v.IsSystem() {
+		return next(ctx)
+	}
+	return nil, errFieldForbidden
+}
+
+func directives() DirectiveRoot {
+	return DirectiveRoot{ContactData: contactData, StaffOnly: staffOnly}
+}
