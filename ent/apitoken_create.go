@@ -415,18 +415,6 @@ func (u *APITokenUpsert) UpdateName() *APITokenUpsert {
 	return u
 }
 
-// SetScope sets the "scope" field.
-func (u *APITokenUpsert) SetScope(v apitoken.Scope) *APITokenUpsert {
-	u.Set(apitoken.FieldScope, v)
-	return u
-}
-
-// UpdateScope sets the "scope" field to the value that was provided on create.
-func (u *APITokenUpsert) UpdateScope() *APITokenUpsert {
-	u.SetExcluded(apitoken.FieldScope)
-	return u
-}
-
 // SetExpiresAt sets the "expires_at" field.
 func (u *APITokenUpsert) SetExpiresAt(v time.Time) *APITokenUpsert {
 	u.Set(apitoken.FieldExpiresAt, v)
@@ -504,6 +492,9 @@ func (u *APITokenUpsertOne) UpdateNewValues() *APITokenUpsertOne {
 		if _, exists := u.create.mutation.TokenHash(); exists {
 			s.SetIgnore(apitoken.FieldTokenHash)
 		}
+		if _, exists := u.create.mutation.Scope(); exists {
+			s.SetIgnore(apitoken.FieldScope)
+		}
 		if _, exists := u.create.mutation.UserID(); exists {
 			s.SetIgnore(apitoken.FieldUserID)
 		}
@@ -563,20 +554,6 @@ func (u *APITokenUpsertOne) SetName(v string) *APITokenUpsertOne {
 func (u *APITokenUpsertOne) UpdateName() *APITokenUpsertOne {
 	return u.Update(func(s *APITokenUpsert) {
 		s.UpdateName()
-	})
-}
-
-// SetScope sets the "scope" field.
-func (u *APITokenUpsertOne) SetScope(v apitoken.Scope) *APITokenUpsertOne {
-	return u.Update(func(s *APITokenUpsert) {
-		s.SetScope(v)
-	})
-}
-
-// UpdateScope sets the "scope" field to the value that was provided on create.
-func (u *APITokenUpsertOne) UpdateScope() *APITokenUpsertOne {
-	return u.Update(func(s *APITokenUpsert) {
-		s.UpdateScope()
 	})
 }
 
@@ -832,6 +809,9 @@ func (u *APITokenUpsertBulk) UpdateNewValues() *APITokenUpsertBulk {
 			if _, exists := b.mutation.TokenHash(); exists {
 				s.SetIgnore(apitoken.FieldTokenHash)
 			}
+			if _, exists := b.mutation.Scope(); exists {
+				s.SetIgnore(apitoken.FieldScope)
+			}
 			if _, exists := b.mutation.UserID(); exists {
 				s.SetIgnore(apitoken.FieldUserID)
 			}
@@ -892,20 +872,6 @@ func (u *APITokenUpsertBulk) SetName(v string) *APITokenUpsertBulk {
 func (u *APITokenUpsertBulk) UpdateName() *APITokenUpsertBulk {
 	return u.Update(func(s *APITokenUpsert) {
 		s.UpdateName()
-	})
-}
-
-// SetScope sets the "scope" field.
-func (u *APITokenUpsertBulk) SetScope(v apitoken.Scope) *APITokenUpsertBulk {
-	return u.Update(func(s *APITokenUpsert) {
-		s.SetScope(v)
-	})
-}
-
-// UpdateScope sets the "scope" field to the value that was provided on create.
-func (u *APITokenUpsertBulk) UpdateScope() *APITokenUpsertBulk {
-	return u.Update(func(s *APITokenUpsert) {
-		s.UpdateScope()
 	})
 }
 

@@ -48,20 +48,6 @@ func (_u *APITokenUpdate) SetNillableName(v *string) *APITokenUpdate {
 	return _u
 }
 
-// SetScope sets the "scope" field.
-func (_u *APITokenUpdate) SetScope(v apitoken.Scope) *APITokenUpdate {
-	_u.mutation.SetScope(v)
-	return _u
-}
-
-// SetNillableScope sets the "scope" field if the given value is not nil.
-func (_u *APITokenUpdate) SetNillableScope(v *apitoken.Scope) *APITokenUpdate {
-	if v != nil {
-		_u.SetScope(*v)
-	}
-	return _u
-}
-
 // SetExpiresAt sets the "expires_at" field.
 func (_u *APITokenUpdate) SetExpiresAt(v time.Time) *APITokenUpdate {
 	_u.mutation.SetExpiresAt(v)
@@ -176,11 +162,6 @@ func (_u *APITokenUpdate) check() error {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "APIToken.name": %w`, err)}
 		}
 	}
-	if v, ok := _u.mutation.Scope(); ok {
-		if err := apitoken.ScopeValidator(v); err != nil {
-			return &ValidationError{Name: "scope", err: fmt.Errorf(`ent: validator failed for field "APIToken.scope": %w`, err)}
-		}
-	}
 	if _u.mutation.UserCleared() && len(_u.mutation.UserIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "APIToken.user"`)
 	}
@@ -204,9 +185,6 @@ func (_u *APITokenUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(apitoken.FieldName, field.TypeString, value)
-	}
-	if value, ok := _u.mutation.Scope(); ok {
-		_spec.SetField(apitoken.FieldScope, field.TypeEnum, value)
 	}
 	if value, ok := _u.mutation.ExpiresAt(); ok {
 		_spec.SetField(apitoken.FieldExpiresAt, field.TypeTime, value)
@@ -262,20 +240,6 @@ func (_u *APITokenUpdateOne) SetName(v string) *APITokenUpdateOne {
 func (_u *APITokenUpdateOne) SetNillableName(v *string) *APITokenUpdateOne {
 	if v != nil {
 		_u.SetName(*v)
-	}
-	return _u
-}
-
-// SetScope sets the "scope" field.
-func (_u *APITokenUpdateOne) SetScope(v apitoken.Scope) *APITokenUpdateOne {
-	_u.mutation.SetScope(v)
-	return _u
-}
-
-// SetNillableScope sets the "scope" field if the given value is not nil.
-func (_u *APITokenUpdateOne) SetNillableScope(v *apitoken.Scope) *APITokenUpdateOne {
-	if v != nil {
-		_u.SetScope(*v)
 	}
 	return _u
 }
@@ -407,11 +371,6 @@ func (_u *APITokenUpdateOne) check() error {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "APIToken.name": %w`, err)}
 		}
 	}
-	if v, ok := _u.mutation.Scope(); ok {
-		if err := apitoken.ScopeValidator(v); err != nil {
-			return &ValidationError{Name: "scope", err: fmt.Errorf(`ent: validator failed for field "APIToken.scope": %w`, err)}
-		}
-	}
 	if _u.mutation.UserCleared() && len(_u.mutation.UserIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "APIToken.user"`)
 	}
@@ -452,9 +411,6 @@ func (_u *APITokenUpdateOne) sqlSave(ctx context.Context) (_node *APIToken, err 
 	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(apitoken.FieldName, field.TypeString, value)
-	}
-	if value, ok := _u.mutation.Scope(); ok {
-		_spec.SetField(apitoken.FieldScope, field.TypeEnum, value)
 	}
 	if value, ok := _u.mutation.ExpiresAt(); ok {
 		_spec.SetField(apitoken.FieldExpiresAt, field.TypeTime, value)

@@ -24,9 +24,10 @@ func (APIToken) Mixin() []ent.Mixin {
 func (APIToken) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("name").NotEmpty().MaxLen(100),
-		field.Bytes("token_hash").Unique().Immutable().Sensitive(),
-		field.Enum("scope").Values("READ", "READ_WRITE").Default("READ"),
-		field.String("user_id").GoType(globalid.ID("")).Immutable(),
+		field.Bytes("token_hash").Unique().Immutable().Sensitive().Annotations(entgql.Skip()),
+		// READ tokens can only read; READ_WRITE act with the owner's rights.
+		field.Enum("scope").Values("READ", "READ_WRITE").Default("READ").Immutable(),
+		field.String("user_id").GoType(globalid.ID("")).Immutable().Annotations(entgql.Skip()),
 		field.Time("expires_at").Optional().Nillable(),
 		field.Time("last_used_at").Optional().Nillable(),
 		field.Time("revoked_at").Optional().Nillable(),
@@ -36,7 +37,8 @@ func (APIToken) Fields() []ent.Field {
 // Edges of the APIToken.
 func (APIToken) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("user", User.Type).Ref("api_tokens").Field("user_id").Unique().Required().Immutable(),
+		edge.From("user", User.Type).Ref("api_tokens").Field("user_id").Unique().Required().Immutable().
+			Annotations(entgql.Skip()),
 	}
 }
 
@@ -47,5 +49,5 @@ func (APIToken) Indexes() []ent.Index {
 
 // Annotations of the APIToken.
 func (APIToken) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip()}
+	return []schema.Annotation{entgql.Type("APIToken"), entgql.Skip(entgql.SkipWhereInput, entgql.SkipOrderField, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}
 }

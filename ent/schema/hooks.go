@@ -89,6 +89,9 @@ func applySLA(next ent.Mutator) ent.Mutator {
 			return next.Mutate(ctx, m)
 		}
 		start := time.Now()
+		if created, ok := m.CreatedAt(); ok {
+			start = created
+		}
 		if m.Op().Is(ent.OpUpdateOne) {
 			created, err := m.OldCreatedAt(ctx)
 			if err != nil {

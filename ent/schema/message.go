@@ -23,7 +23,7 @@ func (Message) Mixin() []ent.Mixin {
 // Fields of the Message.
 func (Message) Fields() []ent.Field {
 	return []ent.Field{
-		field.Text("body").NotEmpty().MaxLen(65536),
+		field.Text("body").NotEmpty().Validate(maxRunes(65536)),
 		field.Bool("internal").Default(false).Immutable(),
 		field.String("ticket_id").GoType(globalid.ID("")).Immutable(),
 		field.String("author_id").GoType(globalid.ID("")).Immutable(),

@@ -1,7 +1,9 @@
 package schema
 
 import (
+	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
@@ -48,4 +50,14 @@ func (TimeMixin) Fields() []ent.Field {
 // Indexes of the TimeMixin: lists are ordered by these.
 func (TimeMixin) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("created_at"), index.Fields("updated_at")}
+}
+
+// maxRunes limits a string to n characters (ent's MaxLen counts bytes).
+func maxRunes(n int) func(string) error {
+	return func(s string) error {
+		if utf8.RuneCountInString(s) > n {
+			return fmt.Errorf("longer than %d characters", n)
+		}
+		return nil
+	}
 }

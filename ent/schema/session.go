@@ -23,8 +23,8 @@ func (Session) Mixin() []ent.Mixin {
 // Fields of the Session.
 func (Session) Fields() []ent.Field {
 	return []ent.Field{
-		field.Bytes("token_hash").Unique().Immutable().Sensitive(),
-		field.String("user_id").GoType(globalid.ID("")).Immutable(),
+		field.Bytes("token_hash").Unique().Immutable().Sensitive().Annotations(entgql.Skip()),
+		field.String("user_id").GoType(globalid.ID("")).Immutable().Annotations(entgql.Skip()),
 		field.Time("expires_at"),
 		field.Time("last_used_at"),
 		field.Time("revoked_at").Optional().Nillable(),
@@ -35,7 +35,8 @@ func (Session) Fields() []ent.Field {
 // Edges of the Session.
 func (Session) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("user", User.Type).Ref("sessions").Field("user_id").Unique().Required().Immutable(),
+		edge.From("user", User.Type).Ref("sessions").Field("user_id").Unique().Required().Immutable().
+			Annotations(entgql.Skip()),
 	}
 }
 
@@ -46,5 +47,5 @@ func (Session) Indexes() []ent.Index {
 
 // Annotations of the Session.
 func (Session) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip()}
+	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput, entgql.SkipOrderField, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}
 }

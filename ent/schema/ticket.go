@@ -30,7 +30,7 @@ func (Ticket) Fields() []ent.Field {
 		// Assigned by the numbering hook, gap-free and increasing.
 		field.Int("number").Positive().Unique().Immutable().
 			Annotations(entgql.OrderField("NUMBER"), noInput),
-		field.String("subject").NotEmpty().MaxLen(200),
+		field.String("subject").NotEmpty().Validate(maxRunes(200)),
 		field.Enum("status").Values("NEW", "OPEN", "PENDING", "SOLVED", "CLOSED").Default("NEW").
 			Annotations(entgql.OrderField("STATUS")),
 		field.Int("priority").GoType(priority.Priority(0)).

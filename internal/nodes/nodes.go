@@ -55,10 +55,14 @@ func Get(ctx context.Context, client *ent.Client, id globalid.ID) (ent.Noder, er
 	return n, nil
 }
 
-// MustSee checks that the object an input field refers to exists for the
-// viewer; otherwise it is NOT_FOUND naming the field.
-func MustSee(ctx context.Context, client *ent.Client, field string, id globalid.ID) error {
-	_, err := Get(ctx, client, id)
+// MustSee checks that the object an input field refers to is of the type
+// with the prefix and exists for the viewer; otherwise it is NOT_FOUND
+// naming the field.
+func MustSee(ctx context.Context, client *ent.Client, field, prefix string, id globalid.ID) error {
+	err := error(ErrNotFound)
+	if id.Prefix() == prefix {
+		_, err = Get(ctx, client, id)
+	}
 	if err == ErrNotFound {
 		return &apierr.Error{Code: apierr.NotFound, Field: field, Message: fmt.Sprintf("%s: no object with this ID", field)}
 	}

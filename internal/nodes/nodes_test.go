@@ -115,7 +115,7 @@ func TestGet(t *testing.T) {
 func TestMustSee(t *testing.T) {
 	t.Run("ErrNotFoundNamesTheField", func(t *testing.T) {
 		client := dbtest.Client(t)
-		err := nodes.MustSee(viewer.SystemContext(context.Background()), client, "groupID", globalid.New(globalid.PrefixGroup))
+		err := nodes.MustSee(viewer.SystemContext(context.Background()), client, "groupID", globalid.PrefixGroup, globalid.New(globalid.PrefixGroup))
 		var e *apierr.Error
 		if !errors.As(err, &e) {
 			t.Fatalf("MustSee(unknown) = %v (%T), want *apierr.Error", err, err)
@@ -126,7 +126,7 @@ func TestMustSee(t *testing.T) {
 	})
 	t.Run("ErrUnknownPrefixNamesTheField", func(t *testing.T) {
 		client := dbtest.Client(t)
-		err := nodes.MustSee(viewer.SystemContext(context.Background()), client, "requesterID", globalid.New("ZZ"))
+		err := nodes.MustSee(viewer.SystemContext(context.Background()), client, "requesterID", globalid.PrefixUser, globalid.New("ZZ"))
 		var e *apierr.Error
 		if !errors.As(err, &e) || e.Code != apierr.NotFound || e.Field != "requesterID" {
 			t.Fatalf("MustSee(ZZ…) = %v, want NOT_FOUND on requesterID", err)
@@ -135,7 +135,7 @@ func TestMustSee(t *testing.T) {
 	t.Run("VisibleObjectPasses", func(t *testing.T) {
 		client := dbtest.Client(t)
 		u := createUser(t, client, "ann@example.com", user.RoleCUSTOMER)
-		if err := nodes.MustSee(viewer.SystemContext(context.Background()), client, "requesterID", u.ID); err != nil {
+		if err := nodes.MustSee(viewer.SystemContext(context.Background()), client, "requesterID", globalid.PrefixUser, u.ID); err != nil {
 			t.Fatalf("MustSee(existing user) = %v, want nil", err)
 		}
 	})

@@ -93,6 +93,9 @@ func ticketMutation(ctx context.Context, m *ent.TicketMutation) error {
 		}
 		return entprivacy.Allow
 	case m.Op().Is(ent.OpCreate) && v.IsAgent():
+		if g, ok := m.GroupID(); ok && !v.InGroup(g) {
+			return apierr.Errorf(apierr.Forbidden, "agents open tickets only in their own groups")
+		}
 		return entprivacy.Allow
 	case m.Op().Is(ent.OpUpdate | ent.OpUpdateOne):
 		if v.IsCustomer() {
@@ -118,6 +121,9 @@ func customerTicketChange(m *ent.TicketMutation) error {
 		default:
 			return apierr.Errorf(apierr.Forbidden, "customers cannot change %s", f)
 		}
+	}
+	if _, ok := m.AppendedTags(); ok || len(m.AddedFields()) > 0 {
+		return apierr.Errorf(apierr.Forbidden, "customers cannot change tags")
 	}
 	if len(m.ClearedFields()) > 0 || len(m.AddedEdges()) > 0 || len(m.ClearedEdges()) > 0 {
 		for _, f := range m.ClearedFields() {

@@ -65,12 +65,12 @@ func (s *Service) Create(ctx context.Context, in NewTicket) (*ent.Ticket, error)
 	requester := v.UserID
 	if in.RequesterID != nil {
 		requester = *in.RequesterID
-		if err := nodes.MustSee(ctx, s.client, "requesterID", requester); err != nil {
+		if err := nodes.MustSee(ctx, s.client, "requesterID", globalid.PrefixUser, requester); err != nil {
 			return nil, err
 		}
 	}
 	if in.GroupID != nil {
-		if err := nodes.MustSee(ctx, s.client, "groupID", *in.GroupID); err != nil {
+		if err := nodes.MustSee(ctx, s.client, "groupID", globalid.PrefixGroup, *in.GroupID); err != nil {
 			return nil, err
 		}
 	}
@@ -200,11 +200,19 @@ func (s *Service) Update(ctx context.Context, id globalid.ID, in ent.UpdateTicke
 		}
 	}
 	if in.GroupID != nil {
-		if err := nodes.MustSee(ctx, s.client, "groupID", *in.GroupID); err != nil {
+		if err := nodes.MustSee(ctx, s.client, "groupID", globalid.PrefixGroup, *in.GroupID); err != nil {
 			return nil, err
 		}
 	}
-	return s.client.Ticket.UpdateOneID(id).SetInput(in).Save(ctx)
+	// entgql's generated Mutate appends input.Tags instead of
+	// input.AppendTags (ent/contrib#639), so appending is done here.
+	appendTags := in.AppendTags
+	in.AppendTags = nil
+	update := s.client.Ticket.UpdateOneID(id).SetInput(in)
+	if len(appendTags) > 0 {
+		update.AppendTags(appendTags)
+	}
+	return update.Save(ctx)
 }
 
 // SetStatus moves a ticket to a status.
