@@ -53,7 +53,7 @@ func TestCLI(t *testing.T) {
 	t.Run("UserCreateReadsPasswordFromEnvironment", func(t *testing.T) {
 		tg := dbtest.NewTarget(t, dbtest.SQLite)
 		env := targetEnv(tg)
-		env["SWITCHBOARD_PASSWORD"] = "an agent password"
+		env["SWITCHBOARD_PASSWORD"] = "copper fox meadow 77"
 		if code, out := runCLI(t, env, "", "user", "create", "--email", "a@example.com", "--name", "A", "--role", "agent"); code != exitOK {
 			t.Fatalf("exit %d, output %q", code, out)
 		}
@@ -67,7 +67,7 @@ func TestCLI(t *testing.T) {
 	})
 	t.Run("ErrUserCreateBadRole", func(t *testing.T) {
 		tg := dbtest.NewTarget(t, dbtest.SQLite)
-		code, out := runCLI(t, targetEnv(tg), "a long enough password\n", "user", "create", "--email", "a@example.com", "--name", "A", "--role", "king")
+		code, out := runCLI(t, targetEnv(tg), "a quiet maple river stone\n", "user", "create", "--email", "a@example.com", "--name", "A", "--role", "king")
 		if code != exitError || !strings.Contains(out, "role") {
 			t.Fatalf("exit %d, output %q", code, out)
 		}

@@ -266,10 +266,10 @@ func TestCustomerJourney(t *testing.T) {
 
 func TestAgentWorkflow(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
-		createUser(t, tg, "agent@example.com", "Alice Agent", "agent", "agent password 123")
+		createUser(t, tg, "agent@example.com", "Alice Agent", "agent", "teal lantern orbit 42")
 		s := startServer(t, tg, nil)
 		customer, _ := signup(t, s, "cust@example.com", "Cust")
-		agent := login(t, s, "agent@example.com", "agent password 123")
+		agent := login(t, s, "agent@example.com", "teal lantern orbit 42")
 
 		tk := s.do(t, customer, createTicket, map[string]any{"input": map[string]any{"subject": "Help", "body": "please"}}).ok(t)
 		id := str(tk, "createTicket", "id")
@@ -345,10 +345,10 @@ func TestConcurrentTicketNumbers(t *testing.T) {
 
 func TestBadInput(t *testing.T) {
 	tg := dbtest.NewTarget(t, dbtest.SQLite)
-	createUser(t, tg, "other@example.com", "Other", "customer", "another password 1")
+	createUser(t, tg, "other@example.com", "Other", "customer", "violet harbor kettle")
 	s := startServer(t, tg, nil)
 	token, _ := signup(t, s, "me@example.com", "Me")
-	other := login(t, s, "other@example.com", "another password 1")
+	other := login(t, s, "other@example.com", "violet harbor kettle")
 	foreign := str(s.do(t, other, createTicket, map[string]any{"input": map[string]any{"subject": "private", "body": "secret"}}).ok(t), "createTicket", "id")
 	mine := str(s.do(t, token, createTicket, map[string]any{"input": map[string]any{"subject": "mine", "body": "mine"}}).ok(t), "createTicket", "id")
 
@@ -359,9 +359,9 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"ErrEmptySubject", token, createTicket, map[string]any{"input": map[string]any{"subject": "   ", "body": "x"}}, "BAD_USER_INPUT", "subject"},
 		{"ErrEmptyBody", token, createTicket, map[string]any{"input": map[string]any{"subject": "x", "body": ""}}, "BAD_USER_INPUT", "body"},
-		{"ErrMalformedEmail", "", signupMutation, map[string]any{"input": map[string]any{"email": "not-an-email", "password": "long enough password", "name": "X"}}, "BAD_USER_INPUT", "email"},
+		{"ErrMalformedEmail", "", signupMutation, map[string]any{"input": map[string]any{"email": "not-an-email", "password": "quiet maple river stone", "name": "X"}}, "BAD_USER_INPUT", "email"},
 		{"ErrShortPassword", "", signupMutation, map[string]any{"input": map[string]any{"email": "x@example.com", "password": "short", "name": "X"}}, "BAD_USER_INPUT", "password"},
-		{"ErrDuplicateEmail", "", signupMutation, map[string]any{"input": map[string]any{"email": "ME@example.com", "password": "long enough password", "name": "X"}}, "CONFLICT", "email"},
+		{"ErrDuplicateEmail", "", signupMutation, map[string]any{"input": map[string]any{"email": "ME@example.com", "password": "quiet maple river stone", "name": "X"}}, "CONFLICT", "email"},
 		{"ErrUnknownEnumValue", token, `mutation($id: ID!) { updateTicket(id: $id, input: {status: EXPLODED}) { id } }`, map[string]any{"id": foreign}, "BAD_USER_INPUT", ""},
 		{"ErrUnknownEnumVariable", token, `query($s: TicketStatus) { tickets(where: {status: $s}) { totalCount } }`, map[string]any{"s": "EXPLODED"}, "BAD_USER_INPUT", ""},
 		{"ErrUndefinedVariable", token, `{ tickets(where: {status: $s}) { totalCount } }`, nil, "BAD_USER_INPUT", ""},
@@ -430,10 +430,10 @@ func TestBadInput(t *testing.T) {
 
 func TestFieldAccess(t *testing.T) {
 	tg := dbtest.NewTarget(t, dbtest.SQLite)
-	createUser(t, tg, "agent@example.com", "Alice Agent", "agent", "agent password 123")
+	createUser(t, tg, "agent@example.com", "Alice Agent", "agent", "teal lantern orbit 42")
 	s := startServer(t, tg, nil)
 	customer, custID := signup(t, s, "cust@example.com", "Cust")
-	agent := login(t, s, "agent@example.com", "agent password 123")
+	agent := login(t, s, "agent@example.com", "teal lantern orbit 42")
 	tk := s.do(t, agent, createTicket, map[string]any{"input": map[string]any{"subject": "Phoned in", "body": "x", "requesterID": custID}}).ok(t)
 	id := str(tk, "createTicket", "id")
 	const q = `query($id: ID!) { node(id: $id) { ... on Ticket { subject firstResponseDueAt requester { email } assignee { name email } } } }`
@@ -470,6 +470,33 @@ func TestFieldAccess(t *testing.T) {
 			if name := str(f, "name"); strings.Contains(strings.ToLower(name), "hash") || strings.Contains(strings.ToLower(name), "password") {
 				t.Fatalf("User exposes %s", name)
 			}
+		}
+	})
+}
+
+func TestLoginThrottling(t *testing.T) {
+	s := startServer(t, dbtest.NewTarget(t, dbtest.SQLite), nil)
+	signup(t, s, "victim@example.com", "Victim")
+	var b strings.Builder
+	b.WriteString("mutation {")
+	for i := 0; i < 10; i++ {
+		fmt.Fprintf(&b, ` a%d: login(email: "victim@example.com", password: "guess number %d") { token }`, i, i)
+	}
+	b.WriteString(" }")
+	r := s.do(t, "", b.String(), nil)
+	codes := map[string]int{}
+	for _, e := range r.Errors {
+		codes[fmt.Sprint(e.Extensions["code"])]++
+	}
+	// Each alias is one attempt: five free failures, a sixth that starts
+	// the delay, and the rest refused without checking the password.
+	if codes["UNAUTHENTICATED"] != 6 || codes["RATE_LIMITED"] != 4 {
+		t.Fatalf("codes = %v", codes)
+	}
+	t.Run("RightPasswordAlsoWaits", func(t *testing.T) {
+		r := s.do(t, "", loginMutation, map[string]any{"email": "victim@example.com", "password": "correct horse battery"})
+		if r.code(t) != "RATE_LIMITED" || !strings.Contains(r.Errors[0].Message, "try again in") {
+			t.Fatalf("got %+v", r.Errors)
 		}
 	})
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/globalid"
+	"github.com/switchboardhq/switchboard/internal/throttle"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
 
@@ -31,6 +32,9 @@ type Options struct {
 	SessionAbsoluteTimeout time.Duration
 	// HashWorkers bounds concurrent password hashes (0: number of CPUs).
 	HashWorkers int
+	// Throttle slows down repeated failed logins (nil: throttle.NewMemory
+	// with the default policies).
+	Throttle throttle.Limiter
 }
 
 // Service signs people up and in, and authenticates requests.
@@ -43,6 +47,9 @@ type Service struct {
 
 // New returns a Service.
 func New(client *ent.Client, opts Options) *Service {
+	if opts.Throttle == nil {
+		opts.Throttle = throttle.NewMemory(map[string]throttle.Policy{"ip:": throttle.DefaultIPPolicy}, throttle.DefaultPolicy, nil)
+	}
 	return &Service{client: client, opts: opts, hasher: NewHasher(DefaultParams, opts.HashWorkers), now: time.Now}
 }
 
@@ -85,7 +92,7 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (*ent.User, error)
 	if err := user.RoleValidator(in.Role); err != nil {
 		return nil, apierr.Invalid("role", "role must be CUSTOMER, AGENT or ADMIN")
 	}
-	if err := ValidatePassword(in.Password); err != nil {
+	if err := ValidatePassword(in.Password, in.Email, name); err != nil {
 		return nil, err
 	}
 	hash, err := s.hasher.Hash(ctx, in.Password)
@@ -116,10 +123,21 @@ func (s *Service) Signup(ctx context.Context, email, password, name, userAgent s
 	return s.signIn(ctx, u, userAgent)
 }
 
-// Login checks the credentials and starts a session.
+// Login checks the credentials and starts a session. Failed attempts are
+// throttled per account and per client IP with growing delays; every call
+// counts, including each aliased login of one GraphQL request.
 func (s *Service) Login(ctx context.Context, email, password, userAgent string) (string, *ent.User, error) {
 	sys := viewer.SystemContext(ctx)
-	u, err := s.client.User.Query().Where(user.Email(strings.ToLower(strings.TrimSpace(email)))).Only(sys)
+	email = strings.ToLower(strings.TrimSpace(email))
+	keys := []string{"account:" + email, "ip:" + ClientFromContext(ctx).IP}
+	wait, err := s.opts.Throttle.Check(ctx, keys...)
+	if err != nil {
+		return "", nil, err
+	}
+	if wait > 0 {
+		return "", nil, &apierr.Error{Code: apierr.RateLimited, Message: (&throttle.ThrottledError{RetryAfter: wait}).Error()}
+	}
+	u, err := s.client.User.Query().Where(user.Email(email)).Only(sys)
 	if err != nil && !ent.IsNotFound(err) {
 		return "", nil, fmt.Errorf("looking up user: %w", err)
 	}
@@ -135,7 +153,18 @@ func (s *Service) Login(ctx context.Context, email, password, userAgent string) 
 		return "", nil, err
 	}
 	if !ok {
+		if err := s.opts.Throttle.Failure(ctx, keys...); err != nil {
+			return "", nil, err
+		}
 		return "", nil, ErrInvalidCredentials
+	}
+	if err := s.opts.Throttle.Success(ctx, keys[0]); err != nil {
+		return "", nil, err
+	}
+	if s.hasher.NeedsRehash(hash) {
+		if err := s.setPassword(ctx, u.ID, password); err != nil {
+			return "", nil, err
+		}
 	}
 	return s.signIn(ctx, u, userAgent)
 }
@@ -232,4 +261,13 @@ func truncateUTF8(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// setPassword stores a new hash of password for the user.
+func (s *Service) setPassword(ctx context.Context, userID globalid.ID, password string) error {
+	hash, err := s.hasher.Hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	return s.client.User.UpdateOneID(userID).SetPasswordHash(hash).Exec(viewer.SystemContext(ctx))
 }

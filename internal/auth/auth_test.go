@@ -150,7 +150,7 @@ func TestSignup(t *testing.T) {
 			t.Fatalf("first Signup: %v", err)
 		}
 		ctx := request()
-		_, _, err := svc.Signup(ctx, "ann@example.com", "another password 2", "Other Ann", userAgent)
+		_, _, err := svc.Signup(ctx, "ann@example.com", "amber canyon whistle", "Other Ann", userAgent)
 		wantCode(t, err, apierr.Conflict, "email")
 		if n := userCount(t, client); n != 1 {
 			t.Fatalf("%d users, want 1", n)

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/alexedwards/argon2id"
+	"github.com/ccojocar/zxcvbn-go"
 
 	"github.com/switchboardhq/switchboard/internal/apierr"
 )
@@ -84,8 +85,15 @@ func (h *Hasher) Check(ctx context.Context, password, hash string) (bool, error)
 	return known && ok, err
 }
 
-// ValidatePassword checks a new password against the length rules.
-func ValidatePassword(password string) error {
+// MinPasswordScore is the least zxcvbn strength score (0-4) a new
+// password needs: 3 means "safely unguessable" against offline attacks on
+// a slow hash.
+const MinPasswordScore = 3
+
+// ValidatePassword checks a new password against the length rules and
+// refuses common and guessable ones; personal lists words (the user's
+// email, name) that make a password easier to guess.
+func ValidatePassword(password string, personal ...string) error {
 	n := utf8.RuneCountInString(password)
 	switch {
 	case n < MinPasswordLen:
@@ -93,5 +101,19 @@ func ValidatePassword(password string) error {
 	case n > MaxPasswordLen:
 		return apierr.Invalid("password", "password must be at most %d characters", MaxPasswordLen)
 	}
+	if zxcvbn.PasswordStrength(password, personal).Score < MinPasswordScore {
+		return apierr.Invalid("password", "password is too easy to guess: use a few uncommon words or a password manager")
+	}
 	return nil
+}
+
+// NeedsRehash reports whether hash was made with weaker parameters than
+// the current ones, so that it is upgraded at the next successful login.
+func (h *Hasher) NeedsRehash(hash string) bool {
+	p, _, _, err := argon2id.DecodeHash(hash)
+	if err != nil {
+		return false
+	}
+	return p.Memory < h.params.Memory || p.Iterations < h.params.Iterations ||
+		p.Parallelism < h.params.Parallelism || p.KeyLength < h.params.KeyLength
 }

@@ -41,12 +41,12 @@ func TestValidatePassword(t *testing.T) {
 		wantPasswordError(t, ValidatePassword(""))
 	})
 	t.Run("TwelveCharactersAccepted", func(t *testing.T) {
-		if err := ValidatePassword(strings.Repeat("a", 12)); err != nil {
+		if err := ValidatePassword("Xq7!mZ2#vL9p"); err != nil {
 			t.Fatalf("ValidatePassword(12 chars) = %v", err)
 		}
 	})
 	t.Run("MaximumAccepted", func(t *testing.T) {
-		if err := ValidatePassword(strings.Repeat("a", 128)); err != nil {
+		if err := ValidatePassword(strings.Repeat("Xq7!mZ2#vL9p", 11)[:128]); err != nil {
 			t.Fatalf("ValidatePassword(128 chars) = %v", err)
 		}
 	})
@@ -57,15 +57,23 @@ func TestValidatePassword(t *testing.T) {
 			t.Fatalf("message %q does not tell the maximum", err.Error())
 		}
 	})
+	t.Run("ErrGuessable", func(t *testing.T) {
+		for _, p := range []string{"password1234", "qwertyuiop12", "aaaaaaaaaaaa", "Summer2024!!"} {
+			wantPasswordError(t, ValidatePassword(p))
+		}
+	})
+	t.Run("ErrBuiltFromPersonalData", func(t *testing.T) {
+		wantPasswordError(t, ValidatePassword("annabel.lee@example.org", "annabel.lee@example.org", "Annabel Lee"))
+	})
 	t.Run("CountsCharactersNotBytes", func(t *testing.T) {
 		// 11 two-byte characters are 22 bytes: still too short.
 		wantPasswordError(t, ValidatePassword(strings.Repeat("é", 11)))
 		// 12 characters of 4 bytes each: long enough.
-		if err := ValidatePassword(strings.Repeat("🔑", 12)); err != nil {
+		if err := ValidatePassword("🔑日本語ñäöü€漢字Ω"); err != nil {
 			t.Fatalf("ValidatePassword(12 emoji) = %v", err)
 		}
 		// 128 two-byte characters are 256 bytes: not too long.
-		if err := ValidatePassword(strings.Repeat("é", 128)); err != nil {
+		if err := ValidatePassword(strings.Repeat("éèêëàâäôöûüç", 11)[:2*128]); err != nil {
 			t.Fatalf("ValidatePassword(128 × é) = %v", err)
 		}
 	})
@@ -195,4 +203,21 @@ func TestHasherPool(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestNeedsRehash(t *testing.T) {
+	h := NewHasher(DefaultParams, 1)
+	weak := *DefaultParams
+	weak.Memory, weak.Iterations = 4*1024, 1
+	old, err := argon2id.CreateHash("xyzzy plover 42", &weak)
+	if err != nil {
+		t.Fatal(err)
+	}
+	current, err := argon2id.CreateHash("xyzzy plover 42", DefaultParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !h.NeedsRehash(old) || h.NeedsRehash(current) || h.NeedsRehash("not a hash") {
+		t.Fatal("NeedsRehash must flag exactly the hashes with weaker parameters")
+	}
 }

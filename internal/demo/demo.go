@@ -20,7 +20,7 @@ import (
 )
 
 // Password is the password of every demo account.
-const Password = "switchboard-demo"
+const Password = "switchboard-demo-2026"
 
 // Login is a demo account to print for the user.
 type Login struct {
