@@ -25,6 +25,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/demo"
 	"github.com/switchboardhq/switchboard/internal/httpserver"
 	"github.com/switchboardhq/switchboard/internal/ticketing"
+	"github.com/switchboardhq/switchboard/internal/viewer"
 )
 
 const usage = `Usage: switchboard [command] [flags]
@@ -252,7 +253,7 @@ func (p *program) userCreate(ctx context.Context, args []string) int {
 		password = strings.TrimRight(line, "\r\n")
 	}
 	return p.withApp(ctx, "user create", rest, func(ctx context.Context, a *app, _ []string) int {
-		u, err := a.auth.CreateUser(ctx, auth.NewUser{Email: email, Name: name, Password: password, Role: user.Role(strings.ToUpper(role))})
+		u, err := a.auth.CreateUser(viewer.SystemContext(ctx), auth.NewUser{Email: email, Name: name, Password: password, Role: user.Role(strings.ToUpper(role))})
 		if err != nil {
 			return p.fail(exitError, err.Error())
 		}

@@ -500,3 +500,149 @@ func TestLoginThrottling(t *testing.T) {
 		}
 	})
 }
+
+func TestSessionsAndTokens(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
+		createUser(t, tg, "agent@example.com", "Alice Agent", "agent", "teal lantern orbit 42")
+		s := startServer(t, tg, nil)
+		laptop := login(t, s, "agent@example.com", "teal lantern orbit 42")
+		phone := login(t, s, "agent@example.com", "teal lantern orbit 42")
+		customer, custID := signup(t, s, "cust@example.com", "Cust")
+
+		sessions := s.do(t, laptop, `{ mySessions { id revokedAt userAgent } }`, nil).ok(t)
+		list, _ := path(sessions, "mySessions").([]any)
+		if len(list) != 2 {
+			t.Fatalf("mySessions = %v", sessions)
+		}
+		t.Run("RevokeSession", func(t *testing.T) {
+			// Revoke the phone's session (the newest) from the laptop.
+			phoneID := str(list[0], "id")
+			s.do(t, laptop, `mutation($id: ID!) { revokeSession(id: $id) { revokedAt } }`, map[string]any{"id": phoneID}).ok(t)
+			if r := s.do(t, phone, `{ me { id } }`, nil); r.Status != http.StatusUnauthorized {
+				t.Fatalf("revoked session still works: %d", r.Status)
+			}
+			// Another user's session reads as not found.
+			if r := s.do(t, customer, `mutation($id: ID!) { revokeSession(id: $id) { id } }`, map[string]any{"id": str(list[1], "id")}); r.code(t) != "NOT_FOUND" {
+				t.Fatalf("customer revoked the agent's session: %+v", r.Errors)
+			}
+		})
+
+		var readToken, writeToken string
+		t.Run("APITokens", func(t *testing.T) {
+			r := s.do(t, laptop, `mutation { createAPIToken(input: {name: "reporting"}) { token apiToken { id name scope } } }`, nil).ok(t)
+			readToken = str(r, "createAPIToken", "token")
+			if !strings.HasPrefix(readToken, "sbt_") || str(r, "createAPIToken", "apiToken", "scope") != "READ" {
+				t.Fatalf("createAPIToken = %v", r)
+			}
+			w := s.do(t, laptop, `mutation { createAPIToken(input: {name: "sync", scope: READ_WRITE}) { token } }`, nil).ok(t)
+			writeToken = str(w, "createAPIToken", "token")
+
+			if got := s.do(t, readToken, `{ me { email } tickets { totalCount } }`, nil).ok(t); str(got, "me", "email") != "agent@example.com" {
+				t.Fatalf("read token query = %v", got)
+			}
+			input := map[string]any{"input": map[string]any{"subject": "from an integration", "body": "x", "requesterID": custID}}
+			if r := s.do(t, readToken, createTicket, input); r.code(t) != "FORBIDDEN" {
+				t.Fatalf("READ token changed data: %+v", r.Errors)
+			}
+			s.do(t, writeToken, createTicket, input).ok(t)
+			if r := s.do(t, customer, `mutation { createAPIToken(input: {name: "mine"}) { token } }`, nil); r.code(t) != "FORBIDDEN" {
+				t.Fatalf("customer created a token: %+v", r.Errors)
+			}
+			if r := s.do(t, laptop, `mutation { createAPIToken(input: {name: "old", expiresAt: "2001-01-01T00:00:00Z"}) { token } }`, nil); r.code(t) != "BAD_USER_INPUT" {
+				t.Fatalf("token expiring in the past: %+v", r.Errors)
+			}
+			mine := s.do(t, laptop, `{ myAPITokens { id name lastUsedAt revokedAt } }`, nil).ok(t)
+			tokens, _ := path(mine, "myAPITokens").([]any)
+			if len(tokens) != 2 || str(tokens[1], "lastUsedAt") == "" {
+				t.Fatalf("myAPITokens = %v", mine)
+			}
+			s.do(t, laptop, `mutation($id: ID!) { revokeAPIToken(id: $id) { revokedAt } }`, map[string]any{"id": str(tokens[1], "id")}).ok(t)
+			if r := s.do(t, readToken, `{ me { id } }`, nil); r.Status != http.StatusUnauthorized {
+				t.Fatalf("revoked token still works: %d", r.Status)
+			}
+		})
+
+		t.Run("ChangePassword", func(t *testing.T) {
+			other := login(t, s, "agent@example.com", "teal lantern orbit 42")
+			r := s.do(t, laptop, `mutation { changePassword(currentPassword: "nope nope nope", newPassword: "violet harbor kettle") }`, nil)
+			if r.code(t) != "BAD_USER_INPUT" || r.Errors[0].Extensions["field"] != "currentPassword" {
+				t.Fatalf("wrong current password: %+v", r.Errors)
+			}
+			r = s.do(t, laptop, `mutation { changePassword(currentPassword: "teal lantern orbit 42", newPassword: "password1234") }`, nil)
+			if r.code(t) != "BAD_USER_INPUT" || r.Errors[0].Extensions["field"] != "newPassword" {
+				t.Fatalf("weak new password: %+v", r.Errors)
+			}
+			if r := s.do(t, writeToken, `mutation { changePassword(currentPassword: "teal lantern orbit 42", newPassword: "violet harbor kettle") }`, nil); r.code(t) != "FORBIDDEN" {
+				t.Fatalf("API token changed the password: %+v", r.Errors)
+			}
+			s.do(t, laptop, `mutation { changePassword(currentPassword: "teal lantern orbit 42", newPassword: "violet harbor kettle") }`, nil).ok(t)
+			if r := s.do(t, other, `{ me { id } }`, nil); r.Status != http.StatusUnauthorized {
+				t.Fatal("other sessions must end when the password changes")
+			}
+			s.do(t, laptop, `{ me { id } }`, nil).ok(t)
+			if r := s.do(t, "", loginMutation, map[string]any{"email": "agent@example.com", "password": "teal lantern orbit 42"}); r.code(t) != "UNAUTHENTICATED" {
+				t.Fatal("the old password still works")
+			}
+			login(t, s, "agent@example.com", "violet harbor kettle")
+		})
+	})
+}
+
+func TestAdministration(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
+		createUser(t, tg, "admin@example.com", "Ada Admin", "admin", "amber canyon whistle")
+		s := startServer(t, tg, nil)
+		admin := login(t, s, "admin@example.com", "amber canyon whistle")
+		customer, custID := signup(t, s, "cust@example.com", "Cust")
+
+		inv := s.do(t, admin, `mutation { inviteUser(input: {email: "New.Agent@example.com", name: "Nina", role: AGENT, password: "copper fox meadow 77"}) { id email role } }`, nil).ok(t)
+		agentID := str(inv, "inviteUser", "id")
+		if str(inv, "inviteUser", "email") != "new.agent@example.com" || str(inv, "inviteUser", "role") != "AGENT" {
+			t.Fatalf("inviteUser = %v", inv)
+		}
+		agent := login(t, s, "new.agent@example.com", "copper fox meadow 77")
+		for name, q := range map[string]string{
+			"ErrCustomerInvites":     `mutation { inviteUser(input: {email: "x@example.com", name: "X", role: ADMIN, password: "copper fox meadow 77"}) { id } }`,
+			"ErrAgentCreatesGroup":   `mutation { createGroup(input: {name: "Rogue"}) { id } }`,
+			"ErrAgentPromotesItself": `mutation($id: ID!) { updateUser(id: $id, input: {role: ADMIN}) { id } }`,
+		} {
+			t.Run(name, func(t *testing.T) {
+				token := agent
+				if strings.HasPrefix(name, "ErrCustomer") {
+					token = customer
+				}
+				if r := s.do(t, token, q, map[string]any{"id": agentID}); r.code(t) != "FORBIDDEN" {
+					t.Fatalf("got %+v", r.Errors)
+				}
+			})
+		}
+
+		g := s.do(t, admin, `mutation($m: [ID!]) { createGroup(input: {name: "Billing", memberIDs: $m}) { id members { id } } }`, map[string]any{"m": []string{agentID}}).ok(t)
+		groupID := str(g, "createGroup", "id")
+		tk := s.do(t, admin, createTicket, map[string]any{"input": map[string]any{"subject": "invoice", "body": "x", "requesterID": custID, "groupID": groupID}}).ok(t)
+		ticketID := str(tk, "createTicket", "id")
+		see := func() bool {
+			return len(s.do(t, agent, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": ticketID}).Errors) == 0
+		}
+		if !see() {
+			t.Fatal("a group member cannot see the group's ticket")
+		}
+		s.do(t, admin, `mutation($g: ID!, $a: ID!) { updateGroup(id: $g, input: {removeMemberIDs: [$a]}) { id } }`, map[string]any{"g": groupID, "a": agentID}).ok(t)
+		if see() {
+			t.Fatal("an agent removed from the group still sees its ticket")
+		}
+		sla := s.do(t, admin, `mutation { createSLAPolicy(input: {priority: URGENT, firstResponseMinutes: 30, resolutionMinutes: 240}) { id priority } }`, nil).ok(t)
+		if str(sla, "createSLAPolicy", "priority") != "URGENT" {
+			t.Fatalf("createSLAPolicy = %v", sla)
+		}
+		t.Run("DeactivationEndsSessions", func(t *testing.T) {
+			s.do(t, admin, `mutation($id: ID!) { updateUser(id: $id, input: {active: false}) { active } }`, map[string]any{"id": agentID}).ok(t)
+			if r := s.do(t, agent, `{ me { id } }`, nil); r.Status != http.StatusUnauthorized {
+				t.Fatalf("deactivated user's session works: %d", r.Status)
+			}
+			if r := s.do(t, "", loginMutation, map[string]any{"email": "new.agent@example.com", "password": "copper fox meadow 77"}); r.code(t) != "UNAUTHENTICATED" {
+				t.Fatalf("deactivated user logged in: %+v", r.Errors)
+			}
+		})
+	})
+}

@@ -4,9 +4,130 @@ package ent
 
 import (
 	"github.com/switchboardhq/switchboard/ent/ticket"
+	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/priority"
 )
+
+// CreateGroupInput represents a mutation input for creating groups.
+type CreateGroupInput struct {
+	Name        string
+	Description *string
+	MemberIDs   []globalid.ID
+}
+
+// Mutate applies the CreateGroupInput on the GroupMutation builder.
+func (i *CreateGroupInput) Mutate(m *GroupMutation) {
+	m.SetName(i.Name)
+	if v := i.Description; v != nil {
+		m.SetDescription(*v)
+	}
+	if v := i.MemberIDs; len(v) > 0 {
+		m.AddMemberIDs(v...)
+	}
+}
+
+// SetInput applies the change-set in the CreateGroupInput on the GroupCreate builder.
+func (c *GroupCreate) SetInput(i CreateGroupInput) *GroupCreate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// UpdateGroupInput represents a mutation input for updating groups.
+type UpdateGroupInput struct {
+	Name             *string
+	ClearDescription bool
+	Description      *string
+	ClearMembers     bool
+	AddMemberIDs     []globalid.ID
+	RemoveMemberIDs  []globalid.ID
+}
+
+// Mutate applies the UpdateGroupInput on the GroupMutation builder.
+func (i *UpdateGroupInput) Mutate(m *GroupMutation) {
+	if v := i.Name; v != nil {
+		m.SetName(*v)
+	}
+	if i.ClearDescription {
+		m.ClearDescription()
+	}
+	if v := i.Description; v != nil {
+		m.SetDescription(*v)
+	}
+	if i.ClearMembers {
+		m.ClearMembers()
+	}
+	if v := i.AddMemberIDs; len(v) > 0 {
+		m.AddMemberIDs(v...)
+	}
+	if v := i.RemoveMemberIDs; len(v) > 0 {
+		m.RemoveMemberIDs(v...)
+	}
+}
+
+// SetInput applies the change-set in the UpdateGroupInput on the GroupUpdate builder.
+func (c *GroupUpdate) SetInput(i UpdateGroupInput) *GroupUpdate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// SetInput applies the change-set in the UpdateGroupInput on the GroupUpdateOne builder.
+func (c *GroupUpdateOne) SetInput(i UpdateGroupInput) *GroupUpdateOne {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// CreateSLAPolicyInput represents a mutation input for creating slapolicies.
+type CreateSLAPolicyInput struct {
+	Priority             priority.Priority
+	FirstResponseMinutes int
+	ResolutionMinutes    int
+}
+
+// Mutate applies the CreateSLAPolicyInput on the SLAPolicyMutation builder.
+func (i *CreateSLAPolicyInput) Mutate(m *SLAPolicyMutation) {
+	m.SetPriority(i.Priority)
+	m.SetFirstResponseMinutes(i.FirstResponseMinutes)
+	m.SetResolutionMinutes(i.ResolutionMinutes)
+}
+
+// SetInput applies the change-set in the CreateSLAPolicyInput on the SLAPolicyCreate builder.
+func (c *SLAPolicyCreate) SetInput(i CreateSLAPolicyInput) *SLAPolicyCreate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// UpdateSLAPolicyInput represents a mutation input for updating slapolicies.
+type UpdateSLAPolicyInput struct {
+	Priority             *priority.Priority
+	FirstResponseMinutes *int
+	ResolutionMinutes    *int
+}
+
+// Mutate applies the UpdateSLAPolicyInput on the SLAPolicyMutation builder.
+func (i *UpdateSLAPolicyInput) Mutate(m *SLAPolicyMutation) {
+	if v := i.Priority; v != nil {
+		m.SetPriority(*v)
+	}
+	if v := i.FirstResponseMinutes; v != nil {
+		m.SetFirstResponseMinutes(*v)
+	}
+	if v := i.ResolutionMinutes; v != nil {
+		m.SetResolutionMinutes(*v)
+	}
+}
+
+// SetInput applies the change-set in the UpdateSLAPolicyInput on the SLAPolicyUpdate builder.
+func (c *SLAPolicyUpdate) SetInput(i UpdateSLAPolicyInput) *SLAPolicyUpdate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// SetInput applies the change-set in the UpdateSLAPolicyInput on the SLAPolicyUpdateOne builder.
+func (c *SLAPolicyUpdateOne) SetInput(i UpdateSLAPolicyInput) *SLAPolicyUpdateOne {
+	i.Mutate(c.Mutation())
+	return c
+}
 
 // UpdateTicketInput represents a mutation input for updating tickets.
 type UpdateTicketInput struct {
@@ -64,6 +185,50 @@ func (c *TicketUpdate) SetInput(i UpdateTicketInput) *TicketUpdate {
 
 // SetInput applies the change-set in the UpdateTicketInput on the TicketUpdateOne builder.
 func (c *TicketUpdateOne) SetInput(i UpdateTicketInput) *TicketUpdateOne {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// UpdateUserInput represents a mutation input for updating users.
+type UpdateUserInput struct {
+	Email      *string
+	Name       *string
+	Role       *user.Role
+	ClearPhone bool
+	Phone      *string
+	Active     *bool
+}
+
+// Mutate applies the UpdateUserInput on the UserMutation builder.
+func (i *UpdateUserInput) Mutate(m *UserMutation) {
+	if v := i.Email; v != nil {
+		m.SetEmail(*v)
+	}
+	if v := i.Name; v != nil {
+		m.SetName(*v)
+	}
+	if v := i.Role; v != nil {
+		m.SetRole(*v)
+	}
+	if i.ClearPhone {
+		m.ClearPhone()
+	}
+	if v := i.Phone; v != nil {
+		m.SetPhone(*v)
+	}
+	if v := i.Active; v != nil {
+		m.SetActive(*v)
+	}
+}
+
+// SetInput applies the change-set in the UpdateUserInput on the UserUpdate builder.
+func (c *UserUpdate) SetInput(i UpdateUserInput) *UserUpdate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// SetInput applies the change-set in the UpdateUserInput on the UserUpdateOne builder.
+func (c *UserUpdateOne) SetInput(i UpdateUserInput) *UserUpdateOne {
 	i.Mutate(c.Mutation())
 	return c
 }

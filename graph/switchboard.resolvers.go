@@ -49,6 +49,60 @@ func (r *mutationResolver) AddMessage(ctx context.Context, ticketID globalid.ID,
 	return r.Tickets.Reply(ctx, ticketID, body, internal != nil && *internal)
 }
 
+// RevokeSession is the resolver for the revokeSession field.
+func (r *mutationResolver) RevokeSession(ctx context.Context, id globalid.ID) (*ent.Session, error) {
+	return r.Auth.RevokeSession(ctx, id)
+}
+
+// ChangePassword is the resolver for the changePassword field.
+func (r *mutationResolver) ChangePassword(ctx context.Context, currentPassword string, newPassword string) (bool, error) {
+	return true, r.Auth.ChangePassword(ctx, currentPassword, newPassword)
+}
+
+// CreateAPIToken is the resolver for the createAPIToken field.
+func (r *mutationResolver) CreateAPIToken(ctx context.Context, input model.CreateAPITokenInput) (*model.CreateAPITokenPayload, error) {
+	tok, t, err := r.Auth.CreateAPIToken(ctx, auth.NewAPIToken{Name: input.Name, Scope: input.Scope, ExpiresAt: input.ExpiresAt})
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreateAPITokenPayload{Token: tok, APIToken: t}, nil
+}
+
+// RevokeAPIToken is the resolver for the revokeAPIToken field.
+func (r *mutationResolver) RevokeAPIToken(ctx context.Context, id globalid.ID) (*ent.APIToken, error) {
+	return r.Auth.RevokeAPIToken(ctx, id)
+}
+
+// InviteUser is the resolver for the inviteUser field.
+func (r *mutationResolver) InviteUser(ctx context.Context, input model.InviteUserInput) (*ent.User, error) {
+	return r.Auth.CreateUser(ctx, auth.NewUser{Email: input.Email, Name: input.Name, Password: input.Password, Role: input.Role})
+}
+
+// UpdateUser is the resolver for the updateUser field.
+func (r *mutationResolver) UpdateUser(ctx context.Context, id globalid.ID, input ent.UpdateUserInput) (*ent.User, error) {
+	return r.Auth.UpdateUser(ctx, id, input)
+}
+
+// CreateGroup is the resolver for the createGroup field.
+func (r *mutationResolver) CreateGroup(ctx context.Context, input ent.CreateGroupInput) (*ent.Group, error) {
+	return r.Client.Group.Create().SetInput(input).Save(ctx)
+}
+
+// UpdateGroup is the resolver for the updateGroup field.
+func (r *mutationResolver) UpdateGroup(ctx context.Context, id globalid.ID, input ent.UpdateGroupInput) (*ent.Group, error) {
+	return r.Client.Group.UpdateOneID(id).SetInput(input).Save(ctx)
+}
+
+// CreateSLAPolicy is the resolver for the createSLAPolicy field.
+func (r *mutationResolver) CreateSLAPolicy(ctx context.Context, input ent.CreateSLAPolicyInput) (*ent.SLAPolicy, error) {
+	return r.Client.SLAPolicy.Create().SetInput(input).Save(ctx)
+}
+
+// UpdateSLAPolicy is the resolver for the updateSLAPolicy field.
+func (r *mutationResolver) UpdateSLAPolicy(ctx context.Context, id globalid.ID, input ent.UpdateSLAPolicyInput) (*ent.SLAPolicy, error) {
+	return r.Client.SLAPolicy.UpdateOneID(id).SetInput(input).Save(ctx)
+}
+
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*ent.User, error) {
 	v := viewer.FromContext(ctx)
@@ -56,6 +110,16 @@ func (r *queryResolver) Me(ctx context.Context) (*ent.User, error) {
 		return nil, nil
 	}
 	return r.Client.User.Get(ctx, v.UserID)
+}
+
+// MySessions is the resolver for the mySessions field.
+func (r *queryResolver) MySessions(ctx context.Context) ([]*ent.Session, error) {
+	return r.Auth.MySessions(ctx)
+}
+
+// MyAPITokens is the resolver for the myAPITokens field.
+func (r *queryResolver) MyAPITokens(ctx context.Context) ([]*ent.APIToken, error) {
+	return r.Auth.MyAPITokens(ctx)
 }
 
 // Mutation returns MutationResolver implementation.

@@ -10,9 +10,11 @@ import (
 	"entgo.io/ent"
 
 	gen "github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/apitoken"
 	"github.com/switchboardhq/switchboard/ent/hook"
 	entprivacy "github.com/switchboardhq/switchboard/ent/privacy"
 	"github.com/switchboardhq/switchboard/ent/sequence"
+	"github.com/switchboardhq/switchboard/ent/session"
 	"github.com/switchboardhq/switchboard/ent/slapolicy"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/internal/apierr"
@@ -24,6 +26,7 @@ import (
 func (User) Hooks() []ent.Hook {
 	return []ent.Hook{
 		hook.On(normalizeEmail, ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne),
+		hook.On(revokeCredentialsOnDeactivation, ent.OpUpdate|ent.OpUpdateOne),
 	}
 }
 
@@ -47,6 +50,34 @@ func normalizeEmail(next ent.Mutator) ent.Mutator {
 			m.SetEmail(strings.ToLower(strings.TrimSpace(e)))
 		}
 		return next.Mutate(ctx, m)
+	})
+}
+
+// revokeCredentialsOnDeactivation ends every session and API token of a
+// user who is deactivated, in the same transaction.
+func revokeCredentialsOnDeactivation(next ent.Mutator) ent.Mutator {
+	return hook.UserFunc(func(ctx context.Context, m *gen.UserMutation) (gen.Value, error) {
+		active, ok := m.Active()
+		if !ok || active {
+			return next.Mutate(ctx, m)
+		}
+		ids, err := m.IDs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		v, err := next.Mutate(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		sys := entprivacy.DecisionContext(ctx, entprivacy.Allow)
+		now := time.Now()
+		if err := m.Client().Session.Update().Where(session.UserIDIn(ids...), session.RevokedAtIsNil()).SetRevokedAt(now).Exec(sys); err != nil {
+			return nil, fmt.Errorf("revoking sessions: %w", err)
+		}
+		if err := m.Client().APIToken.Update().Where(apitoken.UserIDIn(ids...), apitoken.RevokedAtIsNil()).SetRevokedAt(now).Exec(sys); err != nil {
+			return nil, fmt.Errorf("revoking API tokens: %w", err)
+		}
+		return v, nil
 	})
 }
 

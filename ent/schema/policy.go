@@ -24,10 +24,10 @@ func (Message) Policy() ent.Policy { return privacy.MessagePolicy() }
 func (SLAPolicy) Policy() ent.Policy { return privacy.SLAPolicyPolicy() }
 
 // Policy of the Session.
-func (Session) Policy() ent.Policy { return privacy.OwnedPolicy() }
+func (Session) Policy() ent.Policy { return privacy.SessionPolicy() }
 
 // Policy of the APIToken.
-func (APIToken) Policy() ent.Policy { return privacy.OwnedPolicy() }
+func (APIToken) Policy() ent.Policy { return privacy.APITokenPolicy() }
 
 // Policy of the Event.
 func (Event) Policy() ent.Policy { return privacy.SystemOnlyPolicy() }

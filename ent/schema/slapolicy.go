@@ -32,5 +32,8 @@ func (SLAPolicy) Fields() []ent.Field {
 
 // Annotations of the SLAPolicy.
 func (SLAPolicy) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.QueryField("slaPolicies")}
+	return []schema.Annotation{
+		entgql.QueryField("slaPolicies"),
+		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
+	}
 }

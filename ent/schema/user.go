@@ -36,14 +36,16 @@ func (User) Fields() []ent.Field {
 		field.String("phone").Optional().MaxLen(50).
 			Annotations(entgql.Directives(entgql.NewDirective("contactData"))),
 		field.Bool("active").Default(true),
-		field.Time("last_seen_at").Optional().Nillable(),
+		field.Time("last_seen_at").Optional().Nillable().
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 	}
 }
 
 // Edges of the User.
 func (User) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("groups", Group.Type).Ref("members"),
+		edge.From("groups", Group.Type).Ref("members").
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 		edge.To("requested_tickets", Ticket.Type).Annotations(entgql.Skip()),
 		edge.To("assigned_tickets", Ticket.Type).Annotations(entgql.Skip()),
 		edge.To("messages", Message.Type).Annotations(entgql.Skip()),
@@ -62,5 +64,6 @@ func (User) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entgql.QueryField(),
 		entgql.RelayConnection(),
+		entgql.Mutations(entgql.MutationUpdate()),
 	}
 }

@@ -3,7 +3,11 @@
 package model
 
 import (
+	"time"
+
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/apitoken"
+	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/priority"
 )
@@ -12,6 +16,20 @@ import (
 type AuthPayload struct {
 	Token string    `json:"token"`
 	User  *ent.User `json:"user"`
+}
+
+type CreateAPITokenInput struct {
+	Name string `json:"name"`
+	// READ tokens can only read; READ_WRITE act with the owner's rights.
+	Scope apitoken.Scope `json:"scope"`
+	// When the token stops working; none means until revoked.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+}
+
+// The token is shown only here, once: store it now.
+type CreateAPITokenPayload struct {
+	Token    string        `json:"token"`
+	APIToken *ent.APIToken `json:"apiToken"`
 }
 
 type CreateTicketInput struct {
@@ -24,6 +42,14 @@ type CreateTicketInput struct {
 	GroupID *globalid.ID `json:"groupID,omitempty"`
 	// Agents and admins only: open the ticket on behalf of this customer.
 	RequesterID *globalid.ID `json:"requesterID,omitempty"`
+}
+
+// An admin creating an account (e.g. inviting an agent) sets its first password.
+type InviteUserInput struct {
+	Email    string    `json:"email"`
+	Name     string    `json:"name"`
+	Role     user.Role `json:"role"`
+	Password string    `json:"password"`
 }
 
 type SignupInput struct {

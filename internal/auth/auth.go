@@ -78,9 +78,8 @@ func ValidateEmail(s string) error {
 	return nil
 }
 
-// CreateUser validates and stores a new account. It runs as the system: the
-// caller decides who may create which role (signup: customers only; the
-// CLI: anything).
+// CreateUser validates and stores a new account, as the viewer in ctx: the
+// privacy rules let only admins and the system (signup, the CLI) do it.
 func (s *Service) CreateUser(ctx context.Context, in NewUser) (*ent.User, error) {
 	if err := ValidateEmail(in.Email); err != nil {
 		return nil, err
@@ -101,7 +100,7 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (*ent.User, error)
 	}
 	u, err := s.client.User.Create().
 		SetEmail(in.Email).SetName(name).SetRole(in.Role).SetPasswordHash(hash).
-		Save(viewer.SystemContext(ctx))
+		Save(ctx)
 	if ent.IsConstraintError(err) {
 		return nil, &apierr.Error{Code: apierr.Conflict, Field: "email", Message: "an account with this email already exists"}
 	}
@@ -116,7 +115,7 @@ func (s *Service) Signup(ctx context.Context, email, password, name, userAgent s
 	if !s.opts.SignupEnabled {
 		return "", nil, apierr.Errorf(apierr.Forbidden, "signup is disabled on this server")
 	}
-	u, err := s.CreateUser(ctx, NewUser{Email: email, Name: name, Password: password, Role: user.RoleCUSTOMER})
+	u, err := s.CreateUser(viewer.SystemContext(ctx), NewUser{Email: email, Name: name, Password: password, Role: user.RoleCUSTOMER})
 	if err != nil {
 		return "", nil, err
 	}
@@ -212,8 +211,12 @@ func (s *Service) Logout(ctx context.Context) error {
 // at most once a minute per session, not on every request.
 const lastUsedGranularity = time.Minute
 
-// Authenticate turns a bearer token into the viewer it stands for.
+// Authenticate turns a bearer token (a session or an API token) into the
+// viewer it stands for.
 func (s *Service) Authenticate(ctx context.Context, token string) (*viewer.Viewer, error) {
+	if strings.HasPrefix(token, APITokenPrefix) {
+		return s.authenticateAPIToken(ctx, token)
+	}
 	sys := viewer.SystemContext(ctx)
 	sess, err := s.client.Session.Query().
 		Where(session.TokenHash(HashToken(token))).

@@ -204,9 +204,17 @@ func TestSignup(t *testing.T) {
 }
 
 func TestCreateUser(t *testing.T) {
+	t.Run("ErrOnlyAdminsCreateUsers", func(t *testing.T) {
+		_, svc := newService(t)
+		asAgent := viewer.NewContext(context.Background(), &viewer.Viewer{UserID: "US01", Role: viewer.Agent})
+		_, err := svc.CreateUser(asAgent, auth.NewUser{Email: "bo@example.com", Name: "Bo", Password: annPassword, Role: user.RoleADMIN})
+		if err == nil {
+			t.Fatal("an agent created an admin")
+		}
+	})
 	t.Run("AgentRole", func(t *testing.T) {
 		_, svc := newService(t)
-		u, err := svc.CreateUser(request(), auth.NewUser{Email: "bo@example.com", Name: "Bo", Password: annPassword, Role: user.RoleAGENT})
+		u, err := svc.CreateUser(viewer.SystemContext(request()), auth.NewUser{Email: "bo@example.com", Name: "Bo", Password: annPassword, Role: user.RoleAGENT})
 		if err != nil {
 			t.Fatalf("CreateUser: %v", err)
 		}
@@ -239,7 +247,7 @@ func TestCreateUser(t *testing.T) {
 	})
 	t.Run("ErrInvalidRole", func(t *testing.T) {
 		client, svc := newService(t)
-		_, err := svc.CreateUser(request(), auth.NewUser{Email: "bo@example.com", Name: "Bo", Password: annPassword, Role: user.Role("BOSS")})
+		_, err := svc.CreateUser(viewer.SystemContext(request()), auth.NewUser{Email: "bo@example.com", Name: "Bo", Password: annPassword, Role: user.Role("BOSS")})
 		wantCode(t, err, apierr.BadUserInput, "role")
 		if n := userCount(t, client); n != 0 {
 			t.Fatalf("%d users, want 0", n)
@@ -247,7 +255,7 @@ func TestCreateUser(t *testing.T) {
 	})
 	t.Run("ErrEmptyRole", func(t *testing.T) {
 		_, svc := newService(t)
-		_, err := svc.CreateUser(request(), auth.NewUser{Email: "bo@example.com", Name: "Bo", Password: annPassword})
+		_, err := svc.CreateUser(viewer.SystemContext(request()), auth.NewUser{Email: "bo@example.com", Name: "Bo", Password: annPassword})
 		wantCode(t, err, apierr.BadUserInput, "role")
 	})
 }

@@ -70,7 +70,7 @@ func Seed(ctx context.Context, client *ent.Client, accounts *auth.Service, ticke
 
 	var logins []Login
 	newUser := func(email, name string, role user.Role) (*ent.User, error) {
-		u, err := accounts.CreateUser(ctx, auth.NewUser{Email: email, Name: name, Password: Password, Role: role})
+		u, err := accounts.CreateUser(sys, auth.NewUser{Email: email, Name: name, Password: Password, Role: role})
 		if err != nil {
 			return nil, fmt.Errorf("creating demo user: %w", err)
 		}

@@ -45,6 +45,15 @@ var denyAnonymous = entprivacy.ContextQueryMutationRule(func(ctx context.Context
 	return entprivacy.Skip
 })
 
+// denyReadOnly refuses every change to READ-scoped API tokens: a token's
+// scope can only narrow its owner's rights.
+var denyReadOnly = entprivacy.MutationRuleFunc(func(ctx context.Context, _ ent.Mutation) error {
+	if v := viewer.FromContext(ctx); v != nil && v.ReadOnly {
+		return apierr.Errorf(apierr.Forbidden, "this API token can only read")
+	}
+	return entprivacy.Skip
+})
+
 // ticketReach is the set of tickets a customer or agent may see.
 func ticketReach(v *viewer.Viewer) predicate.Ticket {
 	if v.IsCustomer() {
@@ -69,7 +78,7 @@ func TicketPolicy() ent.Policy {
 			}),
 		},
 		Mutation: entprivacy.MutationPolicy{
-			allowSystem, allowAdmin, denyAnonymous,
+			allowSystem, denyReadOnly, allowAdmin, denyAnonymous,
 			entprivacy.TicketMutationRuleFunc(ticketMutation),
 		},
 	}
@@ -154,7 +163,7 @@ func MessagePolicy() ent.Policy {
 			}),
 		},
 		Mutation: entprivacy.MutationPolicy{
-			allowSystem, denyAnonymous,
+			allowSystem, denyReadOnly, denyAnonymous,
 			entprivacy.MessageMutationRuleFunc(messageMutation),
 		},
 	}
@@ -199,7 +208,7 @@ func UserPolicy() ent.Policy {
 				return entprivacy.Allow
 			}),
 		},
-		Mutation: entprivacy.MutationPolicy{allowSystem, allowAdmin, entprivacy.AlwaysDenyRule()},
+		Mutation: entprivacy.MutationPolicy{allowSystem, denyReadOnly, allowAdmin, entprivacy.AlwaysDenyRule()},
 	}
 }
 
@@ -207,7 +216,7 @@ func UserPolicy() ent.Policy {
 func GroupPolicy() ent.Policy {
 	return entprivacy.Policy{
 		Query:    entprivacy.QueryPolicy{allowSystem, denyAnonymous, entprivacy.AlwaysAllowRule()},
-		Mutation: entprivacy.MutationPolicy{allowSystem, allowAdmin, entprivacy.AlwaysDenyRule()},
+		Mutation: entprivacy.MutationPolicy{allowSystem, denyReadOnly, allowAdmin, entprivacy.AlwaysDenyRule()},
 	}
 }
 
@@ -221,24 +230,54 @@ func SLAPolicyPolicy() ent.Policy {
 	})
 	return entprivacy.Policy{
 		Query:    entprivacy.QueryPolicy{allowSystem, denyAnonymous, staffOnly},
-		Mutation: entprivacy.MutationPolicy{allowSystem, allowAdmin, entprivacy.AlwaysDenyRule()},
+		Mutation: entprivacy.MutationPolicy{allowSystem, denyReadOnly, allowAdmin, entprivacy.AlwaysDenyRule()},
 	}
 }
 
-// OwnedPolicy is for sessions and API tokens: their owner reads and revokes
-// them; they are created by the auth package as the system.
-func OwnedPolicy() ent.Policy {
-	owner := entprivacy.FilterFunc(func(ctx context.Context, f entprivacy.Filter) error {
-		uf, ok := f.(interface{ WhereUserID(p entql.StringP) })
-		if !ok {
-			return entprivacy.Denyf("unexpected filter %T", f)
-		}
-		uf.WhereUserID(entql.StringEQ(string(viewer.FromContext(ctx).UserID)))
-		return entprivacy.Allow
-	})
+// ownRows limits sessions and API tokens to the viewer's own.
+var ownRows = entprivacy.FilterFunc(func(ctx context.Context, f entprivacy.Filter) error {
+	uf, ok := f.(interface{ WhereUserID(p entql.StringP) })
+	if !ok {
+		return entprivacy.Denyf("unexpected filter %T", f)
+	}
+	uf.WhereUserID(entql.StringEQ(string(viewer.FromContext(ctx).UserID)))
+	return entprivacy.Allow
+})
+
+// SessionPolicy: sessions are started by the auth package as the system
+// (at login); their owner reads and revokes them.
+func SessionPolicy() ent.Policy {
 	return entprivacy.Policy{
-		Query:    entprivacy.QueryPolicy{allowSystem, allowAdmin, denyAnonymous, owner},
-		Mutation: entprivacy.MutationPolicy{allowSystem, allowAdmin, denyAnonymous, entprivacy.OnMutationOperation(owner, ent.OpUpdate|ent.OpUpdateOne), entprivacy.AlwaysDenyRule()},
+		Query: entprivacy.QueryPolicy{allowSystem, allowAdmin, denyAnonymous, ownRows},
+		Mutation: entprivacy.MutationPolicy{
+			allowSystem, denyReadOnly, allowAdmin, denyAnonymous,
+			entprivacy.OnMutationOperation(ownRows, ent.OpUpdate|ent.OpUpdateOne),
+			entprivacy.AlwaysDenyRule(),
+		},
+	}
+}
+
+// APITokenPolicy: agents and admins create tokens for themselves, read and
+// revoke their own. Customers have no tokens.
+func APITokenPolicy() ent.Policy {
+	return entprivacy.Policy{
+		Query: entprivacy.QueryPolicy{allowSystem, allowAdmin, denyAnonymous, ownRows},
+		Mutation: entprivacy.MutationPolicy{
+			allowSystem, denyReadOnly, denyAnonymous,
+			entprivacy.APITokenMutationRuleFunc(func(ctx context.Context, m *ent.APITokenMutation) error {
+				v := viewer.FromContext(ctx)
+				if !m.Op().Is(ent.OpCreate) {
+					return entprivacy.Skip
+				}
+				if owner, _ := m.UserID(); owner != v.UserID || !v.IsStaff() {
+					return apierr.Errorf(apierr.Forbidden, "agents and admins create API tokens for themselves")
+				}
+				return entprivacy.Allow
+			}),
+			allowAdmin,
+			entprivacy.OnMutationOperation(ownRows, ent.OpUpdate|ent.OpUpdateOne),
+			entprivacy.AlwaysDenyRule(),
+		},
 	}
 }
 

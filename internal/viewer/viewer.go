@@ -29,7 +29,11 @@ type Viewer struct {
 	GroupIDs []globalid.ID
 	// SessionID is set when the viewer signed in with a session token.
 	SessionID globalid.ID
-	system    bool
+	// TokenID is set when the viewer is an integration using an API token.
+	TokenID globalid.ID
+	// ReadOnly viewers (READ-scoped API tokens) may not change anything.
+	ReadOnly bool
+	system   bool
 }
 
 // IsSystem reports whether v is the system viewer.
