@@ -20,9 +20,12 @@ import (
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/graph"
 	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/confidential"
 	"github.com/switchboardhq/switchboard/internal/config"
 	"github.com/switchboardhq/switchboard/internal/database"
+	"github.com/switchboardhq/switchboard/internal/crypto"
 	"github.com/switchboardhq/switchboard/internal/demo"
+	"github.com/switchboardhq/switchboard/internal/encryption"
 	"github.com/switchboardhq/switchboard/internal/httpserver"
 	"github.com/switchboardhq/switchboard/internal/ticketing"
 	"github.com/switchboardhq/switchboard/internal/viewer"
@@ -36,6 +39,9 @@ Commands:
                         create an account; the password is read from
                         $SWITCHBOARD_PASSWORD or the first line of standard input
   seed --demo           fill an empty database with demo data and print the logins
+  keys generate         print a new encryption key for SWITCHBOARD_ENCRYPTION_KEY
+  keys rotate           embedded mode: add a new current key to the key file; then (both
+                        modes) re-encrypt every confidential field under the current key
   help                  show this help
 
 Settings are flags or environment variables; see the README.
@@ -81,6 +87,8 @@ func (p *program) run(ctx context.Context, args []string) int {
 			return p.fail(exitConfig, "usage: switchboard user create --email E --name N --role admin|agent|customer")
 		}
 		return p.userCreate(ctx, args[1:])
+	case "keys":
+		return p.keys(ctx, args)
 	case "help", "-h", "--help":
 		fmt.Fprint(p.stdout, usage)
 		return exitOK
@@ -114,6 +122,17 @@ func (p *program) withApp(ctx context.Context, name string, args []string, fn fu
 	client, err := database.Open(cfg.DatabaseURL, cfg.DataDir)
 	if err != nil {
 		return p.fail(exitConfig, err.Error())
+	}
+	keys := encryption.Source{EnvKeys: cfg.EncryptionKey}
+	if cfg.DatabaseURL == "" {
+		keys.KeyFile = encryption.KeyFilePath(cfg.DataDir)
+	}
+	if _, created, err := encryption.Load(keys); err != nil {
+		client.Close()
+		return p.fail(exitConfig, err.Error())
+	} else if created {
+		log.Warn("generated a new encryption key for confidential fields: back it up, without it they cannot be read",
+			"path", keys.KeyFile)
 	}
 	defer client.Close()
 	if err := database.Migrate(ctx, client); err != nil {
@@ -260,4 +279,36 @@ func (p *program) userCreate(ctx context.Context, args []string) int {
 		fmt.Fprintf(p.stdout, "created %s %s (%s)\n", strings.ToLower(string(u.Role)), u.Email, u.ID)
 		return exitOK
 	})
+}
+
+func (p *program) keys(ctx context.Context, args []string) int {
+	if len(args) == 0 {
+		return p.fail(exitConfig, "usage: switchboard keys generate|rotate")
+	}
+	switch args[0] {
+	case "generate":
+		k, err := crypto.GenerateKey(encryption.NextKeyID())
+		if err != nil {
+			return p.fail(exitError, err.Error())
+		}
+		fmt.Fprintln(p.stdout, k.Encode())
+		return exitOK
+	case "rotate":
+		return p.withApp(ctx, "keys rotate", args[1:], func(ctx context.Context, a *app, _ []string) int {
+			if a.cfg.EncryptionKey == "" {
+				_, next, err := encryption.RotateKeyFile(encryption.KeyFilePath(a.cfg.DataDir))
+				if err != nil {
+					return p.fail(exitError, err.Error())
+				}
+				fmt.Fprintf(p.stdout, "new current key %s written to %s (older keys kept for decryption)\n", next.ID, encryption.KeyFilePath(a.cfg.DataDir))
+			}
+			n, err := encryption.Reencrypt(ctx, a.client)
+			if err != nil {
+				return p.fail(exitError, err.Error())
+			}
+			fmt.Fprintf(p.stdout, "re-encrypted %d confidential values under key %s\n", n, confidential.Keyring().CurrentID())
+			return exitOK
+		})
+	}
+	return p.fail(exitConfig, fmt.Sprintf("unknown keys command %q (generate or rotate)", args[0]))
 }

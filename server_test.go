@@ -38,10 +38,11 @@ func envOf(m map[string]string) func(string) string { return func(k string) stri
 
 func targetEnv(tg dbtest.Target) map[string]string {
 	return map[string]string{
-		"SWITCHBOARD_DATA_DIR":  tg.DataDir,
-		"DATABASE_URL":          tg.DatabaseURL,
-		"SWITCHBOARD_ADDR":      "127.0.0.1:0",
-		"SWITCHBOARD_LOG_LEVEL": "warn",
+		"SWITCHBOARD_DATA_DIR":       tg.DataDir,
+		"DATABASE_URL":               tg.DatabaseURL,
+		"SWITCHBOARD_ENCRYPTION_KEY": tg.EncryptionKey,
+		"SWITCHBOARD_ADDR":           "127.0.0.1:0",
+		"SWITCHBOARD_LOG_LEVEL":      "warn",
 	}
 }
 
@@ -165,8 +166,13 @@ func num(v any, keys ...any) int { f, _ := path(v, keys...).(float64); return in
 // createUser runs `switchboard user create` against the target.
 func createUser(t *testing.T, tg dbtest.Target, email, name, role, password string) {
 	t.Helper()
+	createUserEnv(t, tg, nil, email, name, role, password)
+}
+
+func createUserEnv(t *testing.T, tg dbtest.Target, extra map[string]string, email, name, role, password string) {
+	t.Helper()
 	out := &syncBuffer{}
-	env := targetEnv(tg)
+	env := mergeEnv(targetEnv(tg), extra)
 	p := &program{getenv: envOf(env), stdin: strings.NewReader(password + "\n"), stdout: out, stderr: out}
 	if code := p.run(context.Background(), []string{"user", "create", "--email", email, "--name", name, "--role", role}); code != exitOK {
 		t.Fatalf("user create exited %d: %s", code, out)

@@ -133,10 +133,12 @@ func (*User) scanValues(columns []string) ([]any, error) {
 			values[i] = new(globalid.ID)
 		case user.FieldActive:
 			values[i] = new(sql.NullBool)
-		case user.FieldEmail, user.FieldName, user.FieldRole, user.FieldPasswordHash, user.FieldPhone:
+		case user.FieldEmail, user.FieldName, user.FieldRole, user.FieldPasswordHash:
 			values[i] = new(sql.NullString)
 		case user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldLastSeenAt:
 			values[i] = new(sql.NullTime)
+		case user.FieldPhone:
+			values[i] = user.ValueScanner.Phone.ScanValue()
 		default:
 			values[i] = new(sql.UnknownType)
 		}
@@ -195,10 +197,10 @@ func (_m *User) assignValues(columns []string, values []any) error {
 				_m.PasswordHash = value.String
 			}
 		case user.FieldPhone:
-			if value, ok := values[i].(*sql.NullString); !ok {
-				return fmt.Errorf("unexpected type %T for field phone", values[i])
-			} else if value.Valid {
-				_m.Phone = value.String
+			if value, err := user.ValueScanner.Phone.FromValue(values[i]); err != nil {
+				return err
+			} else {
+				_m.Phone = value
 			}
 		case user.FieldActive:
 			if value, ok := values[i].(*sql.NullBool); !ok {

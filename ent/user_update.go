@@ -475,7 +475,11 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		_spec.ClearField(user.FieldPasswordHash, field.TypeString)
 	}
 	if value, ok := _u.mutation.Phone(); ok {
-		_spec.SetField(user.FieldPhone, field.TypeString, value)
+		vv, err := user.ValueScanner.Phone.Value(value)
+		if err != nil {
+			return 0, err
+		}
+		_spec.SetField(user.FieldPhone, field.TypeString, vv)
 	}
 	if _u.mutation.PhoneCleared() {
 		_spec.ClearField(user.FieldPhone, field.TypeString)
@@ -1250,7 +1254,11 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 		_spec.ClearField(user.FieldPasswordHash, field.TypeString)
 	}
 	if value, ok := _u.mutation.Phone(); ok {
-		_spec.SetField(user.FieldPhone, field.TypeString, value)
+		vv, err := user.ValueScanner.Phone.Value(value)
+		if err != nil {
+			return nil, err
+		}
+		_spec.SetField(user.FieldPhone, field.TypeString, vv)
 	}
 	if _u.mutation.PhoneCleared() {
 		_spec.ClearField(user.FieldPhone, field.TypeString)

@@ -333,7 +333,7 @@ var (
 		{Name: "name", Type: field.TypeString, Size: 200},
 		{Name: "role", Type: field.TypeEnum, Enums: []string{"CUSTOMER", "AGENT", "ADMIN"}, Default: "CUSTOMER"},
 		{Name: "password_hash", Type: field.TypeString, Nullable: true},
-		{Name: "phone", Type: field.TypeString, Nullable: true, Size: 50},
+		{Name: "phone", Type: field.TypeString, Nullable: true},
 		{Name: "active", Type: field.TypeBool, Default: true},
 		{Name: "last_seen_at", Type: field.TypeTime, Nullable: true},
 	}

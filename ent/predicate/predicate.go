@@ -32,3 +32,14 @@ type Ticket func(*sql.Selector)
 
 // User is the predicate function for user builders.
 type User func(*sql.Selector)
+
+// UserOrErr calls the predicate only if the error is not nit.
+func UserOrErr(p User, err error) User {
+	return func(s *sql.Selector) {
+		if err != nil {
+			s.AddError(err)
+			return
+		}
+		p(s)
+	}
+}

@@ -21,6 +21,7 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/privacy"
+	"entgo.io/ent/schema/field"
 )
 
 // The init function reads all schema descriptors with runtime code
@@ -449,6 +450,7 @@ func init() {
 	}()
 	// userDescPhone is the schema descriptor for phone field.
 	userDescPhone := userFields[4].Descriptor()
+	user.ValueScanner.Phone = userDescPhone.ValueScanner.(field.TypeValueScanner[string])
 	// user.PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
 	user.PhoneValidator = userDescPhone.Validators[0].(func(string) error)
 	// userDescActive is the schema descriptor for active field.

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
+	"github.com/switchboardhq/switchboard/internal/confidential"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 )
 
@@ -33,8 +34,10 @@ func (User) Fields() []ent.Field {
 		field.Enum("role").Values("CUSTOMER", "AGENT", "ADMIN").Default("CUSTOMER"),
 		field.String("password_hash").Optional().Sensitive().
 			Annotations(entgql.Skip()),
-		field.String("phone").Optional().MaxLen(50).
-			Annotations(entgql.Directives(entgql.NewDirective("contactData"))),
+		// Encrypted at rest; ciphertexts cannot be compared, so no filters.
+		field.String("phone").Optional().Validate(maxRunes(50)).
+			ValueScanner(confidential.String("users.phone")).
+			Annotations(entgql.Directives(entgql.NewDirective("contactData")), entgql.Skip(entgql.SkipWhereInput, entgql.SkipOrderField)),
 		field.Bool("active").Default(true),
 		field.Time("last_seen_at").Optional().Nillable().
 			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/schema/field"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 )
 
@@ -147,6 +148,10 @@ var (
 	DefaultActive bool
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() globalid.ID
+	// ValueScanner of all User fields.
+	ValueScanner struct {
+		Phone field.TypeValueScanner[string]
+	}
 )
 
 // Role defines the type for the "role" enum field.

@@ -3,6 +3,7 @@
 package user
 
 import (
+	"fmt"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
@@ -83,7 +84,8 @@ func PasswordHash(v string) predicate.User {
 
 // Phone applies equality check predicate on the "phone" field. It's identical to PhoneEQ.
 func Phone(v string) predicate.User {
-	return predicate.User(sql.FieldEQ(FieldPhone, v))
+	vc, err := ValueScanner.Phone.Value(v)
+	return predicate.UserOrErr(sql.FieldEQ(FieldPhone, vc), err)
 }
 
 // Active applies equality check predicate on the "active" field. It's identical to ActiveEQ.
@@ -403,57 +405,96 @@ func PasswordHashContainsFold(v string) predicate.User {
 
 // PhoneEQ applies the EQ predicate on the "phone" field.
 func PhoneEQ(v string) predicate.User {
-	return predicate.User(sql.FieldEQ(FieldPhone, v))
+	vc, err := ValueScanner.Phone.Value(v)
+	return predicate.UserOrErr(sql.FieldEQ(FieldPhone, vc), err)
 }
 
 // PhoneNEQ applies the NEQ predicate on the "phone" field.
 func PhoneNEQ(v string) predicate.User {
-	return predicate.User(sql.FieldNEQ(FieldPhone, v))
+	vc, err := ValueScanner.Phone.Value(v)
+	return predicate.UserOrErr(sql.FieldNEQ(FieldPhone, vc), err)
 }
 
 // PhoneIn applies the In predicate on the "phone" field.
 func PhoneIn(vs ...string) predicate.User {
-	return predicate.User(sql.FieldIn(FieldPhone, vs...))
+	var (
+		err error
+		v   = make([]any, len(vs))
+	)
+	for i := range v {
+		if v[i], err = ValueScanner.Phone.Value(vs[i]); err != nil {
+			break
+		}
+	}
+	return predicate.UserOrErr(sql.FieldIn(FieldPhone, v...), err)
 }
 
 // PhoneNotIn applies the NotIn predicate on the "phone" field.
 func PhoneNotIn(vs ...string) predicate.User {
-	return predicate.User(sql.FieldNotIn(FieldPhone, vs...))
+	var (
+		err error
+		v   = make([]any, len(vs))
+	)
+	for i := range v {
+		if v[i], err = ValueScanner.Phone.Value(vs[i]); err != nil {
+			break
+		}
+	}
+	return predicate.UserOrErr(sql.FieldNotIn(FieldPhone, v...), err)
 }
 
 // PhoneGT applies the GT predicate on the "phone" field.
 func PhoneGT(v string) predicate.User {
-	return predicate.User(sql.FieldGT(FieldPhone, v))
+	vc, err := ValueScanner.Phone.Value(v)
+	return predicate.UserOrErr(sql.FieldGT(FieldPhone, vc), err)
 }
 
 // PhoneGTE applies the GTE predicate on the "phone" field.
 func PhoneGTE(v string) predicate.User {
-	return predicate.User(sql.FieldGTE(FieldPhone, v))
+	vc, err := ValueScanner.Phone.Value(v)
+	return predicate.UserOrErr(sql.FieldGTE(FieldPhone, vc), err)
 }
 
 // PhoneLT applies the LT predicate on the "phone" field.
 func PhoneLT(v string) predicate.User {
-	return predicate.User(sql.FieldLT(FieldPhone, v))
+	vc, err := ValueScanner.Phone.Value(v)
+	return predicate.UserOrErr(sql.FieldLT(FieldPhone, vc), err)
 }
 
 // PhoneLTE applies the LTE predicate on the "phone" field.
 func PhoneLTE(v string) predicate.User {
-	return predicate.User(sql.FieldLTE(FieldPhone, v))
+	vc, err := ValueScanner.Phone.Value(v)
+	return predicate.UserOrErr(sql.FieldLTE(FieldPhone, vc), err)
 }
 
 // PhoneContains applies the Contains predicate on the "phone" field.
 func PhoneContains(v string) predicate.User {
-	return predicate.User(sql.FieldContains(FieldPhone, v))
+	vc, err := ValueScanner.Phone.Value(v)
+	vcs, ok := vc.(string)
+	if err == nil && !ok {
+		err = fmt.Errorf("phone value is not a string: %T", vc)
+	}
+	return predicate.UserOrErr(sql.FieldContains(FieldPhone, vcs), err)
 }
 
 // PhoneHasPrefix applies the HasPrefix predicate on the "phone" field.
 func PhoneHasPrefix(v string) predicate.User {
-	return predicate.User(sql.FieldHasPrefix(FieldPhone, v))
+	vc, err := ValueScanner.Phone.Value(v)
+	vcs, ok := vc.(string)
+	if err == nil && !ok {
+		err = fmt.Errorf("phone value is not a string: %T", vc)
+	}
+	return predicate.UserOrErr(sql.FieldHasPrefix(FieldPhone, vcs), err)
 }
 
 // PhoneHasSuffix applies the HasSuffix predicate on the "phone" field.
 func PhoneHasSuffix(v string) predicate.User {
-	return predicate.User(sql.FieldHasSuffix(FieldPhone, v))
+	vc, err := ValueScanner.Phone.Value(v)
+	vcs, ok := vc.(string)
+	if err == nil && !ok {
+		err = fmt.Errorf("phone value is not a string: %T", vc)
+	}
+	return predicate.UserOrErr(sql.FieldHasSuffix(FieldPhone, vcs), err)
 }
 
 // PhoneIsNil applies the IsNil predicate on the "phone" field.
@@ -468,12 +509,22 @@ func PhoneNotNil() predicate.User {
 
 // PhoneEqualFold applies the EqualFold predicate on the "phone" field.
 func PhoneEqualFold(v string) predicate.User {
-	return predicate.User(sql.FieldEqualFold(FieldPhone, v))
+	vc, err := ValueScanner.Phone.Value(v)
+	vcs, ok := vc.(string)
+	if err == nil && !ok {
+		err = fmt.Errorf("phone value is not a string: %T", vc)
+	}
+	return predicate.UserOrErr(sql.FieldEqualFold(FieldPhone, vcs), err)
 }
 
 // PhoneContainsFold applies the ContainsFold predicate on the "phone" field.
 func PhoneContainsFold(v string) predicate.User {
-	return predicate.User(sql.FieldContainsFold(FieldPhone, v))
+	vc, err := ValueScanner.Phone.Value(v)
+	vcs, ok := vc.(string)
+	if err == nil && !ok {
+		err = fmt.Errorf("phone value is not a string: %T", vc)
+	}
+	return predicate.UserOrErr(sql.FieldContainsFold(FieldPhone, vcs), err)
 }
 
 // ActiveEQ applies the EQ predicate on the "active" field.

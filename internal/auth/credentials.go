@@ -172,6 +172,13 @@ func (s *Service) UpdateUser(ctx context.Context, id globalid.ID, in ent.UpdateU
 			return nil, err
 		}
 	}
+	if in.Phone != nil {
+		phone := strings.TrimSpace(*in.Phone)
+		if !validPhone(phone) {
+			return nil, apierr.Invalid("phone", "a phone number has up to 50 digits, spaces and + - ( ) . characters")
+		}
+		in.Phone = &phone
+	}
 	if in.Name != nil {
 		name := strings.TrimSpace(*in.Name)
 		if name == "" {
@@ -184,4 +191,16 @@ func (s *Service) UpdateUser(ctx context.Context, id globalid.ID, in ent.UpdateU
 		return nil, &apierr.Error{Code: apierr.Conflict, Field: "email", Message: "an account with this email already exists"}
 	}
 	return u, err
+}
+
+func validPhone(s string) bool {
+	if s == "" || len(s) > 50 {
+		return false
+	}
+	for _, r := range s {
+		if !strings.ContainsRune("0123456789 +-().", r) {
+			return false
+		}
+	}
+	return true
 }

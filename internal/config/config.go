@@ -18,6 +18,9 @@ type Config struct {
 	Addr        string
 	DataDir     string
 	DatabaseURL string
+	// EncryptionKey is SWITCHBOARD_ENCRYPTION_KEY (never a flag: flags
+	// show up in process lists).
+	EncryptionKey string
 
 	SignupEnabled          bool
 	SessionIdleTimeout     time.Duration
@@ -43,6 +46,7 @@ var Settings = []Setting{
 	{"addr", "SWITCHBOARD_ADDR", ":8080", "address to listen on", func(c *Config, v string) error { c.Addr = v; return nil }},
 	{"data-dir", "SWITCHBOARD_DATA_DIR", "./data", "directory of the embedded SQLite database", func(c *Config, v string) error { c.DataDir = v; return nil }},
 	{"database-url", "DATABASE_URL", "", "postgres://… for PostgreSQL; empty for SQLite in the data directory", func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
+	{"", "SWITCHBOARD_ENCRYPTION_KEY", "", "key(s) for confidential fields: id:base64 of 32 bytes, current first, comma-separated; embedded mode generates one into the data directory", func(c *Config, v string) error { c.EncryptionKey = v; return nil }},
 	{"signup", "SWITCHBOARD_SIGNUP", "true", "allow anonymous callers to create customer accounts", boolSetter(func(c *Config, b bool) { c.SignupEnabled = b })},
 	{"session-idle-timeout", "SWITCHBOARD_SESSION_IDLE_TIMEOUT", "30m", "end sessions unused for this long", durationSetter(func(c *Config, d time.Duration) { c.SessionIdleTimeout = d })},
 	{"session-absolute-timeout", "SWITCHBOARD_SESSION_ABSOLUTE_TIMEOUT", "12h", "end sessions this long after sign-in", durationSetter(func(c *Config, d time.Duration) { c.SessionAbsoluteTimeout = d })},
@@ -65,6 +69,10 @@ func Load(name string, args []string, getenv func(string) string) (*Config, []st
 		if v := getenv(s.Env); v != "" {
 			def = v
 		}
+		if s.Flag == "" {
+			values[i] = &def
+			continue
+		}
 		values[i] = fs.String(s.Flag, def, s.Usage+" ($"+s.Env+")")
 	}
 	demo := fs.Bool("demo", false, "seed demo data into an empty database before serving")
@@ -74,7 +82,7 @@ func Load(name string, args []string, getenv func(string) string) (*Config, []st
 	c := &Config{}
 	for i, s := range Settings {
 		if err := s.set(c, *values[i]); err != nil {
-			return nil, nil, fmt.Errorf("--%s / %s: %v", s.Flag, s.Env, err)
+			return nil, nil, fmt.Errorf("%s: %v", s.Env, err)
 		}
 	}
 	if err := c.validate(); err != nil {
@@ -95,6 +103,8 @@ func (c *Config) validate() error {
 		return errors.New("--data-dir / SWITCHBOARD_DATA_DIR: must not be empty")
 	case c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://"):
 		return errors.New("DATABASE_URL: must start with postgres:// (leave it empty for the embedded SQLite database)")
+	case c.DatabaseURL != "" && c.EncryptionKey == "":
+		return errors.New("SWITCHBOARD_ENCRYPTION_KEY is required with DATABASE_URL (make one with: switchboard keys generate)")
 	case c.DefaultPageSize < 1:
 		return errors.New("SWITCHBOARD_DEFAULT_PAGE_SIZE: must be at least 1")
 	case c.MaxPageSize < c.DefaultPageSize:

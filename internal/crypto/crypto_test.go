@@ -165,8 +165,8 @@ func TestKeyring(t *testing.T) {
 
 	t.Run("String does not reveal secrets", func(t *testing.T) {
 		s := kr.String()
-		if !strings.Contains(s, "k1") || strings.Contains(s, k1.String()[3:]) {
-			t.Fatalf("Keyring.String() = %q", s)
+		if !strings.Contains(s, "k1") || strings.Contains(s, k1.Encode()[3:]) {
+			t.Fatalf("Keyring.Encode() = %q", s)
 		}
 	})
 }
@@ -326,12 +326,12 @@ func TestParseKey(t *testing.T) {
 
 	t.Run("String output parses back", func(t *testing.T) {
 		k := mustKey(t, "k9")
-		got, err := crypto.ParseKey(k.String())
+		got, err := crypto.ParseKey(k.Encode())
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got.ID != k.ID || string(got.Secret) != string(k.Secret) {
-			t.Fatal("ParseKey(k.String()) differs from k")
+			t.Fatal("ParseKey(k.Encode()) differs from k")
 		}
 	})
 
@@ -389,7 +389,7 @@ func TestParseKeys(t *testing.T) {
 	k1, k2, k3 := mustKey(t, "k1"), mustKey(t, "k2"), mustKey(t, "k3")
 
 	t.Run("first key is current and order is kept", func(t *testing.T) {
-		cur, older, err := crypto.ParseKeys(k3.String() + ", " + k2.String() + ",\n" + k1.String())
+		cur, older, err := crypto.ParseKeys(k3.Encode() + ", " + k2.Encode() + ",\n" + k1.Encode())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -403,14 +403,14 @@ func TestParseKeys(t *testing.T) {
 	})
 
 	t.Run("single key has no older keys", func(t *testing.T) {
-		cur, older, err := crypto.ParseKeys(k1.String())
+		cur, older, err := crypto.ParseKeys(k1.Encode())
 		if err != nil || cur.ID != "k1" || len(older) != 0 {
 			t.Fatalf("got (%q, %v, %v)", cur.ID, ids(older), err)
 		}
 	})
 
 	t.Run("rejects empty list, duplicates and bad entries", func(t *testing.T) {
-		for _, in := range []string{"", " , ", k1.String() + "," + k1.String(), k2.String() + ",k1:short"} {
+		for _, in := range []string{"", " , ", k1.Encode() + "," + k1.Encode(), k2.Encode() + ",k1:short"} {
 			if _, _, err := crypto.ParseKeys(in); err == nil {
 				t.Fatalf("ParseKeys accepted %q", in)
 			}
@@ -473,7 +473,7 @@ func TestKeyFile(t *testing.T) {
 			t.Skip("no Unix permissions")
 		}
 		path := filepath.Join(t.TempDir(), "encryption.key")
-		if err := os.WriteFile(path, []byte(mustKey(t, "k1").String()), 0o644); err != nil {
+		if err := os.WriteFile(path, []byte(mustKey(t, "k1").Encode()), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.Chmod(path, 0o644); err != nil { // umask-proof

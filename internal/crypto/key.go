@@ -24,11 +24,15 @@ type Key struct {
 	Secret []byte
 }
 
-// String returns "<id>:<base64url secret>", the format ParseKey reads.
-// It contains the secret: never log or print a Key.
-func (k Key) String() string {
+// Encode returns "<id>:<base64url secret>", the format ParseKey reads.
+// It contains the secret: never log it.
+func (k Key) Encode() string {
 	return k.ID + ":" + base64.RawURLEncoding.EncodeToString(k.Secret)
 }
+
+// String names the key without its secret, so that printing a Key by
+// accident leaks nothing.
+func (k Key) String() string { return "key " + k.ID + " (secret hidden)" }
 
 func validID(id string) bool {
 	if len(id) == 0 || len(id) > maxIDLen {

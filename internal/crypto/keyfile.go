@@ -39,7 +39,7 @@ func LoadOrCreateKeyFile(path string) (current Key, older []Key, created bool, e
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return Key{}, nil, false, fmt.Errorf("crypto: create key file directory: %w", err)
 	}
-	tmp, err := writeTemp(dir, filepath.Base(path), key.String()+"\n")
+	tmp, err := writeTemp(dir, filepath.Base(path), key.Encode()+"\n")
 	if err != nil {
 		return Key{}, nil, false, err
 	}
@@ -72,9 +72,9 @@ func WriteKeyFile(path string, current Key, older ...Key) error {
 		return err
 	}
 	parts := make([]string, 0, 1+len(older))
-	parts = append(parts, current.String())
+	parts = append(parts, current.Encode())
 	for _, k := range older {
-		parts = append(parts, k.String())
+		parts = append(parts, k.Encode())
 	}
 	dir := filepath.Dir(path)
 	tmp, err := writeTemp(dir, filepath.Base(path), strings.Join(parts, ",")+"\n")

@@ -14,7 +14,9 @@ import (
 	"testing"
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/internal/crypto"
 	"github.com/switchboardhq/switchboard/internal/database"
+	"github.com/switchboardhq/switchboard/internal/encryption"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 )
 
@@ -34,6 +36,8 @@ type Target struct {
 	DatabaseURL string
 	// DataDir is the SQLite data directory (empty for PostgreSQL).
 	DataDir string
+	// EncryptionKey is a fresh SWITCHBOARD_ENCRYPTION_KEY for this database.
+	EncryptionKey string
 }
 
 // Each runs fn once per dialect: SQLite always, PostgreSQL when
@@ -49,8 +53,12 @@ func Each(t *testing.T, fn func(t *testing.T, target Target)) {
 // test ends.
 func NewTarget(t testing.TB, d Dialect) Target {
 	t.Helper()
+	key, err := crypto.GenerateKey("k1")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if d == SQLite {
-		return Target{Dialect: SQLite, DataDir: t.TempDir()}
+		return Target{Dialect: SQLite, DataDir: t.TempDir(), EncryptionKey: key.Encode()}
 	}
 	base := os.Getenv("TEST_DATABASE_URL")
 	if base == "" {
@@ -80,12 +88,16 @@ func NewTarget(t testing.TB, d Dialect) Target {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return Target{Dialect: Postgres, DatabaseURL: u.String()}
+	return Target{Dialect: Postgres, DatabaseURL: u.String(), EncryptionKey: key.Encode()}
 }
 
 // Open returns a migrated client on the target, closed when the test ends.
+// Confidential fields use the target's key (see Env).
 func (tg Target) Open(t testing.TB) *ent.Client {
 	t.Helper()
+	if _, _, err := encryption.Load(encryption.Source{EnvKeys: tg.EncryptionKey}); err != nil {
+		t.Fatalf("loading the test encryption key: %v", err)
+	}
 	client, err := database.Open(tg.DatabaseURL, tg.DataDir)
 	if err != nil {
 		t.Fatalf("opening %s: %v", tg.Dialect, err)
