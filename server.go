@@ -182,6 +182,7 @@ func (p *program) serve(ctx context.Context, a *app, rest []string) int {
 		DefaultPageSize: a.cfg.DefaultPageSize,
 		MaxPageSize:     a.cfg.MaxPageSize,
 		Playground:      a.cfg.Playground,
+		AllowedOrigins:  a.cfg.AllowedOrigins,
 	}), a.log)
 	if err != nil {
 		return p.fail(exitConfig, fmt.Sprintf("cannot listen on %s: %v", a.cfg.Addr, err))

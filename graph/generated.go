@@ -118,11 +118,11 @@ type ComplexityRoot struct {
 		CreateSLAPolicy func(childComplexity int, input ent.CreateSLAPolicyInput) int
 		CreateTicket    func(childComplexity int, input model.CreateTicketInput) int
 		InviteUser      func(childComplexity int, input model.InviteUserInput) int
-		Login           func(childComplexity int, email string, password string) int
+		Login           func(childComplexity int, email string, password string, cookie *bool) int
 		Logout          func(childComplexity int) int
 		RevokeAPIToken  func(childComplexity int, id globalid.ID) int
 		RevokeSession   func(childComplexity int, id globalid.ID) int
-		Signup          func(childComplexity int, input model.SignupInput) int
+		Signup          func(childComplexity int, input model.SignupInput, cookie *bool) int
 		UpdateGroup     func(childComplexity int, id globalid.ID, input ent.UpdateGroupInput) int
 		UpdateSLAPolicy func(childComplexity int, id globalid.ID, input ent.UpdateSLAPolicyInput) int
 		UpdateTicket    func(childComplexity int, id globalid.ID, input ent.UpdateTicketInput) int
@@ -231,8 +231,8 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type MutationResolver interface {
-	Signup(ctx context.Context, input model.SignupInput) (*model.AuthPayload, error)
-	Login(ctx context.Context, email string, password string) (*model.AuthPayload, error)
+	Signup(ctx context.Context, input model.SignupInput, cookie *bool) (*model.AuthPayload, error)
+	Login(ctx context.Context, email string, password string, cookie *bool) (*model.AuthPayload, error)
 	Logout(ctx context.Context) (bool, error)
 	CreateTicket(ctx context.Context, input model.CreateTicketInput) (*ent.Ticket, error)
 	UpdateTicket(ctx context.Context, id globalid.ID, input ent.UpdateTicketInput) (*ent.Ticket, error)
@@ -596,7 +596,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.Login(childComplexity, args["email"].(string), args["password"].(string)), true
+		return e.ComplexityRoot.Mutation.Login(childComplexity, args["email"].(string), args["password"].(string), args["cookie"].(*bool)), true
 	case "Mutation.logout":
 		if e.ComplexityRoot.Mutation.Logout == nil {
 			break
@@ -635,7 +635,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.Signup(childComplexity, args["input"].(model.SignupInput)), true
+		return e.ComplexityRoot.Mutation.Signup(childComplexity, args["input"].(model.SignupInput), args["cookie"].(*bool)), true
 	case "Mutation.updateGroup":
 		if e.ComplexityRoot.Mutation.UpdateGroup == nil {
 			break
@@ -2488,8 +2488,13 @@ type Mutation {
   """
   Create a customer account and sign in. Off when signup is disabled.
   """
-  signup(input: SignupInput!): AuthPayload!
-  login(email: String!, password: String!): AuthPayload!
+  signup(input: SignupInput!, cookie: Boolean = false): AuthPayload!
+  """
+  Start a session. With ` + "`" + `cookie: true` + "`" + ` (browser mode) the session is also
+  set as an HttpOnly cookie; cookie-authenticated requests must then send
+  the X-Switchboard-CSRF header or come from an allowed Origin.
+  """
+  login(email: String!, password: String!, cookie: Boolean = false): AuthPayload!
   """
   End the current session: its token stops working at once.
   """
@@ -3142,6 +3147,14 @@ func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["password"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "cookie",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cookie"] = arg2
 	return args, nil
 }
 
@@ -3184,6 +3197,14 @@ func (ec *executionContext) field_Mutation_signup_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "cookie",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cookie"] = arg1
 	return args, nil
 }
 
@@ -4567,7 +4588,7 @@ func (ec *executionContext) _Mutation_signup(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().Signup(ctx, fc.Args["input"].(model.SignupInput))
+			return ec.Resolvers.Mutation().Signup(ctx, fc.Args["input"].(model.SignupInput), fc.Args["cookie"].(*bool))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
@@ -4611,7 +4632,7 @@ func (ec *executionContext) _Mutation_login(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().Login(ctx, fc.Args["email"].(string), fc.Args["password"].(string))
+			return ec.Resolvers.Mutation().Login(ctx, fc.Args["email"].(string), fc.Args["password"].(string), fc.Args["cookie"].(*bool))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {

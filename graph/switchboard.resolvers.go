@@ -17,13 +17,13 @@ import (
 )
 
 // Signup is the resolver for the signup field.
-func (r *mutationResolver) Signup(ctx context.Context, input model.SignupInput) (*model.AuthPayload, error) {
-	return authPayload(r.Auth.Signup(ctx, input.Email, input.Password, input.Name, auth.ClientFromContext(ctx).UserAgent))
+func (r *mutationResolver) Signup(ctx context.Context, input model.SignupInput, cookie *bool) (*model.AuthPayload, error) {
+	return authPayload(r.Auth.Signup(ctx, input.Email, input.Password, input.Name, auth.ClientFromContext(ctx).UserAgent, cookie != nil && *cookie))
 }
 
 // Login is the resolver for the login field.
-func (r *mutationResolver) Login(ctx context.Context, email string, password string) (*model.AuthPayload, error) {
-	return authPayload(r.Auth.Login(ctx, email, password, auth.ClientFromContext(ctx).UserAgent))
+func (r *mutationResolver) Login(ctx context.Context, email string, password string, cookie *bool) (*model.AuthPayload, error) {
+	return authPayload(r.Auth.Login(ctx, email, password, auth.ClientFromContext(ctx).UserAgent, cookie != nil && *cookie))
 }
 
 // Logout is the resolver for the logout field.

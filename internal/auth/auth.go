@@ -111,7 +111,7 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (*ent.User, error)
 }
 
 // Signup creates a customer account and signs it in.
-func (s *Service) Signup(ctx context.Context, email, password, name, userAgent string) (string, *ent.User, error) {
+func (s *Service) Signup(ctx context.Context, email, password, name, userAgent string, cookie bool) (string, *ent.User, error) {
 	if !s.opts.SignupEnabled {
 		return "", nil, apierr.Errorf(apierr.Forbidden, "signup is disabled on this server")
 	}
@@ -119,13 +119,13 @@ func (s *Service) Signup(ctx context.Context, email, password, name, userAgent s
 	if err != nil {
 		return "", nil, err
 	}
-	return s.signIn(ctx, u, userAgent)
+	return s.signIn(ctx, u, userAgent, cookie)
 }
 
 // Login checks the credentials and starts a session. Failed attempts are
 // throttled per account and per client IP with growing delays; every call
 // counts, including each aliased login of one GraphQL request.
-func (s *Service) Login(ctx context.Context, email, password, userAgent string) (string, *ent.User, error) {
+func (s *Service) Login(ctx context.Context, email, password, userAgent string, cookie bool) (string, *ent.User, error) {
 	sys := viewer.SystemContext(ctx)
 	email = strings.ToLower(strings.TrimSpace(email))
 	keys := []string{"account:" + email, "ip:" + ClientFromContext(ctx).IP}
@@ -165,15 +165,18 @@ func (s *Service) Login(ctx context.Context, email, password, userAgent string) 
 			return "", nil, err
 		}
 	}
-	return s.signIn(ctx, u, userAgent)
+	return s.signIn(ctx, u, userAgent, cookie)
 }
 
 // signIn starts a session for u and makes u the viewer of the rest of the
 // request, so the caller can read the returned user's own fields.
-func (s *Service) signIn(ctx context.Context, u *ent.User, userAgent string) (string, *ent.User, error) {
+func (s *Service) signIn(ctx context.Context, u *ent.User, userAgent string, cookie bool) (string, *ent.User, error) {
 	tok, sessionID, err := s.startSession(ctx, u, userAgent)
 	if err != nil {
 		return "", nil, err
+	}
+	if cookie && !SetCookie(ctx, SessionCookie(tok, s.now().Add(s.opts.SessionAbsoluteTimeout))) {
+		return "", nil, apierr.Errorf(apierr.BadUserInput, "cookie sessions need an HTTP request")
 	}
 	groups, err := u.QueryGroups().IDs(viewer.SystemContext(ctx))
 	if err != nil {
@@ -204,6 +207,7 @@ func (s *Service) Logout(ctx context.Context) error {
 	if v == nil || v.SessionID == "" {
 		return apierr.Errorf(apierr.Unauthenticated, "not signed in with a session")
 	}
+	SetCookie(ctx, ClearedSessionCookie())
 	return s.client.Session.UpdateOneID(v.SessionID).SetRevokedAt(s.now()).Exec(ctx)
 }
 

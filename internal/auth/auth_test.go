@@ -59,7 +59,7 @@ func wantCode(t *testing.T, err error, code apierr.Code, field string) *apierr.E
 // signUpAnn creates Ann's customer account and returns her session token.
 func signUpAnn(t *testing.T, svc *auth.Service) (string, *ent.User) {
 	t.Helper()
-	tok, u, err := svc.Signup(request(), annEmail, annPassword, "Ann", userAgent)
+	tok, u, err := svc.Signup(request(), annEmail, annPassword, "Ann", userAgent, false)
 	if err != nil {
 		t.Fatalf("Signup: %v", err)
 	}
@@ -107,7 +107,7 @@ func TestSignup(t *testing.T) {
 	t.Run("ReturnsSessionTokenAndCustomer", func(t *testing.T) {
 		_, svc := newService(t)
 		ctx := request()
-		tok, u, err := svc.Signup(ctx, annEmail, annPassword, "Ann", userAgent)
+		tok, u, err := svc.Signup(ctx, annEmail, annPassword, "Ann", userAgent, false)
 		if err != nil {
 			t.Fatalf("Signup: %v", err)
 		}
@@ -125,7 +125,7 @@ func TestSignup(t *testing.T) {
 	t.Run("SignsTheViewerIn", func(t *testing.T) {
 		_, svc := newService(t)
 		ctx := request()
-		_, u, err := svc.Signup(ctx, annEmail, annPassword, "Ann", userAgent)
+		_, u, err := svc.Signup(ctx, annEmail, annPassword, "Ann", userAgent, false)
 		if err != nil {
 			t.Fatalf("Signup: %v", err)
 		}
@@ -136,7 +136,7 @@ func TestSignup(t *testing.T) {
 	})
 	t.Run("EmailStoredLowerCase", func(t *testing.T) {
 		_, svc := newService(t)
-		_, u, err := svc.Signup(request(), "Ann@Example.COM", annPassword, "Ann", userAgent)
+		_, u, err := svc.Signup(request(), "Ann@Example.COM", annPassword, "Ann", userAgent, false)
 		if err != nil {
 			t.Fatalf("Signup: %v", err)
 		}
@@ -146,11 +146,11 @@ func TestSignup(t *testing.T) {
 	})
 	t.Run("ErrDuplicateEmailAnyCase", func(t *testing.T) {
 		client, svc := newService(t)
-		if _, _, err := svc.Signup(request(), "Ann@Example.com", annPassword, "Ann", userAgent); err != nil {
+		if _, _, err := svc.Signup(request(), "Ann@Example.com", annPassword, "Ann", userAgent, false); err != nil {
 			t.Fatalf("first Signup: %v", err)
 		}
 		ctx := request()
-		_, _, err := svc.Signup(ctx, "ann@example.com", "amber canyon whistle", "Other Ann", userAgent)
+		_, _, err := svc.Signup(ctx, "ann@example.com", "amber canyon whistle", "Other Ann", userAgent, false)
 		wantCode(t, err, apierr.Conflict, "email")
 		if n := userCount(t, client); n != 1 {
 			t.Fatalf("%d users, want 1", n)
@@ -163,7 +163,7 @@ func TestSignup(t *testing.T) {
 		client := dbtest.Client(t)
 		svc := auth.New(client, options(false))
 		ctx := request()
-		tok, _, err := svc.Signup(ctx, annEmail, annPassword, "Ann", userAgent)
+		tok, _, err := svc.Signup(ctx, annEmail, annPassword, "Ann", userAgent, false)
 		wantCode(t, err, apierr.Forbidden, "")
 		if tok != "" || userCount(t, client) != 0 || viewer.FromContext(ctx) != nil {
 			t.Fatalf("disabled signup left a token %q, a user or a viewer", tok)
@@ -171,7 +171,7 @@ func TestSignup(t *testing.T) {
 	})
 	t.Run("ErrPasswordTooShort", func(t *testing.T) {
 		client, svc := newService(t)
-		_, _, err := svc.Signup(request(), annEmail, "short", "Ann", userAgent)
+		_, _, err := svc.Signup(request(), annEmail, "short", "Ann", userAgent, false)
 		wantCode(t, err, apierr.BadUserInput, "password")
 		if n := userCount(t, client); n != 0 {
 			t.Fatalf("%d users, want 0", n)
@@ -179,18 +179,18 @@ func TestSignup(t *testing.T) {
 	})
 	t.Run("ErrInvalidEmail", func(t *testing.T) {
 		_, svc := newService(t)
-		_, _, err := svc.Signup(request(), "Ann <ann@example.com>", annPassword, "Ann", userAgent)
+		_, _, err := svc.Signup(request(), "Ann <ann@example.com>", annPassword, "Ann", userAgent, false)
 		wantCode(t, err, apierr.BadUserInput, "email")
 	})
 	t.Run("ErrNameRequired", func(t *testing.T) {
 		_, svc := newService(t)
-		_, _, err := svc.Signup(request(), annEmail, annPassword, "   ", userAgent)
+		_, _, err := svc.Signup(request(), annEmail, annPassword, "   ", userAgent, false)
 		wantCode(t, err, apierr.BadUserInput, "name")
 	})
 	t.Run("LongUserAgentTruncatedToValidUTF8", func(t *testing.T) {
 		client, svc := newService(t)
 		ua := "x" + strings.Repeat("é", 600) // 1201 bytes; byte 512 is mid-character
-		if _, _, err := svc.Signup(request(), annEmail, annPassword, "Ann", ua); err != nil {
+		if _, _, err := svc.Signup(request(), annEmail, annPassword, "Ann", ua, false); err != nil {
 			t.Fatalf("Signup with a long user agent: %v", err)
 		}
 		s, err := client.Session.Query().Only(viewer.SystemContext(context.Background()))
@@ -222,7 +222,7 @@ func TestCreateUser(t *testing.T) {
 			t.Fatalf("role = %s, want AGENT", u.Role)
 		}
 		ctx := request()
-		tok, _, err := svc.Login(ctx, "bo@example.com", annPassword, userAgent)
+		tok, _, err := svc.Login(ctx, "bo@example.com", annPassword, userAgent, false)
 		if err != nil {
 			t.Fatalf("Login: %v", err)
 		}
@@ -265,7 +265,7 @@ func TestLogin(t *testing.T) {
 		_, svc := newService(t)
 		_, u := signUpAnn(t, svc)
 		ctx := request()
-		tok, got, err := svc.Login(ctx, annEmail, annPassword, userAgent)
+		tok, got, err := svc.Login(ctx, annEmail, annPassword, userAgent, false)
 		if err != nil {
 			t.Fatalf("Login: %v", err)
 		}
@@ -286,7 +286,7 @@ func TestLogin(t *testing.T) {
 	t.Run("EmailMatchedIgnoringCaseAndSpace", func(t *testing.T) {
 		_, svc := newService(t)
 		_, u := signUpAnn(t, svc)
-		_, got, err := svc.Login(request(), "  ANN@Example.com ", annPassword, userAgent)
+		_, got, err := svc.Login(request(), "  ANN@Example.com ", annPassword, userAgent, false)
 		if err != nil || got.ID != u.ID {
 			t.Fatalf("Login with differently cased email = %v, %v", got, err)
 		}
@@ -294,7 +294,7 @@ func TestLogin(t *testing.T) {
 	t.Run("EachLoginHasItsOwnSession", func(t *testing.T) {
 		_, svc := newService(t)
 		tok1, _ := signUpAnn(t, svc)
-		tok2, _, err := svc.Login(request(), annEmail, annPassword, userAgent)
+		tok2, _, err := svc.Login(request(), annEmail, annPassword, userAgent, false)
 		if err != nil {
 			t.Fatalf("Login: %v", err)
 		}
@@ -311,8 +311,8 @@ func TestLogin(t *testing.T) {
 		_, svc := newService(t)
 		signUpAnn(t, svc)
 		ctx := request()
-		_, _, wrong := svc.Login(ctx, annEmail, "wrong password 1", userAgent)
-		_, _, unknown := svc.Login(ctx, "nobody@example.com", annPassword, userAgent)
+		_, _, wrong := svc.Login(ctx, annEmail, "wrong password 1", userAgent, false)
+		_, _, unknown := svc.Login(ctx, "nobody@example.com", annPassword, userAgent, false)
 		a := wantCode(t, wrong, apierr.Unauthenticated, "")
 		b := wantCode(t, unknown, apierr.Unauthenticated, "")
 		if *a != *b {
@@ -327,7 +327,7 @@ func TestLogin(t *testing.T) {
 		if err := client.User.Create().SetEmail("nopass@example.com").SetName("No Pass").Exec(viewer.SystemContext(context.Background())); err != nil {
 			t.Fatalf("creating user: %v", err)
 		}
-		_, _, err := svc.Login(request(), "nopass@example.com", "", userAgent)
+		_, _, err := svc.Login(request(), "nopass@example.com", "", userAgent, false)
 		if !errors.Is(err, auth.ErrInvalidCredentials) {
 			t.Fatalf("Login with empty password = %v, want ErrInvalidCredentials", err)
 		}
@@ -339,9 +339,9 @@ func TestLogin(t *testing.T) {
 		if err := client.User.UpdateOneID(u.ID).SetActive(false).Exec(viewer.SystemContext(ctx)); err != nil {
 			t.Fatalf("deactivating: %v", err)
 		}
-		_, _, err := svc.Login(ctx, annEmail, annPassword, userAgent)
+		_, _, err := svc.Login(ctx, annEmail, annPassword, userAgent, false)
 		e := wantCode(t, err, apierr.Unauthenticated, "")
-		_, _, wrong := svc.Login(ctx, "nobody@example.com", annPassword, userAgent)
+		_, _, wrong := svc.Login(ctx, "nobody@example.com", annPassword, userAgent, false)
 		if w := wantCode(t, wrong, apierr.Unauthenticated, ""); *e != *w {
 			t.Fatalf("inactive: %+v; unknown email: %+v; want identical", *e, *w)
 		}
@@ -373,7 +373,7 @@ func TestLogout(t *testing.T) {
 	t.Run("OtherSessionsStayValid", func(t *testing.T) {
 		_, svc := newService(t)
 		phone, _ := signUpAnn(t, svc)
-		laptop, _, err := svc.Login(request(), annEmail, annPassword, userAgent)
+		laptop, _, err := svc.Login(request(), annEmail, annPassword, userAgent, false)
 		if err != nil {
 			t.Fatalf("Login: %v", err)
 		}

@@ -22,14 +22,14 @@ func TestLoginUpgradesOutdatedHash(t *testing.T) {
 		t.Fatal(err)
 	}
 	u := client.User.Create().SetEmail("old@example.com").SetName("Old").SetPasswordHash(old).SaveX(sys)
-	if _, _, err := svc.Login(viewer.NewContext(context.Background(), nil), "old@example.com", "xyzzy plover 42", "test"); err != nil {
+	if _, _, err := svc.Login(viewer.NewContext(context.Background(), nil), "old@example.com", "xyzzy plover 42", "test", false); err != nil {
 		t.Fatalf("login with an old hash: %v", err)
 	}
 	stored := client.User.GetX(sys, u.ID).PasswordHash
 	if stored == old || svc.hasher.NeedsRehash(stored) {
 		t.Fatal("the outdated hash was not upgraded at login")
 	}
-	if _, _, err := svc.Login(viewer.NewContext(context.Background(), nil), "old@example.com", "xyzzy plover 42", "test"); err != nil {
+	if _, _, err := svc.Login(viewer.NewContext(context.Background(), nil), "old@example.com", "xyzzy plover 42", "test", false); err != nil {
 		t.Fatalf("login after the upgrade: %v", err)
 	}
 }

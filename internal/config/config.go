@@ -26,6 +26,8 @@ type Config struct {
 	SessionIdleTimeout     time.Duration
 	SessionAbsoluteTimeout time.Duration
 
+	AllowedOrigins []string
+
 	DefaultPageSize int
 	MaxPageSize     int
 	Playground      bool
@@ -50,6 +52,18 @@ var Settings = []Setting{
 	{"signup", "SWITCHBOARD_SIGNUP", "true", "allow anonymous callers to create customer accounts", boolSetter(func(c *Config, b bool) { c.SignupEnabled = b })},
 	{"session-idle-timeout", "SWITCHBOARD_SESSION_IDLE_TIMEOUT", "30m", "end sessions unused for this long", durationSetter(func(c *Config, d time.Duration) { c.SessionIdleTimeout = d })},
 	{"session-absolute-timeout", "SWITCHBOARD_SESSION_ABSOLUTE_TIMEOUT", "12h", "end sessions this long after sign-in", durationSetter(func(c *Config, d time.Duration) { c.SessionAbsoluteTimeout = d })},
+	{"allowed-origins", "SWITCHBOARD_ALLOWED_ORIGINS", "", "comma-separated origins (https://desk.example.com) allowed to send cookie-authenticated requests besides the server's own", func(c *Config, v string) error {
+		c.AllowedOrigins = nil
+		for _, o := range strings.Split(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				if !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") || strings.Count(o, "/") != 2 {
+					return fmt.Errorf("%q is not an origin such as https://desk.example.com", o)
+				}
+				c.AllowedOrigins = append(c.AllowedOrigins, o)
+			}
+		}
+		return nil
+	}},
 	{"default-page-size", "SWITCHBOARD_DEFAULT_PAGE_SIZE", "20", "page size of connections when first/last are not given", intSetter(func(c *Config, n int) { c.DefaultPageSize = n })},
 	{"max-page-size", "SWITCHBOARD_MAX_PAGE_SIZE", "100", "largest first/last a client may ask for", intSetter(func(c *Config, n int) { c.MaxPageSize = n })},
 	{"playground", "SWITCHBOARD_PLAYGROUND", "true", "serve the GraphiQL playground at /", boolSetter(func(c *Config, b bool) { c.Playground = b })},

@@ -36,7 +36,7 @@ func TestSeed(t *testing.T) {
 		}
 	})
 	t.Run("DemoPasswordWorks", func(t *testing.T) {
-		if _, _, err := accounts.Login(viewer.NewContext(ctx, nil), logins[0].Email, demo.Password, "test"); err != nil {
+		if _, _, err := accounts.Login(viewer.NewContext(ctx, nil), logins[0].Email, demo.Password, "test", false); err != nil {
 			t.Fatalf("demo login: %v", err)
 		}
 	})

@@ -10,6 +10,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -34,6 +37,9 @@ type Options struct {
 	Playground      bool
 	// MaxBodyBytes bounds a request body.
 	MaxBodyBytes int64
+	// AllowedOrigins may send cookie-authenticated requests (besides the
+	// server's own origin), e.g. "https://desk.example.com".
+	AllowedOrigins []string
 }
 
 // DefaultMaxBodyBytes is the largest request body accepted (1 MiB).
@@ -55,7 +61,7 @@ func Handler(log *slog.Logger, resolver *graph.Resolver, opts Options) http.Hand
 	gql.AroundFields(graph.PageLimits(opts.DefaultPageSize, opts.MaxPageSize))
 
 	mux := http.NewServeMux()
-	mux.Handle("/query", limitBody(opts.MaxBodyBytes, authenticate(log, resolver.Auth, gql)))
+	mux.Handle("/query", limitBody(opts.MaxBodyBytes, authenticate(log, resolver.Auth, opts.AllowedOrigins, gql)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -66,23 +72,40 @@ func Handler(log *slog.Logger, resolver *graph.Resolver, opts Options) http.Hand
 	return requestid.Middleware(mux)
 }
 
-// authenticate puts the viewer of a bearer token into the request context.
-// A request without a token is anonymous; a bad token is refused outright
-// (401), so that a client with an expired session learns it at once.
-func authenticate(log *slog.Logger, svc *auth.Service, next http.Handler) http.Handler {
+// authenticate puts the viewer of a bearer token or session cookie into
+// the request context. A request without either is anonymous; a bad token
+// is refused outright (401), so that a client with an expired session
+// learns it at once. Cookie-authenticated requests must also pass the CSRF
+// check; bearer requests need none (browsers never add them on their own).
+func authenticate(log *slog.Logger, svc *auth.Service, allowedOrigins []string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cw := &cookieWriter{ResponseWriter: w}
+		w = cw
 		ctx := auth.WithClient(r.Context(), auth.Client{UserAgent: r.UserAgent(), IP: clientIP(r)})
+		ctx = auth.WithCookieSink(ctx, cw.add)
 		var signedIn *viewer.Viewer
+		token, fromCookie := "", false
 		if h := r.Header.Get("Authorization"); h != "" {
-			token, ok := auth.BearerToken(h)
-			if !ok {
+			var ok bool
+			if token, ok = auth.BearerToken(h); !ok {
 				writeError(w, http.StatusUnauthorized, apierr.Errorf(apierr.Unauthenticated, "Authorization header must be \"Bearer <token>\""))
 				return
 			}
+		} else if c, err := r.Cookie(auth.SessionCookieName); err == nil && c.Value != "" {
+			if !sameOriginOrAllowed(r, allowedOrigins) {
+				writeError(w, http.StatusForbidden, apierr.Errorf(apierr.Forbidden, "cross-site request refused: send the %s header or call from an allowed origin", auth.CSRFHeader))
+				return
+			}
+			token, fromCookie = c.Value, true
+		}
+		if token != "" {
 			v, err := svc.Authenticate(ctx, token)
 			if err != nil {
 				var e *apierr.Error
 				if errors.As(err, &e) {
+					if fromCookie {
+						cw.add(auth.ClearedSessionCookie())
+					}
 					writeError(w, http.StatusUnauthorized, e)
 					return
 				}
@@ -97,6 +120,64 @@ func authenticate(log *slog.Logger, svc *auth.Service, next http.Handler) http.H
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
+
+// sameOriginOrAllowed is the CSRF check of cookie-authenticated requests:
+// the custom header, or an Origin that is the server's own or allowed.
+// Browsers send Origin on cross-site requests, and cannot add the custom
+// header cross-site without a CORS preflight.
+func sameOriginOrAllowed(r *http.Request, allowed []string) bool {
+	if r.Header.Get(auth.CSRFHeader) != "" {
+		return true
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return false
+	}
+	if u, err := url.Parse(origin); err == nil && u.Host == r.Host {
+		return true
+	}
+	return slices.Contains(allowed, origin)
+}
+
+// cookieWriter adds the cookies set while handling a request (login,
+// logout) to the response headers before they are written.
+type cookieWriter struct {
+	http.ResponseWriter
+	mu      sync.Mutex
+	cookies []*http.Cookie
+	written bool
+}
+
+func (w *cookieWriter) add(c *http.Cookie) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.cookies = append(w.cookies, c)
+}
+
+func (w *cookieWriter) flushCookies() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.written {
+		return
+	}
+	w.written = true
+	for _, c := range w.cookies {
+		http.SetCookie(w.ResponseWriter, c)
+	}
+}
+
+func (w *cookieWriter) WriteHeader(status int) {
+	w.flushCookies()
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *cookieWriter) Write(b []byte) (int, error) {
+	w.flushCookies()
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *cookieWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // limitBody refuses bodies over max bytes with 413, before reading them
 // when the length is declared, and cuts off undeclared ones at max.

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/database/dbtest"
+)
+
+// rawPost sends a GraphQL request with the given headers and cookie.
+func rawPost(t *testing.T, s *testServer, query string, headers map[string]string, cookie *http.Cookie) (*http.Response, gqlResponse) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query})
+	req, _ := http.NewRequest(http.MethodPost, s.url+"/query", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	if cookie != nil {
+		req.AddCookie(&http.Cookie{Name: cookie.Name, Value: cookie.Value})
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	var r gqlResponse
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatalf("status %d, body %s", res.StatusCode, raw)
+	}
+	r.Status = res.StatusCode
+	return res, r
+}
+
+func sessionCookie(res *http.Response) *http.Cookie {
+	for _, c := range res.Cookies() {
+		if c.Name == auth.SessionCookieName {
+			return c
+		}
+	}
+	return nil
+}
+
+func TestBrowserCookieSessions(t *testing.T) {
+	s := startServer(t, dbtest.NewTarget(t, dbtest.SQLite), map[string]string{"SWITCHBOARD_ALLOWED_ORIGINS": "https://desk.example.com"})
+	signup(t, s, "ann@example.com", "Ann")
+	res, r := rawPost(t, s, `mutation { login(email: "ann@example.com", password: "correct horse battery", cookie: true) { user { email } } }`, nil, nil)
+	r.ok(t)
+	cookie := sessionCookie(res)
+	if cookie == nil || !cookie.HttpOnly || !cookie.Secure || cookie.SameSite != http.SameSiteLaxMode || cookie.Path != "/" || cookie.Domain != "" {
+		t.Fatalf("session cookie = %+v", cookie)
+	}
+	const me = `{ me { email } }`
+	for name, tc := range map[string]struct {
+		headers map[string]string
+		status  int
+	}{
+		"CSRFHeaderPasses":       {map[string]string{auth.CSRFHeader: "1"}, http.StatusOK},
+		"OwnOriginPasses":        {map[string]string{"Origin": s.url}, http.StatusOK},
+		"AllowedOriginPasses":    {map[string]string{"Origin": "https://desk.example.com"}, http.StatusOK},
+		"ErrForeignOrigin":       {map[string]string{"Origin": "https://evil.example.com"}, http.StatusForbidden},
+		"ErrNoOriginNoCSRFProof": {nil, http.StatusForbidden},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, r := rawPost(t, s, me, tc.headers, cookie)
+			if r.Status != tc.status {
+				t.Fatalf("status %d, want %d (%+v)", r.Status, tc.status, r.Errors)
+			}
+			if tc.status == http.StatusOK && str(r.Data, "me", "email") != "ann@example.com" {
+				t.Fatalf("cookie did not sign in: %v", r.Data)
+			}
+			if tc.status == http.StatusForbidden && r.code(t) != "FORBIDDEN" {
+				t.Fatalf("code %s", r.code(t))
+			}
+		})
+	}
+	t.Run("BearerNeedsNoCSRFProof", func(t *testing.T) {
+		token := login(t, s, "ann@example.com", "correct horse battery")
+		if _, r := rawPost(t, s, me, map[string]string{"Authorization": "Bearer " + token, "Origin": "https://evil.example.com"}, nil); r.Status != http.StatusOK {
+			t.Fatalf("bearer request refused: %d", r.Status)
+		}
+	})
+	t.Run("LogoutClearsTheCookie", func(t *testing.T) {
+		res, r := rawPost(t, s, `mutation { logout }`, map[string]string{auth.CSRFHeader: "1"}, cookie)
+		r.ok(t)
+		if c := sessionCookie(res); c == nil || c.MaxAge >= 0 {
+			t.Fatalf("logout did not clear the cookie: %+v", res.Header["Set-Cookie"])
+		}
+		if _, r := rawPost(t, s, me, map[string]string{auth.CSRFHeader: "1"}, cookie); r.Status != http.StatusUnauthorized {
+			t.Fatalf("cookie works after logout: %d", r.Status)
+		}
+	})
+	t.Run("ErrBadAllowedOrigin", func(t *testing.T) {
+		code, out := runCLI(t, map[string]string{"SWITCHBOARD_ALLOWED_ORIGINS": "desk.example.com"}, "", "serve")
+		if code != exitConfig || !strings.Contains(out, "SWITCHBOARD_ALLOWED_ORIGINS") {
+			t.Fatalf("exit %d: %s", code, out)
+		}
+	})
+}
