@@ -130,10 +130,12 @@ func Reencrypt(ctx context.Context, client *ent.Client) (int, error) {
 		if err != nil {
 			return done, err
 		}
+		rewritten := 0
 		for _, u := range users {
 			if u.Phone == "" {
 				continue
 			}
+			rewritten++
 			if err := tx.User.UpdateOneID(u.ID).SetPhone(u.Phone).Exec(sys); err != nil {
 				_ = tx.Rollback()
 				return done, fmt.Errorf("re-encrypting user %s: %w", u.ID, err)
@@ -142,7 +144,7 @@ func Reencrypt(ctx context.Context, client *ent.Client) (int, error) {
 		if err := tx.Commit(); err != nil {
 			return done, err
 		}
-		done += len(users)
+		done += rewritten
 		after = users[len(users)-1].ID
 	}
 }
