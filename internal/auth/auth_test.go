@@ -395,7 +395,7 @@ func TestLogout(t *testing.T) {
 	t.Run("ErrViewerWithoutSession", func(t *testing.T) {
 		_, svc := newService(t)
 		ctx := viewer.NewContext(context.Background(), &viewer.Viewer{UserID: "US01J9Z3X8Q0W2E5R7T9Y1V3K5M7", Role: viewer.Customer})
-		wantCode(t, svc.Logout(ctx), apierr.Unauthenticated, "")
+		wantCode(t, svc.Logout(ctx), apierr.Forbidden, "")
 	})
 }
 

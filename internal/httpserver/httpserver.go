@@ -59,6 +59,7 @@ func Handler(log *slog.Logger, resolver *graph.Resolver, opts Options) http.Hand
 	gql.SetErrorPresenter(graph.ErrorPresenter(log))
 	gql.SetRecoverFunc(graph.RecoverFunc(log))
 	gql.AroundFields(graph.PageLimits(opts.DefaultPageSize, opts.MaxPageSize))
+	gql.AroundOperations(graph.RestrictFilters())
 
 	mux := http.NewServeMux()
 	mux.Handle("/query", limitBody(opts.MaxBodyBytes, authenticate(log, resolver.Auth, opts.AllowedOrigins, gql)))

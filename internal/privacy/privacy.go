@@ -13,6 +13,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/message"
 	"github.com/switchboardhq/switchboard/ent/predicate"
+	"github.com/switchboardhq/switchboard/ent/slapolicy"
 	entprivacy "github.com/switchboardhq/switchboard/ent/privacy"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/ent/user"
@@ -208,7 +209,7 @@ func UserPolicy() ent.Policy {
 				return entprivacy.Allow
 			}),
 		},
-		Mutation: entprivacy.MutationPolicy{allowSystem, denyReadOnly, allowAdmin, entprivacy.AlwaysDenyRule()},
+		Mutation: entprivacy.MutationPolicy{allowSystem, denyReadOnly, allowAdmin, denyAnonymous, entprivacy.AlwaysDenyRule()},
 	}
 }
 
@@ -216,21 +217,22 @@ func UserPolicy() ent.Policy {
 func GroupPolicy() ent.Policy {
 	return entprivacy.Policy{
 		Query:    entprivacy.QueryPolicy{allowSystem, denyAnonymous, entprivacy.AlwaysAllowRule()},
-		Mutation: entprivacy.MutationPolicy{allowSystem, denyReadOnly, allowAdmin, entprivacy.AlwaysDenyRule()},
+		Mutation: entprivacy.MutationPolicy{allowSystem, denyReadOnly, allowAdmin, denyAnonymous, entprivacy.AlwaysDenyRule()},
 	}
 }
 
 // SLAPolicyPolicy: staff read SLA policies; admins manage them.
 func SLAPolicyPolicy() ent.Policy {
-	staffOnly := entprivacy.ContextQueryMutationRule(func(ctx context.Context) error {
-		if viewer.FromContext(ctx).IsStaff() {
-			return entprivacy.Allow
+	// Hidden rather than refused, so a policy reads as "not found".
+	staffOnly := entprivacy.SLAPolicyQueryRuleFunc(func(ctx context.Context, q *ent.SLAPolicyQuery) error {
+		if !viewer.FromContext(ctx).IsStaff() {
+			q.Where(slapolicy.IDIn())
 		}
-		return entprivacy.Denyf("SLA policies are for staff")
+		return entprivacy.Allow
 	})
 	return entprivacy.Policy{
 		Query:    entprivacy.QueryPolicy{allowSystem, denyAnonymous, staffOnly},
-		Mutation: entprivacy.MutationPolicy{allowSystem, denyReadOnly, allowAdmin, entprivacy.AlwaysDenyRule()},
+		Mutation: entprivacy.MutationPolicy{allowSystem, denyReadOnly, allowAdmin, denyAnonymous, entprivacy.AlwaysDenyRule()},
 	}
 }
 

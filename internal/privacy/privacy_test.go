@@ -812,11 +812,13 @@ func TestUserAndGroupAccess(t *testing.T) {
 			}
 		})
 		t.Run("SLAPoliciesAreForStaff", func(t *testing.T) {
-			if _, err := client.SLAPolicy.Query().All(f.asAlice); err == nil {
-				t.Fatal("customer read SLA policies")
+			client.SLAPolicy.Create().SetPriority(priority.Urgent).SetFirstResponseMinutes(5).SetResolutionMinutes(60).ExecX(viewer.SystemContext(context.Background()))
+			// Hidden, not refused: to a customer they read as not there.
+			if l, err := client.SLAPolicy.Query().All(f.asAlice); err != nil || len(l) != 0 {
+				t.Fatalf("customer read SLA policies: %v %v", l, err)
 			}
-			if _, err := client.SLAPolicy.Query().All(f.asBilling); err != nil {
-				t.Fatalf("agent reading SLA policies: %v", err)
+			if l, err := client.SLAPolicy.Query().All(f.asBilling); err != nil || len(l) == 0 {
+				t.Fatalf("agent reading SLA policies: %v %v", l, err)
 			}
 			err := client.SLAPolicy.Create().SetPriority(priority.High).SetFirstResponseMinutes(1).SetResolutionMinutes(2).Exec(f.asBilling)
 			wantDenied(t, err)

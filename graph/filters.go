@@ -1,0 +1,115 @@
+package graph
+
+import (
+	"context"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/switchboardhq/switchboard/internal/apierr"
+	"github.com/switchboardhq/switchboard/internal/viewer"
+)
+
+// Field-level access for filters: a viewer who may not see a field may not
+// filter on it either, or they could read it by bisection. Internal notes
+// are not fields but rows, yet the same holds: a `hasMessagesWith` filter
+// runs as a plain SQL subquery, outside the privacy policies, so a
+// customer could find tickets by the words of their internal notes.
+//
+// staffOnlyFilters lists, by the GraphQL names of where-input fields, what
+// only agents and admins may filter on. A key matches when it equals a
+// prefix or extends it with an operator suffix (emailHasPrefix, ...).
+var staffOnlyFilters = []string{
+	"email",              // @contactData
+	"phone",              // @contactData
+	"firstResponseDueAt", // @staffOnly
+	"resolutionDueAt",    // @staffOnly
+	"hasMessagesWith",    // reaches internal notes
+}
+
+// RestrictFilters refuses, before anything runs, an operation whose where
+// arguments use a filter the viewer may not (FORBIDDEN, naming it).
+func RestrictFilters() graphql.OperationMiddleware {
+	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		// Anonymous callers are refused by the privacy rules anyway.
+		if v := viewer.FromContext(ctx); v == nil || v.IsStaff() || v.IsSystem() {
+			return next(ctx)
+		}
+		oc := graphql.GetOperationContext(ctx)
+		if oc == nil || oc.Operation == nil {
+			return next(ctx)
+		}
+		if name := forbiddenFilter(oc.Operation.SelectionSet, oc.Variables, map[string]bool{}); name != "" {
+			e := apierr.Errorf(apierr.Forbidden, "you may not filter on %s", name)
+			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
+				Message:    e.Message,
+				Extensions: map[string]any{"code": string(e.Code), "field": name},
+			}}})
+		}
+		return next(ctx)
+	}
+}
+
+// forbiddenFilter returns the first staff-only filter used by a `where`
+// argument anywhere in the selection set, fragments included.
+func forbiddenFilter(set ast.SelectionSet, vars map[string]any, seen map[string]bool) string {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			for _, arg := range s.Arguments {
+				if arg.Name != "where" || arg.Value == nil {
+					continue
+				}
+				val, err := arg.Value.Value(vars)
+				if err != nil {
+					continue // the executor reports bad values itself
+				}
+				if name := forbiddenKey(val); name != "" {
+					return name
+				}
+			}
+			if name := forbiddenFilter(s.SelectionSet, vars, seen); name != "" {
+				return name
+			}
+		case *ast.InlineFragment:
+			if name := forbiddenFilter(s.SelectionSet, vars, seen); name != "" {
+				return name
+			}
+		case *ast.FragmentSpread:
+			if s.Definition == nil || seen[s.Name] {
+				continue
+			}
+			seen[s.Name] = true
+			if name := forbiddenFilter(s.Definition.SelectionSet, vars, seen); name != "" {
+				return name
+			}
+		}
+	}
+	return ""
+}
+
+// forbiddenKey walks a where value (nested inputs, and/or/not lists).
+func forbiddenKey(v any) string {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, sub := range v {
+			for _, f := range staffOnlyFilters {
+				if strings.HasPrefix(k, f) {
+					return k
+				}
+			}
+			if name := forbiddenKey(sub); name != "" {
+				return name
+			}
+		}
+	case []any:
+		for _, sub := range v {
+			if name := forbiddenKey(sub); name != "" {
+				return name
+			}
+		}
+	}
+	return ""
+}

@@ -1,0 +1,22 @@
+package graph
+
+import "testing"
+
+func TestForbiddenKey(t *testing.T) {
+	for name, tc := range map[string]struct {
+		where any
+		want  string
+	}{
+		"PlainFilterAllowed":          {map[string]any{"status": "OPEN", "subjectContains": "x"}, ""},
+		"ErrStaffOnlyField":           {map[string]any{"firstResponseDueAtGT": "2020-01-01"}, "firstResponseDueAtGT"},
+		"ErrNestedInOr":               {map[string]any{"or": []any{map[string]any{"status": "NEW"}, map[string]any{"resolutionDueAtIsNil": true}}}, "resolutionDueAtIsNil"},
+		"ErrContactDataThroughAnEdge": {map[string]any{"hasAssigneeWith": []any{map[string]any{"emailHasPrefix": "a"}}}, "emailHasPrefix"},
+		"ErrInternalNotesThroughEdge": {map[string]any{"not": map[string]any{"hasMessagesWith": []any{map[string]any{"internal": true}}}}, "hasMessagesWith"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got := forbiddenKey(tc.where); got != tc.want {
+				t.Fatalf("forbiddenKey = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
