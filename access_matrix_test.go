@@ -583,9 +583,17 @@ func accessRows() []accessRow {
 		{
 			op: "updateUser", what: "(rename customer A)", doc: `mutation($id: ID!) { updateUser(id: $id, input: {name: "Customer A"}) { id name } }`,
 			vars: idVar(func(f *accessFixture) string { return f.user[actCustomerA] }),
-			want: cells(ua, fb, fb, fb, fb, ok, fb),
+			// Customer A may rename herself (the ownProfile rule), not others.
+			want: cells(ua, ok, fb, fb, fb, ok, fb),
 			check: func(c *accessCell, data map[string]any) error {
 				return expect(str(data, "updateUser", "name") == "Customer A", "updateUser = %v", data)
+			},
+		},
+		{
+			op: "updateProfile", what: "(own, no change)", doc: `mutation { updateProfile(input: {}) { id } }`,
+			want: cells(ua, ok, ok, ok, ok, ok, fb),
+			check: func(c *accessCell, data map[string]any) error {
+				return expect(str(data, "updateProfile", "id") != "", "updateProfile = %v", data)
 			},
 		},
 		{

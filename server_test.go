@@ -652,3 +652,48 @@ func TestAdministration(t *testing.T) {
 		})
 	})
 }
+
+func TestUpdateProfile(t *testing.T) {
+	s := startServer(t, dbtest.NewTarget(t, dbtest.SQLite), nil)
+	token, _ := signup(t, s, "ann@example.com", "Ann")
+	other, otherID := signup(t, s, "bob@example.com", "Bob")
+	const update = `mutation($input: UpdateProfileInput!) { updateProfile(input: $input) { name phone email role } }`
+	r := s.do(t, token, update, map[string]any{"input": map[string]any{"name": "Ann Lee", "phone": " +44 20 7946 0000 "}}).ok(t)
+	if str(r, "updateProfile", "name") != "Ann Lee" || str(r, "updateProfile", "phone") != "+44 20 7946 0000" || str(r, "updateProfile", "role") != "CUSTOMER" {
+		t.Fatalf("updateProfile = %v", r)
+	}
+	if me := s.do(t, token, `{ me { phone } }`, nil).ok(t); str(me, "me", "phone") != "+44 20 7946 0000" {
+		t.Fatalf("phone not kept: %v", me)
+	}
+	t.Run("EmptyPhoneRemovesIt", func(t *testing.T) {
+		r := s.do(t, token, update, map[string]any{"input": map[string]any{"phone": ""}}).ok(t)
+		if str(r, "updateProfile", "phone") != "" || str(r, "updateProfile", "name") != "Ann Lee" {
+			t.Fatalf("updateProfile = %v", r)
+		}
+	})
+	t.Run("ErrBadPhone", func(t *testing.T) {
+		r := s.do(t, token, update, map[string]any{"input": map[string]any{"phone": "ring ring"}})
+		if r.code(t) != "BAD_USER_INPUT" || r.Errors[0].Extensions["field"] != "phone" {
+			t.Fatalf("got %+v", r.Errors)
+		}
+	})
+	t.Run("ErrEmptyName", func(t *testing.T) {
+		if r := s.do(t, token, update, map[string]any{"input": map[string]any{"name": "  "}}); r.code(t) != "BAD_USER_INPUT" {
+			t.Fatalf("got %+v", r.Errors)
+		}
+	})
+	t.Run("ErrCannotPromoteItself", func(t *testing.T) {
+		me := str(s.do(t, token, `{ me { id } }`, nil).ok(t), "me", "id")
+		if r := s.do(t, token, `mutation($id: ID!) { updateUser(id: $id, input: {role: ADMIN}) { role } }`, map[string]any{"id": me}); r.code(t) != "FORBIDDEN" {
+			t.Fatalf("customer promoted itself: %+v", r.Errors)
+		}
+	})
+	t.Run("ErrCannotEditOthers", func(t *testing.T) {
+		if r := s.do(t, token, `mutation($id: ID!) { updateUser(id: $id, input: {name: "Mallory"}) { name } }`, map[string]any{"id": otherID}); r.code(t) != "FORBIDDEN" && r.code(t) != "NOT_FOUND" {
+			t.Fatalf("customer renamed another user: %+v", r.Errors)
+		}
+		if me := s.do(t, other, `{ me { name } }`, nil).ok(t); str(me, "me", "name") != "Bob" {
+			t.Fatalf("other user's name = %v", me)
+		}
+	})
+}

@@ -49,6 +49,11 @@ func (r *mutationResolver) AddMessage(ctx context.Context, ticketID globalid.ID,
 	return r.Tickets.Reply(ctx, ticketID, body, internal != nil && *internal)
 }
 
+// UpdateProfile is the resolver for the updateProfile field.
+func (r *mutationResolver) UpdateProfile(ctx context.Context, input model.UpdateProfileInput) (*ent.User, error) {
+	return r.Auth.UpdateProfile(ctx, input.Name, input.Phone)
+}
+
 // RevokeSession is the resolver for the revokeSession field.
 func (r *mutationResolver) RevokeSession(ctx context.Context, id globalid.ID) (*ent.Session, error) {
 	return r.Auth.RevokeSession(ctx, id)

@@ -58,3 +58,10 @@ type SignupInput struct {
 	Password string `json:"password"`
 	Name     string `json:"name"`
 }
+
+// Your own name and phone number; a field left out stays as it is, and an
+// empty phone removes it.
+type UpdateProfileInput struct {
+	Name  *string `json:"name,omitempty"`
+	Phone *string `json:"phone,omitempty"`
+}

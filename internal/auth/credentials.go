@@ -204,3 +204,21 @@ func validPhone(s string) bool {
 	}
 	return true
 }
+
+// UpdateProfile changes the viewer's own name and phone (privacy: only
+// those fields of their own account). An empty phone removes it.
+func (s *Service) UpdateProfile(ctx context.Context, name, phone *string) (*ent.User, error) {
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in := ent.UpdateUserInput{Name: name}
+	if phone != nil {
+		if p := strings.TrimSpace(*phone); p == "" {
+			in.ClearPhone = true
+		} else {
+			in.Phone = &p
+		}
+	}
+	return s.UpdateUser(ctx, v.UserID, in)
+}

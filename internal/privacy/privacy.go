@@ -209,8 +209,34 @@ func UserPolicy() ent.Policy {
 				return entprivacy.Allow
 			}),
 		},
-		Mutation: entprivacy.MutationPolicy{allowSystem, denyReadOnly, allowAdmin, denyAnonymous, entprivacy.AlwaysDenyRule()},
+		Mutation: entprivacy.MutationPolicy{
+			allowSystem, denyReadOnly, allowAdmin, denyAnonymous,
+			entprivacy.UserMutationRuleFunc(ownProfile),
+			entprivacy.AlwaysDenyRule(),
+		},
 	}
+}
+
+// ownProfile lets people change their own name and phone, nothing else.
+func ownProfile(ctx context.Context, m *ent.UserMutation) error {
+	id, ok := m.ID()
+	if !m.Op().Is(ent.OpUpdateOne) || !ok || id != viewer.FromContext(ctx).UserID {
+		return entprivacy.Skip
+	}
+	for _, f := range m.Fields() {
+		if f != user.FieldName && f != user.FieldPhone && f != user.FieldUpdatedAt {
+			return apierr.Errorf(apierr.Forbidden, "you cannot change your own %s", f)
+		}
+	}
+	for _, f := range m.ClearedFields() {
+		if f != user.FieldPhone {
+			return apierr.Errorf(apierr.Forbidden, "you cannot change your own %s", f)
+		}
+	}
+	if len(m.AddedEdges())+len(m.RemovedEdges())+len(m.ClearedEdges()) > 0 {
+		return apierr.Errorf(apierr.Forbidden, "you cannot change your own group memberships")
+	}
+	return entprivacy.Allow
 }
 
 // GroupPolicy: every signed-in viewer reads groups; admins manage them.
