@@ -34,6 +34,16 @@ func TestCLI(t *testing.T) {
 			t.Fatalf("exit %d, output %q", code, out)
 		}
 	})
+	t.Run("KeysGenerateFollowsTheConfiguredKeys", func(t *testing.T) {
+		code, out := runCLI(t, nil, "", "keys", "generate")
+		if code != exitOK || !strings.HasPrefix(out, "k1:") {
+			t.Fatalf("exit %d, output %q", code, out)
+		}
+		code, next := runCLI(t, map[string]string{"SWITCHBOARD_ENCRYPTION_KEY": strings.TrimSpace(out)}, "", "keys", "generate")
+		if code != exitOK || !strings.HasPrefix(next, "k2:") {
+			t.Fatalf("exit %d, output %q", code, next)
+		}
+	})
 	t.Run("Help", func(t *testing.T) {
 		if code, out := runCLI(t, nil, "", "help"); code != exitOK || !strings.Contains(out, "user create") {
 			t.Fatalf("exit %d, output %q", code, out)

@@ -145,7 +145,7 @@ func (p *program) withApp(ctx context.Context, name string, args []string, fn fu
 		SessionAbsoluteTimeout: cfg.SessionAbsoluteTimeout,
 	})
 	a.tickets = ticketing.New(client)
-	a.resolver = &graph.Resolver{Client: client, Auth: a.auth, Tickets: a.tickets}
+	a.resolver = &graph.Resolver{Client: client, Auth: a.auth, Tickets: a.tickets, MaxPageSize: cfg.MaxPageSize}
 	return fn(ctx, a, rest)
 }
 
@@ -288,7 +288,15 @@ func (p *program) keys(ctx context.Context, args []string) int {
 	}
 	switch args[0] {
 	case "generate":
-		k, err := crypto.GenerateKey(encryption.NextKeyID())
+		var known []crypto.Key
+		if env := p.getenv("SWITCHBOARD_ENCRYPTION_KEY"); env != "" {
+			cur, older, err := crypto.ParseKeys(env)
+			if err != nil {
+				return p.fail(exitConfig, "SWITCHBOARD_ENCRYPTION_KEY: "+err.Error())
+			}
+			known = append(older, cur)
+		}
+		k, err := crypto.GenerateKey(encryption.NextKeyID(known...))
 		if err != nil {
 			return p.fail(exitError, err.Error())
 		}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard/internal/database/dbtest"
+	"github.com/switchboardhq/switchboard/internal/globalid"
 )
 
 // syncBuffer collects the program's output from its goroutines.
@@ -305,6 +306,9 @@ func TestAgentWorkflow(t *testing.T) {
 		if num(cview, "node", "messages", "totalCount") != 2 || strings.Contains(fmt.Sprint(cview), "grumpy") {
 			t.Fatalf("customer view = %v", cview)
 		}
+		if r := s.do(t, agent, createTicket, map[string]any{"input": map[string]any{"subject": "x", "body": "y", "requesterID": str(me, "me", "id")}}); r.code(t) != "BAD_USER_INPUT" || r.Errors[0].Extensions["field"] != "requesterID" {
+			t.Fatalf("ticket for a staff requester: %+v", r.Errors)
+		}
 		// Orders by priority sort URGENT first.
 		list := s.do(t, customer, `{ tickets(orderBy: {field: PRIORITY, direction: DESC}) { edges { node { priority } } } }`, nil).ok(t)
 		if str(list, "tickets", "edges", 0, "node", "priority") != "URGENT" || str(list, "tickets", "edges", 1, "node", "priority") != "NORMAL" {
@@ -377,6 +381,9 @@ func TestBadInput(t *testing.T) {
 		{"ErrForeignTicketUpdate", token, `mutation($id: ID!) { updateTicket(id: $id, input: {status: SOLVED}) { id } }`, map[string]any{"id": foreign}, "NOT_FOUND", ""},
 		{"ErrCustomerSetsPriority", token, createTicket, map[string]any{"input": map[string]any{"subject": "x", "body": "y", "priority": "URGENT"}}, "FORBIDDEN", ""},
 		{"ErrCustomerInternalNote", token, addMessage, map[string]any{"id": mine, "body": "hi", "internal": true}, "FORBIDDEN", ""},
+		{"ErrTooManyNodes", token, `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": manyIDs(101)}, "BAD_USER_INPUT", "ids"},
+		{"ErrFilterOnInternalNotesAfterSigningInInTheSameRequest", "", `mutation { login(email: "me@example.com", password: "correct horse battery") { token }
+			updateTicket(id: "` + mine + `", input: {status: OPEN}) { messages(where: {hasTicketWith: [{hasMessagesWith: [{internal: true}]}]}) { totalCount } } }`, nil, "FORBIDDEN", "hasMessagesWith"},
 		{"ErrPageTooLarge", token, `{ tickets(first: 101) { totalCount } }`, nil, "BAD_USER_INPUT", "first"},
 		{"ErrNegativePage", token, `{ tickets(last: -1) { totalCount } }`, nil, "BAD_USER_INPUT", "last"},
 		{"ErrWrongPassword", "", loginMutation, map[string]any{"email": "me@example.com", "password": "wrong password!!"}, "UNAUTHENTICATED", ""},
@@ -499,6 +506,30 @@ func TestLoginThrottling(t *testing.T) {
 	if codes["UNAUTHENTICATED"] != 6 || codes["RATE_LIMITED"] != 4 {
 		t.Fatalf("codes = %v", codes)
 	}
+	t.Run("ParallelGuessesAreCountedToo", func(t *testing.T) {
+		signup(t, s, "second@example.com", "Second")
+		codes := make(chan string, 20)
+		var wg sync.WaitGroup
+		for i := 0; i < 20; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				r := s.do(t, "", loginMutation, map[string]any{"email": "second@example.com", "password": fmt.Sprintf("parallel guess %d", i)})
+				if len(r.Errors) == 1 {
+					codes <- fmt.Sprint(r.Errors[0].Extensions["code"])
+				}
+			}(i)
+		}
+		wg.Wait()
+		close(codes)
+		count := map[string]int{}
+		for c := range codes {
+			count[c]++
+		}
+		if count["UNAUTHENTICATED"] != 6 || count["RATE_LIMITED"] != 14 {
+			t.Fatalf("codes = %v", count)
+		}
+	})
 	t.Run("RightPasswordAlsoWaits", func(t *testing.T) {
 		r := s.do(t, "", loginMutation, map[string]any{"email": "victim@example.com", "password": "correct horse battery"})
 		if r.code(t) != "RATE_LIMITED" || !strings.Contains(r.Errors[0].Message, "try again in") {
@@ -551,6 +582,9 @@ func TestSessionsAndTokens(t *testing.T) {
 				t.Fatalf("READ token changed data: %+v", r.Errors)
 			}
 			s.do(t, writeToken, createTicket, input).ok(t)
+			if r := s.do(t, writeToken, `mutation { createAPIToken(input: {name: "forever"}) { token } }`, nil); r.code(t) != "FORBIDDEN" {
+				t.Fatalf("a token minted a token: %+v", r.Errors)
+			}
 			if r := s.do(t, customer, `mutation { createAPIToken(input: {name: "mine"}) { token } }`, nil); r.code(t) != "FORBIDDEN" {
 				t.Fatalf("customer created a token: %+v", r.Errors)
 			}
@@ -696,4 +730,12 @@ func TestUpdateProfile(t *testing.T) {
 			t.Fatalf("other user's name = %v", me)
 		}
 	})
+}
+
+func manyIDs(n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = string(globalid.New(globalid.PrefixTicket))
+	}
+	return ids
 }

@@ -21,7 +21,7 @@ func (r *queryResolver) Node(ctx context.Context, id globalid.ID) (ent.Noder, er
 
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []globalid.ID) ([]ent.Noder, error) {
-	return getNodes(ctx, r.Client, ids)
+	return getNodes(ctx, r.Client, ids, r.MaxPageSize)
 }
 
 // Groups is the resolver for the groups field.

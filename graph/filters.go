@@ -6,7 +6,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/viewer"
@@ -29,24 +28,25 @@ var staffOnlyFilters = []string{
 	"hasMessagesWith",    // reaches internal notes
 }
 
-// RestrictFilters refuses, before anything runs, an operation whose where
-// arguments use a filter the viewer may not (FORBIDDEN, naming it).
-func RestrictFilters() graphql.OperationMiddleware {
-	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+// RestrictFilters refuses a root field whose subtree uses, in a where
+// argument, a filter the viewer may not (FORBIDDEN, naming it). It runs per
+// root field, before its resolver, with the viewer of that moment: a
+// mutation that signs in (login) changes who the later fields run as, and
+// nested connections are loaded by their root field's resolver.
+func RestrictFilters() graphql.RootFieldMiddleware {
+	return func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
 		// Anonymous callers are refused by the privacy rules anyway.
 		if v := viewer.FromContext(ctx); v == nil || v.IsStaff() || v.IsSystem() {
 			return next(ctx)
 		}
-		oc := graphql.GetOperationContext(ctx)
-		if oc == nil || oc.Operation == nil {
+		oc, rf := graphql.GetOperationContext(ctx), graphql.GetRootFieldContext(ctx)
+		if oc == nil || rf == nil || rf.Field.Field == nil {
 			return next(ctx)
 		}
-		if name := forbiddenFilter(oc.Operation.SelectionSet, oc.Variables, map[string]bool{}); name != "" {
-			e := apierr.Errorf(apierr.Forbidden, "you may not filter on %s", name)
-			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
-				Message:    e.Message,
-				Extensions: map[string]any{"code": string(e.Code), "field": name},
-			}}})
+		root := ast.SelectionSet{rf.Field.Field}
+		if name := forbiddenFilter(root, oc.Variables, map[string]bool{}); name != "" {
+			graphql.AddError(ctx, &apierr.Error{Code: apierr.Forbidden, Field: name, Message: "you may not filter on " + name})
+			return graphql.Null
 		}
 		return next(ctx)
 	}

@@ -17,6 +17,8 @@ type Resolver struct {
 	Client  *ent.Client
 	Auth    *auth.Service
 	Tickets *ticketing.Service
+	// MaxPageSize also bounds nodes(ids:).
+	MaxPageSize int
 }
 
 // NewSchema returns the executable schema served at /query.

@@ -161,6 +161,11 @@ func trackTicketStatus(next ent.Mutator) ent.Mutator {
 		if old == ticket.StatusCLOSED && status != ticket.StatusCLOSED {
 			return nil, apierr.Errorf(apierr.Conflict, "ticket is closed; open a new ticket instead")
 		}
+		if status != ticket.StatusCLOSED {
+			// Guards against a close that commits between the read above
+			// and this write: the update then matches no row.
+			m.Where(ticket.StatusNEQ(ticket.StatusCLOSED))
+		}
 		switch {
 		case status == ticket.StatusSOLVED && old != ticket.StatusSOLVED:
 			m.SetSolvedAt(time.Now())

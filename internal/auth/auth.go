@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -43,6 +44,8 @@ type Service struct {
 	opts   Options
 	hasher *Hasher
 	now    func() time.Time
+
+	accountLocks keyedMutex
 }
 
 // New returns a Service.
@@ -106,14 +109,16 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (*ent.User, error)
 	}
 	sys := viewer.SystemContext(ctx)
 	hash, err := s.hasher.Hash(ctx, in.Password)
+	var withHash *ent.User
 	if err == nil {
-		u, err = s.client.User.UpdateOne(u).SetPasswordHash(hash).Save(sys)
+		withHash, err = s.client.User.UpdateOne(u).SetPasswordHash(hash).Save(sys)
 	}
 	if err != nil {
-		_ = s.client.User.DeleteOneID(u.ID).Exec(sys)
+		// Even when the caller went away: no half-made account may stay.
+		_ = s.client.User.DeleteOneID(u.ID).Exec(viewer.SystemContext(context.WithoutCancel(ctx)))
 		return nil, fmt.Errorf("setting password: %w", err)
 	}
-	return u, nil
+	return withHash, nil
 }
 
 // Signup creates a customer account and signs it in.
@@ -135,6 +140,10 @@ func (s *Service) Login(ctx context.Context, email, password, userAgent string, 
 	sys := viewer.SystemContext(ctx)
 	email = strings.ToLower(strings.TrimSpace(email))
 	keys := []string{"account:" + email, "ip:" + ClientFromContext(ctx).IP}
+	// Attempts on one account run one at a time, so that parallel guesses
+	// cannot all pass the check before the first failure is counted.
+	unlock := s.accountLocks.lock(keys[0])
+	defer unlock()
 	wait, err := s.opts.Throttle.Check(ctx, keys...)
 	if err != nil {
 		return "", nil, err
@@ -286,4 +295,38 @@ func (s *Service) setPassword(ctx context.Context, userID globalid.ID, password 
 		return err
 	}
 	return s.client.User.UpdateOneID(userID).SetPasswordHash(hash).Exec(viewer.SystemContext(ctx))
+}
+
+// keyedMutex is a lock per key, kept only while someone holds or waits for it.
+type keyedMutex struct {
+	mu    sync.Mutex
+	locks map[string]*keyedLock
+}
+
+type keyedLock struct {
+	sync.Mutex
+	users int
+}
+
+func (k *keyedMutex) lock(key string) (unlock func()) {
+	k.mu.Lock()
+	if k.locks == nil {
+		k.locks = map[string]*keyedLock{}
+	}
+	l := k.locks[key]
+	if l == nil {
+		l = &keyedLock{}
+		k.locks[key] = l
+	}
+	l.users++
+	k.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		k.mu.Lock()
+		if l.users--; l.users == 0 {
+			delete(k.locks, key)
+		}
+		k.mu.Unlock()
+	}
 }

@@ -4,9 +4,11 @@
 package httpserver
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -59,7 +61,7 @@ func Handler(log *slog.Logger, resolver *graph.Resolver, opts Options) http.Hand
 	gql.SetErrorPresenter(graph.ErrorPresenter(log))
 	gql.SetRecoverFunc(graph.RecoverFunc(log))
 	gql.AroundFields(graph.PageLimits(opts.DefaultPageSize, opts.MaxPageSize))
-	gql.AroundOperations(graph.RestrictFilters())
+	gql.AroundRootFields(graph.RestrictFilters())
 
 	mux := http.NewServeMux()
 	mux.Handle("/query", limitBody(opts.MaxBodyBytes, authenticate(log, resolver.Auth, opts.AllowedOrigins, gql)))
@@ -188,7 +190,19 @@ func limitBody(max int64, next http.Handler) http.Handler {
 			writeError(w, http.StatusRequestEntityTooLarge, apierr.Errorf(apierr.BadUserInput, "request body is larger than %d bytes", max))
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, max)
+		// Bodies without a declared length are read here, within the
+		// limit, so that an oversized one also gets 413.
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			writeError(w, http.StatusRequestEntityTooLarge, apierr.Errorf(apierr.BadUserInput, "request body is larger than %d bytes", max))
+			return
+		}
+		if err != nil {
+			writeError(w, http.StatusBadRequest, apierr.Errorf(apierr.BadUserInput, "reading the request body: %v", err))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		next.ServeHTTP(w, r)
 	})
 }

@@ -76,6 +76,22 @@ func TestHandler(t *testing.T) {
 			t.Fatalf("unknown token: %d %s", res.StatusCode, body)
 		}
 	})
+	t.Run("ErrChunkedBodyTooLarge", func(t *testing.T) {
+		body := io.MultiReader(strings.NewReader(`{"query":"{ __typename }","variables":{"x":"`), strings.NewReader(strings.Repeat("a", 4096)), strings.NewReader(`"}}`))
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/query", body)
+		req.Header.Set("Content-Type", "application/json")
+		if req.ContentLength != 0 {
+			t.Fatal("the request must not declare its length")
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		if res.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Fatalf("chunked oversized body: %d", res.StatusCode)
+		}
+	})
 	t.Run("ErrBodyTooLarge", func(t *testing.T) {
 		body := `{"query":"{ __typename }","variables":{"x":"` + strings.Repeat("a", 2048) + `"}}`
 		res, err := http.Post(srv.URL+"/query", "application/json", strings.NewReader(body))

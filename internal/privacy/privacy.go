@@ -297,6 +297,9 @@ func APITokenPolicy() ent.Policy {
 				if !m.Op().Is(ent.OpCreate) {
 					return entprivacy.Skip
 				}
+				if v.TokenID != "" {
+					return apierr.Errorf(apierr.Forbidden, "API tokens cannot create API tokens")
+				}
 				if owner, _ := m.UserID(); owner != v.UserID || !v.IsStaff() {
 					return apierr.Errorf(apierr.Forbidden, "agents and admins create API tokens for themselves")
 				}

@@ -68,6 +68,12 @@ func (s *Service) Create(ctx context.Context, in NewTicket) (*ent.Ticket, error)
 		if err := nodes.MustSee(ctx, s.client, "requesterID", globalid.PrefixUser, requester); err != nil {
 			return nil, err
 		}
+		// Customers asking for someone else are refused by the privacy rules.
+		if u, err := s.client.User.Get(ctx, requester); err != nil {
+			return nil, err
+		} else if v.IsStaff() && u.Role != user.RoleCUSTOMER {
+			return nil, apierr.Invalid("requesterID", "tickets are opened for customers")
+		}
 	}
 	if in.GroupID != nil {
 		if err := nodes.MustSee(ctx, s.client, "groupID", globalid.PrefixGroup, *in.GroupID); err != nil {
@@ -160,6 +166,13 @@ func (s *Service) withTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
 	if err != nil {
 		return err
 	}
+	defer func() {
+		// A panic must not leave the transaction (and SQLite's write lock) open.
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+	}()
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return err
