@@ -6,7 +6,6 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -160,12 +159,12 @@ func (s *Service) Login(ctx context.Context, email, password, userAgent string, 
 		hash = u.PasswordHash
 	}
 	ok, err := s.hasher.Check(ctx, password, hash)
-	if err != nil && !errors.Is(err, context.Canceled) {
-		// A corrupt stored hash must not tell the caller anything new.
-		ok = false
-	} else if err != nil {
-		return "", nil, err
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return "", nil, ctxErr // the caller went away: not a failed attempt
 	}
+	// Any other error is a corrupt stored hash: it must read like a wrong
+	// password and tell the caller nothing new.
+	ok = ok && err == nil
 	if !ok {
 		if err := s.opts.Throttle.Failure(ctx, keys...); err != nil {
 			return "", nil, err

@@ -64,7 +64,13 @@ func MustSee(ctx context.Context, client *ent.Client, field, prefix string, id g
 		_, err = Get(ctx, client, id)
 	}
 	if err == ErrNotFound {
-		return &apierr.Error{Code: apierr.NotFound, Field: field, Message: fmt.Sprintf("%s: no object with this ID", field)}
+		return FieldNotFound(field)
 	}
 	return err
+}
+
+// FieldNotFound is the NOT_FOUND error of an input field whose ID names
+// nothing the viewer may see.
+func FieldNotFound(field string) error {
+	return &apierr.Error{Code: apierr.NotFound, Field: field, Message: fmt.Sprintf("%s: no object with this ID", field)}
 }

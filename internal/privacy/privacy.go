@@ -135,15 +135,13 @@ func customerTicketChange(m *ent.TicketMutation) error {
 	if _, ok := m.AppendedTags(); ok || len(m.AddedFields()) > 0 {
 		return apierr.Errorf(apierr.Forbidden, "customers cannot change tags")
 	}
-	if len(m.ClearedFields()) > 0 || len(m.AddedEdges()) > 0 || len(m.ClearedEdges()) > 0 {
-		for _, f := range m.ClearedFields() {
-			if f != ticket.FieldSolvedAt {
-				return apierr.Errorf(apierr.Forbidden, "customers cannot change %s", f)
-			}
+	for _, f := range m.ClearedFields() {
+		if f != ticket.FieldSolvedAt {
+			return apierr.Errorf(apierr.Forbidden, "customers cannot change %s", f)
 		}
-		if len(m.AddedEdges()) > 0 || len(m.ClearedEdges()) > 0 {
-			return apierr.Errorf(apierr.Forbidden, "customers cannot reassign tickets")
-		}
+	}
+	if len(m.AddedEdges()) > 0 || len(m.ClearedEdges()) > 0 {
+		return apierr.Errorf(apierr.Forbidden, "customers cannot reassign tickets")
 	}
 	return nil
 }

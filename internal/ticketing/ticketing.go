@@ -65,13 +65,12 @@ func (s *Service) Create(ctx context.Context, in NewTicket) (*ent.Ticket, error)
 	requester := v.UserID
 	if in.RequesterID != nil {
 		requester = *in.RequesterID
-		if err := nodes.MustSee(ctx, s.client, "requesterID", globalid.PrefixUser, requester); err != nil {
+		u, err := s.referencedUser(ctx, "requesterID", requester)
+		if err != nil {
 			return nil, err
 		}
 		// Customers asking for someone else are refused by the privacy rules.
-		if u, err := s.client.User.Get(ctx, requester); err != nil {
-			return nil, err
-		} else if v.IsStaff() && u.Role != user.RoleCUSTOMER {
+		if v.IsStaff() && u.Role != user.RoleCUSTOMER {
 			return nil, apierr.Invalid("requesterID", "tickets are opened for customers")
 		}
 	}
@@ -201,10 +200,7 @@ func (s *Service) Update(ctx context.Context, id globalid.ID, in ent.UpdateTicke
 		in.Subject = &subject
 	}
 	if in.AssigneeID != nil {
-		u, err := s.client.User.Get(ctx, *in.AssigneeID)
-		if ent.IsNotFound(err) {
-			return nil, &apierr.Error{Code: apierr.NotFound, Field: "assigneeID", Message: "assigneeID: no object with this ID"}
-		}
+		u, err := s.referencedUser(ctx, "assigneeID", *in.AssigneeID)
 		if err != nil {
 			return nil, err
 		}
@@ -231,4 +227,18 @@ func (s *Service) Update(ctx context.Context, id globalid.ID, in ent.UpdateTicke
 // SetStatus moves a ticket to a status.
 func (s *Service) SetStatus(ctx context.Context, id globalid.ID, status ticket.Status) error {
 	return s.client.Ticket.UpdateOneID(id).SetStatus(status).Exec(ctx)
+}
+
+// referencedUser loads the user an input field names, as the viewer sees
+// it: one query, and a NOT_FOUND naming the field when it is not a user the
+// viewer may see.
+func (s *Service) referencedUser(ctx context.Context, field string, id globalid.ID) (*ent.User, error) {
+	if id.Prefix() != globalid.PrefixUser {
+		return nil, nodes.FieldNotFound(field)
+	}
+	u, err := s.client.User.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, nodes.FieldNotFound(field)
+	}
+	return u, err
 }
