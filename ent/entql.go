@@ -56,13 +56,16 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Event",
 		Fields: map[string]*sqlgraph.FieldSpec{
+			event.FieldCursor:      {Type: field.TypeInt64, Column: event.FieldCursor},
 			event.FieldType:        {Type: field.TypeString, Column: event.FieldType},
 			event.FieldTicketID:    {Type: field.TypeString, Column: event.FieldTicketID},
 			event.FieldGroupID:     {Type: field.TypeString, Column: event.FieldGroupID},
 			event.FieldRequesterID: {Type: field.TypeString, Column: event.FieldRequesterID},
+			event.FieldAssigneeID:  {Type: field.TypeString, Column: event.FieldAssigneeID},
+			event.FieldMessageID:   {Type: field.TypeString, Column: event.FieldMessageID},
 			event.FieldActorID:     {Type: field.TypeString, Column: event.FieldActorID},
 			event.FieldInternal:    {Type: field.TypeBool, Column: event.FieldInternal},
-			event.FieldPayload:     {Type: field.TypeJSON, Column: event.FieldPayload},
+			event.FieldChanges:     {Type: field.TypeJSON, Column: event.FieldChanges},
 			event.FieldCreatedAt:   {Type: field.TypeTime, Column: event.FieldCreatedAt},
 		},
 	}
@@ -546,6 +549,11 @@ func (f *EventFilter) WhereID(p entql.StringP) {
 	f.Where(p.Field(event.FieldID))
 }
 
+// WhereCursor applies the entql int64 predicate on the cursor field.
+func (f *EventFilter) WhereCursor(p entql.Int64P) {
+	f.Where(p.Field(event.FieldCursor))
+}
+
 // WhereType applies the entql string predicate on the type field.
 func (f *EventFilter) WhereType(p entql.StringP) {
 	f.Where(p.Field(event.FieldType))
@@ -566,6 +574,16 @@ func (f *EventFilter) WhereRequesterID(p entql.StringP) {
 	f.Where(p.Field(event.FieldRequesterID))
 }
 
+// WhereAssigneeID applies the entql string predicate on the assignee_id field.
+func (f *EventFilter) WhereAssigneeID(p entql.StringP) {
+	f.Where(p.Field(event.FieldAssigneeID))
+}
+
+// WhereMessageID applies the entql string predicate on the message_id field.
+func (f *EventFilter) WhereMessageID(p entql.StringP) {
+	f.Where(p.Field(event.FieldMessageID))
+}
+
 // WhereActorID applies the entql string predicate on the actor_id field.
 func (f *EventFilter) WhereActorID(p entql.StringP) {
 	f.Where(p.Field(event.FieldActorID))
@@ -576,9 +594,9 @@ func (f *EventFilter) WhereInternal(p entql.BoolP) {
 	f.Where(p.Field(event.FieldInternal))
 }
 
-// WherePayload applies the entql json.RawMessage predicate on the payload field.
-func (f *EventFilter) WherePayload(p entql.BytesP) {
-	f.Where(p.Field(event.FieldPayload))
+// WhereChanges applies the entql json.RawMessage predicate on the changes field.
+func (f *EventFilter) WhereChanges(p entql.BytesP) {
+	f.Where(p.Field(event.FieldChanges))
 }
 
 // WhereCreatedAt applies the entql time.Time predicate on the created_at field.

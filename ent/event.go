@@ -19,6 +19,8 @@ type Event struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID globalid.ID `json:"id,omitempty"`
+	// Cursor holds the value of the "cursor" field.
+	Cursor int64 `json:"cursor,omitempty"`
 	// Type holds the value of the "type" field.
 	Type string `json:"type,omitempty"`
 	// TicketID holds the value of the "ticket_id" field.
@@ -27,12 +29,16 @@ type Event struct {
 	GroupID globalid.ID `json:"group_id,omitempty"`
 	// RequesterID holds the value of the "requester_id" field.
 	RequesterID globalid.ID `json:"requester_id,omitempty"`
+	// AssigneeID holds the value of the "assignee_id" field.
+	AssigneeID globalid.ID `json:"assignee_id,omitempty"`
+	// MessageID holds the value of the "message_id" field.
+	MessageID globalid.ID `json:"message_id,omitempty"`
 	// ActorID holds the value of the "actor_id" field.
 	ActorID globalid.ID `json:"actor_id,omitempty"`
 	// Internal holds the value of the "internal" field.
 	Internal bool `json:"internal,omitempty"`
-	// Payload holds the value of the "payload" field.
-	Payload map[string]interface{} `json:"payload,omitempty"`
+	// Changes holds the value of the "changes" field.
+	Changes []string `json:"changes,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt    time.Time `json:"created_at,omitempty"`
 	selectValues sql.SelectValues
@@ -43,12 +49,14 @@ func (*Event) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case event.FieldPayload:
+		case event.FieldChanges:
 			values[i] = new([]byte)
-		case event.FieldID, event.FieldTicketID, event.FieldGroupID, event.FieldRequesterID, event.FieldActorID:
+		case event.FieldID, event.FieldTicketID, event.FieldGroupID, event.FieldRequesterID, event.FieldAssigneeID, event.FieldMessageID, event.FieldActorID:
 			values[i] = new(globalid.ID)
 		case event.FieldInternal:
 			values[i] = new(sql.NullBool)
+		case event.FieldCursor:
+			values[i] = new(sql.NullInt64)
 		case event.FieldType:
 			values[i] = new(sql.NullString)
 		case event.FieldCreatedAt:
@@ -74,6 +82,12 @@ func (_m *Event) assignValues(columns []string, values []any) error {
 			} else if value != nil {
 				_m.ID = *value
 			}
+		case event.FieldCursor:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field cursor", values[i])
+			} else if value.Valid {
+				_m.Cursor = value.Int64
+			}
 		case event.FieldType:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field type", values[i])
@@ -98,6 +112,18 @@ func (_m *Event) assignValues(columns []string, values []any) error {
 			} else if value != nil {
 				_m.RequesterID = *value
 			}
+		case event.FieldAssigneeID:
+			if value, ok := values[i].(*globalid.ID); !ok {
+				return fmt.Errorf("unexpected type %T for field assignee_id", values[i])
+			} else if value != nil {
+				_m.AssigneeID = *value
+			}
+		case event.FieldMessageID:
+			if value, ok := values[i].(*globalid.ID); !ok {
+				return fmt.Errorf("unexpected type %T for field message_id", values[i])
+			} else if value != nil {
+				_m.MessageID = *value
+			}
 		case event.FieldActorID:
 			if value, ok := values[i].(*globalid.ID); !ok {
 				return fmt.Errorf("unexpected type %T for field actor_id", values[i])
@@ -110,12 +136,12 @@ func (_m *Event) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Internal = value.Bool
 			}
-		case event.FieldPayload:
+		case event.FieldChanges:
 			if value, ok := values[i].(*[]byte); !ok {
-				return fmt.Errorf("unexpected type %T for field payload", values[i])
+				return fmt.Errorf("unexpected type %T for field changes", values[i])
 			} else if value != nil && len(*value) > 0 {
-				if err := json.Unmarshal(*value, &_m.Payload); err != nil {
-					return fmt.Errorf("unmarshal field payload: %w", err)
+				if err := json.Unmarshal(*value, &_m.Changes); err != nil {
+					return fmt.Errorf("unmarshal field changes: %w", err)
 				}
 			}
 		case event.FieldCreatedAt:
@@ -160,6 +186,9 @@ func (_m *Event) String() string {
 	var builder strings.Builder
 	builder.WriteString("Event(")
 	builder.WriteString(fmt.Sprintf("id=%v, ", _m.ID))
+	builder.WriteString("cursor=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Cursor))
+	builder.WriteString(", ")
 	builder.WriteString("type=")
 	builder.WriteString(_m.Type)
 	builder.WriteString(", ")
@@ -172,14 +201,20 @@ func (_m *Event) String() string {
 	builder.WriteString("requester_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.RequesterID))
 	builder.WriteString(", ")
+	builder.WriteString("assignee_id=")
+	builder.WriteString(fmt.Sprintf("%v", _m.AssigneeID))
+	builder.WriteString(", ")
+	builder.WriteString("message_id=")
+	builder.WriteString(fmt.Sprintf("%v", _m.MessageID))
+	builder.WriteString(", ")
 	builder.WriteString("actor_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ActorID))
 	builder.WriteString(", ")
 	builder.WriteString("internal=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Internal))
 	builder.WriteString(", ")
-	builder.WriteString("payload=")
-	builder.WriteString(fmt.Sprintf("%v", _m.Payload))
+	builder.WriteString("changes=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Changes))
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))

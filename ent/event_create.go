@@ -24,6 +24,12 @@ type EventCreate struct {
 	conflict []sql.ConflictOption
 }
 
+// SetCursor sets the "cursor" field.
+func (_c *EventCreate) SetCursor(v int64) *EventCreate {
+	_c.mutation.SetCursor(v)
+	return _c
+}
+
 // SetType sets the "type" field.
 func (_c *EventCreate) SetType(v string) *EventCreate {
 	_c.mutation.SetType(v)
@@ -72,6 +78,34 @@ func (_c *EventCreate) SetNillableRequesterID(v *globalid.ID) *EventCreate {
 	return _c
 }
 
+// SetAssigneeID sets the "assignee_id" field.
+func (_c *EventCreate) SetAssigneeID(v globalid.ID) *EventCreate {
+	_c.mutation.SetAssigneeID(v)
+	return _c
+}
+
+// SetNillableAssigneeID sets the "assignee_id" field if the given value is not nil.
+func (_c *EventCreate) SetNillableAssigneeID(v *globalid.ID) *EventCreate {
+	if v != nil {
+		_c.SetAssigneeID(*v)
+	}
+	return _c
+}
+
+// SetMessageID sets the "message_id" field.
+func (_c *EventCreate) SetMessageID(v globalid.ID) *EventCreate {
+	_c.mutation.SetMessageID(v)
+	return _c
+}
+
+// SetNillableMessageID sets the "message_id" field if the given value is not nil.
+func (_c *EventCreate) SetNillableMessageID(v *globalid.ID) *EventCreate {
+	if v != nil {
+		_c.SetMessageID(*v)
+	}
+	return _c
+}
+
 // SetActorID sets the "actor_id" field.
 func (_c *EventCreate) SetActorID(v globalid.ID) *EventCreate {
 	_c.mutation.SetActorID(v)
@@ -100,9 +134,9 @@ func (_c *EventCreate) SetNillableInternal(v *bool) *EventCreate {
 	return _c
 }
 
-// SetPayload sets the "payload" field.
-func (_c *EventCreate) SetPayload(v map[string]interface{}) *EventCreate {
-	_c.mutation.SetPayload(v)
+// SetChanges sets the "changes" field.
+func (_c *EventCreate) SetChanges(v []string) *EventCreate {
+	_c.mutation.SetChanges(v)
 	return _c
 }
 
@@ -194,6 +228,14 @@ func (_c *EventCreate) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (_c *EventCreate) check() error {
+	if _, ok := _c.mutation.Cursor(); !ok {
+		return &ValidationError{Name: "cursor", err: errors.New(`ent: missing required field "Event.cursor"`)}
+	}
+	if v, ok := _c.mutation.Cursor(); ok {
+		if err := event.CursorValidator(v); err != nil {
+			return &ValidationError{Name: "cursor", err: fmt.Errorf(`ent: validator failed for field "Event.cursor": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.GetType(); !ok {
 		return &ValidationError{Name: "type", err: errors.New(`ent: missing required field "Event.type"`)}
 	}
@@ -215,6 +257,16 @@ func (_c *EventCreate) check() error {
 	if v, ok := _c.mutation.RequesterID(); ok {
 		if err := v.Validate(); err != nil {
 			return &ValidationError{Name: "requester_id", err: fmt.Errorf(`ent: validator failed for field "Event.requester_id": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.AssigneeID(); ok {
+		if err := v.Validate(); err != nil {
+			return &ValidationError{Name: "assignee_id", err: fmt.Errorf(`ent: validator failed for field "Event.assignee_id": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.MessageID(); ok {
+		if err := v.Validate(); err != nil {
+			return &ValidationError{Name: "message_id", err: fmt.Errorf(`ent: validator failed for field "Event.message_id": %w`, err)}
 		}
 	}
 	if v, ok := _c.mutation.ActorID(); ok {
@@ -269,6 +321,10 @@ func (_c *EventCreate) createSpec() (*Event, *sqlgraph.CreateSpec) {
 		_node.ID = id
 		_spec.ID.Value = &id
 	}
+	if value, ok := _c.mutation.Cursor(); ok {
+		_spec.SetField(event.FieldCursor, field.TypeInt64, value)
+		_node.Cursor = value
+	}
 	if value, ok := _c.mutation.GetType(); ok {
 		_spec.SetField(event.FieldType, field.TypeString, value)
 		_node.Type = value
@@ -285,6 +341,14 @@ func (_c *EventCreate) createSpec() (*Event, *sqlgraph.CreateSpec) {
 		_spec.SetField(event.FieldRequesterID, field.TypeString, value)
 		_node.RequesterID = value
 	}
+	if value, ok := _c.mutation.AssigneeID(); ok {
+		_spec.SetField(event.FieldAssigneeID, field.TypeString, value)
+		_node.AssigneeID = value
+	}
+	if value, ok := _c.mutation.MessageID(); ok {
+		_spec.SetField(event.FieldMessageID, field.TypeString, value)
+		_node.MessageID = value
+	}
 	if value, ok := _c.mutation.ActorID(); ok {
 		_spec.SetField(event.FieldActorID, field.TypeString, value)
 		_node.ActorID = value
@@ -293,9 +357,9 @@ func (_c *EventCreate) createSpec() (*Event, *sqlgraph.CreateSpec) {
 		_spec.SetField(event.FieldInternal, field.TypeBool, value)
 		_node.Internal = value
 	}
-	if value, ok := _c.mutation.Payload(); ok {
-		_spec.SetField(event.FieldPayload, field.TypeJSON, value)
-		_node.Payload = value
+	if value, ok := _c.mutation.Changes(); ok {
+		_spec.SetField(event.FieldChanges, field.TypeJSON, value)
+		_node.Changes = value
 	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(event.FieldCreatedAt, field.TypeTime, value)
@@ -308,7 +372,7 @@ func (_c *EventCreate) createSpec() (*Event, *sqlgraph.CreateSpec) {
 // of the `INSERT` statement. For example:
 //
 //	client.Event.Create().
-//		SetType(v).
+//		SetCursor(v).
 //		OnConflict(
 //			// Update the row with the new values
 //			// the was proposed for insertion.
@@ -317,7 +381,7 @@ func (_c *EventCreate) createSpec() (*Event, *sqlgraph.CreateSpec) {
 //		// Override some of the fields with custom
 //		// update values.
 //		Update(func(u *ent.EventUpsert) {
-//			SetType(v+v).
+//			SetCursor(v+v).
 //		}).
 //		Exec(ctx)
 func (_c *EventCreate) OnConflict(opts ...sql.ConflictOption) *EventUpsertOne {
@@ -370,6 +434,9 @@ func (u *EventUpsertOne) UpdateNewValues() *EventUpsertOne {
 		if _, exists := u.create.mutation.ID(); exists {
 			s.SetIgnore(event.FieldID)
 		}
+		if _, exists := u.create.mutation.Cursor(); exists {
+			s.SetIgnore(event.FieldCursor)
+		}
 		if _, exists := u.create.mutation.GetType(); exists {
 			s.SetIgnore(event.FieldType)
 		}
@@ -382,14 +449,20 @@ func (u *EventUpsertOne) UpdateNewValues() *EventUpsertOne {
 		if _, exists := u.create.mutation.RequesterID(); exists {
 			s.SetIgnore(event.FieldRequesterID)
 		}
+		if _, exists := u.create.mutation.AssigneeID(); exists {
+			s.SetIgnore(event.FieldAssigneeID)
+		}
+		if _, exists := u.create.mutation.MessageID(); exists {
+			s.SetIgnore(event.FieldMessageID)
+		}
 		if _, exists := u.create.mutation.ActorID(); exists {
 			s.SetIgnore(event.FieldActorID)
 		}
 		if _, exists := u.create.mutation.Internal(); exists {
 			s.SetIgnore(event.FieldInternal)
 		}
-		if _, exists := u.create.mutation.Payload(); exists {
-			s.SetIgnore(event.FieldPayload)
+		if _, exists := u.create.mutation.Changes(); exists {
+			s.SetIgnore(event.FieldChanges)
 		}
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(event.FieldCreatedAt)
@@ -561,7 +634,7 @@ func (_c *EventCreateBulk) ExecX(ctx context.Context) {
 //		// Override some of the fields with custom
 //		// update values.
 //		Update(func(u *ent.EventUpsert) {
-//			SetType(v+v).
+//			SetCursor(v+v).
 //		}).
 //		Exec(ctx)
 func (_c *EventCreateBulk) OnConflict(opts ...sql.ConflictOption) *EventUpsertBulk {
@@ -608,6 +681,9 @@ func (u *EventUpsertBulk) UpdateNewValues() *EventUpsertBulk {
 			if _, exists := b.mutation.ID(); exists {
 				s.SetIgnore(event.FieldID)
 			}
+			if _, exists := b.mutation.Cursor(); exists {
+				s.SetIgnore(event.FieldCursor)
+			}
 			if _, exists := b.mutation.GetType(); exists {
 				s.SetIgnore(event.FieldType)
 			}
@@ -620,14 +696,20 @@ func (u *EventUpsertBulk) UpdateNewValues() *EventUpsertBulk {
 			if _, exists := b.mutation.RequesterID(); exists {
 				s.SetIgnore(event.FieldRequesterID)
 			}
+			if _, exists := b.mutation.AssigneeID(); exists {
+				s.SetIgnore(event.FieldAssigneeID)
+			}
+			if _, exists := b.mutation.MessageID(); exists {
+				s.SetIgnore(event.FieldMessageID)
+			}
 			if _, exists := b.mutation.ActorID(); exists {
 				s.SetIgnore(event.FieldActorID)
 			}
 			if _, exists := b.mutation.Internal(); exists {
 				s.SetIgnore(event.FieldInternal)
 			}
-			if _, exists := b.mutation.Payload(); exists {
-				s.SetIgnore(event.FieldPayload)
+			if _, exists := b.mutation.Changes(); exists {
+				s.SetIgnore(event.FieldChanges)
 			}
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(event.FieldCreatedAt)

@@ -77,11 +77,17 @@ func (_u *EventUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.RequesterIDCleared() {
 		_spec.ClearField(event.FieldRequesterID, field.TypeString)
 	}
+	if _u.mutation.AssigneeIDCleared() {
+		_spec.ClearField(event.FieldAssigneeID, field.TypeString)
+	}
+	if _u.mutation.MessageIDCleared() {
+		_spec.ClearField(event.FieldMessageID, field.TypeString)
+	}
 	if _u.mutation.ActorIDCleared() {
 		_spec.ClearField(event.FieldActorID, field.TypeString)
 	}
-	if _u.mutation.PayloadCleared() {
-		_spec.ClearField(event.FieldPayload, field.TypeJSON)
+	if _u.mutation.ChangesCleared() {
+		_spec.ClearField(event.FieldChanges, field.TypeJSON)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -183,11 +189,17 @@ func (_u *EventUpdateOne) sqlSave(ctx context.Context) (_node *Event, err error)
 	if _u.mutation.RequesterIDCleared() {
 		_spec.ClearField(event.FieldRequesterID, field.TypeString)
 	}
+	if _u.mutation.AssigneeIDCleared() {
+		_spec.ClearField(event.FieldAssigneeID, field.TypeString)
+	}
+	if _u.mutation.MessageIDCleared() {
+		_spec.ClearField(event.FieldMessageID, field.TypeString)
+	}
 	if _u.mutation.ActorIDCleared() {
 		_spec.ClearField(event.FieldActorID, field.TypeString)
 	}
-	if _u.mutation.PayloadCleared() {
-		_spec.ClearField(event.FieldPayload, field.TypeJSON)
+	if _u.mutation.ChangesCleared() {
+		_spec.ClearField(event.FieldChanges, field.TypeJSON)
 	}
 	_node = &Event{config: _u.config}
 	_spec.Assign = _node.assignValues

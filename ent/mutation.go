@@ -929,13 +929,18 @@ type EventMutation struct {
 	op            Op
 	typ           string
 	id            *globalid.ID
+	cursor        *int64
+	addcursor     *int64
 	_type         *string
 	ticket_id     *globalid.ID
 	group_id      *globalid.ID
 	requester_id  *globalid.ID
+	assignee_id   *globalid.ID
+	message_id    *globalid.ID
 	actor_id      *globalid.ID
 	internal      *bool
-	payload       *map[string]interface{}
+	changes       *[]string
+	appendchanges []string
 	created_at    *time.Time
 	clearedFields map[string]struct{}
 	done          bool
@@ -1045,6 +1050,62 @@ func (m *EventMutation) IDs(ctx context.Context) ([]globalid.ID, error) {
 	default:
 		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
 	}
+}
+
+// SetCursor sets the "cursor" field.
+func (m *EventMutation) SetCursor(i int64) {
+	m.cursor = &i
+	m.addcursor = nil
+}
+
+// Cursor returns the value of the "cursor" field in the mutation.
+func (m *EventMutation) Cursor() (r int64, exists bool) {
+	v := m.cursor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCursor returns the old "cursor" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldCursor(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCursor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCursor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCursor: %w", err)
+	}
+	return oldValue.Cursor, nil
+}
+
+// AddCursor adds i to the "cursor" field.
+func (m *EventMutation) AddCursor(i int64) {
+	if m.addcursor != nil {
+		*m.addcursor += i
+	} else {
+		m.addcursor = &i
+	}
+}
+
+// AddedCursor returns the value that was added to the "cursor" field in this mutation.
+func (m *EventMutation) AddedCursor() (r int64, exists bool) {
+	v := m.addcursor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCursor resets all changes to the "cursor" field.
+func (m *EventMutation) ResetCursor() {
+	m.cursor = nil
+	m.addcursor = nil
 }
 
 // SetType sets the "type" field.
@@ -1230,6 +1291,104 @@ func (m *EventMutation) ResetRequesterID() {
 	delete(m.clearedFields, event.FieldRequesterID)
 }
 
+// SetAssigneeID sets the "assignee_id" field.
+func (m *EventMutation) SetAssigneeID(gl globalid.ID) {
+	m.assignee_id = &gl
+}
+
+// AssigneeID returns the value of the "assignee_id" field in the mutation.
+func (m *EventMutation) AssigneeID() (r globalid.ID, exists bool) {
+	v := m.assignee_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAssigneeID returns the old "assignee_id" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldAssigneeID(ctx context.Context) (v globalid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAssigneeID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAssigneeID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAssigneeID: %w", err)
+	}
+	return oldValue.AssigneeID, nil
+}
+
+// ClearAssigneeID clears the value of the "assignee_id" field.
+func (m *EventMutation) ClearAssigneeID() {
+	m.assignee_id = nil
+	m.clearedFields[event.FieldAssigneeID] = struct{}{}
+}
+
+// AssigneeIDCleared returns if the "assignee_id" field was cleared in this mutation.
+func (m *EventMutation) AssigneeIDCleared() bool {
+	_, ok := m.clearedFields[event.FieldAssigneeID]
+	return ok
+}
+
+// ResetAssigneeID resets all changes to the "assignee_id" field.
+func (m *EventMutation) ResetAssigneeID() {
+	m.assignee_id = nil
+	delete(m.clearedFields, event.FieldAssigneeID)
+}
+
+// SetMessageID sets the "message_id" field.
+func (m *EventMutation) SetMessageID(gl globalid.ID) {
+	m.message_id = &gl
+}
+
+// MessageID returns the value of the "message_id" field in the mutation.
+func (m *EventMutation) MessageID() (r globalid.ID, exists bool) {
+	v := m.message_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMessageID returns the old "message_id" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldMessageID(ctx context.Context) (v globalid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMessageID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMessageID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMessageID: %w", err)
+	}
+	return oldValue.MessageID, nil
+}
+
+// ClearMessageID clears the value of the "message_id" field.
+func (m *EventMutation) ClearMessageID() {
+	m.message_id = nil
+	m.clearedFields[event.FieldMessageID] = struct{}{}
+}
+
+// MessageIDCleared returns if the "message_id" field was cleared in this mutation.
+func (m *EventMutation) MessageIDCleared() bool {
+	_, ok := m.clearedFields[event.FieldMessageID]
+	return ok
+}
+
+// ResetMessageID resets all changes to the "message_id" field.
+func (m *EventMutation) ResetMessageID() {
+	m.message_id = nil
+	delete(m.clearedFields, event.FieldMessageID)
+}
+
 // SetActorID sets the "actor_id" field.
 func (m *EventMutation) SetActorID(gl globalid.ID) {
 	m.actor_id = &gl
@@ -1315,53 +1474,69 @@ func (m *EventMutation) ResetInternal() {
 	m.internal = nil
 }
 
-// SetPayload sets the "payload" field.
-func (m *EventMutation) SetPayload(value map[string]interface{}) {
-	m.payload = &value
+// SetChanges sets the "changes" field.
+func (m *EventMutation) SetChanges(s []string) {
+	m.changes = &s
+	m.appendchanges = nil
 }
 
-// Payload returns the value of the "payload" field in the mutation.
-func (m *EventMutation) Payload() (r map[string]interface{}, exists bool) {
-	v := m.payload
+// Changes returns the value of the "changes" field in the mutation.
+func (m *EventMutation) Changes() (r []string, exists bool) {
+	v := m.changes
 	if v == nil {
 		return
 	}
 	return *v, true
 }
 
-// OldPayload returns the old "payload" field's value of the Event entity.
+// OldChanges returns the old "changes" field's value of the Event entity.
 // If the Event object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *EventMutation) OldPayload(ctx context.Context) (v map[string]interface{}, err error) {
+func (m *EventMutation) OldChanges(ctx context.Context) (v []string, err error) {
 	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldPayload is only allowed on UpdateOne operations")
+		return v, errors.New("OldChanges is only allowed on UpdateOne operations")
 	}
 	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldPayload requires an ID field in the mutation")
+		return v, errors.New("OldChanges requires an ID field in the mutation")
 	}
 	oldValue, err := m.oldValue(ctx)
 	if err != nil {
-		return v, fmt.Errorf("querying old value for OldPayload: %w", err)
+		return v, fmt.Errorf("querying old value for OldChanges: %w", err)
 	}
-	return oldValue.Payload, nil
+	return oldValue.Changes, nil
 }
 
-// ClearPayload clears the value of the "payload" field.
-func (m *EventMutation) ClearPayload() {
-	m.payload = nil
-	m.clearedFields[event.FieldPayload] = struct{}{}
+// AppendChanges adds s to the "changes" field.
+func (m *EventMutation) AppendChanges(s []string) {
+	m.appendchanges = append(m.appendchanges, s...)
 }
 
-// PayloadCleared returns if the "payload" field was cleared in this mutation.
-func (m *EventMutation) PayloadCleared() bool {
-	_, ok := m.clearedFields[event.FieldPayload]
+// AppendedChanges returns the list of values that were appended to the "changes" field in this mutation.
+func (m *EventMutation) AppendedChanges() ([]string, bool) {
+	if len(m.appendchanges) == 0 {
+		return nil, false
+	}
+	return m.appendchanges, true
+}
+
+// ClearChanges clears the value of the "changes" field.
+func (m *EventMutation) ClearChanges() {
+	m.changes = nil
+	m.appendchanges = nil
+	m.clearedFields[event.FieldChanges] = struct{}{}
+}
+
+// ChangesCleared returns if the "changes" field was cleared in this mutation.
+func (m *EventMutation) ChangesCleared() bool {
+	_, ok := m.clearedFields[event.FieldChanges]
 	return ok
 }
 
-// ResetPayload resets all changes to the "payload" field.
-func (m *EventMutation) ResetPayload() {
-	m.payload = nil
-	delete(m.clearedFields, event.FieldPayload)
+// ResetChanges resets all changes to the "changes" field.
+func (m *EventMutation) ResetChanges() {
+	m.changes = nil
+	m.appendchanges = nil
+	delete(m.clearedFields, event.FieldChanges)
 }
 
 // SetCreatedAt sets the "created_at" field.
@@ -1434,7 +1609,10 @@ func (m *EventMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *EventMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 11)
+	if m.cursor != nil {
+		fields = append(fields, event.FieldCursor)
+	}
 	if m._type != nil {
 		fields = append(fields, event.FieldType)
 	}
@@ -1447,14 +1625,20 @@ func (m *EventMutation) Fields() []string {
 	if m.requester_id != nil {
 		fields = append(fields, event.FieldRequesterID)
 	}
+	if m.assignee_id != nil {
+		fields = append(fields, event.FieldAssigneeID)
+	}
+	if m.message_id != nil {
+		fields = append(fields, event.FieldMessageID)
+	}
 	if m.actor_id != nil {
 		fields = append(fields, event.FieldActorID)
 	}
 	if m.internal != nil {
 		fields = append(fields, event.FieldInternal)
 	}
-	if m.payload != nil {
-		fields = append(fields, event.FieldPayload)
+	if m.changes != nil {
+		fields = append(fields, event.FieldChanges)
 	}
 	if m.created_at != nil {
 		fields = append(fields, event.FieldCreatedAt)
@@ -1467,6 +1651,8 @@ func (m *EventMutation) Fields() []string {
 // schema.
 func (m *EventMutation) Field(name string) (ent.Value, bool) {
 	switch name {
+	case event.FieldCursor:
+		return m.Cursor()
 	case event.FieldType:
 		return m.GetType()
 	case event.FieldTicketID:
@@ -1475,12 +1661,16 @@ func (m *EventMutation) Field(name string) (ent.Value, bool) {
 		return m.GroupID()
 	case event.FieldRequesterID:
 		return m.RequesterID()
+	case event.FieldAssigneeID:
+		return m.AssigneeID()
+	case event.FieldMessageID:
+		return m.MessageID()
 	case event.FieldActorID:
 		return m.ActorID()
 	case event.FieldInternal:
 		return m.Internal()
-	case event.FieldPayload:
-		return m.Payload()
+	case event.FieldChanges:
+		return m.Changes()
 	case event.FieldCreatedAt:
 		return m.CreatedAt()
 	}
@@ -1492,6 +1682,8 @@ func (m *EventMutation) Field(name string) (ent.Value, bool) {
 // database failed.
 func (m *EventMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
 	switch name {
+	case event.FieldCursor:
+		return m.OldCursor(ctx)
 	case event.FieldType:
 		return m.OldType(ctx)
 	case event.FieldTicketID:
@@ -1500,12 +1692,16 @@ func (m *EventMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldGroupID(ctx)
 	case event.FieldRequesterID:
 		return m.OldRequesterID(ctx)
+	case event.FieldAssigneeID:
+		return m.OldAssigneeID(ctx)
+	case event.FieldMessageID:
+		return m.OldMessageID(ctx)
 	case event.FieldActorID:
 		return m.OldActorID(ctx)
 	case event.FieldInternal:
 		return m.OldInternal(ctx)
-	case event.FieldPayload:
-		return m.OldPayload(ctx)
+	case event.FieldChanges:
+		return m.OldChanges(ctx)
 	case event.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	}
@@ -1517,6 +1713,13 @@ func (m *EventMutation) OldField(ctx context.Context, name string) (ent.Value, e
 // type.
 func (m *EventMutation) SetField(name string, value ent.Value) error {
 	switch name {
+	case event.FieldCursor:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCursor(v)
+		return nil
 	case event.FieldType:
 		v, ok := value.(string)
 		if !ok {
@@ -1545,6 +1748,20 @@ func (m *EventMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetRequesterID(v)
 		return nil
+	case event.FieldAssigneeID:
+		v, ok := value.(globalid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAssigneeID(v)
+		return nil
+	case event.FieldMessageID:
+		v, ok := value.(globalid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMessageID(v)
+		return nil
 	case event.FieldActorID:
 		v, ok := value.(globalid.ID)
 		if !ok {
@@ -1559,12 +1776,12 @@ func (m *EventMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetInternal(v)
 		return nil
-	case event.FieldPayload:
-		v, ok := value.(map[string]interface{})
+	case event.FieldChanges:
+		v, ok := value.([]string)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
-		m.SetPayload(v)
+		m.SetChanges(v)
 		return nil
 	case event.FieldCreatedAt:
 		v, ok := value.(time.Time)
@@ -1580,13 +1797,21 @@ func (m *EventMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *EventMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addcursor != nil {
+		fields = append(fields, event.FieldCursor)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *EventMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case event.FieldCursor:
+		return m.AddedCursor()
+	}
 	return nil, false
 }
 
@@ -1595,6 +1820,13 @@ func (m *EventMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *EventMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case event.FieldCursor:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCursor(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Event numeric field %s", name)
 }
@@ -1612,11 +1844,17 @@ func (m *EventMutation) ClearedFields() []string {
 	if m.FieldCleared(event.FieldRequesterID) {
 		fields = append(fields, event.FieldRequesterID)
 	}
+	if m.FieldCleared(event.FieldAssigneeID) {
+		fields = append(fields, event.FieldAssigneeID)
+	}
+	if m.FieldCleared(event.FieldMessageID) {
+		fields = append(fields, event.FieldMessageID)
+	}
 	if m.FieldCleared(event.FieldActorID) {
 		fields = append(fields, event.FieldActorID)
 	}
-	if m.FieldCleared(event.FieldPayload) {
-		fields = append(fields, event.FieldPayload)
+	if m.FieldCleared(event.FieldChanges) {
+		fields = append(fields, event.FieldChanges)
 	}
 	return fields
 }
@@ -1641,11 +1879,17 @@ func (m *EventMutation) ClearField(name string) error {
 	case event.FieldRequesterID:
 		m.ClearRequesterID()
 		return nil
+	case event.FieldAssigneeID:
+		m.ClearAssigneeID()
+		return nil
+	case event.FieldMessageID:
+		m.ClearMessageID()
+		return nil
 	case event.FieldActorID:
 		m.ClearActorID()
 		return nil
-	case event.FieldPayload:
-		m.ClearPayload()
+	case event.FieldChanges:
+		m.ClearChanges()
 		return nil
 	}
 	return fmt.Errorf("unknown Event nullable field %s", name)
@@ -1655,6 +1899,9 @@ func (m *EventMutation) ClearField(name string) error {
 // It returns an error if the field is not defined in the schema.
 func (m *EventMutation) ResetField(name string) error {
 	switch name {
+	case event.FieldCursor:
+		m.ResetCursor()
+		return nil
 	case event.FieldType:
 		m.ResetType()
 		return nil
@@ -1667,14 +1914,20 @@ func (m *EventMutation) ResetField(name string) error {
 	case event.FieldRequesterID:
 		m.ResetRequesterID()
 		return nil
+	case event.FieldAssigneeID:
+		m.ResetAssigneeID()
+		return nil
+	case event.FieldMessageID:
+		m.ResetMessageID()
+		return nil
 	case event.FieldActorID:
 		m.ResetActorID()
 		return nil
 	case event.FieldInternal:
 		m.ResetInternal()
 		return nil
-	case event.FieldPayload:
-		m.ResetPayload()
+	case event.FieldChanges:
+		m.ResetChanges()
 		return nil
 	case event.FieldCreatedAt:
 		m.ResetCreatedAt()

@@ -15,6 +15,8 @@ const (
 	Label = "event"
 	// FieldID holds the string denoting the id field in the database.
 	FieldID = "id"
+	// FieldCursor holds the string denoting the cursor field in the database.
+	FieldCursor = "cursor"
 	// FieldType holds the string denoting the type field in the database.
 	FieldType = "type"
 	// FieldTicketID holds the string denoting the ticket_id field in the database.
@@ -23,12 +25,16 @@ const (
 	FieldGroupID = "group_id"
 	// FieldRequesterID holds the string denoting the requester_id field in the database.
 	FieldRequesterID = "requester_id"
+	// FieldAssigneeID holds the string denoting the assignee_id field in the database.
+	FieldAssigneeID = "assignee_id"
+	// FieldMessageID holds the string denoting the message_id field in the database.
+	FieldMessageID = "message_id"
 	// FieldActorID holds the string denoting the actor_id field in the database.
 	FieldActorID = "actor_id"
 	// FieldInternal holds the string denoting the internal field in the database.
 	FieldInternal = "internal"
-	// FieldPayload holds the string denoting the payload field in the database.
-	FieldPayload = "payload"
+	// FieldChanges holds the string denoting the changes field in the database.
+	FieldChanges = "changes"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
 	// Table holds the table name of the event in the database.
@@ -38,13 +44,16 @@ const (
 // Columns holds all SQL columns for event fields.
 var Columns = []string{
 	FieldID,
+	FieldCursor,
 	FieldType,
 	FieldTicketID,
 	FieldGroupID,
 	FieldRequesterID,
+	FieldAssigneeID,
+	FieldMessageID,
 	FieldActorID,
 	FieldInternal,
-	FieldPayload,
+	FieldChanges,
 	FieldCreatedAt,
 }
 
@@ -64,8 +73,10 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/switchboardhq/switchboard/ent/runtime"
 var (
-	Hooks  [1]ent.Hook
+	Hooks  [2]ent.Hook
 	Policy ent.Policy
+	// CursorValidator is a validator for the "cursor" field. It is called by the builders before save.
+	CursorValidator func(int64) error
 	// TypeValidator is a validator for the "type" field. It is called by the builders before save.
 	TypeValidator func(string) error
 	// DefaultInternal holds the default value on creation for the "internal" field.
@@ -82,6 +93,11 @@ type OrderOption func(*sql.Selector)
 // ByID orders the results by the id field.
 func ByID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldID, opts...).ToFunc()
+}
+
+// ByCursor orders the results by the cursor field.
+func ByCursor(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCursor, opts...).ToFunc()
 }
 
 // ByType orders the results by the type field.
@@ -102,6 +118,16 @@ func ByGroupID(opts ...sql.OrderTermOption) OrderOption {
 // ByRequesterID orders the results by the requester_id field.
 func ByRequesterID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRequesterID, opts...).ToFunc()
+}
+
+// ByAssigneeID orders the results by the assignee_id field.
+func ByAssigneeID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAssigneeID, opts...).ToFunc()
+}
+
+// ByMessageID orders the results by the message_id field.
+func ByMessageID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMessageID, opts...).ToFunc()
 }
 
 // ByActorID orders the results by the actor_id field.

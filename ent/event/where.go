@@ -55,6 +55,11 @@ func IDLTE(id globalid.ID) predicate.Event {
 	return predicate.Event(sql.FieldLTE(FieldID, id))
 }
 
+// Cursor applies equality check predicate on the "cursor" field. It's identical to CursorEQ.
+func Cursor(v int64) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldCursor, v))
+}
+
 // Type applies equality check predicate on the "type" field. It's identical to TypeEQ.
 func Type(v string) predicate.Event {
 	return predicate.Event(sql.FieldEQ(FieldType, v))
@@ -75,6 +80,16 @@ func RequesterID(v globalid.ID) predicate.Event {
 	return predicate.Event(sql.FieldEQ(FieldRequesterID, v))
 }
 
+// AssigneeID applies equality check predicate on the "assignee_id" field. It's identical to AssigneeIDEQ.
+func AssigneeID(v globalid.ID) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldAssigneeID, v))
+}
+
+// MessageID applies equality check predicate on the "message_id" field. It's identical to MessageIDEQ.
+func MessageID(v globalid.ID) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldMessageID, v))
+}
+
 // ActorID applies equality check predicate on the "actor_id" field. It's identical to ActorIDEQ.
 func ActorID(v globalid.ID) predicate.Event {
 	return predicate.Event(sql.FieldEQ(FieldActorID, v))
@@ -88,6 +103,46 @@ func Internal(v bool) predicate.Event {
 // CreatedAt applies equality check predicate on the "created_at" field. It's identical to CreatedAtEQ.
 func CreatedAt(v time.Time) predicate.Event {
 	return predicate.Event(sql.FieldEQ(FieldCreatedAt, v))
+}
+
+// CursorEQ applies the EQ predicate on the "cursor" field.
+func CursorEQ(v int64) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldCursor, v))
+}
+
+// CursorNEQ applies the NEQ predicate on the "cursor" field.
+func CursorNEQ(v int64) predicate.Event {
+	return predicate.Event(sql.FieldNEQ(FieldCursor, v))
+}
+
+// CursorIn applies the In predicate on the "cursor" field.
+func CursorIn(vs ...int64) predicate.Event {
+	return predicate.Event(sql.FieldIn(FieldCursor, vs...))
+}
+
+// CursorNotIn applies the NotIn predicate on the "cursor" field.
+func CursorNotIn(vs ...int64) predicate.Event {
+	return predicate.Event(sql.FieldNotIn(FieldCursor, vs...))
+}
+
+// CursorGT applies the GT predicate on the "cursor" field.
+func CursorGT(v int64) predicate.Event {
+	return predicate.Event(sql.FieldGT(FieldCursor, v))
+}
+
+// CursorGTE applies the GTE predicate on the "cursor" field.
+func CursorGTE(v int64) predicate.Event {
+	return predicate.Event(sql.FieldGTE(FieldCursor, v))
+}
+
+// CursorLT applies the LT predicate on the "cursor" field.
+func CursorLT(v int64) predicate.Event {
+	return predicate.Event(sql.FieldLT(FieldCursor, v))
+}
+
+// CursorLTE applies the LTE predicate on the "cursor" field.
+func CursorLTE(v int64) predicate.Event {
+	return predicate.Event(sql.FieldLTE(FieldCursor, v))
 }
 
 // TypeEQ applies the EQ predicate on the "type" field.
@@ -395,6 +450,166 @@ func RequesterIDContainsFold(v globalid.ID) predicate.Event {
 	return predicate.Event(sql.FieldContainsFold(FieldRequesterID, vc))
 }
 
+// AssigneeIDEQ applies the EQ predicate on the "assignee_id" field.
+func AssigneeIDEQ(v globalid.ID) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldAssigneeID, v))
+}
+
+// AssigneeIDNEQ applies the NEQ predicate on the "assignee_id" field.
+func AssigneeIDNEQ(v globalid.ID) predicate.Event {
+	return predicate.Event(sql.FieldNEQ(FieldAssigneeID, v))
+}
+
+// AssigneeIDIn applies the In predicate on the "assignee_id" field.
+func AssigneeIDIn(vs ...globalid.ID) predicate.Event {
+	return predicate.Event(sql.FieldIn(FieldAssigneeID, vs...))
+}
+
+// AssigneeIDNotIn applies the NotIn predicate on the "assignee_id" field.
+func AssigneeIDNotIn(vs ...globalid.ID) predicate.Event {
+	return predicate.Event(sql.FieldNotIn(FieldAssigneeID, vs...))
+}
+
+// AssigneeIDGT applies the GT predicate on the "assignee_id" field.
+func AssigneeIDGT(v globalid.ID) predicate.Event {
+	return predicate.Event(sql.FieldGT(FieldAssigneeID, v))
+}
+
+// AssigneeIDGTE applies the GTE predicate on the "assignee_id" field.
+func AssigneeIDGTE(v globalid.ID) predicate.Event {
+	return predicate.Event(sql.FieldGTE(FieldAssigneeID, v))
+}
+
+// AssigneeIDLT applies the LT predicate on the "assignee_id" field.
+func AssigneeIDLT(v globalid.ID) predicate.Event {
+	return predicate.Event(sql.FieldLT(FieldAssigneeID, v))
+}
+
+// AssigneeIDLTE applies the LTE predicate on the "assignee_id" field.
+func AssigneeIDLTE(v globalid.ID) predicate.Event {
+	return predicate.Event(sql.FieldLTE(FieldAssigneeID, v))
+}
+
+// AssigneeIDContains applies the Contains predicate on the "assignee_id" field.
+func AssigneeIDContains(v globalid.ID) predicate.Event {
+	vc := string(v)
+	return predicate.Event(sql.FieldContains(FieldAssigneeID, vc))
+}
+
+// AssigneeIDHasPrefix applies the HasPrefix predicate on the "assignee_id" field.
+func AssigneeIDHasPrefix(v globalid.ID) predicate.Event {
+	vc := string(v)
+	return predicate.Event(sql.FieldHasPrefix(FieldAssigneeID, vc))
+}
+
+// AssigneeIDHasSuffix applies the HasSuffix predicate on the "assignee_id" field.
+func AssigneeIDHasSuffix(v globalid.ID) predicate.Event {
+	vc := string(v)
+	return predicate.Event(sql.FieldHasSuffix(FieldAssigneeID, vc))
+}
+
+// AssigneeIDIsNil applies the IsNil predicate on the "assignee_id" field.
+func AssigneeIDIsNil() predicate.Event {
+	return predicate.Event(sql.FieldIsNull(FieldAssigneeID))
+}
+
+// AssigneeIDNotNil applies the NotNil predicate on the "assignee_id" field.
+func AssigneeIDNotNil() predicate.Event {
+	return predicate.Event(sql.FieldNotNull(FieldAssigneeID))
+}
+
+// AssigneeIDEqualFold applies the EqualFold predicate on the "assignee_id" field.
+func AssigneeIDEqualFold(v globalid.ID) predicate.Event {
+	vc := string(v)
+	return predicate.Event(sql.FieldEqualFold(FieldAssigneeID, vc))
+}
+
+// AssigneeIDContainsFold applies the ContainsFold predicate on the "assignee_id" field.
+func AssigneeIDContainsFold(v globalid.ID) predicate.Event {
+	vc := string(v)
+	return predicate.Event(sql.FieldContainsFold(FieldAssigneeID, vc))
+}
+
+// MessageIDEQ applies the EQ predicate on the "message_id" field.
+func MessageIDEQ(v globalid.ID) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldMessageID, v))
+}
+
+// MessageIDNEQ applies the NEQ predicate on the "message_id" field.
+func MessageIDNEQ(v globalid.ID) predicate.Event {
+	return predicate.Event(sql.FieldNEQ(FieldMessageID, v))
+}
+
+// MessageIDIn applies the In predicate on the "message_id" field.
+func MessageIDIn(vs ...globalid.ID) predicate.Event {
+	return predicate.Event(sql.FieldIn(FieldMessageID, vs...))
+}
+
+// MessageIDNotIn applies the NotIn predicate on the "message_id" field.
+func MessageIDNotIn(vs ...globalid.ID) predicate.Event {
+	return predicate.Event(sql.FieldNotIn(FieldMessageID, vs...))
+}
+
+// MessageIDGT applies the GT predicate on the "message_id" field.
+func MessageIDGT(v globalid.ID) predicate.Event {
+	return predicate.Event(sql.FieldGT(FieldMessageID, v))
+}
+
+// MessageIDGTE applies the GTE predicate on the "message_id" field.
+func MessageIDGTE(v globalid.ID) predicate.Event {
+	return predicate.Event(sql.FieldGTE(FieldMessageID, v))
+}
+
+// MessageIDLT applies the LT predicate on the "message_id" field.
+func MessageIDLT(v globalid.ID) predicate.Event {
+	return predicate.Event(sql.FieldLT(FieldMessageID, v))
+}
+
+// MessageIDLTE applies the LTE predicate on the "message_id" field.
+func MessageIDLTE(v globalid.ID) predicate.Event {
+	return predicate.Event(sql.FieldLTE(FieldMessageID, v))
+}
+
+// MessageIDContains applies the Contains predicate on the "message_id" field.
+func MessageIDContains(v globalid.ID) predicate.Event {
+	vc := string(v)
+	return predicate.Event(sql.FieldContains(FieldMessageID, vc))
+}
+
+// MessageIDHasPrefix applies the HasPrefix predicate on the "message_id" field.
+func MessageIDHasPrefix(v globalid.ID) predicate.Event {
+	vc := string(v)
+	return predicate.Event(sql.FieldHasPrefix(FieldMessageID, vc))
+}
+
+// MessageIDHasSuffix applies the HasSuffix predicate on the "message_id" field.
+func MessageIDHasSuffix(v globalid.ID) predicate.Event {
+	vc := string(v)
+	return predicate.Event(sql.FieldHasSuffix(FieldMessageID, vc))
+}
+
+// MessageIDIsNil applies the IsNil predicate on the "message_id" field.
+func MessageIDIsNil() predicate.Event {
+	return predicate.Event(sql.FieldIsNull(FieldMessageID))
+}
+
+// MessageIDNotNil applies the NotNil predicate on the "message_id" field.
+func MessageIDNotNil() predicate.Event {
+	return predicate.Event(sql.FieldNotNull(FieldMessageID))
+}
+
+// MessageIDEqualFold applies the EqualFold predicate on the "message_id" field.
+func MessageIDEqualFold(v globalid.ID) predicate.Event {
+	vc := string(v)
+	return predicate.Event(sql.FieldEqualFold(FieldMessageID, vc))
+}
+
+// MessageIDContainsFold applies the ContainsFold predicate on the "message_id" field.
+func MessageIDContainsFold(v globalid.ID) predicate.Event {
+	vc := string(v)
+	return predicate.Event(sql.FieldContainsFold(FieldMessageID, vc))
+}
+
 // ActorIDEQ applies the EQ predicate on the "actor_id" field.
 func ActorIDEQ(v globalid.ID) predicate.Event {
 	return predicate.Event(sql.FieldEQ(FieldActorID, v))
@@ -485,14 +700,14 @@ func InternalNEQ(v bool) predicate.Event {
 	return predicate.Event(sql.FieldNEQ(FieldInternal, v))
 }
 
-// PayloadIsNil applies the IsNil predicate on the "payload" field.
-func PayloadIsNil() predicate.Event {
-	return predicate.Event(sql.FieldIsNull(FieldPayload))
+// ChangesIsNil applies the IsNil predicate on the "changes" field.
+func ChangesIsNil() predicate.Event {
+	return predicate.Event(sql.FieldIsNull(FieldChanges))
 }
 
-// PayloadNotNil applies the NotNil predicate on the "payload" field.
-func PayloadNotNil() predicate.Event {
-	return predicate.Event(sql.FieldNotNull(FieldPayload))
+// ChangesNotNil applies the NotNil predicate on the "changes" field.
+func ChangesNotNil() predicate.Event {
+	return predicate.Event(sql.FieldNotNull(FieldChanges))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.

@@ -55,13 +55,16 @@ var (
 	// EventsColumns holds the columns for the "events" table.
 	EventsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
+		{Name: "cursor", Type: field.TypeInt64, Unique: true},
 		{Name: "type", Type: field.TypeString},
 		{Name: "ticket_id", Type: field.TypeString, Nullable: true},
 		{Name: "group_id", Type: field.TypeString, Nullable: true},
 		{Name: "requester_id", Type: field.TypeString, Nullable: true},
+		{Name: "assignee_id", Type: field.TypeString, Nullable: true},
+		{Name: "message_id", Type: field.TypeString, Nullable: true},
 		{Name: "actor_id", Type: field.TypeString, Nullable: true},
 		{Name: "internal", Type: field.TypeBool, Default: false},
-		{Name: "payload", Type: field.TypeJSON, Nullable: true},
+		{Name: "changes", Type: field.TypeJSON, Nullable: true},
 		{Name: "created_at", Type: field.TypeTime},
 	}
 	// EventsTable holds the schema information for the "events" table.
@@ -73,12 +76,7 @@ var (
 			{
 				Name:    "event_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{EventsColumns[8]},
-			},
-			{
-				Name:    "event_ticket_id",
-				Unique:  false,
-				Columns: []*schema.Column{EventsColumns[2]},
+				Columns: []*schema.Column{EventsColumns[11]},
 			},
 		},
 	}

@@ -86,20 +86,27 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	eventHooks := schema.Event{}.Hooks()
+
+	event.Hooks[1] = eventHooks[0]
 	eventMixinFields0 := eventMixin[0].Fields()
 	_ = eventMixinFields0
 	eventFields := schema.Event{}.Fields()
 	_ = eventFields
+	// eventDescCursor is the schema descriptor for cursor field.
+	eventDescCursor := eventFields[0].Descriptor()
+	// event.CursorValidator is a validator for the "cursor" field. It is called by the builders before save.
+	event.CursorValidator = eventDescCursor.Validators[0].(func(int64) error)
 	// eventDescType is the schema descriptor for type field.
-	eventDescType := eventFields[0].Descriptor()
+	eventDescType := eventFields[1].Descriptor()
 	// event.TypeValidator is a validator for the "type" field. It is called by the builders before save.
 	event.TypeValidator = eventDescType.Validators[0].(func(string) error)
 	// eventDescInternal is the schema descriptor for internal field.
-	eventDescInternal := eventFields[5].Descriptor()
+	eventDescInternal := eventFields[8].Descriptor()
 	// event.DefaultInternal holds the default value on creation for the internal field.
 	event.DefaultInternal = eventDescInternal.Default.(bool)
 	// eventDescCreatedAt is the schema descriptor for created_at field.
-	eventDescCreatedAt := eventFields[7].Descriptor()
+	eventDescCreatedAt := eventFields[10].Descriptor()
 	// event.DefaultCreatedAt holds the default value on creation for the created_at field.
 	event.DefaultCreatedAt = eventDescCreatedAt.Default.(func() time.Time)
 	// eventDescID is the schema descriptor for id field.
@@ -168,6 +175,11 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	messageHooks := schema.Message{}.Hooks()
+
+	message.Hooks[1] = messageHooks[0]
+
+	message.Hooks[2] = messageHooks[1]
 	messageMixinFields0 := messageMixin[0].Fields()
 	_ = messageMixinFields0
 	messageMixinFields1 := messageMixin[1].Fields()
@@ -329,6 +341,10 @@ func init() {
 	ticket.Hooks[2] = ticketHooks[1]
 
 	ticket.Hooks[3] = ticketHooks[2]
+
+	ticket.Hooks[4] = ticketHooks[3]
+
+	ticket.Hooks[5] = ticketHooks[4]
 	ticketMixinFields0 := ticketMixin[0].Fields()
 	_ = ticketMixinFields0
 	ticketMixinFields1 := ticketMixin[1].Fields()

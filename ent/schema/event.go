@@ -24,20 +24,26 @@ func (Event) Mixin() []ent.Mixin {
 // Fields of the Event.
 func (Event) Fields() []ent.Field {
 	return []ent.Field{
+		// cursor numbers events in commit order without gaps: it is taken
+		// from a sequence row inside the writing transaction, so an event
+		// with a higher cursor never becomes visible before a lower one.
+		field.Int64("cursor").Positive().Unique().Immutable(),
 		field.String("type").NotEmpty().Immutable(),
 		field.String("ticket_id").GoType(globalid.ID("")).Optional().Immutable(),
 		field.String("group_id").GoType(globalid.ID("")).Optional().Immutable(),
 		field.String("requester_id").GoType(globalid.ID("")).Optional().Immutable(),
+		field.String("assignee_id").GoType(globalid.ID("")).Optional().Immutable(),
+		field.String("message_id").GoType(globalid.ID("")).Optional().Immutable(),
 		field.String("actor_id").GoType(globalid.ID("")).Optional().Immutable(),
 		field.Bool("internal").Default(false).Immutable(),
-		field.JSON("payload", map[string]any{}).Optional().Immutable(),
+		field.JSON("changes", []string{}).Optional().Immutable(),
 		field.Time("created_at").Default(time.Now).Immutable(),
 	}
 }
 
 // Indexes of the Event.
 func (Event) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("created_at"), index.Fields("ticket_id")}
+	return []ent.Index{index.Fields("created_at")}
 }
 
 // Annotations of the Event.

@@ -36,6 +36,9 @@ func (Ticket) Hooks() []ent.Hook {
 		hook.On(assignTicketNumber, ent.OpCreate),
 		hook.On(applySLA, ent.OpCreate|ent.OpUpdateOne),
 		hook.On(trackTicketStatus, ent.OpUpdateOne),
+		// Last, so the event sees the final values of the other hooks.
+		hook.On(recordTicketEvent, ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne),
+		hook.Reject(ent.OpDelete | ent.OpDeleteOne),
 	}
 }
 

@@ -49,6 +49,19 @@ func createTicket(t *testing.T, client *ent.Client, sys context.Context, request
 	return tk
 }
 
+// inTx runs fn in a transaction, as ticket changes must (event log).
+func inTx(client *ent.Client, ctx context.Context, fn func(tx *ent.Tx) error) error {
+	tx, err := client.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
 func reload(t *testing.T, client *ent.Client, sys context.Context, id globalid.ID) *ent.Ticket {
 	t.Helper()
 	tk, err := client.Ticket.Get(sys, id)
@@ -152,7 +165,7 @@ func TestTicketStatus(t *testing.T) {
 		sys := viewer.SystemContext(context.Background())
 		cust := newCustomer(t, client, sys, "erin@example.com")
 		setStatus := func(id globalid.ID, s ticket.Status) error {
-			return client.Ticket.UpdateOneID(id).SetStatus(s).Exec(sys)
+			return inTx(client, sys, func(tx *ent.Tx) error { return tx.Ticket.UpdateOneID(id).SetStatus(s).Exec(sys) })
 		}
 
 		t.Run("ClosedTicketCannotBeReopened", func(t *testing.T) {
@@ -167,7 +180,7 @@ func TestTicketStatus(t *testing.T) {
 				t.Fatalf("status = %s, want CLOSED", got.Status)
 			}
 			// Other changes to a closed ticket are still possible.
-			if err := client.Ticket.UpdateOneID(tk.ID).SetSubject("Archived").Exec(sys); err != nil {
+			if err := inTx(client, sys, func(tx *ent.Tx) error { return tx.Ticket.UpdateOneID(tk.ID).SetSubject("Archived").Exec(sys) }); err != nil {
 				t.Fatalf("renaming a closed ticket: %v", err)
 			}
 		})
@@ -269,7 +282,7 @@ func TestSLA(t *testing.T) {
 		})
 		t.Run("LoweringPriorityWithoutPolicyClearsDueTimes", func(t *testing.T) {
 			tk := createTicket(t, client, sys, cust.ID, high)
-			if err := client.Ticket.UpdateOneID(tk.ID).SetPriority(priority.Low).Exec(sys); err != nil {
+			if err := inTx(client, sys, func(tx *ent.Tx) error { return tx.Ticket.UpdateOneID(tk.ID).SetPriority(priority.Low).Exec(sys) }); err != nil {
 				t.Fatal(err)
 			}
 			got := reload(t, client, sys, tk.ID)
@@ -283,7 +296,7 @@ func TestSLA(t *testing.T) {
 		t.Run("RaisingPriorityCountsFromCreation", func(t *testing.T) {
 			created := time.Now().Add(-3 * time.Hour).Truncate(time.Second)
 			tk := createTicket(t, client, sys, cust.ID, func(c *ent.TicketCreate) { c.SetCreatedAt(created) })
-			if err := client.Ticket.UpdateOneID(tk.ID).SetPriority(priority.High).Exec(sys); err != nil {
+			if err := inTx(client, sys, func(tx *ent.Tx) error { return tx.Ticket.UpdateOneID(tk.ID).SetPriority(priority.High).Exec(sys) }); err != nil {
 				t.Fatal(err)
 			}
 			got := reload(t, client, sys, tk.ID)

@@ -19,6 +19,7 @@ import (
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/event"
 	_ "github.com/switchboardhq/switchboard/ent/runtime" // hooks and privacy policies
 	"github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/ent/sequence"
@@ -89,29 +90,51 @@ func redact(err error, rawURL string) error {
 }
 
 // Migrate brings the schema up to date and creates the rows the program
-// relies on (the ticket number sequence). It is safe to run on every start.
+// relies on (the ticket number and event cursor sequences). It is safe to run on every start.
 func Migrate(ctx context.Context, client *ent.Client) error {
 	if err := client.Schema.Create(ctx); err != nil {
 		return fmt.Errorf("migrating database: %w", err)
 	}
 	sys := viewer.SystemContext(ctx)
-	exists, err := client.Sequence.Query().Where(sequence.Name(schema.TicketNumberSequence)).Exist(sys)
+	if err := ensureSequence(sys, client, schema.TicketNumberSequence, func() (int, error) {
+		last, err := client.Ticket.Query().Order(ent.Desc(ticket.FieldNumber)).First(sys)
+		if ent.IsNotFound(err) {
+			return 0, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		return last.Number, nil
+	}); err != nil {
+		return err
+	}
+	return ensureSequence(sys, client, schema.EventCursorSequence, func() (int, error) {
+		last, err := client.Event.Query().Order(ent.Desc(event.FieldCursor)).First(sys)
+		if ent.IsNotFound(err) {
+			return 0, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		return int(last.Cursor), nil
+	})
+}
+
+// ensureSequence creates the named sequence row, starting after the
+// highest number already in use, unless it exists.
+func ensureSequence(sys context.Context, client *ent.Client, name string, highest func() (int, error)) error {
+	exists, err := client.Sequence.Query().Where(sequence.Name(name)).Exist(sys)
 	if err != nil || exists {
 		return err
 	}
-	last, err := client.Ticket.Query().Order(ent.Desc(ticket.FieldNumber)).First(sys)
-	start := 0
-	switch {
-	case ent.IsNotFound(err):
-	case err != nil:
+	start, err := highest()
+	if err != nil {
 		return err
-	default:
-		start = last.Number
 	}
-	err = client.Sequence.Create().SetName(schema.TicketNumberSequence).SetValue(start).
+	err = client.Sequence.Create().SetName(name).SetValue(start).
 		OnConflictColumns(sequence.FieldName).DoNothing().Exec(sys)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("creating ticket number sequence: %w", err)
+		return fmt.Errorf("creating sequence %s: %w", name, err)
 	}
 	return nil
 }

@@ -117,7 +117,7 @@ func TestMigrate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = client.Message.Create().SetTicketID(globalid.New(globalid.PrefixTicket)).SetAuthorID(u.ID).SetBody("orphan").Exec(sys)
+			err = orphanMessage(sys, client, u.ID)
 			if err == nil {
 				t.Fatal("message for a nonexistent ticket was stored")
 			}
@@ -171,7 +171,7 @@ func TestOpenSQLite(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = client.Message.Create().SetTicketID(globalid.New(globalid.PrefixTicket)).SetAuthorID(u.ID).SetBody("orphan").Exec(sys)
+		err = orphanMessage(sys, client, u.ID)
 		if err == nil {
 			t.Fatal("SQLite stored a message whose ticket does not exist: foreign keys are off")
 		}
@@ -266,7 +266,7 @@ func checkSQLiteAt(path string) string {
 	if err != nil {
 		return fmt.Sprintf("creating a user: %v", err)
 	}
-	err = client.Message.Create().SetTicketID(globalid.New(globalid.PrefixTicket)).SetAuthorID(u.ID).SetBody("orphan").Exec(sys)
+	err = orphanMessage(sys, client, u.ID)
 	if err == nil {
 		return "foreign keys are not enforced"
 	}
@@ -290,4 +290,15 @@ func TestOpenPostgres(t *testing.T) {
 			}
 		})
 	}
+}
+
+// orphanMessage writes a message whose ticket does not exist, in a
+// transaction as messages must be (event log).
+func orphanMessage(sys context.Context, client *ent.Client, author globalid.ID) error {
+	tx, err := client.Tx(sys)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return tx.Message.Create().SetTicketID(globalid.New(globalid.PrefixTicket)).SetAuthorID(author).SetBody("orphan").Exec(sys)
 }

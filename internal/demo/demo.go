@@ -124,7 +124,7 @@ func Seed(ctx context.Context, client *ent.Client, accounts *auth.Service, ticke
 		// Triage: the system routes it to the topic's group at a priority.
 		g := groups[topic.group]
 		p := priority.All()[rng.IntN(4)]
-		if err := client.Ticket.UpdateOne(t).SetGroupID(g.ID).SetPriority(p).Exec(sys); err != nil {
+		if _, err := tickets.Update(sys, t.ID, ent.UpdateTicketInput{GroupID: &g.ID, Priority: &p}); err != nil {
 			return nil, err
 		}
 		if err := converse(ctx, rng, tickets, t.ID, c, agentFor(agents, g.ID, rng)); err != nil {

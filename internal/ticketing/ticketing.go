@@ -30,6 +30,10 @@ const (
 type Service struct {
 	client *ent.Client
 	now    func() time.Time
+	// Announce, when set, is called after every commit (which wrote
+	// events to the log), so that live subscribers hear of them at once
+	// instead of at the next poll of the log.
+	Announce func(ctx context.Context)
 }
 
 // New returns a Service.
@@ -176,7 +180,13 @@ func (s *Service) withTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
 		_ = tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if s.Announce != nil {
+		s.Announce(ctx)
+	}
+	return nil
 }
 
 func checkText(field, s string, max int) error {
@@ -217,16 +227,27 @@ func (s *Service) Update(ctx context.Context, id globalid.ID, in ent.UpdateTicke
 	// input.AppendTags (ent/contrib#639), so appending is done here.
 	appendTags := in.AppendTags
 	in.AppendTags = nil
-	update := s.client.Ticket.UpdateOneID(id).SetInput(in)
-	if len(appendTags) > 0 {
-		update.AppendTags(appendTags)
+	var t *ent.Ticket
+	err := s.withTx(ctx, func(tx *ent.Tx) error {
+		update := tx.Ticket.UpdateOneID(id).SetInput(in)
+		if len(appendTags) > 0 {
+			update.AppendTags(appendTags)
+		}
+		var err error
+		t, err = update.Save(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	return update.Save(ctx)
+	return t.Unwrap(), nil
 }
 
 // SetStatus moves a ticket to a status.
 func (s *Service) SetStatus(ctx context.Context, id globalid.ID, status ticket.Status) error {
-	return s.client.Ticket.UpdateOneID(id).SetStatus(status).Exec(ctx)
+	return s.withTx(ctx, func(tx *ent.Tx) error {
+		return tx.Ticket.UpdateOneID(id).SetStatus(status).Exec(ctx)
+	})
 }
 
 // referencedUser loads the user an input field names, as the viewer sees
