@@ -16,10 +16,13 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/graph"
 	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/broker"
 	"github.com/switchboardhq/switchboard/internal/confidential"
 	"github.com/switchboardhq/switchboard/internal/config"
 	"github.com/switchboardhq/switchboard/internal/crypto"
@@ -27,8 +30,11 @@ import (
 	"github.com/switchboardhq/switchboard/internal/demo"
 	"github.com/switchboardhq/switchboard/internal/encryption"
 	"github.com/switchboardhq/switchboard/internal/httpserver"
+	"github.com/switchboardhq/switchboard/internal/live"
+	"github.com/switchboardhq/switchboard/internal/presence"
 	"github.com/switchboardhq/switchboard/internal/ticketing"
 	"github.com/switchboardhq/switchboard/internal/viewer"
+	"github.com/switchboardhq/switchboard/internal/wstransport"
 )
 
 const usage = `Usage: switchboard [command] [flags]
@@ -178,11 +184,22 @@ func (p *program) serve(ctx context.Context, a *app, rest []string) int {
 			p.printLogins(logins)
 		}
 	}
+	hub, stopLive, err := a.startLive(ctx)
+	if err != nil {
+		return p.fail(exitConfig, err.Error())
+	}
+	defer stopLive()
 	srv, err := httpserver.Listen(a.cfg.Addr, httpserver.Handler(a.log, a.resolver, httpserver.Options{
 		DefaultPageSize: a.cfg.DefaultPageSize,
 		MaxPageSize:     a.cfg.MaxPageSize,
 		Playground:      a.cfg.Playground,
 		AllowedOrigins:  a.cfg.AllowedOrigins,
+		WebSocket: wstransport.Options{
+			InitTimeout:      a.cfg.WSInitTimeout,
+			KeepAlive:        a.cfg.WSKeepAlive,
+			OutboundQueue:    a.cfg.WSOutboundQueue,
+			MaxSubscriptions: a.cfg.MaxSubscriptionsPerConn,
+		},
 	}), a.log)
 	if err != nil {
 		return p.fail(exitConfig, fmt.Sprintf("cannot listen on %s: %v", a.cfg.Addr, err))
@@ -201,10 +218,60 @@ func (p *program) serve(ctx context.Context, a *app, rest []string) int {
 	a.log.Info("shutting down", "deadline", a.cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
 	defer cancel()
+	// Live connections first: they never end on their own, and closing
+	// them with 1001 sends their clients to another instance.
+	hub.Close()
 	if err := srv.Shutdown(sctx); err != nil {
 		return p.fail(exitError, "shutdown: "+err.Error())
 	}
 	return exitOK
+}
+
+// startLive starts the live hub on the broker and presence store of the
+// configuration: Redis with REDIS_URL, in-process otherwise.
+func (a *app) startLive(ctx context.Context) (*live.Hub, func(), error) {
+	var (
+		b     broker.Broker
+		store presence.Store
+		rdb   redis.UniversalClient
+	)
+	if a.cfg.RedisURL == "" {
+		b, store = broker.NewMemory(), presence.NewMemory()
+	} else {
+		var err error
+		if rdb, err = broker.ParseURL(a.cfg.RedisURL); err != nil {
+			return nil, nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		rb, err := broker.NewRedis(ctx, rdb, broker.DefaultChannel)
+		if err != nil {
+			rdb.Close()
+			return nil, nil, err
+		}
+		b, store = rb, presence.NewRedis(rdb, presence.DefaultPrefix)
+	}
+	hub := live.New(a.client, b, store, a.auth, live.Options{
+		Retention:             a.cfg.EventRetention,
+		PollInterval:          a.cfg.LivePollInterval,
+		RevalidateInterval:    a.cfg.LiveRevalidateInterval,
+		SubscriberQueue:       a.cfg.SubscriptionQueue,
+		MaxConnectionsPerUser: a.cfg.MaxConnectionsPerUser,
+		PresenceTTL:           a.cfg.PresenceTTL,
+	}, a.log)
+	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := func() {
+		cancel()
+		b.Close()
+		if rdb != nil {
+			rdb.Close()
+		}
+	}
+	if err := hub.Start(hctx); err != nil {
+		stop()
+		return nil, nil, err
+	}
+	a.tickets.Announce = hub.Announce
+	a.resolver.Live = hub
+	return hub, stop, nil
 }
 
 func databaseKind(cfg *config.Config) string {

@@ -24,17 +24,17 @@ type Event struct {
 	// Type holds the value of the "type" field.
 	Type string `json:"type,omitempty"`
 	// TicketID holds the value of the "ticket_id" field.
-	TicketID globalid.ID `json:"ticket_id,omitempty"`
+	TicketID *globalid.ID `json:"ticket_id,omitempty"`
 	// GroupID holds the value of the "group_id" field.
-	GroupID globalid.ID `json:"group_id,omitempty"`
+	GroupID *globalid.ID `json:"group_id,omitempty"`
 	// RequesterID holds the value of the "requester_id" field.
-	RequesterID globalid.ID `json:"requester_id,omitempty"`
+	RequesterID *globalid.ID `json:"requester_id,omitempty"`
 	// AssigneeID holds the value of the "assignee_id" field.
-	AssigneeID globalid.ID `json:"assignee_id,omitempty"`
+	AssigneeID *globalid.ID `json:"assignee_id,omitempty"`
 	// MessageID holds the value of the "message_id" field.
-	MessageID globalid.ID `json:"message_id,omitempty"`
+	MessageID *globalid.ID `json:"message_id,omitempty"`
 	// ActorID holds the value of the "actor_id" field.
-	ActorID globalid.ID `json:"actor_id,omitempty"`
+	ActorID *globalid.ID `json:"actor_id,omitempty"`
 	// Internal holds the value of the "internal" field.
 	Internal bool `json:"internal,omitempty"`
 	// Changes holds the value of the "changes" field.
@@ -49,9 +49,11 @@ func (*Event) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case event.FieldTicketID, event.FieldGroupID, event.FieldRequesterID, event.FieldAssigneeID, event.FieldMessageID, event.FieldActorID:
+			values[i] = &sql.NullScanner{S: new(globalid.ID)}
 		case event.FieldChanges:
 			values[i] = new([]byte)
-		case event.FieldID, event.FieldTicketID, event.FieldGroupID, event.FieldRequesterID, event.FieldAssigneeID, event.FieldMessageID, event.FieldActorID:
+		case event.FieldID:
 			values[i] = new(globalid.ID)
 		case event.FieldInternal:
 			values[i] = new(sql.NullBool)
@@ -95,40 +97,46 @@ func (_m *Event) assignValues(columns []string, values []any) error {
 				_m.Type = value.String
 			}
 		case event.FieldTicketID:
-			if value, ok := values[i].(*globalid.ID); !ok {
+			if value, ok := values[i].(*sql.NullScanner); !ok {
 				return fmt.Errorf("unexpected type %T for field ticket_id", values[i])
-			} else if value != nil {
-				_m.TicketID = *value
+			} else if value.Valid {
+				_m.TicketID = new(globalid.ID)
+				*_m.TicketID = *value.S.(*globalid.ID)
 			}
 		case event.FieldGroupID:
-			if value, ok := values[i].(*globalid.ID); !ok {
+			if value, ok := values[i].(*sql.NullScanner); !ok {
 				return fmt.Errorf("unexpected type %T for field group_id", values[i])
-			} else if value != nil {
-				_m.GroupID = *value
+			} else if value.Valid {
+				_m.GroupID = new(globalid.ID)
+				*_m.GroupID = *value.S.(*globalid.ID)
 			}
 		case event.FieldRequesterID:
-			if value, ok := values[i].(*globalid.ID); !ok {
+			if value, ok := values[i].(*sql.NullScanner); !ok {
 				return fmt.Errorf("unexpected type %T for field requester_id", values[i])
-			} else if value != nil {
-				_m.RequesterID = *value
+			} else if value.Valid {
+				_m.RequesterID = new(globalid.ID)
+				*_m.RequesterID = *value.S.(*globalid.ID)
 			}
 		case event.FieldAssigneeID:
-			if value, ok := values[i].(*globalid.ID); !ok {
+			if value, ok := values[i].(*sql.NullScanner); !ok {
 				return fmt.Errorf("unexpected type %T for field assignee_id", values[i])
-			} else if value != nil {
-				_m.AssigneeID = *value
+			} else if value.Valid {
+				_m.AssigneeID = new(globalid.ID)
+				*_m.AssigneeID = *value.S.(*globalid.ID)
 			}
 		case event.FieldMessageID:
-			if value, ok := values[i].(*globalid.ID); !ok {
+			if value, ok := values[i].(*sql.NullScanner); !ok {
 				return fmt.Errorf("unexpected type %T for field message_id", values[i])
-			} else if value != nil {
-				_m.MessageID = *value
+			} else if value.Valid {
+				_m.MessageID = new(globalid.ID)
+				*_m.MessageID = *value.S.(*globalid.ID)
 			}
 		case event.FieldActorID:
-			if value, ok := values[i].(*globalid.ID); !ok {
+			if value, ok := values[i].(*sql.NullScanner); !ok {
 				return fmt.Errorf("unexpected type %T for field actor_id", values[i])
-			} else if value != nil {
-				_m.ActorID = *value
+			} else if value.Valid {
+				_m.ActorID = new(globalid.ID)
+				*_m.ActorID = *value.S.(*globalid.ID)
 			}
 		case event.FieldInternal:
 			if value, ok := values[i].(*sql.NullBool); !ok {
@@ -192,23 +200,35 @@ func (_m *Event) String() string {
 	builder.WriteString("type=")
 	builder.WriteString(_m.Type)
 	builder.WriteString(", ")
-	builder.WriteString("ticket_id=")
-	builder.WriteString(fmt.Sprintf("%v", _m.TicketID))
+	if v := _m.TicketID; v != nil {
+		builder.WriteString("ticket_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
-	builder.WriteString("group_id=")
-	builder.WriteString(fmt.Sprintf("%v", _m.GroupID))
+	if v := _m.GroupID; v != nil {
+		builder.WriteString("group_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
-	builder.WriteString("requester_id=")
-	builder.WriteString(fmt.Sprintf("%v", _m.RequesterID))
+	if v := _m.RequesterID; v != nil {
+		builder.WriteString("requester_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
-	builder.WriteString("assignee_id=")
-	builder.WriteString(fmt.Sprintf("%v", _m.AssigneeID))
+	if v := _m.AssigneeID; v != nil {
+		builder.WriteString("assignee_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
-	builder.WriteString("message_id=")
-	builder.WriteString(fmt.Sprintf("%v", _m.MessageID))
+	if v := _m.MessageID; v != nil {
+		builder.WriteString("message_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
-	builder.WriteString("actor_id=")
-	builder.WriteString(fmt.Sprintf("%v", _m.ActorID))
+	if v := _m.ActorID; v != nil {
+		builder.WriteString("actor_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("internal=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Internal))

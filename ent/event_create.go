@@ -331,27 +331,27 @@ func (_c *EventCreate) createSpec() (*Event, *sqlgraph.CreateSpec) {
 	}
 	if value, ok := _c.mutation.TicketID(); ok {
 		_spec.SetField(event.FieldTicketID, field.TypeString, value)
-		_node.TicketID = value
+		_node.TicketID = &value
 	}
 	if value, ok := _c.mutation.GroupID(); ok {
 		_spec.SetField(event.FieldGroupID, field.TypeString, value)
-		_node.GroupID = value
+		_node.GroupID = &value
 	}
 	if value, ok := _c.mutation.RequesterID(); ok {
 		_spec.SetField(event.FieldRequesterID, field.TypeString, value)
-		_node.RequesterID = value
+		_node.RequesterID = &value
 	}
 	if value, ok := _c.mutation.AssigneeID(); ok {
 		_spec.SetField(event.FieldAssigneeID, field.TypeString, value)
-		_node.AssigneeID = value
+		_node.AssigneeID = &value
 	}
 	if value, ok := _c.mutation.MessageID(); ok {
 		_spec.SetField(event.FieldMessageID, field.TypeString, value)
-		_node.MessageID = value
+		_node.MessageID = &value
 	}
 	if value, ok := _c.mutation.ActorID(); ok {
 		_spec.SetField(event.FieldActorID, field.TypeString, value)
-		_node.ActorID = value
+		_node.ActorID = &value
 	}
 	if value, ok := _c.mutation.Internal(); ok {
 		_spec.SetField(event.FieldInternal, field.TypeBool, value)

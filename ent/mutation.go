@@ -1161,7 +1161,7 @@ func (m *EventMutation) TicketID() (r globalid.ID, exists bool) {
 // OldTicketID returns the old "ticket_id" field's value of the Event entity.
 // If the Event object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *EventMutation) OldTicketID(ctx context.Context) (v globalid.ID, err error) {
+func (m *EventMutation) OldTicketID(ctx context.Context) (v *globalid.ID, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldTicketID is only allowed on UpdateOne operations")
 	}
@@ -1210,7 +1210,7 @@ func (m *EventMutation) GroupID() (r globalid.ID, exists bool) {
 // OldGroupID returns the old "group_id" field's value of the Event entity.
 // If the Event object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *EventMutation) OldGroupID(ctx context.Context) (v globalid.ID, err error) {
+func (m *EventMutation) OldGroupID(ctx context.Context) (v *globalid.ID, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldGroupID is only allowed on UpdateOne operations")
 	}
@@ -1259,7 +1259,7 @@ func (m *EventMutation) RequesterID() (r globalid.ID, exists bool) {
 // OldRequesterID returns the old "requester_id" field's value of the Event entity.
 // If the Event object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *EventMutation) OldRequesterID(ctx context.Context) (v globalid.ID, err error) {
+func (m *EventMutation) OldRequesterID(ctx context.Context) (v *globalid.ID, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldRequesterID is only allowed on UpdateOne operations")
 	}
@@ -1308,7 +1308,7 @@ func (m *EventMutation) AssigneeID() (r globalid.ID, exists bool) {
 // OldAssigneeID returns the old "assignee_id" field's value of the Event entity.
 // If the Event object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *EventMutation) OldAssigneeID(ctx context.Context) (v globalid.ID, err error) {
+func (m *EventMutation) OldAssigneeID(ctx context.Context) (v *globalid.ID, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldAssigneeID is only allowed on UpdateOne operations")
 	}
@@ -1357,7 +1357,7 @@ func (m *EventMutation) MessageID() (r globalid.ID, exists bool) {
 // OldMessageID returns the old "message_id" field's value of the Event entity.
 // If the Event object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *EventMutation) OldMessageID(ctx context.Context) (v globalid.ID, err error) {
+func (m *EventMutation) OldMessageID(ctx context.Context) (v *globalid.ID, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldMessageID is only allowed on UpdateOne operations")
 	}
@@ -1406,7 +1406,7 @@ func (m *EventMutation) ActorID() (r globalid.ID, exists bool) {
 // OldActorID returns the old "actor_id" field's value of the Event entity.
 // If the Event object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *EventMutation) OldActorID(ctx context.Context) (v globalid.ID, err error) {
+func (m *EventMutation) OldActorID(ctx context.Context) (v *globalid.ID, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldActorID is only allowed on UpdateOne operations")
 	}

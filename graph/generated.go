@@ -21,6 +21,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/graph/model"
 	"github.com/switchboardhq/switchboard/internal/globalid"
+	"github.com/switchboardhq/switchboard/internal/live"
 	"github.com/switchboardhq/switchboard/internal/priority"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -38,6 +39,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 }
 
 type DirectiveRoot struct {
@@ -128,6 +130,7 @@ type ComplexityRoot struct {
 		UpdateSLAPolicy func(childComplexity int, id globalid.ID, input ent.UpdateSLAPolicyInput) int
 		UpdateTicket    func(childComplexity int, id globalid.ID, input ent.UpdateTicketInput) int
 		UpdateUser      func(childComplexity int, id globalid.ID, input ent.UpdateUserInput) int
+		ViewTicket      func(childComplexity int, ticketID globalid.ID, typing *bool) int
 	}
 
 	PageInfo struct {
@@ -168,6 +171,11 @@ type ComplexityRoot struct {
 		UserAgent  func(childComplexity int) int
 	}
 
+	Subscription struct {
+		TicketEvents  func(childComplexity int, groupID *globalid.ID, ticketID *globalid.ID, after *string) int
+		TicketViewers func(childComplexity int, ticketID globalid.ID) int
+	}
+
 	Ticket struct {
 		Assignee           func(childComplexity int) int
 		AssigneeID         func(childComplexity int) int
@@ -200,6 +208,22 @@ type ComplexityRoot struct {
 	TicketEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	TicketEvent struct {
+		Actor   func(childComplexity int) int
+		At      func(childComplexity int) int
+		Changes func(childComplexity int) int
+		Cursor  func(childComplexity int) int
+		Message func(childComplexity int) int
+		Ticket  func(childComplexity int) int
+		Type    func(childComplexity int) int
+	}
+
+	TicketViewer struct {
+		ExpiresAt func(childComplexity int) int
+		Typing    func(childComplexity int) int
+		User      func(childComplexity int) int
 	}
 
 	User struct {
@@ -249,6 +273,7 @@ type MutationResolver interface {
 	UpdateGroup(ctx context.Context, id globalid.ID, input ent.UpdateGroupInput) (*ent.Group, error)
 	CreateSLAPolicy(ctx context.Context, input ent.CreateSLAPolicyInput) (*ent.SLAPolicy, error)
 	UpdateSLAPolicy(ctx context.Context, id globalid.ID, input ent.UpdateSLAPolicyInput) (*ent.SLAPolicy, error)
+	ViewTicket(ctx context.Context, ticketID globalid.ID, typing *bool) (bool, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id globalid.ID) (ent.Noder, error)
@@ -260,6 +285,10 @@ type QueryResolver interface {
 	Me(ctx context.Context) (*ent.User, error)
 	MySessions(ctx context.Context) ([]*ent.Session, error)
 	MyAPITokens(ctx context.Context) ([]*ent.APIToken, error)
+}
+type SubscriptionResolver interface {
+	TicketEvents(ctx context.Context, groupID *globalid.ID, ticketID *globalid.ID, after *string) (<-chan *live.Event, error)
+	TicketViewers(ctx context.Context, ticketID globalid.ID) (<-chan []*live.TicketViewer, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -693,6 +722,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateUser(childComplexity, args["id"].(globalid.ID), args["input"].(ent.UpdateUserInput)), true
+	case "Mutation.viewTicket":
+		if e.ComplexityRoot.Mutation.ViewTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_viewTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ViewTicket(childComplexity, args["ticketID"].(globalid.ID), args["typing"].(*bool)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -880,6 +920,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Session.UserAgent(childComplexity), true
 
+	case "Subscription.ticketEvents":
+		if e.ComplexityRoot.Subscription.TicketEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_ticketEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.TicketEvents(childComplexity, args["groupID"].(*globalid.ID), args["ticketID"].(*globalid.ID), args["after"].(*string)), true
+	case "Subscription.ticketViewers":
+		if e.ComplexityRoot.Subscription.TicketViewers == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_ticketViewers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.TicketViewers(childComplexity, args["ticketID"].(globalid.ID)), true
+
 	case "Ticket.assignee":
 		if e.ComplexityRoot.Ticket.Assignee == nil {
 			break
@@ -1037,6 +1100,68 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TicketEdge.Node(childComplexity), true
+
+	case "TicketEvent.actor":
+		if e.ComplexityRoot.TicketEvent.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketEvent.Actor(childComplexity), true
+	case "TicketEvent.at":
+		if e.ComplexityRoot.TicketEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketEvent.At(childComplexity), true
+	case "TicketEvent.changes":
+		if e.ComplexityRoot.TicketEvent.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketEvent.Changes(childComplexity), true
+	case "TicketEvent.cursor":
+		if e.ComplexityRoot.TicketEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketEvent.Cursor(childComplexity), true
+	case "TicketEvent.message":
+		if e.ComplexityRoot.TicketEvent.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketEvent.Message(childComplexity), true
+	case "TicketEvent.ticket":
+		if e.ComplexityRoot.TicketEvent.Ticket == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketEvent.Ticket(childComplexity), true
+	case "TicketEvent.type":
+		if e.ComplexityRoot.TicketEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketEvent.Type(childComplexity), true
+
+	case "TicketViewer.expiresAt":
+		if e.ComplexityRoot.TicketViewer.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketViewer.ExpiresAt(childComplexity), true
+	case "TicketViewer.typing":
+		if e.ComplexityRoot.TicketViewer.Typing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketViewer.Typing(childComplexity), true
+	case "TicketViewer.user":
+		if e.ComplexityRoot.TicketViewer.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketViewer.User(childComplexity), true
 
 	case "User.active":
 		if e.ComplexityRoot.User.Active == nil {
@@ -1205,6 +1330,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -2613,6 +2755,61 @@ extend type Mutation {
   createSLAPolicy(input: CreateSLAPolicyInput!): SLAPolicy!
   updateSLAPolicy(id: ID!, input: UpdateSLAPolicyInput!): SLAPolicy!
 }
+
+# ---- Live updates (internal/live) -------------------------------------------
+
+"What happened to a ticket."
+enum TicketEventType {
+  TICKET_CREATED
+  "Fields of the ticket changed; changes names them."
+  TICKET_UPDATED
+  "The assignee changed (changes names any other field that changed too)."
+  TICKET_ASSIGNED
+  "A message or internal note was added (customers never get internal notes)."
+  MESSAGE_ADDED
+}
+
+"One entry of the event log, as the subscriber may see it."
+type TicketEvent {
+  "Position in the log: pass it as after: when resubscribing to get what was missed."
+  cursor: String!
+  type: TicketEventType!
+  "The ticket as it is now."
+  ticket: Ticket!
+  "The message, for MESSAGE_ADDED."
+  message: Message
+  "Who made the change; null when the system did."
+  actor: User
+  "GraphQL names of the ticket fields that changed (TICKET_UPDATED, TICKET_ASSIGNED)."
+  changes: [String!]!
+  at: Time!
+}
+
+"Someone looking at a ticket, for collision detection."
+type TicketViewer {
+  user: User!
+  "Typing a reply."
+  typing: Boolean!
+  "When the entry disappears unless renewed by viewTicket."
+  expiresAt: Time!
+}
+
+type Subscription {
+  """
+  Ticket events the viewer may see, optionally of one group or one ticket.
+  With after: (a cursor from an earlier event), first every missed event,
+  then live ones, with no gap and no duplicate. A cursor older than the
+  log's retention gets CURSOR_EXPIRED: refetch, then subscribe without after.
+  """
+  ticketEvents(groupID: ID, ticketID: ID, after: String): TicketEvent!
+  "Agents and admins on a ticket (staff only): the list now, then each change."
+  ticketViewers(ticketID: ID!): [TicketViewer!]!
+}
+
+extend type Mutation {
+  "Heartbeat: the viewer (staff) is on the ticket, typing or not, for the presence TTL."
+  viewTicket(ticketID: ID!, typing: Boolean = false): Boolean!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2867,6 +3064,38 @@ func (ec *executionContext) childFields_TicketEdge(ctx context.Context, field gr
 		return ec.fieldContext_TicketEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TicketEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_TicketEvent_cursor(ctx, field)
+	case "type":
+		return ec.fieldContext_TicketEvent_type(ctx, field)
+	case "ticket":
+		return ec.fieldContext_TicketEvent_ticket(ctx, field)
+	case "message":
+		return ec.fieldContext_TicketEvent_message(ctx, field)
+	case "actor":
+		return ec.fieldContext_TicketEvent_actor(ctx, field)
+	case "changes":
+		return ec.fieldContext_TicketEvent_changes(ctx, field)
+	case "at":
+		return ec.fieldContext_TicketEvent_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketViewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_TicketViewer_user(ctx, field)
+	case "typing":
+		return ec.fieldContext_TicketViewer_typing(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_TicketViewer_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketViewer", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3337,6 +3566,28 @@ func (ec *executionContext) field_Mutation_updateUser_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_viewTicket_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ticketID",
+		func(ctx context.Context, v any) (globalid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋglobalidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ticketID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "typing",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["typing"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3538,6 +3789,50 @@ func (ec *executionContext) field_Query_users_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_ticketEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "groupID",
+		func(ctx context.Context, v any) (*globalid.ID, error) {
+			return ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋglobalidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "ticketID",
+		func(ctx context.Context, v any) (*globalid.ID, error) {
+			return ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋglobalidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ticketID"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_ticketViewers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ticketID",
+		func(ctx context.Context, v any) (globalid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋglobalidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ticketID"] = arg0
 	return args, nil
 }
 
@@ -5346,6 +5641,50 @@ func (ec *executionContext) fieldContext_Mutation_updateSLAPolicy(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_viewTicket(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_viewTicket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ViewTicket(ctx, fc.Args["ticketID"].(globalid.ID), fc.Args["typing"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_viewTicket(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_viewTicket_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[globalid.ID]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6161,6 +6500,94 @@ func (ec *executionContext) fieldContext_Session_userAgent(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Session", field, false, false, "String")
 }
 
+func (ec *executionContext) _Subscription_ticketEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_ticketEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().TicketEvents(ctx, fc.Args["groupID"].(*globalid.ID), fc.Args["ticketID"].(*globalid.ID), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *live.Event) graphql.Marshaler {
+			return ec.marshalNTicketEvent2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋliveᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_ticketEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_ticketEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_ticketViewers(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_ticketViewers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().TicketViewers(ctx, fc.Args["ticketID"].(globalid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*live.TicketViewer) graphql.Marshaler {
+			return ec.marshalNTicketViewer2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋliveᚐTicketViewerᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_ticketViewers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketViewer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_ticketViewers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Ticket_id(ctx context.Context, field graphql.CollectedField, obj *ent.Ticket) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6835,6 +7262,272 @@ func (ec *executionContext) _TicketEdge_cursor(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_TicketEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TicketEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _TicketEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *live.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketEvent_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketEvent", field, true, false, "String")
+}
+
+func (ec *executionContext) _TicketEvent_type(ctx context.Context, field graphql.CollectedField, obj *live.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketEvent_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v live.EventType) graphql.Marshaler {
+			return ec.marshalNTicketEventType2githubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋliveᚐEventType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketEvent", field, false, false, "TicketEventType")
+}
+
+func (ec *executionContext) _TicketEvent_ticket(ctx context.Context, field graphql.CollectedField, obj *live.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketEvent_ticket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ticket, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketEvent_ticket(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketEvent_message(ctx context.Context, field graphql.CollectedField, obj *live.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketEvent_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Message) graphql.Marshaler {
+			return ec.marshalOMessage2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketEvent_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketEvent_actor(ctx context.Context, field graphql.CollectedField, obj *live.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketEvent_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketEvent_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketEvent_changes(ctx context.Context, field graphql.CollectedField, obj *live.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketEvent_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketEvent_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _TicketEvent_at(ctx context.Context, field graphql.CollectedField, obj *live.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TicketViewer_user(ctx context.Context, field graphql.CollectedField, obj *live.TicketViewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketViewer_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketViewer_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketViewer",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketViewer_typing(ctx context.Context, field graphql.CollectedField, obj *live.TicketViewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketViewer_typing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Typing, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketViewer_typing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketViewer", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _TicketViewer_expiresAt(ctx context.Context, field graphql.CollectedField, obj *live.TicketViewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketViewer_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketViewer_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketViewer", field, false, false, "Time")
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
@@ -12958,6 +13651,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "viewTicket":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_viewTicket(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13248,6 +13948,28 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "ticketEvents":
+		return ec._Subscription_ticketEvents(ctx, fields[0])
+	case "ticketViewers":
+		return ec._Subscription_ticketViewers(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
 var ticketImplementors = []string{"Ticket", "Node"}
 
 func (ec *executionContext) _Ticket(ctx context.Context, sel ast.SelectionSet, obj *ent.Ticket) graphql.Marshaler {
@@ -13441,6 +14163,112 @@ func (ec *executionContext) _TicketEdge(ctx context.Context, sel ast.SelectionSe
 			}
 		case "cursor":
 			out.Values[i] = ec._TicketEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ticketEventImplementors = []string{"TicketEvent"}
+
+func (ec *executionContext) _TicketEvent(ctx context.Context, sel ast.SelectionSet, obj *live.Event) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketEvent")
+		case "cursor":
+			out.Values[i] = ec._TicketEvent_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._TicketEvent_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ticket":
+			out.Values[i] = ec._TicketEvent_ticket(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._TicketEvent_message(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "actor":
+			out.Values[i] = ec._TicketEvent_actor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "changes":
+			out.Values[i] = ec._TicketEvent_changes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._TicketEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ticketViewerImplementors = []string{"TicketViewer"}
+
+func (ec *executionContext) _TicketViewer(ctx context.Context, sel ast.SelectionSet, obj *live.TicketViewer) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketViewerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketViewer")
+		case "user":
+			out.Values[i] = ec._TicketViewer_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "typing":
+			out.Values[i] = ec._TicketViewer_typing(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._TicketViewer_expiresAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -14315,6 +15143,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	return res
 }
 
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNTicket2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTicket(ctx context.Context, sel ast.SelectionSet, v *ent.Ticket) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Ticket!")
@@ -14339,6 +15196,24 @@ func (ec *executionContext) marshalNTicketConnection2ᚖgithubᚗcomᚋswitchboa
 		return graphql.Null
 	}
 	return ec._TicketConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTicketEvent2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋliveᚐEvent(ctx context.Context, sel ast.SelectionSet, v *live.Event) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TicketEvent!")
+		return graphql.Null
+	}
+	return ec._TicketEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTicketEventType2githubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋliveᚐEventType(ctx context.Context, v any) (live.EventType, error) {
+	var res live.EventType
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTicketEventType2githubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋliveᚐEventType(ctx context.Context, sel ast.SelectionSet, v live.EventType) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNTicketOrder2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTicketOrder(ctx context.Context, v any) (*ent.TicketOrder, error) {
@@ -14378,6 +15253,30 @@ func (ec *executionContext) unmarshalNTicketStatus2githubᚗcomᚋswitchboardhq�
 
 func (ec *executionContext) marshalNTicketStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋticketᚐStatus(ctx context.Context, sel ast.SelectionSet, v ticket.Status) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNTicketViewer2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋliveᚐTicketViewerᚄ(ctx context.Context, sel ast.SelectionSet, v []*live.TicketViewer) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTicketViewer2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋliveᚐTicketViewer(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTicketViewer2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋliveᚐTicketViewer(ctx context.Context, sel ast.SelectionSet, v *live.TicketViewer) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TicketViewer!")
+		return graphql.Null
+	}
+	return ec._TicketViewer(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNTicketWhereInput2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTicketWhereInput(ctx context.Context, v any) (*ent.TicketWhereInput, error) {

@@ -11,3 +11,12 @@ func authPayload(token string, u *ent.User, err error) (*model.AuthPayload, erro
 	}
 	return &model.AuthPayload{Token: token, User: u}, nil
 }
+
+// deref returns the value of an optional argument, or its zero value.
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/live"
 	"github.com/switchboardhq/switchboard/internal/ticketing"
 )
 
@@ -17,6 +18,7 @@ type Resolver struct {
 	Client  *ent.Client
 	Auth    *auth.Service
 	Tickets *ticketing.Service
+	Live    *live.Hub
 	// MaxPageSize also bounds nodes(ids:).
 	MaxPageSize int
 }

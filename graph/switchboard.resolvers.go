@@ -12,6 +12,7 @@ import (
 	"github.com/switchboardhq/switchboard/graph/model"
 	"github.com/switchboardhq/switchboard/internal/auth"
 	"github.com/switchboardhq/switchboard/internal/globalid"
+	"github.com/switchboardhq/switchboard/internal/live"
 	"github.com/switchboardhq/switchboard/internal/ticketing"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
@@ -108,6 +109,11 @@ func (r *mutationResolver) UpdateSLAPolicy(ctx context.Context, id globalid.ID, 
 	return r.Client.SLAPolicy.UpdateOneID(id).SetInput(input).Save(ctx)
 }
 
+// ViewTicket is the resolver for the viewTicket field.
+func (r *mutationResolver) ViewTicket(ctx context.Context, ticketID globalid.ID, typing *bool) (bool, error) {
+	return true, r.Live.ViewTicket(ctx, ticketID, typing != nil && *typing)
+}
+
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*ent.User, error) {
 	v := viewer.FromContext(ctx)
@@ -127,7 +133,23 @@ func (r *queryResolver) MyAPITokens(ctx context.Context) ([]*ent.APIToken, error
 	return r.Auth.MyAPITokens(ctx)
 }
 
+// TicketEvents is the resolver for the ticketEvents field.
+func (r *subscriptionResolver) TicketEvents(ctx context.Context, groupID *globalid.ID, ticketID *globalid.ID, after *string) (<-chan *live.Event, error) {
+	return r.Live.Subscribe(ctx, live.Filter{TicketID: deref(ticketID), GroupID: deref(groupID)}, after)
+}
+
+// TicketViewers is the resolver for the ticketViewers field.
+func (r *subscriptionResolver) TicketViewers(ctx context.Context, ticketID globalid.ID) (<-chan []*live.TicketViewer, error) {
+	return r.Live.Viewers(ctx, ticketID)
+}
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
-type mutationResolver struct{ *Resolver }
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
+type (
+	mutationResolver     struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
+)

@@ -78,6 +78,16 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{EventsColumns[11]},
 			},
+			{
+				Name:    "event_ticket_id_cursor",
+				Unique:  false,
+				Columns: []*schema.Column{EventsColumns[3], EventsColumns[1]},
+			},
+			{
+				Name:    "event_requester_id_cursor",
+				Unique:  false,
+				Columns: []*schema.Column{EventsColumns[5], EventsColumns[1]},
+			},
 		},
 	}
 	// GroupsColumns holds the columns for the "groups" table.

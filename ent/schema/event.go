@@ -29,12 +29,12 @@ func (Event) Fields() []ent.Field {
 		// with a higher cursor never becomes visible before a lower one.
 		field.Int64("cursor").Positive().Unique().Immutable(),
 		field.String("type").NotEmpty().Immutable(),
-		field.String("ticket_id").GoType(globalid.ID("")).Optional().Immutable(),
-		field.String("group_id").GoType(globalid.ID("")).Optional().Immutable(),
-		field.String("requester_id").GoType(globalid.ID("")).Optional().Immutable(),
-		field.String("assignee_id").GoType(globalid.ID("")).Optional().Immutable(),
-		field.String("message_id").GoType(globalid.ID("")).Optional().Immutable(),
-		field.String("actor_id").GoType(globalid.ID("")).Optional().Immutable(),
+		field.String("ticket_id").GoType(globalid.ID("")).Optional().Nillable().Immutable(),
+		field.String("group_id").GoType(globalid.ID("")).Optional().Nillable().Immutable(),
+		field.String("requester_id").GoType(globalid.ID("")).Optional().Nillable().Immutable(),
+		field.String("assignee_id").GoType(globalid.ID("")).Optional().Nillable().Immutable(),
+		field.String("message_id").GoType(globalid.ID("")).Optional().Nillable().Immutable(),
+		field.String("actor_id").GoType(globalid.ID("")).Optional().Nillable().Immutable(),
 		field.Bool("internal").Default(false).Immutable(),
 		field.JSON("changes", []string{}).Optional().Immutable(),
 		field.Time("created_at").Default(time.Now).Immutable(),
@@ -43,7 +43,8 @@ func (Event) Fields() []ent.Field {
 
 // Indexes of the Event.
 func (Event) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("created_at")}
+	// Replays read one ticket's or one customer's events in cursor order.
+	return []ent.Index{index.Fields("created_at"), index.Fields("ticket_id", "cursor"), index.Fields("requester_id", "cursor")}
 }
 
 // Annotations of the Event.

@@ -59,6 +59,9 @@ type SignupInput struct {
 	Name     string `json:"name"`
 }
 
+type Subscription struct {
+}
+
 // Your own name and phone number; a field left out stays as it is, and an
 // empty phone removes it.
 type UpdateProfileInput struct {

@@ -21,6 +21,11 @@ const (
 	Conflict        Code = "CONFLICT"
 	RateLimited     Code = "RATE_LIMITED"
 	Internal        Code = "INTERNAL"
+	// CursorExpired: a subscription's after: cursor is older than the
+	// event log's retention; refetch, then subscribe without after:.
+	CursorExpired Code = "CURSOR_EXPIRED"
+	// Unavailable: the server is shutting down or a dependency is down.
+	Unavailable Code = "UNAVAILABLE"
 )
 
 // Error is an error a client may see.

@@ -32,6 +32,19 @@ type Config struct {
 	MaxPageSize     int
 	Playground      bool
 
+	// Live updates (see internal/live and internal/wstransport).
+	RedisURL                string
+	EventRetention          time.Duration
+	LivePollInterval        time.Duration
+	LiveRevalidateInterval  time.Duration
+	SubscriptionQueue       int
+	WSInitTimeout           time.Duration
+	WSKeepAlive             time.Duration
+	WSOutboundQueue         int
+	MaxSubscriptionsPerConn int
+	MaxConnectionsPerUser   int
+	PresenceTTL             time.Duration
+
 	ShutdownTimeout time.Duration
 	LogFormat       string
 	LogLevel        string
@@ -67,6 +80,17 @@ var Settings = []Setting{
 	{"default-page-size", "SWITCHBOARD_DEFAULT_PAGE_SIZE", "20", "page size of connections when first/last are not given", intSetter(func(c *Config, n int) { c.DefaultPageSize = n })},
 	{"max-page-size", "SWITCHBOARD_MAX_PAGE_SIZE", "100", "largest first/last a client may ask for", intSetter(func(c *Config, n int) { c.MaxPageSize = n })},
 	{"playground", "SWITCHBOARD_PLAYGROUND", "true", "serve the GraphiQL playground at /", boolSetter(func(c *Config, b bool) { c.Playground = b })},
+	{"redis-url", "REDIS_URL", "", "redis://… to fan live updates out between instances; empty for one process", func(c *Config, v string) error { c.RedisURL = v; return nil }},
+	{"event-retention", "SWITCHBOARD_EVENT_RETENTION", "24h", "how long the event log keeps events, so how far back subscriptions resume with after:", durationSetter(func(c *Config, d time.Duration) { c.EventRetention = d })},
+	{"live-poll-interval", "SWITCHBOARD_LIVE_POLL_INTERVAL", "1s", "how often each instance reads the event log without an announcement (the delay when one is lost)", durationSetter(func(c *Config, d time.Duration) { c.LivePollInterval = d })},
+	{"live-revalidate-interval", "SWITCHBOARD_LIVE_REVALIDATE_INTERVAL", "5s", "how often live connections' sessions, tokens and groups are checked again", durationSetter(func(c *Config, d time.Duration) { c.LiveRevalidateInterval = d })},
+	{"subscription-queue", "SWITCHBOARD_SUBSCRIPTION_QUEUE", "64", "events waiting for one subscription before it is disconnected as too slow", intSetter(func(c *Config, n int) { c.SubscriptionQueue = n })},
+	{"ws-init-timeout", "SWITCHBOARD_WS_INIT_TIMEOUT", "10s", "time a websocket client has to send connection_init (then 4408)", durationSetter(func(c *Config, d time.Duration) { c.WSInitTimeout = d })},
+	{"ws-keepalive", "SWITCHBOARD_WS_KEEPALIVE", "15s", "interval of websocket pings (graphql-transport-ws) and keep-alives (graphql-ws)", durationSetter(func(c *Config, d time.Duration) { c.WSKeepAlive = d })},
+	{"ws-outbound-queue", "SWITCHBOARD_WS_OUTBOUND_QUEUE", "256", "messages waiting to be written to one websocket before it is disconnected as too slow (1013)", intSetter(func(c *Config, n int) { c.WSOutboundQueue = n })},
+	{"max-subscriptions-per-connection", "SWITCHBOARD_MAX_SUBSCRIPTIONS_PER_CONNECTION", "100", "operations one websocket may run at once", intSetter(func(c *Config, n int) { c.MaxSubscriptionsPerConn = n })},
+	{"max-connections-per-user", "SWITCHBOARD_MAX_CONNECTIONS_PER_USER", "50", "live connections (websockets, event streams) one user may hold on an instance", intSetter(func(c *Config, n int) { c.MaxConnectionsPerUser = n })},
+	{"presence-ttl", "SWITCHBOARD_PRESENCE_TTL", "30s", "how long a viewTicket heartbeat keeps an agent on a ticket's viewers", durationSetter(func(c *Config, d time.Duration) { c.PresenceTTL = d })},
 	{"shutdown-timeout", "SWITCHBOARD_SHUTDOWN_TIMEOUT", "10s", "how long to wait for in-flight requests on shutdown", durationSetter(func(c *Config, d time.Duration) { c.ShutdownTimeout = d })},
 	{"log-format", "SWITCHBOARD_LOG_FORMAT", "text", "text or json", func(c *Config, v string) error { c.LogFormat = v; return nil }},
 	{"log-level", "SWITCHBOARD_LOG_LEVEL", "info", "debug, info, warn or error", func(c *Config, v string) error { c.LogLevel = v; return nil }},
@@ -125,6 +149,13 @@ func (c *Config) validate() error {
 		return errors.New("SWITCHBOARD_MAX_PAGE_SIZE: must be at least SWITCHBOARD_DEFAULT_PAGE_SIZE")
 	case c.SessionIdleTimeout <= 0 || c.SessionAbsoluteTimeout <= 0:
 		return errors.New("session timeouts must be positive durations such as 30m or 12h")
+	case c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://"):
+		return errors.New("REDIS_URL: must start with redis:// or rediss://")
+	case c.EventRetention <= 0 || c.LivePollInterval <= 0 || c.LiveRevalidateInterval <= 0 ||
+		c.WSInitTimeout <= 0 || c.WSKeepAlive <= 0 || c.PresenceTTL <= 0:
+		return errors.New("live update intervals (SWITCHBOARD_EVENT_RETENTION, _LIVE_POLL_INTERVAL, _LIVE_REVALIDATE_INTERVAL, _WS_INIT_TIMEOUT, _WS_KEEPALIVE, _PRESENCE_TTL) must be positive durations")
+	case c.SubscriptionQueue < 1 || c.WSOutboundQueue < 1 || c.MaxSubscriptionsPerConn < 1 || c.MaxConnectionsPerUser < 1:
+		return errors.New("live update limits (SWITCHBOARD_SUBSCRIPTION_QUEUE, _WS_OUTBOUND_QUEUE, _MAX_SUBSCRIPTIONS_PER_CONNECTION, _MAX_CONNECTIONS_PER_USER) must be at least 1")
 	case c.ShutdownTimeout <= 0:
 		return errors.New("SWITCHBOARD_SHUTDOWN_TIMEOUT: must be a positive duration")
 	case c.LogFormat != "text" && c.LogFormat != "json":

@@ -4,6 +4,7 @@
 package httpserver
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -28,6 +29,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/auth"
 	"github.com/switchboardhq/switchboard/internal/requestid"
 	"github.com/switchboardhq/switchboard/internal/viewer"
+	"github.com/switchboardhq/switchboard/internal/wstransport"
 
 	"github.com/switchboardhq/switchboard/graph"
 )
@@ -40,8 +42,12 @@ type Options struct {
 	// MaxBodyBytes bounds a request body.
 	MaxBodyBytes int64
 	// AllowedOrigins may send cookie-authenticated requests (besides the
-	// server's own origin), e.g. "https://desk.example.com".
+	// server's own origin), e.g. "https://desk.example.com", and open
+	// websockets.
 	AllowedOrigins []string
+	// WebSocket configures subscriptions over websockets; the resolver's
+	// Live hub serves them and event streams (SSE).
+	WebSocket wstransport.Options
 }
 
 // DefaultMaxBodyBytes is the largest request body accepted (1 MiB).
@@ -53,6 +59,10 @@ func Handler(log *slog.Logger, resolver *graph.Resolver, opts Options) http.Hand
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	gql := handler.New(graph.NewSchema(resolver))
+	ws := opts.WebSocket
+	ws.AllowedOrigins = opts.AllowedOrigins
+	gql.AddTransport(&wstransport.Transport{Hub: resolver.Live, Auth: resolver.Auth, Log: log, Options: ws})
+	gql.AddTransport(eventStream{hub: resolver.Live, keepAlive: ws.KeepAlive})
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
@@ -177,6 +187,17 @@ func (w *cookieWriter) WriteHeader(status int) {
 func (w *cookieWriter) Write(b []byte) (int, error) {
 	w.flushCookies()
 	return w.ResponseWriter.Write(b)
+}
+
+// Hijack hands the connection to the websocket transport.
+func (w *cookieWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+// Flush sends what is buffered (event streams).
+func (w *cookieWriter) Flush() {
+	w.flushCookies()
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.

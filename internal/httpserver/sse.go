@@ -1,0 +1,58 @@
+package httpserver
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+
+	"github.com/switchboardhq/switchboard/internal/apierr"
+	"github.com/switchboardhq/switchboard/internal/live"
+	"github.com/switchboardhq/switchboard/internal/viewer"
+)
+
+// eventStream serves GraphQL over server-sent events (the graphql-sse
+// "distinct connections" mode: a POST with Accept: text/event-stream per
+// operation) with gqlgen's SSE transport, registered with the live hub so
+// that the stream ends when its session ends, when it falls too far
+// behind, or on shutdown.
+type eventStream struct {
+	hub       *live.Hub
+	keepAlive time.Duration
+}
+
+func (t eventStream) Supports(r *http.Request) bool { return transport.SSE{}.Supports(r) }
+
+func (t eventStream) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	// A stream outlives the server's read and write timeouts, which are
+	// meant for ordinary requests.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	// A viewer slot of its own, so that revalidation changes this stream only.
+	ctx = viewer.NewContext(ctx, viewer.FromContext(ctx))
+	ctx, conn, err := t.hub.Connect(ctx, func(int, string) { cancel() })
+	if err != nil {
+		var e *apierr.Error
+		status := http.StatusServiceUnavailable
+		if errors.As(err, &e) && e.Code == apierr.RateLimited {
+			status = http.StatusTooManyRequests
+		}
+		if e == nil {
+			e = apierr.Errorf(apierr.Internal, "internal error")
+		}
+		writeError(w, status, e)
+		return
+	}
+	defer conn.Close()
+	keepAlive := t.keepAlive
+	if keepAlive <= 0 {
+		keepAlive = 15 * time.Second
+	}
+	transport.SSE{KeepAlivePingInterval: keepAlive}.Do(w, r.WithContext(ctx), exec)
+}

@@ -1,0 +1,87 @@
+package live
+
+import (
+	"context"
+	"sync"
+
+	"github.com/switchboardhq/switchboard/internal/apierr"
+	"github.com/switchboardhq/switchboard/internal/viewer"
+)
+
+// Close codes the hub asks transports to close connections with (the
+// websocket codes of graphql-transport-ws; event streams just end).
+const (
+	// CloseForbidden: the session or token ended, or the user was
+	// deactivated (4403).
+	CloseForbidden = 4403
+	// CloseTooManyConnections: the user has MaxConnectionsPerUser open.
+	CloseTooManyConnections = 4429
+	// CloseTooSlow: the client did not read its events fast enough (1013,
+	// "try again later": clients reconnect and resume from their cursor).
+	CloseTooSlow = 1013
+	// CloseGoingAway: the server is shutting down (1001).
+	CloseGoingAway = 1001
+)
+
+// Conn is one client connection (a websocket or an event stream) known
+// to the hub. Its context carries the viewer; revalidation replaces that
+// viewer in place, so every subscription of the connection sees the change.
+type Conn struct {
+	hub        *Hub
+	ctx        context.Context
+	disconnect func(code int, reason string)
+	once       sync.Once
+}
+
+type connKey struct{}
+
+// Connect registers a connection whose context ctx carries its viewer.
+// disconnect must close the connection (without blocking) with the code.
+// The returned context carries the Conn for the subscriptions made on it.
+func (h *Hub) Connect(ctx context.Context, disconnect func(code int, reason string)) (context.Context, *Conn, error) {
+	c := &Conn{hub: h, ctx: ctx, disconnect: disconnect}
+	v := viewer.FromContext(ctx)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, nil, apierr.Errorf(apierr.Unavailable, "the server is shutting down")
+	}
+	if v != nil {
+		if h.perUser[v.UserID] >= h.opts.MaxConnectionsPerUser {
+			return nil, nil, apierr.Errorf(apierr.RateLimited, "you have %d live connections open, the most allowed", h.opts.MaxConnectionsPerUser)
+		}
+		h.perUser[v.UserID]++
+	}
+	h.conns[c] = struct{}{}
+	return context.WithValue(ctx, connKey{}, c), c, nil
+}
+
+// Viewer is the connection's viewer as of the last revalidation.
+func (c *Conn) Viewer() *viewer.Viewer { return viewer.FromContext(c.ctx) }
+
+// Close unregisters the connection (its subscriptions end with their
+// contexts).
+func (c *Conn) Close() {
+	c.once.Do(func() {
+		h := c.hub
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if _, ok := h.conns[c]; !ok {
+			return
+		}
+		delete(h.conns, c)
+		if v := c.Viewer(); v != nil {
+			if h.perUser[v.UserID]--; h.perUser[v.UserID] <= 0 {
+				delete(h.perUser, v.UserID)
+			}
+		}
+	})
+}
+
+// Disconnect asks the transport to close the connection.
+func (c *Conn) Disconnect(code int, reason string) { c.disconnect(code, reason) }
+
+func connFrom(ctx context.Context) *Conn {
+	c, _ := ctx.Value(connKey{}).(*Conn)
+	return c
+}

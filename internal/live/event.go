@@ -1,0 +1,94 @@
+package live
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/internal/globalid"
+	"github.com/switchboardhq/switchboard/internal/viewer"
+)
+
+// EventType says what happened (the GraphQL enum TicketEventType).
+type EventType string
+
+// MarshalGQL writes the enum value.
+func (t EventType) MarshalGQL(w io.Writer) { fmt.Fprint(w, strconv.Quote(string(t))) }
+
+// UnmarshalGQL reads the enum value.
+func (t *EventType) UnmarshalGQL(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("TicketEventType must be a string")
+	}
+	*t = EventType(s)
+	return nil
+}
+
+// Event is one entry of the log as delivered to subscribers: built once
+// per event and shared by every subscriber it reaches, so it must never be
+// changed after it is built.
+type Event struct {
+	Seq         int64
+	Type        EventType
+	TicketID    globalid.ID
+	GroupID     globalid.ID
+	RequesterID globalid.ID
+	AssigneeID  globalid.ID
+	MessageID   globalid.ID
+	Internal    bool
+	Changes     []string
+	At          time.Time
+	// The ticket as it is when the event is delivered, with its
+	// requester, assignee and group loaded; the message with its author
+	// and ticket; the user who made the change (nil: the system).
+	Ticket  *ent.Ticket
+	Message *ent.Message
+	Actor   *ent.User
+}
+
+// Cursor is the event's position in the log, for resuming with after:.
+func (e *Event) Cursor() string { return strconv.FormatInt(e.Seq, 10) }
+
+// ParseCursor reads a cursor given by a client.
+func ParseCursor(s string) (int64, bool) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil && n >= 0
+}
+
+// Visible reports whether v may see e: the same rules as the queries
+// (internal/privacy), applied to the ticket as it is now. Customers see
+// their own tickets without internal notes; agents the tickets of their
+// groups and those assigned to them; admins everything.
+func Visible(v *viewer.Viewer, e *Event) bool {
+	t := e.Ticket
+	switch {
+	case v == nil || t == nil:
+		return false
+	case v.IsAdmin():
+		return true
+	case v.IsCustomer():
+		return t.RequesterID == v.UserID && !e.Internal
+	case v.IsAgent():
+		return t.AssigneeID != nil && *t.AssigneeID == v.UserID || t.GroupID != nil && v.InGroup(*t.GroupID)
+	}
+	return false
+}
+
+// Filter narrows a subscription to one ticket or one group.
+type Filter struct {
+	TicketID globalid.ID
+	GroupID  globalid.ID
+}
+
+func (f Filter) matches(e *Event) bool {
+	if f.TicketID != "" && e.TicketID != f.TicketID {
+		return false
+	}
+	if f.GroupID != "" && (e.Ticket == nil || e.Ticket.GroupID == nil || *e.Ticket.GroupID != f.GroupID) {
+		return false
+	}
+	return true
+}

@@ -1,0 +1,108 @@
+package live
+
+import (
+	"context"
+	"time"
+
+	"github.com/switchboardhq/switchboard/ent/event"
+	"github.com/switchboardhq/switchboard/internal/globalid"
+	"github.com/switchboardhq/switchboard/internal/viewer"
+)
+
+// pruneInterval is how often events older than the retention are deleted.
+const pruneInterval = time.Minute
+
+// housekeeping revalidates connections, expires presence and prunes the
+// log, away from the dispatch loop so that none of it delays events.
+func (h *Hub) housekeeping(ctx context.Context) {
+	reval := time.NewTicker(h.opts.RevalidateInterval)
+	defer reval.Stop()
+	sweep := time.NewTicker(h.opts.PresenceSweep)
+	defer sweep.Stop()
+	prune := time.NewTicker(pruneInterval)
+	defer prune.Stop()
+	h.Prune(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-reval.C:
+			h.Revalidate(ctx)
+		case <-sweep.C:
+			h.mu.Lock()
+			tickets := make([]globalid.ID, 0, len(h.watchers))
+			for id := range h.watchers {
+				tickets = append(tickets, id)
+			}
+			h.mu.Unlock()
+			for _, id := range tickets {
+				h.presenceChanged(ctx, id)
+			}
+		case <-prune.C:
+			h.Prune(ctx)
+		}
+	}
+}
+
+// Revalidate checks every connection's credentials again: connections
+// whose session or token ended, or whose user was deactivated, are closed
+// with 4403; changed roles and group memberships apply at once to their
+// subscriptions.
+func (h *Hub) Revalidate(ctx context.Context) {
+	h.mu.Lock()
+	conns := make([]*Conn, 0, len(h.conns))
+	viewers := make([]*viewer.Viewer, 0, len(h.conns))
+	for c := range h.conns {
+		if v := c.Viewer(); v != nil {
+			conns = append(conns, c)
+			viewers = append(viewers, v)
+		}
+	}
+	h.mu.Unlock()
+	if len(conns) == 0 {
+		return
+	}
+	now, err := h.auth.Revalidate(ctx, viewers)
+	if err != nil {
+		if ctx.Err() == nil {
+			h.log.ErrorContext(ctx, "revalidating live connections", "err", err)
+		}
+		return
+	}
+	for i, c := range conns {
+		switch v := now[i]; {
+		case v == nil:
+			c.Disconnect(CloseForbidden, "your session ended; sign in again")
+		case v.Role != viewers[i].Role:
+			// Subscriptions are indexed by role; start afresh.
+			c.Disconnect(CloseForbidden, "your access changed; reconnect")
+		default:
+			viewer.SignIn(c.ctx, v)
+		}
+	}
+}
+
+// Prune deletes events older than the retention.
+func (h *Hub) Prune(ctx context.Context) {
+	_, err := h.client.Event.Delete().
+		Where(event.CreatedAtLT(time.Now().Add(-h.opts.Retention))).
+		Exec(viewer.SystemContext(ctx))
+	if err != nil && ctx.Err() == nil {
+		h.log.WarnContext(ctx, "pruning the event log", "err", err)
+	}
+}
+
+// Close disconnects every connection with 1001 (going away) so that
+// clients reconnect to another instance, and refuses new ones.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	h.closed = true
+	conns := make([]*Conn, 0, len(h.conns))
+	for c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	for _, c := range conns {
+		c.Disconnect(CloseGoingAway, "server shutting down")
+	}
+}

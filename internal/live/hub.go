@@ -1,0 +1,323 @@
+// Package live delivers changes to connected clients as they happen. The
+// Hub of an instance reads the event log (internal schema Event) after every
+// announcement on the broker, and at a steady poll, so it sees every
+// committed event exactly once and in order, whatever the broker lost. Each
+// event is built once (one batch of queries, whatever the number of
+// subscribers) and handed to the local subscribers whose filter it matches
+// and whose viewer may see it, by the same rules as queries. Connections
+// (websockets, event streams) are registered with the hub, which checks
+// their credentials again every few seconds and closes those whose session
+// or token ended, and applies changed group memberships.
+package live
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/event"
+	"github.com/switchboardhq/switchboard/ent/message"
+	"github.com/switchboardhq/switchboard/ent/predicate"
+	"github.com/switchboardhq/switchboard/ent/schema"
+	"github.com/switchboardhq/switchboard/ent/sequence"
+	"github.com/switchboardhq/switchboard/ent/ticket"
+	"github.com/switchboardhq/switchboard/ent/user"
+	"github.com/switchboardhq/switchboard/internal/broker"
+	"github.com/switchboardhq/switchboard/internal/globalid"
+	"github.com/switchboardhq/switchboard/internal/presence"
+	"github.com/switchboardhq/switchboard/internal/viewer"
+)
+
+// Options are the hub's settings (see the README's configuration table).
+type Options struct {
+	// Retention is how long events stay in the log, and so how far back
+	// a client can resume with after:.
+	Retention time.Duration
+	// PollInterval is how often the log is read without an announcement:
+	// the bound on delay when the broker loses one.
+	PollInterval time.Duration
+	// RevalidateInterval is how often connections' credentials and group
+	// memberships are checked again.
+	RevalidateInterval time.Duration
+	// SubscriberQueue bounds the events waiting for one subscription; a
+	// subscription that falls this far behind is disconnected.
+	SubscriberQueue int
+	// MaxConnectionsPerUser bounds one user's live connections on an
+	// instance.
+	MaxConnectionsPerUser int
+	// PresenceTTL is how long a viewTicket heartbeat lasts.
+	PresenceTTL time.Duration
+	// PresenceSweep is how often watched tickets' viewers are re-read, so
+	// that expired entries disappear.
+	PresenceSweep time.Duration
+}
+
+// DefaultOptions are the defaults of the settings.
+func DefaultOptions() Options {
+	return Options{
+		Retention:             24 * time.Hour,
+		PollInterval:          time.Second,
+		RevalidateInterval:    5 * time.Second,
+		SubscriberQueue:       64,
+		MaxConnectionsPerUser: 50,
+		PresenceTTL:           30 * time.Second,
+		PresenceSweep:         time.Second,
+	}
+}
+
+// Revalidator re-reads connected viewers (internal/auth).
+type Revalidator interface {
+	Revalidate(ctx context.Context, viewers []*viewer.Viewer) ([]*viewer.Viewer, error)
+}
+
+// batchSize bounds the events read from the log at once.
+const batchSize = 500
+
+// Hub is one instance's fan-out of live updates.
+type Hub struct {
+	client   *ent.Client
+	broker   broker.Broker
+	presence presence.Store
+	auth     Revalidator
+	opts     Options
+	log      *slog.Logger
+	wake     chan struct{}
+
+	mu sync.Mutex
+	// last is the cursor of the last event dispatched.
+	last int64
+	// Subscribers indexed by what they filter on, so that an event only
+	// touches the subscribers it may concern.
+	byTicket    map[globalid.ID]map[*subscriber]struct{}
+	byGroup     map[globalid.ID]map[*subscriber]struct{}
+	byRequester map[globalid.ID]map[*subscriber]struct{}
+	staff       map[*subscriber]struct{}
+	conns       map[*Conn]struct{}
+	perUser     map[globalid.ID]int
+	watchers    map[globalid.ID]map[*watcher]struct{}
+	closed      bool
+}
+
+// New returns a hub; Run starts it.
+func New(client *ent.Client, b broker.Broker, p presence.Store, auth Revalidator, opts Options, log *slog.Logger) *Hub {
+	d := DefaultOptions()
+	if opts.Retention <= 0 {
+		opts.Retention = d.Retention
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = d.PollInterval
+	}
+	if opts.RevalidateInterval <= 0 {
+		opts.RevalidateInterval = d.RevalidateInterval
+	}
+	if opts.SubscriberQueue <= 0 {
+		opts.SubscriberQueue = d.SubscriberQueue
+	}
+	if opts.MaxConnectionsPerUser <= 0 {
+		opts.MaxConnectionsPerUser = d.MaxConnectionsPerUser
+	}
+	if opts.PresenceTTL <= 0 {
+		opts.PresenceTTL = d.PresenceTTL
+	}
+	if opts.PresenceSweep <= 0 {
+		opts.PresenceSweep = d.PresenceSweep
+	}
+	return &Hub{
+		client: client, broker: b, presence: p, auth: auth, opts: opts, log: log,
+		wake:        make(chan struct{}, 1),
+		byTicket:    map[globalid.ID]map[*subscriber]struct{}{},
+		byGroup:     map[globalid.ID]map[*subscriber]struct{}{},
+		byRequester: map[globalid.ID]map[*subscriber]struct{}{},
+		staff:       map[*subscriber]struct{}{},
+		conns:       map[*Conn]struct{}{},
+		perUser:     map[globalid.ID]int{},
+		watchers:    map[globalid.ID]map[*watcher]struct{}{},
+	}
+}
+
+// Options returns the hub's settings.
+func (h *Hub) Options() Options { return h.opts }
+
+// Start reads the log's position and starts the hub's loops, which run
+// until ctx ends.
+func (h *Hub) Start(ctx context.Context) error {
+	last, err := h.head(ctx)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	h.last = last
+	h.mu.Unlock()
+	go h.dispatchLoop(ctx)
+	go h.housekeeping(ctx)
+	return nil
+}
+
+// head is the cursor of the newest committed event.
+func (h *Hub) head(ctx context.Context) (int64, error) {
+	sys := viewer.SystemContext(ctx)
+	seq, err := h.client.Sequence.Query().Where(sequence.Name(schema.EventCursorSequence)).Only(sys)
+	if err != nil {
+		return 0, errors.Join(errors.New("reading the event log's position"), err)
+	}
+	return int64(seq.Value), nil
+}
+
+// Announce tells every instance that new events are in the log. The local
+// hub is woken directly, without waiting for the broker's round trip.
+func (h *Hub) Announce(ctx context.Context) {
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+	if err := h.broker.Publish(context.WithoutCancel(ctx), broker.Notice{Kind: broker.Events}); err != nil {
+		h.log.WarnContext(ctx, "announcing events", "err", err)
+	}
+}
+
+func (h *Hub) dispatchLoop(ctx context.Context) {
+	poll := time.NewTicker(h.opts.PollInterval)
+	defer poll.Stop()
+	notices := h.broker.Notices()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case n, ok := <-notices:
+			if !ok {
+				notices = nil
+				continue
+			}
+			if n.Kind == broker.Presence {
+				h.presenceChanged(ctx, n.TicketID)
+				continue
+			}
+			h.catchUp(ctx)
+		case <-h.wake:
+			h.catchUp(ctx)
+		case <-poll.C:
+			h.catchUp(ctx)
+		}
+	}
+}
+
+// catchUp dispatches every event committed since the last one dispatched.
+func (h *Hub) catchUp(ctx context.Context) {
+	for ctx.Err() == nil {
+		h.mu.Lock()
+		last := h.last
+		h.mu.Unlock()
+		events, err := h.read(ctx, event.CursorGT(last))
+		if err != nil {
+			if ctx.Err() == nil {
+				h.log.ErrorContext(ctx, "reading the event log", "err", err)
+			}
+			return
+		}
+		for _, e := range events {
+			h.dispatch(e)
+		}
+		if len(events) < batchSize {
+			return
+		}
+	}
+}
+
+// read loads a batch of events matching where, oldest first, each with
+// its ticket, message and actor: four queries for the whole batch.
+func (h *Hub) read(ctx context.Context, where ...predicate.Event) ([]*Event, error) {
+	sys := viewer.SystemContext(ctx)
+	rows, err := h.client.Event.Query().Where(where...).Order(ent.Asc(event.FieldCursor)).Limit(batchSize).All(sys)
+	if err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	var ticketIDs, messageIDs, actorIDs []globalid.ID
+	for _, r := range rows {
+		ticketIDs = append(ticketIDs, deref(r.TicketID))
+		if r.MessageID != nil {
+			messageIDs = append(messageIDs, *r.MessageID)
+		}
+		if r.ActorID != nil {
+			actorIDs = append(actorIDs, *r.ActorID)
+		}
+	}
+	withReach := func(q *ent.TicketQuery) { q.WithRequester().WithAssignee().WithGroup() }
+	tq := h.client.Ticket.Query().Where(ticket.IDIn(ticketIDs...))
+	withReach(tq)
+	tickets, err := tq.All(sys)
+	if err != nil {
+		return nil, err
+	}
+	byTicket := map[globalid.ID]*ent.Ticket{}
+	for _, t := range tickets {
+		byTicket[t.ID] = t
+	}
+	byMessage := map[globalid.ID]*ent.Message{}
+	if len(messageIDs) > 0 {
+		msgs, err := h.client.Message.Query().Where(message.IDIn(messageIDs...)).WithAuthor().WithTicket(withReach).All(sys)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range msgs {
+			byMessage[m.ID] = m
+		}
+	}
+	byActor := map[globalid.ID]*ent.User{}
+	if len(actorIDs) > 0 {
+		actors, err := h.client.User.Query().Where(user.IDIn(actorIDs...)).All(sys)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range actors {
+			byActor[u.ID] = u
+		}
+	}
+	out := make([]*Event, len(rows))
+	for i, r := range rows {
+		out[i] = &Event{
+			Seq: r.Cursor, Type: EventType(r.Type), TicketID: deref(r.TicketID), GroupID: deref(r.GroupID),
+			RequesterID: deref(r.RequesterID), AssigneeID: deref(r.AssigneeID), MessageID: deref(r.MessageID),
+			Internal: r.Internal, Changes: r.Changes, At: r.CreatedAt,
+			Ticket: byTicket[deref(r.TicketID)], Message: byMessage[deref(r.MessageID)], Actor: byActor[deref(r.ActorID)],
+		}
+		if out[i].Changes == nil {
+			out[i].Changes = []string{}
+		}
+	}
+	return out, nil
+}
+
+func (h *Hub) dispatch(e *Event) {
+	h.mu.Lock()
+	if e.Seq <= h.last {
+		h.mu.Unlock()
+		return
+	}
+	h.last = e.Seq
+	var targets []*subscriber
+	collect := func(set map[*subscriber]struct{}) {
+		for s := range set {
+			targets = append(targets, s)
+		}
+	}
+	collect(h.byTicket[e.TicketID])
+	if e.Ticket != nil && e.Ticket.GroupID != nil {
+		collect(h.byGroup[*e.Ticket.GroupID])
+	}
+	collect(h.byRequester[e.RequesterID])
+	collect(h.staff)
+	h.mu.Unlock()
+	for _, s := range targets {
+		s.deliver(e)
+	}
+}
+
+func deref(id *globalid.ID) globalid.ID {
+	if id == nil {
+		return ""
+	}
+	return *id
+}

@@ -1,0 +1,152 @@
+package live
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/user"
+	"github.com/switchboardhq/switchboard/internal/apierr"
+	"github.com/switchboardhq/switchboard/internal/broker"
+	"github.com/switchboardhq/switchboard/internal/globalid"
+	"github.com/switchboardhq/switchboard/internal/nodes"
+	"github.com/switchboardhq/switchboard/internal/presence"
+	"github.com/switchboardhq/switchboard/internal/viewer"
+)
+
+// TicketViewer is someone looking at a ticket (collision detection).
+type TicketViewer struct {
+	User      *ent.User
+	Typing    bool
+	ExpiresAt time.Time
+}
+
+// watcher is one ticketViewers subscription.
+type watcher struct {
+	ch   chan []*TicketViewer
+	last []presence.Entry
+}
+
+// staffOnTicket checks that the viewer is staff and reaches the ticket.
+func (h *Hub) staffOnTicket(ctx context.Context, ticketID globalid.ID) (*viewer.Viewer, error) {
+	v := viewer.FromContext(ctx)
+	switch {
+	case v == nil:
+		return nil, apierr.Errorf(apierr.Unauthenticated, "sign in first")
+	case !v.IsStaff():
+		return nil, apierr.Errorf(apierr.Forbidden, "only agents and admins see who is on a ticket")
+	}
+	return v, nodes.MustSee(ctx, h.client, "ticketID", globalid.PrefixTicket, ticketID)
+}
+
+// ViewTicket records the viewer's heartbeat on a ticket (viewing, or
+// typing) for PresenceTTL, and tells every instance.
+func (h *Hub) ViewTicket(ctx context.Context, ticketID globalid.ID, typing bool) error {
+	v, err := h.staffOnTicket(ctx, ticketID)
+	if err != nil {
+		return err
+	}
+	if v.ReadOnly {
+		return apierr.Errorf(apierr.Forbidden, "this API token can only read")
+	}
+	if err := h.presence.Touch(ctx, ticketID, v.UserID, typing, h.opts.PresenceTTL); err != nil {
+		return err
+	}
+	h.presenceChanged(ctx, ticketID)
+	if err := h.broker.Publish(context.WithoutCancel(ctx), broker.Notice{Kind: broker.Presence, TicketID: ticketID}); err != nil {
+		h.log.WarnContext(ctx, "announcing presence", "err", err)
+	}
+	return nil
+}
+
+// Viewers streams who is on a ticket: the current list at once, then
+// every change (arrivals, typing, expiries).
+func (h *Hub) Viewers(ctx context.Context, ticketID globalid.ID) (<-chan []*TicketViewer, error) {
+	if _, err := h.staffOnTicket(ctx, ticketID); err != nil {
+		return nil, err
+	}
+	w := &watcher{ch: make(chan []*TicketViewer, 1)}
+	h.mu.Lock()
+	if h.watchers[ticketID] == nil {
+		h.watchers[ticketID] = map[*watcher]struct{}{}
+	}
+	h.watchers[ticketID][w] = struct{}{}
+	h.mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		delete(h.watchers[ticketID], w)
+		if len(h.watchers[ticketID]) == 0 {
+			delete(h.watchers, ticketID)
+		}
+	})
+	entries, list, err := h.viewersOf(ctx, ticketID)
+	if err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	w.last = entries
+	h.mu.Unlock()
+	w.ch <- list
+	return w.ch, nil
+}
+
+// presenceChanged re-reads a watched ticket's viewers and sends the list
+// to its watchers when it changed: one read per ticket, not per watcher.
+func (h *Hub) presenceChanged(ctx context.Context, ticketID globalid.ID) {
+	h.mu.Lock()
+	n := len(h.watchers[ticketID])
+	h.mu.Unlock()
+	if n == 0 {
+		return
+	}
+	entries, list, err := h.viewersOf(ctx, ticketID)
+	if err != nil {
+		h.log.WarnContext(ctx, "reading presence", "err", err)
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for w := range h.watchers[ticketID] {
+		if slices.EqualFunc(w.last, entries, func(a, b presence.Entry) bool {
+			return a.UserID == b.UserID && a.Typing == b.Typing
+		}) {
+			continue
+		}
+		w.last = entries
+		// Presence is a state, not a history: a watcher that has not read
+		// the previous list gets only the newest.
+		select {
+		case <-w.ch:
+		default:
+		}
+		w.ch <- list
+	}
+}
+
+func (h *Hub) viewersOf(ctx context.Context, ticketID globalid.ID) ([]presence.Entry, []*TicketViewer, error) {
+	entries, err := h.presence.List(ctx, ticketID)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids := make([]globalid.ID, len(entries))
+	for i, e := range entries {
+		ids[i] = e.UserID
+	}
+	users, err := h.client.User.Query().Where(user.IDIn(ids...)).All(viewer.SystemContext(ctx))
+	if err != nil {
+		return nil, nil, err
+	}
+	byID := map[globalid.ID]*ent.User{}
+	for _, u := range users {
+		byID[u.ID] = u
+	}
+	list := []*TicketViewer{}
+	for _, e := range entries {
+		if u := byID[e.UserID]; u != nil {
+			list = append(list, &TicketViewer{User: u, Typing: e.Typing, ExpiresAt: e.ExpiresAt})
+		}
+	}
+	return entries, list, nil
+}

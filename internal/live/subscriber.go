@@ -1,0 +1,261 @@
+package live
+
+import (
+	"context"
+	"sync"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/event"
+	"github.com/switchboardhq/switchboard/ent/predicate"
+	"github.com/switchboardhq/switchboard/internal/apierr"
+	"github.com/switchboardhq/switchboard/internal/globalid"
+	"github.com/switchboardhq/switchboard/internal/nodes"
+	"github.com/switchboardhq/switchboard/internal/viewer"
+)
+
+// subscriber is one ticketEvents subscription.
+type subscriber struct {
+	hub    *Hub
+	conn   *Conn
+	filter Filter
+	// customer is set for unfiltered customer subscriptions, indexed by
+	// requester.
+	customer globalid.ID
+	ch       chan *Event
+
+	mu sync.Mutex
+	// replaying: events older than the seam are still being read from
+	// the log; live ones wait in pending meanwhile.
+	replaying bool
+	pending   []*Event
+	// sent is the cursor of the last event queued, so that nothing is
+	// queued twice across the seam between replay and live.
+	sent   int64
+	closed bool
+}
+
+// Subscribe starts a ticketEvents subscription for the viewer of ctx:
+// events matching f that the viewer may see, first those after the cursor
+// after (when given) from the log, then live ones, without gap or
+// duplicate. It ends when ctx ends.
+func (h *Hub) Subscribe(ctx context.Context, f Filter, after *string) (<-chan *Event, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return nil, apierr.Errorf(apierr.Unauthenticated, "sign in to subscribe")
+	}
+	if f.TicketID != "" {
+		if err := nodes.MustSee(ctx, h.client, "ticketID", globalid.PrefixTicket, f.TicketID); err != nil {
+			return nil, err
+		}
+	}
+	if f.GroupID != "" {
+		if err := nodes.MustSee(ctx, h.client, "groupID", globalid.PrefixGroup, f.GroupID); err != nil {
+			return nil, err
+		}
+	}
+	from := int64(-1)
+	if after != nil {
+		var err error
+		if from, err = h.checkCursor(ctx, *after); err != nil {
+			return nil, err
+		}
+	}
+	conn := connFrom(ctx)
+	if conn == nil {
+		// Not through a live transport (tests, in-process callers): a
+		// connection of its own, never revalidated.
+		conn = &Conn{hub: h, ctx: ctx, disconnect: func(int, string) {}}
+	}
+	s := &subscriber{hub: h, conn: conn, filter: f, ch: make(chan *Event, h.opts.SubscriberQueue)}
+	if f.TicketID == "" && f.GroupID == "" && v.IsCustomer() {
+		s.customer = v.UserID
+	}
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil, apierr.Errorf(apierr.Unavailable, "the server is shutting down")
+	}
+	seam := h.last
+	s.sent = max(from, 0)
+	s.replaying = from >= 0 && from < seam
+	h.index(s, true)
+	h.mu.Unlock()
+	context.AfterFunc(ctx, s.close)
+	if s.replaying {
+		go s.replay(ctx, from, seam)
+	}
+	return s.ch, nil
+}
+
+// checkCursor reads a client's cursor: it must not be ahead of the log,
+// nor older than what the log still holds.
+func (h *Hub) checkCursor(ctx context.Context, after string) (int64, error) {
+	from, ok := ParseCursor(after)
+	if !ok {
+		return 0, apierr.Invalid("after", "after must be a cursor from an earlier event")
+	}
+	head, err := h.head(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if from > head {
+		return 0, apierr.Invalid("after", "the cursor %s is ahead of the event log", after)
+	}
+	if from == head {
+		return from, nil
+	}
+	oldest, err := h.client.Event.Query().Order(event.ByCursor()).First(viewer.SystemContext(ctx))
+	switch {
+	case err == nil && oldest.Cursor <= from+1:
+		return from, nil
+	case err == nil || ent.IsNotFound(err):
+		return 0, apierr.Errorf(apierr.CursorExpired, "the events after cursor %s are older than the retention of %s; refetch, then subscribe again without after", after, h.opts.Retention)
+	}
+	return 0, err
+}
+
+// index adds (or removes) s in the index of what it filters on.
+func (h *Hub) index(s *subscriber, add bool) {
+	var set map[*subscriber]struct{}
+	var parent map[globalid.ID]map[*subscriber]struct{}
+	var key globalid.ID
+	switch {
+	case s.filter.TicketID != "":
+		parent, key = h.byTicket, s.filter.TicketID
+	case s.filter.GroupID != "":
+		parent, key = h.byGroup, s.filter.GroupID
+	case s.customer != "":
+		parent, key = h.byRequester, s.customer
+	default:
+		set = h.staff
+	}
+	if parent != nil {
+		set = parent[key]
+		if set == nil && add {
+			set = map[*subscriber]struct{}{}
+			parent[key] = set
+		}
+	}
+	if add {
+		set[s] = struct{}{}
+		return
+	}
+	delete(set, s)
+	if parent != nil && len(set) == 0 {
+		delete(parent, key)
+	}
+}
+
+func (s *subscriber) wants(e *Event) bool {
+	return s.filter.matches(e) && Visible(s.conn.Viewer(), e)
+}
+
+// deliver queues a live event.
+func (s *subscriber) deliver(e *Event) {
+	if !s.wants(e) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed || e.Seq <= s.sent:
+	case s.replaying:
+		if len(s.pending) >= s.hub.opts.SubscriberQueue {
+			s.overflowLocked()
+			return
+		}
+		s.pending = append(s.pending, e)
+	default:
+		select {
+		case s.ch <- e:
+			s.sent = e.Seq
+		default:
+			s.overflowLocked()
+		}
+	}
+}
+
+// replay queues the visible events in (from, seam] from the log, then the
+// live ones that arrived meanwhile.
+func (s *subscriber) replay(ctx context.Context, from, seam int64) {
+	where := []predicate.Event{event.CursorGT(from), event.CursorLTE(seam)}
+	if s.filter.TicketID != "" {
+		where = append(where, event.TicketID(s.filter.TicketID))
+	}
+	if s.customer != "" {
+		where = append(where, event.RequesterID(s.customer), event.Internal(false))
+	}
+	for from < seam {
+		events, err := s.hub.read(ctx, append(where, event.CursorGT(from))...)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.hub.log.ErrorContext(ctx, "replaying events", "err", err)
+				s.conn.Disconnect(CloseTooSlow, "could not read the event log; reconnect and resume")
+			}
+			return
+		}
+		if len(events) == 0 {
+			break
+		}
+		for _, e := range events {
+			if s.wants(e) && !s.send(ctx, e) {
+				return
+			}
+		}
+		from = events[len(events)-1].Seq
+	}
+	for {
+		s.mu.Lock()
+		pending := s.pending
+		s.pending = nil
+		if len(pending) == 0 {
+			s.replaying = false
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+		for _, e := range pending {
+			if !s.send(ctx, e) {
+				return
+			}
+		}
+	}
+}
+
+// send queues e, waiting for room: only replay waits, while live events
+// are held in pending.
+func (s *subscriber) send(ctx context.Context, e *Event) bool {
+	s.mu.Lock()
+	skip := e.Seq <= s.sent
+	s.mu.Unlock()
+	if skip {
+		return true
+	}
+	select {
+	case s.ch <- e:
+		s.mu.Lock()
+		s.sent = e.Seq
+		s.mu.Unlock()
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (s *subscriber) overflowLocked() {
+	if s.closed {
+		return
+	}
+	s.closed = true
+	go s.conn.Disconnect(CloseTooSlow, "too slow: events were not read fast enough; reconnect and resume from your last cursor")
+}
+
+func (s *subscriber) close() {
+	s.mu.Lock()
+	s.closed = true
+	s.pending = nil
+	s.mu.Unlock()
+	s.hub.mu.Lock()
+	s.hub.index(s, false)
+	s.hub.mu.Unlock()
+}

@@ -1,0 +1,503 @@
+package wstransport
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/switchboardhq/switchboard/internal/apierr"
+	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/live"
+	"github.com/switchboardhq/switchboard/internal/viewer"
+)
+
+// Close codes of graphql-transport-ws, used by both protocols.
+const (
+	CloseNormal                = 1000
+	CloseInternal              = 4500
+	CloseBadRequest            = 4400
+	CloseUnauthorized          = 4401
+	CloseForbidden             = 4403
+	CloseInitTimeout           = 4408
+	CloseSubscriberExists      = 4409
+	CloseTooManyInitialisation = 4429
+)
+
+// closeGrace is how long the server waits for the client's answer to its
+// close frame before dropping the connection.
+const closeGrace = time.Second
+
+type message struct {
+	ID      string          `json:"id,omitempty"`
+	Type    string          `json:"type"`
+	Payload json.RawMessage `json:"payload,omitempty"`
+}
+
+type conn struct {
+	t      *Transport
+	ws     *gorillaConn
+	req    *http.Request
+	exec   graphql.GraphExecutor
+	legacy bool
+	// ctx carries the viewer; it ends when the connection does.
+	ctx    context.Context
+	cancel context.CancelFunc
+	live   *live.Conn
+
+	// closeSent is closed once the close frame was written (or failed).
+	closeSent chan struct{}
+
+	mu      sync.Mutex
+	queue   [][]byte
+	writing bool
+	closing bool
+	inited  bool
+	acked   bool
+	ops     map[string]context.CancelFunc
+	ping    *time.Timer
+}
+
+func newConn(t *Transport, ws *gorillaConn, r *http.Request, exec graphql.GraphExecutor) *conn {
+	ctx, cancel := context.WithCancel(r.Context())
+	return &conn{
+		t: t, ws: ws, req: r, exec: exec, ctx: ctx, cancel: cancel,
+		legacy: ws.Subprotocol() != ProtocolTransportWS,
+		ops:       map[string]context.CancelFunc{},
+		closeSent: make(chan struct{}),
+	}
+}
+
+// serve is the connection's reader, on the HTTP handler's goroutine.
+func (c *conn) serve() {
+	defer c.cleanup()
+	_ = c.ws.SetReadDeadline(time.Now().Add(c.t.InitTimeout))
+	for {
+		_, r, err := c.ws.NextReader()
+		if err != nil {
+			var netErr interface{ Timeout() bool }
+			if errors.As(err, &netErr) && netErr.Timeout() && !c.isAcked() && !c.isClosing() {
+				c.close(CloseInitTimeout, "Connection initialisation timeout")
+				c.awaitClose()
+			}
+			return
+		}
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return
+		}
+		if c.isAcked() && !c.legacy {
+			// graphql-transport-ws clients answer pings: silence for two
+			// intervals means the peer is gone.
+			_ = c.ws.SetReadDeadline(time.Now().Add(2*c.t.KeepAlive + closeGrace))
+		}
+		if !c.handle(data) {
+			c.awaitClose()
+			return
+		}
+	}
+}
+
+// awaitClose reads until the client answers the close frame, briefly, so
+// that the frame is not lost to a reset connection.
+func (c *conn) awaitClose() {
+	c.waitCloseSent()
+	_ = c.ws.SetReadDeadline(time.Now().Add(closeGrace))
+	for {
+		if _, _, err := c.ws.NextReader(); err != nil {
+			return
+		}
+	}
+}
+
+// waitCloseSent waits (briefly) for the close frame to be written, if one
+// is being written.
+func (c *conn) waitCloseSent() {
+	if !c.isClosing() {
+		return
+	}
+	t := time.NewTimer(closeGrace)
+	defer t.Stop()
+	select {
+	case <-c.closeSent:
+	case <-t.C:
+	}
+}
+
+func (c *conn) cleanup() {
+	c.waitCloseSent()
+	c.cancel()
+	c.mu.Lock()
+	c.closing = true
+	if c.ping != nil {
+		c.ping.Stop()
+	}
+	c.mu.Unlock()
+	if c.live != nil {
+		c.live.Close()
+	}
+	_ = c.ws.Close()
+}
+
+func (c *conn) isAcked() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.acked
+}
+
+func (c *conn) isClosing() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closing
+}
+
+// handle acts on one client message; false ends the connection.
+func (c *conn) handle(data []byte) bool {
+	var m message
+	if err := json.Unmarshal(data, &m); err != nil || m.Type == "" {
+		c.close(CloseBadRequest, "Invalid message received")
+		return false
+	}
+	switch m.Type {
+	case "connection_init":
+		return c.init(m.Payload)
+	case "ping":
+		if !c.legacy {
+			c.send(message{Type: "pong", Payload: m.Payload})
+		}
+		return true
+	case "pong":
+		return true
+	case "subscribe", "start":
+		if (m.Type == "subscribe") == c.legacy {
+			break
+		}
+		return c.start(m)
+	case "complete", "stop":
+		if (m.Type == "complete") == c.legacy {
+			break
+		}
+		c.mu.Lock()
+		cancel := c.ops[m.ID]
+		delete(c.ops, m.ID)
+		c.mu.Unlock()
+		if cancel != nil {
+			cancel()
+		}
+		return true
+	case "connection_terminate":
+		if c.legacy {
+			c.close(CloseNormal, "terminated")
+			return false
+		}
+	}
+	c.close(CloseBadRequest, "Invalid message received: unknown type "+m.Type)
+	return false
+}
+
+// init authenticates the connection: the authorization of the payload
+// ("Bearer <token>"), or else the session cookie or Authorization header
+// of the upgrade request.
+func (c *conn) init(payload json.RawMessage) bool {
+	c.mu.Lock()
+	again := c.inited
+	c.inited = true
+	c.mu.Unlock()
+	if again {
+		c.close(CloseTooManyInitialisation, "Too many initialisation requests")
+		return false
+	}
+	var p map[string]any
+	if len(payload) > 0 && string(payload) != "null" {
+		if err := json.Unmarshal(payload, &p); err != nil {
+			c.close(CloseBadRequest, "connection_init payload must be an object")
+			return false
+		}
+	}
+	header, _ := p["authorization"].(string)
+	if header == "" {
+		header, _ = p["Authorization"].(string)
+	}
+	if header != "" {
+		token, ok := auth.BearerToken(header)
+		if !ok {
+			c.close(CloseForbidden, "Forbidden: authorization must be \"Bearer <token>\"")
+			return false
+		}
+		v, err := c.t.Auth.Authenticate(c.ctx, token)
+		if err != nil {
+			var e *apierr.Error
+			if errors.As(err, &e) {
+				c.close(CloseForbidden, "Forbidden: "+e.Message)
+				return false
+			}
+			c.t.Log.ErrorContext(c.ctx, "websocket authentication", "err", err)
+			c.close(CloseInternal, "Internal error")
+			return false
+		}
+		c.ctx = viewer.NewContext(c.ctx, v)
+	} else if viewer.FromContext(c.ctx) != nil {
+		// Signed in by cookie or header: a slot of its own, so that
+		// revalidation changes this connection only.
+		c.ctx = viewer.NewContext(c.ctx, viewer.FromContext(c.ctx))
+	}
+	ctx, lc, err := c.t.Hub.Connect(c.ctx, c.disconnect)
+	if err != nil {
+		code := CloseInternal
+		switch apierr.CodeOf(err) {
+		case apierr.RateLimited:
+			code = CloseTooManyInitialisation
+		case apierr.Unavailable:
+			code = live.CloseGoingAway
+		}
+		c.close(code, truncateReason(err.Error()))
+		return false
+	}
+	c.ctx, c.live = ctx, lc
+	c.mu.Lock()
+	c.acked = true
+	c.mu.Unlock()
+	c.send(message{Type: "connection_ack"})
+	if !c.legacy {
+		_ = c.ws.SetReadDeadline(time.Now().Add(2*c.t.KeepAlive + closeGrace))
+	} else {
+		_ = c.ws.SetReadDeadline(time.Time{})
+		c.send(message{Type: "ka"})
+	}
+	c.mu.Lock()
+	c.ping = time.AfterFunc(c.t.KeepAlive, c.keepAlive)
+	c.mu.Unlock()
+	return true
+}
+
+// keepAlive runs on a timer, not a goroutine of its own.
+func (c *conn) keepAlive() {
+	if c.legacy {
+		c.send(message{Type: "ka"})
+	} else {
+		c.send(message{Type: "ping"})
+	}
+	c.mu.Lock()
+	if !c.closing {
+		c.ping.Reset(c.t.KeepAlive)
+	}
+	c.mu.Unlock()
+}
+
+// start runs one operation: a subscription on a goroutine of its own,
+// a query or mutation at once.
+func (c *conn) start(m message) bool {
+	if !c.isAcked() {
+		c.close(CloseUnauthorized, "Unauthorized")
+		return false
+	}
+	if m.ID == "" {
+		c.close(CloseBadRequest, "Invalid message received: id is required")
+		return false
+	}
+	c.mu.Lock()
+	_, exists := c.ops[m.ID]
+	n := len(c.ops)
+	c.mu.Unlock()
+	if exists {
+		c.close(CloseSubscriberExists, "Subscriber for "+truncateReason(m.ID)+" already exists")
+		return false
+	}
+	if n >= c.t.MaxSubscriptions {
+		c.sendErrors(m.ID, gqlerror.List{codedError(apierr.RateLimited, "this connection already runs %d operations, the most allowed", c.t.MaxSubscriptions)})
+		return true
+	}
+	params := &graphql.RawParams{}
+	dec := json.NewDecoder(bytes.NewReader(m.Payload))
+	dec.UseNumber()
+	if err := dec.Decode(params); err != nil {
+		c.sendErrors(m.ID, gqlerror.List{codedError(apierr.BadUserInput, "the payload must be {query, variables, operationName}")})
+		return true
+	}
+	params.Headers = c.req.Header
+	now := graphql.Now()
+	params.ReadTime = graphql.TraceTiming{Start: now, End: now}
+	ctx := graphql.StartOperationTrace(c.ctx)
+	rc, errs := c.exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		resp := c.exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs)
+		c.sendErrors(m.ID, resp.Errors)
+		return true
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	c.mu.Lock()
+	c.ops[m.ID] = cancel
+	c.mu.Unlock()
+	responses, ctx := c.exec.DispatchOperation(ctx, rc)
+	if rc.Operation.Operation != ast.Subscription {
+		c.respond(ctx, m.ID, responses)
+		return true
+	}
+	go c.respond(ctx, m.ID, responses)
+	return true
+}
+
+// respond sends an operation's results, then complete (unless the client
+// stopped it, or the connection is closing).
+func (c *conn) respond(ctx context.Context, id string, responses graphql.ResponseHandler) {
+	defer func() {
+		c.mu.Lock()
+		cancel, mine := c.ops[id]
+		if mine {
+			delete(c.ops, id)
+		}
+		c.mu.Unlock()
+		if mine {
+			cancel()
+		}
+	}()
+	first := true
+	for {
+		resp := responses(ctx)
+		if resp == nil {
+			break
+		}
+		if first && resp.Data == nil && len(resp.Errors) > 0 {
+			// The operation failed before it produced anything (the
+			// subscription was refused): an error message ends it.
+			c.sendErrors(id, resp.Errors)
+			return
+		}
+		first = false
+		payload, err := json.Marshal(resp)
+		if err != nil {
+			c.t.Log.ErrorContext(ctx, "encoding a response", "err", err)
+			continue
+		}
+		typ := "next"
+		if c.legacy {
+			typ = "data"
+		}
+		c.send(message{ID: id, Type: typ, Payload: payload})
+	}
+	c.mu.Lock()
+	_, stillMine := c.ops[id]
+	c.mu.Unlock()
+	if stillMine && c.ctx.Err() == nil {
+		c.send(message{ID: id, Type: "complete"})
+	}
+}
+
+func (c *conn) sendErrors(id string, errs gqlerror.List) {
+	payload, err := json.Marshal(errs)
+	if err != nil {
+		payload = []byte(`[{"message":"internal error"}]`)
+	}
+	c.send(message{ID: id, Type: "error", Payload: payload})
+}
+
+// send queues a message for the writer.
+func (c *conn) send(m message) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return
+	}
+	if len(c.queue) >= c.t.OutboundQueue {
+		c.closeLocked(live.CloseTooSlow, "too slow: messages were not read fast enough; reconnect and resume from your last cursor")
+		return
+	}
+	c.queue = append(c.queue, b)
+	if !c.writing {
+		c.writing = true
+		go c.write()
+	}
+}
+
+// write drains the queue; it runs only while there is something to write,
+// so an idle connection has no writer goroutine.
+func (c *conn) write() {
+	for {
+		c.mu.Lock()
+		if len(c.queue) == 0 || c.closing {
+			c.writing = false
+			c.queue = nil
+			c.mu.Unlock()
+			return
+		}
+		b := c.queue[0]
+		c.queue[0] = nil
+		c.queue = c.queue[1:]
+		c.mu.Unlock()
+		_ = c.ws.SetWriteDeadline(time.Now().Add(c.t.WriteTimeout))
+		if err := c.ws.WriteMessage(b); err != nil {
+			c.mu.Lock()
+			c.writing = false
+			c.queue = nil
+			c.mu.Unlock()
+			c.cancel()
+			_ = c.ws.Close()
+			return
+		}
+	}
+}
+
+// disconnect is the hub's way to close the connection (revoked session,
+// too slow, shutdown).
+func (c *conn) disconnect(code int, reason string) { c.close(code, reason) }
+
+func (c *conn) close(code int, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closeLocked(code, reason)
+}
+
+// closeLocked sends the close frame (pending messages are dropped) and
+// ends the operations; the reader then waits briefly for the client's
+// answer. WriteControl may run beside a write in progress.
+func (c *conn) closeLocked(code int, reason string) {
+	if c.closing {
+		return
+	}
+	c.closing = true
+	c.queue = nil
+	if c.ping != nil {
+		c.ping.Stop()
+	}
+	go func() {
+		defer close(c.closeSent)
+		c.cancel()
+		if err := c.ws.WriteClose(code, truncateReason(reason)); err != nil {
+			_ = c.ws.Close()
+			return
+		}
+		_ = c.ws.SetReadDeadline(time.Now().Add(closeGrace))
+	}()
+}
+
+// truncateReason fits a close reason in a control frame (123 bytes).
+func truncateReason(s string) string {
+	if len(s) <= 120 {
+		return s
+	}
+	s = s[:120]
+	for !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return strings.TrimSpace(s)
+}
+
+func codedError(code apierr.Code, format string, args ...any) *gqlerror.Error {
+	e := gqlerror.Errorf(format, args...)
+	e.Extensions = map[string]any{"code": string(code)}
+	return e
+}

@@ -1,0 +1,117 @@
+// Package wstransport serves GraphQL over websockets at /query, in both
+// protocols in use: graphql-transport-ws (the graphql-ws library) and the
+// legacy graphql-ws (subscriptions-transport-ws). It replaces gqlgen's
+// websocket transport, which runs four goroutines per connection and
+// writes straight to the socket; here a connection costs one reader
+// goroutine, one per subscription, and a writer only while there is
+// something to write, and each connection has a bounded outbound queue: a
+// client that stops reading is disconnected rather than slowing the
+// others. Sockets are accepted by gorilla/websocket through gqlgen's
+// websocket implementation interface (Gorilla).
+package wstransport
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+
+	"github.com/switchboardhq/switchboard/internal/live"
+	"github.com/switchboardhq/switchboard/internal/viewer"
+)
+
+// The subprotocols, newest first (preferred when a client offers both).
+const (
+	ProtocolTransportWS = "graphql-transport-ws"
+	ProtocolLegacyWS    = "graphql-ws"
+)
+
+// Options are the websocket settings (see the README's configuration table).
+type Options struct {
+	AllowedOrigins []string
+	// InitTimeout: a client must send connection_init within it (4408).
+	InitTimeout time.Duration
+	// KeepAlive is the interval of the server's pings (graphql-transport-ws)
+	// or keep-alive messages (graphql-ws). A graphql-transport-ws client
+	// that sends nothing for two intervals is disconnected.
+	KeepAlive time.Duration
+	// OutboundQueue bounds the messages waiting to be written to one
+	// connection; a client that lets it fill is disconnected (1013).
+	OutboundQueue int
+	// MaxSubscriptions bounds the operations running on one connection.
+	MaxSubscriptions int
+	// MaxMessageBytes bounds one message from the client.
+	MaxMessageBytes int64
+	// WriteTimeout bounds the writing of one message.
+	WriteTimeout time.Duration
+}
+
+// DefaultOptions are the defaults of the settings.
+func DefaultOptions() Options {
+	return Options{
+		InitTimeout:      10 * time.Second,
+		KeepAlive:        15 * time.Second,
+		OutboundQueue:    256,
+		MaxSubscriptions: 100,
+		MaxMessageBytes:  64 << 10,
+		WriteTimeout:     10 * time.Second,
+	}
+}
+
+// Authenticator turns the token of a connection_init payload into a viewer.
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (*viewer.Viewer, error)
+}
+
+// Transport is the gqlgen transport for websockets.
+type Transport struct {
+	Hub  *live.Hub
+	Auth Authenticator
+	Log  *slog.Logger
+	Options
+}
+
+var _ graphql.Transport = (*Transport)(nil)
+
+// Supports reports whether r asks for a websocket.
+func (t *Transport) Supports(r *http.Request) bool {
+	return r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+// Do serves one websocket connection until it closes.
+func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	d := DefaultOptions()
+	if t.InitTimeout <= 0 {
+		t.InitTimeout = d.InitTimeout
+	}
+	if t.KeepAlive <= 0 {
+		t.KeepAlive = d.KeepAlive
+	}
+	if t.OutboundQueue <= 0 {
+		t.OutboundQueue = d.OutboundQueue
+	}
+	if t.MaxSubscriptions <= 0 {
+		t.MaxSubscriptions = d.MaxSubscriptions
+	}
+	if t.MaxMessageBytes <= 0 {
+		t.MaxMessageBytes = d.MaxMessageBytes
+	}
+	if t.WriteTimeout <= 0 {
+		t.WriteTimeout = d.WriteTimeout
+	}
+	ws, err := Gorilla{AllowedOrigins: t.AllowedOrigins, MaxMessageBytes: t.MaxMessageBytes}.Accept(w, r, transport.WebsocketAcceptOptions{
+		ResponseHeader: http.Header{},
+		Subprotocols:   []string{ProtocolTransportWS, ProtocolLegacyWS},
+	})
+	if err != nil {
+		// The upgrader has answered (403 for a foreign Origin, 400 for a
+		// bad handshake).
+		return
+	}
+	c := newConn(t, ws.(*gorillaConn), r, exec)
+	c.serve()
+}
