@@ -72,7 +72,7 @@ func newConn(t *Transport, ws *gorillaConn, r *http.Request, exec graphql.GraphE
 	ctx, cancel := context.WithCancel(r.Context())
 	return &conn{
 		t: t, ws: ws, req: r, exec: exec, ctx: ctx, cancel: cancel,
-		legacy: ws.Subprotocol() != ProtocolTransportWS,
+		legacy:    ws.Subprotocol() != ProtocolTransportWS,
 		ops:       map[string]context.CancelFunc{},
 		closeSent: make(chan struct{}),
 	}

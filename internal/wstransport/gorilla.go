@@ -26,8 +26,8 @@ type Gorilla struct {
 }
 
 var (
-	_           transport.WebsocketImplementation = Gorilla{}
-	writeBuffers                                  = &sync.Pool{}
+	_            transport.WebsocketImplementation = Gorilla{}
+	writeBuffers                                   = &sync.Pool{}
 )
 
 // Accept upgrades the request.
