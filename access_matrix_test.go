@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchboardhq/switchboard/internal/database/dbtest"
 	"github.com/switchboardhq/switchboard/internal/globalid"
@@ -81,7 +86,10 @@ type accessRow struct {
 	// fresh runs the cell with a new credential of the actor (a new
 	// session, or a new READ token), for operations that end it.
 	fresh bool
-	want  map[accessActor]string
+	// stream runs a subscription over server-sent events; its first
+	// result is the response.
+	stream bool
+	want   map[accessActor]string
 	// bugs: cells where the product differs from want today. The cell
 	// still asserts want, and skips with the note when that fails.
 	bugs map[accessActor]string
@@ -710,7 +718,45 @@ func accessRows() []accessRow {
 				return expect(r.Status == http.StatusOK, "the session that changed the password ended: %d", r.Status)
 			},
 		},
+
+		// Live updates (subscriptions run over server-sent events).
+		{
+			op: "ticketEvents", what: "(T, from the start of the log)", stream: true,
+			doc:  `subscription($id: ID!) { ticketEvents(ticketID: $id, after: "0") { type ticket { id } } }`,
+			vars: idVar(func(f *accessFixture) string { return f.ticket }), target: "id",
+			want: cells(ua, ok, nf, ok, nf, ok, ok),
+			check: func(c *accessCell, data map[string]any) error {
+				return expect(str(data, "ticketEvents", "type") == "TICKET_CREATED" && str(data, "ticketEvents", "ticket", "id") == c.f.ticket, "first event = %v", data)
+			},
+		},
+		{
+			op: "ticketViewers", what: "(T)", stream: true,
+			doc:  `subscription($id: ID!) { ticketViewers(ticketID: $id) { user { id } typing } }`,
+			vars: idVar(func(f *accessFixture) string { return f.ticket }), target: "id",
+			want: cells(ua, fb, fb, ok, nf, ok, ok),
+			check: func(c *accessCell, data map[string]any) error {
+				_, isList := path(data, "ticketViewers").([]any)
+				return expect(isList, "ticketViewers = %v", data)
+			},
+		},
+		{
+			op: "viewTicket", what: "(T, typing)", doc: `mutation($id: ID!) { viewTicket(ticketID: $id, typing: true) }`,
+			vars: idVar(func(f *accessFixture) string { return f.ticket }), target: "id",
+			want: cells(ua, fb, fb, ok, nf, ok, fb),
+			check: func(c *accessCell, data map[string]any) error {
+				return expect(path(data, "viewTicket") == true, "viewTicket = %v", data)
+			},
+		},
 	}
+}
+
+// run sends the row's operation: over HTTP, or as a subscription over
+// server-sent events.
+func (f *accessFixture) run(t *testing.T, r accessRow, token string, vars map[string]any) gqlResponse {
+	if r.stream {
+		return f.s.firstStreamResult(t, token, r.doc, vars)
+	}
+	return f.s.do(t, token, r.doc, vars)
 }
 
 // dueAt checks an SLA due time of T, or that the rest of T is intact
@@ -939,7 +985,7 @@ func runAccessCell(t *testing.T, f *accessFixture, r accessRow, a accessActor) {
 	if r.vars != nil {
 		vars = r.vars(c)
 	}
-	res := f.s.do(t, c.token, r.doc, vars)
+	res := f.run(t, r, c.token, vars)
 	err := verifyAccessCell(c, r, res, vars)
 	if err == nil {
 		err = noLeaks(c, res)
@@ -994,7 +1040,7 @@ func verifyAccessCell(c *accessCell, r accessRow, res gqlResponse, vars map[stri
 			missing[k] = v
 		}
 		missing[r.target] = withMissingIDs(vars[r.target])
-		other := c.f.s.do(c.t, c.token, r.doc, missing)
+		other := c.f.run(c.t, r, c.token, missing)
 		a, b := accessSignature(res), accessSignature(other)
 		if a != b {
 			return fmt.Errorf("a hidden object reads differently from a missing one:\n%s\n%s", a, b)
@@ -1054,4 +1100,51 @@ func noLeaks(c *accessCell, res gqlResponse) error {
 		return fmt.Errorf("leak: customer A's contact data in %s", raw)
 	}
 	return nil
+}
+
+// firstStreamResult runs a subscription over server-sent events (the
+// graphql-sse protocol) and returns its first result.
+func (s *testServer) firstStreamResult(t *testing.T, token, query string, vars map[string]any) gqlResponse {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.url+"/query", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST /query (event stream): %v", err)
+	}
+	defer res.Body.Close()
+	var r gqlResponse
+	if !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		raw, _ := io.ReadAll(res.Body)
+		if err := json.Unmarshal(raw, &r); err != nil {
+			t.Fatalf("status %d, body not JSON: %s", res.StatusCode, raw)
+		}
+		r.Status = res.StatusCode
+		return r
+	}
+	sc := bufio.NewScanner(res.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	event := ""
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "event: "):
+			event = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "data: ") && event == "next":
+			if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &r); err != nil {
+				t.Fatalf("event stream data not JSON: %s", line)
+			}
+			r.Status = res.StatusCode
+			return r
+		}
+	}
+	t.Fatalf("event stream ended without a result: %v", sc.Err())
+	return r
 }
