@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -205,6 +206,27 @@ func TestRedisReconnect(t *testing.T) {
 	}
 }
 
+// TestRedisCloseWhileServerDown closes a broker whose loop is busy
+// redialling a dead server: Close must not wait out the dial attempts.
+func TestRedisCloseWhileServerDown(t *testing.T) {
+	srv := startRedisServer(t)
+	c := redis.NewClient(&redis.Options{Addr: srv.addr})
+	t.Cleanup(func() { c.Close() })
+	b := newTestRedis(t, c, testChannel(t))
+	next(t, b.Notices(), time.Second)
+	srv.stop()
+	time.Sleep(300 * time.Millisecond) // let the loop fail and retry
+
+	closed := make(chan error, 1)
+	go func() { closed <- b.Close() }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close hung while the server was down")
+	}
+	waitClosed(t, b.Notices(), time.Second)
+}
+
 func freePort(t *testing.T) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -279,4 +301,50 @@ func (s *redisServer) stop() {
 	_ = s.cmd.Process.Kill()
 	<-s.exited
 	s.cmd = nil
+}
+
+func TestParseURL(t *testing.T) {
+	for _, tc := range []struct {
+		name, url string
+		cluster   bool
+		addrs     []string // for a cluster: its seed nodes
+	}{
+		{name: "SingleServer", url: "redis://user:pw@127.0.0.1:6380/2?dial_timeout=3s"},
+		{name: "TLS", url: "rediss://redis.example.com"},
+		{name: "ClusterFromCommaHosts", url: "redis://a:7000,b:7001,c:7002", cluster: true, addrs: []string{"a:7000", "b:7001", "c:7002"}},
+		{name: "ClusterFromAddrParams", url: "redis://a:7000?addr=b:7001", cluster: true, addrs: []string{"a:7000", "b:7001"}},
+		{name: "Sentinel", url: "redis://s1:26379,s2:26379?master_name=mymaster&password=pw"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := ParseURL(tc.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			cc, isCluster := c.(*redis.ClusterClient)
+			if isCluster != tc.cluster {
+				t.Fatalf("got a %T, cluster = %v", c, tc.cluster)
+			}
+			if isCluster && !slices.Equal(cc.Options().Addrs, tc.addrs) {
+				t.Fatalf("cluster seeds = %v, want %v", cc.Options().Addrs, tc.addrs)
+			}
+		})
+	}
+
+	for _, tc := range []struct{ name, url string }{
+		{"OtherScheme", "http://secret@example.com"},
+		{"UnknownOption", "redis://secret@localhost?bogus=1"},
+		{"Unparsable", "redis://user:secret@host:port"},
+	} {
+		t.Run("Rejects"+tc.name, func(t *testing.T) {
+			c, err := ParseURL(tc.url)
+			if err == nil {
+				c.Close()
+				t.Fatal("accepted")
+			}
+			if strings.Contains(err.Error(), "secret") {
+				t.Fatalf("error %q repeats the credentials", err)
+			}
+		})
+	}
 }
