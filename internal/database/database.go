@@ -32,21 +32,21 @@ const SQLiteFile = "switchboard.db"
 
 // Open connects to PostgreSQL when databaseURL is set, otherwise to the
 // SQLite database in dataDir (created with mode 0700 if missing).
-func Open(databaseURL, dataDir string) (*ent.Client, error) {
+func Open(databaseURL, dataDir string, opts ...ent.Option) (*ent.Client, error) {
 	if databaseURL != "" {
-		return OpenPostgres(databaseURL)
+		return OpenPostgres(databaseURL, opts...)
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
-	return OpenSQLite(filepath.Join(dataDir, SQLiteFile))
+	return OpenSQLite(filepath.Join(dataDir, SQLiteFile), opts...)
 }
 
 // OpenSQLite opens (creating if needed) the SQLite database at path.
 // Transactions begin IMMEDIATE, taking the write lock up front: with WAL, a
 // deferred transaction that reads and then writes can fail with BUSY when
 // another writer got in between, and the busy timeout cannot help it.
-func OpenSQLite(path string) (*ent.Client, error) {
+func OpenSQLite(path string, opts ...ent.Option) (*ent.Client, error) {
 	q := url.Values{}
 	for _, p := range []string{"foreign_keys(1)", "journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)"} {
 		q.Add("_pragma", p)
@@ -61,11 +61,11 @@ func OpenSQLite(path string) (*ent.Client, error) {
 		db.Close()
 		return nil, fmt.Errorf("opening SQLite database %s: %w", path, err)
 	}
-	return ent.NewClient(ent.Driver(entsql.OpenDB(dialect.SQLite, db))), nil
+	return ent.NewClient(append([]ent.Option{ent.Driver(entsql.OpenDB(dialect.SQLite, db))}, opts...)...), nil
 }
 
 // OpenPostgres connects to the PostgreSQL database at url.
-func OpenPostgres(url string) (*ent.Client, error) {
+func OpenPostgres(url string, opts ...ent.Option) (*ent.Client, error) {
 	db, err := sql.Open("pgx", url)
 	if err != nil {
 		return nil, fmt.Errorf("opening PostgreSQL database: %w", err)
@@ -74,7 +74,7 @@ func OpenPostgres(url string) (*ent.Client, error) {
 		db.Close()
 		return nil, fmt.Errorf("connecting to PostgreSQL: %w", redact(err, url))
 	}
-	return ent.NewClient(ent.Driver(entsql.OpenDB(dialect.Postgres, db))), nil
+	return ent.NewClient(append([]ent.Option{ent.Driver(entsql.OpenDB(dialect.Postgres, db))}, opts...)...), nil
 }
 
 // redact keeps passwords in connection strings out of error messages.

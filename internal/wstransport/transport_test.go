@@ -1,0 +1,58 @@
+package wstransport
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestOriginAllowed(t *testing.T) {
+	allowed := []string{"https://desk.example.com"}
+	for _, c := range []struct {
+		name, origin string
+		want         bool
+	}{
+		{"NoOriginIsNotABrowser", "", true},
+		{"SameOrigin", "http://switchboard.test", true},
+		{"ListedOrigin", "https://desk.example.com", true},
+		{"ForeignOrigin", "https://evil.example", false},
+		{"ListedHostOtherScheme", "http://desk.example.com", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "http://switchboard.test/query", nil)
+			if c.origin != "" {
+				r.Header.Set("Origin", c.origin)
+			}
+			if got := OriginAllowed(r, allowed); got != c.want {
+				t.Fatalf("OriginAllowed(%q) = %v", c.origin, got)
+			}
+		})
+	}
+}
+
+func TestTruncateReason(t *testing.T) {
+	t.Run("ShortKept", func(t *testing.T) {
+		if got := truncateReason("Forbidden"); got != "Forbidden" {
+			t.Fatal(got)
+		}
+	})
+	t.Run("LongCutToAControlFrameWithoutSplittingACharacter", func(t *testing.T) {
+		got := truncateReason(strings.Repeat("é", 100))
+		if len(got) > 123 || !utf8.ValidString(got) {
+			t.Fatalf("%d bytes, valid %v", len(got), utf8.ValidString(got))
+		}
+	})
+}
+
+func TestSupports(t *testing.T) {
+	tr := &Transport{}
+	r := httptest.NewRequest("GET", "/query", nil)
+	if tr.Supports(r) {
+		t.Fatal("a plain GET is not a websocket")
+	}
+	r.Header.Set("Upgrade", "WebSocket")
+	if !tr.Supports(r) {
+		t.Fatal("an upgrade to websocket is")
+	}
+}
