@@ -61,7 +61,7 @@ func Handler(log *slog.Logger, resolver *graph.Resolver, opts Options) http.Hand
 	gql := handler.New(graph.NewSchema(resolver))
 	ws := opts.WebSocket
 	ws.AllowedOrigins = opts.AllowedOrigins
-	gql.AddTransport(&wstransport.Transport{Hub: resolver.Live, Auth: resolver.Auth, Log: log, Options: ws})
+	gql.AddTransport(wstransport.New(resolver.Live, resolver.Auth, log, ws))
 	gql.AddTransport(eventStream{hub: resolver.Live, keepAlive: ws.KeepAlive})
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(transport.GET{})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -34,9 +35,19 @@ func (t eventStream) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	_ = rc.SetWriteDeadline(time.Time{})
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
+
 	// A viewer slot of its own, so that revalidation changes this stream only.
 	ctx = viewer.NewContext(ctx, viewer.FromContext(ctx))
-	ctx, conn, err := t.hub.Connect(ctx, func(int, string) { cancel() })
+	// When the hub ends the stream (shutdown, ended session, too slow),
+	// it must not end with "complete", which tells graphql-sse clients
+	// the subscription is over: nothing more is written, and the cut
+	// stream makes them reconnect.
+	cut := &cutWriter{ResponseWriter: w}
+	w = cut
+	ctx, conn, err := t.hub.Connect(ctx, func(int, string) {
+		cut.cut.Store(true)
+		cancel()
+	})
 	if err != nil {
 		var e *apierr.Error
 		status := http.StatusServiceUnavailable
@@ -56,3 +67,26 @@ func (t eventStream) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	}
 	transport.SSE{KeepAlivePingInterval: keepAlive}.Do(w, r.WithContext(ctx), exec)
 }
+
+// cutWriter drops everything written after cut is set.
+type cutWriter struct {
+	http.ResponseWriter
+	cut atomic.Bool
+}
+
+func (w *cutWriter) Write(b []byte) (int, error) {
+	if w.cut.Load() {
+		return 0, errStreamCut
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *cutWriter) Flush() {
+	if !w.cut.Load() {
+		_ = http.NewResponseController(w.ResponseWriter).Flush()
+	}
+}
+
+func (w *cutWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+var errStreamCut = errors.New("event stream ended by the server")

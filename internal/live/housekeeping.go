@@ -97,12 +97,32 @@ func (h *Hub) Prune(ctx context.Context) {
 func (h *Hub) Close() {
 	h.mu.Lock()
 	h.closed = true
-	conns := make([]*Conn, 0, len(h.conns))
+	closers := make([]func(int, string), 0, len(h.conns)+len(h.tracked))
 	for c := range h.conns {
-		conns = append(conns, c)
+		closers = append(closers, c.disconnect)
+	}
+	for f := range h.tracked {
+		closers = append(closers, *f)
 	}
 	h.mu.Unlock()
-	for _, c := range conns {
-		c.Disconnect(CloseGoingAway, "server shutting down")
+	for _, close := range closers {
+		close(CloseGoingAway, "server shutting down")
 	}
+}
+
+// Track registers a connection that is not (yet) a Conn, so that Close
+// reaches it too; release unregisters it. ok is false after Close.
+func (h *Hub) Track(disconnect func(code int, reason string)) (release func(), ok bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return func() {}, false
+	}
+	key := &disconnect
+	h.tracked[key] = struct{}{}
+	return func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		delete(h.tracked, key)
+	}, true
 }

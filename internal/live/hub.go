@@ -73,6 +73,9 @@ type Revalidator interface {
 	Revalidate(ctx context.Context, viewers []*viewer.Viewer) ([]*viewer.Viewer, error)
 }
 
+// outboxSize bounds the notices waiting for the broker.
+const outboxSize = 1024
+
 // batchSize bounds the events read from the log at once.
 const batchSize = 500
 
@@ -85,6 +88,7 @@ type Hub struct {
 	opts     Options
 	log      *slog.Logger
 	wake     chan struct{}
+	outbox   chan broker.Notice
 
 	mu sync.Mutex
 	// last is the cursor of the last event dispatched.
@@ -98,7 +102,10 @@ type Hub struct {
 	conns       map[*Conn]struct{}
 	perUser     map[globalid.ID]int
 	watchers    map[globalid.ID]map[*watcher]struct{}
-	closed      bool
+	// tracked are connections not yet registered (websockets before
+	// connection_init), closed with the others on shutdown.
+	tracked map[*func(int, string)]struct{}
+	closed  bool
 }
 
 // New returns a hub; Run starts it.
@@ -128,6 +135,8 @@ func New(client *ent.Client, b broker.Broker, p presence.Store, auth Revalidator
 	return &Hub{
 		client: client, broker: b, presence: p, auth: auth, opts: opts, log: log,
 		wake:        make(chan struct{}, 1),
+		outbox:      make(chan broker.Notice, outboxSize),
+		tracked:     map[*func(int, string)]struct{}{},
 		byTicket:    map[globalid.ID]map[*subscriber]struct{}{},
 		byGroup:     map[globalid.ID]map[*subscriber]struct{}{},
 		byRequester: map[globalid.ID]map[*subscriber]struct{}{},
@@ -153,6 +162,7 @@ func (h *Hub) Start(ctx context.Context) error {
 	h.mu.Unlock()
 	go h.dispatchLoop(ctx)
 	go h.housekeeping(ctx)
+	go h.publisher(ctx)
 	return nil
 }
 
@@ -167,14 +177,57 @@ func (h *Hub) head(ctx context.Context) (int64, error) {
 }
 
 // Announce tells every instance that new events are in the log. The local
-// hub is woken directly, without waiting for the broker's round trip.
+// hub is woken directly, without waiting for the broker's round trip; the
+// broker is told by the publisher, so that a slow or lost Redis never
+// holds up the request that made the change.
 func (h *Hub) Announce(ctx context.Context) {
 	select {
 	case h.wake <- struct{}{}:
 	default:
 	}
-	if err := h.broker.Publish(context.WithoutCancel(ctx), broker.Notice{Kind: broker.Events}); err != nil {
-		h.log.WarnContext(ctx, "announcing events", "err", err)
+	h.publish(broker.Notice{Kind: broker.Events})
+}
+
+// publish queues a notice for the publisher; when the queue is full the
+// notice is dropped (receivers also poll the log and re-read presence).
+func (h *Hub) publish(n broker.Notice) {
+	select {
+	case h.outbox <- n:
+	default:
+	}
+}
+
+// publishTimeout bounds one publication to the broker.
+const publishTimeout = time.Second
+
+// publisher sends queued notices to the broker, one at a time; runs of
+// "new events" notices are sent once, since one says it all.
+func (h *Hub) publisher(ctx context.Context) {
+	for {
+		var n broker.Notice
+		select {
+		case <-ctx.Done():
+			return
+		case n = <-h.outbox:
+		}
+		if n.Kind == broker.Events {
+			for len(h.outbox) > 0 && n.Kind == broker.Events {
+				next := <-h.outbox
+				if next.Kind != broker.Events {
+					h.send(ctx, n)
+					n = next
+				}
+			}
+		}
+		h.send(ctx, n)
+	}
+}
+
+func (h *Hub) send(ctx context.Context, n broker.Notice) {
+	pctx, cancel := context.WithTimeout(ctx, publishTimeout)
+	defer cancel()
+	if err := h.broker.Publish(pctx, n); err != nil && ctx.Err() == nil {
+		h.log.WarnContext(ctx, "announcing to other instances", "kind", n.Kind, "err", err)
 	}
 }
 

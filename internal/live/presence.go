@@ -54,9 +54,7 @@ func (h *Hub) ViewTicket(ctx context.Context, ticketID globalid.ID, typing bool)
 		return err
 	}
 	h.presenceChanged(ctx, ticketID)
-	if err := h.broker.Publish(context.WithoutCancel(ctx), broker.Notice{Kind: broker.Presence, TicketID: ticketID}); err != nil {
-		h.log.WarnContext(ctx, "announcing presence", "err", err)
-	}
+	h.publish(broker.Notice{Kind: broker.Presence, TicketID: ticketID})
 	return nil
 }
 

@@ -231,14 +231,14 @@ func (c *conn) init(payload json.RawMessage) bool {
 	if header != "" {
 		token, ok := auth.BearerToken(header)
 		if !ok {
-			c.close(CloseForbidden, "Forbidden: authorization must be \"Bearer <token>\"")
+			c.refuse("Forbidden: authorization must be \"Bearer <token>\"")
 			return false
 		}
 		v, err := c.t.Auth.Authenticate(c.ctx, token)
 		if err != nil {
 			var e *apierr.Error
 			if errors.As(err, &e) {
-				c.close(CloseForbidden, "Forbidden: "+e.Message)
+				c.refuse("Forbidden: " + e.Message)
 				return false
 			}
 			c.t.Log.ErrorContext(c.ctx, "websocket authentication", "err", err)
@@ -278,6 +278,21 @@ func (c *conn) init(payload json.RawMessage) bool {
 	c.ping = time.AfterFunc(c.t.KeepAlive, c.keepAlive)
 	c.mu.Unlock()
 	return true
+}
+
+// refuse closes a connection whose credentials were refused, with 4403.
+// Legacy clients (subscriptions-transport-ws) ignore close codes, so they
+// first get connection_error, which reaches their connectionCallback.
+func (c *conn) refuse(reason string) {
+	if c.legacy {
+		payload, _ := json.Marshal(map[string]string{"message": reason})
+		if b, err := json.Marshal(message{Type: "connection_error", Payload: payload}); err == nil {
+			// Nothing else is written before the ack, so no writer runs.
+			_ = c.ws.SetWriteDeadline(time.Now().Add(c.t.WriteTimeout))
+			_ = c.ws.WriteMessage(b)
+		}
+	}
+	c.close(CloseForbidden, reason)
 }
 
 // keepAlive runs on a timer, not a goroutine of its own.

@@ -67,7 +67,7 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, token string) (*viewer.Viewer, error)
 }
 
-// Transport is the gqlgen transport for websockets.
+// Transport is the gqlgen transport for websockets; make it with New.
 type Transport struct {
 	Hub  *live.Hub
 	Auth Authenticator
@@ -82,27 +82,32 @@ func (t *Transport) Supports(r *http.Request) bool {
 	return r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
+// New returns the transport with the defaults filled in for unset options.
+func New(hub *live.Hub, auth Authenticator, log *slog.Logger, opts Options) *Transport {
+	d := DefaultOptions()
+	if opts.InitTimeout <= 0 {
+		opts.InitTimeout = d.InitTimeout
+	}
+	if opts.KeepAlive <= 0 {
+		opts.KeepAlive = d.KeepAlive
+	}
+	if opts.OutboundQueue <= 0 {
+		opts.OutboundQueue = d.OutboundQueue
+	}
+	if opts.MaxSubscriptions <= 0 {
+		opts.MaxSubscriptions = d.MaxSubscriptions
+	}
+	if opts.MaxMessageBytes <= 0 {
+		opts.MaxMessageBytes = d.MaxMessageBytes
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = d.WriteTimeout
+	}
+	return &Transport{Hub: hub, Auth: auth, Log: log, Options: opts}
+}
+
 // Do serves one websocket connection until it closes.
 func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	d := DefaultOptions()
-	if t.InitTimeout <= 0 {
-		t.InitTimeout = d.InitTimeout
-	}
-	if t.KeepAlive <= 0 {
-		t.KeepAlive = d.KeepAlive
-	}
-	if t.OutboundQueue <= 0 {
-		t.OutboundQueue = d.OutboundQueue
-	}
-	if t.MaxSubscriptions <= 0 {
-		t.MaxSubscriptions = d.MaxSubscriptions
-	}
-	if t.MaxMessageBytes <= 0 {
-		t.MaxMessageBytes = d.MaxMessageBytes
-	}
-	if t.WriteTimeout <= 0 {
-		t.WriteTimeout = d.WriteTimeout
-	}
 	ws, err := Gorilla{AllowedOrigins: t.AllowedOrigins, MaxMessageBytes: t.MaxMessageBytes}.Accept(w, r, transport.WebsocketAcceptOptions{
 		ResponseHeader: http.Header{},
 		Subprotocols:   []string{ProtocolTransportWS, ProtocolLegacyWS},
@@ -113,5 +118,15 @@ func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 		return
 	}
 	c := newConn(t, ws.(*gorillaConn), r, exec)
+	// Known to the hub from the start, so that shutdown closes it with
+	// 1001 even before connection_init.
+	release, ok := t.Hub.Track(c.disconnect)
+	defer release()
+	if !ok {
+		c.close(live.CloseGoingAway, "server shutting down")
+		c.awaitClose()
+		c.cleanup()
+		return
+	}
 	c.serve()
 }
