@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"entgo.io/ent"
 
@@ -57,7 +59,10 @@ func recordTicketEvent(next ent.Mutator) ent.Mutator {
 		if err != nil {
 			return nil, errors.New("tickets must be changed inside a transaction (event log)")
 		}
-		changes := ticketChanges(m)
+		changes, err := ticketChanges(ctx, m)
+		if err != nil {
+			return nil, err
+		}
 		v, err := next.Mutate(ctx, m)
 		if err != nil {
 			return nil, err
@@ -135,28 +140,67 @@ func writeEvent(ctx context.Context, tx *gen.Tx, create *gen.EventCreate) error 
 	return nil
 }
 
-// ticketChanges names the changed fields as the GraphQL schema does
-// (assignee, group, firstRespondedAt), leaving out bookkeeping.
-func ticketChanges(m *gen.TicketMutation) []string {
-	seen := map[string]bool{}
-	var out []string
-	add := func(f string) {
-		if f == ticket.FieldUpdatedAt || seen[f] {
-			return
-		}
-		seen[f] = true
-		out = append(out, graphQLName(f))
+// ticketChanges names the fields whose value the update changes, as the
+// GraphQL schema does (assignee, group, firstRespondedAt), leaving out
+// bookkeeping. Setting a field to its old value, or clearing one that was
+// already empty, is no change.
+func ticketChanges(ctx context.Context, m *gen.TicketMutation) ([]string, error) {
+	if !m.Op().Is(ent.OpUpdateOne) {
+		return nil, nil
 	}
+	sys := entprivacy.DecisionContext(ctx, entprivacy.Allow)
+	var out []string
 	for _, f := range m.Fields() {
-		add(f)
+		if f == ticket.FieldUpdatedAt {
+			continue
+		}
+		old, err := m.OldField(sys, f)
+		if err != nil {
+			return nil, err
+		}
+		now, _ := m.Field(f)
+		if !sameValue(old, now) {
+			out = append(out, graphQLName(f))
+		}
 	}
 	for _, f := range m.ClearedFields() {
-		add(f)
+		old, err := m.OldField(sys, f)
+		if err != nil {
+			return nil, err
+		}
+		if !sameValue(old, nil) && !slices.Contains(out, graphQLName(f)) {
+			out = append(out, graphQLName(f))
+		}
 	}
-	if _, ok := m.AppendedTags(); ok {
-		add(ticket.FieldTags)
+	if tags, ok := m.AppendedTags(); ok && len(tags) > 0 && !slices.Contains(out, "tags") {
+		out = append(out, "tags")
 	}
-	return out
+	return out, nil
+}
+
+// sameValue compares field values, seeing through pointers (nillable
+// fields) and comparing times as instants.
+func sameValue(a, b any) bool {
+	a, b = indirect(a), indirect(b)
+	if ta, ok := a.(time.Time); ok {
+		tb, ok := b.(time.Time)
+		return ok && ta.Equal(tb)
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+func indirect(v any) any {
+	rv := reflect.ValueOf(v)
+	for rv.IsValid() && rv.Kind() == reflect.Pointer {
+		if rv.IsNil() {
+			return nil
+		}
+		rv = rv.Elem()
+	}
+	if !rv.IsValid() || (rv.Kind() == reflect.Slice && rv.Len() == 0) {
+		return nil // an empty list is no list
+	}
+	return rv.Interface()
 }
 
 // graphQLName turns a column name into its GraphQL field name:

@@ -63,14 +63,22 @@ func ParseCursor(s string) (int64, bool) {
 // their own tickets without internal notes; agents the tickets of their
 // groups and those assigned to them; admins everything.
 func Visible(v *viewer.Viewer, e *Event) bool {
-	t := e.Ticket
+	if e.Ticket == nil || v.IsCustomer() && e.Internal {
+		return false
+	}
+	return Reaches(v, e.Ticket)
+}
+
+// Reaches reports whether v may see the ticket t (internal/privacy's
+// ticket reach, in memory).
+func Reaches(v *viewer.Viewer, t *ent.Ticket) bool {
 	switch {
 	case v == nil || t == nil:
 		return false
 	case v.IsAdmin():
 		return true
 	case v.IsCustomer():
-		return t.RequesterID == v.UserID && !e.Internal
+		return t.RequesterID == v.UserID
 	case v.IsAgent():
 		return t.AssigneeID != nil && *t.AssigneeID == v.UserID || t.GroupID != nil && v.InGroup(*t.GroupID)
 	}

@@ -24,6 +24,7 @@ type TicketViewer struct {
 
 // watcher is one ticketViewers subscription.
 type watcher struct {
+	conn *Conn
 	ch   chan []*TicketViewer
 	last []presence.Entry
 }
@@ -64,7 +65,19 @@ func (h *Hub) Viewers(ctx context.Context, ticketID globalid.ID) (<-chan []*Tick
 	if _, err := h.staffOnTicket(ctx, ticketID); err != nil {
 		return nil, err
 	}
-	w := &watcher{ch: make(chan []*TicketViewer, 1)}
+	conn := connFrom(ctx)
+	if conn == nil {
+		conn = &Conn{hub: h, ctx: ctx, disconnect: func(int, string) {}}
+	}
+	entries, list, err := h.viewersOf(ctx, ticketID)
+	if err != nil {
+		return nil, err
+	}
+	// The first list goes into the fresh one-slot channel while the
+	// watcher is registered, so no change can get in before it; a change
+	// between the read and now is caught by the next sweep.
+	w := &watcher{conn: conn, ch: make(chan []*TicketViewer, 1), last: entries}
+	w.ch <- list
 	h.mu.Lock()
 	if h.watchers[ticketID] == nil {
 		h.watchers[ticketID] = map[*watcher]struct{}{}
@@ -79,14 +92,6 @@ func (h *Hub) Viewers(ctx context.Context, ticketID globalid.ID) (<-chan []*Tick
 			delete(h.watchers, ticketID)
 		}
 	})
-	entries, list, err := h.viewersOf(ctx, ticketID)
-	if err != nil {
-		return nil, err
-	}
-	h.mu.Lock()
-	w.last = entries
-	h.mu.Unlock()
-	w.ch <- list
 	return w.ch, nil
 }
 
@@ -104,9 +109,19 @@ func (h *Hub) presenceChanged(ctx context.Context, ticketID globalid.ID) {
 		h.log.WarnContext(ctx, "reading presence", "err", err)
 		return
 	}
+	// Watchers who no longer reach the ticket (moved out of its group)
+	// get nothing more.
+	t, err := h.client.Ticket.Get(viewer.SystemContext(ctx), ticketID)
+	if err != nil {
+		h.log.WarnContext(ctx, "reading a watched ticket", "err", err)
+		return
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for w := range h.watchers[ticketID] {
+		if v := w.conn.Viewer(); !v.IsStaff() || !Reaches(v, t) {
+			continue
+		}
 		if slices.EqualFunc(w.last, entries, func(a, b presence.Entry) bool {
 			return a.UserID == b.UserID && a.Typing == b.Typing
 		}) {

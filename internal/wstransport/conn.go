@@ -64,7 +64,7 @@ type conn struct {
 	closing bool
 	inited  bool
 	acked   bool
-	ops     map[string]context.CancelFunc
+	ops     map[string]*operation
 	ping    *time.Timer
 }
 
@@ -73,7 +73,7 @@ func newConn(t *Transport, ws *gorillaConn, r *http.Request, exec graphql.GraphE
 	return &conn{
 		t: t, ws: ws, req: r, exec: exec, ctx: ctx, cancel: cancel,
 		legacy:    ws.Subprotocol() != ProtocolTransportWS,
-		ops:       map[string]context.CancelFunc{},
+		ops:       map[string]*operation{},
 		closeSent: make(chan struct{}),
 	}
 }
@@ -188,11 +188,11 @@ func (c *conn) handle(data []byte) bool {
 			break
 		}
 		c.mu.Lock()
-		cancel := c.ops[m.ID]
+		op := c.ops[m.ID]
 		delete(c.ops, m.ID)
 		c.mu.Unlock()
-		if cancel != nil {
-			cancel()
+		if op != nil {
+			op.cancel()
 		}
 		return true
 	case "connection_terminate":
@@ -350,36 +350,50 @@ func (c *conn) start(m message) bool {
 		return true
 	}
 	ctx, cancel := context.WithCancel(ctx)
+	op := &operation{id: m.ID, cancel: cancel}
 	c.mu.Lock()
-	c.ops[m.ID] = cancel
+	c.ops[m.ID] = op
 	c.mu.Unlock()
 	responses, ctx := c.exec.DispatchOperation(ctx, rc)
 	if rc.Operation.Operation != ast.Subscription {
-		c.respond(ctx, m.ID, responses)
+		c.respond(ctx, op, responses)
 		return true
 	}
-	go c.respond(ctx, m.ID, responses)
+	go c.respond(ctx, op, responses)
 	return true
+}
+
+// operation is one running operation. Ids may be reused once an operation
+// is complete, so an operation is known by this identity, not by its id.
+type operation struct {
+	id     string
+	cancel context.CancelFunc
+}
+
+// current reports whether op is still the connection's operation of its
+// id (not stopped by the client, nor replaced).
+func (c *conn) current(op *operation) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ops[op.id] == op
 }
 
 // respond sends an operation's results, then complete (unless the client
 // stopped it, or the connection is closing).
-func (c *conn) respond(ctx context.Context, id string, responses graphql.ResponseHandler) {
+func (c *conn) respond(ctx context.Context, op *operation, responses graphql.ResponseHandler) {
+	id := op.id
 	defer func() {
 		c.mu.Lock()
-		cancel, mine := c.ops[id]
-		if mine {
+		if c.ops[id] == op {
 			delete(c.ops, id)
 		}
 		c.mu.Unlock()
-		if mine {
-			cancel()
-		}
+		op.cancel()
 	}()
 	first := true
 	for {
 		resp := responses(ctx)
-		if resp == nil {
+		if resp == nil || !c.current(op) {
 			break
 		}
 		if first && resp.Data == nil && len(resp.Errors) > 0 {
@@ -400,10 +414,7 @@ func (c *conn) respond(ctx context.Context, id string, responses graphql.Respons
 		}
 		c.send(message{ID: id, Type: typ, Payload: payload})
 	}
-	c.mu.Lock()
-	_, stillMine := c.ops[id]
-	c.mu.Unlock()
-	if stillMine && c.ctx.Err() == nil {
+	if c.current(op) && c.ctx.Err() == nil {
 		c.send(message{ID: id, Type: "complete"})
 	}
 }
