@@ -115,6 +115,8 @@ type app struct {
 	auth     *auth.Service
 	tickets  *ticketing.Service
 	resolver *graph.Resolver
+	// redis is set by serve when REDIS_URL is.
+	redis redis.UniversalClient
 }
 
 // withApp loads the configuration, opens and migrates the database, and
@@ -125,7 +127,9 @@ func (p *program) withApp(ctx context.Context, name string, args []string, fn fu
 		return p.fail(exitConfig, err.Error())
 	}
 	log := newLogger(p.stderr, cfg)
-	client, err := database.Open(cfg.DatabaseURL, cfg.DataDir)
+	client, err := database.OpenWith(cfg.DatabaseURL, cfg.DataDir, database.Pool{
+		MaxConns: cfg.DBMaxConns, ConnMaxLifetime: cfg.DBConnMaxLifetime, StatementTimeout: cfg.DBStatementTimeout,
+	})
 	if err != nil {
 		return p.fail(exitConfig, err.Error())
 	}
@@ -194,6 +198,8 @@ func (p *program) serve(ctx context.Context, a *app, rest []string) int {
 		MaxPageSize:     a.cfg.MaxPageSize,
 		Playground:      a.cfg.Playground,
 		AllowedOrigins:  a.cfg.AllowedOrigins,
+		TrustedProxies:  a.cfg.TrustedProxies,
+		Checks:          a.readinessChecks(),
 		WebSocket: wstransport.Options{
 			InitTimeout:      a.cfg.WSInitTimeout,
 			KeepAlive:        a.cfg.WSKeepAlive,
@@ -248,6 +254,7 @@ func (a *app) startLive(ctx context.Context) (*live.Hub, func(), error) {
 			return nil, nil, err
 		}
 		b, store = rb, presence.NewRedis(rdb, presence.DefaultPrefix)
+		a.redis = rdb
 	}
 	hub := live.New(a.client, b, store, a.auth, live.Options{
 		Retention:             a.cfg.EventRetention,
@@ -272,6 +279,21 @@ func (a *app) startLive(ctx context.Context) (*live.Hub, func(), error) {
 	a.tickets.Announce = hub.Announce
 	a.resolver.Live = hub
 	return hub, stop, nil
+}
+
+// readinessChecks are what /readyz checks: the database, and Redis when
+// configured.
+func (a *app) readinessChecks() map[string]func(context.Context) error {
+	checks := map[string]func(context.Context) error{
+		"database": func(ctx context.Context) error {
+			_, err := a.client.Sequence.Query().Exist(viewer.SystemContext(ctx))
+			return err
+		},
+	}
+	if a.redis != nil {
+		checks["redis"] = func(ctx context.Context) error { return a.redis.Ping(ctx).Err() }
+	}
+	return checks
 }
 
 func databaseKind(cfg *config.Config) string {

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,14 @@ type Config struct {
 	DefaultPageSize int
 	MaxPageSize     int
 	Playground      bool
+
+	// PostgreSQL pool.
+	DBMaxConns         int
+	DBConnMaxLifetime  time.Duration
+	DBStatementTimeout time.Duration
+
+	// TrustedProxies may set X-Forwarded-For (addresses or CIDR ranges).
+	TrustedProxies []netip.Prefix
 
 	// Live updates (see internal/live and internal/wstransport).
 	RedisURL                string
@@ -61,6 +70,9 @@ var Settings = []Setting{
 	{"addr", "SWITCHBOARD_ADDR", ":8080", "address to listen on", func(c *Config, v string) error { c.Addr = v; return nil }},
 	{"data-dir", "SWITCHBOARD_DATA_DIR", "./data", "directory of the embedded SQLite database", func(c *Config, v string) error { c.DataDir = v; return nil }},
 	{"database-url", "DATABASE_URL", "", "postgres://… for PostgreSQL; empty for SQLite in the data directory", func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
+	{"db-max-conns", "SWITCHBOARD_DB_MAX_CONNS", "20", "PostgreSQL: most open connections per instance", intSetter(func(c *Config, n int) { c.DBMaxConns = n })},
+	{"db-conn-max-lifetime", "SWITCHBOARD_DB_CONN_MAX_LIFETIME", "30m", "PostgreSQL: connections older than this are replaced", durationSetter(func(c *Config, d time.Duration) { c.DBConnMaxLifetime = d })},
+	{"db-statement-timeout", "SWITCHBOARD_DB_STATEMENT_TIMEOUT", "30s", "PostgreSQL: statements running longer are cancelled (unless DATABASE_URL sets statement_timeout)", durationSetter(func(c *Config, d time.Duration) { c.DBStatementTimeout = d })},
 	{"", "SWITCHBOARD_ENCRYPTION_KEY", "", "key(s) for confidential fields: id:base64 of 32 bytes, current first, comma-separated; embedded mode generates one into the data directory", func(c *Config, v string) error { c.EncryptionKey = v; return nil }},
 	{"signup", "SWITCHBOARD_SIGNUP", "true", "allow anonymous callers to create customer accounts", boolSetter(func(c *Config, b bool) { c.SignupEnabled = b })},
 	{"session-idle-timeout", "SWITCHBOARD_SESSION_IDLE_TIMEOUT", "30m", "end sessions unused for this long", durationSetter(func(c *Config, d time.Duration) { c.SessionIdleTimeout = d })},
@@ -74,6 +86,27 @@ var Settings = []Setting{
 				}
 				c.AllowedOrigins = append(c.AllowedOrigins, o)
 			}
+		}
+		return nil
+	}},
+	{"trusted-proxies", "SWITCHBOARD_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed (for per-IP limits and logs)", func(c *Config, v string) error {
+		c.TrustedProxies = nil
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p == "" {
+				continue
+			}
+			if !strings.Contains(p, "/") {
+				addr, err := netip.ParseAddr(p)
+				if err != nil {
+					return fmt.Errorf("%q is not an IP address or CIDR range", p)
+				}
+				p = netip.PrefixFrom(addr, addr.BitLen()).String()
+			}
+			prefix, err := netip.ParsePrefix(p)
+			if err != nil {
+				return fmt.Errorf("%q is not an IP address or CIDR range", p)
+			}
+			c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
 		}
 		return nil
 	}},
@@ -134,6 +167,25 @@ func Load(name string, args []string, getenv func(string) string) (*Config, []st
 }
 
 func (c *Config) validate() error {
+	for env, d := range map[string]time.Duration{
+		"SWITCHBOARD_DB_CONN_MAX_LIFETIME": c.DBConnMaxLifetime, "SWITCHBOARD_DB_STATEMENT_TIMEOUT": c.DBStatementTimeout,
+		"SWITCHBOARD_EVENT_RETENTION": c.EventRetention, "SWITCHBOARD_LIVE_POLL_INTERVAL": c.LivePollInterval,
+		"SWITCHBOARD_LIVE_REVALIDATE_INTERVAL": c.LiveRevalidateInterval, "SWITCHBOARD_WS_INIT_TIMEOUT": c.WSInitTimeout,
+		"SWITCHBOARD_WS_KEEPALIVE": c.WSKeepAlive, "SWITCHBOARD_PRESENCE_TTL": c.PresenceTTL,
+	} {
+		if d <= 0 {
+			return fmt.Errorf("%s: must be a positive duration", env)
+		}
+	}
+	for env, n := range map[string]int{
+		"SWITCHBOARD_DB_MAX_CONNS": c.DBMaxConns, "SWITCHBOARD_SUBSCRIPTION_QUEUE": c.SubscriptionQueue,
+		"SWITCHBOARD_WS_OUTBOUND_QUEUE": c.WSOutboundQueue, "SWITCHBOARD_MAX_SUBSCRIPTIONS_PER_CONNECTION": c.MaxSubscriptionsPerConn,
+		"SWITCHBOARD_MAX_CONNECTIONS_PER_USER": c.MaxConnectionsPerUser,
+	} {
+		if n < 1 {
+			return fmt.Errorf("%s: must be at least 1", env)
+		}
+	}
 	switch {
 	case c.Addr == "":
 		return errors.New("--addr / SWITCHBOARD_ADDR: must not be empty")
@@ -151,11 +203,6 @@ func (c *Config) validate() error {
 		return errors.New("session timeouts must be positive durations such as 30m or 12h")
 	case c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://"):
 		return errors.New("REDIS_URL: must start with redis:// or rediss://")
-	case c.EventRetention <= 0 || c.LivePollInterval <= 0 || c.LiveRevalidateInterval <= 0 ||
-		c.WSInitTimeout <= 0 || c.WSKeepAlive <= 0 || c.PresenceTTL <= 0:
-		return errors.New("live update intervals (SWITCHBOARD_EVENT_RETENTION, _LIVE_POLL_INTERVAL, _LIVE_REVALIDATE_INTERVAL, _WS_INIT_TIMEOUT, _WS_KEEPALIVE, _PRESENCE_TTL) must be positive durations")
-	case c.SubscriptionQueue < 1 || c.WSOutboundQueue < 1 || c.MaxSubscriptionsPerConn < 1 || c.MaxConnectionsPerUser < 1:
-		return errors.New("live update limits (SWITCHBOARD_SUBSCRIPTION_QUEUE, _WS_OUTBOUND_QUEUE, _MAX_SUBSCRIPTIONS_PER_CONNECTION, _MAX_CONNECTIONS_PER_USER) must be at least 1")
 	case c.ShutdownTimeout <= 0:
 		return errors.New("SWITCHBOARD_SHUTDOWN_TIMEOUT: must be a positive duration")
 	case c.LogFormat != "text" && c.LogFormat != "json":

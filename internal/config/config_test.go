@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +31,25 @@ func TestLoad(t *testing.T) {
 			t.Fatalf("got addr %q signup %v", c.Addr, c.SignupEnabled)
 		}
 	})
+	t.Run("TrustedProxiesAcceptAddressesAndRanges", func(t *testing.T) {
+		c, _, err := config.Load("serve", nil, env(map[string]string{"SWITCHBOARD_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1 ,::1"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := fmt.Sprint(c.TrustedProxies)
+		if got != "[10.0.0.0/8 127.0.0.1/32 ::1/128]" {
+			t.Fatalf("trusted proxies = %s", got)
+		}
+	})
+	t.Run("LiveDefaults", func(t *testing.T) {
+		c, _, err := config.Load("serve", nil, env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.EventRetention != 24*time.Hour || c.WSOutboundQueue != 256 || c.MaxConnectionsPerUser != 50 || c.DBMaxConns != 20 || c.DBStatementTimeout != 30*time.Second {
+			t.Fatalf("defaults wrong: %+v", c)
+		}
+	})
 	t.Run("DemoFlagIsPassedOn", func(t *testing.T) {
 		_, rest, err := config.Load("serve", []string{"--demo"}, env(nil))
 		if err != nil || len(rest) != 1 || rest[0] != "--demo" {
@@ -46,6 +66,10 @@ func TestLoad(t *testing.T) {
 		"ErrMaxBelowDefault": {args: []string{"--max-page-size", "5"}, want: "SWITCHBOARD_MAX_PAGE_SIZE"},
 		"ErrUnknownFlag":     {args: []string{"--no-such-flag"}, want: "no-such-flag"},
 		"ErrNotPostgresURL":  {env: map[string]string{"DATABASE_URL": "mysql://x"}, want: "DATABASE_URL"},
+		"ErrBadTrustedProxy": {env: map[string]string{"SWITCHBOARD_TRUSTED_PROXIES": "10.0.0.0/8, proxy.local"}, want: "SWITCHBOARD_TRUSTED_PROXIES"},
+		"ErrNotRedisURL":     {env: map[string]string{"REDIS_URL": "http://x"}, want: "REDIS_URL"},
+		"ErrZeroQueue":       {env: map[string]string{"SWITCHBOARD_WS_OUTBOUND_QUEUE": "0"}, want: "SWITCHBOARD_WS_OUTBOUND_QUEUE"},
+		"ErrZeroPool":        {env: map[string]string{"SWITCHBOARD_DB_MAX_CONNS": "0"}, want: "SWITCHBOARD_DB_MAX_CONNS"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, _, err := config.Load("serve", tc.args, env(tc.env))

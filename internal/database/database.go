@@ -11,7 +11,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -30,11 +32,31 @@ import (
 // SQLiteFile is the database file's name inside the data directory.
 const SQLiteFile = "switchboard.db"
 
+// Pool configures the PostgreSQL connection pool (zero values: the
+// defaults below).
+type Pool struct {
+	// MaxConns bounds the open connections of one instance.
+	MaxConns int
+	// ConnMaxLifetime closes connections older than this, so that they
+	// move to a restarted or failed-over server.
+	ConnMaxLifetime time.Duration
+	// StatementTimeout makes PostgreSQL cancel a statement running longer.
+	StatementTimeout time.Duration
+}
+
+// DefaultPool is the pool of a PostgreSQL database unless configured.
+var DefaultPool = Pool{MaxConns: 20, ConnMaxLifetime: 30 * time.Minute, StatementTimeout: 30 * time.Second}
+
 // Open connects to PostgreSQL when databaseURL is set, otherwise to the
 // SQLite database in dataDir (created with mode 0700 if missing).
 func Open(databaseURL, dataDir string, opts ...ent.Option) (*ent.Client, error) {
+	return OpenWith(databaseURL, dataDir, DefaultPool, opts...)
+}
+
+// OpenWith is Open with the PostgreSQL pool's settings.
+func OpenWith(databaseURL, dataDir string, pool Pool, opts ...ent.Option) (*ent.Client, error) {
 	if databaseURL != "" {
-		return OpenPostgres(databaseURL, opts...)
+		return openPostgres(databaseURL, pool, opts...)
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
@@ -66,13 +88,45 @@ func OpenSQLite(path string, opts ...ent.Option) (*ent.Client, error) {
 
 // OpenPostgres connects to the PostgreSQL database at url.
 func OpenPostgres(url string, opts ...ent.Option) (*ent.Client, error) {
-	db, err := sql.Open("pgx", url)
-	if err != nil {
-		return nil, fmt.Errorf("opening PostgreSQL database: %w", err)
+	return openPostgres(url, DefaultPool, opts...)
+}
+
+// PostgresDSN is the connection string used for rawURL: with the pool's
+// statement timeout unless the URL sets one (pgx passes unknown URL
+// parameters to the server as settings).
+func PostgresDSN(rawURL string, pool Pool) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Query().Get("statement_timeout") != "" || pool.StatementTimeout <= 0 {
+		return rawURL
 	}
+	q := u.Query()
+	q.Set("statement_timeout", strconv.FormatInt(pool.StatementTimeout.Milliseconds(), 10))
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func openPostgres(rawURL string, pool Pool, opts ...ent.Option) (*ent.Client, error) {
+	d := DefaultPool
+	if pool.MaxConns <= 0 {
+		pool.MaxConns = d.MaxConns
+	}
+	if pool.ConnMaxLifetime <= 0 {
+		pool.ConnMaxLifetime = d.ConnMaxLifetime
+	}
+	if pool.StatementTimeout <= 0 {
+		pool.StatementTimeout = d.StatementTimeout
+	}
+	dsn := PostgresDSN(rawURL, pool)
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("opening PostgreSQL database: %w", redact(err, rawURL))
+	}
+	db.SetMaxOpenConns(pool.MaxConns)
+	db.SetMaxIdleConns(pool.MaxConns)
+	db.SetConnMaxLifetime(pool.ConnMaxLifetime)
 	if err := db.Ping(); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("connecting to PostgreSQL: %w", redact(err, url))
+		return nil, fmt.Errorf("connecting to PostgreSQL: %w", redact(err, rawURL))
 	}
 	return ent.NewClient(append([]ent.Option{ent.Driver(entsql.OpenDB(dialect.Postgres, db))}, opts...)...), nil
 }

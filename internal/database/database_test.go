@@ -2,11 +2,13 @@ package database_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/schema"
@@ -271,6 +273,39 @@ func checkSQLiteAt(path string) string {
 		return "foreign keys are not enforced"
 	}
 	return ""
+}
+
+func TestPostgresPool(t *testing.T) {
+	t.Run("StatementTimeoutAddedToTheURL", func(t *testing.T) {
+		got := database.PostgresDSN("postgres://u@h/db?sslmode=disable", database.Pool{StatementTimeout: 1500 * time.Millisecond})
+		if !strings.Contains(got, "statement_timeout=1500") || !strings.Contains(got, "sslmode=disable") {
+			t.Fatal(got)
+		}
+	})
+	t.Run("URLsOwnStatementTimeoutWins", func(t *testing.T) {
+		url := "postgres://u@h/db?statement_timeout=99"
+		if got := database.PostgresDSN(url, database.Pool{StatementTimeout: time.Second}); got != url {
+			t.Fatal(got)
+		}
+	})
+	t.Run("ServerCancelsLongStatements", func(t *testing.T) {
+		base := os.Getenv("TEST_DATABASE_URL")
+		if base == "" {
+			t.Skip("set TEST_DATABASE_URL to check the statement timeout on PostgreSQL")
+		}
+		db, err := sql.Open("pgx", database.PostgresDSN(base, database.Pool{StatementTimeout: 200 * time.Millisecond}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var setting string
+		if err := db.QueryRow("show statement_timeout").Scan(&setting); err != nil || setting != "200ms" {
+			t.Fatalf("statement_timeout = %q, %v", setting, err)
+		}
+		if _, err := db.Exec("select pg_sleep(2)"); err == nil || !strings.Contains(err.Error(), "statement timeout") {
+			t.Fatalf("a 2 s statement ran under a 200 ms timeout: %v", err)
+		}
+	})
 }
 
 func TestOpenPostgres(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"sync"
@@ -45,6 +46,10 @@ type Options struct {
 	// server's own origin), e.g. "https://desk.example.com", and open
 	// websockets.
 	AllowedOrigins []string
+	// TrustedProxies may tell the client's address in X-Forwarded-For.
+	TrustedProxies []netip.Prefix
+	// Checks are what /readyz checks (the database, Redis), by name.
+	Checks map[string]func(context.Context) error
 	// WebSocket configures subscriptions over websockets; the resolver's
 	// Live hub serves them and event streams (SSE).
 	WebSocket wstransport.Options
@@ -74,7 +79,9 @@ func Handler(log *slog.Logger, resolver *graph.Resolver, opts Options) http.Hand
 	gql.AroundRootFields(graph.RestrictFilters())
 
 	mux := http.NewServeMux()
-	mux.Handle("/query", limitBody(opts.MaxBodyBytes, authenticate(log, resolver.Auth, opts.AllowedOrigins, gql)))
+	ips := clientIPs{trusted: opts.TrustedProxies}
+	mux.Handle("/query", limitBody(opts.MaxBodyBytes, authenticate(log, resolver.Auth, opts.AllowedOrigins, ips, gql)))
+	mux.Handle("GET /readyz", readiness(opts.Checks))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -90,11 +97,11 @@ func Handler(log *slog.Logger, resolver *graph.Resolver, opts Options) http.Hand
 // is refused outright (401), so that a client with an expired session
 // learns it at once. Cookie-authenticated requests must also pass the CSRF
 // check; bearer requests need none (browsers never add them on their own).
-func authenticate(log *slog.Logger, svc *auth.Service, allowedOrigins []string, next http.Handler) http.Handler {
+func authenticate(log *slog.Logger, svc *auth.Service, allowedOrigins []string, ips clientIPs, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cw := &cookieWriter{ResponseWriter: w}
 		w = cw
-		ctx := auth.WithClient(r.Context(), auth.Client{UserAgent: r.UserAgent(), IP: clientIP(r)})
+		ctx := auth.WithClient(r.Context(), auth.Client{UserAgent: r.UserAgent(), IP: ips.of(r)})
 		ctx = auth.WithCookieSink(ctx, cw.add)
 		var signedIn *viewer.Viewer
 		token, fromCookie := "", false
@@ -238,14 +245,6 @@ func writeError(w http.ResponseWriter, status int, e *apierr.Error) {
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"errors": []map[string]any{{"message": e.Message, "extensions": map[string]any{"code": e.Code}}},
 	})
-}
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // Server is the HTTP server with its timeouts.
