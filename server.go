@@ -16,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/switchboardhq/switchboard/ent"
@@ -32,6 +33,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/httpserver"
 	"github.com/switchboardhq/switchboard/internal/live"
 	"github.com/switchboardhq/switchboard/internal/presence"
+	"github.com/switchboardhq/switchboard/internal/querycache"
 	"github.com/switchboardhq/switchboard/internal/ticketing"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 	"github.com/switchboardhq/switchboard/internal/wstransport"
@@ -200,6 +202,7 @@ func (p *program) serve(ctx context.Context, a *app, rest []string) int {
 		AllowedOrigins:  a.cfg.AllowedOrigins,
 		TrustedProxies:  a.cfg.TrustedProxies,
 		Checks:          a.readinessChecks(),
+		QueryCache:      a.queryCache(),
 		WebSocket: wstransport.Options{
 			InitTimeout:      a.cfg.WSInitTimeout,
 			KeepAlive:        a.cfg.WSKeepAlive,
@@ -279,6 +282,15 @@ func (a *app) startLive(ctx context.Context) (*live.Hub, func(), error) {
 	a.tickets.Announce = hub.Announce
 	a.resolver.Live = hub
 	return hub, stop, nil
+}
+
+// queryCache stores automatic persisted queries: in Redis when configured
+// (shared by all instances), else in memory.
+func (a *app) queryCache() graphql.Cache[string] {
+	if a.redis != nil {
+		return querycache.NewRedis(a.redis, querycache.DefaultPrefix, a.cfg.APQTTL, a.log)
+	}
+	return querycache.NewMemory(a.cfg.APQCacheSize)
 }
 
 // readinessChecks are what /readyz checks: the database, and Redis when

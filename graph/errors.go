@@ -50,6 +50,9 @@ func classify(err error) *apierr.Error {
 		switch code {
 		case "NOT_FOUND":
 			return apierr.Errorf(apierr.NotFound, "no object with this ID")
+		case string(apierr.PersistedQueryNotFound):
+			// Clients of the APQ protocol look for this exact message.
+			return apierr.Errorf(apierr.PersistedQueryNotFound, "%s", gqlErr.Message)
 		case errcode.ValidationFailed, errcode.ParseFailed, "":
 			return apierr.Errorf(apierr.BadUserInput, "%s", gqlErr.Message)
 		}

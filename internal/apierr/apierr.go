@@ -26,6 +26,9 @@ const (
 	CursorExpired Code = "CURSOR_EXPIRED"
 	// Unavailable: the server is shutting down or a dependency is down.
 	Unavailable Code = "UNAVAILABLE"
+	// PersistedQueryNotFound: an automatic persisted query's hash is not
+	// known; send the query with it (the APQ protocol's own code).
+	PersistedQueryNotFound Code = "PERSISTED_QUERY_NOT_FOUND"
 )
 
 // Error is an error a client may see.

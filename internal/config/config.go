@@ -38,6 +38,10 @@ type Config struct {
 	DBConnMaxLifetime  time.Duration
 	DBStatementTimeout time.Duration
 
+	// Automatic persisted queries.
+	APQCacheSize int
+	APQTTL       time.Duration
+
 	// TrustedProxies may set X-Forwarded-For (addresses or CIDR ranges).
 	TrustedProxies []netip.Prefix
 
@@ -89,6 +93,8 @@ var Settings = []Setting{
 		}
 		return nil
 	}},
+	{"apq-cache-size", "SWITCHBOARD_APQ_CACHE_SIZE", "1000", "automatic persisted queries kept in memory (embedded mode)", intSetter(func(c *Config, n int) { c.APQCacheSize = n })},
+	{"apq-ttl", "SWITCHBOARD_APQ_TTL", "24h", "how long Redis keeps an automatic persisted query (with REDIS_URL)", durationSetter(func(c *Config, d time.Duration) { c.APQTTL = d })},
 	{"trusted-proxies", "SWITCHBOARD_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed (for per-IP limits and logs)", func(c *Config, v string) error {
 		c.TrustedProxies = nil
 		for _, p := range strings.Split(v, ",") {
@@ -172,6 +178,7 @@ func (c *Config) validate() error {
 		"SWITCHBOARD_EVENT_RETENTION": c.EventRetention, "SWITCHBOARD_LIVE_POLL_INTERVAL": c.LivePollInterval,
 		"SWITCHBOARD_LIVE_REVALIDATE_INTERVAL": c.LiveRevalidateInterval, "SWITCHBOARD_WS_INIT_TIMEOUT": c.WSInitTimeout,
 		"SWITCHBOARD_WS_KEEPALIVE": c.WSKeepAlive, "SWITCHBOARD_PRESENCE_TTL": c.PresenceTTL,
+		"SWITCHBOARD_APQ_TTL": c.APQTTL,
 	} {
 		if d <= 0 {
 			return fmt.Errorf("%s: must be a positive duration", env)
@@ -180,7 +187,7 @@ func (c *Config) validate() error {
 	for env, n := range map[string]int{
 		"SWITCHBOARD_DB_MAX_CONNS": c.DBMaxConns, "SWITCHBOARD_SUBSCRIPTION_QUEUE": c.SubscriptionQueue,
 		"SWITCHBOARD_WS_OUTBOUND_QUEUE": c.WSOutboundQueue, "SWITCHBOARD_MAX_SUBSCRIPTIONS_PER_CONNECTION": c.MaxSubscriptionsPerConn,
-		"SWITCHBOARD_MAX_CONNECTIONS_PER_USER": c.MaxConnectionsPerUser,
+		"SWITCHBOARD_MAX_CONNECTIONS_PER_USER": c.MaxConnectionsPerUser, "SWITCHBOARD_APQ_CACHE_SIZE": c.APQCacheSize,
 	} {
 		if n < 1 {
 			return fmt.Errorf("%s: must be at least 1", env)

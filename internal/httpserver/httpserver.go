@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -28,6 +29,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/querycache"
 	"github.com/switchboardhq/switchboard/internal/requestid"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 	"github.com/switchboardhq/switchboard/internal/wstransport"
@@ -48,6 +50,9 @@ type Options struct {
 	AllowedOrigins []string
 	// TrustedProxies may tell the client's address in X-Forwarded-For.
 	TrustedProxies []netip.Prefix
+	// QueryCache stores automatic persisted queries (nil: an in-process
+	// LRU of 1000).
+	QueryCache graphql.Cache[string]
 	// Checks are what /readyz checks (the database, Redis), by name.
 	Checks map[string]func(context.Context) error
 	// WebSocket configures subscriptions over websockets; the resolver's
@@ -73,6 +78,10 @@ func Handler(log *slog.Logger, resolver *graph.Resolver, opts Options) http.Hand
 	gql.AddTransport(transport.POST{})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	gql.Use(extension.Introspection{})
+	if opts.QueryCache == nil {
+		opts.QueryCache = querycache.NewMemory(1000)
+	}
+	gql.Use(extension.AutomaticPersistedQuery{Cache: opts.QueryCache})
 	gql.SetErrorPresenter(graph.ErrorPresenter(log))
 	gql.SetRecoverFunc(graph.RecoverFunc(log))
 	gql.AroundFields(graph.PageLimits(opts.DefaultPageSize, opts.MaxPageSize))
