@@ -1,0 +1,440 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// buildServer compiles the switchboard binary into dir.
+func buildServer(tb testing.TB, dir string) string {
+	tb.Helper()
+	bin := filepath.Join(dir, "switchboard")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/switchboardhq/switchboard")
+	cmd.Dir = ".." // the module root; tests run in bench/
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// serverEnv is the environment of the server subprocess: ours, without
+// any setting from the caller's environment that would change what is
+// measured (another database, Redis, other limits).
+func serverEnv(settings map[string]string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "SWITCHBOARD_") || k == "DATABASE_URL" || k == "REDIS_URL" || k == "GODEBUG" || k == "GOTRACEBACK" || k == "GOGC" || k == "GOMEMLIMIT" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	for k, v := range settings {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+// runCommand runs a switchboard command (not serve) to completion.
+func runCommand(tb testing.TB, bin string, settings map[string]string, args ...string) string {
+	tb.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = serverEnv(settings)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		tb.Fatalf("switchboard %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// serverProc is `switchboard serve` running as a subprocess.
+type serverProc struct {
+	cmd     *exec.Cmd
+	pid     int
+	url     string
+	logPath string
+	done    chan struct{}
+	waitErr error
+}
+
+// startServer runs `switchboard serve` with settings and waits for it to
+// listen. Its output (JSON log lines and gctrace lines) goes to the file
+// name in dir.
+func startServer(tb testing.TB, bin, dir, name string, settings map[string]string) *serverProc {
+	tb.Helper()
+	logPath := filepath.Join(dir, name)
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = serverEnv(settings)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	logFile.Close()
+	s := &serverProc{cmd: cmd, pid: cmd.Process.Pid, logPath: logPath, done: make(chan struct{})}
+	go func() { s.waitErr = cmd.Wait(); close(s.done) }()
+	tb.Cleanup(s.stop)
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if addr := s.servingAddr(); addr != "" {
+			s.url = "http://" + addr
+			return s
+		}
+		select {
+		case <-s.done:
+			tb.Fatalf("server exited before serving: %v\n%s", s.waitErr, s.log())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	tb.Fatalf("server did not start within a minute:\n%s", s.log())
+	return nil
+}
+
+func (s *serverProc) log() []byte {
+	b, _ := os.ReadFile(s.logPath)
+	return b
+}
+
+// servingAddr finds the address in the "switchboard is serving" log line.
+func (s *serverProc) servingAddr() string {
+	sc := bufio.NewScanner(bytes.NewReader(s.log()))
+	for sc.Scan() {
+		var line struct {
+			Msg  string `json:"msg"`
+			Addr string `json:"addr"`
+		}
+		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "switchboard is serving" {
+			return line.Addr
+		}
+	}
+	return ""
+}
+
+// dumpGoroutines ends the server with SIGQUIT, which (with GOTRACEBACK=all)
+// prints every goroutine, and returns the dump.
+func (s *serverProc) dumpGoroutines(tb testing.TB) []byte {
+	tb.Helper()
+	before := len(s.log())
+	if err := s.cmd.Process.Signal(syscall.SIGQUIT); err != nil {
+		tb.Logf("SIGQUIT: %v", err)
+		return nil
+	}
+	select {
+	case <-s.done:
+	case <-time.After(60 * time.Second):
+		tb.Logf("server did not exit within a minute of SIGQUIT")
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	}
+	log := s.log()
+	if len(log) < before {
+		return nil
+	}
+	dump := log[before:]
+	if i := bytes.Index(dump, []byte("SIGQUIT")); i >= 0 {
+		dump = dump[i:]
+	}
+	return dump
+}
+
+// stop shuts the server down (SIGTERM, then SIGKILL after 30 seconds).
+func (s *serverProc) stop() {
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(30 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+// gqlClient posts GraphQL operations to the server.
+type gqlClient struct {
+	url  string
+	http *http.Client
+}
+
+func newGQLClient(url string) *gqlClient {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = 64
+	tr.MaxIdleConnsPerHost = 64
+	return &gqlClient{url: url + "/query", http: &http.Client{Transport: tr, Timeout: 60 * time.Second}}
+}
+
+// do runs an operation; a GraphQL error is an error.
+func (c *gqlClient) do(ctx context.Context, token, query string, vars map[string]any, out any) error {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		return err
+	}
+	var r struct {
+		Data   json.RawMessage `json:"data"`
+		Errors []struct {
+			Message string `json:"message"`
+		} `json:"errors"`
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return fmt.Errorf("status %d, body not JSON: %.200s", res.StatusCode, raw)
+	}
+	if len(r.Errors) > 0 || res.StatusCode != http.StatusOK {
+		msgs := make([]string, len(r.Errors))
+		for i, e := range r.Errors {
+			msgs[i] = e.Message
+		}
+		return fmt.Errorf("status %d: %s", res.StatusCode, strings.Join(msgs, "; "))
+	}
+	if out != nil {
+		return json.Unmarshal(r.Data, out)
+	}
+	return nil
+}
+
+const (
+	loginMutation       = `mutation($email: String!, $password: String!) { login(email: $email, password: $password) { token } }`
+	signupMutation      = `mutation($input: SignupInput!) { signup(input: $input) { token } }`
+	inviteUserMutation  = `mutation($input: InviteUserInput!) { inviteUser(input: $input) { id } }`
+	createTokenMutation = `mutation($input: CreateAPITokenInput!) { createAPIToken(input: $input) { token } }`
+	createTicket        = `mutation($input: CreateTicketInput!) { createTicket(input: $input) { id } }`
+	updateTicket        = `mutation($id: ID!, $input: UpdateTicketInput!) { updateTicket(id: $id, input: $input) { id } }`
+	// subscription is what every subscriber runs: a wallboard's feed.
+	subscription = `subscription { ticketEvents { cursor type at ticket { id subject status } } }`
+)
+
+func (c *gqlClient) login(ctx context.Context, email, password string) (string, error) {
+	var out struct{ Login struct{ Token string } }
+	err := c.do(ctx, "", loginMutation, map[string]any{"email": email, "password": password}, &out)
+	if err == nil && out.Login.Token == "" {
+		err = errors.New("login returned no token")
+	}
+	return out.Login.Token, err
+}
+
+// fixture is what the benchmark sets up before connecting subscribers.
+type fixture struct {
+	adminToken       string   // the publisher: an admin session
+	subscriberTokens []string // READ API tokens of the wallboard users
+	tickets          []string
+}
+
+const benchPassword = "correct horse battery staple 7"
+
+// setUp creates the wallboard users (admins, each with a READ API token)
+// and the tickets that the publisher updates.
+func setUp(ctx context.Context, c *gqlClient, users, tickets int) (*fixture, error) {
+	f := &fixture{}
+	var err error
+	if f.adminToken, err = c.login(ctx, "admin@bench.example.com", benchPassword); err != nil {
+		return nil, fmt.Errorf("admin login: %w", err)
+	}
+	// A few users at once: each costs two password hashes (invite, login).
+	f.subscriberTokens = make([]string, users)
+	var (
+		mu       sync.Mutex
+		firstErr error
+		next     atomic.Int64
+		wg       sync.WaitGroup
+	)
+	for range min(users, 4) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= users {
+					return
+				}
+				tok, err := c.wallboardUser(ctx, f.adminToken, i)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				f.subscriberTokens[i] = tok
+				failed := firstErr != nil
+				mu.Unlock()
+				if failed {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	var signup struct{ Signup struct{ Token string } }
+	sin := map[string]any{"email": "customer@bench.example.com", "name": "Bench Customer", "password": benchPassword}
+	if err := c.do(ctx, "", signupMutation, map[string]any{"input": sin}, &signup); err != nil {
+		return nil, fmt.Errorf("signup: %w", err)
+	}
+	for i := range tickets {
+		var out struct{ CreateTicket struct{ ID string } }
+		in := map[string]any{"subject": fmt.Sprintf("ticket %d", i), "body": "the wallboard should show this"}
+		if err := c.do(ctx, signup.Signup.Token, createTicket, map[string]any{"input": in}, &out); err != nil {
+			return nil, fmt.Errorf("createTicket: %w", err)
+		}
+		f.tickets = append(f.tickets, out.CreateTicket.ID)
+	}
+	return f, nil
+}
+
+// wallboardUser invites admin number i and returns a READ API token of it.
+func (c *gqlClient) wallboardUser(ctx context.Context, adminToken string, i int) (string, error) {
+	email := fmt.Sprintf("wallboard%d@bench.example.com", i)
+	in := map[string]any{"email": email, "name": fmt.Sprintf("Wallboard %d", i), "role": "ADMIN", "password": benchPassword}
+	if err := c.do(ctx, adminToken, inviteUserMutation, map[string]any{"input": in}, nil); err != nil {
+		return "", fmt.Errorf("inviteUser: %w", err)
+	}
+	session, err := c.login(ctx, email, benchPassword)
+	if err != nil {
+		return "", fmt.Errorf("login %s: %w", email, err)
+	}
+	var out struct{ CreateAPIToken struct{ Token string } }
+	tin := map[string]any{"name": "wallboard", "scope": "READ"}
+	if err := c.do(ctx, session, createTokenMutation, map[string]any{"input": tin}, &out); err != nil {
+		return "", fmt.Errorf("createAPIToken: %w", err)
+	}
+	return out.CreateAPIToken.Token, nil
+}
+
+// processCPU is the CPU time of this (the client) process.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// raiseFileLimit raises RLIMIT_NOFILE to at least want (the hard limit too
+// when allowed); the server subprocess inherits it.
+func raiseFileLimit(want uint64) (uint64, error) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 0, err
+	}
+	if lim.Max < want {
+		raised := syscall.Rlimit{Cur: want, Max: want}
+		if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &raised) == nil {
+			return want, nil
+		}
+	}
+	// Setting it explicitly, even to the current value, also makes child
+	// processes inherit it (Go restores the original soft limit in
+	// children otherwise).
+	lim.Cur = lim.Max
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 0, err
+	}
+	return lim.Cur, nil
+}
+
+// perfRecorder samples the server's CPU with Linux perf while it runs.
+type perfRecorder struct {
+	cmd        *exec.Cmd
+	data, base string
+}
+
+// startPerf starts `perf record` on pid when SWITCHBOARD_BENCH_PERF names
+// a directory (nil otherwise); the data and reports go there as
+// perf-<name>.*.
+func startPerf(tb testing.TB, pid int, name string) *perfRecorder {
+	tb.Helper()
+	dir := os.Getenv("SWITCHBOARD_BENCH_PERF")
+	if dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	base := filepath.Join(dir, "perf-"+name)
+	p := &perfRecorder{data: base + ".data", base: base}
+	p.cmd = exec.Command("perf", "record", "-F", "499", "-g", "-p", strconv.Itoa(pid), "-o", p.data)
+	p.cmd.Stdout, p.cmd.Stderr = io.Discard, io.Discard
+	if err := p.cmd.Start(); err != nil {
+		tb.Logf("perf record: %v (SWITCHBOARD_BENCH_PERF ignored)", err)
+		return nil
+	}
+	return p
+}
+
+// stop ends the recording and writes two reports: self time by function
+// (perf-<name>.self.txt) and time including callees (.children.txt). It
+// returns the head of both.
+func (p *perfRecorder) stop(tb testing.TB) string {
+	tb.Helper()
+	if p == nil {
+		return ""
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGINT)
+	_ = p.cmd.Wait()
+	var summary strings.Builder
+	for _, kind := range []string{"self", "children"} {
+		args := []string{"report", "-i", p.data, "--stdio", "--sort", "symbol", "-g", "none", "--percent-limit", "0.7"}
+		if kind == "self" {
+			args = append(args, "--no-children")
+		} else {
+			args = append(args, "--children")
+		}
+		out, err := exec.Command("perf", args...).Output()
+		if err != nil {
+			tb.Logf("perf report: %v", err)
+			return ""
+		}
+		_ = os.WriteFile(p.base+"."+kind+".txt", out, 0o644)
+		fmt.Fprintf(&summary, "perf %s (%s.%s.txt):\n", kind, p.base, kind)
+		n := 0
+		for _, line := range strings.Split(string(out), "\n") {
+			if strings.HasPrefix(line, "#") || strings.TrimSpace(line) == "" {
+				continue
+			}
+			// Drop the empty trailing columns perf pads lines with.
+			f := strings.Fields(line)
+			for len(f) > 0 && f[len(f)-1] == "-" {
+				f = f[:len(f)-1]
+			}
+			summary.WriteString("  " + strings.Join(f, " ") + "\n")
+			if n++; n == 25 {
+				break
+			}
+		}
+	}
+	return summary.String()
+}
