@@ -363,8 +363,21 @@ func (h *Hub) dispatch(e *Event) {
 	collect(h.byRequester[e.RequesterID])
 	collect(h.staff)
 	h.mu.Unlock()
+	renders := map[string]*render{}
 	for _, s := range targets {
-		s.deliver(e)
+		if s.share == nil {
+			s.deliver(e)
+			continue
+		}
+		if !s.wants(e) {
+			continue
+		}
+		r := renders[s.share.fingerprint]
+		if r == nil {
+			r = &render{event: e}
+			renders[s.share.fingerprint] = r
+		}
+		s.deliverShared(e, r)
 	}
 }
 

@@ -32,6 +32,13 @@ type subscriber struct {
 	// queued twice across the seam between replay and live.
 	sent   int64
 	closed bool
+
+	// With shared rendering (share set): the results owed to the client,
+	// in order, and the renders this subscriber's own execution is making,
+	// in the order of the events in ch.
+	share     *Share
+	owed      []*render
+	rendering []*render
 }
 
 // Subscribe starts a ticketEvents subscription for the viewer of ctx:
@@ -69,6 +76,10 @@ func (h *Hub) Subscribe(ctx context.Context, f Filter, after *string) (<-chan *E
 	s := &subscriber{hub: h, conn: conn, filter: f, ch: make(chan *Event, h.opts.SubscriberQueue)}
 	if f.TicketID == "" && f.GroupID == "" && v.IsCustomer() {
 		s.customer = v.UserID
+	}
+	if sh := shareFrom(ctx); sh != nil {
+		s.share = sh
+		sh.sub.Store(s)
 	}
 	h.mu.Lock()
 	if h.closed {
@@ -227,6 +238,12 @@ func (s *subscriber) replay(ctx context.Context, from, seam int64) {
 func (s *subscriber) send(ctx context.Context, e *Event) bool {
 	s.mu.Lock()
 	skip := e.Seq <= s.sent
+	if !skip && s.share != nil {
+		// Replayed events are rendered by the subscriber alone.
+		r := &render{event: e, renderer: s, subs: []*subscriber{s}}
+		s.owed = append(s.owed, r)
+		s.rendering = append(s.rendering, r)
+	}
 	s.mu.Unlock()
 	if skip {
 		return true
@@ -254,7 +271,12 @@ func (s *subscriber) close() {
 	s.mu.Lock()
 	s.closed = true
 	s.pending = nil
+	owed := s.rendering
+	s.rendering = nil
 	s.mu.Unlock()
+	if len(owed) > 0 {
+		s.handOver(owed)
+	}
 	s.hub.mu.Lock()
 	s.hub.index(s, false)
 	s.hub.mu.Unlock()

@@ -351,6 +351,10 @@ func (c *conn) start(m message) bool {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	op := &operation{id: m.ID, cancel: cancel}
+	if rc.Operation.Operation == ast.Subscription {
+		op.share = live.NewShare(opOutput{c: c, op: op}, fingerprint(rc, live.ShareKey(viewer.FromContext(ctx))))
+		ctx = live.WithShare(ctx, op.share)
+	}
 	c.mu.Lock()
 	c.ops[m.ID] = op
 	c.mu.Unlock()
@@ -368,6 +372,21 @@ func (c *conn) start(m message) bool {
 type operation struct {
 	id     string
 	cancel context.CancelFunc
+	// share lets the hub hand this subscription results rendered for an
+	// identical one.
+	share *live.Share
+}
+
+// opOutput delivers results rendered for another subscription.
+type opOutput struct {
+	c  *conn
+	op *operation
+}
+
+func (o opOutput) Deliver(payload []byte) {
+	if o.c.current(o.op) {
+		o.c.sendResult(o.op.id, payload)
+	}
 }
 
 // current reports whether op is still the connection's operation of its
@@ -408,15 +427,31 @@ func (c *conn) respond(ctx context.Context, op *operation, responses graphql.Res
 			c.t.Log.ErrorContext(ctx, "encoding a response", "err", err)
 			continue
 		}
-		typ := "next"
-		if c.legacy {
-			typ = "data"
+		if op.share != nil && op.share.Rendered(payload) {
+			continue // the hub delivers it, to this and identical subscriptions
 		}
-		c.send(message{ID: id, Type: typ, Payload: payload})
+		c.sendResult(id, payload)
 	}
 	if c.current(op) && c.ctx.Err() == nil {
 		c.send(message{ID: id, Type: "complete"})
 	}
+}
+
+// sendResult sends one result of an operation. The frame is put together
+// by hand: the payload is shared by many subscribers and already JSON.
+func (c *conn) sendResult(id string, payload []byte) {
+	typ := `","type":"next","payload":`
+	if c.legacy {
+		typ = `","type":"data","payload":`
+	}
+	quotedID, _ := json.Marshal(id)
+	b := make([]byte, 0, len(`{"id":`)+len(quotedID)+len(typ)+len(payload)+1)
+	b = append(b, `{"id":`...)
+	b = append(b, quotedID[:len(quotedID)-1]...)
+	b = append(b, typ...)
+	b = append(b, payload...)
+	b = append(b, '}')
+	c.enqueue(b)
 }
 
 func (c *conn) sendErrors(id string, errs gqlerror.List) {
@@ -433,6 +468,12 @@ func (c *conn) send(m message) {
 	if err != nil {
 		return
 	}
+	c.enqueue(b)
+}
+
+// enqueue queues an encoded message, or closes a connection whose queue
+// is full (the client is not reading).
+func (c *conn) enqueue(b []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closing {
