@@ -19,6 +19,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/auth"
 	"github.com/switchboardhq/switchboard/internal/live"
+	"github.com/switchboardhq/switchboard/internal/requestid"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
 
@@ -47,7 +48,7 @@ type message struct {
 type conn struct {
 	t      *Transport
 	ws     *gorillaConn
-	req    *http.Request
+	header http.Header
 	exec   graphql.GraphExecutor
 	legacy bool
 	// ctx carries the viewer; it ends when the connection does.
@@ -69,13 +70,23 @@ type conn struct {
 }
 
 func newConn(t *Transport, ws *gorillaConn, r *http.Request, exec graphql.GraphExecutor) *conn {
-	ctx, cancel := context.WithCancel(r.Context())
+	ctx, cancel := context.WithCancel(detach(r.Context()))
 	return &conn{
-		t: t, ws: ws, req: r, exec: exec, ctx: ctx, cancel: cancel,
+		t: t, ws: ws, header: r.Header, exec: exec, ctx: ctx, cancel: cancel,
 		legacy:    ws.Subprotocol() != ProtocolTransportWS,
 		ops:       map[string]*operation{},
 		closeSent: make(chan struct{}),
 	}
+}
+
+// detach copies what a connection needs of its upgrade request's context
+// (viewer, client, request id) into a context of its own: the request's
+// ends when the handler returns, right after the upgrade, and holds on to
+// net/http's response and buffers, which a long-lived socket should not.
+func detach(req context.Context) context.Context {
+	ctx := requestid.NewContext(context.Background(), requestid.FromContext(req))
+	ctx = auth.WithClient(ctx, auth.ClientFromContext(req))
+	return viewer.NewContext(ctx, viewer.FromContext(req))
 }
 
 // serve is the connection's reader, on the HTTP handler's goroutine.
@@ -246,10 +257,6 @@ func (c *conn) init(payload json.RawMessage) bool {
 			return false
 		}
 		c.ctx = viewer.NewContext(c.ctx, v)
-	} else if viewer.FromContext(c.ctx) != nil {
-		// Signed in by cookie or header: a slot of its own, so that
-		// revalidation changes this connection only.
-		c.ctx = viewer.NewContext(c.ctx, viewer.FromContext(c.ctx))
 	}
 	ctx, lc, err := c.t.Hub.Connect(c.ctx, c.disconnect)
 	if err != nil {
@@ -339,7 +346,7 @@ func (c *conn) start(m message) bool {
 		c.sendErrors(m.ID, gqlerror.List{codedError(apierr.BadUserInput, "the payload must be {query, variables, operationName}")})
 		return true
 	}
-	params.Headers = c.req.Header
+	params.Headers = c.header
 	now := graphql.Now()
 	params.ReadTime = graphql.TraceTiming{Start: now, End: now}
 	ctx := graphql.StartOperationTrace(c.ctx)

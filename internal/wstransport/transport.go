@@ -121,12 +121,18 @@ func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	// Known to the hub from the start, so that shutdown closes it with
 	// 1001 even before connection_init.
 	release, ok := t.Hub.Track(c.disconnect)
-	defer release()
 	if !ok {
+		release()
 		c.close(live.CloseGoingAway, "server shutting down")
 		c.awaitClose()
 		c.cleanup()
 		return
 	}
-	c.serve()
+	// The connection is read on a goroutine of its own and the HTTP
+	// handler returns: the handler's goroutine would keep net/http's
+	// request, response and buffers alive for the life of the socket.
+	go func() {
+		defer release()
+		c.serve()
+	}()
 }
