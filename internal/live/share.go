@@ -190,7 +190,10 @@ func (s *subscriber) handOver(owed []*render) {
 		}
 		var stranded []*subscriber
 		if !handed {
+			// Whoever shares this fingerprint next renders it afresh.
+			r.renderer = nil
 			stranded = slices.Clone(r.subs)
+			r.subs = nil
 		}
 		r.mu.Unlock()
 		for _, w := range stranded {

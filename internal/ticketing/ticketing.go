@@ -122,6 +122,15 @@ func (s *Service) Reply(ctx context.Context, ticketID globalid.ID, body string, 
 	}
 	var msg *ent.Message
 	err := s.withTx(ctx, func(tx *ent.Tx) error {
+		// The ticket row is locked first (by recording the activity), as
+		// every ticket change locks it before numbering its event: taking
+		// the event sequence first, for the message, would deadlock with a
+		// concurrent update on PostgreSQL. As the system, since reach is
+		// checked next; a refused reply rolls it back.
+		err := tx.Ticket.UpdateOneID(ticketID).SetUpdatedAt(s.now()).Exec(viewer.SystemContext(ctx))
+		if err != nil && !ent.IsNotFound(err) {
+			return err
+		}
 		t, err := tx.Ticket.Get(ctx, ticketID)
 		if err != nil {
 			return err

@@ -499,3 +499,43 @@ func TestUpdate(t *testing.T) {
 		})
 	})
 }
+
+// Replies and updates of one ticket at the same time must all succeed:
+// both lock the ticket before numbering their events, so PostgreSQL never
+// finds them waiting for each other.
+func TestConcurrentRepliesAndUpdatesDoNotDeadlock(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
+		d := newDesk(t, tg.Open(t))
+		tk := d.open(t, "Busy ticket")
+		const n = 25
+		errs := make(chan error, 8*n)
+		var wg sync.WaitGroup
+		for w := range 4 {
+			wg.Go(func() {
+				for i := range n {
+					status := ticket.StatusPENDING
+					if i%2 == 1 {
+						status = ticket.StatusOPEN
+					}
+					errs <- d.svc.SetStatus(d.asAgent, tk.ID, status)
+				}
+			})
+			wg.Go(func() {
+				for i := range n {
+					_, err := d.svc.Reply(d.asCust, tk.ID, fmt.Sprintf("more %d/%d", w, i), false)
+					errs <- err
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("concurrent change failed: %v", err)
+			}
+		}
+		if got := len(d.messages(t, tk.ID)); got != 1+4*n {
+			t.Fatalf("%d messages, want %d", got, 1+4*n)
+		}
+	})
+}
