@@ -2,6 +2,7 @@ package live_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -237,6 +238,40 @@ func TestHub(t *testing.T) {
 			}
 			if seen[0] != got[0]+1 {
 				t.Fatalf("resumed at %d after %d", seen[0], got[0])
+			}
+		})
+		t.Run("BurstLargerThanTheQueueIsDeliveredInFull", func(t *testing.T) {
+			w := newWorld(t, tg)
+			tk := w.open(t, "Burst")
+			// A hub that reads the log only when told: it finds the whole
+			// burst at once.
+			quiet := live.New(w.client, broker.NewMemory(), presence.NewMemory(), allowAll{}, live.Options{PollInterval: time.Hour}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err := quiet.Start(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			ch := subscribe(t, quiet, w.admin, live.Filter{TicketID: tk.ID}, nil)
+			w.tickets.Announce = nil
+			const n = 150 // more than SubscriberQueue (64)
+			for i := range n {
+				if _, err := w.tickets.Reply(as(w.customer), tk.ID, fmt.Sprintf("burst %d", i), false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			quiet.Announce(t.Context())
+			var last int64
+			for got := 0; got < n; {
+				e := next(t, ch)
+				time.Sleep(100 * time.Microsecond) // a reader that keeps up, slowly
+				if e.Seq <= last {
+					t.Fatalf("cursor %d after %d", e.Seq, last)
+				}
+				last = e.Seq
+				if e.Type == "MESSAGE_ADDED" && strings.HasPrefix(e.Message.Body, "burst") {
+					if want := fmt.Sprintf("burst %d", got); e.Message.Body != want {
+						t.Fatalf("got %q, want %q", e.Message.Body, want)
+					}
+					got++
+				}
 			}
 		})
 		t.Run("CursorChecks", func(t *testing.T) {

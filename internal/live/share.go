@@ -15,6 +15,11 @@ import (
 // usual) and hands the result to the others: the cost of an event grows
 // with the number of distinct subscriptions, not of subscribers.
 
+// owedLimit times SubscriberQueue bounds the results a sharing subscriber
+// may wait for (pointers to shared results: cheap) before it reads the log
+// instead.
+const owedLimit = 16
+
 // Output is the transport's side of a shared subscription.
 type Output interface {
 	// Deliver sends payload (one rendered response) to the client as the
@@ -143,18 +148,14 @@ func (s *subscriber) deliverShared(e *Event, r *render) {
 	case s.closed || e.Seq <= s.sent:
 		return
 	case s.replaying:
-		if len(s.pending) >= s.hub.opts.SubscriberQueue {
-			s.overflowLocked()
-			return
-		}
-		s.pending = append(s.pending, e)
+		s.holdLocked(e)
 		return
-	case len(s.owed) >= s.hub.opts.SubscriberQueue:
-		s.overflowLocked()
+	case len(s.owed) >= owedLimit*s.hub.opts.SubscriberQueue:
+		s.lagLocked()
 		return
 	case r.renderer == nil:
 		if !s.pushLocked(e, r) {
-			s.overflowLocked()
+			s.lagLocked()
 			return
 		}
 		r.renderer = s

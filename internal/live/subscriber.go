@@ -22,12 +22,16 @@ type subscriber struct {
 	// requester.
 	customer globalid.ID
 	ch       chan *Event
+	ctx      context.Context
 
 	mu sync.Mutex
 	// replaying: events older than the seam are still being read from
 	// the log; live ones wait in pending meanwhile.
 	replaying bool
 	pending   []*Event
+	// lagged: live events were dropped while replaying; the replay reads
+	// them from the log.
+	lagged bool
 	// sent is the cursor of the last event queued, so that nothing is
 	// queued twice across the seam between replay and live.
 	sent   int64
@@ -87,13 +91,14 @@ func (h *Hub) Subscribe(ctx context.Context, f Filter, after *string) (<-chan *E
 		return nil, apierr.Errorf(apierr.Unavailable, "the server is shutting down")
 	}
 	seam := h.last
+	s.ctx = ctx
 	s.sent = max(from, 0)
 	s.replaying = from >= 0 && from < seam
 	h.index(s, true)
 	h.mu.Unlock()
 	context.AfterFunc(ctx, s.close)
 	if s.replaying {
-		go s.replay(ctx, from, seam)
+		go s.replay(ctx, from)
 	}
 	return s.ch, nil
 }
@@ -171,55 +176,88 @@ func (s *subscriber) deliver(e *Event) {
 	switch {
 	case s.closed || e.Seq <= s.sent:
 	case s.replaying:
-		if len(s.pending) >= s.hub.opts.SubscriberQueue {
-			s.overflowLocked()
-			return
-		}
-		s.pending = append(s.pending, e)
+		s.holdLocked(e)
 	default:
 		select {
 		case s.ch <- e:
 			s.sent = e.Seq
 		default:
-			s.overflowLocked()
+			s.lagLocked()
 		}
 	}
 }
 
-// replay queues the visible events in (from, seam] from the log, then the
-// live ones that arrived meanwhile.
-func (s *subscriber) replay(ctx context.Context, from, seam int64) {
-	where := []predicate.Event{event.CursorGT(from), event.CursorLTE(seam)}
+// holdLocked keeps a live event while the log is being read; when too
+// many wait, they are dropped and read from the log instead.
+func (s *subscriber) holdLocked(e *Event) {
+	if len(s.pending) >= s.hub.opts.SubscriberQueue {
+		s.lagged = true
+		s.pending = nil
+		return
+	}
+	s.pending = append(s.pending, e)
+}
+
+// lagLocked handles a subscriber whose queue is full: rather than drop it
+// (a burst would disconnect readers that keep up), it reads the log from
+// its last queued event until it has caught up, waiting for room as it
+// goes. A client that stops reading altogether is disconnected by its
+// transport, whose own queue is bounded.
+func (s *subscriber) lagLocked() {
+	if s.replaying {
+		s.lagged = true
+		s.pending = nil
+		return
+	}
+	s.replaying = true
+	go s.replay(s.ctx, s.sent)
+}
+
+// replay queues the visible events after from from the log, up to the
+// last dispatched event, then the live ones that arrived meanwhile, until
+// nothing is left to catch up.
+func (s *subscriber) replay(ctx context.Context, from int64) {
+	var where []predicate.Event
 	if s.filter.TicketID != "" {
 		where = append(where, event.TicketID(s.filter.TicketID))
 	}
 	if s.customer != "" {
 		where = append(where, event.RequesterID(s.customer), event.Internal(false))
 	}
-	for from < seam {
-		events, err := s.hub.read(ctx, append(where, event.CursorGT(from))...)
-		if err != nil {
-			if ctx.Err() == nil {
-				s.hub.log.ErrorContext(ctx, "replaying events", "err", err)
-				s.conn.Disconnect(CloseTooSlow, "could not read the event log; reconnect and resume")
-			}
-			return
-		}
-		if len(events) == 0 {
-			break
-		}
-		for _, e := range events {
-			if s.wants(e) && !s.send(ctx, e) {
+	for {
+		s.hub.mu.Lock()
+		seam := s.hub.last
+		s.hub.mu.Unlock()
+		for from < seam {
+			events, err := s.hub.read(ctx, append(where, event.CursorGT(from), event.CursorLTE(seam))...)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.hub.log.ErrorContext(ctx, "replaying events", "err", err)
+					s.conn.Disconnect(CloseTooSlow, "could not read the event log; reconnect and resume")
+				}
 				return
 			}
+			if len(events) == 0 {
+				break
+			}
+			for _, e := range events {
+				if s.wants(e) && !s.send(ctx, e) {
+					return
+				}
+			}
+			from = events[len(events)-1].Seq
 		}
-		from = events[len(events)-1].Seq
-	}
-	for {
+		from = max(from, seam)
 		s.mu.Lock()
 		pending := s.pending
 		s.pending = nil
-		if len(pending) == 0 {
+		switch {
+		case s.lagged:
+			// Live events were dropped meanwhile: read them from the log.
+			s.lagged = false
+			s.mu.Unlock()
+			continue
+		case len(pending) == 0:
 			s.replaying = false
 			s.mu.Unlock()
 			return
@@ -229,6 +267,7 @@ func (s *subscriber) replay(ctx context.Context, from, seam int64) {
 			if !s.send(ctx, e) {
 				return
 			}
+			from = max(from, e.Seq)
 		}
 	}
 }
@@ -257,14 +296,6 @@ func (s *subscriber) send(ctx context.Context, e *Event) bool {
 	case <-ctx.Done():
 		return false
 	}
-}
-
-func (s *subscriber) overflowLocked() {
-	if s.closed {
-		return
-	}
-	s.closed = true
-	go s.conn.Disconnect(CloseTooSlow, "too slow: events were not read fast enough; reconnect and resume from your last cursor")
 }
 
 func (s *subscriber) close() {
