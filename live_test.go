@@ -611,11 +611,25 @@ func TestLiveVisibility(t *testing.T) {
 				t.Fatalf("code %s, want NOT_FOUND", code)
 			}
 		})
-		t.Run("ErrAnonymousSubscriber", func(t *testing.T) {
-			anon := liveConnect(t, d.s, "graphql-transport-ws", "")
-			anon.sub(t, "1", liveEvents, nil)
-			if code := anon.errorCode(t, "1"); code != "UNAUTHENTICATED" {
-				t.Fatalf("code %s, want UNAUTHENTICATED", code)
+		t.Run("ErrAnonymousConnectionRefused", func(t *testing.T) {
+			anon, _, err := dialWS(t, d.s, "graphql-transport-ws", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			anon.init("")
+			if code, reason := anon.closeCode(liveWait); code != 4403 {
+				t.Fatalf("close %d %q, want 4403", code, reason)
+			}
+		})
+		t.Run("ErrRefusedCookieOnUpgradeIs4403", func(t *testing.T) {
+			h := http.Header{"Cookie": {"__Host-switchboard_session=sbs_not-a-session"}, "Origin": {d.s.url}}
+			c, _, err := dialWS(t, d.s, "graphql-transport-ws", h)
+			if err != nil {
+				t.Fatalf("the upgrade was refused instead of closed in the protocol: %v", err)
+			}
+			c.init("")
+			if code, reason := c.closeCode(liveWait); code != 4403 {
+				t.Fatalf("close %d %q, want 4403", code, reason)
 			}
 		})
 		t.Run("CustomerEventTicketListsNoInternalNotes", func(t *testing.T) {

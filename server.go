@@ -207,6 +207,7 @@ func (p *program) serve(ctx context.Context, a *app, rest []string) int {
 			InitTimeout:      a.cfg.WSInitTimeout,
 			KeepAlive:        a.cfg.WSKeepAlive,
 			OutboundQueue:    a.cfg.WSOutboundQueue,
+			OutboundBytes:    a.cfg.WSOutboundBytes,
 			MaxSubscriptions: a.cfg.MaxSubscriptionsPerConn,
 		},
 	}), a.log)

@@ -54,6 +54,7 @@ type Config struct {
 	WSInitTimeout           time.Duration
 	WSKeepAlive             time.Duration
 	WSOutboundQueue         int
+	WSOutboundBytes         int
 	MaxSubscriptionsPerConn int
 	MaxConnectionsPerUser   int
 	PresenceTTL             time.Duration
@@ -127,6 +128,7 @@ var Settings = []Setting{
 	{"ws-init-timeout", "SWITCHBOARD_WS_INIT_TIMEOUT", "10s", "time a websocket client has to send connection_init (then 4408)", durationSetter(func(c *Config, d time.Duration) { c.WSInitTimeout = d })},
 	{"ws-keepalive", "SWITCHBOARD_WS_KEEPALIVE", "15s", "interval of websocket pings (graphql-transport-ws) and keep-alives (graphql-ws)", durationSetter(func(c *Config, d time.Duration) { c.WSKeepAlive = d })},
 	{"ws-outbound-queue", "SWITCHBOARD_WS_OUTBOUND_QUEUE", "256", "messages waiting to be written to one websocket before it is disconnected as too slow (1013)", intSetter(func(c *Config, n int) { c.WSOutboundQueue = n })},
+	{"ws-outbound-bytes", "SWITCHBOARD_WS_OUTBOUND_BYTES", "4194304", "bytes of messages waiting to be written to one websocket before it is disconnected as too slow (1013)", intSetter(func(c *Config, n int) { c.WSOutboundBytes = n })},
 	{"max-subscriptions-per-connection", "SWITCHBOARD_MAX_SUBSCRIPTIONS_PER_CONNECTION", "100", "operations one websocket may run at once", intSetter(func(c *Config, n int) { c.MaxSubscriptionsPerConn = n })},
 	{"max-connections-per-user", "SWITCHBOARD_MAX_CONNECTIONS_PER_USER", "50", "live connections (websockets, event streams) one user may hold on an instance", intSetter(func(c *Config, n int) { c.MaxConnectionsPerUser = n })},
 	{"presence-ttl", "SWITCHBOARD_PRESENCE_TTL", "30s", "how long a viewTicket heartbeat keeps an agent on a ticket's viewers", durationSetter(func(c *Config, d time.Duration) { c.PresenceTTL = d })},
@@ -186,7 +188,7 @@ func (c *Config) validate() error {
 	}
 	for env, n := range map[string]int{
 		"SWITCHBOARD_DB_MAX_CONNS": c.DBMaxConns, "SWITCHBOARD_SUBSCRIPTION_QUEUE": c.SubscriptionQueue,
-		"SWITCHBOARD_WS_OUTBOUND_QUEUE": c.WSOutboundQueue, "SWITCHBOARD_MAX_SUBSCRIPTIONS_PER_CONNECTION": c.MaxSubscriptionsPerConn,
+		"SWITCHBOARD_WS_OUTBOUND_QUEUE": c.WSOutboundQueue, "SWITCHBOARD_WS_OUTBOUND_BYTES": c.WSOutboundBytes, "SWITCHBOARD_MAX_SUBSCRIPTIONS_PER_CONNECTION": c.MaxSubscriptionsPerConn,
 		"SWITCHBOARD_MAX_CONNECTIONS_PER_USER": c.MaxConnectionsPerUser, "SWITCHBOARD_APQ_CACHE_SIZE": c.APQCacheSize,
 	} {
 		if n < 1 {

@@ -16,6 +16,7 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -131,6 +132,12 @@ func authenticate(log *slog.Logger, svc *auth.Service, allowedOrigins []string, 
 			v, err := svc.Authenticate(ctx, token)
 			if err != nil {
 				var e *apierr.Error
+				if errors.As(err, &e) && isWebsocket(r) {
+					// Refused in the websocket protocol instead (4403).
+					ctx = wstransport.WithCredentialsRefused(ctx, e.Message)
+					next.ServeHTTP(w, r.WithContext(viewer.NewContext(ctx, nil)))
+					return
+				}
 				if errors.As(err, &e) {
 					if fromCookie {
 						cw.add(auth.ClearedSessionCookie())
@@ -148,6 +155,10 @@ func authenticate(log *slog.Logger, svc *auth.Service, allowedOrigins []string, 
 		ctx = viewer.NewContext(ctx, signedIn)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+func isWebsocket(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
 // sameOriginOrAllowed is the CSRF check of cookie-authenticated requests:

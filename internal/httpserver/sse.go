@@ -46,6 +46,8 @@ func (t eventStream) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	w = cut
 	ctx, conn, err := t.hub.Connect(ctx, func(int, string) {
 		cut.cut.Store(true)
+		// A write blocked on a client that stopped reading fails now.
+		_ = rc.SetWriteDeadline(time.Now())
 		cancel()
 	})
 	if err != nil {
@@ -78,8 +80,14 @@ func (w *cutWriter) Write(b []byte) (int, error) {
 	if w.cut.Load() {
 		return 0, errStreamCut
 	}
+	// Each write must finish in time: a client that stops reading ends
+	// its stream instead of holding a goroutine and its connection slot.
+	_ = http.NewResponseController(w.ResponseWriter).SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 	return w.ResponseWriter.Write(b)
 }
+
+// streamWriteTimeout bounds one write to an event stream.
+const streamWriteTimeout = 10 * time.Second
 
 func (w *cutWriter) Flush() {
 	if !w.cut.Load() {

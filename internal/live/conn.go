@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/switchboardhq/switchboard/internal/apierr"
+	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
 
@@ -27,8 +28,10 @@ const (
 // to the hub. Its context carries the viewer; revalidation replaces that
 // viewer in place, so every subscription of the connection sees the change.
 type Conn struct {
-	hub        *Hub
-	ctx        context.Context
+	hub *Hub
+	ctx context.Context
+	// user is counted against MaxConnectionsPerUser (as of Connect).
+	user       globalid.ID
 	disconnect func(code int, reason string)
 	once       sync.Once
 }
@@ -51,6 +54,7 @@ func (h *Hub) Connect(ctx context.Context, disconnect func(code int, reason stri
 			return nil, nil, apierr.Errorf(apierr.RateLimited, "you have %d live connections open, the most allowed", h.opts.MaxConnectionsPerUser)
 		}
 		h.perUser[v.UserID]++
+		c.user = v.UserID
 	}
 	h.conns[c] = struct{}{}
 	return context.WithValue(ctx, connKey{}, c), c, nil
@@ -70,9 +74,9 @@ func (c *Conn) Close() {
 			return
 		}
 		delete(h.conns, c)
-		if v := c.Viewer(); v != nil {
-			if h.perUser[v.UserID]--; h.perUser[v.UserID] <= 0 {
-				delete(h.perUser, v.UserID)
+		if c.user != "" {
+			if h.perUser[c.user]--; h.perUser[c.user] <= 0 {
+				delete(h.perUser, c.user)
 			}
 		}
 	})

@@ -33,7 +33,25 @@ const (
 	CloseInitTimeout           = 4408
 	CloseSubscriberExists      = 4409
 	CloseTooManyInitialisation = 4429
+	// CloseTryAgainLater: a passing fault on the server's side (1013).
+	CloseTryAgainLater = 1013
 )
+
+type refusedKey struct{}
+
+// WithCredentialsRefused marks a websocket upgrade whose cookie or
+// Authorization header was refused: the refusal is then the protocol's
+// (4403 at connection_init), which clients understand, not an HTTP 401
+// that a browser reports as a bare failure.
+func WithCredentialsRefused(ctx context.Context, reason string) context.Context {
+	return context.WithValue(ctx, refusedKey{}, reason)
+}
+
+// CredentialsRefused returns the reason set by WithCredentialsRefused.
+func CredentialsRefused(ctx context.Context) string {
+	s, _ := ctx.Value(refusedKey{}).(string)
+	return s
+}
 
 // closeGrace is how long the server waits for the client's answer to its
 // close frame before dropping the connection.
@@ -59,14 +77,16 @@ type conn struct {
 	// closeSent is closed once the close frame was written (or failed).
 	closeSent chan struct{}
 
-	mu      sync.Mutex
-	queue   [][]byte
-	writing bool
-	closing bool
-	inited  bool
-	acked   bool
-	ops     map[string]*operation
-	ping    *time.Timer
+	mu    sync.Mutex
+	queue [][]byte
+	// queuedBytes is the size of queue.
+	queuedBytes int
+	writing     bool
+	closing     bool
+	inited      bool
+	acked       bool
+	ops         map[string]*operation
+	ping        *time.Timer
 }
 
 func newConn(t *Transport, ws *gorillaConn, r *http.Request, exec graphql.GraphExecutor) *conn {
@@ -86,6 +106,9 @@ func newConn(t *Transport, ws *gorillaConn, r *http.Request, exec graphql.GraphE
 func detach(req context.Context) context.Context {
 	ctx := requestid.NewContext(context.Background(), requestid.FromContext(req))
 	ctx = auth.WithClient(ctx, auth.ClientFromContext(req))
+	if refused := CredentialsRefused(req); refused != "" {
+		ctx = WithCredentialsRefused(ctx, refused)
+	}
 	return viewer.NewContext(ctx, viewer.FromContext(req))
 }
 
@@ -252,15 +275,26 @@ func (c *conn) init(payload json.RawMessage) bool {
 				c.refuse("Forbidden: " + e.Message)
 				return false
 			}
+			// A passing fault (the database): worth a retry, unlike 4500.
 			c.t.Log.ErrorContext(c.ctx, "websocket authentication", "err", err)
-			c.close(CloseInternal, "Internal error")
+			c.close(CloseTryAgainLater, "the server could not check your credentials; try again")
 			return false
 		}
 		c.ctx = viewer.NewContext(c.ctx, v)
+	} else if refused := CredentialsRefused(c.ctx); refused != "" {
+		// The upgrade request's cookie or Authorization header was refused.
+		c.refuse("Forbidden: " + refused)
+		return false
+	}
+	if viewer.FromContext(c.ctx) == nil {
+		// Everything live needs a signed-in viewer, and the per-user limit
+		// must count every connection.
+		c.refuse("Forbidden: sign in first (authorization in connection_init, or the session cookie)")
+		return false
 	}
 	ctx, lc, err := c.t.Hub.Connect(c.ctx, c.disconnect)
 	if err != nil {
-		code := CloseInternal
+		code := CloseTryAgainLater
 		switch apierr.CodeOf(err) {
 		case apierr.RateLimited:
 			code = CloseTooManyInitialisation
@@ -351,6 +385,11 @@ func (c *conn) start(m message) bool {
 	params.ReadTime = graphql.TraceTiming{Start: now, End: now}
 	ctx := graphql.StartOperationTrace(c.ctx)
 	rc, errs := c.exec.CreateOperationContext(ctx, params)
+	if errs == nil && rc.Operation.Operation != ast.Subscription {
+		// A login over the socket signs in that operation, not the
+		// connection: the connection stays its user's.
+		ctx = viewer.NewContext(ctx, viewer.FromContext(ctx))
+	}
 	if errs != nil {
 		resp := c.exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs)
 		c.sendErrors(m.ID, resp.Errors)
@@ -422,7 +461,7 @@ func (c *conn) respond(ctx context.Context, op *operation, responses graphql.Res
 		if resp == nil || !c.current(op) {
 			break
 		}
-		if first && resp.Data == nil && len(resp.Errors) > 0 {
+		if first && op.share != nil && resp.Data == nil && len(resp.Errors) > 0 {
 			// The operation failed before it produced anything (the
 			// subscription was refused): an error message ends it.
 			c.sendErrors(id, resp.Errors)
@@ -431,8 +470,9 @@ func (c *conn) respond(ctx context.Context, op *operation, responses graphql.Res
 		first = false
 		payload, err := json.Marshal(resp)
 		if err != nil {
+			// Still a result, so that shared rendering stays aligned.
 			c.t.Log.ErrorContext(ctx, "encoding a response", "err", err)
-			continue
+			payload = []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)
 		}
 		if op.share != nil && op.share.Rendered(payload) {
 			continue // the hub delivers it, to this and identical subscriptions
@@ -486,11 +526,12 @@ func (c *conn) enqueue(b []byte) {
 	if c.closing {
 		return
 	}
-	if len(c.queue) >= c.t.OutboundQueue {
+	if len(c.queue) >= c.t.OutboundQueue || c.queuedBytes+len(b) > c.t.OutboundBytes {
 		c.closeLocked(live.CloseTooSlow, "too slow: messages were not read fast enough; reconnect and resume from your last cursor")
 		return
 	}
 	c.queue = append(c.queue, b)
+	c.queuedBytes += len(b)
 	if !c.writing {
 		c.writing = true
 		go c.write()
@@ -504,19 +545,20 @@ func (c *conn) write() {
 		c.mu.Lock()
 		if len(c.queue) == 0 || c.closing {
 			c.writing = false
-			c.queue = nil
+			c.queue, c.queuedBytes = nil, 0
 			c.mu.Unlock()
 			return
 		}
 		b := c.queue[0]
 		c.queue[0] = nil
 		c.queue = c.queue[1:]
+		c.queuedBytes -= len(b)
 		c.mu.Unlock()
 		_ = c.ws.SetWriteDeadline(time.Now().Add(c.t.WriteTimeout))
 		if err := c.ws.WriteMessage(b); err != nil {
 			c.mu.Lock()
 			c.writing = false
-			c.queue = nil
+			c.queue, c.queuedBytes = nil, 0
 			c.mu.Unlock()
 			c.cancel()
 			_ = c.ws.Close()
@@ -543,7 +585,7 @@ func (c *conn) closeLocked(code int, reason string) {
 		return
 	}
 	c.closing = true
-	c.queue = nil
+	c.queue, c.queuedBytes = nil, 0
 	if c.ping != nil {
 		c.ping.Stop()
 	}

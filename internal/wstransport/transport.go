@@ -42,6 +42,9 @@ type Options struct {
 	// OutboundQueue bounds the messages waiting to be written to one
 	// connection; a client that lets it fill is disconnected (1013).
 	OutboundQueue int
+	// OutboundBytes bounds the bytes of those messages, whose size
+	// clients choose with their selections.
+	OutboundBytes int
 	// MaxSubscriptions bounds the operations running on one connection.
 	MaxSubscriptions int
 	// MaxMessageBytes bounds one message from the client.
@@ -56,8 +59,9 @@ func DefaultOptions() Options {
 		InitTimeout:      10 * time.Second,
 		KeepAlive:        15 * time.Second,
 		OutboundQueue:    256,
+		OutboundBytes:    4 << 20,
 		MaxSubscriptions: 100,
-		MaxMessageBytes:  64 << 10,
+		MaxMessageBytes:  1 << 20, // as HTTP bodies: an addMessage of the longest body fits
 		WriteTimeout:     10 * time.Second,
 	}
 }
@@ -93,6 +97,9 @@ func New(hub *live.Hub, auth Authenticator, log *slog.Logger, opts Options) *Tra
 	}
 	if opts.OutboundQueue <= 0 {
 		opts.OutboundQueue = d.OutboundQueue
+	}
+	if opts.OutboundBytes <= 0 {
+		opts.OutboundBytes = d.OutboundBytes
 	}
 	if opts.MaxSubscriptions <= 0 {
 		opts.MaxSubscriptions = d.MaxSubscriptions
