@@ -40,6 +40,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
+	TicketEvent() TicketEventResolver
 }
 
 type DirectiveRoot struct {
@@ -289,6 +290,9 @@ type QueryResolver interface {
 type SubscriptionResolver interface {
 	TicketEvents(ctx context.Context, groupID *globalid.ID, ticketID *globalid.ID, after *string) (<-chan *live.Event, error)
 	TicketViewers(ctx context.Context, ticketID globalid.ID) (<-chan []*live.TicketViewer, error)
+}
+type TicketEventResolver interface {
+	Changes(ctx context.Context, obj *live.Event) ([]string, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -7415,7 +7419,7 @@ func (ec *executionContext) _TicketEvent_changes(ctx context.Context, field grap
 			return ec.fieldContext_TicketEvent_changes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Changes, nil
+			return ec.Resolvers.TicketEvent().Changes(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
@@ -7426,7 +7430,7 @@ func (ec *executionContext) _TicketEvent_changes(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_TicketEvent_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TicketEvent", field, false, false, "String")
+	return graphql.NewScalarFieldContext("TicketEvent", field, true, true, "String")
 }
 
 func (ec *executionContext) _TicketEvent_at(ctx context.Context, field graphql.CollectedField, obj *live.Event) (ret graphql.Marshaler) {
@@ -14197,37 +14201,38 @@ func (ec *executionContext) _TicketEvent(ctx context.Context, sel ast.SelectionS
 		case "cursor":
 			out.Values[i] = ec._TicketEvent_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "type":
 			out.Values[i] = ec._TicketEvent_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "ticket":
 			out.Values[i] = ec._TicketEvent_ticket(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "message":
 			out.Values[i] = ec._TicketEvent_message(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "actor":
 			out.Values[i] = ec._TicketEvent_actor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "changes":
-			out.Values[i] = ec._TicketEvent_changes(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TicketEvent_changes(ctx, field, obj)
+				})
 		case "at":
 			out.Values[i] = ec._TicketEvent_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

@@ -143,13 +143,22 @@ func (r *subscriptionResolver) TicketViewers(ctx context.Context, ticketID globa
 	return r.Live.Viewers(ctx, ticketID)
 }
 
+// Changes is the resolver for the changes field.
+func (r *ticketEventResolver) Changes(ctx context.Context, obj *live.Event) ([]string, error) {
+	return live.ChangesFor(viewer.FromContext(ctx), obj.Changes), nil
+}
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
 // Subscription returns SubscriptionResolver implementation.
 func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
 
+// TicketEvent returns TicketEventResolver implementation.
+func (r *Resolver) TicketEvent() TicketEventResolver { return &ticketEventResolver{r} }
+
 type (
 	mutationResolver     struct{ *Resolver }
 	subscriptionResolver struct{ *Resolver }
+	ticketEventResolver  struct{ *Resolver }
 )

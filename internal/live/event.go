@@ -63,10 +63,36 @@ func ParseCursor(s string) (int64, bool) {
 // their own tickets without internal notes; agents the tickets of their
 // groups and those assigned to them; admins everything.
 func Visible(v *viewer.Viewer, e *Event) bool {
-	if e.Ticket == nil || v.IsCustomer() && e.Internal {
+	if e.Ticket == nil || v.IsCustomer() && (e.Internal || e.Type != EventTicketCreated && e.Type != EventMessageAdded && len(ChangesFor(v, e.Changes)) == 0) {
+		// Internal notes, and changes of staff-only fields alone, are
+		// nothing a customer may see.
 		return false
 	}
 	return Reaches(v, e.Ticket)
+}
+
+// The event types that are not updates.
+const (
+	EventTicketCreated EventType = "TICKET_CREATED"
+	EventMessageAdded  EventType = "MESSAGE_ADDED"
+)
+
+// staffOnlyFields are the ticket fields marked staffOnly in ent/schema:
+// customers neither read them nor learn that they changed.
+var staffOnlyFields = map[string]bool{"firstResponseDueAt": true, "resolutionDueAt": true}
+
+// ChangesFor is the list of changed fields v may know of.
+func ChangesFor(v *viewer.Viewer, changes []string) []string {
+	if v.IsStaff() {
+		return changes
+	}
+	out := make([]string, 0, len(changes))
+	for _, c := range changes {
+		if !staffOnlyFields[c] {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Reaches reports whether v may see the ticket t (internal/privacy's

@@ -12,11 +12,9 @@ import (
 // pruneInterval is how often events older than the retention are deleted.
 const pruneInterval = time.Minute
 
-// housekeeping revalidates connections, expires presence and prunes the
-// log, away from the dispatch loop so that none of it delays events.
+// housekeeping expires presence and prunes the log, away from the
+// dispatch loop so that none of it delays events.
 func (h *Hub) housekeeping(ctx context.Context) {
-	reval := time.NewTicker(h.opts.RevalidateInterval)
-	defer reval.Stop()
 	sweep := time.NewTicker(h.opts.PresenceSweep)
 	defer sweep.Stop()
 	prune := time.NewTicker(pruneInterval)
@@ -26,8 +24,6 @@ func (h *Hub) housekeeping(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-reval.C:
-			h.Revalidate(ctx)
 		case <-sweep.C:
 			h.mu.Lock()
 			tickets := make([]globalid.ID, 0, len(h.watchers))
@@ -40,6 +36,21 @@ func (h *Hub) housekeeping(ctx context.Context) {
 			}
 		case <-prune.C:
 			h.Prune(ctx)
+		}
+	}
+}
+
+// revalidating runs Revalidate on its own, so that a slow presence sweep
+// never delays the end of a revoked session.
+func (h *Hub) revalidating(ctx context.Context) {
+	t := time.NewTicker(h.opts.RevalidateInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			h.Revalidate(ctx)
 		}
 	}
 }

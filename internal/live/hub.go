@@ -162,6 +162,7 @@ func (h *Hub) Start(ctx context.Context) error {
 	h.mu.Unlock()
 	go h.dispatchLoop(ctx)
 	go h.housekeeping(ctx)
+	go h.revalidating(ctx)
 	go h.publisher(ctx)
 	return nil
 }
