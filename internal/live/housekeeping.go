@@ -93,8 +93,12 @@ func (h *Hub) Revalidate(ctx context.Context) {
 	}
 }
 
-// Prune deletes events older than the retention.
+// Prune deletes events older than the retention, and forgets expired
+// presence entries of a store that does not expire them by itself.
 func (h *Hub) Prune(ctx context.Context) {
+	if s, ok := h.presence.(interface{ Sweep() }); ok {
+		s.Sweep()
+	}
 	_, err := h.client.Event.Delete().
 		Where(event.CreatedAtLT(time.Now().Add(-h.opts.Retention))).
 		Exec(viewer.SystemContext(ctx))

@@ -76,6 +76,24 @@ func (m *Memory) List(_ context.Context, ticketID globalid.ID) ([]Entry, error) 
 	return out, nil
 }
 
+// Sweep forgets the expired entries of every ticket, also those nobody
+// lists any more (Redis does this by itself, with key expiry).
+func (m *Memory) Sweep() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	for ticketID, entries := range m.tickets {
+		for id, e := range entries {
+			if !e.ExpiresAt.After(now) {
+				delete(entries, id)
+			}
+		}
+		if len(entries) == 0 {
+			delete(m.tickets, ticketID)
+		}
+	}
+}
+
 // Sort orders entries by user id, so that equal sets compare equal.
 func Sort(entries []Entry) {
 	slices.SortFunc(entries, func(a, b Entry) int { return strings.Compare(string(a.UserID), string(b.UserID)) })

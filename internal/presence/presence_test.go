@@ -148,3 +148,20 @@ func TestMemory(t *testing.T) {
 		}
 	})
 }
+
+func TestMemorySweep(t *testing.T) {
+	m := NewMemory()
+	now := time.Now()
+	m.now = func() time.Time { return now }
+	ctx := context.Background()
+	_ = m.Touch(ctx, "TK1", "US1", false, time.Second)
+	_ = m.Touch(ctx, "TK2", "US2", false, time.Minute)
+	now = now.Add(2 * time.Second)
+	m.Sweep()
+	if _, ok := m.tickets["TK1"]; ok {
+		t.Fatal("an unwatched ticket's expired entry was kept")
+	}
+	if len(m.tickets["TK2"]) != 1 {
+		t.Fatal("a live entry was swept")
+	}
+}
