@@ -2,15 +2,20 @@ package graph
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"runtime/debug"
 	"strings"
+	"syscall"
 
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/switchboardhq/switchboard/ent"
@@ -41,6 +46,8 @@ func classify(err error) *apierr.Error {
 		return apierr.Errorf(apierr.BadUserInput, "a referenced object does not exist")
 	case errors.Is(err, privacy.Deny):
 		return apierr.Errorf(apierr.Forbidden, "you are not allowed to do this")
+	case DatabaseUnreachable(err):
+		return apierr.Errorf(apierr.Unavailable, "the database is unavailable; try again shortly")
 	case errors.Is(err, context.DeadlineExceeded):
 		return apierr.Errorf(apierr.Internal, "the request took too long")
 	case errors.As(err, &gqlErr) && gqlErr.Err == nil:
@@ -58,6 +65,17 @@ func classify(err error) *apierr.Error {
 		}
 	}
 	return nil
+}
+
+// DatabaseUnreachable reports errors of a database that cannot be reached
+// (refused or broken connections), as opposed to errors in what was asked.
+func DatabaseUnreachable(err error) bool {
+	var netErr *net.OpError
+	var connectErr *pgconn.ConnectError
+	return errors.As(err, &netErr) || errors.As(err, &connectErr) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		// A connection cut in the middle of a reply.
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
 }
 
 // ErrorPresenter gives every error an extensions.code. Errors it cannot

@@ -3,10 +3,13 @@ package graph
 import (
 	"bytes"
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -26,6 +29,15 @@ func present(t *testing.T, err error) (*gqlerror.Error, string) {
 }
 
 func TestErrorPresenter(t *testing.T) {
+	t.Run("UnreachableDatabaseIsUnavailable", func(t *testing.T) {
+		refused := fmt.Errorf("querying: %w", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED})
+		for _, err := range []error{refused, fmt.Errorf("x: %w", driver.ErrBadConn)} {
+			got, _ := present(t, err)
+			if got.Extensions["code"] != "UNAVAILABLE" || strings.Contains(got.Message, "dial") {
+				t.Fatalf("%v presented as %v %q", err, got.Extensions, got.Message)
+			}
+		}
+	})
 	t.Run("InternalErrorsAreMaskedAndLogged", func(t *testing.T) {
 		got, logs := present(t, errors.New("pq: password authentication failed for user root"))
 		if got.Extensions["code"] != "INTERNAL" || got.Extensions["requestId"] != "req-1" {

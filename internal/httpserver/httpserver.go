@@ -147,6 +147,11 @@ func authenticate(log *slog.Logger, svc *auth.Service, allowedOrigins []string, 
 				}
 				id := requestid.FromContext(ctx)
 				log.ErrorContext(ctx, "authentication failed", "request_id", id, "err", err)
+				if graph.DatabaseUnreachable(err) {
+					w.Header().Set("Retry-After", "5")
+					writeError(w, http.StatusServiceUnavailable, apierr.Errorf(apierr.Unavailable, "the database is unavailable; try again shortly (request id %s)", id))
+					return
+				}
 				writeError(w, http.StatusInternalServerError, apierr.Errorf(apierr.Internal, "internal error (request id %s)", id))
 				return
 			}
