@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/redis/go-redis/v9"
@@ -252,13 +253,22 @@ func (a *app) startLive(ctx context.Context) (*live.Hub, func(), error) {
 		if rdb, err = broker.ParseURL(a.cfg.RedisURL); err != nil {
 			return nil, nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
-		rb, err := broker.NewRedis(ctx, rdb, broker.DefaultChannel)
-		if err != nil {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		rb, err := broker.NewRedis(sctx, rdb, broker.DefaultChannel)
+		cancel()
+		switch {
+		case err != nil && a.cfg.RedisOptional:
 			rdb.Close()
-			return nil, nil, err
+			rdb = nil
+			a.log.Warn("Redis is unreachable: running degraded until restarted (live updates by reading the event log, presence and persisted queries local to this instance)", "err", err)
+			b, store = broker.NewMemory(), presence.NewMemory()
+		case err != nil:
+			rdb.Close()
+			return nil, nil, fmt.Errorf("REDIS_URL: %w (start with --redis-optional to run without it)", err)
+		default:
+			b, store = rb, presence.NewRedis(rdb, presence.DefaultPrefix)
+			a.redis = rdb
 		}
-		b, store = rb, presence.NewRedis(rdb, presence.DefaultPrefix)
-		a.redis = rdb
 	}
 	hub := live.New(a.client, b, store, a.auth, live.Options{
 		Retention:             a.cfg.EventRetention,

@@ -47,6 +47,7 @@ type Config struct {
 
 	// Live updates (see internal/live and internal/wstransport).
 	RedisURL                string
+	RedisOptional           bool
 	EventRetention          time.Duration
 	LivePollInterval        time.Duration
 	LiveRevalidateInterval  time.Duration
@@ -121,6 +122,7 @@ var Settings = []Setting{
 	{"max-page-size", "SWITCHBOARD_MAX_PAGE_SIZE", "100", "largest first/last a client may ask for", intSetter(func(c *Config, n int) { c.MaxPageSize = n })},
 	{"playground", "SWITCHBOARD_PLAYGROUND", "true", "serve the GraphiQL playground at /", boolSetter(func(c *Config, b bool) { c.Playground = b })},
 	{"redis-url", "REDIS_URL", "", "redis://… to fan live updates out between instances; empty for one process", func(c *Config, v string) error { c.RedisURL = v; return nil }},
+	{"redis-optional", "SWITCHBOARD_REDIS_OPTIONAL", "false", "start even when Redis is unreachable, degraded (live updates by polling the log; presence and persisted queries local)", boolSetter(func(c *Config, b bool) { c.RedisOptional = b })},
 	{"event-retention", "SWITCHBOARD_EVENT_RETENTION", "24h", "how long the event log keeps events, so how far back subscriptions resume with after:", durationSetter(func(c *Config, d time.Duration) { c.EventRetention = d })},
 	{"live-poll-interval", "SWITCHBOARD_LIVE_POLL_INTERVAL", "1s", "how often each instance reads the event log without an announcement (the delay when one is lost)", durationSetter(func(c *Config, d time.Duration) { c.LivePollInterval = d })},
 	{"live-revalidate-interval", "SWITCHBOARD_LIVE_REVALIDATE_INTERVAL", "5s", "how often live connections' sessions, tokens and groups are checked again", durationSetter(func(c *Config, d time.Duration) { c.LiveRevalidateInterval = d })},
@@ -155,7 +157,7 @@ func Load(name string, args []string, getenv func(string) string) (*Config, []st
 		values[i] = fs.String(s.Flag, def, s.Usage+" ($"+s.Env+")")
 	}
 	demo := fs.Bool("demo", false, "seed demo data into an empty database before serving")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(withBoolFlags(args)); err != nil {
 		return nil, nil, fmt.Errorf("%v (see the README's configuration table)", err)
 	}
 	c := &Config{}
@@ -172,6 +174,24 @@ func Load(name string, args []string, getenv func(string) string) (*Config, []st
 		rest = append([]string{"--demo"}, rest...)
 	}
 	return c, rest, nil
+}
+
+// withBoolFlags lets on/off settings be given as bare flags
+// (--redis-optional means --redis-optional=true).
+func withBoolFlags(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		name := strings.TrimLeft(a, "-")
+		valueFollows := i+1 < len(args) && (args[i+1] == "true" || args[i+1] == "false")
+		for _, s := range Settings {
+			if s.Flag != "" && s.Flag == name && a != name && !valueFollows && (s.Default == "true" || s.Default == "false") {
+				a += "=true"
+				break
+			}
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 func (c *Config) validate() error {

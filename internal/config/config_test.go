@@ -41,6 +41,12 @@ func TestLoad(t *testing.T) {
 			t.Fatalf("trusted proxies = %s", got)
 		}
 	})
+	t.Run("BareBoolFlagMeansTrue", func(t *testing.T) {
+		c, rest, err := config.Load("serve", []string{"--redis-optional", "--signup", "false"}, env(nil))
+		if err != nil || !c.RedisOptional || c.SignupEnabled || len(rest) != 0 {
+			t.Fatalf("redis optional %v, signup %v, rest %v, err %v", c.RedisOptional, c.SignupEnabled, rest, err)
+		}
+	})
 	t.Run("LiveDefaults", func(t *testing.T) {
 		c, _, err := config.Load("serve", nil, env(nil))
 		if err != nil {
