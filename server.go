@@ -35,6 +35,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/live"
 	"github.com/switchboardhq/switchboard/internal/presence"
 	"github.com/switchboardhq/switchboard/internal/querycache"
+	"github.com/switchboardhq/switchboard/internal/ratelimit"
 	"github.com/switchboardhq/switchboard/internal/ticketing"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 	"github.com/switchboardhq/switchboard/internal/wstransport"
@@ -204,6 +205,7 @@ func (p *program) serve(ctx context.Context, a *app, rest []string) int {
 		TrustedProxies:  a.cfg.TrustedProxies,
 		Checks:          a.readinessChecks(),
 		QueryCache:      a.queryCache(),
+		RateLimit:       a.rateLimit(),
 		WebSocket: wstransport.Options{
 			InitTimeout:      a.cfg.WSInitTimeout,
 			KeepAlive:        a.cfg.WSKeepAlive,
@@ -302,6 +304,25 @@ func (a *app) queryCache() graphql.Cache[string] {
 		return querycache.NewRedis(a.redis, querycache.DefaultPrefix, a.cfg.APQTTL, a.log)
 	}
 	return querycache.NewMemory(a.cfg.APQCacheSize)
+}
+
+// rateLimit limits operations per user and address, in Redis when
+// configured (limits then hold across instances), else in memory.
+func (a *app) rateLimit() *graph.RateLimit {
+	if a.cfg.RateLimitUser == 0 && a.cfg.RateLimitIP == 0 {
+		return nil
+	}
+	var limiter ratelimit.Limiter = ratelimit.NewMemory()
+	if a.redis != nil {
+		limiter = ratelimit.NewRedis(a.redis, ratelimit.DefaultPrefix)
+	}
+	return &graph.RateLimit{
+		Limiter:  limiter,
+		User:     ratelimit.PerMinute(a.cfg.RateLimitUser),
+		IP:       ratelimit.PerMinute(a.cfg.RateLimitIP),
+		FailOpen: a.cfg.RateLimitFailOpen,
+		Log:      a.log,
+	}
 }
 
 // readinessChecks are what /readyz checks: the database, and Redis when

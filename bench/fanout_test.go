@@ -390,10 +390,15 @@ func runFanout(tb testing.TB, cfg fanoutConfig) fanoutResult {
 		"SWITCHBOARD_ADDR":                     "127.0.0.1:0",
 		"SWITCHBOARD_DATA_DIR":                 filepath.Join(dir, "data"),
 		"SWITCHBOARD_MAX_CONNECTIONS_PER_USER": strconv.Itoa(max(n, 20000)),
-		"SWITCHBOARD_WS_KEEPALIVE":             cfg.KeepAlive,
-		"SWITCHBOARD_PLAYGROUND":               "false",
-		"SWITCHBOARD_LOG_FORMAT":               "json",
-		"SWITCHBOARD_LOG_LEVEL":                "info",
+		// Every subscriber connects from this one address (and as one of
+		// a few users): the per-address and per-user limits are for real
+		// clients, not for a load generator.
+		"SWITCHBOARD_RATE_LIMIT_IP":   "0",
+		"SWITCHBOARD_RATE_LIMIT_USER": "0",
+		"SWITCHBOARD_WS_KEEPALIVE":    cfg.KeepAlive,
+		"SWITCHBOARD_PLAYGROUND":      "false",
+		"SWITCHBOARD_LOG_FORMAT":      "json",
+		"SWITCHBOARD_LOG_LEVEL":       "info",
 		// gctrace: the live heap and stacks after each GC, on stderr;
 		// GOTRACEBACK=all: SIGQUIT dumps every goroutine.
 		"GODEBUG":     "gctrace=1",

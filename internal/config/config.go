@@ -42,6 +42,11 @@ type Config struct {
 	APQCacheSize int
 	APQTTL       time.Duration
 
+	// Rate limits, in cost units per minute (0: off).
+	RateLimitUser     int
+	RateLimitIP       int
+	RateLimitFailOpen bool
+
 	// TrustedProxies may set X-Forwarded-For (addresses or CIDR ranges).
 	TrustedProxies []netip.Prefix
 
@@ -97,6 +102,9 @@ var Settings = []Setting{
 	}},
 	{"apq-cache-size", "SWITCHBOARD_APQ_CACHE_SIZE", "1000", "automatic persisted queries kept in memory (embedded mode)", intSetter(func(c *Config, n int) { c.APQCacheSize = n })},
 	{"apq-ttl", "SWITCHBOARD_APQ_TTL", "24h", "how long Redis keeps an automatic persisted query (with REDIS_URL)", durationSetter(func(c *Config, d time.Duration) { c.APQTTL = d })},
+	{"rate-limit-user", "SWITCHBOARD_RATE_LIMIT_USER", "1200", "cost units a signed-in user may spend a minute, also in one burst (a request costs 1 + its GraphQL complexity / 10); 0 turns it off", intSetter(func(c *Config, n int) { c.RateLimitUser = n })},
+	{"rate-limit-ip", "SWITCHBOARD_RATE_LIMIT_IP", "2400", "cost units one client address may spend a minute (see --trusted-proxies); 0 turns it off", intSetter(func(c *Config, n int) { c.RateLimitIP = n })},
+	{"rate-limit-fail-open", "SWITCHBOARD_RATE_LIMIT_FAIL_OPEN", "true", "when the limiter's Redis is down, let requests through (true) or refuse them with UNAVAILABLE (false)", boolSetter(func(c *Config, b bool) { c.RateLimitFailOpen = b })},
 	{"trusted-proxies", "SWITCHBOARD_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed (for per-IP limits and logs)", func(c *Config, v string) error {
 		c.TrustedProxies = nil
 		for _, p := range strings.Split(v, ",") {
@@ -214,6 +222,9 @@ func (c *Config) validate() error {
 		if n < 1 {
 			return fmt.Errorf("%s: must be at least 1", env)
 		}
+	}
+	if c.RateLimitUser < 0 || c.RateLimitIP < 0 {
+		return errors.New("SWITCHBOARD_RATE_LIMIT_USER and SWITCHBOARD_RATE_LIMIT_IP: must be 0 (off) or more")
 	}
 	switch {
 	case c.Addr == "":

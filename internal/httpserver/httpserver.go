@@ -54,6 +54,8 @@ type Options struct {
 	// QueryCache stores automatic persisted queries (nil: an in-process
 	// LRU of 1000).
 	QueryCache graphql.Cache[string]
+	// RateLimit limits operations per user and address (nil: off).
+	RateLimit *graph.RateLimit
 	// Checks are what /readyz checks (the database, Redis), by name.
 	Checks map[string]func(context.Context) error
 	// WebSocket configures subscriptions over websockets; the resolver's
@@ -86,6 +88,10 @@ func Handler(log *slog.Logger, resolver *graph.Resolver, opts Options) http.Hand
 	gql.SetErrorPresenter(graph.ErrorPresenter(log))
 	gql.SetRecoverFunc(graph.RecoverFunc(log))
 	gql.AroundFields(graph.PageLimits(opts.DefaultPageSize, opts.MaxPageSize))
+	if opts.RateLimit != nil {
+		gql.Use(graph.Complexity())
+		gql.Use(*opts.RateLimit)
+	}
 	gql.AroundRootFields(graph.RestrictFilters())
 
 	mux := http.NewServeMux()
@@ -112,6 +118,7 @@ func authenticate(log *slog.Logger, svc *auth.Service, allowedOrigins []string, 
 		cw := &cookieWriter{ResponseWriter: w}
 		w = cw
 		ctx := auth.WithClient(r.Context(), auth.Client{UserAgent: r.UserAgent(), IP: ips.of(r)})
+		ctx, cw.hint = graph.WithResponseHint(ctx)
 		ctx = auth.WithCookieSink(ctx, cw.add)
 		var signedIn *viewer.Viewer
 		token, fromCookie := "", false
@@ -191,6 +198,8 @@ type cookieWriter struct {
 	mu      sync.Mutex
 	cookies []*http.Cookie
 	written bool
+	// hint is the status an operation asked for (429 when rate limited).
+	hint *graph.ResponseHint
 }
 
 func (w *cookieWriter) add(c *http.Cookie) {
@@ -199,25 +208,38 @@ func (w *cookieWriter) add(c *http.Cookie) {
 	w.cookies = append(w.cookies, c)
 }
 
-func (w *cookieWriter) flushCookies() {
+// flushCookies adds the cookies to the headers, once; it reports whether
+// this was the first call (the headers are not written yet).
+func (w *cookieWriter) flushCookies() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.written {
-		return
+		return false
 	}
 	w.written = true
 	for _, c := range w.cookies {
 		http.SetCookie(w.ResponseWriter, c)
 	}
+	return true
 }
 
 func (w *cookieWriter) WriteHeader(status int) {
-	w.flushCookies()
+	if w.flushCookies() && w.hint != nil && status == http.StatusOK {
+		if hinted, retryAfter := w.hint.Status(); hinted != 0 {
+			w.Header().Set("Retry-After", retryAfter)
+			status = hinted
+		}
+	}
 	w.ResponseWriter.WriteHeader(status)
 }
 
 func (w *cookieWriter) Write(b []byte) (int, error) {
-	w.flushCookies()
+	w.mu.Lock()
+	first := !w.written
+	w.mu.Unlock()
+	if first {
+		w.WriteHeader(http.StatusOK)
+	}
 	return w.ResponseWriter.Write(b)
 }
 

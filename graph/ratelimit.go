@@ -1,0 +1,142 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/switchboardhq/switchboard/internal/apierr"
+	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/ratelimit"
+	"github.com/switchboardhq/switchboard/internal/viewer"
+)
+
+// CostUnit is how much GraphQL complexity one unit of rate limit buys: a
+// request costs 1 + complexity/CostUnit units, so a page of 100 tickets
+// with their fields weighs more than one ticket.
+const CostUnit = 10
+
+// RateLimit limits operations per user and per client address, weighted by
+// their cost. Zero limits are off.
+type RateLimit struct {
+	Limiter ratelimit.Limiter
+	User    ratelimit.Limit
+	IP      ratelimit.Limit
+	// FailOpen lets requests through when the limiter itself fails
+	// (Redis down); otherwise they are refused with UNAVAILABLE.
+	FailOpen bool
+	Log      *slog.Logger
+}
+
+var (
+	_ graphql.HandlerExtension     = RateLimit{}
+	_ graphql.OperationInterceptor = RateLimit{}
+)
+
+// ExtensionName names the extension.
+func (RateLimit) ExtensionName() string { return "RateLimit" }
+
+// Validate checks the configuration.
+func (r RateLimit) Validate(graphql.ExecutableSchema) error {
+	if r.Limiter == nil {
+		return fmt.Errorf("RateLimit needs a Limiter")
+	}
+	return nil
+}
+
+// Complexity measures every operation's complexity (without a limit of
+// its own), for RateLimit to weigh.
+func Complexity() *extension.ComplexityLimit {
+	return &extension.ComplexityLimit{Func: func(context.Context, *graphql.OperationContext) int { return math.MaxInt }}
+}
+
+// InterceptOperation charges the operation to its user and address.
+func (r RateLimit) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	cost := 1
+	if stats := extension.GetComplexityStats(ctx); stats != nil {
+		cost += stats.Complexity / CostUnit
+	}
+	type charge struct {
+		key   string
+		limit ratelimit.Limit
+	}
+	var charges []charge
+	if v := viewer.FromContext(ctx); v != nil && r.User.Rate > 0 {
+		charges = append(charges, charge{"user:" + string(v.UserID), r.User})
+	}
+	if ip := auth.ClientFromContext(ctx).IP; ip != "" && r.IP.Rate > 0 {
+		charges = append(charges, charge{"ip:" + ip, r.IP})
+	}
+	for _, c := range charges {
+		res, err := r.Limiter.Allow(ctx, c.key, c.limit, min(cost, c.limit.Burst))
+		switch {
+		case err != nil && r.FailOpen:
+			r.Log.WarnContext(ctx, "rate limiter unavailable; letting the request through", "err", err)
+		case err != nil:
+			r.Log.ErrorContext(ctx, "rate limiter unavailable; refusing the request", "err", err)
+			return graphql.OneShot(errorResponse(apierr.Unavailable, "the service is busy; try again shortly", nil))
+		case !res.Allowed:
+			wait := max(time.Second, res.RetryAfter.Round(time.Second))
+			if h := responseHintFrom(ctx); h != nil {
+				h.set(429, wait)
+			}
+			return graphql.OneShot(errorResponse(apierr.RateLimited,
+				fmt.Sprintf("too many requests; try again in %s", wait),
+				map[string]any{"retryAfter": int(wait.Seconds())}))
+		}
+	}
+	return next(ctx)
+}
+
+func errorResponse(code apierr.Code, msg string, ext map[string]any) *graphql.Response {
+	e := &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": string(code)}}
+	for k, v := range ext {
+		e.Extensions[k] = v
+	}
+	return &graphql.Response{Errors: gqlerror.List{e}}
+}
+
+// ResponseHint carries an HTTP status (and Retry-After) that an operation
+// asks of the HTTP response, which gqlgen's transports write as 200.
+type ResponseHint struct {
+	mu         sync.Mutex
+	status     int
+	retryAfter time.Duration
+}
+
+type hintKey struct{}
+
+// WithResponseHint returns ctx carrying a new hint for the HTTP layer.
+func WithResponseHint(ctx context.Context) (context.Context, *ResponseHint) {
+	h := &ResponseHint{}
+	return context.WithValue(ctx, hintKey{}, h), h
+}
+
+func responseHintFrom(ctx context.Context) *ResponseHint {
+	h, _ := ctx.Value(hintKey{}).(*ResponseHint)
+	return h
+}
+
+func (h *ResponseHint) set(status int, retryAfter time.Duration) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.status, h.retryAfter = status, retryAfter
+}
+
+// Status returns the status asked for (0: none) and the Retry-After value.
+func (h *ResponseHint) Status() (int, string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.status == 0 {
+		return 0, ""
+	}
+	return h.status, strconv.Itoa(int(h.retryAfter.Seconds()))
+}
