@@ -279,6 +279,7 @@ func (a *app) startLive(ctx context.Context) (*live.Hub, func(), error) {
 		SubscriberQueue:       a.cfg.SubscriptionQueue,
 		MaxConnectionsPerUser: a.cfg.MaxConnectionsPerUser,
 		PresenceTTL:           a.cfg.PresenceTTL,
+		StaffOnlyFields:       graph.StaffOnlyFields("Ticket"),
 	}, a.log)
 	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	stop := func() {

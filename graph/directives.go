@@ -40,3 +40,21 @@ func staffOnly(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
 func directives() DirectiveRoot {
 	return DirectiveRoot{ContactData: contactData, StaffOnly: staffOnly}
 }
+
+// StaffOnlyFields names the fields of a type marked @staffOnly in the
+// schema, so that code outside the resolvers (live updates' change lists)
+// follows the same marks.
+func StaffOnlyFields(typeName string) map[string]bool {
+	out := map[string]bool{}
+	if def := parsedSchema.Types[typeName]; def != nil {
+		for _, f := range def.Fields {
+			if f.Directives.ForName("staffOnly") != nil {
+				out[f.Name] = true
+			}
+		}
+	}
+	return out
+}
+
+// staffOnlyTicketFields are Ticket's @staffOnly fields.
+var staffOnlyTicketFields = StaffOnlyFields("Ticket")

@@ -20,3 +20,10 @@ func TestForbiddenKey(t *testing.T) {
 		})
 	}
 }
+
+func TestStaffOnlyFields(t *testing.T) {
+	got := StaffOnlyFields("Ticket")
+	if !got["firstResponseDueAt"] || !got["resolutionDueAt"] || got["status"] || len(got) != 2 {
+		t.Fatalf("Ticket's @staffOnly fields = %v", got)
+	}
+}

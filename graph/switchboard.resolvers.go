@@ -145,7 +145,7 @@ func (r *subscriptionResolver) TicketViewers(ctx context.Context, ticketID globa
 
 // Changes is the resolver for the changes field.
 func (r *ticketEventResolver) Changes(ctx context.Context, obj *live.Event) ([]string, error) {
-	return live.ChangesFor(viewer.FromContext(ctx), obj.Changes), nil
+	return live.ChangesFor(viewer.FromContext(ctx), obj.Changes, staffOnlyTicketFields), nil
 }
 
 // Mutation returns MutationResolver implementation.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/internal/globalid"
+	"github.com/switchboardhq/switchboard/internal/privacy"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
 
@@ -34,10 +35,7 @@ type Event struct {
 	Seq         int64
 	Type        EventType
 	TicketID    globalid.ID
-	GroupID     globalid.ID
 	RequesterID globalid.ID
-	AssigneeID  globalid.ID
-	MessageID   globalid.ID
 	Internal    bool
 	Changes     []string
 	At          time.Time
@@ -58,17 +56,14 @@ func ParseCursor(s string) (int64, bool) {
 	return n, err == nil && n >= 0
 }
 
-// Visible reports whether v may see e: the same rules as the queries
-// (internal/privacy), applied to the ticket as it is now. Customers see
-// their own tickets without internal notes; agents the tickets of their
-// groups and those assigned to them; admins everything.
-func Visible(v *viewer.Viewer, e *Event) bool {
-	if e.Ticket == nil || v.IsCustomer() && (e.Internal || e.Type != EventTicketCreated && e.Type != EventMessageAdded && len(ChangesFor(v, e.Changes)) == 0) {
-		// Internal notes, and changes of staff-only fields alone, are
-		// nothing a customer may see.
+// Visible reports whether v may see e: the privacy rules applied in memory
+// to the ticket as it is now (privacy.MessageInReach), and customers do not
+// learn of changes to staff-only fields alone.
+func Visible(v *viewer.Viewer, e *Event, staffOnly map[string]bool) bool {
+	if v.IsCustomer() && e.Type != EventTicketCreated && e.Type != EventMessageAdded && len(ChangesFor(v, e.Changes, staffOnly)) == 0 {
 		return false
 	}
-	return Reaches(v, e.Ticket)
+	return privacy.MessageInReach(v, e.Ticket, e.Internal)
 }
 
 // The event types that are not updates.
@@ -77,18 +72,16 @@ const (
 	EventMessageAdded  EventType = "MESSAGE_ADDED"
 )
 
-// staffOnlyFields are the ticket fields marked staffOnly in ent/schema:
-// customers neither read them nor learn that they changed.
-var staffOnlyFields = map[string]bool{"firstResponseDueAt": true, "resolutionDueAt": true}
-
-// ChangesFor is the list of changed fields v may know of.
-func ChangesFor(v *viewer.Viewer, changes []string) []string {
+// ChangesFor is the list of changed fields v may know of: staff see all,
+// others none of staffOnly (the ticket fields marked @staffOnly in the
+// schema, see graph.StaffOnlyFields).
+func ChangesFor(v *viewer.Viewer, changes []string, staffOnly map[string]bool) []string {
 	if v.IsStaff() {
 		return changes
 	}
 	out := make([]string, 0, len(changes))
 	for _, c := range changes {
-		if !staffOnlyFields[c] {
+		if !staffOnly[c] {
 			out = append(out, c)
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
 
+var staffOnly = map[string]bool{"firstResponseDueAt": true, "resolutionDueAt": true}
+
 func TestVisible(t *testing.T) {
 	group := globalid.ID("GR1")
 	tk := &ent.Ticket{ID: "TK1", RequesterID: "US1", GroupID: &group}
@@ -33,17 +35,17 @@ func TestVisible(t *testing.T) {
 		{"AnonymousSeesNothing", &Event{Type: "TICKET_CREATED", Ticket: tk}, nil, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if got := Visible(c.v, c.e); got != c.want {
+			if got := Visible(c.v, c.e, staffOnly); got != c.want {
 				t.Fatalf("Visible = %v, want %v", got, c.want)
 			}
 		})
 	}
 	t.Run("ChangesForCustomersLeaveOutStaffOnlyFields", func(t *testing.T) {
-		got := ChangesFor(customer, []string{"priority", "firstResponseDueAt"})
+		got := ChangesFor(customer, []string{"priority", "firstResponseDueAt"}, staffOnly)
 		if len(got) != 1 || got[0] != "priority" {
 			t.Fatalf("changes = %v", got)
 		}
-		if got := ChangesFor(agent, []string{"priority", "firstResponseDueAt"}); len(got) != 2 {
+		if got := ChangesFor(agent, []string{"priority", "firstResponseDueAt"}, staffOnly); len(got) != 2 {
 			t.Fatalf("agent changes = %v", got)
 		}
 	})

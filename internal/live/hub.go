@@ -50,6 +50,9 @@ type Options struct {
 	MaxConnectionsPerUser int
 	// PresenceTTL is how long a viewTicket heartbeat lasts.
 	PresenceTTL time.Duration
+	// StaffOnlyFields are the ticket fields customers may not know of
+	// (graph.StaffOnlyFields("Ticket")), also as changes.
+	StaffOnlyFields map[string]bool
 	// PresenceSweep is how often watched tickets' viewers are re-read, so
 	// that expired entries disappear.
 	PresenceSweep time.Duration
@@ -108,7 +111,7 @@ type Hub struct {
 	closed  bool
 }
 
-// New returns a hub; Run starts it.
+// New returns a hub; Start starts it.
 func New(client *ent.Client, b broker.Broker, p presence.Store, auth Revalidator, opts Options, log *slog.Logger) *Hub {
 	d := DefaultOptions()
 	if opts.Retention <= 0 {
@@ -146,9 +149,6 @@ func New(client *ent.Client, b broker.Broker, p presence.Store, auth Revalidator
 		watchers:    map[globalid.ID]map[*watcher]struct{}{},
 	}
 }
-
-// Options returns the hub's settings.
-func (h *Hub) Options() Options { return h.opts }
 
 // Start reads the log's position and starts the hub's loops, which run
 // until ctx ends.
@@ -332,8 +332,7 @@ func (h *Hub) read(ctx context.Context, where ...predicate.Event) ([]*Event, err
 	out := make([]*Event, len(rows))
 	for i, r := range rows {
 		out[i] = &Event{
-			Seq: r.Cursor, Type: EventType(r.Type), TicketID: deref(r.TicketID), GroupID: deref(r.GroupID),
-			RequesterID: deref(r.RequesterID), AssigneeID: deref(r.AssigneeID), MessageID: deref(r.MessageID),
+			Seq: r.Cursor, Type: EventType(r.Type), TicketID: deref(r.TicketID), RequesterID: deref(r.RequesterID),
 			Internal: r.Internal, Changes: r.Changes, At: r.CreatedAt,
 			Ticket: byTicket[deref(r.TicketID)], Message: byMessage[deref(r.MessageID)], Actor: byActor[deref(r.ActorID)],
 		}

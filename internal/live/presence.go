@@ -12,6 +12,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/nodes"
 	"github.com/switchboardhq/switchboard/internal/presence"
+	"github.com/switchboardhq/switchboard/internal/privacy"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
 
@@ -119,7 +120,7 @@ func (h *Hub) presenceChanged(ctx context.Context, ticketID globalid.ID) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for w := range h.watchers[ticketID] {
-		if v := w.conn.Viewer(); !v.IsStaff() || !Reaches(v, t) {
+		if v := w.conn.Viewer(); !v.IsStaff() || !privacy.InReach(v, t) {
 			continue
 		}
 		if slices.EqualFunc(w.last, entries, func(a, b presence.Entry) bool {

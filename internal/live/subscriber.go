@@ -163,7 +163,7 @@ func (h *Hub) index(s *subscriber, add bool) {
 }
 
 func (s *subscriber) wants(e *Event) bool {
-	return s.filter.matches(e) && Visible(s.conn.Viewer(), e)
+	return s.filter.matches(e) && Visible(s.conn.Viewer(), e, s.hub.opts.StaffOnlyFields)
 }
 
 // deliver queues a live event.

@@ -16,6 +16,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/database/dbtest"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/priority"
+	"github.com/switchboardhq/switchboard/internal/privacy"
 	"github.com/switchboardhq/switchboard/internal/ticketing"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
@@ -936,5 +937,43 @@ func TestSessionsAndTokens(t *testing.T) {
 				t.Fatalf("Bob getting Alice's token: err = %v, want not found", err)
 			}
 		})
+	})
+}
+
+// The in-memory reach that live updates use must say exactly what the
+// query policies say, for every viewer and ticket (and note) of the fixture.
+func TestInMemoryReachAgreesWithQueries(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
+		f := newFixture(t, tg.Open(t))
+		all, err := f.client.Ticket.Query().All(f.sys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs, err := f.client.Message.Query().All(f.sys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byID := map[globalid.ID]*ent.Ticket{}
+		for _, tk := range all {
+			byID[tk.ID] = tk
+		}
+		for name, ctx := range map[string]context.Context{
+			"alice": f.asAlice, "bob": f.asBob, "billing": f.asBilling, "tech": f.asTech,
+			"lone": f.asLone, "admin": f.asAdmin, "anonymous": f.anonymous,
+		} {
+			v := viewer.FromContext(ctx)
+			seen, _ := f.client.Ticket.Query().IDs(ctx)
+			for _, tk := range all {
+				if got, want := privacy.InReach(v, tk), slices.Contains(seen, tk.ID); got != want {
+					t.Errorf("%s, ticket %q: in memory %v, query %v", name, tk.Subject, got, want)
+				}
+			}
+			seenMsgs, _ := f.client.Message.Query().IDs(ctx)
+			for _, m := range msgs {
+				if got, want := privacy.MessageInReach(v, byID[m.TicketID], m.Internal), slices.Contains(seenMsgs, m.ID); got != want {
+					t.Errorf("%s, message %q: in memory %v, query %v", name, m.Body, got, want)
+				}
+			}
+		}
 	})
 }
