@@ -114,27 +114,13 @@ type Hub struct {
 // New returns a hub; Start starts it.
 func New(client *ent.Client, b broker.Broker, p presence.Store, auth Revalidator, opts Options, log *slog.Logger) *Hub {
 	d := DefaultOptions()
-	if opts.Retention <= 0 {
-		opts.Retention = d.Retention
-	}
-	if opts.PollInterval <= 0 {
-		opts.PollInterval = d.PollInterval
-	}
-	if opts.RevalidateInterval <= 0 {
-		opts.RevalidateInterval = d.RevalidateInterval
-	}
-	if opts.SubscriberQueue <= 0 {
-		opts.SubscriberQueue = d.SubscriberQueue
-	}
-	if opts.MaxConnectionsPerUser <= 0 {
-		opts.MaxConnectionsPerUser = d.MaxConnectionsPerUser
-	}
-	if opts.PresenceTTL <= 0 {
-		opts.PresenceTTL = d.PresenceTTL
-	}
-	if opts.PresenceSweep <= 0 {
-		opts.PresenceSweep = d.PresenceSweep
-	}
+	orDefault(&opts.Retention, d.Retention)
+	orDefault(&opts.PollInterval, d.PollInterval)
+	orDefault(&opts.RevalidateInterval, d.RevalidateInterval)
+	orDefault(&opts.SubscriberQueue, d.SubscriberQueue)
+	orDefault(&opts.MaxConnectionsPerUser, d.MaxConnectionsPerUser)
+	orDefault(&opts.PresenceTTL, d.PresenceTTL)
+	orDefault(&opts.PresenceSweep, d.PresenceSweep)
 	return &Hub{
 		client: client, broker: b, presence: p, auth: auth, opts: opts, log: log,
 		wake:        make(chan struct{}, 1),
@@ -378,6 +364,13 @@ func (h *Hub) dispatch(e *Event) {
 			renders[s.share.fingerprint] = r
 		}
 		s.deliverShared(e, r)
+	}
+}
+
+// orDefault sets an unset (zero or negative) option to its default.
+func orDefault[T int | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
 	}
 }
 

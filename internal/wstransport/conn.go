@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -396,7 +397,7 @@ func (c *conn) start(m message) bool {
 		return true
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	op := &operation{id: m.ID, cancel: cancel}
+	op := &operation{id: m.ID, cancel: cancel, resultHead: resultHead(m.ID, c.legacy)}
 	if rc.Operation.Operation == ast.Subscription {
 		op.share = live.NewShare(opOutput{c: c, op: op}, fingerprint(rc, live.ShareKey(viewer.FromContext(ctx))))
 		ctx = live.WithShare(ctx, op.share)
@@ -416,8 +417,9 @@ func (c *conn) start(m message) bool {
 // operation is one running operation. Ids may be reused once an operation
 // is complete, so an operation is known by this identity, not by its id.
 type operation struct {
-	id     string
-	cancel context.CancelFunc
+	id         string
+	cancel     context.CancelFunc
+	resultHead []byte
 	// share lets the hub hand this subscription results rendered for an
 	// identical one.
 	share *live.Share
@@ -431,7 +433,7 @@ type opOutput struct {
 
 func (o opOutput) Deliver(payload []byte) {
 	if o.c.current(o.op) {
-		o.c.sendResult(o.op.id, payload)
+		o.c.sendResult(o.op, payload)
 	}
 }
 
@@ -477,7 +479,7 @@ func (c *conn) respond(ctx context.Context, op *operation, responses graphql.Res
 		if op.share != nil && op.share.Rendered(payload) {
 			continue // the hub delivers it, to this and identical subscriptions
 		}
-		c.sendResult(id, payload)
+		c.sendResult(op, payload)
 	}
 	if c.current(op) && c.ctx.Err() == nil {
 		c.send(message{ID: id, Type: "complete"})
@@ -485,20 +487,24 @@ func (c *conn) respond(ctx context.Context, op *operation, responses graphql.Res
 }
 
 // sendResult sends one result of an operation. The frame is put together
-// by hand: the payload is shared by many subscribers and already JSON.
-func (c *conn) sendResult(id string, payload []byte) {
-	typ := `","type":"next","payload":`
-	if c.legacy {
-		typ = `","type":"data","payload":`
-	}
-	quotedID, _ := json.Marshal(id)
-	b := make([]byte, 0, len(`{"id":`)+len(quotedID)+len(typ)+len(payload)+1)
-	b = append(b, `{"id":`...)
-	b = append(b, quotedID[:len(quotedID)-1]...)
-	b = append(b, typ...)
+// by hand: the payload is shared by many subscribers and already JSON, and
+// the frame's head is made once per operation.
+func (c *conn) sendResult(op *operation, payload []byte) {
+	b := make([]byte, 0, len(op.resultHead)+len(payload)+1)
+	b = append(b, op.resultHead...)
 	b = append(b, payload...)
 	b = append(b, '}')
 	c.enqueue(b)
+}
+
+// resultHead is the start of a result frame of operation id.
+func resultHead(id string, legacy bool) []byte {
+	typ := "next"
+	if legacy {
+		typ = "data"
+	}
+	quotedID, _ := json.Marshal(id)
+	return fmt.Appendf(nil, `{"id":%s,"type":%q,"payload":`, quotedID, typ)
 }
 
 func (c *conn) sendErrors(id string, errs gqlerror.List) {

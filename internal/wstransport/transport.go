@@ -89,27 +89,13 @@ func (t *Transport) Supports(r *http.Request) bool {
 // New returns the transport with the defaults filled in for unset options.
 func New(hub *live.Hub, auth Authenticator, log *slog.Logger, opts Options) *Transport {
 	d := DefaultOptions()
-	if opts.InitTimeout <= 0 {
-		opts.InitTimeout = d.InitTimeout
-	}
-	if opts.KeepAlive <= 0 {
-		opts.KeepAlive = d.KeepAlive
-	}
-	if opts.OutboundQueue <= 0 {
-		opts.OutboundQueue = d.OutboundQueue
-	}
-	if opts.OutboundBytes <= 0 {
-		opts.OutboundBytes = d.OutboundBytes
-	}
-	if opts.MaxSubscriptions <= 0 {
-		opts.MaxSubscriptions = d.MaxSubscriptions
-	}
-	if opts.MaxMessageBytes <= 0 {
-		opts.MaxMessageBytes = d.MaxMessageBytes
-	}
-	if opts.WriteTimeout <= 0 {
-		opts.WriteTimeout = d.WriteTimeout
-	}
+	orDefault(&opts.InitTimeout, d.InitTimeout)
+	orDefault(&opts.KeepAlive, d.KeepAlive)
+	orDefault(&opts.OutboundQueue, d.OutboundQueue)
+	orDefault(&opts.OutboundBytes, d.OutboundBytes)
+	orDefault(&opts.MaxSubscriptions, d.MaxSubscriptions)
+	orDefault(&opts.MaxMessageBytes, d.MaxMessageBytes)
+	orDefault(&opts.WriteTimeout, d.WriteTimeout)
 	return &Transport{Hub: hub, Auth: auth, Log: log, Options: opts}
 }
 
@@ -142,4 +128,11 @@ func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 		defer release()
 		c.serve()
 	}()
+}
+
+// orDefault sets an unset (zero or negative) option to its default.
+func orDefault[T int | int64 | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
 }

@@ -1,6 +1,7 @@
 package wstransport
 
 import (
+	"encoding/json"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -54,5 +55,23 @@ func TestSupports(t *testing.T) {
 	r.Header.Set("Upgrade", "WebSocket")
 	if !tr.Supports(r) {
 		t.Fatal("an upgrade to websocket is")
+	}
+}
+
+func TestResultFrames(t *testing.T) {
+	for _, legacy := range []bool{false, true} {
+		head := resultHead(`a "quoted" id`, legacy)
+		frame := append(append(head, `{"data":{"x":1}}`...), '}')
+		var m message
+		if err := json.Unmarshal(frame, &m); err != nil {
+			t.Fatalf("frame %s is not JSON: %v", frame, err)
+		}
+		want := "next"
+		if legacy {
+			want = "data"
+		}
+		if m.ID != `a "quoted" id` || m.Type != want || string(m.Payload) != `{"data":{"x":1}}` {
+			t.Fatalf("frame %s read as %+v", frame, m)
+		}
 	}
 }
