@@ -210,6 +210,17 @@ func onThrowawayTicket(extra func(c *accessCell) map[string]any) func(c *accessC
 	}
 }
 
+// searchFindsT checks that a search finds ticket T when allowed and not
+// when hidden.
+func searchFindsT(c *accessCell, data map[string]any) error {
+	edges, _ := path(data, "search", "edges").([]any)
+	found := false
+	for _, e := range edges {
+		found = found || str(e, "node", "id") == c.f.ticket
+	}
+	return expect(path(data, "search") != nil && found == (c.want != outHidden), "search found T: %v, want %v (%s)", found, c.want != outHidden, jsonOf(data))
+}
+
 // countIs checks a connection's totalCount: 1 when allowed, 0 when hidden.
 func countIs(keys ...any) func(c *accessCell, data map[string]any) error {
 	return func(c *accessCell, data map[string]any) error {
@@ -324,6 +335,18 @@ func accessRows() []accessRow {
 			op: "tickets", what: "(T listed)", doc: `query($id: ID!) { tickets(where: {id: $id}) { totalCount edges { node { id } } } }`,
 			vars: idVar(func(f *accessFixture) string { return f.ticket }),
 			want: cells(ua, ok, hd, ok, hd, ok, ok), check: countIs("tickets", "totalCount"),
+		},
+		{
+			op: "search", what: "(words of T)", doc: `{ search(query: "printer fire") { edges { node { id } } } }`,
+			want: cells(ua, ok, hd, ok, hd, ok, ok), check: searchFindsT,
+		},
+		{
+			op: "search", what: "(words of the internal note on T)", doc: `{ search(query: "grumpy refund quietly") { edges { node { id } } } }`,
+			want: cells(ua, hd, hd, ok, hd, ok, ok), check: searchFindsT,
+		},
+		{
+			op: "search", what: "(by SLA state: -is:breached)", doc: `{ search(query: "printer fire -is:breached") { edges { node { id } } } }`,
+			want: cells(ua, fb, fb, ok, hd, ok, ok), check: searchFindsT,
 		},
 		{
 			op: "users", what: "(customer A listed)", doc: `query($id: ID!) { users(where: {id: $id}) { totalCount edges { node { id } } } }`,

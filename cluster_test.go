@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,7 +38,7 @@ func TestClusterBehindNginx(t *testing.T) {
 	createUser(t, tg, "admin@example.com", "Ada Admin", "admin", "correct horse battery staple 1")
 
 	ports := []int{clusterFreePort(t), clusterFreePort(t), clusterFreePort(t)}
-	var instances []*clusterInstance
+	var instances []clusterInstance
 	for _, port := range ports {
 		instances = append(instances, startClusterInstance(t, tg, port, redisURL))
 	}
@@ -61,8 +58,8 @@ func TestClusterBehindNginx(t *testing.T) {
 		if i == mutations/3 {
 			instances[1].kill(t)
 		}
-		r := clusterTry(front, admin, `mutation($id: ID!, $b: String!) { addMessage(ticketID: $id, body: $b) { id } }`, map[string]any{"id": tk, "b": fmt.Sprintf("reply %d", i)})
-		if r != nil {
+		err := liveDo(front, admin, `mutation($id: ID!, $b: String!) { addMessage(ticketID: $id, body: $b) { id } }`, map[string]any{"id": tk, "b": fmt.Sprintf("reply %d", i)})
+		if err != nil {
 			failed++ // in flight on the killed instance: it may or may not have committed
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -89,69 +86,26 @@ func TestClusterBehindNginx(t *testing.T) {
 	t.Logf("%d subscribers, %d reconnects, %d events each up to cursor %d, %d failed mutations", subscribers, reconnected, mutations, want, failed)
 }
 
-type clusterInstance struct {
-	cmd    *exec.Cmd
-	exited chan error
-}
+type clusterInstance struct{ *helperProcess }
 
-func (c *clusterInstance) kill(t *testing.T) {
+func (c clusterInstance) kill(t *testing.T) {
 	t.Helper()
 	_ = c.cmd.Process.Kill()
-	<-c.exited
+	err := <-c.exited
+	c.exited <- err // for the cleanup
 }
 
-// startClusterInstance runs the program as a process of its own (this
-// test binary; see TestLiveHelperProcess) on port, so that it can be
-// killed like a crashed server.
-func startClusterInstance(t *testing.T, tg dbtest.Target, port int, redisURL string) *clusterInstance {
+// startClusterInstance runs the program as a process of its own (see
+// startHelperProcess) on port, so that it can be killed like a crashed
+// server.
+func startClusterInstance(t *testing.T, tg dbtest.Target, port int, redisURL string) clusterInstance {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLiveHelperProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "SWITCHBOARD_LIVE_HELPER_PROCESS=1")
-	for k, v := range targetEnv(tg) {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	// Last, so that they win over the target's.
-	cmd.Env = append(cmd.Env, fmt.Sprintf("SWITCHBOARD_ADDR=127.0.0.1:%d", port), "REDIS_URL="+redisURL,
-		"SWITCHBOARD_TRUSTED_PROXIES=127.0.0.1", "SWITCHBOARD_LIVE_POLL_INTERVAL=200ms")
-	out := &syncBuffer{}
-	cmd.Stderr = out
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	c := &clusterInstance{cmd: cmd, exited: make(chan error, 1)}
-	ready := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		once := sync.Once{}
-		for sc.Scan() {
-			if strings.HasPrefix(sc.Text(), "LIVE-HELPER-LISTENING ") {
-				once.Do(func() { close(ready) })
-			}
-		}
-		c.exited <- cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		select {
-		case <-c.exited:
-		case <-time.After(10 * time.Second):
-		}
-		if t.Failed() {
-			t.Logf("instance :%d log:\n%s", port, out)
-		}
-	})
-	select {
-	case <-ready:
-	case err := <-c.exited:
-		t.Fatalf("instance :%d exited: %v\n%s", port, err, out)
-	case <-time.After(60 * time.Second):
-		t.Fatalf("instance :%d did not start:\n%s", port, out)
-	}
-	return c
+	return clusterInstance{startHelperProcess(t, tg, map[string]string{
+		"SWITCHBOARD_ADDR":               fmt.Sprintf("127.0.0.1:%d", port),
+		"REDIS_URL":                      redisURL,
+		"SWITCHBOARD_TRUSTED_PROXIES":    "127.0.0.1",
+		"SWITCHBOARD_LIVE_POLL_INTERVAL": "200ms",
+	})}
 }
 
 // startNginx runs nginx with deploy/nginx.conf, its upstreams and listen
@@ -219,26 +173,6 @@ func clusterFreePort(t *testing.T) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
-
-// clusterTry posts a mutation and returns its failure, if any.
-func clusterTry(s *testServer, token, query string, vars map[string]any) error {
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, s.url+"/query", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := clusterHTTP.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	var r gqlResponse
-	if err := json.NewDecoder(res.Body).Decode(&r); err != nil || res.StatusCode != 200 || len(r.Errors) > 0 {
-		return fmt.Errorf("status %d: %v %v", res.StatusCode, err, r.Errors)
-	}
-	return nil
-}
-
-var clusterHTTP = &http.Client{Timeout: 10 * time.Second}
 
 // clusterHead is the cursor of the newest event of the ticket, from a
 // subscription that replays it.

@@ -754,6 +754,7 @@ type scaleProgram struct {
 	*testServer
 	cancel context.CancelFunc
 	done   chan int
+	//lint:ignore U1000 kept for stopping the program once from several tests
 	once   sync.Once
 	code   int
 	exited bool
@@ -897,51 +898,8 @@ func TestLiveShutdownClosesSockets(t *testing.T) {
 	t.Run("SeparateProcessOnSIGTERM", func(t *testing.T) {
 		tg := dbtest.NewTarget(t, dbtest.SQLite)
 		createUser(t, tg, scaleAdminEmail, "Ada Admin", "admin", scaleAdminPassword)
-		cmd := exec.Command(os.Args[0], "-test.run=^TestLiveHelperProcess$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "SWITCHBOARD_LIVE_HELPER_PROCESS=1")
-		for k, v := range mergeEnv(targetEnv(tg), env) {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-		stderr := &syncBuffer{}
-		cmd.Stderr = stderr
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		t.Cleanup(func() {
-			_ = cmd.Process.Kill()
-			select {
-			case <-exited:
-			case <-time.After(10 * time.Second):
-			}
-			if t.Failed() {
-				t.Logf("server log:\n%s", stderr)
-			}
-		})
-		addr := make(chan string, 1)
-		go func() {
-			sc := bufio.NewScanner(stdout)
-			for sc.Scan() {
-				if a, ok := strings.CutPrefix(sc.Text(), "LIVE-HELPER-LISTENING "); ok {
-					addr <- a
-				}
-			}
-			exited <- cmd.Wait()
-		}()
-		var s *testServer
-		select {
-		case a := <-addr:
-			s = &testServer{url: "http://" + a, out: stderr}
-		case err := <-exited:
-			exited <- err
-			t.Fatalf("server process exited before serving (%v): %s", err, stderr)
-		case <-time.After(60 * time.Second):
-			t.Fatalf("server process did not start: %s", stderr)
-		}
+		p := startHelperProcess(t, tg, env)
+		s := p.testServer
 		admin := login(t, s, scaleAdminEmail, scaleAdminPassword)
 		clients := subscribeAll(t, s, admin)
 		// A socket still to send connection_init (within its
@@ -954,7 +912,7 @@ func TestLiveShutdownClosesSockets(t *testing.T) {
 		// it a moment so the socket is fully set up on the server's side.
 		time.Sleep(200 * time.Millisecond)
 
-		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
 		codes := closeCodes(append(clients, pending))
@@ -968,8 +926,8 @@ func TestLiveShutdownClosesSockets(t *testing.T) {
 		})
 		t.Run("ProcessExitsWith0", func(t *testing.T) {
 			select {
-			case err := <-exited:
-				exited <- err
+			case err := <-p.exited:
+				p.exited <- err
 				if err != nil {
 					t.Fatalf("server process: %v", err)
 				}

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/redis/go-redis/v9"
 
@@ -33,9 +34,11 @@ import (
 	"github.com/switchboardhq/switchboard/internal/encryption"
 	"github.com/switchboardhq/switchboard/internal/httpserver"
 	"github.com/switchboardhq/switchboard/internal/live"
+	"github.com/switchboardhq/switchboard/internal/metrics"
 	"github.com/switchboardhq/switchboard/internal/presence"
 	"github.com/switchboardhq/switchboard/internal/querycache"
 	"github.com/switchboardhq/switchboard/internal/ratelimit"
+	"github.com/switchboardhq/switchboard/internal/search"
 	"github.com/switchboardhq/switchboard/internal/ticketing"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 	"github.com/switchboardhq/switchboard/internal/wstransport"
@@ -44,11 +47,24 @@ import (
 const usage = `Usage: switchboard [command] [flags]
 
 Commands:
-  serve [--demo]        run the server (the default); --demo seeds an empty database first
+  serve [--demo]        run the server (the default); --demo seeds an empty database first;
+                        --migrate applies pending migrations first (PostgreSQL)
+  migrate up            apply the pending database migrations
+  migrate status        list the applied and pending migrations
   user create --email E --name N --role admin|agent|customer
                         create an account; the password is read from
                         $SWITCHBOARD_PASSWORD or the first line of standard input
   seed --demo           fill an empty database with demo data and print the logins
+  seed --tickets N --messages M [--seed S]
+                        generate a large helpdesk quickly (M messages in total)
+  user erase EMAIL [--force]
+                        anonymise a customer (name, email, phone, their messages);
+                        staff accounts only with --force
+  export [--output FILE] [--user EMAIL]
+                        write users, groups, tickets and messages as JSONL (stdout by
+                        default); --user: one person's data only
+  import FILE [--batch N]
+                        read a JSONL export (FILE - for stdin); idempotent, resumable
   keys generate         print a new encryption key for SWITCHBOARD_ENCRYPTION_KEY
   keys rotate           embedded mode: add a new current key to the key file; then (both
                         modes) re-encrypt every confidential field under the current key
@@ -73,6 +89,8 @@ type program struct {
 	stderr io.Writer
 	// ready, if set, is told the address the server listens on.
 	ready func(net.Addr)
+	// dbOptions are extra ent options (tests count queries with them).
+	dbOptions []ent.Option
 }
 
 func main() {
@@ -91,8 +109,17 @@ func (p *program) run(ctx context.Context, args []string) int {
 	case "serve":
 		return p.withApp(ctx, "serve", args, p.serve)
 	case "seed":
-		return p.withApp(ctx, "seed", args, p.seed)
+		return p.seedCommand(ctx, args)
+	case "export":
+		return p.exportCommand(ctx, args)
+	case "import":
+		return p.importCommand(ctx, args)
+	case "migrate":
+		return p.migrate(ctx, args)
 	case "user":
+		if len(args) > 0 && args[0] == "erase" {
+			return p.userErase(ctx, args[1:])
+		}
 		if len(args) == 0 || args[0] != "create" {
 			return p.fail(exitConfig, "usage: switchboard user create --email E --name N --role admin|agent|customer")
 		}
@@ -121,6 +148,8 @@ type app struct {
 	resolver *graph.Resolver
 	// redis is set by serve when REDIS_URL is.
 	redis redis.UniversalClient
+	// metrics are the server's Prometheus metrics (see observability.go).
+	metrics *metrics.Metrics
 }
 
 // withApp loads the configuration, opens and migrates the database, and
@@ -131,9 +160,7 @@ func (p *program) withApp(ctx context.Context, name string, args []string, fn fu
 		return p.fail(exitConfig, err.Error())
 	}
 	log := newLogger(p.stderr, cfg)
-	client, err := database.OpenWith(cfg.DatabaseURL, cfg.DataDir, database.Pool{
-		MaxConns: cfg.DBMaxConns, ConnMaxLifetime: cfg.DBConnMaxLifetime, StatementTimeout: cfg.DBStatementTimeout,
-	})
+	client, err := database.OpenWith(cfg.DatabaseURL, cfg.DataDir, poolOf(cfg), p.dbOptions...)
 	if err != nil {
 		return p.fail(exitConfig, err.Error())
 	}
@@ -142,32 +169,73 @@ func (p *program) withApp(ctx context.Context, name string, args []string, fn fu
 		keys.KeyFile = encryption.KeyFilePath(cfg.DataDir)
 	}
 	if _, created, err := encryption.Load(keys); err != nil {
-		client.Close()
+		_ = client.Close()
 		return p.fail(exitConfig, err.Error())
 	} else if created {
 		log.Warn("generated a new encryption key for confidential fields: back it up, without it they cannot be read",
 			"path", keys.KeyFile)
 	}
 	defer client.Close()
-	if err := database.Migrate(ctx, client); err != nil {
+	if err := prepareSchema(ctx, cfg, client, log); err != nil {
 		return p.fail(exitError, err.Error())
 	}
-	a := &app{cfg: cfg, log: log, client: client}
+	hot, closeCache, err := openCache(cfg, log)
+	if err != nil {
+		return p.fail(exitConfig, err.Error())
+	}
+	defer closeCache()
+	a := &app{cfg: cfg, log: log, client: client, metrics: metrics.New()}
 	a.auth = auth.New(client, auth.Options{
+		LoginFailed:            a.metrics.LoginFailed,
 		SignupEnabled:          cfg.SignupEnabled,
 		SessionIdleTimeout:     cfg.SessionIdleTimeout,
 		SessionAbsoluteTimeout: cfg.SessionAbsoluteTimeout,
+		Cache:                  hot,
 	})
 	a.tickets = ticketing.New(client)
-	a.resolver = &graph.Resolver{Client: client, Auth: a.auth, Tickets: a.tickets, MaxPageSize: cfg.MaxPageSize}
+	if hot != nil {
+		ticketing.CacheSLAPolicies(client, hot)
+	}
+	a.resolver = &graph.Resolver{Client: client, Auth: a.auth, Tickets: a.tickets, MaxPageSize: cfg.MaxPageSize, DefaultPageSize: cfg.DefaultPageSize,
+		Search: search.New(client, databaseDialect(cfg), search.Options{
+			Language: cfg.SearchLanguage, MaxQueryLength: cfg.SearchMaxQueryLength, MaxCandidates: cfg.SearchMaxCandidates,
+		})}
 	return fn(ctx, a, rest)
+}
+
+// poolOf is the PostgreSQL pool the settings describe.
+func poolOf(cfg *config.Config) database.Pool {
+	return database.Pool{
+		MaxConns: cfg.DBMaxConns, ConnMaxLifetime: cfg.DBConnMaxLifetime,
+		StatementTimeout: cfg.DBStatementTimeout, RandomPageCost: cfg.DBRandomPageCost,
+	}
+}
+
+// prepareSchema brings the database schema up to date: always in embedded
+// mode, with --migrate on PostgreSQL. Otherwise a PostgreSQL schema that
+// lacks migrations stops the program: applying them is the operator's
+// decision (switchboard migrate up) so that several instances do not
+// race an upgrade they did not expect.
+func prepareSchema(ctx context.Context, cfg *config.Config, client *ent.Client, log *slog.Logger) error {
+	if cfg.DatabaseURL == "" || cfg.Migrate {
+		applied, err := database.MigrateUp(ctx, client)
+		if err != nil {
+			return fmt.Errorf("migrating database: %w", err)
+		}
+		for _, m := range applied {
+			log.Info("applied database migration", "migration", m.Name())
+		}
+	} else if err := database.RequireCurrent(ctx, client); err != nil {
+		return err
+	}
+	return database.Prepare(ctx, client, database.MigrateOptions{SearchLanguage: cfg.SearchLanguage})
 }
 
 func newLogger(w io.Writer, cfg *config.Config) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 	opts := &slog.HandlerOptions{Level: level}
-	if cfg.LogFormat == "json" {
+	if cfg.LogJSON() {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
@@ -197,7 +265,16 @@ func (p *program) serve(ctx context.Context, a *app, rest []string) int {
 		return p.fail(exitConfig, err.Error())
 	}
 	defer stopLive()
-	srv, err := httpserver.Listen(a.cfg.Addr, httpserver.Handler(a.log, a.resolver, httpserver.Options{
+	obs, err := a.startObservability(ctx, p.getenv, hub)
+	if err != nil {
+		return p.fail(exitConfig, err.Error())
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		obs.stop(ctx)
+	}()
+	srv, err := httpserver.ListenWith(a.cfg.Addr, httpserver.Handler(a.log, a.resolver, httpserver.Options{
 		DefaultPageSize: a.cfg.DefaultPageSize,
 		MaxPageSize:     a.cfg.MaxPageSize,
 		Playground:      a.cfg.Playground,
@@ -206,6 +283,10 @@ func (p *program) serve(ctx context.Context, a *app, rest []string) int {
 		Checks:          a.readinessChecks(),
 		QueryCache:      a.queryCache(),
 		RateLimit:       a.rateLimit(),
+		Metrics:         a.metrics,
+		ServeMetrics:    a.cfg.MetricsAddr == "",
+		MetricsToken:    a.cfg.MetricsToken,
+		Tracer:          obs.tracing.Provider,
 		WebSocket: wstransport.Options{
 			InitTimeout:      a.cfg.WSInitTimeout,
 			KeepAlive:        a.cfg.WSKeepAlive,
@@ -213,11 +294,16 @@ func (p *program) serve(ctx context.Context, a *app, rest []string) int {
 			OutboundBytes:    a.cfg.WSOutboundBytes,
 			MaxSubscriptions: a.cfg.MaxSubscriptionsPerConn,
 		},
-	}), a.log)
+		MaxBodyBytes:     a.cfg.MaxBodyBytes,
+		QueryLimits:      a.queryLimits(),
+		OperationTimeout: a.cfg.OperationTimeout,
+		Introspection:    a.cfg.Introspection,
+		FieldSuggestions: a.cfg.FieldSuggestions,
+	}), a.log, a.serverOptions())
 	if err != nil {
 		return p.fail(exitConfig, fmt.Sprintf("cannot listen on %s: %v", a.cfg.Addr, err))
 	}
-	a.log.Info("switchboard is serving", "addr", srv.Addr().String(), "playground", a.cfg.Playground, "database", databaseKind(a.cfg))
+	a.log.Info("switchboard is serving", "addr", srv.Addr().String(), "tls", a.cfg.TLSCert != "", "env", a.cfg.Env, "playground", a.cfg.Playground, "database", databaseKind(a.cfg))
 	if p.ready != nil {
 		p.ready(srv.Addr())
 	}
@@ -231,12 +317,10 @@ func (p *program) serve(ctx context.Context, a *app, rest []string) int {
 	a.log.Info("shutting down", "deadline", a.cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
 	defer cancel()
-	// Live connections first: they never end on their own, and closing
-	// them with 1001 sends their clients to another instance.
-	hub.Close()
-	if err := srv.Shutdown(sctx); err != nil {
+	if err := shutdown(sctx, srv, hub); err != nil {
 		return p.fail(exitError, "shutdown: "+err.Error())
 	}
+	obs.stop(sctx) // within the same deadline
 	return exitOK
 }
 
@@ -260,12 +344,12 @@ func (a *app) startLive(ctx context.Context) (*live.Hub, func(), error) {
 		cancel()
 		switch {
 		case err != nil && a.cfg.RedisOptional:
-			rdb.Close()
+			_ = rdb.Close()
 			rdb = nil
 			a.log.Warn("Redis is unreachable: running degraded until restarted (live updates by reading the event log, presence and persisted queries local to this instance)", "err", err)
 			b, store = broker.NewMemory(), presence.NewMemory()
 		case err != nil:
-			rdb.Close()
+			_ = rdb.Close()
 			return nil, nil, fmt.Errorf("REDIS_URL: %w (start with --redis-optional to run without it)", err)
 		default:
 			b, store = rb, presence.NewRedis(rdb, presence.DefaultPrefix)
@@ -280,13 +364,14 @@ func (a *app) startLive(ctx context.Context) (*live.Hub, func(), error) {
 		MaxConnectionsPerUser: a.cfg.MaxConnectionsPerUser,
 		PresenceTTL:           a.cfg.PresenceTTL,
 		StaffOnlyFields:       graph.StaffOnlyFields("Ticket"),
+		EventLag:              a.metrics.EventLag,
 	}, a.log)
 	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	stop := func() {
 		cancel()
-		b.Close()
+		_ = b.Close()
 		if rdb != nil {
-			rdb.Close()
+			_ = rdb.Close()
 		}
 	}
 	if err := hub.Start(hctx); err != nil {
@@ -341,6 +426,13 @@ func (a *app) readinessChecks() map[string]func(context.Context) error {
 	return checks
 }
 
+func databaseDialect(cfg *config.Config) string {
+	if cfg.DatabaseURL != "" {
+		return dialect.Postgres
+	}
+	return dialect.SQLite
+}
+
 func databaseKind(cfg *config.Config) string {
 	if cfg.DatabaseURL != "" {
 		return "postgres"
@@ -348,9 +440,65 @@ func databaseKind(cfg *config.Config) string {
 	return "sqlite:" + cfg.DataDir
 }
 
+// migrate runs `migrate up` and `migrate status`.
+func (p *program) migrate(ctx context.Context, args []string) int {
+	if len(args) == 0 || (args[0] != "up" && args[0] != "status") {
+		return p.fail(exitConfig, "usage: switchboard migrate up|status")
+	}
+	sub := args[0]
+	cfg, rest, err := config.Load("migrate", args[1:], p.getenv)
+	if err != nil {
+		return p.fail(exitConfig, err.Error())
+	}
+	if len(rest) > 0 {
+		return p.fail(exitConfig, fmt.Sprintf("migrate %s: unexpected argument %q", sub, rest[0]))
+	}
+	client, err := database.OpenWith(cfg.DatabaseURL, cfg.DataDir, poolOf(cfg))
+	if err != nil {
+		return p.fail(exitConfig, err.Error())
+	}
+	defer client.Close()
+	if sub == "up" {
+		applied, err := database.MigrateUp(ctx, client)
+		for _, m := range applied {
+			fmt.Fprintf(p.stdout, "applied %s\n", m.Name())
+		}
+		if err != nil {
+			return p.fail(exitError, err.Error())
+		}
+		if err := database.Prepare(ctx, client, database.MigrateOptions{SearchLanguage: cfg.SearchLanguage}); err != nil {
+			return p.fail(exitError, err.Error())
+		}
+		if len(applied) == 0 {
+			fmt.Fprintln(p.stdout, "the database is up to date")
+		}
+		return exitOK
+	}
+	st, err := database.Status(ctx, client)
+	if err != nil {
+		return p.fail(exitError, err.Error())
+	}
+	pending := make(map[string]bool, len(st.Pending))
+	for _, m := range st.Pending {
+		pending[m.Version] = true
+	}
+	for _, m := range st.All {
+		state := "applied"
+		if pending[m.Version] {
+			state = "pending"
+		}
+		fmt.Fprintf(p.stdout, "%-8s %s\n", state, m.Name())
+	}
+	for _, v := range st.Unknown {
+		fmt.Fprintf(p.stdout, "%-8s %s (applied by a newer version of switchboard)\n", "newer", v)
+	}
+	fmt.Fprintf(p.stdout, "%d applied, %d pending\n", len(st.Applied), len(st.Pending))
+	return exitOK
+}
+
 func (p *program) seed(ctx context.Context, a *app, rest []string) int {
 	if len(rest) != 1 || rest[0] != "--demo" {
-		return p.fail(exitConfig, "usage: switchboard seed --demo")
+		return p.fail(exitConfig, seedUsage)
 	}
 	logins, err := demo.Seed(ctx, a.client, a.auth, a.tickets, demo.Defaults)
 	if err != nil {

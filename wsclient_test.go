@@ -70,6 +70,7 @@ func (c *wsClient) send(m wsMessage) {
 	}
 }
 
+//lint:ignore U1000 part of the test client's protocol vocabulary
 func (c *wsClient) sendRaw(s string) {
 	c.t.Helper()
 	if err := c.conn.WriteMessage(websocket.TextMessage, []byte(s)); err != nil {
@@ -87,6 +88,8 @@ func (c *wsClient) subscribe(id, query string, vars map[string]any) {
 }
 
 // stop ends an operation.
+//
+//lint:ignore U1000 part of the test client's protocol vocabulary
 func (c *wsClient) stop(id string) {
 	typ := "complete"
 	if c.protocol == "graphql-ws" {
@@ -151,6 +154,8 @@ func (c *wsClient) data(id string) map[string]any {
 }
 
 // quiet asserts that no result arrives within d (keep-alives aside).
+//
+//lint:ignore U1000 part of the test client's protocol vocabulary
 func (c *wsClient) quiet(d time.Duration) {
 	c.t.Helper()
 	deadline := time.Now().Add(d)

@@ -427,6 +427,9 @@ func runFanout(tb testing.TB, cfg fanoutConfig) fanoutResult {
 	}
 	setup.stop()
 	srv := startServer(tb, bin, dir, "server.log", settings)
+	// Printed at once (not at the end, as tb.Log would be), so that the
+	// server's metrics can be watched while the benchmark runs.
+	fmt.Fprintf(os.Stderr, "bench: %d subscribers; server metrics at %s/metrics\n", n, srv.url)
 	gql := newGQLClient(srv.url)
 	if err := gql.do(ctx, fix.adminToken, `{ me { id } tickets(first: 10) { totalCount } }`, nil, nil); err != nil {
 		tb.Fatalf("first query: %v\n%s", err, tail(srv.log(), 4000))

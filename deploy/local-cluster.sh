@@ -45,14 +45,16 @@ up() {
   fi
   local key
   key=$(cat "$RUN/encryption.key")
-  for i in "${!PORTS[@]}"; do
-    local port=${PORTS[$i]}
+  log "migrating the database"
+  DATABASE_URL="$DB_URL" SWITCHBOARD_ENCRYPTION_KEY="$key" "$RUN/switchboard" migrate up
+  for port in "${PORTS[@]}"; do
     log "instance on :$port"
     DATABASE_URL="$DB_URL" REDIS_URL="$REDIS" SWITCHBOARD_ENCRYPTION_KEY="$key" \
       SWITCHBOARD_ADDR="127.0.0.1:$port" SWITCHBOARD_TRUSTED_PROXIES=127.0.0.1 \
       nohup "$RUN/switchboard" serve >"$RUN/instance-$port.log" 2>&1 &
     echo $! >"$RUN/instance-$port.pid"
-    # The first instance creates the schema before the others start.
+  done
+  for port in "${PORTS[@]}"; do
     for _ in $(seq 1 60); do
       curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
       sleep 0.5

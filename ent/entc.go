@@ -12,6 +12,19 @@ import (
 	"entgo.io/ent/entc/gen"
 )
 
+// overridePagination loads ent/template/pagination.tmpl after entgql's
+// templates, so that its definition of entgql's Paginate body wins.
+func overridePagination(cfg *gen.Config) error {
+	t, err := gen.NewTemplate("switchboard_pagination").
+		Funcs(entgql.TemplateFuncs).
+		ParseFiles("./ent/template/pagination.tmpl")
+	if err != nil {
+		return err
+	}
+	cfg.Templates = append(cfg.Templates, t)
+	return nil
+}
+
 func main() {
 	ex, err := entgql.NewExtension(
 		entgql.WithSchemaGenerator(),
@@ -32,8 +45,9 @@ func main() {
 			gen.FeatureNamedEdges,
 			gen.FeatureUpsert,
 			gen.FeatureLock,
+			gen.FeatureExecQuery,
 		},
-	}, entc.Extensions(ex))
+	}, entc.Extensions(ex), overridePagination)
 	if err != nil {
 		log.Fatalf("running ent codegen: %v", err)
 	}

@@ -277,7 +277,8 @@ func (_m *APITokenQuery) Paginate(
 	}
 	conn := &APITokenConnection{Edges: []*APITokenEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	emptyPage := ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) && emptyPage {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
@@ -289,7 +290,7 @@ func (_m *APITokenQuery) Paginate(
 			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
-	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+	if emptyPage {
 		return conn, nil
 	}
 	if _m, err = pager.applyCursors(_m, after, before); err != nil {
@@ -591,7 +592,8 @@ func (_m *GroupQuery) Paginate(
 	}
 	conn := &GroupConnection{Edges: []*GroupEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	emptyPage := ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) && emptyPage {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
@@ -603,7 +605,7 @@ func (_m *GroupQuery) Paginate(
 			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
-	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+	if emptyPage {
 		return conn, nil
 	}
 	if _m, err = pager.applyCursors(_m, after, before); err != nil {
@@ -923,7 +925,8 @@ func (_m *MessageQuery) Paginate(
 	}
 	conn := &MessageConnection{Edges: []*MessageEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	emptyPage := ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) && emptyPage {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
@@ -935,7 +938,7 @@ func (_m *MessageQuery) Paginate(
 			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
-	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+	if emptyPage {
 		return conn, nil
 	}
 	if _m, err = pager.applyCursors(_m, after, before); err != nil {
@@ -1237,7 +1240,8 @@ func (_m *SLAPolicyQuery) Paginate(
 	}
 	conn := &SLAPolicyConnection{Edges: []*SLAPolicyEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	emptyPage := ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) && emptyPage {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
@@ -1249,7 +1253,7 @@ func (_m *SLAPolicyQuery) Paginate(
 			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
-	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+	if emptyPage {
 		return conn, nil
 	}
 	if _m, err = pager.applyCursors(_m, after, before); err != nil {
@@ -1551,7 +1555,8 @@ func (_m *SessionQuery) Paginate(
 	}
 	conn := &SessionConnection{Edges: []*SessionEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	emptyPage := ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) && emptyPage {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
@@ -1563,7 +1568,7 @@ func (_m *SessionQuery) Paginate(
 			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
-	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+	if emptyPage {
 		return conn, nil
 	}
 	if _m, err = pager.applyCursors(_m, after, before); err != nil {
@@ -1901,7 +1906,8 @@ func (_m *TicketQuery) Paginate(
 	}
 	conn := &TicketConnection{Edges: []*TicketEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	emptyPage := ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) && emptyPage {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
@@ -1913,7 +1919,7 @@ func (_m *TicketQuery) Paginate(
 			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
-	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+	if emptyPage {
 		return conn, nil
 	}
 	if _m, err = pager.applyCursors(_m, after, before); err != nil {
@@ -2269,7 +2275,8 @@ func (_m *UserQuery) Paginate(
 	}
 	conn := &UserConnection{Edges: []*UserEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	emptyPage := ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) && emptyPage {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
@@ -2281,7 +2288,7 @@ func (_m *UserQuery) Paginate(
 			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
-	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+	if emptyPage {
 		return conn, nil
 	}
 	if _m, err = pager.applyCursors(_m, after, before); err != nil {

@@ -49,7 +49,7 @@ func classify(err error) *apierr.Error {
 	case DatabaseUnreachable(err):
 		return apierr.Errorf(apierr.Unavailable, "the database is unavailable; try again shortly")
 	case errors.Is(err, context.DeadlineExceeded):
-		return apierr.Errorf(apierr.Internal, "the request took too long")
+		return apierr.Errorf(apierr.Timeout, "the operation took too long (SWITCHBOARD_OPERATION_TIMEOUT)")
 	case errors.As(err, &gqlErr) && gqlErr.Err == nil:
 		// Produced by gqlgen itself: syntax, validation and variable
 		// coercion errors are the client's input; NOT_FOUND comes from entgql.

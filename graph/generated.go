@@ -23,6 +23,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/live"
 	"github.com/switchboardhq/switchboard/internal/priority"
+	"github.com/switchboardhq/switchboard/internal/search"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -149,6 +150,7 @@ type ComplexityRoot struct {
 		Node        func(childComplexity int, id globalid.ID) int
 		Nodes       func(childComplexity int, ids []globalid.ID) int
 		SLAPolicies func(childComplexity int) int
+		Search      func(childComplexity int, query string, after *entgql.Cursor[globalid.ID], first *int) int
 		Tickets     func(childComplexity int, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy []*ent.TicketOrder, where *ent.TicketWhereInput) int
 		Users       func(childComplexity int, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) int
 	}
@@ -221,6 +223,17 @@ type ComplexityRoot struct {
 		Type    func(childComplexity int) int
 	}
 
+	TicketSearchConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	TicketSearchEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+		Rank   func(childComplexity int) int
+	}
+
 	TicketViewer struct {
 		ExpiresAt func(childComplexity int) int
 		Typing    func(childComplexity int) int
@@ -283,6 +296,7 @@ type QueryResolver interface {
 	SLAPolicies(ctx context.Context) ([]*ent.SLAPolicy, error)
 	Tickets(ctx context.Context, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy []*ent.TicketOrder, where *ent.TicketWhereInput) (*ent.TicketConnection, error)
 	Users(ctx context.Context, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) (*ent.UserConnection, error)
+	Search(ctx context.Context, query string, after *entgql.Cursor[globalid.ID], first *int) (*search.Connection, error)
 	Me(ctx context.Context) (*ent.User, error)
 	MySessions(ctx context.Context) ([]*ent.Session, error)
 	MyAPITokens(ctx context.Context) ([]*ent.APIToken, error)
@@ -821,6 +835,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SLAPolicies(childComplexity), true
+	case "Query.search":
+		if e.ComplexityRoot.Query.Search == nil {
+			break
+		}
+
+		args, err := ec.field_Query_search_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Search(childComplexity, args["query"].(string), args["after"].(*entgql.Cursor[globalid.ID]), args["first"].(*int)), true
 	case "Query.tickets":
 		if e.ComplexityRoot.Query.Tickets == nil {
 			break
@@ -1147,6 +1172,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TicketEvent.Type(childComplexity), true
+
+	case "TicketSearchConnection.edges":
+		if e.ComplexityRoot.TicketSearchConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketSearchConnection.Edges(childComplexity), true
+	case "TicketSearchConnection.pageInfo":
+		if e.ComplexityRoot.TicketSearchConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketSearchConnection.PageInfo(childComplexity), true
+
+	case "TicketSearchEdge.cursor":
+		if e.ComplexityRoot.TicketSearchEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketSearchEdge.Cursor(childComplexity), true
+	case "TicketSearchEdge.node":
+		if e.ComplexityRoot.TicketSearchEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketSearchEdge.Node(childComplexity), true
+	case "TicketSearchEdge.rank":
+		if e.ComplexityRoot.TicketSearchEdge.Rank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketSearchEdge.Rank(childComplexity), true
 
 	case "TicketViewer.expiresAt":
 		if e.ComplexityRoot.TicketViewer.ExpiresAt == nil {
@@ -2570,6 +2627,44 @@ input UserWhereInput {
   hasGroupsWith: [GroupWhereInput!]
 }
 `, BuiltIn: false},
+	{Name: "../schema/search.graphql", Input: `# Full-text search over tickets (internal/search; README: Search).
+
+extend type Query {
+  """
+  Tickets whose subject or messages match ` + "`" + `query` + "`" + `, among those the viewer
+  may read (customers' words never match internal notes). The query
+  language: words and "quoted phrases"; status:open,pending;
+  priority:high,urgent; assignee:me|none|EMAIL; group:"Billing"|none;
+  requester:me|EMAIL; tag:refund; created:>2026-01-01; updated:<7d;
+  is:unassigned; is:breached; a leading - negates a term;
+  sort:relevance|newest|oldest. Relevance is the default order (newest
+  first when there are no words). A malformed query is BAD_USER_INPUT
+  whose message starts with the 1-based character position at fault, e.g.
+  ` + "`" + `at 14: expected a date (YYYY-MM-DD) or an age (7d, 12h, 2w) after "created:>"` + "`" + `.
+  """
+  search(query: String!, after: Cursor, first: Int): TicketSearchConnection!
+}
+
+"""
+One page of search results. Pages are fetched forwards with ` + "`" + `after` + "`" + `; a
+relevance-ordered search ranks at most SWITCHBOARD_SEARCH_MAX_CANDIDATES
+tickets.
+"""
+type TicketSearchConnection {
+  edges: [TicketSearchEdge!]!
+  pageInfo: PageInfo!
+}
+
+type TicketSearchEdge {
+  node: Ticket!
+  cursor: Cursor!
+  """
+  How well the ticket matches, higher is better; comparable within one
+  search only. Null unless ordered by relevance.
+  """
+  rank: Float
+}
+`, BuiltIn: false},
 	{Name: "../schema/switchboard.graphql", Input: `# Hand-written part of the API: accounts and the helpdesk operations that
 # span more than one entity. Object types, connections, filters and orders
 # come from ent/schema through entgql (schema/ent.graphql).
@@ -3088,6 +3183,28 @@ func (ec *executionContext) childFields_TicketEvent(ctx context.Context, field g
 		return ec.fieldContext_TicketEvent_at(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TicketEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketSearchConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_TicketSearchConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_TicketSearchConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketSearchConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketSearchEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_TicketSearchEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_TicketSearchEdge_cursor(ctx, field)
+	case "rank":
+		return ec.fieldContext_TicketSearchEdge_rank(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketSearchEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_TicketViewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3685,6 +3802,36 @@ func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_search_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "query",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["query"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[globalid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
 	return args, nil
 }
 
@@ -6033,6 +6180,50 @@ func (ec *executionContext) fieldContext_Query_users(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_search(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_search(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Search(ctx, fc.Args["query"].(string), fc.Args["after"].(*entgql.Cursor[globalid.ID]), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *search.Connection) graphql.Marshaler {
+			return ec.marshalNTicketSearchConnection2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋsearchᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_search(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketSearchConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_search_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_me(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7454,6 +7645,148 @@ func (ec *executionContext) _TicketEvent_at(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_TicketEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TicketEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TicketSearchConnection_edges(ctx context.Context, field graphql.CollectedField, obj *search.Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketSearchConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*search.Edge) graphql.Marshaler {
+			return ec.marshalNTicketSearchEdge2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋsearchᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketSearchConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketSearchConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketSearchEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketSearchConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *search.Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketSearchConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[globalid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketSearchConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketSearchConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketSearchEdge_node(ctx context.Context, field graphql.CollectedField, obj *search.Edge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketSearchEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketSearchEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketSearchEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketSearchEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *search.Edge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketSearchEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[globalid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketSearchEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketSearchEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _TicketSearchEdge_rank(ctx context.Context, field graphql.CollectedField, obj *search.Edge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketSearchEdge_rank(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rank, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketSearchEdge_rank(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketSearchEdge", field, false, false, "Float")
 }
 
 func (ec *executionContext) _TicketViewer_user(ctx context.Context, field graphql.CollectedField, obj *live.TicketViewer) (ret graphql.Marshaler) {
@@ -13782,6 +14115,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_users(ctx, field)
 				})
+		case "search":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_search(ctx, field)
+				})
 		case "me":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -14233,6 +14572,87 @@ func (ec *executionContext) _TicketEvent(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = ec._TicketEvent_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ticketSearchConnectionImplementors = []string{"TicketSearchConnection"}
+
+func (ec *executionContext) _TicketSearchConnection(ctx context.Context, sel ast.SelectionSet, obj *search.Connection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketSearchConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketSearchConnection")
+		case "edges":
+			out.Values[i] = ec._TicketSearchConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._TicketSearchConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ticketSearchEdgeImplementors = []string{"TicketSearchEdge"}
+
+func (ec *executionContext) _TicketSearchEdge(ctx context.Context, sel ast.SelectionSet, obj *search.Edge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketSearchEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketSearchEdge")
+		case "node":
+			out.Values[i] = ec._TicketSearchEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._TicketSearchEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rank":
+			out.Values[i] = ec._TicketSearchEdge_rank(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -15250,6 +15670,38 @@ func (ec *executionContext) marshalNTicketPriority2githubᚗcomᚋswitchboardhq�
 	return v
 }
 
+func (ec *executionContext) marshalNTicketSearchConnection2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋsearchᚐConnection(ctx context.Context, sel ast.SelectionSet, v *search.Connection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TicketSearchConnection!")
+		return graphql.Null
+	}
+	return ec._TicketSearchConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTicketSearchEdge2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋsearchᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*search.Edge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTicketSearchEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋsearchᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTicketSearchEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋsearchᚐEdge(ctx context.Context, sel ast.SelectionSet, v *search.Edge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TicketSearchEdge!")
+		return graphql.Null
+	}
+	return ec._TicketSearchEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNTicketStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋticketᚐStatus(ctx context.Context, v any) (ticket.Status, error) {
 	var res ticket.Status
 	err := res.UnmarshalGQL(v)
@@ -15559,6 +16011,23 @@ func (ec *executionContext) marshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCu
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel ast.SelectionSet, v *float64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalFloatContext(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) marshalOGroup2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Group) graphql.Marshaler {

@@ -131,12 +131,16 @@ func (h *ResponseHint) set(status int, retryAfter time.Duration) {
 	h.status, h.retryAfter = status, retryAfter
 }
 
-// Status returns the status asked for (0: none) and the Retry-After value.
+// Status returns the status asked for (0: none) and the Retry-After value
+// (empty: none).
 func (h *ResponseHint) Status() (int, string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.status == 0 {
 		return 0, ""
+	}
+	if h.retryAfter <= 0 {
+		return h.status, ""
 	}
 	return h.status, strconv.Itoa(int(h.retryAfter.Seconds()))
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/internal/auth"
 	"github.com/switchboardhq/switchboard/internal/live"
+	"github.com/switchboardhq/switchboard/internal/search"
 	"github.com/switchboardhq/switchboard/internal/ticketing"
 )
 
@@ -19,11 +20,21 @@ type Resolver struct {
 	Auth    *auth.Service
 	Tickets *ticketing.Service
 	Live    *live.Hub
+	Search  *search.Service
 	// MaxPageSize also bounds nodes(ids:).
 	MaxPageSize int
+	// DefaultPageSize is what connections without first/last cost in
+	// complexity (0: DefaultPageSize).
+	DefaultPageSize int
 }
 
 // NewSchema returns the executable schema served at /query.
 func NewSchema(r *Resolver) graphql.ExecutableSchema {
-	return NewExecutableSchema(Config{Resolvers: r, Directives: directives()})
+	cfg := Config{Resolvers: r, Directives: directives()}
+	pageSize := r.DefaultPageSize
+	if pageSize <= 0 {
+		pageSize = DefaultPageSize
+	}
+	setConnectionComplexity(&cfg, parsedSchema, pageSize)
+	return NewExecutableSchema(cfg)
 }

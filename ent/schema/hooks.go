@@ -15,7 +15,6 @@ import (
 	entprivacy "github.com/switchboardhq/switchboard/ent/privacy"
 	"github.com/switchboardhq/switchboard/ent/sequence"
 	"github.com/switchboardhq/switchboard/ent/session"
-	"github.com/switchboardhq/switchboard/ent/slapolicy"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/internal/apierr"
 )
@@ -133,14 +132,13 @@ func applySLA(next ent.Mutator) ent.Mutator {
 			}
 			start = created
 		}
-		sys := entprivacy.DecisionContext(ctx, entprivacy.Allow)
-		policy, err := m.Client().SLAPolicy.Query().Where(slapolicy.PriorityEQ(p)).Only(sys)
+		policy, err := readSLAPolicy(ctx, m.Client(), p)
 		switch {
-		case gen.IsNotFound(err):
-			m.ClearFirstResponseDueAt()
-			m.ClearResolutionDueAt()
 		case err != nil:
 			return nil, fmt.Errorf("reading SLA policy: %w", err)
+		case policy == nil:
+			m.ClearFirstResponseDueAt()
+			m.ClearResolutionDueAt()
 		default:
 			m.SetFirstResponseDueAt(start.Add(time.Duration(policy.FirstResponseMinutes) * time.Minute))
 			m.SetResolutionDueAt(start.Add(time.Duration(policy.ResolutionMinutes) * time.Minute))

@@ -29,7 +29,46 @@ const (
 	// PersistedQueryNotFound: an automatic persisted query's hash is not
 	// known; send the query with it (the APQ protocol's own code).
 	PersistedQueryNotFound Code = "PERSISTED_QUERY_NOT_FOUND"
+	// QueryTooComplex: the operation is over one of the query limits
+	// (depth, complexity, aliases, directives, fields, tokens,
+	// operations); it was refused before any resolver ran.
+	QueryTooComplex Code = "QUERY_TOO_COMPLEX"
+	// PayloadTooLarge: the request body is over the body size limit.
+	PayloadTooLarge Code = "PAYLOAD_TOO_LARGE"
+	// UnsupportedMediaType: a POST whose Content-Type is not JSON.
+	UnsupportedMediaType Code = "UNSUPPORTED_MEDIA_TYPE"
+	// MethodNotAllowed: a mutation or subscription sent over GET, or a
+	// method /query does not serve.
+	MethodNotAllowed Code = "METHOD_NOT_ALLOWED"
+	// Timeout: the operation ran past its deadline.
+	Timeout Code = "TIMEOUT"
 )
+
+// httpStatus is the HTTP status of a request refused with a code as a
+// whole. Codes not listed answer 200 with the error in the body, as
+// GraphQL over HTTP does for errors of individual fields.
+var httpStatus = map[Code]int{
+	Unauthenticated:      401,
+	Forbidden:            403,
+	BadUserInput:         400,
+	RateLimited:          429,
+	Internal:             500,
+	Unavailable:          503,
+	QueryTooComplex:      400,
+	PayloadTooLarge:      413,
+	UnsupportedMediaType: 415,
+	MethodNotAllowed:     405,
+	Timeout:              504,
+}
+
+// HTTPStatus returns the HTTP status of a request refused as a whole with
+// code (200 for codes that only concern part of a response).
+func HTTPStatus(code Code) int {
+	if s, ok := httpStatus[code]; ok {
+		return s
+	}
+	return 200
+}
 
 // Error is an error a client may see.
 type Error struct {

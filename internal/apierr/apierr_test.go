@@ -25,3 +25,20 @@ func TestCodeOf(t *testing.T) {
 		}
 	})
 }
+
+func TestHTTPStatus(t *testing.T) {
+	for code, want := range map[apierr.Code]int{
+		apierr.QueryTooComplex:      400,
+		apierr.PayloadTooLarge:      413,
+		apierr.UnsupportedMediaType: 415,
+		apierr.MethodNotAllowed:     405,
+		apierr.RateLimited:          429,
+		apierr.NotFound:             200,
+	} {
+		t.Run(string(code), func(t *testing.T) {
+			if got := apierr.HTTPStatus(code); got != want {
+				t.Fatalf("HTTPStatus(%s) = %d, want %d", code, got, want)
+			}
+		})
+	}
+}

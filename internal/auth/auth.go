@@ -6,6 +6,7 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/session"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/apierr"
+	"github.com/switchboardhq/switchboard/internal/cache"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/throttle"
 	"github.com/switchboardhq/switchboard/internal/viewer"
@@ -35,6 +37,12 @@ type Options struct {
 	// Throttle slows down repeated failed logins (nil: throttle.NewMemory
 	// with the default policies).
 	Throttle throttle.Limiter
+	// Cache keeps authenticated tokens (nil: none); New makes the client
+	// invalidate it on every change to them (see cached.go).
+	Cache cache.Cache
+	// LoginFailed, if set, is told of each refused sign-in, with the
+	// reason "invalid_credentials" or "throttled" (for metrics).
+	LoginFailed func(reason string)
 }
 
 // Service signs people up and in, and authenticates requests.
@@ -52,7 +60,11 @@ func New(client *ent.Client, opts Options) *Service {
 	if opts.Throttle == nil {
 		opts.Throttle = throttle.NewMemory(map[string]throttle.Policy{"ip:": throttle.DefaultIPPolicy}, throttle.DefaultPolicy, nil)
 	}
-	return &Service{client: client, opts: opts, hasher: NewHasher(DefaultParams, opts.HashWorkers), now: time.Now}
+	s := &Service{client: client, opts: opts, hasher: NewHasher(DefaultParams, opts.HashWorkers), now: time.Now}
+	if opts.Cache != nil {
+		invalidateOnChange(client, opts.Cache)
+	}
+	return s
 }
 
 // ErrInvalidCredentials is the single answer to a failed login, whether the
@@ -148,6 +160,7 @@ func (s *Service) Login(ctx context.Context, email, password, userAgent string, 
 		return "", nil, err
 	}
 	if wait > 0 {
+		s.loginFailed("throttled")
 		return "", nil, &apierr.Error{Code: apierr.RateLimited, Message: (&throttle.ThrottledError{RetryAfter: wait}).Error()}
 	}
 	u, err := s.client.User.Query().Where(user.Email(email)).Only(sys)
@@ -166,6 +179,7 @@ func (s *Service) Login(ctx context.Context, email, password, userAgent string, 
 	// password and tell the caller nothing new.
 	ok = ok && err == nil
 	if !ok {
+		s.loginFailed("invalid_credentials")
 		if err := s.opts.Throttle.Failure(ctx, keys...); err != nil {
 			return "", nil, err
 		}
@@ -233,8 +247,34 @@ func (s *Service) Logout(ctx context.Context) error {
 const lastUsedGranularity = time.Minute
 
 // Authenticate turns a bearer token (a session or an API token) into the
-// viewer it stands for.
+// viewer it stands for: from the cache while it holds the token (see
+// cached.go), else from the database.
 func (s *Service) Authenticate(ctx context.Context, token string) (*viewer.Viewer, error) {
+	c := s.opts.Cache
+	if c == nil {
+		cred, err := s.loadCredential(ctx, token)
+		if err != nil {
+			return nil, err
+		}
+		return cred.viewer(), nil
+	}
+	raw, ok, ticket := c.Lookup(ctx, credentialKey(token))
+	if ok {
+		if v, fresh, err := s.cachedViewer(raw); fresh {
+			return v, err
+		}
+	}
+	cred, err := s.loadCredential(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if raw, err := json.Marshal(cred); err == nil {
+		c.Store(ctx, ticket, raw)
+	}
+	return cred.viewer(), nil
+}
+
+func (s *Service) loadCredential(ctx context.Context, token string) (*credential, error) {
 	if strings.HasPrefix(token, APITokenPrefix) {
 		return s.authenticateAPIToken(ctx, token)
 	}
@@ -257,20 +297,22 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*viewer.Viewe
 		!sess.Edges.User.Active:
 		return nil, ErrInvalidToken
 	}
+	lastUsed := sess.LastUsedAt
 	if now.Sub(sess.LastUsedAt) > lastUsedGranularity {
 		if err := s.client.Session.UpdateOneID(sess.ID).SetLastUsedAt(now).Exec(sys); err != nil {
 			return nil, fmt.Errorf("recording session use: %w", err)
 		}
+		lastUsed = now
 	}
-	return viewerOf(sess.Edges.User, sess.ID), nil
+	cred := credentialOf(sess.Edges.User)
+	cred.SessionID, cred.ExpiresAt, cred.LastUsedAt = sess.ID, &sess.ExpiresAt, lastUsed
+	return cred, nil
 }
 
 func viewerOf(u *ent.User, sessionID globalid.ID) *viewer.Viewer {
-	v := &viewer.Viewer{UserID: u.ID, Role: viewer.Role(u.Role), SessionID: sessionID}
-	for _, g := range u.Edges.Groups {
-		v.GroupIDs = append(v.GroupIDs, g.ID)
-	}
-	return v
+	c := credentialOf(u)
+	c.SessionID = sessionID
+	return c.viewer()
 }
 
 // maxUserAgentLen bounds the stored user agent (bytes).
@@ -327,5 +369,11 @@ func (k *keyedMutex) lock(key string) (unlock func()) {
 			delete(k.locks, key)
 		}
 		k.mu.Unlock()
+	}
+}
+
+func (s *Service) loginFailed(reason string) {
+	if s.opts.LoginFailed != nil {
+		s.opts.LoginFailed(reason)
 	}
 }

@@ -137,7 +137,7 @@ func (s *Service) RevokeAPIToken(ctx context.Context, id globalid.ID) (*ent.APIT
 
 // authenticateAPIToken turns an API token into its owner as a viewer,
 // read-only for READ tokens.
-func (s *Service) authenticateAPIToken(ctx context.Context, token string) (*viewer.Viewer, error) {
+func (s *Service) authenticateAPIToken(ctx context.Context, token string) (*credential, error) {
 	sys := viewer.SystemContext(ctx)
 	t, err := s.client.APIToken.Query().
 		Where(apitoken.TokenHash(HashToken(token))).
@@ -153,15 +153,19 @@ func (s *Service) authenticateAPIToken(ctx context.Context, token string) (*view
 	if t.RevokedAt != nil || t.ExpiresAt != nil && now.After(*t.ExpiresAt) || !t.Edges.User.Active {
 		return nil, ErrInvalidToken
 	}
-	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > lastUsedGranularity {
+	var lastUsed time.Time
+	if t.LastUsedAt != nil {
+		lastUsed = *t.LastUsedAt
+	}
+	if now.Sub(lastUsed) > lastUsedGranularity {
 		if err := s.client.APIToken.UpdateOneID(t.ID).SetLastUsedAt(now).Exec(sys); err != nil {
 			return nil, fmt.Errorf("recording API token use: %w", err)
 		}
+		lastUsed = now
 	}
-	v := viewerOf(t.Edges.User, "")
-	v.TokenID = t.ID
-	v.ReadOnly = t.Scope == apitoken.ScopeREAD
-	return v, nil
+	cred := credentialOf(t.Edges.User)
+	cred.TokenID, cred.ReadOnly, cred.ExpiresAt, cred.LastUsedAt = t.ID, t.Scope == apitoken.ScopeREAD, t.ExpiresAt, lastUsed
+	return cred, nil
 }
 
 // UpdateUser changes an account (privacy: admins only). Deactivating it ends

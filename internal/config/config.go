@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/switchboardhq/switchboard/internal/search"
 )
 
 // Config holds every setting. The README's configuration table lists them.
@@ -33,14 +35,27 @@ type Config struct {
 	MaxPageSize     int
 	Playground      bool
 
+	// Hardening: production mode, query limits, HTTP timeouts and TLS
+	// (see hardening.go).
+	Hardening
+
 	// PostgreSQL pool.
 	DBMaxConns         int
 	DBConnMaxLifetime  time.Duration
 	DBStatementTimeout time.Duration
+	DBRandomPageCost   string
+	// Migrate applies pending migrations at start (PostgreSQL; the
+	// embedded database always does).
+	Migrate bool
 
 	// Automatic persisted queries.
 	APQCacheSize int
 	APQTTL       time.Duration
+
+	// Cache of hot reads (see internal/cache); CacheTTL 0 turns it off.
+	CacheTTL    time.Duration
+	CacheSize   int
+	CachePrefix string
 
 	// Rate limits, in cost units per minute (0: off).
 	RateLimitUser     int
@@ -65,9 +80,25 @@ type Config struct {
 	MaxConnectionsPerUser   int
 	PresenceTTL             time.Duration
 
+	// Full-text search (internal/search).
+	SearchLanguage       string
+	SearchMaxQueryLength int
+	SearchMaxCandidates  int
+
 	ShutdownTimeout time.Duration
 	LogFormat       string
 	LogLevel        string
+
+	// Observability (see the README's Operations section).
+	MetricsAddr  string
+	MetricsToken string
+	OTLPEndpoint string
+}
+
+// LogJSON tells whether logs are JSON: as SWITCHBOARD_LOG_FORMAT says, by
+// default in production.
+func (c *Config) LogJSON() bool {
+	return c.LogFormat == "json" || c.LogFormat == "" && c.Production()
 }
 
 // Setting describes one setting: its flag, environment variable and default.
@@ -84,6 +115,16 @@ var Settings = []Setting{
 	{"db-max-conns", "SWITCHBOARD_DB_MAX_CONNS", "20", "PostgreSQL: most open connections per instance", intSetter(func(c *Config, n int) { c.DBMaxConns = n })},
 	{"db-conn-max-lifetime", "SWITCHBOARD_DB_CONN_MAX_LIFETIME", "30m", "PostgreSQL: connections older than this are replaced", durationSetter(func(c *Config, d time.Duration) { c.DBConnMaxLifetime = d })},
 	{"db-statement-timeout", "SWITCHBOARD_DB_STATEMENT_TIMEOUT", "30s", "PostgreSQL: statements running longer are cancelled (unless DATABASE_URL sets statement_timeout)", durationSetter(func(c *Config, d time.Duration) { c.DBStatementTimeout = d })},
+	{"db-random-page-cost", "SWITCHBOARD_DB_RANDOM_PAGE_COST", "1.1", "PostgreSQL: the planner's random_page_cost for Switchboard's sessions (1.1 suits SSDs; empty leaves the server's setting; a random_page_cost in DATABASE_URL wins)", func(c *Config, v string) error {
+		if v != "" {
+			if f, err := strconv.ParseFloat(v, 64); err != nil || f <= 0 {
+				return fmt.Errorf("%q is not a positive number", v)
+			}
+		}
+		c.DBRandomPageCost = v
+		return nil
+	}},
+	{"migrate", "SWITCHBOARD_MIGRATE", "false", "PostgreSQL: apply pending database migrations at start (the embedded database always does); without it an instance whose database lacks migrations refuses to start", boolSetter(func(c *Config, b bool) { c.Migrate = b })},
 	{"", "SWITCHBOARD_ENCRYPTION_KEY", "", "key(s) for confidential fields: id:base64 of 32 bytes, current first, comma-separated; embedded mode generates one into the data directory", func(c *Config, v string) error { c.EncryptionKey = v; return nil }},
 	{"signup", "SWITCHBOARD_SIGNUP", "true", "allow anonymous callers to create customer accounts", boolSetter(func(c *Config, b bool) { c.SignupEnabled = b })},
 	{"session-idle-timeout", "SWITCHBOARD_SESSION_IDLE_TIMEOUT", "30m", "end sessions unused for this long", durationSetter(func(c *Config, d time.Duration) { c.SessionIdleTimeout = d })},
@@ -102,6 +143,9 @@ var Settings = []Setting{
 	}},
 	{"apq-cache-size", "SWITCHBOARD_APQ_CACHE_SIZE", "1000", "automatic persisted queries kept in memory (embedded mode)", intSetter(func(c *Config, n int) { c.APQCacheSize = n })},
 	{"apq-ttl", "SWITCHBOARD_APQ_TTL", "24h", "how long Redis keeps an automatic persisted query (with REDIS_URL)", durationSetter(func(c *Config, d time.Duration) { c.APQTTL = d })},
+	{"cache-ttl", "SWITCHBOARD_CACHE_TTL", "1m", "how long Redis keeps a cached session lookup or SLA policy (with REDIS_URL; in memory they live 500ms); 0 turns the cache off", durationSetter(func(c *Config, d time.Duration) { c.CacheTTL = d })},
+	{"cache-size", "SWITCHBOARD_CACHE_SIZE", "10000", "cached entries kept in memory per instance", intSetter(func(c *Config, n int) { c.CacheSize = n })},
+	{"cache-prefix", "SWITCHBOARD_CACHE_PREFIX", "switchboard:cache:", "prefix of the cache's Redis keys: the same on every instance of a deployment, different for deployments sharing one Redis", func(c *Config, v string) error { c.CachePrefix = v; return nil }},
 	{"rate-limit-user", "SWITCHBOARD_RATE_LIMIT_USER", "1200", "cost units a signed-in user may spend a minute, also in one burst (a request costs 1 + its GraphQL complexity / 10); 0 turns it off", intSetter(func(c *Config, n int) { c.RateLimitUser = n })},
 	{"rate-limit-ip", "SWITCHBOARD_RATE_LIMIT_IP", "2400", "cost units one client address may spend a minute (see --trusted-proxies); 0 turns it off", intSetter(func(c *Config, n int) { c.RateLimitIP = n })},
 	{"rate-limit-fail-open", "SWITCHBOARD_RATE_LIMIT_FAIL_OPEN", "true", "when the limiter's Redis is down, let requests through (true) or refuse them with UNAVAILABLE (false)", boolSetter(func(c *Config, b bool) { c.RateLimitFailOpen = b })},
@@ -128,7 +172,7 @@ var Settings = []Setting{
 	}},
 	{"default-page-size", "SWITCHBOARD_DEFAULT_PAGE_SIZE", "20", "page size of connections when first/last are not given", intSetter(func(c *Config, n int) { c.DefaultPageSize = n })},
 	{"max-page-size", "SWITCHBOARD_MAX_PAGE_SIZE", "100", "largest first/last a client may ask for", intSetter(func(c *Config, n int) { c.MaxPageSize = n })},
-	{"playground", "SWITCHBOARD_PLAYGROUND", "true", "serve the GraphiQL playground at /", boolSetter(func(c *Config, b bool) { c.Playground = b })},
+	{"playground", "SWITCHBOARD_PLAYGROUND", "", "serve the GraphiQL playground at / (default: on in development, off in production)", optionalBoolSetter(func(c *Config) **bool { return &c.playground })},
 	{"redis-url", "REDIS_URL", "", "redis://… to fan live updates out between instances; empty for one process", func(c *Config, v string) error { c.RedisURL = v; return nil }},
 	{"redis-optional", "SWITCHBOARD_REDIS_OPTIONAL", "false", "start even when Redis is unreachable, degraded (live updates by polling the log; presence and persisted queries local)", boolSetter(func(c *Config, b bool) { c.RedisOptional = b })},
 	{"event-retention", "SWITCHBOARD_EVENT_RETENTION", "24h", "how long the event log keeps events, so how far back subscriptions resume with after:", durationSetter(func(c *Config, d time.Duration) { c.EventRetention = d })},
@@ -142,9 +186,21 @@ var Settings = []Setting{
 	{"max-subscriptions-per-connection", "SWITCHBOARD_MAX_SUBSCRIPTIONS_PER_CONNECTION", "100", "operations one websocket may run at once", intSetter(func(c *Config, n int) { c.MaxSubscriptionsPerConn = n })},
 	{"max-connections-per-user", "SWITCHBOARD_MAX_CONNECTIONS_PER_USER", "50", "live connections (websockets, event streams) one user may hold on an instance", intSetter(func(c *Config, n int) { c.MaxConnectionsPerUser = n })},
 	{"presence-ttl", "SWITCHBOARD_PRESENCE_TTL", "30s", "how long a viewTicket heartbeat keeps an agent on a ticket's viewers", durationSetter(func(c *Config, d time.Duration) { c.PresenceTTL = d })},
+	{"search-language", "SWITCHBOARD_SEARCH_LANGUAGE", "english", "search stemming and stop words: a PostgreSQL text search configuration (english, simple, german, …); SQLite stems only english; a change rebuilds the index at start", func(c *Config, v string) error { c.SearchLanguage = v; return nil }},
+	{"search-max-query-length", "SWITCHBOARD_SEARCH_MAX_QUERY_LENGTH", "500", "longest search query, in characters", intSetter(func(c *Config, n int) { c.SearchMaxQueryLength = n })},
+	{"search-max-candidates", "SWITCHBOARD_SEARCH_MAX_CANDIDATES", "500", "most matching tickets a relevance-ordered search ranks (bounds its cost; sort:newest/oldest are not bounded)", intSetter(func(c *Config, n int) { c.SearchMaxCandidates = n })},
 	{"shutdown-timeout", "SWITCHBOARD_SHUTDOWN_TIMEOUT", "10s", "how long to wait for in-flight requests on shutdown", durationSetter(func(c *Config, d time.Duration) { c.ShutdownTimeout = d })},
-	{"log-format", "SWITCHBOARD_LOG_FORMAT", "text", "text or json", func(c *Config, v string) error { c.LogFormat = v; return nil }},
+	{"log-format", "SWITCHBOARD_LOG_FORMAT", "", "text or json (default: json with SWITCHBOARD_ENV=production, else text)", func(c *Config, v string) error { c.LogFormat = v; return nil }},
 	{"log-level", "SWITCHBOARD_LOG_LEVEL", "info", "debug, info, warn or error", func(c *Config, v string) error { c.LogLevel = v; return nil }},
+	{"metrics-addr", "SWITCHBOARD_METRICS_ADDR", "", "serve /metrics on this address of its own (e.g. 127.0.0.1:9090) instead of the main one", func(c *Config, v string) error { c.MetricsAddr = v; return nil }},
+	{"", "SWITCHBOARD_METRICS_TOKEN", "", "if set, /metrics needs \"Authorization: Bearer <token>\"", func(c *Config, v string) error { c.MetricsToken = v; return nil }},
+	{"otlp-endpoint", "SWITCHBOARD_OTLP_ENDPOINT", "", "OTLP/HTTP collector URL (http://collector:4318) to export traces to; tracing is off unless this or OTEL_EXPORTER_OTLP_ENDPOINT is set", func(c *Config, v string) error {
+		if v != "" && !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") {
+			return fmt.Errorf("%q is not a URL such as http://collector:4318", v)
+		}
+		c.OTLPEndpoint = v
+		return nil
+	}},
 }
 
 // Load reads the settings from args (flags) and getenv, and validates them.
@@ -192,7 +248,7 @@ func withBoolFlags(args []string) []string {
 		name := strings.TrimLeft(a, "-")
 		valueFollows := i+1 < len(args) && (args[i+1] == "true" || args[i+1] == "false")
 		for _, s := range Settings {
-			if s.Flag != "" && s.Flag == name && a != name && !valueFollows && (s.Default == "true" || s.Default == "false") {
+			if s.Flag != "" && s.Flag == name && a != name && !valueFollows && (s.Default == "true" || s.Default == "false" || optionalBool[s.Env]) {
 				a += "=true"
 				break
 			}
@@ -203,6 +259,9 @@ func withBoolFlags(args []string) []string {
 }
 
 func (c *Config) validate() error {
+	if err := c.resolveHardening(); err != nil {
+		return err
+	}
 	for env, d := range map[string]time.Duration{
 		"SWITCHBOARD_DB_CONN_MAX_LIFETIME": c.DBConnMaxLifetime, "SWITCHBOARD_DB_STATEMENT_TIMEOUT": c.DBStatementTimeout,
 		"SWITCHBOARD_EVENT_RETENTION": c.EventRetention, "SWITCHBOARD_LIVE_POLL_INTERVAL": c.LivePollInterval,
@@ -218,13 +277,21 @@ func (c *Config) validate() error {
 		"SWITCHBOARD_DB_MAX_CONNS": c.DBMaxConns, "SWITCHBOARD_SUBSCRIPTION_QUEUE": c.SubscriptionQueue,
 		"SWITCHBOARD_WS_OUTBOUND_QUEUE": c.WSOutboundQueue, "SWITCHBOARD_WS_OUTBOUND_BYTES": c.WSOutboundBytes, "SWITCHBOARD_MAX_SUBSCRIPTIONS_PER_CONNECTION": c.MaxSubscriptionsPerConn,
 		"SWITCHBOARD_MAX_CONNECTIONS_PER_USER": c.MaxConnectionsPerUser, "SWITCHBOARD_APQ_CACHE_SIZE": c.APQCacheSize,
+		"SWITCHBOARD_CACHE_SIZE":              c.CacheSize,
+		"SWITCHBOARD_SEARCH_MAX_QUERY_LENGTH": c.SearchMaxQueryLength, "SWITCHBOARD_SEARCH_MAX_CANDIDATES": c.SearchMaxCandidates,
 	} {
 		if n < 1 {
 			return fmt.Errorf("%s: must be at least 1", env)
 		}
 	}
+	if c.CacheTTL < 0 {
+		return errors.New("SWITCHBOARD_CACHE_TTL: must be 0 (off) or a positive duration")
+	}
 	if c.RateLimitUser < 0 || c.RateLimitIP < 0 {
 		return errors.New("SWITCHBOARD_RATE_LIMIT_USER and SWITCHBOARD_RATE_LIMIT_IP: must be 0 (off) or more")
+	}
+	if err := search.ValidLanguage(c.SearchLanguage); err != nil {
+		return fmt.Errorf("SWITCHBOARD_SEARCH_LANGUAGE: %v", err)
 	}
 	switch {
 	case c.Addr == "":
@@ -245,7 +312,7 @@ func (c *Config) validate() error {
 		return errors.New("REDIS_URL: must start with redis:// or rediss://")
 	case c.ShutdownTimeout <= 0:
 		return errors.New("SWITCHBOARD_SHUTDOWN_TIMEOUT: must be a positive duration")
-	case c.LogFormat != "text" && c.LogFormat != "json":
+	case c.LogFormat != "" && c.LogFormat != "text" && c.LogFormat != "json":
 		return errors.New("SWITCHBOARD_LOG_FORMAT: must be text or json")
 	case c.LogLevel != "debug" && c.LogLevel != "info" && c.LogLevel != "warn" && c.LogLevel != "error":
 		return errors.New("SWITCHBOARD_LOG_LEVEL: must be debug, info, warn or error")

@@ -56,6 +56,35 @@ func TestLoad(t *testing.T) {
 			t.Fatalf("defaults wrong: %+v", c)
 		}
 	})
+	t.Run("CacheDefaultsAndOff", func(t *testing.T) {
+		c, _, err := config.Load("serve", nil, env(nil))
+		if err != nil || c.CacheTTL != time.Minute || c.CacheSize != 10000 || c.CachePrefix != "switchboard:cache:" {
+			t.Fatalf("cache defaults: ttl %v size %d prefix %q, err %v", c.CacheTTL, c.CacheSize, c.CachePrefix, err)
+		}
+		c, _, err = config.Load("serve", nil, env(map[string]string{"SWITCHBOARD_CACHE_TTL": "0"}))
+		if err != nil || c.CacheTTL != 0 {
+			t.Fatalf("SWITCHBOARD_CACHE_TTL=0: ttl %v, err %v", c.CacheTTL, err)
+		}
+		for name, bad := range map[string]map[string]string{
+			"ErrNegativeCacheTTL": {"SWITCHBOARD_CACHE_TTL": "-1s"},
+			"ErrZeroCacheSize":    {"SWITCHBOARD_CACHE_SIZE": "0"},
+		} {
+			t.Run(name, func(t *testing.T) {
+				_, _, err := config.Load("serve", nil, env(bad))
+				for k := range bad {
+					if err == nil || !strings.Contains(err.Error(), k) {
+						t.Fatalf("err = %v, want one mentioning %s", err, k)
+					}
+				}
+			})
+		}
+	})
+	t.Run("SearchDefaults", func(t *testing.T) {
+		c, _, err := config.Load("serve", []string{"--search-language", "german"}, env(nil))
+		if err != nil || c.SearchLanguage != "german" || c.SearchMaxQueryLength != 500 || c.SearchMaxCandidates != 500 {
+			t.Fatalf("search settings %q %d %d, err %v", c.SearchLanguage, c.SearchMaxQueryLength, c.SearchMaxCandidates, err)
+		}
+	})
 	t.Run("DemoFlagIsPassedOn", func(t *testing.T) {
 		_, rest, err := config.Load("serve", []string{"--demo"}, env(nil))
 		if err != nil || len(rest) != 1 || rest[0] != "--demo" {
@@ -76,6 +105,10 @@ func TestLoad(t *testing.T) {
 		"ErrNotRedisURL":     {env: map[string]string{"REDIS_URL": "http://x"}, want: "REDIS_URL"},
 		"ErrZeroQueue":       {env: map[string]string{"SWITCHBOARD_WS_OUTBOUND_QUEUE": "0"}, want: "SWITCHBOARD_WS_OUTBOUND_QUEUE"},
 		"ErrZeroPool":        {env: map[string]string{"SWITCHBOARD_DB_MAX_CONNS": "0"}, want: "SWITCHBOARD_DB_MAX_CONNS"},
+		"ErrRandomPageCost":  {env: map[string]string{"SWITCHBOARD_DB_RANDOM_PAGE_COST": "cheap"}, want: "SWITCHBOARD_DB_RANDOM_PAGE_COST"},
+		"ErrSearchLanguage":  {env: map[string]string{"SWITCHBOARD_SEARCH_LANGUAGE": "english'; DROP TABLE x"}, want: "SWITCHBOARD_SEARCH_LANGUAGE"},
+		"ErrSearchQueryLen":  {env: map[string]string{"SWITCHBOARD_SEARCH_MAX_QUERY_LENGTH": "0"}, want: "SWITCHBOARD_SEARCH_MAX_QUERY_LENGTH"},
+		"ErrSearchCands":     {args: []string{"--search-max-candidates", "-1"}, want: "SWITCHBOARD_SEARCH_MAX_CANDIDATES"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, _, err := config.Load("serve", tc.args, env(tc.env))

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
-	entsql "entgo.io/ent/dialect/sql"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 
@@ -26,6 +25,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/ent/sequence"
 	"github.com/switchboardhq/switchboard/ent/ticket"
+	"github.com/switchboardhq/switchboard/internal/search"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
 
@@ -42,10 +42,15 @@ type Pool struct {
 	ConnMaxLifetime time.Duration
 	// StatementTimeout makes PostgreSQL cancel a statement running longer.
 	StatementTimeout time.Duration
+	// RandomPageCost is the planner's random_page_cost for this
+	// program's sessions ("" leaves the server's). PostgreSQL's default,
+	// 4, models spinning disks and makes it prefer hashing every ticket a
+	// viewer may read over looking up the few it needs; 1.1 fits SSDs.
+	RandomPageCost string
 }
 
 // DefaultPool is the pool of a PostgreSQL database unless configured.
-var DefaultPool = Pool{MaxConns: 20, ConnMaxLifetime: 30 * time.Minute, StatementTimeout: 30 * time.Second}
+var DefaultPool = Pool{MaxConns: 20, ConnMaxLifetime: 30 * time.Minute, StatementTimeout: 30 * time.Second, RandomPageCost: "1.1"}
 
 // Open connects to PostgreSQL when databaseURL is set, otherwise to the
 // SQLite database in dataDir (created with mode 0700 if missing).
@@ -69,21 +74,34 @@ func OpenWith(databaseURL, dataDir string, pool Pool, opts ...ent.Option) (*ent.
 // deferred transaction that reads and then writes can fail with BUSY when
 // another writer got in between, and the busy timeout cannot help it.
 func OpenSQLite(path string, opts ...ent.Option) (*ent.Client, error) {
+	db, err := openSQLiteDB(path)
+	if err != nil {
+		return nil, err
+	}
+	return newClient(dialect.SQLite, db, opts), nil
+}
+
+func openSQLiteDB(path string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", SQLiteDSN(path))
+	if err != nil {
+		return nil, fmt.Errorf("opening SQLite database: %w", err)
+	}
+	if err := db.Ping(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("opening SQLite database %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// SQLiteDSN is the connection string (driver "sqlite") of the database
+// file at path, with the settings Switchboard relies on.
+func SQLiteDSN(path string) string {
 	q := url.Values{}
 	for _, p := range []string{"foreign_keys(1)", "journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	dsn := (&url.URL{Scheme: "file", OmitHost: true, Path: path, RawQuery: q.Encode()}).String()
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("opening SQLite database: %w", err)
-	}
-	if err := db.Ping(); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("opening SQLite database %s: %w", path, err)
-	}
-	return ent.NewClient(append([]ent.Option{ent.Driver(entsql.OpenDB(dialect.SQLite, db))}, opts...)...), nil
+	return (&url.URL{Scheme: "file", OmitHost: true, Path: path, RawQuery: q.Encode()}).String()
 }
 
 // OpenPostgres connects to the PostgreSQL database at url.
@@ -92,20 +110,33 @@ func OpenPostgres(url string, opts ...ent.Option) (*ent.Client, error) {
 }
 
 // PostgresDSN is the connection string used for rawURL: with the pool's
-// statement timeout unless the URL sets one (pgx passes unknown URL
-// parameters to the server as settings).
+// statement timeout and random_page_cost, each unless the URL sets it
+// (pgx passes unknown URL parameters to the server as settings).
 func PostgresDSN(rawURL string, pool Pool) string {
 	u, err := url.Parse(rawURL)
-	if err != nil || u.Query().Get("statement_timeout") != "" || pool.StatementTimeout <= 0 {
+	if err != nil {
 		return rawURL
 	}
 	q := u.Query()
-	q.Set("statement_timeout", strconv.FormatInt(pool.StatementTimeout.Milliseconds(), 10))
+	if q.Get("statement_timeout") == "" && pool.StatementTimeout > 0 {
+		q.Set("statement_timeout", strconv.FormatInt(pool.StatementTimeout.Milliseconds(), 10))
+	}
+	if q.Get("random_page_cost") == "" && pool.RandomPageCost != "" {
+		q.Set("random_page_cost", pool.RandomPageCost)
+	}
 	u.RawQuery = q.Encode()
 	return u.String()
 }
 
 func openPostgres(rawURL string, pool Pool, opts ...ent.Option) (*ent.Client, error) {
+	db, err := openPostgresDB(rawURL, pool)
+	if err != nil {
+		return nil, err
+	}
+	return newClient(dialect.Postgres, db, opts), nil
+}
+
+func openPostgresDB(rawURL string, pool Pool) (*sql.DB, error) {
 	d := DefaultPool
 	if pool.MaxConns <= 0 {
 		pool.MaxConns = d.MaxConns
@@ -125,10 +156,10 @@ func openPostgres(rawURL string, pool Pool, opts ...ent.Option) (*ent.Client, er
 	db.SetMaxIdleConns(pool.MaxConns)
 	db.SetConnMaxLifetime(pool.ConnMaxLifetime)
 	if err := db.Ping(); err != nil {
-		db.Close()
+		_ = db.Close()
 		return nil, fmt.Errorf("connecting to PostgreSQL: %w", redact(err, rawURL))
 	}
-	return ent.NewClient(append([]ent.Option{ent.Driver(entsql.OpenDB(dialect.Postgres, db))}, opts...)...), nil
+	return db, nil
 }
 
 // redact keeps passwords in connection strings out of error messages.
@@ -143,11 +174,61 @@ func redact(err error, rawURL string) error {
 	return err
 }
 
-// Migrate brings the schema up to date and creates the rows the program
-// relies on (the ticket number and event cursor sequences). It is safe to run on every start.
+// Migrate applies the pending migrations, then creates the rows the
+// program relies on (see Prepare). It is safe to run on every start and
+// from several instances at once.
 func Migrate(ctx context.Context, client *ent.Client) error {
-	if err := client.Schema.Create(ctx); err != nil {
+	return MigrateWith(ctx, client, MigrateOptions{})
+}
+
+// MigrateOptions are the settings of what Migrate installs beyond the
+// versioned migrations.
+type MigrateOptions struct {
+	// SearchLanguage is the language of the search index (default
+	// search.DefaultLanguage).
+	SearchLanguage string
+}
+
+// MigrateWith is Migrate with options.
+func MigrateWith(ctx context.Context, client *ent.Client, o MigrateOptions) error {
+	if _, err := MigrateUp(ctx, client); err != nil {
 		return fmt.Errorf("migrating database: %w", err)
+	}
+	return Prepare(ctx, client, o)
+}
+
+// RequireCurrent returns ErrSchemaBehind, naming what is missing, unless
+// every migration of this binary is applied. A database migrated by a
+// newer version passes: during a rolling upgrade old instances keep
+// running on the new schema (migrations only add).
+func RequireCurrent(ctx context.Context, client *ent.Client) error {
+	st, err := Status(ctx, client)
+	if err != nil {
+		return fmt.Errorf("reading the database's migrations: %w", err)
+	}
+	if len(st.Pending) > 0 {
+		names := make([]string, len(st.Pending))
+		for i, m := range st.Pending {
+			names[i] = m.Name()
+		}
+		return fmt.Errorf("%w: %d migration(s) pending (%s); run `switchboard migrate up` or start with --migrate",
+			ErrSchemaBehind, len(st.Pending), strings.Join(names, ", "))
+	}
+	return nil
+}
+
+// Prepare runs after the versioned migrations: it installs the search
+// index (search.Install: tables, triggers and functions outside ent's
+// model, whose statements depend on the configured language, and which
+// is a no-op when the installed index is current) and creates the rows
+// the program relies on (the ticket number and event cursor sequences)
+// unless they exist.
+func Prepare(ctx context.Context, client *ent.Client, o MigrateOptions) error {
+	if o.SearchLanguage == "" {
+		o.SearchLanguage = search.DefaultLanguage
+	}
+	if err := search.Install(ctx, client, o.SearchLanguage); err != nil {
+		return err
 	}
 	sys := viewer.SystemContext(ctx)
 	if err := ensureSequence(sys, client, schema.TicketNumberSequence, func() (int, error) {

@@ -288,6 +288,19 @@ func TestPostgresPool(t *testing.T) {
 			t.Fatal(got)
 		}
 	})
+	t.Run("RandomPageCostAddedUnlessTheURLSetsIt", func(t *testing.T) {
+		got := database.PostgresDSN("postgres://u@h/db", database.Pool{RandomPageCost: "1.1"})
+		if !strings.Contains(got, "random_page_cost=1.1") {
+			t.Fatal(got)
+		}
+		got = database.PostgresDSN("postgres://u@h/db?random_page_cost=4", database.Pool{RandomPageCost: "1.1"})
+		if !strings.Contains(got, "random_page_cost=4") || strings.Contains(got, "1.1") {
+			t.Fatal(got)
+		}
+		if got := database.PostgresDSN("postgres://u@h/db", database.Pool{}); strings.Contains(got, "random_page_cost") {
+			t.Fatalf("an empty setting must leave the server's: %s", got)
+		}
+	})
 	t.Run("ServerCancelsLongStatements", func(t *testing.T) {
 		base := os.Getenv("TEST_DATABASE_URL")
 		if base == "" {
@@ -301,6 +314,14 @@ func TestPostgresPool(t *testing.T) {
 		var setting string
 		if err := db.QueryRow("show statement_timeout").Scan(&setting); err != nil || setting != "200ms" {
 			t.Fatalf("statement_timeout = %q, %v", setting, err)
+		}
+		cost, err := sql.Open("pgx", database.PostgresDSN(base, database.Pool{RandomPageCost: "1.1"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cost.Close()
+		if err := cost.QueryRow("show random_page_cost").Scan(&setting); err != nil || setting != "1.1" {
+			t.Fatalf("random_page_cost = %q, %v", setting, err)
 		}
 		if _, err := db.Exec("select pg_sleep(2)"); err == nil || !strings.Contains(err.Error(), "statement timeout") {
 			t.Fatalf("a 2 s statement ran under a 200 ms timeout: %v", err)

@@ -48,7 +48,7 @@ func Seed(ctx context.Context, client *ent.Client, accounts *auth.Service, ticke
 	} else if n > 0 {
 		return nil, ErrNotEmpty
 	}
-	rng := rand.New(rand.NewPCG(1, 2)) // the same demo every time
+	rng := rand.New(rand.NewPCG(1, 2)) // #nosec G404 -- demo data, the same every time; nothing secret
 
 	for _, p := range []struct {
 		p                    priority.Priority

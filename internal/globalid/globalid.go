@@ -44,9 +44,16 @@ var (
 // New returns a fresh ID with the given prefix. IDs made by one process are
 // strictly increasing, which keeps cursors and indexes in insertion order.
 func New(prefix string) ID {
+	return NewAt(prefix, time.Now())
+}
+
+// NewAt returns a fresh ID whose time part is t, for rows created with a
+// past timestamp (seeded or imported history), so that ID order follows
+// creation time as it does for live rows.
+func NewAt(prefix string, t time.Time) ID {
 	entropyMu.Lock()
 	defer entropyMu.Unlock()
-	return ID(prefix + ulid.MustNew(ulid.Timestamp(time.Now()), entropy).String())
+	return ID(prefix + ulid.MustNew(ulid.Timestamp(t), entropy).String())
 }
 
 // Prefix returns the type prefix of the ID.

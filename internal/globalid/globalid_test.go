@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/globalid"
@@ -229,6 +230,21 @@ func TestScanValue(t *testing.T) {
 		var id globalid.ID
 		if err := id.Scan(int64(7)); err == nil {
 			t.Fatal("Scan(int64) = nil, want an error")
+		}
+	})
+}
+
+func TestNewAt(t *testing.T) {
+	t.Run("OrderFollowsTheGivenTime", func(t *testing.T) {
+		day := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+		older := globalid.NewAt(globalid.PrefixTicket, day)
+		newer := globalid.NewAt(globalid.PrefixTicket, day.Add(time.Hour))
+		now := globalid.New(globalid.PrefixTicket)
+		if !(older < newer && newer < now) {
+			t.Fatalf("IDs not in time order: %q, %q, %q", older, newer, now)
+		}
+		if err := older.Validate(); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

@@ -25,9 +25,11 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/metrics"
 	"github.com/switchboardhq/switchboard/internal/querycache"
 	"github.com/switchboardhq/switchboard/internal/requestid"
 	"github.com/switchboardhq/switchboard/internal/viewer"
@@ -59,6 +61,20 @@ type Options struct {
 	// WebSocket configures subscriptions over websockets; the resolver's
 	// Live hub serves them and event streams (SSE).
 	WebSocket wstransport.Options
+	// Metrics, if set, count requests and operations (see observe.go);
+	// ServeMetrics serves them at /metrics, behind MetricsToken if set.
+	Metrics      *metrics.Metrics
+	ServeMetrics bool
+	MetricsToken string
+	// Tracer makes spans of requests and operations (nil: tracing off).
+	Tracer trace.TracerProvider
+	// Hardening: query limits (nil: graph.DefaultQueryLimits), the
+	// deadline of queries and mutations, and what production mode turns
+	// off.
+	QueryLimits      *graph.QueryLimits
+	OperationTimeout time.Duration
+	Introspection    bool
+	FieldSuggestions bool
 }
 
 // DefaultMaxBodyBytes is the largest request body accepted (1 MiB).
@@ -69,7 +85,11 @@ func Handler(log *slog.Logger, resolver *graph.Resolver, opts Options) http.Hand
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if opts.Tracer == nil {
+		opts.Tracer = noopTracer()
+	}
 	gql := handler.New(graph.NewSchema(resolver))
+	gql.Use(newOperationObserver(log, opts.Metrics, opts.Tracer))
 	ws := opts.WebSocket
 	ws.AllowedOrigins = opts.AllowedOrigins
 	gql.AddTransport(wstransport.New(resolver.Live, resolver.Auth, log, ws))
@@ -78,23 +98,34 @@ func Handler(log *slog.Logger, resolver *graph.Resolver, opts Options) http.Hand
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	gql.Use(extension.Introspection{})
+	if opts.Introspection {
+		gql.Use(extension.Introspection{})
+	}
 	if opts.QueryCache == nil {
 		opts.QueryCache = querycache.NewMemory(1000)
 	}
 	gql.Use(extension.AutomaticPersistedQuery{Cache: opts.QueryCache})
-	gql.SetErrorPresenter(graph.ErrorPresenter(log))
+	presenter := graph.ErrorPresenter(log)
+	if !opts.FieldSuggestions {
+		gql.SetDisableSuggestion(true)
+		presenter = graph.WithoutSuggestions(presenter)
+	}
+	gql.SetErrorPresenter(presenter)
 	gql.SetRecoverFunc(graph.RecoverFunc(log))
 	gql.AroundFields(graph.PageLimits(opts.DefaultPageSize, opts.MaxPageSize))
+	gql.Use(graph.Complexity())
+	gql.Use(queryLimits(opts))
 	if opts.RateLimit != nil {
-		gql.Use(graph.Complexity())
 		gql.Use(*opts.RateLimit)
 	}
 	gql.AroundRootFields(graph.RestrictFilters())
+	if opts.OperationTimeout > 0 {
+		gql.AroundResponses(graph.OperationDeadline(opts.OperationTimeout))
+	}
 
 	mux := http.NewServeMux()
 	ips := clientIPs{trusted: opts.TrustedProxies}
-	mux.Handle("/query", limitBody(opts.MaxBodyBytes, authenticate(log, resolver.Auth, opts.AllowedOrigins, ips, gql)))
+	mux.Handle("/query", cors(opts.AllowedOrigins, limitBody(opts.MaxBodyBytes, checkRequest(authenticate(log, resolver.Auth, opts.AllowedOrigins, ips, gql)))))
 	mux.Handle("GET /readyz", readiness(opts.Checks))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -103,7 +134,10 @@ func Handler(log *slog.Logger, resolver *graph.Resolver, opts Options) http.Hand
 	if opts.Playground {
 		mux.Handle("GET /{$}", playground.Handler("Switchboard", "/query"))
 	}
-	return requestid.Middleware(mux)
+	if opts.Metrics != nil && opts.ServeMetrics {
+		mux.Handle("GET /metrics", opts.Metrics.Handler(opts.MetricsToken))
+	}
+	return requestid.Middleware(observe(log, opts.Metrics, opts.Tracer, securityHeaders(mux)))
 }
 
 // authenticate puts the viewer of a bearer token or session cookie into
@@ -219,7 +253,9 @@ func (w *cookieWriter) flushCookies() bool {
 func (w *cookieWriter) WriteHeader(status int) {
 	if w.flushCookies() && w.hint != nil && status == http.StatusOK {
 		if hinted, retryAfter := w.hint.Status(); hinted != 0 {
-			w.Header().Set("Retry-After", retryAfter)
+			if retryAfter != "" {
+				w.Header().Set("Retry-After", retryAfter)
+			}
 			status = hinted
 		}
 	}
@@ -255,7 +291,7 @@ func (w *cookieWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func limitBody(max int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > max {
-			writeError(w, http.StatusRequestEntityTooLarge, apierr.Errorf(apierr.BadUserInput, "request body is larger than %d bytes", max))
+			writeError(w, http.StatusRequestEntityTooLarge, apierr.Errorf(apierr.PayloadTooLarge, "request body is larger than %d bytes", max))
 			return
 		}
 		// Bodies without a declared length are read here, within the
@@ -263,7 +299,7 @@ func limitBody(max int64, next http.Handler) http.Handler {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			writeError(w, http.StatusRequestEntityTooLarge, apierr.Errorf(apierr.BadUserInput, "request body is larger than %d bytes", max))
+			writeError(w, http.StatusRequestEntityTooLarge, apierr.Errorf(apierr.PayloadTooLarge, "request body is larger than %d bytes", max))
 			return
 		}
 		if err != nil {
@@ -293,23 +329,10 @@ type Server struct {
 	listener net.Listener
 }
 
-// Listen binds addr; Addr then tells the bound address (useful with :0).
+// Listen binds addr with the default timeouts; Addr then tells the bound
+// address (useful with :0).
 func Listen(addr string, h http.Handler, log *slog.Logger) (*Server, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	return &Server{
-		listener: ln,
-		http: &http.Server{
-			Handler:           h,
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       30 * time.Second,
-			WriteTimeout:      60 * time.Second,
-			IdleTimeout:       120 * time.Second,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		},
-	}, nil
+	return ListenWith(addr, h, log, DefaultServerOptions)
 }
 
 // Addr is the address the server listens on.

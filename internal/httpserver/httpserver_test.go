@@ -17,10 +17,18 @@ import (
 )
 
 func newServer(t *testing.T, playground bool) *httptest.Server {
+	return newServerWith(t, httpserver.Options{Playground: playground, MaxBodyBytes: 1024})
+}
+
+func newResolver(t *testing.T) *graph.Resolver {
 	client := dbtest.Client(t)
 	svc := auth.New(client, auth.Options{SignupEnabled: true, SessionIdleTimeout: time.Hour, SessionAbsoluteTimeout: time.Hour})
-	h := httpserver.Handler(slog.New(slog.NewTextHandler(io.Discard, nil)), &graph.Resolver{Client: client, Auth: svc, Tickets: ticketing.New(client)},
-		httpserver.Options{DefaultPageSize: 20, MaxPageSize: 100, Playground: playground, MaxBodyBytes: 1024})
+	return &graph.Resolver{Client: client, Auth: svc, Tickets: ticketing.New(client)}
+}
+
+func newServerWith(t *testing.T, opts httpserver.Options) *httptest.Server {
+	opts.DefaultPageSize, opts.MaxPageSize = 20, 100
+	h := httpserver.Handler(slog.New(slog.NewTextHandler(io.Discard, nil)), newResolver(t), opts)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv
@@ -100,7 +108,7 @@ func TestHandler(t *testing.T) {
 		}
 		defer res.Body.Close()
 		b, _ := io.ReadAll(res.Body)
-		if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(b), "BAD_USER_INPUT") {
+		if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(b), "PAYLOAD_TOO_LARGE") {
 			t.Fatalf("oversized body: %d %s", res.StatusCode, b)
 		}
 	})

@@ -85,7 +85,12 @@ func (c *Conn) Close() {
 // Disconnect asks the transport to close the connection.
 func (c *Conn) Disconnect(code int, reason string) { c.disconnect(code, reason) }
 
-func connFrom(ctx context.Context) *Conn {
-	c, _ := ctx.Value(connKey{}).(*Conn)
-	return c
+// connOf returns the connection of ctx or, for callers not through a live
+// transport (tests, in-process callers), a connection of its own, never
+// revalidated.
+func (h *Hub) connOf(ctx context.Context) *Conn {
+	if c, ok := ctx.Value(connKey{}).(*Conn); ok {
+		return c
+	}
+	return &Conn{hub: h, ctx: ctx, disconnect: func(int, string) {}}
 }

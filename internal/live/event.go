@@ -3,6 +3,7 @@ package live
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 
@@ -60,7 +61,8 @@ func ParseCursor(s string) (int64, bool) {
 // to the ticket as it is now (privacy.MessageInReach), and customers do not
 // learn of changes to staff-only fields alone.
 func Visible(v *viewer.Viewer, e *Event, staffOnly map[string]bool) bool {
-	if v.IsCustomer() && e.Type != EventTicketCreated && e.Type != EventMessageAdded && len(ChangesFor(v, e.Changes, staffOnly)) == 0 {
+	if v.IsCustomer() && e.Type != EventTicketCreated && e.Type != EventMessageAdded &&
+		!slices.ContainsFunc(e.Changes, func(c string) bool { return !staffOnly[c] }) {
 		return false
 	}
 	return privacy.MessageInReach(v, e.Ticket, e.Internal)
@@ -86,22 +88,6 @@ func ChangesFor(v *viewer.Viewer, changes []string, staffOnly map[string]bool) [
 		}
 	}
 	return out
-}
-
-// Reaches reports whether v may see the ticket t (internal/privacy's
-// ticket reach, in memory).
-func Reaches(v *viewer.Viewer, t *ent.Ticket) bool {
-	switch {
-	case v == nil || t == nil:
-		return false
-	case v.IsAdmin():
-		return true
-	case v.IsCustomer():
-		return t.RequesterID == v.UserID
-	case v.IsAgent():
-		return t.AssigneeID != nil && *t.AssigneeID == v.UserID || t.GroupID != nil && v.InGroup(*t.GroupID)
-	}
-	return false
 }
 
 // Filter narrows a subscription to one ticket or one group.

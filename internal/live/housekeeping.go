@@ -126,18 +126,17 @@ func (h *Hub) Close() {
 }
 
 // Track registers a connection that is not (yet) a Conn, so that Close
-// reaches it too; release unregisters it. ok is false after Close.
+// reaches it too and Wait waits for it; release unregisters it once it is
+// closed. ok is false after Close: the caller closes it with 1001 itself
+// (and still releases it).
 func (h *Hub) Track(disconnect func(code int, reason string)) (release func(), ok bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.closed {
-		return func() {}, false
-	}
 	key := &disconnect
 	h.tracked[key] = struct{}{}
 	return func() {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		delete(h.tracked, key)
-	}, true
+	}, !h.closed
 }

@@ -56,6 +56,9 @@ type Options struct {
 	// PresenceSweep is how often watched tickets' viewers are re-read, so
 	// that expired entries disappear.
 	PresenceSweep time.Duration
+	// EventLag, if set, is told each dispatched event's age (now minus
+	// its commit time), for metrics.
+	EventLag func(time.Duration)
 }
 
 // DefaultOptions are the defaults of the settings.
@@ -109,6 +112,8 @@ type Hub struct {
 	// connection_init), closed with the others on shutdown.
 	tracked map[*func(int, string)]struct{}
 	closed  bool
+
+	counters counters
 }
 
 // New returns a hub; Start starts it.
@@ -181,6 +186,7 @@ func (h *Hub) publish(n broker.Notice) {
 	select {
 	case h.outbox <- n:
 	default:
+		h.counters.noticesDropped.Add(1)
 	}
 }
 
@@ -213,8 +219,12 @@ func (h *Hub) publisher(ctx context.Context) {
 func (h *Hub) send(ctx context.Context, n broker.Notice) {
 	pctx, cancel := context.WithTimeout(ctx, publishTimeout)
 	defer cancel()
-	if err := h.broker.Publish(pctx, n); err != nil && ctx.Err() == nil {
+	err := h.broker.Publish(pctx, n)
+	if err != nil && ctx.Err() == nil {
 		h.log.WarnContext(ctx, "announcing to other instances", "kind", n.Kind, "err", err)
+	}
+	if err == nil && n.Kind == broker.Events {
+		h.counters.noticesPublished.Add(1)
 	}
 }
 
@@ -336,6 +346,10 @@ func (h *Hub) dispatch(e *Event) {
 		return
 	}
 	h.last = e.Seq
+	h.counters.eventsDispatched.Add(1)
+	if h.opts.EventLag != nil {
+		h.opts.EventLag(time.Since(e.At))
+	}
 	var targets []*subscriber
 	collect := func(set map[*subscriber]struct{}) {
 		for s := range set {

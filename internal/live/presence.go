@@ -66,10 +66,6 @@ func (h *Hub) Viewers(ctx context.Context, ticketID globalid.ID) (<-chan []*Tick
 	if _, err := h.staffOnTicket(ctx, ticketID); err != nil {
 		return nil, err
 	}
-	conn := connFrom(ctx)
-	if conn == nil {
-		conn = &Conn{hub: h, ctx: ctx, disconnect: func(int, string) {}}
-	}
 	entries, list, err := h.viewersOf(ctx, ticketID)
 	if err != nil {
 		return nil, err
@@ -77,7 +73,7 @@ func (h *Hub) Viewers(ctx context.Context, ticketID globalid.ID) (<-chan []*Tick
 	// The first list goes into the fresh one-slot channel while the
 	// watcher is registered, so no change can get in before it; a change
 	// between the read and now is caught by the next sweep.
-	w := &watcher{conn: conn, ch: make(chan []*TicketViewer, 1), last: entries}
+	w := &watcher{conn: h.connOf(ctx), ch: make(chan []*TicketViewer, 1), last: entries}
 	w.ch <- list
 	h.mu.Lock()
 	if h.watchers[ticketID] == nil {

@@ -151,15 +151,18 @@ func (s *subscriber) deliverShared(e *Event, r *render) {
 		s.holdLocked(e)
 		return
 	case len(s.owed) >= owedLimit*s.hub.opts.SubscriberQueue:
+		s.hub.counters.eventsBehind.Add(1)
 		s.lagLocked()
 		return
 	case r.renderer == nil:
 		if !s.pushLocked(e, r) {
+			s.hub.counters.eventsBehind.Add(1)
 			s.lagLocked()
 			return
 		}
 		r.renderer = s
 	}
+	s.hub.counters.eventsDelivered.Add(1)
 	r.subs = append(r.subs, s)
 	s.owed = append(s.owed, r)
 	s.sent = e.Seq

@@ -71,13 +71,7 @@ func (h *Hub) Subscribe(ctx context.Context, f Filter, after *string) (<-chan *E
 			return nil, err
 		}
 	}
-	conn := connFrom(ctx)
-	if conn == nil {
-		// Not through a live transport (tests, in-process callers): a
-		// connection of its own, never revalidated.
-		conn = &Conn{hub: h, ctx: ctx, disconnect: func(int, string) {}}
-	}
-	s := &subscriber{hub: h, conn: conn, filter: f, ch: make(chan *Event, h.opts.SubscriberQueue)}
+	s := &subscriber{hub: h, conn: h.connOf(ctx), filter: f, ch: make(chan *Event, h.opts.SubscriberQueue)}
 	if f.TicketID == "" && f.GroupID == "" && v.IsCustomer() {
 		s.customer = v.UserID
 	}
@@ -181,7 +175,9 @@ func (s *subscriber) deliver(e *Event) {
 		select {
 		case s.ch <- e:
 			s.sent = e.Seq
+			s.hub.counters.eventsDelivered.Add(1)
 		default:
+			s.hub.counters.eventsBehind.Add(1)
 			s.lagLocked()
 		}
 	}
@@ -191,6 +187,7 @@ func (s *subscriber) deliver(e *Event) {
 // many wait, they are dropped and read from the log instead.
 func (s *subscriber) holdLocked(e *Event) {
 	if len(s.pending) >= s.hub.opts.SubscriberQueue {
+		s.hub.counters.eventsBehind.Add(int64(len(s.pending)) + 1)
 		s.lagged = true
 		s.pending = nil
 		return
@@ -292,6 +289,7 @@ func (s *subscriber) send(ctx context.Context, e *Event) bool {
 		s.mu.Lock()
 		s.sent = e.Seq
 		s.mu.Unlock()
+		s.hub.counters.eventsDelivered.Add(1)
 		return true
 	case <-ctx.Done():
 		return false

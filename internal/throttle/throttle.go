@@ -339,8 +339,8 @@ func (e *ThrottledError) Error() string {
 	if secs < 1 {
 		secs = 1
 	}
-	if maxSecs := time.Duration(math.MaxInt64) / time.Second; secs > maxSecs {
-		secs = maxSecs // rounding up would overflow the Duration
+	if most := time.Duration(math.MaxInt64) / time.Second; secs > most {
+		secs = most // rounding up would overflow the Duration
 	}
 	return fmt.Sprintf("too many failed attempts; try again in %s", secs*time.Second)
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 )
 
 const testSchema = `
@@ -17,7 +18,7 @@ type Subscription { events(ticketID: ID, after: String): Event! }
 func opContext(t *testing.T, query string, vars map[string]any) *graphql.OperationContext {
 	t.Helper()
 	schema := gqlparser.MustLoadSchema(&ast.Source{Input: testSchema})
-	doc, errs := gqlparser.LoadQuery(schema, query)
+	doc, errs := gqlparser.LoadQueryWithRules(schema, query, rules.NewDefaultRules())
 	if errs != nil {
 		t.Fatal(errs)
 	}

@@ -115,10 +115,10 @@ func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	// 1001 even before connection_init.
 	release, ok := t.Hub.Track(c.disconnect)
 	if !ok {
-		release()
 		c.close(live.CloseGoingAway, "server shutting down")
 		c.awaitClose()
 		c.cleanup()
+		release()
 		return
 	}
 	// The connection is read on a goroutine of its own and the HTTP

@@ -102,7 +102,7 @@ func (tg Target) Open(t testing.TB) *ent.Client {
 	if err != nil {
 		t.Fatalf("opening %s: %v", tg.Dialect, err)
 	}
-	t.Cleanup(func() { client.Close() })
+	t.Cleanup(func() { _ = client.Close() })
 	if err := database.Migrate(context.Background(), client); err != nil {
 		t.Fatalf("migrating %s: %v", tg.Dialect, err)
 	}

@@ -1,0 +1,208 @@
+package graph_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/graph"
+	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/database"
+	"github.com/switchboardhq/switchboard/internal/database/dbtest"
+	"github.com/switchboardhq/switchboard/internal/httpserver"
+	"github.com/switchboardhq/switchboard/internal/seed"
+	"github.com/switchboardhq/switchboard/internal/ticketing"
+)
+
+// statements counts the SQL statements the ent driver runs, keeping the
+// latest ones to show when a test fails.
+type statements struct {
+	n    atomic.Int64
+	mu   sync.Mutex
+	seen []string
+}
+
+func (s *statements) log(args ...any) {
+	if len(args) == 0 {
+		return
+	}
+	if m, ok := args[0].(string); ok && (strings.Contains(m, "Query") || strings.Contains(m, "Exec")) {
+		s.n.Add(1)
+		s.mu.Lock()
+		s.seen = append(s.seen, m)
+		if len(s.seen) > 300 {
+			s.seen = s.seen[len(s.seen)-300:]
+		}
+		s.mu.Unlock()
+	}
+}
+
+// last returns the last n statements.
+func (s *statements) last(n int64) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	from := max(0, len(s.seen)-int(n))
+	return strings.Join(s.seen[from:], "\n")
+}
+
+// ticketPage is what a ticket list shows: each ticket with its requester,
+// assignee, group and latest messages.
+const ticketPage = `query($first: Int!) { tickets(first: $first, orderBy: [{field: CREATED_AT, direction: DESC}]) {
+	totalCount
+	edges { node { id number subject status priority tags
+		requester { id name email }
+		assignee { id name }
+		group { id name }
+		messages(last: 3) { totalCount edges { node { id body internal createdAt author { id name } } } }
+	} }
+	pageInfo { hasNextPage endCursor }
+} }`
+
+// TestTicketListQueries proves that a ticket list costs a constant number
+// of SQL statements, however many tickets the page has (no N+1).
+func TestTicketListQueries(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
+		tg.Open(t) // migrated, with the test's encryption key
+		db, err := database.OpenSQL(tg.DatabaseURL, tg.DataDir, database.Pool{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := seed.Run(context.Background(), db, seed.Options{Tickets: 150, Messages: 900, Seed: 7})
+		db.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		counted := &statements{}
+		client, err := database.Open(tg.DatabaseURL, tg.DataDir, ent.Debug(), ent.Log(counted.log))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { client.Close() })
+		accounts := auth.New(client, auth.Options{SessionIdleTimeout: time.Hour, SessionAbsoluteTimeout: 24 * time.Hour})
+		resolver := &graph.Resolver{Client: client, Auth: accounts, Tickets: ticketing.New(client), MaxPageSize: 100}
+		srv := httptest.NewServer(httpserver.Handler(slog.New(slog.NewTextHandler(io.Discard, nil)), resolver,
+			httpserver.Options{DefaultPageSize: 20, MaxPageSize: 100}))
+		t.Cleanup(srv.Close)
+
+		for _, who := range []struct{ role, email string }{{"Admin", res.Admin}, {"Agent", res.Agent}} {
+			t.Run(who.role, func(t *testing.T) {
+				token := gqlToken(t, srv.URL, who.email)
+				cost := func(first int) (int64, int) {
+					before := counted.n.Load()
+					data := gql(t, srv.URL, token, ticketPage, map[string]any{"first": first})
+					var page struct {
+						Tickets struct {
+							Edges []struct {
+								Node struct {
+									Requester struct{ Email *string }
+									Messages  struct{ Edges []any }
+								}
+							}
+						}
+					}
+					if err := json.Unmarshal(data, &page); err != nil {
+						t.Fatal(err)
+					}
+					for _, e := range page.Tickets.Edges {
+						if len(e.Node.Messages.Edges) == 0 {
+							t.Fatalf("a ticket came without its latest messages: %s", data)
+						}
+					}
+					return counted.n.Load() - before, len(page.Tickets.Edges)
+				}
+				small, n10 := cost(10)
+				large, n100 := cost(100)
+				if n10 != 10 || n100 < 11 {
+					t.Fatalf("pages of %d and %d tickets; the data does not test anything", n10, n100)
+				}
+				t.Logf("statements: %d for 10 tickets, %d for %d tickets", small, large, n100)
+				if small != large {
+					t.Fatalf("a page of %d tickets costs %d statements, a page of 10 costs %d: something is loaded per ticket (N+1):\n%s", n100, large, small, counted.last(large))
+				}
+				// 3 to authenticate (session, user, groups) and 8 for the
+				// page: count, tickets, requesters, assignees, groups, the
+				// latest messages of all tickets (one windowed query), their
+				// authors, and the message counts.
+				if small > 12 {
+					t.Fatalf("a ticket page costs %d statements; want a handful:\n%s", small, counted.last(small))
+				}
+			})
+		}
+
+		// entgql counts every row in reach whenever pageInfo is selected;
+		// ent/template/pagination.tmpl counts only for totalCount (or an
+		// empty page), since pageInfo comes from the page itself.
+		t.Run("CountedOnlyForTotalCount", func(t *testing.T) {
+			token := gqlToken(t, srv.URL, res.Admin)
+			page := func(fields string) (string, map[string]any) {
+				before := counted.n.Load()
+				data := gql(t, srv.URL, token, `{ tickets(first: 5) { edges { cursor } `+fields+` } }`, nil)
+				var out struct{ Tickets map[string]any }
+				if err := json.Unmarshal(data, &out); err != nil {
+					t.Fatal(err)
+				}
+				return counted.last(counted.n.Load() - before), out.Tickets
+			}
+			sqls, got := page(`pageInfo { hasNextPage endCursor }`)
+			if strings.Contains(sqls, "COUNT(") {
+				t.Fatalf("a page without totalCount was counted:\n%s", sqls)
+			}
+			if info, _ := got["pageInfo"].(map[string]any); info["hasNextPage"] != true || info["endCursor"] == nil {
+				t.Fatalf("pageInfo of the first 5 of 150 tickets: %v", got["pageInfo"])
+			}
+			sqls, got = page(`totalCount pageInfo { hasNextPage }`)
+			if !strings.Contains(sqls, "COUNT(") || got["totalCount"] != float64(150) {
+				t.Fatalf("totalCount = %v; statements:\n%s", got["totalCount"], sqls)
+			}
+			_, got = page(`pageInfo { hasNextPage }`)
+			if info, _ := got["pageInfo"].(map[string]any); info["hasNextPage"] != true {
+				t.Fatalf("pageInfo without totalCount: %v", got)
+			}
+		})
+	})
+}
+
+func gqlToken(t *testing.T, url, email string) string {
+	t.Helper()
+	data := gql(t, url, "", `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }`,
+		map[string]any{"e": email, "p": seed.Password})
+	var out struct{ Login struct{ Token string } }
+	if err := json.Unmarshal(data, &out); err != nil || out.Login.Token == "" {
+		t.Fatalf("login as %s: %s", email, data)
+	}
+	return out.Login.Token
+}
+
+func gql(t *testing.T, url, token, query string, vars map[string]any) json.RawMessage {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, url+"/query", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		Data   json.RawMessage
+		Errors []any
+	}
+	raw, _ := io.ReadAll(res.Body)
+	if err := json.Unmarshal(raw, &out); err != nil || len(out.Errors) > 0 || res.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %s", res.StatusCode, raw)
+	}
+	return out.Data
+}

@@ -1,0 +1,184 @@
+package bulk
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/group"
+	"github.com/switchboardhq/switchboard/ent/message"
+	"github.com/switchboardhq/switchboard/ent/ticket"
+	"github.com/switchboardhq/switchboard/ent/user"
+	"github.com/switchboardhq/switchboard/internal/globalid"
+	"github.com/switchboardhq/switchboard/internal/progress"
+	"github.com/switchboardhq/switchboard/internal/viewer"
+)
+
+// PageSize is how many rows an export reads per query.
+const PageSize = 1000
+
+// ExportOptions select what to export.
+type ExportOptions struct {
+	// User, if set, exports only this person's data (a data-subject
+	// export): their user record without credentials or group
+	// memberships, the tickets they requested and the public messages on
+	// them — no internal notes and no other customer's personal data.
+	User string
+	// Progress receives the progress bar (nil: none).
+	Progress io.Writer
+}
+
+// ExportCounts says how many lines of each type were written.
+type ExportCounts struct{ Groups, Users, Tickets, Messages int }
+
+// Export writes the database (or one person's data) to w as JSONL.
+// Confidential fields are written decrypted: the file is as sensitive as
+// the database itself.
+func Export(ctx context.Context, client *ent.Client, w io.Writer, opts ExportOptions) (ExportCounts, error) {
+	ctx = viewer.SystemContext(ctx)
+	out := bufio.NewWriterSize(w, 256<<10)
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	var counts ExportCounts
+	write := func(r *Record) error { return enc.Encode(r) }
+
+	userQ := client.User.Query()
+	ticketQ := client.Ticket.Query()
+	messageQ := client.Message.Query()
+	subject := opts.User != ""
+	if subject {
+		u, err := client.User.Query().Where(user.EmailEQ(normalize(opts.User))).Only(ctx)
+		if ent.IsNotFound(err) {
+			return counts, fmt.Errorf("no user with email %q", opts.User)
+		}
+		if err != nil {
+			return counts, err
+		}
+		userQ.Where(user.ID(u.ID))
+		ticketQ.Where(ticket.RequesterID(u.ID))
+		messageQ.Where(message.Internal(false), message.HasTicketWith(ticket.RequesterID(u.ID)))
+	}
+	var total int64
+	if opts.Progress != nil {
+		for _, q := range []func() (int, error){
+			func() (int, error) { return userQ.Clone().Count(ctx) },
+			func() (int, error) { return ticketQ.Clone().Count(ctx) },
+			func() (int, error) { return messageQ.Clone().Count(ctx) },
+		} {
+			n, err := q()
+			if err != nil {
+				return counts, err
+			}
+			total += int64(n)
+		}
+	}
+	var bar *progress.Bar // nil: no progress report
+	if opts.Progress != nil {
+		bar = progress.New(opts.Progress, "exporting", total)
+	}
+	defer bar.Finish()
+
+	if !subject {
+		err := pages(ctx, func(ctx context.Context, after globalid.ID) ([]*ent.Group, error) {
+			return client.Group.Query().Where(group.IDGT(after)).Order(ent.Asc(group.FieldID)).Limit(PageSize).All(ctx)
+		}, func(g *ent.Group) globalid.ID { return g.ID }, func(g *ent.Group) error {
+			counts.Groups++
+			return write(&Record{Type: TypeGroup, ID: g.ID, CreatedAt: utc(g.CreatedAt), UpdatedAt: utc(g.UpdatedAt), Name: g.Name, Description: g.Description})
+		})
+		if err != nil {
+			return counts, fmt.Errorf("exporting groups: %w", err)
+		}
+	}
+	err := pages(ctx, func(ctx context.Context, after globalid.ID) ([]*ent.User, error) {
+		q := userQ.Clone().Where(user.IDGT(after)).Order(ent.Asc(user.FieldID)).Limit(PageSize)
+		if !subject {
+			q.WithGroups(func(q *ent.GroupQuery) { q.Select(group.FieldID) })
+		}
+		return q.All(ctx)
+	}, func(u *ent.User) globalid.ID { return u.ID }, func(u *ent.User) error {
+		counts.Users++
+		bar.Add(1)
+		active := u.Active
+		r := &Record{Type: TypeUser, ID: u.ID, CreatedAt: utc(u.CreatedAt), UpdatedAt: utc(u.UpdatedAt),
+			Email: u.Email, Name: u.Name, Role: string(u.Role), Phone: u.Phone, Active: &active, LastSeenAt: utcp(u.LastSeenAt)}
+		if !subject {
+			r.PasswordHash = u.PasswordHash
+			for _, g := range u.Edges.Groups {
+				r.Groups = append(r.Groups, g.ID)
+			}
+			slices.Sort(r.Groups)
+		}
+		return write(r)
+	})
+	if err != nil {
+		return counts, fmt.Errorf("exporting users: %w", err)
+	}
+	err = pages(ctx, func(ctx context.Context, after globalid.ID) ([]*ent.Ticket, error) {
+		return ticketQ.Clone().Where(ticket.IDGT(after)).Order(ent.Asc(ticket.FieldID)).Limit(PageSize).All(ctx)
+	}, func(t *ent.Ticket) globalid.ID { return t.ID }, func(t *ent.Ticket) error {
+		counts.Tickets++
+		bar.Add(1)
+		r := &Record{Type: TypeTicket, ID: t.ID, CreatedAt: utc(t.CreatedAt), UpdatedAt: utc(t.UpdatedAt),
+			Number: t.Number, Subject: t.Subject, Status: string(t.Status), Priority: t.Priority.String(), Channel: string(t.Channel),
+			Tags: t.Tags, Requester: t.RequesterID, Assignee: t.AssigneeID, Group: t.GroupID,
+			FirstResponseDueAt: utcp(t.FirstResponseDueAt), ResolutionDueAt: utcp(t.ResolutionDueAt),
+			FirstRespondedAt: utcp(t.FirstRespondedAt), SolvedAt: utcp(t.SolvedAt)}
+		if subject {
+			// Who handles a ticket is the helpdesk's business, and the
+			// SLA due times are staff-only in the API too.
+			r.Assignee, r.FirstResponseDueAt, r.ResolutionDueAt = nil, nil, nil
+		}
+		return write(r)
+	})
+	if err != nil {
+		return counts, fmt.Errorf("exporting tickets: %w", err)
+	}
+	err = pages(ctx, func(ctx context.Context, after globalid.ID) ([]*ent.Message, error) {
+		return messageQ.Clone().Where(message.IDGT(after)).Order(ent.Asc(message.FieldID)).Limit(PageSize).All(ctx)
+	}, func(m *ent.Message) globalid.ID { return m.ID }, func(m *ent.Message) error {
+		counts.Messages++
+		bar.Add(1)
+		return write(&Record{Type: TypeMessage, ID: m.ID, CreatedAt: utc(m.CreatedAt), UpdatedAt: utc(m.UpdatedAt),
+			Ticket: m.TicketID, Author: m.AuthorID, Body: m.Body, Internal: m.Internal})
+	})
+	if err != nil {
+		return counts, fmt.Errorf("exporting messages: %w", err)
+	}
+	return counts, out.Flush()
+}
+
+// pages reads a table in ID order, one page at a time (keyset pagination:
+// constant memory, and each page is an index range scan).
+func pages[T any](ctx context.Context, page func(context.Context, globalid.ID) ([]T, error), id func(T) globalid.ID, each func(T) error) error {
+	var after globalid.ID
+	for {
+		rows, err := page(ctx, after)
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			if err := each(r); err != nil {
+				return err
+			}
+		}
+		if len(rows) < PageSize {
+			return nil
+		}
+		after = id(rows[len(rows)-1])
+	}
+}
+
+func utc(t time.Time) time.Time { return t.UTC() }
+
+func utcp(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}

@@ -1,0 +1,116 @@
+package erase_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboardhq/switchboard/ent/message"
+	"github.com/switchboardhq/switchboard/ent/ticket"
+	"github.com/switchboardhq/switchboard/ent/user"
+	"github.com/switchboardhq/switchboard/internal/apierr"
+	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/database"
+	"github.com/switchboardhq/switchboard/internal/database/dbtest"
+	"github.com/switchboardhq/switchboard/internal/erase"
+	"github.com/switchboardhq/switchboard/internal/seed"
+	"github.com/switchboardhq/switchboard/internal/viewer"
+)
+
+func TestUser(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
+		ctx := context.Background()
+		sys := viewer.SystemContext(ctx)
+		client := tg.Open(t)
+		db, err := database.OpenSQL(tg.DatabaseURL, tg.DataDir, database.Pool{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		res, err := seed.Run(ctx, db, seed.Options{Tickets: 40, Messages: 300, Seed: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		accounts := auth.New(client, auth.Options{SessionIdleTimeout: time.Hour, SessionAbsoluteTimeout: 24 * time.Hour})
+		// The customer with the most tickets, signed in.
+		customers, err := client.User.Query().Where(user.RoleEQ(user.RoleCUSTOMER)).All(sys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, most := customers[0], 0
+		for _, c := range customers {
+			if n := client.Ticket.Query().Where(ticket.RequesterID(c.ID)).CountX(sys); n > most {
+				v, most = c, n
+			}
+		}
+		token, _, err := accounts.Login(ctx, v.Email, seed.Password, "test", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		statusesBefore := client.Ticket.Query().Where(ticket.RequesterID(v.ID)).Order(ticket.ByID()).Select(ticket.FieldStatus).StringsX(sys)
+		messagesBefore := client.Message.Query().CountX(sys)
+		authored := client.Message.Query().Where(message.AuthorID(v.ID)).CountX(sys)
+		otherBody := client.Message.Query().Where(message.AuthorIDNEQ(v.ID)).FirstX(sys)
+
+		t.Run("ErrStaffWithoutForce", func(t *testing.T) {
+			_, err := erase.User(ctx, db, res.Agent, false)
+			if !errors.Is(err, erase.ErrStaff) {
+				t.Fatalf("error = %v, want ErrStaff", err)
+			}
+			if _, err := client.User.Query().Where(user.EmailEQ(res.Agent)).Only(sys); err != nil {
+				t.Fatalf("the agent was changed: %v", err)
+			}
+		})
+		t.Run("ErrUnknownEmail", func(t *testing.T) {
+			_, err := erase.User(ctx, db, "nobody@example.com", false)
+			if apierr.CodeOf(err) != apierr.NotFound {
+				t.Fatalf("error = %v", err)
+			}
+		})
+
+		got, err := erase.User(ctx, db, strings.ToUpper(v.Email), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Messages != int64(authored) || got.Tickets != int64(most) || got.Sessions != 1 {
+			t.Fatalf("result %+v; want %d messages, %d tickets, 1 session", got, authored, most)
+		}
+		t.Run("PersonalDataIsGone", func(t *testing.T) {
+			u := client.User.GetX(sys, v.ID)
+			if u.Name != erase.ErasedName || strings.Contains(u.Email, strings.Split(v.Email, "@")[0]) || u.Phone != "" || u.PasswordHash != "" || u.Active {
+				t.Fatalf("erased user is %+v", u)
+			}
+			if n := client.Message.Query().Where(message.AuthorID(v.ID), message.BodyNEQ(erase.ErasedBody)).CountX(sys); n != 0 {
+				t.Fatalf("%d of their messages keep their text", n)
+			}
+			if n := client.Ticket.Query().Where(ticket.RequesterID(v.ID), ticket.SubjectNEQ(erase.ErasedSubject)).CountX(sys); n != 0 {
+				t.Fatalf("%d of their tickets keep their subject", n)
+			}
+		})
+		t.Run("SessionsAreRevoked", func(t *testing.T) {
+			if _, err := accounts.Authenticate(ctx, token); err == nil {
+				t.Fatal("the erased customer's session still works")
+			}
+			if _, _, err := accounts.Login(ctx, v.Email, seed.Password, "test", false); err == nil {
+				t.Fatal("the erased customer can still sign in")
+			}
+		})
+		t.Run("StatisticsAreKept", func(t *testing.T) {
+			after := client.Ticket.Query().Where(ticket.RequesterID(v.ID)).Order(ticket.ByID()).Select(ticket.FieldStatus).StringsX(sys)
+			if strings.Join(after, ",") != strings.Join(statusesBefore, ",") || client.Message.Query().CountX(sys) != messagesBefore {
+				t.Fatalf("statuses %v → %v, messages %d → %d", statusesBefore, after, messagesBefore, client.Message.Query().CountX(sys))
+			}
+			if other := client.Message.GetX(sys, otherBody.ID); other.Body != otherBody.Body {
+				t.Fatal("someone else's message was changed")
+			}
+		})
+		t.Run("StaffWithForce", func(t *testing.T) {
+			got, err := erase.User(ctx, db, res.Agent, true)
+			if err != nil || got.Role != "AGENT" {
+				t.Fatalf("%+v, %v", got, err)
+			}
+		})
+	})
+}

@@ -1,0 +1,551 @@
+package search_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/user"
+	"github.com/switchboardhq/switchboard/internal/apierr"
+	"github.com/switchboardhq/switchboard/internal/database/dbtest"
+	"github.com/switchboardhq/switchboard/internal/globalid"
+	"github.com/switchboardhq/switchboard/internal/priority"
+	"github.com/switchboardhq/switchboard/internal/search"
+	"github.com/switchboardhq/switchboard/internal/ticketing"
+	"github.com/switchboardhq/switchboard/internal/viewer"
+)
+
+// fixture is a helpdesk with two customers, an agent of the Billing
+// group, an agent of no group, an admin and their tickets.
+type fixture struct {
+	client  *ent.Client
+	dialect string
+	svc     *search.Service
+	tickets *ticketing.Service
+	sys     context.Context
+
+	ann, bob, alice, zed, admin context.Context
+	ids                         map[string]globalid.ID // by subject
+	billing                     globalid.ID
+	aliceID                     globalid.ID
+}
+
+func newFixture(t *testing.T, tg dbtest.Target) *fixture {
+	t.Helper()
+	client := tg.Open(t)
+	d := dialect.SQLite
+	if tg.Dialect == dbtest.Postgres {
+		d = dialect.Postgres
+	}
+	f := &fixture{client: client, dialect: d, svc: search.New(client, d, search.Options{}), tickets: ticketing.New(client),
+		sys: viewer.SystemContext(context.Background()), ids: map[string]globalid.ID{}}
+	mkUser := func(email string, role user.Role) *ent.User {
+		u, err := client.User.Create().SetEmail(email).SetName(strings.Split(email, "@")[0]).SetRole(role).Save(f.sys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	ann, bob := mkUser("ann@example.com", user.RoleCUSTOMER), mkUser("bob@example.com", user.RoleCUSTOMER)
+	alice, zed, admin := mkUser("alice@example.com", user.RoleAGENT), mkUser("zed@example.com", user.RoleAGENT), mkUser("root@example.com", user.RoleADMIN)
+	g, err := client.Group.Create().SetName("Billing").AddMemberIDs(alice.ID).Save(f.sys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.billing, f.aliceID = g.ID, alice.ID
+	as := func(u *ent.User, role viewer.Role, groups ...globalid.ID) context.Context {
+		return viewer.NewContext(context.Background(), &viewer.Viewer{UserID: u.ID, Role: role, GroupIDs: groups})
+	}
+	f.ann, f.bob = as(ann, viewer.Customer), as(bob, viewer.Customer)
+	f.alice, f.zed, f.admin = as(alice, viewer.Agent, g.ID), as(zed, viewer.Agent), as(admin, viewer.Admin)
+	return f
+}
+
+// open creates a ticket as the customer in ctx, in the Billing group.
+func (f *fixture) open(t *testing.T, ctx context.Context, subject, body string) globalid.ID {
+	t.Helper()
+	tk, err := f.tickets.Create(ctx, ticketing.NewTicket{Subject: subject, Body: body})
+	if err != nil {
+		t.Fatalf("creating %q: %v", subject, err)
+	}
+	if _, err := f.tickets.Update(f.admin, tk.ID, ent.UpdateTicketInput{GroupID: &f.billing}); err != nil {
+		t.Fatal(err)
+	}
+	f.ids[subject] = tk.ID
+	return tk.ID
+}
+
+func (f *fixture) reply(t *testing.T, ctx context.Context, id globalid.ID, body string, internal bool) {
+	t.Helper()
+	if _, err := f.tickets.Reply(ctx, id, body, internal); err != nil {
+		t.Fatalf("reply %q: %v", body, err)
+	}
+}
+
+// exec runs raw SQL written with ? placeholders on either database.
+func (f *fixture) exec(t *testing.T, query string, args ...any) {
+	t.Helper()
+	if f.dialect == dialect.Postgres {
+		for i := 1; strings.Contains(query, "?"); i++ {
+			query = strings.Replace(query, "?", fmt.Sprintf("$%d", i), 1)
+		}
+	}
+	if _, err := f.client.ExecContext(context.Background(), query, args...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
+// checkIndex fails the test when SQLite's FTS5 index disagrees with its
+// content table (a trigger that deleted the wrong values).
+func (f *fixture) checkIndex(t *testing.T) {
+	t.Helper()
+	if f.dialect != dialect.SQLite {
+		return
+	}
+	if _, err := f.client.ExecContext(context.Background(), "INSERT INTO search_index (search_index, rank) VALUES ('integrity-check', 1)"); err != nil {
+		t.Fatalf("FTS5 index inconsistent: %v", err)
+	}
+}
+
+// subjects runs a search as ctx and returns the subjects of all results,
+// following the pages.
+func (f *fixture) subjects(t *testing.T, ctx context.Context, query string) []string {
+	t.Helper()
+	got, err := f.search(ctx, query, 100)
+	if err != nil {
+		t.Fatalf("search %q: %v", query, err)
+	}
+	return got
+}
+
+func (f *fixture) search(ctx context.Context, query string, pageSize int) ([]string, error) {
+	var out []string
+	var after *ent.Cursor
+	for page := 0; page < 100; page++ {
+		conn, err := f.svc.Search(ctx, query, after, pageSize)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range conn.Edges {
+			out = append(out, e.Node.Subject)
+		}
+		if !conn.PageInfo.HasNextPage {
+			return out, nil
+		}
+		after = conn.PageInfo.EndCursor
+	}
+	return nil, fmt.Errorf("%q: more than 100 pages: %q", query, out[:10])
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
+}
+
+func wantSet(t *testing.T, query string, got []string, want ...string) {
+	t.Helper()
+	if !slices.Equal(sorted(got), sorted(want)) {
+		t.Errorf("search %q = %q, want (any order) %q", query, got, want)
+	}
+}
+
+func wantOrder(t *testing.T, query string, got []string, want ...string) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Errorf("search %q = %q, want in this order %q", query, got, want)
+	}
+}
+
+func wantCode(t *testing.T, err error, code apierr.Code, contains string) {
+	t.Helper()
+	var e *apierr.Error
+	if !errors.As(err, &e) || e.Code != code || !strings.Contains(e.Message, contains) {
+		t.Fatalf("error = %v, want %s containing %q", err, code, contains)
+	}
+}
+
+func TestSearch(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
+		f := newFixture(t, tg)
+		printer := f.open(t, f.ann, "Printer on fire", "The office printer is smoking")
+		f.reply(t, f.alice, printer, "Escalated to the facilities team", false)
+		f.reply(t, f.alice, printer, "customer seems grumpy about the invoice", true)
+		refund := f.open(t, f.ann, "Refund for order 1234", "Please refund my last invoice")
+		f.open(t, f.bob, "Cannot log in", "My password reset email never arrives")
+		bobPrinter := f.open(t, f.bob, "Printer jams daily", "The paper printer jams every morning")
+		f.open(t, f.bob, "Billing address change", "Please update the address on my invoice")
+
+		t.Run("CustomerFindsOnlyOwnTickets", func(t *testing.T) {
+			wantSet(t, "printer", f.subjects(t, f.ann, "printer"), "Printer on fire")
+			wantSet(t, "printer", f.subjects(t, f.bob, "printer"), "Printer jams daily")
+			wantSet(t, "invoice", f.subjects(t, f.bob, "invoice"), "Billing address change")
+		})
+		t.Run("InternalNotesNeverMatchForCustomers", func(t *testing.T) {
+			wantSet(t, "grumpy", f.subjects(t, f.ann, "grumpy"))
+			wantSet(t, "grumpy printer", f.subjects(t, f.ann, "printer grumpy"))
+			wantSet(t, `"grumpy about"`, f.subjects(t, f.ann, `"grumpy about"`))
+			// Excluding a word of an internal note excludes nothing for them.
+			wantSet(t, "printer -grumpy", f.subjects(t, f.ann, "printer -grumpy"), "Printer on fire")
+			wantSet(t, "-grumpy", f.subjects(t, f.ann, "-grumpy"), "Printer on fire", "Refund for order 1234")
+		})
+		t.Run("InternalNotesMatchForStaff", func(t *testing.T) {
+			wantSet(t, "grumpy", f.subjects(t, f.alice, "grumpy"), "Printer on fire")
+			wantSet(t, "grumpy", f.subjects(t, f.admin, "grumpy"), "Printer on fire")
+			wantSet(t, "printer -grumpy", f.subjects(t, f.alice, "printer -grumpy"), "Printer jams daily")
+			// Words may come from different messages of the ticket.
+			wantSet(t, "facilities grumpy", f.subjects(t, f.alice, "facilities grumpy"), "Printer on fire")
+		})
+		t.Run("AgentsFindOnlyTicketsInReach", func(t *testing.T) {
+			wantSet(t, "printer", f.subjects(t, f.zed, "printer"))
+			wantSet(t, "", f.subjects(t, f.zed, ""))
+		})
+		t.Run("Stemming", func(t *testing.T) {
+			wantSet(t, "jamming", f.subjects(t, f.alice, "jam"), "Printer jams daily")
+			wantSet(t, "PRINTERS", f.subjects(t, f.alice, "PRINTERS"), "Printer on fire", "Printer jams daily")
+		})
+		t.Run("Phrases", func(t *testing.T) {
+			wantSet(t, `"office printer"`, f.subjects(t, f.alice, `"office printer"`), "Printer on fire")
+			wantSet(t, `"printer office"`, f.subjects(t, f.alice, `"printer office"`))
+			wantSet(t, `"paper printer" jams`, f.subjects(t, f.alice, `"paper printer" jams`), "Printer jams daily")
+			wantSet(t, `-"office printer" printer`, f.subjects(t, f.alice, `-"office printer" printer`), "Printer jams daily")
+		})
+		t.Run("Negation", func(t *testing.T) {
+			wantSet(t, "invoice -refund", f.subjects(t, f.alice, "invoice -refund"), "Billing address change", "Printer on fire")
+			wantSet(t, "-invoice", f.subjects(t, f.alice, "-invoice"), "Cannot log in", "Printer jams daily")
+			wantSet(t, "-invoice -password", f.subjects(t, f.alice, "-invoice -password"), "Printer jams daily")
+		})
+		t.Run("EngineSyntaxInWordsIsJustText", func(t *testing.T) {
+			// Words are handed to FTS5 and tsquery as quoted text, never as
+			// their query syntax.
+			for _, q := range []string{`AND OR NOT`, `NEAR(printer fire)`, `printer*`, `^printer`, `ab"cd`, `{subject}`,
+				`'printer'`, `\\`, `!!printer`, `printer & fire | x`, `<->`, `"printer:*"`, `"a"" b"`, `-"NOT printer"`, `- -x`} {
+				if q == `- -x` || q == `"a"" b"` {
+					if _, err := f.svc.Search(f.alice, q, nil, 10); apierr.CodeOf(err) != apierr.BadUserInput {
+						t.Errorf("search %q: %v, want BAD_USER_INPUT", q, err)
+					}
+					continue
+				}
+				if _, err := f.svc.Search(f.alice, q, nil, 10); err != nil {
+					t.Errorf("search %q: %v", q, err)
+				}
+			}
+			wantSet(t, "^printer", f.subjects(t, f.alice, "^printer* 'fire'"), "Printer on fire")
+		})
+		t.Run("EmptyQueryListsEverythingInReachNewestFirst", func(t *testing.T) {
+			wantOrder(t, "", f.subjects(t, f.ann, ""), "Refund for order 1234", "Printer on fire")
+		})
+		t.Run("PunctuationOnlyMatchesAsNoText", func(t *testing.T) {
+			wantOrder(t, "!!!", f.subjects(t, f.ann, "!!! ..."), "Refund for order 1234", "Printer on fire")
+		})
+
+		// Filters.
+		tk := func(subject string) globalid.ID { return f.ids[subject] }
+		high, urgent := priority.High, priority.Urgent
+		open, pending := "OPEN", "PENDING"
+		_, _ = open, pending
+		mustUpdate := func(id globalid.ID, in ent.UpdateTicketInput) {
+			t.Helper()
+			if _, err := f.tickets.Update(f.admin, id, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mustUpdate(refund, ent.UpdateTicketInput{Priority: &high, AssigneeID: &f.aliceID, AppendTags: []string{"refund", "vip"}})
+		mustUpdate(bobPrinter, ent.UpdateTicketInput{Priority: &urgent, ClearGroup: true, AssigneeID: &f.aliceID, AppendTags: []string{"hardware"}})
+		if err := f.tickets.SetStatus(f.admin, tk("Cannot log in"), "PENDING"); err != nil {
+			t.Fatal(err)
+		}
+
+		t.Run("FilterStatus", func(t *testing.T) {
+			wantSet(t, "status:pending", f.subjects(t, f.alice, "status:pending"), "Cannot log in")
+			wantSet(t, "status:pending,open", f.subjects(t, f.alice, "status:pending,open"), "Cannot log in", "Printer on fire")
+			wantSet(t, "-status:new", f.subjects(t, f.alice, "-status:new"), "Cannot log in", "Printer on fire")
+		})
+		t.Run("FilterPriority", func(t *testing.T) {
+			wantSet(t, "priority:high,urgent", f.subjects(t, f.alice, "priority:high,urgent"), "Refund for order 1234", "Printer jams daily")
+			wantSet(t, "priority:urgent printer", f.subjects(t, f.alice, "priority:urgent printer"), "Printer jams daily")
+		})
+		t.Run("FilterAssignee", func(t *testing.T) {
+			wantSet(t, "assignee:me", f.subjects(t, f.alice, "assignee:me"), "Refund for order 1234", "Printer jams daily")
+			wantSet(t, "assignee:alice@example.com", f.subjects(t, f.admin, "assignee:Alice@Example.com"), "Refund for order 1234", "Printer jams daily")
+			wantSet(t, "assignee:none", f.subjects(t, f.alice, "assignee:none"), "Printer on fire", "Cannot log in", "Billing address change")
+			wantSet(t, "is:unassigned", f.subjects(t, f.alice, "is:unassigned"), "Printer on fire", "Cannot log in", "Billing address change")
+			wantSet(t, "-is:unassigned", f.subjects(t, f.alice, "-is:unassigned"), "Refund for order 1234", "Printer jams daily")
+			wantSet(t, "assignee:me (customer)", f.subjects(t, f.ann, "assignee:me"))
+		})
+		t.Run("FilterGroup", func(t *testing.T) {
+			wantSet(t, `group:"billing"`, f.subjects(t, f.admin, `group:"billing"`), "Printer on fire", "Refund for order 1234", "Cannot log in", "Billing address change")
+			wantSet(t, "group:none", f.subjects(t, f.admin, "group:none"), "Printer jams daily")
+		})
+		t.Run("FilterRequester", func(t *testing.T) {
+			wantSet(t, "requester:bob@example.com", f.subjects(t, f.alice, "requester:bob@example.com"), "Cannot log in", "Printer jams daily", "Billing address change")
+			wantSet(t, "requester:me", f.subjects(t, f.ann, "requester:me"), "Printer on fire", "Refund for order 1234")
+			wantSet(t, "requester:bob (as ann)", f.subjects(t, f.ann, "requester:bob@example.com"))
+		})
+		t.Run("FilterTag", func(t *testing.T) {
+			wantSet(t, "tag:refund", f.subjects(t, f.alice, "tag:refund"), "Refund for order 1234")
+			wantSet(t, "tag:vip,hardware", f.subjects(t, f.alice, "tag:vip,hardware"), "Refund for order 1234", "Printer jams daily")
+			wantSet(t, "tag:refund tag:hardware", f.subjects(t, f.alice, "tag:refund tag:hardware"))
+			wantSet(t, "-tag:refund invoice", f.subjects(t, f.alice, "-tag:refund invoice"), "Printer on fire", "Billing address change")
+		})
+		t.Run("FilterDates", func(t *testing.T) {
+			now := time.Now().UTC().Truncate(time.Second)
+			day := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
+			f.exec(t, "UPDATE tickets SET created_at = ?, updated_at = ? WHERE id = ?", day, day, tk("Printer on fire"))
+			f.exec(t, "UPDATE tickets SET created_at = ?, updated_at = ? WHERE id = ?", day.AddDate(0, 0, 1), now.Add(-10*24*time.Hour), tk("Refund for order 1234"))
+			wantSet(t, "created:2026-01-15", f.subjects(t, f.ann, "created:2026-01-15"), "Printer on fire")
+			wantSet(t, "created:>2026-01-15", f.subjects(t, f.ann, "created:>2026-01-15"), "Refund for order 1234")
+			wantSet(t, "created:>=2026-01-15", f.subjects(t, f.ann, "created:>=2026-01-15"), "Printer on fire", "Refund for order 1234")
+			wantSet(t, "created:<2026-01-16", f.subjects(t, f.ann, "created:<2026-01-16"), "Printer on fire")
+			wantSet(t, "created:<=2026-01-16", f.subjects(t, f.ann, "created:<=2026-01-16"), "Printer on fire", "Refund for order 1234")
+			wantSet(t, "updated:<7d", f.subjects(t, f.ann, "updated:<7d"))
+			wantSet(t, "updated:<2w", f.subjects(t, f.ann, "updated:<2w"), "Refund for order 1234")
+			wantSet(t, "updated:>7d", f.subjects(t, f.ann, "updated:>7d"), "Printer on fire", "Refund for order 1234")
+			wantSet(t, "updated:>239h", f.subjects(t, f.ann, "updated:>239h"), "Printer on fire", "Refund for order 1234")
+			wantSet(t, "updated:>241h", f.subjects(t, f.ann, "updated:>241h"), "Printer on fire")
+			wantSet(t, "updated:<241h", f.subjects(t, f.ann, "updated:<241h"), "Refund for order 1234")
+			wantSet(t, "updated:<239h", f.subjects(t, f.ann, "updated:<239h"))
+		})
+		t.Run("FilterBreached", func(t *testing.T) {
+			past := time.Now().Add(-time.Hour)
+			f.exec(t, "UPDATE tickets SET first_response_due_at = ?, first_responded_at = NULL WHERE id = ?", past, tk("Cannot log in"))
+			f.exec(t, "UPDATE tickets SET resolution_due_at = ?, solved_at = ? WHERE id = ?", past.Add(-time.Hour), past, tk("Billing address change"))
+			f.exec(t, "UPDATE tickets SET resolution_due_at = ?, solved_at = ? WHERE id = ?", past, past.Add(-time.Hour), tk("Printer jams daily"))
+			wantSet(t, "is:breached", f.subjects(t, f.alice, "is:breached"), "Cannot log in", "Billing address change")
+			_, err := f.svc.Search(f.ann, "is:breached", nil, 10)
+			wantCode(t, err, apierr.Forbidden, "at 1:")
+			_, err = f.svc.Search(f.ann, "printer assignee:alice@example.com", nil, 10)
+			wantCode(t, err, apierr.Forbidden, "at 9:")
+		})
+
+		t.Run("RelevanceOrder", func(t *testing.T) {
+			// Subject beats body; more occurrences beat fewer.
+			wantOrder(t, "invoice", f.subjects(t, f.bob, "invoice"), "Billing address change")
+			f.open(t, f.bob, "Invoice missing", "Where is my invoice? The invoice should have arrived")
+			f.open(t, f.bob, "Question", "About an invoice")
+			got := f.subjects(t, f.bob, "invoice")
+			if len(got) != 3 || got[0] != "Invoice missing" {
+				t.Errorf("search invoice = %q, want the ticket with it in the subject first", got)
+			}
+			f.open(t, f.bob, "Printer noise", "The printer makes noise")
+			f.open(t, f.bob, "Scanner noise", "The scanner makes noise, printer printer printer")
+			wantOrder(t, "printer", f.subjects(t, f.bob, "printer -jams"), "Printer noise", "Scanner noise")
+			wantOrder(t, "noise scanner", f.subjects(t, f.bob, "noise scanner"), "Scanner noise")
+			conn, err := f.svc.Search(f.bob, "invoice", nil, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if conn.Edges[0].Rank == nil || *conn.Edges[0].Rank <= *conn.Edges[2].Rank {
+				t.Errorf("ranks not decreasing: %v, %v", conn.Edges[0].Rank, conn.Edges[2].Rank)
+			}
+		})
+		t.Run("SortNewestOldest", func(t *testing.T) {
+			wantOrder(t, "invoice sort:newest", f.subjects(t, f.bob, "invoice sort:newest"), "Question", "Invoice missing", "Billing address change")
+			wantOrder(t, "sort:newest", f.subjects(t, f.bob, "sort:newest -invoice -noise"), "Printer jams daily", "Cannot log in")
+			wantOrder(t, "invoice sort:oldest", f.subjects(t, f.bob, "sort:oldest invoice"), "Billing address change", "Invoice missing", "Question")
+			conn, err := f.svc.Search(f.bob, "invoice sort:newest", nil, 10)
+			if err != nil || conn.Edges[0].Rank != nil {
+				t.Fatalf("sort:newest edges carry a rank: %v %v", conn, err)
+			}
+		})
+		t.Run("CursorPaginationWithoutGapsOrDuplicates", func(t *testing.T) {
+			for i := 0; i < 7; i++ {
+				f.open(t, f.ann, fmt.Sprintf("Paging %d", i), strings.Repeat("paging ", i+1))
+			}
+			// Equal ranks too: ties are broken by id.
+			f.open(t, f.ann, "Tie one", "paging")
+			f.open(t, f.ann, "Tie two", "paging")
+			for _, q := range []string{"paging", "paging sort:newest", "paging sort:oldest", "sort:oldest"} {
+				all, err := f.search(f.ann, q, 100)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, size := range []int{1, 2, 4} {
+					paged, err := f.search(f.ann, q, size)
+					if err != nil {
+						t.Fatal(err)
+					}
+					wantOrder(t, fmt.Sprintf("%s (pages of %d)", q, size), paged, all...)
+				}
+			}
+			if got := f.subjects(t, f.ann, "paging"); len(got) != 9 || got[0] != "Paging 6" {
+				t.Errorf("paging results = %q", got)
+			}
+		})
+		t.Run("ErrCursorOfAnotherSort", func(t *testing.T) {
+			conn, err := f.svc.Search(f.ann, "paging", nil, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = f.svc.Search(f.ann, "paging sort:newest", conn.PageInfo.EndCursor, 1)
+			wantCode(t, err, apierr.BadUserInput, "cursor")
+		})
+		t.Run("ErrMalformedQuery", func(t *testing.T) {
+			_, err := f.svc.Search(f.ann, "status:open created:>", nil, 10)
+			wantCode(t, err, apierr.BadUserInput, `at 22: expected a date`)
+			_, err = f.svc.Search(f.ann, strings.Repeat("a", search.DefaultMaxQueryLength+1), nil, 10)
+			wantCode(t, err, apierr.BadUserInput, fmt.Sprintf("at %d:", search.DefaultMaxQueryLength+1))
+		})
+		t.Run("ErrAnonymous", func(t *testing.T) {
+			_, err := f.svc.Search(context.Background(), "printer", nil, 10)
+			wantCode(t, err, apierr.Unauthenticated, "")
+		})
+	})
+}
+
+func TestIndexFollowsTransactions(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
+		f := newFixture(t, tg)
+		id := f.open(t, f.ann, "Original subject", "first words")
+
+		t.Run("SubjectChangeSearchableAfterCommit", func(t *testing.T) {
+			subject := "Renamed zeppelin"
+			if _, err := f.tickets.Update(f.admin, id, ent.UpdateTicketInput{Subject: &subject}); err != nil {
+				t.Fatal(err)
+			}
+			wantSet(t, "zeppelin", f.subjects(t, f.ann, "zeppelin"), "Renamed zeppelin")
+			wantSet(t, "original", f.subjects(t, f.ann, "original"))
+			// The messages are still indexed after the rebuild of the document.
+			wantSet(t, "first", f.subjects(t, f.ann, "first words"), "Renamed zeppelin")
+			f.checkIndex(t)
+		})
+		t.Run("MessageSearchableAfterCommit", func(t *testing.T) {
+			f.reply(t, f.ann, id, "a late hippopotamus", false)
+			wantSet(t, "hippopotamus", f.subjects(t, f.ann, "hippopotamus"), "Renamed zeppelin")
+			f.checkIndex(t)
+		})
+		t.Run("RolledBackChangesAreNot", func(t *testing.T) {
+			tx, err := f.client.Tx(f.sys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Ticket.UpdateOneID(id).SetSubject("Rolled back armadillo").Exec(f.sys); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Message.Create().SetTicketID(id).SetAuthorID(f.aliceID).SetBody("rolled back platypus").Exec(f.sys); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Rollback(); err != nil {
+				t.Fatal(err)
+			}
+			wantSet(t, "armadillo", f.subjects(t, f.admin, "armadillo"))
+			wantSet(t, "platypus", f.subjects(t, f.admin, "platypus"))
+			wantSet(t, "zeppelin", f.subjects(t, f.admin, "zeppelin"), "Renamed zeppelin")
+			f.checkIndex(t)
+		})
+		t.Run("RawInsertsAreIndexed", func(t *testing.T) {
+			// A bulk seed writes with plain SQL, past ent's hooks.
+			var requester string
+			for _, u := range f.client.User.Query().Where(user.Email("bob@example.com")).AllX(f.sys) {
+				requester = string(u.ID)
+			}
+			now := time.Now()
+			tid, mid := string(globalid.New(globalid.PrefixTicket)), string(globalid.New(globalid.PrefixMessage))
+			f.exec(t, `INSERT INTO tickets (id, created_at, updated_at, number, subject, status, priority, channel, tags, requester_id)
+				VALUES (?, ?, ?, 999, 'Seeded walrus', 'NEW', 2, 'API', '[]', ?)`, tid, now, now, requester)
+			mid2 := string(globalid.New(globalid.PrefixMessage))
+			// Two messages in one statement, as a batched import sends them.
+			f.exec(t, `INSERT INTO messages (id, created_at, updated_at, body, internal, ticket_id, author_id)
+				VALUES (?, ?, ?, 'seeded narwhal', ?, ?, ?), (?, ?, ?, 'seeded manatee', ?, ?, ?)`,
+				mid, now, now, false, tid, requester, mid2, now, now, true, tid, requester)
+			wantSet(t, "walrus narwhal", f.subjects(t, f.bob, "walrus narwhal"), "Seeded walrus")
+			wantSet(t, "manatee (internal, customer)", f.subjects(t, f.bob, "manatee"))
+			wantSet(t, "manatee (internal, admin)", f.subjects(t, f.admin, "manatee narwhal"), "Seeded walrus")
+			f.checkIndex(t)
+		})
+		t.Run("ReindexAndLanguageChange", func(t *testing.T) {
+			if err := search.Reindex(f.sys, f.client); err != nil {
+				t.Fatal(err)
+			}
+			wantSet(t, "hippopotamus", f.subjects(t, f.ann, "hippopotamus"), "Renamed zeppelin")
+			wantSet(t, "walrus narwhal", f.subjects(t, f.bob, "walrus narwhal"), "Seeded walrus")
+			// "simple" does not stem: "zeppelins" no longer finds "zeppelin".
+			if err := search.Install(f.sys, f.client, "simple"); err != nil {
+				t.Fatal(err)
+			}
+			f.svc = search.New(f.client, f.dialect, search.Options{Language: "simple"})
+			wantSet(t, "zeppelins (simple)", f.subjects(t, f.ann, "zeppelins"))
+			wantSet(t, "zeppelin (simple)", f.subjects(t, f.ann, "zeppelin"), "Renamed zeppelin")
+			if err := search.Install(f.sys, f.client, search.DefaultLanguage); err != nil {
+				t.Fatal(err)
+			}
+			f.svc = search.New(f.client, f.dialect, search.Options{})
+			wantSet(t, "zeppelins (english)", f.subjects(t, f.ann, "zeppelins"), "Renamed zeppelin")
+			f.checkIndex(t)
+		})
+		t.Run("InstallAgainChangesNothing", func(t *testing.T) {
+			for range 2 {
+				if err := search.Install(f.sys, f.client, search.DefaultLanguage); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f.reply(t, f.ann, id, "a second capybara", false)
+			wantSet(t, "capybara zeppelins", f.subjects(t, f.ann, "capybara zeppelins"), "Renamed zeppelin")
+			f.checkIndex(t)
+		})
+		t.Run("InstallReplacesChangedTriggers", func(t *testing.T) {
+			// An index installed by an older version, whose trigger on new
+			// messages differs: Install sees the statements changed and
+			// puts the current trigger in its place.
+			if f.dialect == dialect.Postgres {
+				f.exec(t, `CREATE OR REPLACE FUNCTION search_messages_inserted() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$`)
+			} else {
+				f.exec(t, `DROP TRIGGER search_messages_insert`)
+				f.exec(t, `CREATE TRIGGER search_messages_insert AFTER INSERT ON messages BEGIN SELECT 1; END`)
+			}
+			f.exec(t, `UPDATE search_settings SET value = 'older' WHERE name = 'schema'`)
+			if err := search.Install(f.sys, f.client, search.DefaultLanguage); err != nil {
+				t.Fatal(err)
+			}
+			f.reply(t, f.ann, id, "a returning quokka", false)
+			wantSet(t, "quokka", f.subjects(t, f.ann, "quokka"), "Renamed zeppelin")
+			f.checkIndex(t)
+		})
+		t.Run("RawMessageEditsAndDeletesAreIndexed", func(t *testing.T) {
+			// The API never edits or deletes messages; SQL may.
+			other := f.open(t, f.ann, "Edited kestrel", "original marmot")
+			f.exec(t, `UPDATE messages SET body = 'edited ocelot' WHERE ticket_id = ?`, other)
+			wantSet(t, "marmot", f.subjects(t, f.ann, "marmot"))
+			wantSet(t, "ocelot", f.subjects(t, f.ann, "ocelot"), "Edited kestrel")
+			f.exec(t, `UPDATE messages SET internal = ? WHERE ticket_id = ?`, true, other)
+			wantSet(t, "ocelot (now internal, customer)", f.subjects(t, f.ann, "ocelot"))
+			wantSet(t, "ocelot (now internal, admin)", f.subjects(t, f.admin, "ocelot"), "Edited kestrel")
+			f.exec(t, `UPDATE messages SET ticket_id = ? WHERE ticket_id = ?`, id, other)
+			wantSet(t, "ocelot (moved)", f.subjects(t, f.admin, "ocelot"), "Renamed zeppelin")
+			f.exec(t, `DELETE FROM messages WHERE body = 'edited ocelot'`)
+			wantSet(t, "ocelot (deleted)", f.subjects(t, f.admin, "ocelot"))
+			wantSet(t, "kestrel", f.subjects(t, f.admin, "kestrel"), "Edited kestrel")
+			f.checkIndex(t)
+		})
+		t.Run("ErrUnknownLanguage", func(t *testing.T) {
+			err := search.Install(f.sys, f.client, "klingon")
+			if f.dialect == dialect.Postgres && (err == nil || !strings.Contains(err.Error(), "klingon")) {
+				t.Fatalf("search.Install(klingon) = %v, want an error naming it", err)
+			}
+			if err := search.Install(f.sys, f.client, "Robert'); DROP TABLE tickets; --"); err == nil {
+				t.Fatal("a malformed language was accepted")
+			}
+		})
+		t.Run("OversizedDocumentDoesNotFailWrites", func(t *testing.T) {
+			// More distinct words than a PostgreSQL tsvector holds (1 MB):
+			// the message is stored; what does not fit is not indexed.
+			var body strings.Builder
+			for i := range 100000 {
+				fmt.Fprintf(&body, "w%06d ", i)
+			}
+			now := time.Now()
+			f.exec(t, `INSERT INTO messages (id, created_at, updated_at, body, internal, ticket_id, author_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				string(globalid.New(globalid.PrefixMessage)), now, now, body.String(), false, id, f.aliceID)
+			f.reply(t, f.ann, id, "after the flood", false)
+			wantSet(t, "hippopotamus", f.subjects(t, f.ann, "hippopotamus"), "Renamed zeppelin")
+			f.checkIndex(t)
+		})
+	})
+}

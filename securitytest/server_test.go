@@ -1,0 +1,248 @@
+package securitytest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// binary is the switchboard binary built by TestMain.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "securitytest")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "switchboard")
+	cmd := exec.Command("go", "build", "-o", binary, "github.com/switchboardhq/switchboard")
+	cmd.Dir = ".."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// server is a switchboard process serving on a random port.
+type server struct {
+	url     string
+	env     []string
+	logPath string
+}
+
+// environ is ours without settings that would change what is tested;
+// the suite runs on the embedded SQLite database.
+func environ(settings map[string]string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "SWITCHBOARD_") || k == "DATABASE_URL" || k == "REDIS_URL" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	for k, v := range settings {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+// startServer runs `switchboard serve` with settings over the defaults
+// and stops it when the test ends.
+func startServer(t *testing.T, settings map[string]string) *server {
+	t.Helper()
+	dir := t.TempDir()
+	all := map[string]string{
+		"SWITCHBOARD_DATA_DIR":        dir,
+		"SWITCHBOARD_ADDR":            "127.0.0.1:0",
+		"SWITCHBOARD_LOG_FORMAT":      "json",
+		"SWITCHBOARD_RATE_LIMIT_USER": "0",
+		"SWITCHBOARD_RATE_LIMIT_IP":   "0",
+	}
+	for k, v := range settings {
+		all[k] = v
+	}
+	s := &server{env: environ(all), logPath: filepath.Join(dir, "server.log")}
+	logFile, err := os.Create(s.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "serve")
+	cmd.Env, cmd.Stdout, cmd.Stderr = s.env, logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	logFile.Close()
+	done := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("server log:\n%s", s.log())
+		}
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if addr := s.servingAddr(); addr != "" {
+			s.url = "http://" + addr
+			return s
+		}
+		select {
+		case <-done:
+			t.Fatalf("server exited before serving: %v\n%s", waitErr, s.log())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Fatalf("server did not start within a minute:\n%s", s.log())
+	return nil
+}
+
+func (s *server) log() []byte {
+	b, _ := os.ReadFile(s.logPath)
+	return b
+}
+
+func (s *server) servingAddr() string {
+	sc := bufio.NewScanner(bytes.NewReader(s.log()))
+	for sc.Scan() {
+		var line struct {
+			Msg  string `json:"msg"`
+			Addr string `json:"addr"`
+		}
+		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "switchboard is serving" {
+			return line.Addr
+		}
+	}
+	return ""
+}
+
+// createUser runs `switchboard user create` against the server's data.
+func (s *server) createUser(t *testing.T, email, role string) {
+	t.Helper()
+	cmd := exec.Command(binary, "user", "create", "--email", email, "--name", email, "--role", role)
+	cmd.Env = append(s.env, "SWITCHBOARD_PASSWORD="+password)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("user create: %v\n%s", err, out)
+	}
+}
+
+const password = "correct horse battery staple"
+
+// response is a GraphQL response with its HTTP status and raw body.
+type response struct {
+	Status int
+	Header http.Header
+	Raw    string
+	Data   map[string]any `json:"data"`
+	Errors []struct {
+		Message    string         `json:"message"`
+		Path       []any          `json:"path"`
+		Extensions map[string]any `json:"extensions"`
+	} `json:"errors"`
+}
+
+// code is the extensions.code of the first error ("" without errors).
+func (r response) code() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	c, _ := r.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+// request is one HTTP request to /query.
+type request struct {
+	method, contentType, body, query string
+	header                           map[string]string
+}
+
+func (s *server) send(t *testing.T, req request) response {
+	t.Helper()
+	if req.method == "" {
+		req.method = http.MethodPost
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r, err := http.NewRequestWithContext(ctx, req.method, s.url+"/query"+req.query, strings.NewReader(req.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.contentType != "" {
+		r.Header.Set("Content-Type", req.contentType)
+	}
+	for k, v := range req.header {
+		r.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatalf("%s /query: %v", req.method, err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	out := response{Status: res.StatusCode, Header: res.Header, Raw: string(raw)}
+	_ = json.Unmarshal(raw, &out)
+	return out
+}
+
+// do posts an operation as a client would, with a bearer token if given.
+func (s *server) do(t *testing.T, token, query string, vars map[string]any) response {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	header := map[string]string{}
+	if token != "" {
+		header["Authorization"] = "Bearer " + token
+	}
+	return s.send(t, request{contentType: "application/json", body: string(body), header: header})
+}
+
+// ok fails unless the response is a success and returns its data.
+func (r response) ok(t *testing.T) map[string]any {
+	t.Helper()
+	if r.Status != http.StatusOK || len(r.Errors) > 0 {
+		t.Fatalf("status %d: %s", r.Status, r.Raw)
+	}
+	return r.Data
+}
+
+var uniq atomic.Int64
+
+// signup makes a customer account and returns its token and ID.
+func (s *server) signup(t *testing.T, name string) (token, id string) {
+	t.Helper()
+	email := fmt.Sprintf("%s-%d@example.com", name, uniq.Add(1))
+	d := s.do(t, "", `mutation($i: SignupInput!) { signup(input: $i) { token user { id } } }`,
+		map[string]any{"i": map[string]any{"email": email, "name": name, "password": password}}).ok(t)
+	signup := d["signup"].(map[string]any)
+	return signup["token"].(string), signup["user"].(map[string]any)["id"].(string)
+}
+
+// stillServes checks the server answers a normal query.
+func (s *server) stillServes(t *testing.T) {
+	t.Helper()
+	if r := s.do(t, "", `{ __typename }`, nil); r.Status != http.StatusOK || len(r.Errors) > 0 {
+		t.Fatalf("server no longer serves: %d %s", r.Status, r.Raw)
+	}
+}
