@@ -143,37 +143,45 @@ func TestHub(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
 		t.Run("QueriesPerEventDoNotGrowWithSubscribers", func(t *testing.T) {
 			w := newWorld(t, tg)
+			// The hub polls every 50ms, so a poll may fall inside any one
+			// measurement: the cheapest of three replies is the cost.
 			cost := func(subscribers int) int64 {
 				var chans []<-chan *live.Event
 				for i := 0; i < subscribers; i++ {
 					chans = append(chans, subscribe(t, w.hub, w.admin, live.Filter{}, nil))
 				}
-				tk := w.open(t, "warm-up")
-				for _, ch := range chans {
-					for range 3 { // created, message, updated
-						next(t, ch)
+				cheapest := int64(-1)
+				for range 3 {
+					tk := w.open(t, "warm-up")
+					for _, ch := range chans {
+						for range 3 { // created, message, updated
+							next(t, ch)
+						}
+					}
+					before := w.counted.n.Load()
+					if _, err := w.tickets.Reply(as(w.agent), tk.ID, "on it", false); err != nil {
+						t.Fatal(err)
+					}
+					var wg sync.WaitGroup
+					for _, ch := range chans {
+						wg.Add(1)
+						go func() {
+							defer wg.Done()
+							if e := next(t, ch); e.Type != "MESSAGE_ADDED" {
+								t.Errorf("got %s", e.Type)
+							}
+							next(t, ch) // the status change of the first reply
+						}()
+					}
+					wg.Wait()
+					if n := w.counted.n.Load() - before; cheapest < 0 || n < cheapest {
+						cheapest = n
 					}
 				}
-				before := w.counted.n.Load()
-				if _, err := w.tickets.Reply(as(w.agent), tk.ID, "on it", false); err != nil {
-					t.Fatal(err)
-				}
-				var wg sync.WaitGroup
-				for _, ch := range chans {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						if e := next(t, ch); e.Type != "MESSAGE_ADDED" {
-							t.Errorf("got %s", e.Type)
-						}
-						next(t, ch) // the status change of the first reply
-					}()
-				}
-				wg.Wait()
-				return w.counted.n.Load() - before
+				return cheapest
 			}
 			one, many := cost(1), cost(200)
-			if many > one+2 { // a poll may fall in between
+			if many > one+2 { // a poll may still fall in between
 				t.Fatalf("one reply cost %d statements with 1 subscriber and %d with 200", one, many)
 			}
 		})
