@@ -180,7 +180,7 @@ func (p *program) importCommand(ctx context.Context, args []string) int {
 			return p.fail(exitError, err.Error())
 		}
 		defer db.Close()
-		counts, err := bulk.Import(ctx, db, in, bulk.ImportOptions{Batch: size, Progress: p.stderr})
+		counts, err := bulk.Import(ctx, db, in, bulk.ImportOptions{Batch: size, Progress: p.stderr, UsersWritten: a.auth.ForgetUsers})
 		var lineErrs *bulk.LineErrors
 		if errors.As(err, &lineErrs) {
 			fmt.Fprintln(p.stderr, lineErrs.Error())
@@ -218,6 +218,7 @@ func (p *program) userErase(ctx context.Context, args []string) int {
 		if err != nil {
 			return p.fail(exitError, err.Error())
 		}
+		a.auth.ForgetTokens(ctx, res.TokenHashes)
 		// The audit record: who was erased (by ID; the address is gone) and what.
 		a.log.Info("user erased", "user_id", res.UserID, "role", res.Role, "forced", force,
 			"messages", res.Messages, "tickets", res.Tickets, "sessions_revoked", res.Sessions, "tokens_revoked", res.Tokens)

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -174,6 +176,52 @@ func TestCacheAcrossInstances(t *testing.T) {
 			takesEffect(t, "B refuses the deactivated user's session", started, func() bool { return !signedIn(b, token) })
 			takesEffect(t, "B refuses the deactivated user's API token", started, func() bool { return !signedIn(b, apiToken) })
 		})
+
+		// The command line's erasure and import write with plain SQL, around
+		// the ent hooks: they drop the cached credentials themselves.
+		t.Run("ErasedOnTheCommandLineEndsOnB", func(t *testing.T) {
+			token, _ := signup(t, a, "erase-me@example.com", "Eve")
+			if !signedIn(b, token) {
+				t.Fatal("fresh session refused on B")
+			}
+			started := time.Now()
+			if code, out := runCLI(t, envWith(targetEnv(tg), env), "", "user", "erase", "erase-me@example.com"); code != exitOK {
+				t.Fatalf("user erase exited %d: %s", code, out)
+			}
+			takesEffect(t, "B refuses the erased customer's session", started, func() bool { return !signedIn(b, token) })
+		})
+		t.Run("DeactivatedByImportStopsOnB", func(t *testing.T) {
+			invite("agent3@example.com")
+			token := login(t, a, "agent3@example.com", "copper fox meadow 77")
+			if !signedIn(b, token) {
+				t.Fatal("fresh session refused on B")
+			}
+			file := filepath.Join(t.TempDir(), "agent3.jsonl")
+			if code, out := runCLI(t, envWith(targetEnv(tg), env), "", "export", "--user", "agent3@example.com", "--output", file); code != exitOK {
+				t.Fatalf("export exited %d: %s", code, out)
+			}
+			raw, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lines []string
+			for _, l := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+				var rec map[string]any
+				if err := json.Unmarshal([]byte(l), &rec); err != nil {
+					t.Fatal(err)
+				}
+				if rec["type"] == "user" && rec["email"] == "agent3@example.com" {
+					rec["active"] = false
+				}
+				b, _ := json.Marshal(rec)
+				lines = append(lines, string(b))
+			}
+			started := time.Now()
+			if code, out := runCLI(t, envWith(targetEnv(tg), env), strings.Join(lines, "\n")+"\n", "import", "-"); code != exitOK {
+				t.Fatalf("import exited %d: %s", code, out)
+			}
+			takesEffect(t, "B refuses the session of the user the import deactivated", started, func() bool { return !signedIn(b, token) })
+		})
 	})
 }
 
@@ -272,4 +320,12 @@ func TestCacheRedisLost(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	})
+}
+
+// envWith is base with extra's settings added.
+func envWith(base, extra map[string]string) map[string]string {
+	for k, v := range extra {
+		base[k] = v
+	}
+	return base
 }

@@ -83,6 +83,35 @@ func (s *Service) cachedViewer(raw []byte) (v *viewer.Viewer, fresh bool, err er
 	return c.viewer(), true, nil
 }
 
+// ForgetTokens drops the cached credentials of the tokens with these
+// hashes (as stored in sessions and api_tokens). It is for changes made
+// around ent, such as the erasure's plain SQL, whose hooks would otherwise
+// do it: call it after the change has committed.
+func (s *Service) ForgetTokens(ctx context.Context, hashes [][]byte) {
+	if s.opts.Cache == nil || len(hashes) == 0 {
+		return
+	}
+	s.opts.Cache.Invalidate(context.WithoutCancel(ctx), hashKeys(hashes, func(h []byte) []byte { return h })...)
+}
+
+// ForgetUsers drops the cached credentials of the users' live sessions and
+// API tokens. It is for changes made around ent to their role, activity,
+// password or groups (an import): call it after the change has committed,
+// so that what is read again is the new state.
+func (s *Service) ForgetUsers(ctx context.Context, users []globalid.ID) error {
+	if s.opts.Cache == nil || len(users) == 0 {
+		return nil
+	}
+	keys, err := liveTokenKeys(allowAll(ctx), s.client, users)
+	if err != nil {
+		return fmt.Errorf("finding the cached credentials to drop: %w", err)
+	}
+	if len(keys) > 0 {
+		s.opts.Cache.Invalidate(context.WithoutCancel(ctx), keys...)
+	}
+	return nil
+}
+
 // invalidateOnChange makes every mutation through client that changes a
 // credential's answer invalidate its cache keys.
 func invalidateOnChange(client *ent.Client, c cache.Cache) {

@@ -98,12 +98,25 @@ func TestExportImport(t *testing.T) {
 
 		t.Run("ImportIntoAnEmptyDatabaseReproducesTheData", func(t *testing.T) {
 			dst := open(t, dbtest.NewTarget(t, tg.Dialect))
-			counts, err := bulk.Import(ctx, dst.db, bytes.NewReader(first), bulk.ImportOptions{Batch: 70})
+			// UsersWritten is how cached credentials are dropped: it must
+			// hear of every user, each after their batch has committed.
+			var told []globalid.ID
+			usersWritten := func(ctx context.Context, ids []globalid.ID) error {
+				if n := dst.client.User.Query().Where(user.IDIn(ids...)).CountX(viewer.SystemContext(ctx)); n != len(ids) {
+					return fmt.Errorf("told of %d users while %d are committed", len(ids), n)
+				}
+				told = append(told, ids...)
+				return nil
+			}
+			counts, err := bulk.Import(ctx, dst.db, bytes.NewReader(first), bulk.ImportOptions{Batch: 70, UsersWritten: usersWritten})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if counts.Tickets != 60 || counts.Messages != 400 {
 				t.Fatalf("imported %+v", counts)
+			}
+			if len(told) != counts.Users || counts.Users == 0 {
+				t.Fatalf("UsersWritten heard of %d users, %d were imported", len(told), counts.Users)
 			}
 			if second := export(t, dst, bulk.ExportOptions{}); !bytes.Equal(first, second) {
 				t.Fatalf("export after import differs:\n%s", firstDifference(first, second))

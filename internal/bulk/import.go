@@ -36,6 +36,12 @@ type ImportOptions struct {
 	Batch int
 	// Progress receives the progress bar (nil: none).
 	Progress io.Writer
+	// UsersWritten, when set, is told the users of each batch once it has
+	// committed: their role, activity, password and groups may have
+	// changed behind the ent hooks that keep cached credentials current,
+	// so it drops those. Its error stops the import (the batch stays
+	// committed and is counted).
+	UsersWritten func(context.Context, []globalid.ID) error
 }
 
 // ImportCounts say how many lines were imported.
@@ -97,12 +103,14 @@ func Import(ctx context.Context, db *database.SQL, r io.Reader, opts ImportOptio
 		if err := writeBatch(ctx, db, batch); err != nil {
 			return fmt.Errorf("lines %d–%d: %w (nothing of these lines was imported)", batch[0].n, batch[len(batch)-1].n, err)
 		}
+		var users []globalid.ID
 		for _, l := range batch {
 			switch l.rec.Type {
 			case TypeGroup:
 				counts.Groups++
 			case TypeUser:
 				counts.Users++
+				users = append(users, l.rec.ID)
 			case TypeTicket:
 				counts.Tickets++
 			case TypeMessage:
@@ -112,6 +120,11 @@ func Import(ctx context.Context, db *database.SQL, r io.Reader, opts ImportOptio
 		counts.Lines += len(batch)
 		bar.Add(len(batch))
 		batch = batch[:0]
+		if opts.UsersWritten != nil && len(users) > 0 {
+			if err := opts.UsersWritten(ctx, users); err != nil {
+				return fmt.Errorf("lines up to %d were imported, but their cached credentials could not be dropped: %w", n, err)
+			}
+		}
 		return nil
 	}
 	for sc.Scan() {

@@ -39,6 +39,10 @@ type Result struct {
 	Tickets  int64
 	Sessions int64
 	Tokens   int64
+	// TokenHashes are the hashes of the sessions and API tokens revoked:
+	// the caller drops their cached credentials once User has returned
+	// (the change bypasses the ent hooks that would otherwise).
+	TokenHashes [][]byte
 }
 
 // ErrStaff is returned for agents and admins unless forced: erasing staff
@@ -87,8 +91,6 @@ func User(ctx context.Context, db *database.SQL, email string, force bool) (*Res
 	}{
 		{nil, "UPDATE users SET name = ?, email = ?, phone = NULL, password_hash = NULL, active = ?, last_seen_at = NULL, updated_at = ? WHERE id = ?",
 			[]any{ErasedName, placeholder, false, now, res.UserID}},
-		{&res.Sessions, "UPDATE sessions SET revoked_at = ?, user_agent = NULL WHERE user_id = ? AND revoked_at IS NULL", []any{now, res.UserID}},
-		{&res.Tokens, "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", []any{now, res.UserID}},
 		{&res.Messages, "UPDATE messages SET body = ? WHERE author_id = ?", []any{ErasedBody, res.UserID}},
 		{&res.Tickets, "UPDATE tickets SET subject = ? WHERE requester_id = ?", []any{ErasedSubject, res.UserID}},
 	}
@@ -96,6 +98,30 @@ func User(ctx context.Context, db *database.SQL, email string, force bool) (*Res
 		if err := exec(s.n, s.q, s.args...); err != nil {
 			return nil, fmt.Errorf("erasing %s: %w", email, err)
 		}
+	}
+	// RETURNING (PostgreSQL, and SQLite since 3.35) names exactly the
+	// credentials this transaction revokes.
+	revoke := func(n *int64, q string, args ...any) error {
+		rows, err := tx.QueryContext(ctx, db.Rebind(q), args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var hash []byte
+			if err := rows.Scan(&hash); err != nil {
+				return err
+			}
+			res.TokenHashes = append(res.TokenHashes, hash)
+			*n++
+		}
+		return rows.Err()
+	}
+	if err := revoke(&res.Sessions, "UPDATE sessions SET revoked_at = ?, user_agent = NULL WHERE user_id = ? AND revoked_at IS NULL RETURNING token_hash", now, res.UserID); err != nil {
+		return nil, fmt.Errorf("erasing %s: revoking sessions: %w", email, err)
+	}
+	if err := revoke(&res.Tokens, "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL RETURNING token_hash", now, res.UserID); err != nil {
+		return nil, fmt.Errorf("erasing %s: revoking API tokens: %w", email, err)
 	}
 	return res, tx.Commit()
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/cache"
 	"github.com/switchboardhq/switchboard/internal/database"
 	"github.com/switchboardhq/switchboard/internal/database/dbtest"
 	"github.com/switchboardhq/switchboard/internal/erase"
@@ -33,7 +34,10 @@ func TestUser(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		accounts := auth.New(client, auth.Options{SessionIdleTimeout: time.Hour, SessionAbsoluteTimeout: 24 * time.Hour})
+		// A cache that would hold a credential for a minute: the erasure's
+		// plain SQL bypasses the hooks that keep it current.
+		accounts := auth.New(client, auth.Options{SessionIdleTimeout: time.Hour, SessionAbsoluteTimeout: 24 * time.Hour,
+			Cache: cache.NewMemory(100, time.Minute)})
 		// The customer with the most tickets, signed in.
 		customers, err := client.User.Query().Where(user.RoleEQ(user.RoleCUSTOMER)).All(sys)
 		if err != nil {
@@ -47,6 +51,9 @@ func TestUser(t *testing.T) {
 		}
 		token, _, err := accounts.Login(ctx, v.Email, seed.Password, "test", false)
 		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := accounts.Authenticate(ctx, token); err != nil { // now cached
 			t.Fatal(err)
 		}
 		statusesBefore := client.Ticket.Query().Where(ticket.RequesterID(v.ID)).Order(ticket.ByID()).Select(ticket.FieldStatus).StringsX(sys)
@@ -77,6 +84,15 @@ func TestUser(t *testing.T) {
 		if got.Messages != int64(authored) || got.Tickets != int64(most) || got.Sessions != 1 {
 			t.Fatalf("result %+v; want %d messages, %d tickets, 1 session", got, authored, most)
 		}
+		t.Run("NamesTheRevokedCredentials", func(t *testing.T) {
+			if len(got.TokenHashes) != 1 || string(got.TokenHashes[0]) != string(auth.HashToken(token)) {
+				t.Fatalf("token hashes %x, want the session's %x", got.TokenHashes, auth.HashToken(token))
+			}
+			if _, err := accounts.Authenticate(ctx, token); err != nil {
+				t.Fatalf("the cache no longer held the session before it was told (%v): this test would prove nothing", err)
+			}
+		})
+		accounts.ForgetTokens(ctx, got.TokenHashes)
 		t.Run("PersonalDataIsGone", func(t *testing.T) {
 			u := client.User.GetX(sys, v.ID)
 			if u.Name != erase.ErasedName || strings.Contains(u.Email, strings.Split(v.Email, "@")[0]) || u.Phone != "" || u.PasswordHash != "" || u.Active {
