@@ -10,7 +10,23 @@ import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent/entc"
 	"entgo.io/ent/entc/gen"
+	"github.com/vektah/gqlparser/v2/ast"
 )
+
+// nullableContactData makes every field marked @contactData nullable in
+// the GraphQL schema, whatever the ent field's optionality: a reader who
+// may not see it gets null and a FORBIDDEN error at the field, not a null
+// for the whole object. (entgql has no annotation for nullability.)
+func nullableContactData(_ *gen.Graph, s *ast.Schema) error {
+	for _, t := range s.Types {
+		for _, f := range t.Fields {
+			if f.Directives.ForName("contactData") != nil && f.Type.NonNull {
+				f.Type = ast.NamedType(f.Type.Name(), f.Type.Position)
+			}
+		}
+	}
+	return nil
+}
 
 // overridePagination loads ent/template/pagination.tmpl after entgql's
 // templates, so that its definition of entgql's Paginate body wins.
@@ -32,6 +48,7 @@ func main() {
 		entgql.WithConfigPath("gqlgen.yml"),
 		entgql.WithWhereInputs(true),
 		entgql.WithNodeDescriptor(false),
+		entgql.WithSchemaHook(nullableContactData),
 	)
 	if err != nil {
 		log.Fatalf("creating entgql extension: %v", err)

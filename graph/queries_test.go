@@ -139,6 +139,20 @@ func TestTicketListQueries(t *testing.T) {
 			})
 		}
 
+		// A page reads the columns it shows: not password hashes, and not
+		// phones, which would each be decrypted for nothing.
+		t.Run("ReadsOnlyTheColumnsAsked", func(t *testing.T) {
+			token := gqlToken(t, srv.URL, res.Admin)
+			before := counted.n.Load()
+			gql(t, srv.URL, token, ticketPage, map[string]any{"first": 20})
+			sqls := counted.last(counted.n.Load() - before)
+			for _, stmt := range strings.Split(sqls, "\n") {
+				if strings.Contains(stmt, "password_hash") || strings.Contains(stmt, "phone") {
+					t.Fatalf("the page read a column it does not show:\n%s", stmt)
+				}
+			}
+		})
+
 		// entgql counts every row in reach whenever pageInfo is selected;
 		// ent/template/pagination.tmpl counts only for totalCount (or an
 		// empty page), since pageInfo comes from the page itself.

@@ -24,12 +24,12 @@ func (User) Mixin() []ent.Mixin {
 func (User) Fields() []ent.Field {
 	return []ent.Field{
 		// Stored lower-cased (see the hook), so the unique index makes
-		// addresses unique regardless of case in every database.
-		// Exposed in schema/switchboard.graphql as a nullable field under
-		// @contactData, so that a denied read is null plus FORBIDDEN
-		// rather than nulling the whole user.
+		// addresses unique regardless of case in every database. Contact
+		// data: ent/entc.go makes the GraphQL field nullable, so that a
+		// denied read is null plus FORBIDDEN rather than nulling the whole
+		// user.
 		field.String("email").NotEmpty().MaxLen(254).Unique().
-			Annotations(entgql.Skip(entgql.SkipType)),
+			Annotations(entgql.Directives(entgql.NewDirective("contactData"))),
 		field.String("name").NotEmpty().MaxLen(200),
 		field.Enum("role").Values("CUSTOMER", "AGENT", "ADMIN").Default("CUSTOMER"),
 		field.String("password_hash").Optional().Sensitive().

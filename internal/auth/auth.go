@@ -281,7 +281,7 @@ func (s *Service) loadCredential(ctx context.Context, token string) (*credential
 	sys := viewer.SystemContext(ctx)
 	sess, err := s.client.Session.Query().
 		Where(session.TokenHash(HashToken(token))).
-		WithUser(func(q *ent.UserQuery) { q.WithGroups() }).
+		WithUser(credentialColumns).
 		Only(sys)
 	if ent.IsNotFound(err) {
 		return nil, ErrInvalidToken

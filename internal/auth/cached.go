@@ -44,6 +44,12 @@ type credential struct {
 	LastUsedAt time.Time     `json:"l"`
 }
 
+// credentialColumns loads what a credential holds of its user, and nothing
+// else: not the password hash, nor the phone, which would be decrypted.
+func credentialColumns(q *ent.UserQuery) {
+	q.Select(user.FieldRole, user.FieldActive).WithGroups(func(g *ent.GroupQuery) { g.Select(group.FieldID) })
+}
+
 func credentialOf(u *ent.User) *credential {
 	c := &credential{UserID: u.ID, Role: viewer.Role(u.Role)}
 	for _, g := range u.Edges.Groups {

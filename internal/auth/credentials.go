@@ -141,7 +141,7 @@ func (s *Service) authenticateAPIToken(ctx context.Context, token string) (*cred
 	sys := viewer.SystemContext(ctx)
 	t, err := s.client.APIToken.Query().
 		Where(apitoken.TokenHash(HashToken(token))).
-		WithUser(func(q *ent.UserQuery) { q.WithGroups() }).
+		WithUser(credentialColumns).
 		Only(sys)
 	if ent.IsNotFound(err) {
 		return nil, ErrInvalidToken

@@ -40,7 +40,9 @@ func (s *Service) Revalidate(ctx context.Context, viewers []*viewer.Viewer) ([]*
 	now := s.now()
 	users := map[globalid.ID]*ent.User{}
 	err := inBatches(userIDs, func(ids []globalid.ID) error {
-		found, err := s.client.User.Query().Where(user.IDIn(ids...), user.Active(true)).WithGroups().All(sys)
+		q := s.client.User.Query().Where(user.IDIn(ids...), user.Active(true))
+		credentialColumns(q)
+		found, err := q.All(sys)
 		for _, u := range found {
 			users[u.ID] = u
 		}
