@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -19,43 +18,25 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/switchboardhq/switchboard/internal/serverproc"
 )
 
 // buildServer compiles the switchboard binary into dir.
 func buildServer(tb testing.TB, dir string) string {
 	tb.Helper()
-	bin := filepath.Join(dir, "switchboard")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/switchboardhq/switchboard")
-	cmd.Dir = ".." // the module root; tests run in bench/
-	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("go build: %v\n%s", err, out)
+	bin, err := serverproc.Build(dir)
+	if err != nil {
+		tb.Fatal(err)
 	}
 	return bin
-}
-
-// serverEnv is the environment of the server subprocess: ours, without
-// any setting from the caller's environment that would change what is
-// measured (another database, Redis, other limits).
-func serverEnv(settings map[string]string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "SWITCHBOARD_") || k == "DATABASE_URL" || k == "REDIS_URL" || k == "GODEBUG" || k == "GOTRACEBACK" || k == "GOGC" || k == "GOMEMLIMIT" {
-			continue
-		}
-		env = append(env, kv)
-	}
-	for k, v := range settings {
-		env = append(env, k+"="+v)
-	}
-	return env
 }
 
 // runCommand runs a switchboard command (not serve) to completion.
 func runCommand(tb testing.TB, bin string, settings map[string]string, args ...string) string {
 	tb.Helper()
 	cmd := exec.Command(bin, args...)
-	cmd.Env = serverEnv(settings)
+	cmd.Env = serverproc.Env(settings)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		tb.Fatalf("switchboard %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -65,12 +46,9 @@ func runCommand(tb testing.TB, bin string, settings map[string]string, args ...s
 
 // serverProc is `switchboard serve` running as a subprocess.
 type serverProc struct {
-	cmd     *exec.Cmd
-	pid     int
-	url     string
-	logPath string
-	done    chan struct{}
-	waitErr error
+	*serverproc.Proc
+	pid int
+	url string
 }
 
 // startServer runs `switchboard serve` with settings and waits for it to
@@ -78,72 +56,34 @@ type serverProc struct {
 // name in dir.
 func startServer(tb testing.TB, bin, dir, name string, settings map[string]string) *serverProc {
 	tb.Helper()
-	logPath := filepath.Join(dir, name)
-	logFile, err := os.Create(logPath)
+	p, err := serverproc.Start(bin, serverproc.Env(settings), filepath.Join(dir, name))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = serverEnv(settings)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	logFile.Close()
-	s := &serverProc{cmd: cmd, pid: cmd.Process.Pid, logPath: logPath, done: make(chan struct{})}
-	go func() { s.waitErr = cmd.Wait(); close(s.done) }()
+	s := &serverProc{Proc: p, pid: p.Cmd.Process.Pid, url: p.URL}
 	tb.Cleanup(s.stop)
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if addr := s.servingAddr(); addr != "" {
-			s.url = "http://" + addr
-			return s
-		}
-		select {
-		case <-s.done:
-			tb.Fatalf("server exited before serving: %v\n%s", s.waitErr, s.log())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	tb.Fatalf("server did not start within a minute:\n%s", s.log())
-	return nil
+	return s
 }
 
-func (s *serverProc) log() []byte {
-	b, _ := os.ReadFile(s.logPath)
-	return b
-}
+func (s *serverProc) log() []byte { return s.Log() }
 
-// servingAddr finds the address in the "switchboard is serving" log line.
-func (s *serverProc) servingAddr() string {
-	sc := bufio.NewScanner(bytes.NewReader(s.log()))
-	for sc.Scan() {
-		var line struct {
-			Msg  string `json:"msg"`
-			Addr string `json:"addr"`
-		}
-		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "switchboard is serving" {
-			return line.Addr
-		}
-	}
-	return ""
-}
+// stop shuts the server down (SIGTERM, then SIGKILL after 30 seconds).
+func (s *serverProc) stop() { _ = s.Stop(syscall.SIGTERM, 30*time.Second) }
 
 // dumpGoroutines ends the server with SIGQUIT, which (with GOTRACEBACK=all)
 // prints every goroutine, and returns the dump.
 func (s *serverProc) dumpGoroutines(tb testing.TB) []byte {
 	tb.Helper()
 	before := len(s.log())
-	if err := s.cmd.Process.Signal(syscall.SIGQUIT); err != nil {
+	if err := s.Cmd.Process.Signal(syscall.SIGQUIT); err != nil {
 		tb.Logf("SIGQUIT: %v", err)
 		return nil
 	}
 	select {
-	case <-s.done:
+	case <-s.Done():
 	case <-time.After(60 * time.Second):
 		tb.Logf("server did not exit within a minute of SIGQUIT")
-		_ = s.cmd.Process.Kill()
-		<-s.done
+		_ = s.Stop(os.Kill, 0)
 	}
 	log := s.log()
 	if len(log) < before {
@@ -154,22 +94,6 @@ func (s *serverProc) dumpGoroutines(tb testing.TB) []byte {
 		dump = dump[i:]
 	}
 	return dump
-}
-
-// stop shuts the server down (SIGTERM, then SIGKILL after 30 seconds).
-func (s *serverProc) stop() {
-	select {
-	case <-s.done:
-		return
-	default:
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(30 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
 }
 
 // gqlClient posts GraphQL operations to the server.

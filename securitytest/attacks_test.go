@@ -86,6 +86,7 @@ func TestAttacks(t *testing.T) {
 		{name: "OversizedBody", req: post("{ __typename }", map[string]any{"pad": strings.Repeat("a", 2<<20)}), status: 413, code: "PAYLOAD_TOO_LARGE"},
 		{name: "MalformedJSON", req: request{contentType: "application/json", body: `{"query": "{ __typename }", "variables": {`}, status: 400, code: "BAD_USER_INPUT"},
 		{name: "InvalidUTF8", req: request{contentType: "application/json", body: "{\"query\": \"{ __typename }\", \"operationName\": \"\xc3\x28\"}"}, status: 400, code: "BAD_USER_INPUT"},
+		{name: "MemberNameInOtherCase", req: request{contentType: "application/json", body: `{"query": "query($n: Int) { tickets(first: $n) { totalCount } }", "Variables": "many"}`}, status: 400, code: "BAD_USER_INPUT"},
 		{name: "WrongVariableType", req: withToken(post("query($n: Int) { tickets(first: $n) { totalCount } }", map[string]any{"n": "many"}), token), status: 422, code: "BAD_USER_INPUT"},
 		{name: "UnknownFieldSuggestsInDevelopment", req: post("{ ticketz { id } }", nil), status: 422, code: "BAD_USER_INPUT",
 			check: func(t *testing.T, r response) {

@@ -1,8 +1,6 @@
 package securitytest
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/switchboardhq/switchboard/internal/serverproc"
 )
 
 // binary is the switchboard binary built by TestMain.
@@ -26,11 +26,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binary = filepath.Join(dir, "switchboard")
-	cmd := exec.Command("go", "build", "-o", binary, "github.com/switchboardhq/switchboard")
-	cmd.Dir = ".."
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+	if binary, err = serverproc.Build(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
@@ -41,30 +38,13 @@ func TestMain(m *testing.M) {
 
 // server is a switchboard process serving on a random port.
 type server struct {
-	url     string
-	env     []string
-	logPath string
-}
-
-// environ is ours without settings that would change what is tested;
-// the suite runs on the embedded SQLite database.
-func environ(settings map[string]string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "SWITCHBOARD_") || k == "DATABASE_URL" || k == "REDIS_URL" {
-			continue
-		}
-		env = append(env, kv)
-	}
-	for k, v := range settings {
-		env = append(env, k+"="+v)
-	}
-	return env
+	url string
+	env []string
 }
 
 // startServer runs `switchboard serve` with settings over the defaults
-// and stops it when the test ends.
+// (the suite runs on the embedded SQLite database) and stops it when the
+// test ends.
 func startServer(t *testing.T, settings map[string]string) *server {
 	t.Helper()
 	dir := t.TempDir()
@@ -78,65 +58,18 @@ func startServer(t *testing.T, settings map[string]string) *server {
 	for k, v := range settings {
 		all[k] = v
 	}
-	s := &server{env: environ(all), logPath: filepath.Join(dir, "server.log")}
-	logFile, err := os.Create(s.logPath)
+	env := serverproc.Env(all)
+	p, err := serverproc.Start(binary, env, filepath.Join(dir, "server.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(binary, "serve")
-	cmd.Env, cmd.Stdout, cmd.Stderr = s.env, logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	logFile.Close()
-	done := make(chan struct{})
-	var waitErr error
-	go func() { waitErr = cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
+		_ = p.Stop(os.Interrupt, 15*time.Second)
 		if t.Failed() {
-			t.Logf("server log:\n%s", s.log())
+			t.Logf("server log:\n%s", p.Log())
 		}
 	})
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if addr := s.servingAddr(); addr != "" {
-			s.url = "http://" + addr
-			return s
-		}
-		select {
-		case <-done:
-			t.Fatalf("server exited before serving: %v\n%s", waitErr, s.log())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	t.Fatalf("server did not start within a minute:\n%s", s.log())
-	return nil
-}
-
-func (s *server) log() []byte {
-	b, _ := os.ReadFile(s.logPath)
-	return b
-}
-
-func (s *server) servingAddr() string {
-	sc := bufio.NewScanner(bytes.NewReader(s.log()))
-	for sc.Scan() {
-		var line struct {
-			Msg  string `json:"msg"`
-			Addr string `json:"addr"`
-		}
-		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "switchboard is serving" {
-			return line.Addr
-		}
-	}
-	return ""
+	return &server{url: p.URL, env: env}
 }
 
 // createUser runs `switchboard user create` against the server's data.

@@ -44,12 +44,16 @@ func (Ticket) Hooks() []ent.Hook {
 // TicketNumberSequence names the sequence that numbers tickets.
 const TicketNumberSequence = "ticket_number"
 
-// normalizeEmail stores addresses trimmed and lower-cased, so the unique
-// index on email is case-insensitive in every database.
+// NormalizeEmail is the form an address is stored in: trimmed and
+// lower-cased, so the unique index on email is case-insensitive in every
+// database. Lookups by address (sign-in, import, erasure) use it too.
+func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// normalizeEmail stores addresses in their normal form.
 func normalizeEmail(next ent.Mutator) ent.Mutator {
 	return hook.UserFunc(func(ctx context.Context, m *gen.UserMutation) (gen.Value, error) {
 		if e, ok := m.Email(); ok {
-			m.SetEmail(strings.ToLower(strings.TrimSpace(e)))
+			m.SetEmail(NormalizeEmail(e))
 		}
 		return next.Mutate(ctx, m)
 	})

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/switchboardhq/switchboard/ent"
+	entschema "github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/ent/session"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/apierr"
@@ -149,7 +150,7 @@ func (s *Service) Signup(ctx context.Context, email, password, name, userAgent s
 // counts, including each aliased login of one GraphQL request.
 func (s *Service) Login(ctx context.Context, email, password, userAgent string, cookie bool) (string, *ent.User, error) {
 	sys := viewer.SystemContext(ctx)
-	email = strings.ToLower(strings.TrimSpace(email))
+	email = entschema.NormalizeEmail(email)
 	keys := []string{"account:" + email, "ip:" + ClientFromContext(ctx).IP}
 	// Attempts on one account run one at a time, so that parallel guesses
 	// cannot all pass the check before the first failure is counted.

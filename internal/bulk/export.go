@@ -12,6 +12,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/group"
 	"github.com/switchboardhq/switchboard/ent/message"
+	entschema "github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/globalid"
@@ -52,7 +53,7 @@ func Export(ctx context.Context, client *ent.Client, w io.Writer, opts ExportOpt
 	messageQ := client.Message.Query()
 	subject := opts.User != ""
 	if subject {
-		u, err := client.User.Query().Where(user.EmailEQ(normalize(opts.User))).Only(ctx)
+		u, err := client.User.Query().Where(user.EmailEQ(entschema.NormalizeEmail(opts.User))).Only(ctx)
 		if ent.IsNotFound(err) {
 			return counts, fmt.Errorf("no user with email %q", opts.User)
 		}

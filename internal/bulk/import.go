@@ -221,7 +221,7 @@ func checkBatch(ctx context.Context, db *database.SQL, batch []line) []error {
 		typ, table, column, what string
 		value                    func(*Record) any
 	}{
-		{TypeUser, "users", "email", "email", func(r *Record) any { return normalize(r.Email) }},
+		{TypeUser, "users", "email", "email", func(r *Record) any { return entschema.NormalizeEmail(r.Email) }},
 		{TypeGroup, `"groups"`, "name", "name", func(r *Record) any { return r.Name }},
 		{TypeTicket, "tickets", "number", "number", func(r *Record) any { return int64(r.Number) }},
 	} {
@@ -329,8 +329,6 @@ func holdersOf(ctx context.Context, db *database.SQL, table, column string, valu
 	return out, err
 }
 
-func normalize(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
-
 // upsert is how one type is written.
 type upsert struct {
 	table    string
@@ -361,7 +359,7 @@ var upserts = map[string]upsert{
 			phone = v
 		}
 		active := r.Active == nil || *r.Active
-		return []any{string(r.ID), r.CreatedAt, r.UpdatedAt, normalize(r.Email), r.Name, r.Role, nullString(r.PasswordHash), phone, active, nullTime(r.LastSeenAt)}, nil
+		return []any{string(r.ID), r.CreatedAt, r.UpdatedAt, entschema.NormalizeEmail(r.Email), r.Name, r.Role, nullString(r.PasswordHash), phone, active, nullTime(r.LastSeenAt)}, nil
 	}},
 	TypeTicket: {"tickets", []string{"id", "created_at", "updated_at", "number", "subject", "status", "priority", "channel", "tags",
 		"first_response_due_at", "resolution_due_at", "first_responded_at", "solved_at", "group_id", "requester_id", "assignee_id"}, "", func(r *Record) ([]any, error) {

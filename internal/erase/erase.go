@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	entschema "github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/database"
 )
@@ -52,7 +53,7 @@ var ErrStaff = errors.New("staff account")
 // User erases the user with the e-mail address. Staff accounts are refused
 // unless force is set.
 func User(ctx context.Context, db *database.SQL, email string, force bool) (*Result, error) {
-	email = strings.ToLower(strings.TrimSpace(email))
+	email = entschema.NormalizeEmail(email)
 	if email == "" {
 		return nil, apierr.Invalid("email", "an e-mail address is required")
 	}

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/switchboardhq/switchboard/graph"
@@ -93,6 +94,18 @@ func checkBody(body []byte) *apierr.Error {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(body, &fields); err != nil || fields == nil {
 		return apierr.Errorf(apierr.BadUserInput, "the request body must be a JSON object such as {\"query\": \"…\", \"variables\": {…}}")
+	}
+	// The transport decodes member names case-insensitively (encoding/json),
+	// so "QUERY" would reach it unchecked: only the exact names pass.
+	for name := range fields {
+		if _, known := requestMembers[name]; known {
+			continue
+		}
+		for member := range requestMembers {
+			if strings.EqualFold(name, member) {
+				return apierr.Invalid(member, "unknown member %q: did you mean %q? (member names are case-sensitive)", name, member)
+			}
+		}
 	}
 	for name, m := range requestMembers {
 		// Raw values are valid JSON without surrounding space.

@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 	"unicode/utf8"
 )
@@ -14,7 +15,7 @@ func FuzzCheckBody(f *testing.F) {
 		`{"query":"query($n: Int) { tickets(first: $n) { totalCount } }","variables":{"n":3},"operationName":null}`,
 		`{"extensions":{"persistedQuery":{"version":1,"sha256Hash":"abc"}}}`, `{"query":"","extensions":{"persistedQuery":null}}`,
 		`[{"query":"{ a }"},{"query":"{ b }"}]`,
-		`{"query": 42}`, `{"query":"x","variables":[1]}`, "{\"query\":\"\xff\"}", ``, `null`, ` {"query":"{ a }"} `,
+		`{"query": 42}`, `{"query":"x","variables":[1]}`, `{"QUERY": 42}`, `{"query":"{ a }","Variables":"x"}`, "{\"query\":\"\xff\"}", ``, `null`, ` {"query":"{ a }"} `,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -46,6 +47,20 @@ func FuzzCheckBody(f *testing.F) {
 		ext, _ := req["extensions"].(map[string]any)
 		if query == "" && ext["persistedQuery"] == nil {
 			t.Fatalf("accepted a request without a query: %q", body)
+		}
+		// What the transport decodes (case-insensitively) is what was checked.
+		var params struct {
+			Query         any `json:"query"`
+			OperationName any `json:"operationName"`
+			Variables     any `json:"variables"`
+			Extensions    any `json:"extensions"`
+		}
+		if err := json.Unmarshal(body, &params); err != nil {
+			t.Fatalf("accepted %q, which the transport cannot decode: %v", body, err)
+		}
+		if !reflect.DeepEqual(params.Query, req["query"]) || !reflect.DeepEqual(params.OperationName, req["operationName"]) ||
+			!reflect.DeepEqual(params.Variables, req["variables"]) || !reflect.DeepEqual(params.Extensions, req["extensions"]) {
+			t.Fatalf("accepted %q, whose members differ in case from the checked ones", body)
 		}
 	})
 }
