@@ -233,6 +233,24 @@ func countIs(keys ...any) func(c *accessCell, data map[string]any) error {
 	}
 }
 
+// boardCountsWhatIsListed checks a wallboard of the group of T: it counts
+// exactly the waiting tickets of the group the actor may list, which take
+// in T unless the cell is hidden.
+func boardCountsWhatIsListed(key string) func(c *accessCell, data map[string]any) error {
+	return func(c *accessCell, data map[string]any) error {
+		if str(data, key, "group", "id") != c.f.group {
+			return fmt.Errorf("wallboard = %s", jsonOf(data))
+		}
+		board := num(data, key, "new") + num(data, key, "open") + num(data, key, "pending")
+		listed := c.f.s.do(c.t, c.token, `query($id: ID!, $t: ID!) {
+			all: tickets(where: {groupID: $id, statusIn: [NEW, OPEN, PENDING]}) { totalCount }
+			t: tickets(where: {id: $t}) { totalCount } }`, map[string]any{"id": c.f.group, "t": c.f.ticket}).ok(c.t)
+		inReach := num(listed, "t", "totalCount") == 1
+		return expect(board == num(listed, "all", "totalCount") && inReach == (c.want != outHidden),
+			"wallboard counts %d waiting, the actor lists %v (T in reach: %v)", board, path(listed, "all", "totalCount"), inReach)
+	}
+}
+
 func accessRows() []accessRow {
 	const (
 		ok = outAllow
@@ -347,6 +365,11 @@ func accessRows() []accessRow {
 		{
 			op: "search", what: "(by SLA state: -is:breached)", doc: `{ search(query: "printer fire -is:breached") { edges { node { id } } } }`,
 			want: cells(ua, fb, fb, ok, hd, ok, ok), check: searchFindsT,
+		},
+		{
+			op: "wallboard", what: "(group of T)", doc: `query($id: ID!) { wallboard(groupID: $id) { group { id } new open pending } }`,
+			vars: idVar(func(f *accessFixture) string { return f.group }), target: "id",
+			want: cells(ua, fb, fb, ok, hd, ok, ok), check: boardCountsWhatIsListed("wallboard"),
 		},
 		{
 			op: "users", what: "(customer A listed)", doc: `query($id: ID!) { users(where: {id: $id}) { totalCount edges { node { id } } } }`,
@@ -761,6 +784,12 @@ func accessRows() []accessRow {
 				_, isList := path(data, "ticketViewers").([]any)
 				return expect(isList, "ticketViewers = %v", data)
 			},
+		},
+		{
+			op: "wallboard", what: "(subscription, group of T)", stream: true,
+			doc:  `subscription($id: ID!) { wallboard(groupID: $id) { group { id } new open pending } }`,
+			vars: idVar(func(f *accessFixture) string { return f.group }), target: "id",
+			want: cells(ua, fb, fb, ok, hd, ok, ok), check: boardCountsWhatIsListed("wallboard"),
 		},
 		{
 			op: "viewTicket", what: "(T, typing)", doc: `mutation($id: ID!) { viewTicket(ticketID: $id, typing: true) }`,

@@ -40,6 +40,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/ratelimit"
 	"github.com/switchboardhq/switchboard/internal/search"
 	"github.com/switchboardhq/switchboard/internal/ticketing"
+	"github.com/switchboardhq/switchboard/internal/wallboard"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 	"github.com/switchboardhq/switchboard/internal/wstransport"
 )
@@ -380,6 +381,9 @@ func (a *app) startLive(ctx context.Context) (*live.Hub, func(), error) {
 	}
 	a.tickets.Announce = hub.Announce
 	a.resolver.Live = hub
+	a.resolver.Wallboards = wallboard.New(a.client, hub, wallboard.Options{
+		Coalesce: a.cfg.WallboardCoalesce, Refresh: a.cfg.WallboardRefresh, DueSoonWindow: a.cfg.WallboardDueSoon,
+	})
 	return hub, stop, nil
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/live"
 	"github.com/switchboardhq/switchboard/internal/priority"
 	"github.com/switchboardhq/switchboard/internal/search"
+	"github.com/switchboardhq/switchboard/internal/wallboard"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -153,6 +154,7 @@ type ComplexityRoot struct {
 		Search      func(childComplexity int, query string, after *entgql.Cursor[globalid.ID], first *int) int
 		Tickets     func(childComplexity int, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy []*ent.TicketOrder, where *ent.TicketWhereInput) int
 		Users       func(childComplexity int, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) int
+		Wallboard   func(childComplexity int, groupID *globalid.ID) int
 	}
 
 	SLAPolicy struct {
@@ -177,6 +179,7 @@ type ComplexityRoot struct {
 	Subscription struct {
 		TicketEvents  func(childComplexity int, groupID *globalid.ID, ticketID *globalid.ID, after *string) int
 		TicketViewers func(childComplexity int, ticketID globalid.ID) int
+		Wallboard     func(childComplexity int, groupID *globalid.ID) int
 	}
 
 	Ticket struct {
@@ -263,6 +266,19 @@ type ComplexityRoot struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
+
+	Wallboard struct {
+		Breached           func(childComplexity int) int
+		ComputedAt         func(childComplexity int) int
+		DueSoon            func(childComplexity int) int
+		Group              func(childComplexity int) int
+		New                func(childComplexity int) int
+		OldestWaitingSince func(childComplexity int) int
+		Open               func(childComplexity int) int
+		Pending            func(childComplexity int) int
+		SolvedToday        func(childComplexity int) int
+		Unassigned         func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -300,10 +316,12 @@ type QueryResolver interface {
 	Me(ctx context.Context) (*ent.User, error)
 	MySessions(ctx context.Context) ([]*ent.Session, error)
 	MyAPITokens(ctx context.Context) ([]*ent.APIToken, error)
+	Wallboard(ctx context.Context, groupID *globalid.ID) (*wallboard.Wallboard, error)
 }
 type SubscriptionResolver interface {
 	TicketEvents(ctx context.Context, groupID *globalid.ID, ticketID *globalid.ID, after *string) (<-chan *live.Event, error)
 	TicketViewers(ctx context.Context, ticketID globalid.ID) (<-chan []*live.TicketViewer, error)
+	Wallboard(ctx context.Context, groupID *globalid.ID) (<-chan *wallboard.Wallboard, error)
 }
 type TicketEventResolver interface {
 	Changes(ctx context.Context, obj *live.Event) ([]string, error)
@@ -868,6 +886,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Users(childComplexity, args["after"].(*entgql.Cursor[globalid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[globalid.ID]), args["last"].(*int), args["orderBy"].(*ent.UserOrder), args["where"].(*ent.UserWhereInput)), true
+	case "Query.wallboard":
+		if e.ComplexityRoot.Query.Wallboard == nil {
+			break
+		}
+
+		args, err := ec.field_Query_wallboard_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Wallboard(childComplexity, args["groupID"].(*globalid.ID)), true
 
 	case "SLAPolicy.createdAt":
 		if e.ComplexityRoot.SLAPolicy.CreatedAt == nil {
@@ -971,6 +1000,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.TicketViewers(childComplexity, args["ticketID"].(globalid.ID)), true
+	case "Subscription.wallboard":
+		if e.ComplexityRoot.Subscription.Wallboard == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_wallboard_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.Wallboard(childComplexity, args["groupID"].(*globalid.ID)), true
 
 	case "Ticket.assignee":
 		if e.ComplexityRoot.Ticket.Assignee == nil {
@@ -1316,6 +1356,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UserEdge.Node(childComplexity), true
+
+	case "Wallboard.breached":
+		if e.ComplexityRoot.Wallboard.Breached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wallboard.Breached(childComplexity), true
+	case "Wallboard.computedAt":
+		if e.ComplexityRoot.Wallboard.ComputedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wallboard.ComputedAt(childComplexity), true
+	case "Wallboard.dueSoon":
+		if e.ComplexityRoot.Wallboard.DueSoon == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wallboard.DueSoon(childComplexity), true
+	case "Wallboard.group":
+		if e.ComplexityRoot.Wallboard.Group == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wallboard.Group(childComplexity), true
+	case "Wallboard.new":
+		if e.ComplexityRoot.Wallboard.New == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wallboard.New(childComplexity), true
+	case "Wallboard.oldestWaitingSince":
+		if e.ComplexityRoot.Wallboard.OldestWaitingSince == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wallboard.OldestWaitingSince(childComplexity), true
+	case "Wallboard.open":
+		if e.ComplexityRoot.Wallboard.Open == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wallboard.Open(childComplexity), true
+	case "Wallboard.pending":
+		if e.ComplexityRoot.Wallboard.Pending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wallboard.Pending(childComplexity), true
+	case "Wallboard.solvedToday":
+		if e.ComplexityRoot.Wallboard.SolvedToday == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wallboard.SolvedToday(childComplexity), true
+	case "Wallboard.unassigned":
+		if e.ComplexityRoot.Wallboard.Unassigned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wallboard.Unassigned(childComplexity), true
 
 	}
 	return 0, false
@@ -2907,6 +3008,46 @@ extend type Mutation {
   viewTicket(ticketID: ID!, typing: Boolean = false): Boolean!
 }
 `, BuiltIn: false},
+	{Name: "../schema/wallboard.graphql", Input: `extend type Query {
+  """
+  The live queue numbers of one group, or of every ticket in the viewer's
+  reach without groupID. Agents and admins only (FORBIDDEN for customers);
+  an agent's board counts the tickets that agent may see.
+  """
+  wallboard(groupID: ID): Wallboard!
+}
+
+extend type Subscription {
+  """
+  The wallboard now, then again after changes (at most once per
+  SWITCHBOARD_WALLBOARD_COALESCE) and every SWITCHBOARD_WALLBOARD_REFRESH,
+  since SLA clocks run out without any change. Screens that see the same
+  numbers share one computation per instance.
+  """
+  wallboard(groupID: ID): Wallboard!
+}
+
+"Queue numbers. Waiting tickets are those NEW, OPEN or PENDING."
+type Wallboard {
+  "The board's group; null for everything in reach."
+  group: Group
+  new: Int!
+  open: Int!
+  pending: Int!
+  "Waiting tickets without an assignee."
+  unassigned: Int!
+  "Waiting tickets past a due time (first response or resolution) still outstanding."
+  breached: Int!
+  "Waiting tickets whose first response or resolution falls due within SWITCHBOARD_WALLBOARD_DUE_SOON, not yet breached."
+  dueSoon: Int!
+  "Tickets solved since midnight UTC."
+  solvedToday: Int!
+  "When the oldest waiting ticket was opened; null when none waits."
+  oldestWaitingSince: Time
+  "When these numbers were read."
+  computedAt: Time!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -3262,6 +3403,32 @@ func (ec *executionContext) childFields_UserEdge(ctx context.Context, field grap
 		return ec.fieldContext_UserEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UserEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Wallboard(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "group":
+		return ec.fieldContext_Wallboard_group(ctx, field)
+	case "new":
+		return ec.fieldContext_Wallboard_new(ctx, field)
+	case "open":
+		return ec.fieldContext_Wallboard_open(ctx, field)
+	case "pending":
+		return ec.fieldContext_Wallboard_pending(ctx, field)
+	case "unassigned":
+		return ec.fieldContext_Wallboard_unassigned(ctx, field)
+	case "breached":
+		return ec.fieldContext_Wallboard_breached(ctx, field)
+	case "dueSoon":
+		return ec.fieldContext_Wallboard_dueSoon(ctx, field)
+	case "solvedToday":
+		return ec.fieldContext_Wallboard_solvedToday(ctx, field)
+	case "oldestWaitingSince":
+		return ec.fieldContext_Wallboard_oldestWaitingSince(ctx, field)
+	case "computedAt":
+		return ec.fieldContext_Wallboard_computedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Wallboard", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3940,6 +4107,20 @@ func (ec *executionContext) field_Query_users_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_wallboard_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "groupID",
+		func(ctx context.Context, v any) (*globalid.ID, error) {
+			return ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋglobalidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupID"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Subscription_ticketEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3981,6 +4162,20 @@ func (ec *executionContext) field_Subscription_ticketViewers_args(ctx context.Co
 		return nil, err
 	}
 	args["ticketID"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_wallboard_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "groupID",
+		func(ctx context.Context, v any) (*globalid.ID, error) {
+			return ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋglobalidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupID"] = arg0
 	return args, nil
 }
 
@@ -6317,6 +6512,50 @@ func (ec *executionContext) fieldContext_Query_myAPITokens(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_wallboard(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_wallboard(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Wallboard(ctx, fc.Args["groupID"].(*globalid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *wallboard.Wallboard) graphql.Marshaler {
+			return ec.marshalNWallboard2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋwallboardᚐWallboard(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_wallboard(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Wallboard(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_wallboard_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6774,6 +7013,50 @@ func (ec *executionContext) fieldContext_Subscription_ticketViewers(ctx context.
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Subscription_ticketViewers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_wallboard(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_wallboard(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().Wallboard(ctx, fc.Args["groupID"].(*globalid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *wallboard.Wallboard) graphql.Marshaler {
+			return ec.marshalNWallboard2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋwallboardᚐWallboard(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_wallboard(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Wallboard(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_wallboard_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8269,6 +8552,245 @@ func (ec *executionContext) _UserEdge_cursor(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_UserEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _Wallboard_group(ctx context.Context, field graphql.CollectedField, obj *wallboard.Wallboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wallboard_group(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Group, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Group) graphql.Marshaler {
+			return ec.marshalOGroup2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐGroup(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Wallboard_group(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Wallboard",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Group(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Wallboard_new(ctx context.Context, field graphql.CollectedField, obj *wallboard.Wallboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wallboard_new(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.New, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Wallboard_new(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Wallboard", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Wallboard_open(ctx context.Context, field graphql.CollectedField, obj *wallboard.Wallboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wallboard_open(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Open, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Wallboard_open(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Wallboard", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Wallboard_pending(ctx context.Context, field graphql.CollectedField, obj *wallboard.Wallboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wallboard_pending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pending, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Wallboard_pending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Wallboard", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Wallboard_unassigned(ctx context.Context, field graphql.CollectedField, obj *wallboard.Wallboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wallboard_unassigned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unassigned, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Wallboard_unassigned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Wallboard", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Wallboard_breached(ctx context.Context, field graphql.CollectedField, obj *wallboard.Wallboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wallboard_breached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Breached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Wallboard_breached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Wallboard", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Wallboard_dueSoon(ctx context.Context, field graphql.CollectedField, obj *wallboard.Wallboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wallboard_dueSoon(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueSoon, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Wallboard_dueSoon(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Wallboard", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Wallboard_solvedToday(ctx context.Context, field graphql.CollectedField, obj *wallboard.Wallboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wallboard_solvedToday(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SolvedToday, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Wallboard_solvedToday(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Wallboard", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Wallboard_oldestWaitingSince(ctx context.Context, field graphql.CollectedField, obj *wallboard.Wallboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wallboard_oldestWaitingSince(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OldestWaitingSince, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Wallboard_oldestWaitingSince(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Wallboard", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Wallboard_computedAt(ctx context.Context, field graphql.CollectedField, obj *wallboard.Wallboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wallboard_computedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ComputedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Wallboard_computedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Wallboard", field, false, false, "Time")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -14136,6 +14658,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_myAPITokens(ctx, field)
 				})
+		case "wallboard":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_wallboard(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -14305,6 +14833,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_ticketEvents(ctx, fields[0])
 	case "ticketViewers":
 		return ec._Subscription_ticketViewers(ctx, fields[0])
+	case "wallboard":
+		return ec._Subscription_wallboard(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -14851,6 +15381,84 @@ func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "cursor":
 			out.Values[i] = ec._UserEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var wallboardImplementors = []string{"Wallboard"}
+
+func (ec *executionContext) _Wallboard(ctx context.Context, sel ast.SelectionSet, obj *wallboard.Wallboard) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, wallboardImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Wallboard")
+		case "group":
+			out.Values[i] = ec._Wallboard_group(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "new":
+			out.Values[i] = ec._Wallboard_new(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "open":
+			out.Values[i] = ec._Wallboard_open(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pending":
+			out.Values[i] = ec._Wallboard_pending(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unassigned":
+			out.Values[i] = ec._Wallboard_unassigned(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "breached":
+			out.Values[i] = ec._Wallboard_breached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dueSoon":
+			out.Values[i] = ec._Wallboard_dueSoon(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "solvedToday":
+			out.Values[i] = ec._Wallboard_solvedToday(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "oldestWaitingSince":
+			out.Values[i] = ec._Wallboard_oldestWaitingSince(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "computedAt":
+			out.Values[i] = ec._Wallboard_computedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -15820,6 +16428,14 @@ func (ec *executionContext) marshalNUserRole2githubᚗcomᚋswitchboardhqᚋswit
 func (ec *executionContext) unmarshalNUserWhereInput2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐUserWhereInput(ctx context.Context, v any) (*ent.UserWhereInput, error) {
 	res, err := ec.unmarshalInputUserWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWallboard2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋwallboardᚐWallboard(ctx context.Context, sel ast.SelectionSet, v *wallboard.Wallboard) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Wallboard!")
+		return graphql.Null
+	}
+	return ec._Wallboard(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {

@@ -12,6 +12,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/live"
 	"github.com/switchboardhq/switchboard/internal/search"
 	"github.com/switchboardhq/switchboard/internal/ticketing"
+	"github.com/switchboardhq/switchboard/internal/wallboard"
 )
 
 // Resolver holds what the resolvers call into.
@@ -21,6 +22,7 @@ type Resolver struct {
 	Tickets *ticketing.Service
 	Live    *live.Hub
 	Search  *search.Service
+	Wallboards *wallboard.Service
 	// MaxPageSize also bounds nodes(ids:).
 	MaxPageSize int
 	// DefaultPageSize is what connections without first/last cost in

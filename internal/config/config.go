@@ -79,6 +79,9 @@ type Config struct {
 	MaxSubscriptionsPerConn int
 	MaxConnectionsPerUser   int
 	PresenceTTL             time.Duration
+	WallboardCoalesce       time.Duration
+	WallboardRefresh        time.Duration
+	WallboardDueSoon        time.Duration
 
 	// Full-text search (internal/search).
 	SearchLanguage       string
@@ -186,6 +189,9 @@ var Settings = []Setting{
 	{"max-subscriptions-per-connection", "SWITCHBOARD_MAX_SUBSCRIPTIONS_PER_CONNECTION", "100", "operations one websocket may run at once", intSetter(func(c *Config, n int) { c.MaxSubscriptionsPerConn = n })},
 	{"max-connections-per-user", "SWITCHBOARD_MAX_CONNECTIONS_PER_USER", "50", "live connections (websockets, event streams) one user may hold on an instance", intSetter(func(c *Config, n int) { c.MaxConnectionsPerUser = n })},
 	{"presence-ttl", "SWITCHBOARD_PRESENCE_TTL", "30s", "how long a viewTicket heartbeat keeps an agent on a ticket's viewers", durationSetter(func(c *Config, d time.Duration) { c.PresenceTTL = d })},
+	{"wallboard-coalesce", "SWITCHBOARD_WALLBOARD_COALESCE", "1s", "shortest time between two computations of a wallboard: changes within it are shown together", durationSetter(func(c *Config, d time.Duration) { c.WallboardCoalesce = d })},
+	{"wallboard-refresh", "SWITCHBOARD_WALLBOARD_REFRESH", "30s", "how often a subscribed wallboard is recomputed without any change (SLA clocks run out by themselves)", durationSetter(func(c *Config, d time.Duration) { c.WallboardRefresh = d })},
+	{"wallboard-due-soon", "SWITCHBOARD_WALLBOARD_DUE_SOON", "1h", "how far ahead a wallboard counts a first response or resolution as due soon", durationSetter(func(c *Config, d time.Duration) { c.WallboardDueSoon = d })},
 	{"search-language", "SWITCHBOARD_SEARCH_LANGUAGE", "english", "search stemming and stop words: a PostgreSQL text search configuration (english, simple, german, …); SQLite stems only english; a change rebuilds the index at start", func(c *Config, v string) error { c.SearchLanguage = v; return nil }},
 	{"search-max-query-length", "SWITCHBOARD_SEARCH_MAX_QUERY_LENGTH", "500", "longest search query, in characters", intSetter(func(c *Config, n int) { c.SearchMaxQueryLength = n })},
 	{"search-max-candidates", "SWITCHBOARD_SEARCH_MAX_CANDIDATES", "500", "most matching tickets a relevance-ordered search ranks (bounds its cost; sort:newest/oldest are not bounded)", intSetter(func(c *Config, n int) { c.SearchMaxCandidates = n })},
@@ -267,7 +273,8 @@ func (c *Config) validate() error {
 		"SWITCHBOARD_EVENT_RETENTION": c.EventRetention, "SWITCHBOARD_LIVE_POLL_INTERVAL": c.LivePollInterval,
 		"SWITCHBOARD_LIVE_REVALIDATE_INTERVAL": c.LiveRevalidateInterval, "SWITCHBOARD_WS_INIT_TIMEOUT": c.WSInitTimeout,
 		"SWITCHBOARD_WS_KEEPALIVE": c.WSKeepAlive, "SWITCHBOARD_PRESENCE_TTL": c.PresenceTTL,
-		"SWITCHBOARD_APQ_TTL": c.APQTTL,
+		"SWITCHBOARD_APQ_TTL": c.APQTTL, "SWITCHBOARD_WALLBOARD_COALESCE": c.WallboardCoalesce,
+		"SWITCHBOARD_WALLBOARD_REFRESH": c.WallboardRefresh, "SWITCHBOARD_WALLBOARD_DUE_SOON": c.WallboardDueSoon,
 	} {
 		if d <= 0 {
 			return fmt.Errorf("%s: must be a positive duration", env)

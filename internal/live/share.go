@@ -50,6 +50,12 @@ func WithShare(ctx context.Context, sh *Share) context.Context {
 	return context.WithValue(ctx, shareKey{}, sh)
 }
 
+// WithoutShare returns ctx without a Share: for a subscription made on
+// behalf of an operation whose results are not its events.
+func WithoutShare(ctx context.Context) context.Context {
+	return context.WithValue(ctx, shareKey{}, (*Share)(nil))
+}
+
 func shareFrom(ctx context.Context) *Share {
 	sh, _ := ctx.Value(shareKey{}).(*Share)
 	return sh
