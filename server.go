@@ -40,8 +40,8 @@ import (
 	"github.com/switchboardhq/switchboard/internal/ratelimit"
 	"github.com/switchboardhq/switchboard/internal/search"
 	"github.com/switchboardhq/switchboard/internal/ticketing"
-	"github.com/switchboardhq/switchboard/internal/wallboard"
 	"github.com/switchboardhq/switchboard/internal/viewer"
+	"github.com/switchboardhq/switchboard/internal/wallboard"
 	"github.com/switchboardhq/switchboard/internal/wstransport"
 )
 

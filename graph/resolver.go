@@ -17,11 +17,11 @@ import (
 
 // Resolver holds what the resolvers call into.
 type Resolver struct {
-	Client  *ent.Client
-	Auth    *auth.Service
-	Tickets *ticketing.Service
-	Live    *live.Hub
-	Search  *search.Service
+	Client     *ent.Client
+	Auth       *auth.Service
+	Tickets    *ticketing.Service
+	Live       *live.Hub
+	Search     *search.Service
 	Wallboards *wallboard.Service
 	// MaxPageSize also bounds nodes(ids:).
 	MaxPageSize int
