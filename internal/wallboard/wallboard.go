@@ -248,10 +248,12 @@ func (s *Service) compute(ctx context.Context, groupID globalid.ID) (*Wallboard,
 }
 
 // dueBy: a waiting ticket with a first response due by t and not given, or
-// a resolution due by t (it is not solved, since it waits).
+// a resolution due by t (it is not solved, since it waits). The NotNil
+// terms keep it true or false, never NULL, so that its negation holds for
+// tickets without a clock.
 func dueBy(t time.Time) predicate.Ticket {
 	return ticket.Or(
-		ticket.And(ticket.FirstResponseDueAtLT(t), ticket.FirstRespondedAtIsNil()),
-		ticket.ResolutionDueAtLT(t),
+		ticket.And(ticket.FirstResponseDueAtNotNil(), ticket.FirstResponseDueAtLT(t), ticket.FirstRespondedAtIsNil()),
+		ticket.And(ticket.ResolutionDueAtNotNil(), ticket.ResolutionDueAtLT(t)),
 	)
 }
