@@ -20,7 +20,7 @@ import (
 // WallboardPath is the page's address; its assets are under WallboardPath + "/".
 const WallboardPath = "/wallboard"
 
-//go:embed index.html wallboard.js wallboard.css
+//go:embed index.html wallboard.js wallboard.css favicon.svg
 var files embed.FS
 
 // asset is one embedded file, ready to serve.
@@ -31,12 +31,14 @@ type asset struct {
 }
 
 // wallboardAssets are the files served under WallboardPath + "/", by name.
-// The page itself is served at WallboardPath, without a trailing slash.
 var (
 	wallboardPage   = mustAsset("index.html", "text/html; charset=utf-8")
 	wallboardAssets = map[string]asset{
 		"wallboard.js":  mustAsset("wallboard.js", "text/javascript; charset=utf-8"),
 		"wallboard.css": mustAsset("wallboard.css", "text/css; charset=utf-8"),
+		// Without an icon of its own the browser asks for /favicon.ico,
+		// which is a 404 (and an error in the console).
+		"favicon.svg": mustAsset("favicon.svg", "image/svg+xml"),
 	}
 )
 
@@ -49,8 +51,9 @@ func mustAsset(name, contentType string) asset {
 	return asset{content: b, contentType: contentType, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
 }
 
-// Handler serves the wallboard page at GET WallboardPath and its script
-// and style sheet under WallboardPath + "/". Everything is sent with
+// Handler serves the wallboard page at GET WallboardPath (and
+// WallboardPath + "/") and its script, style sheet and icon under
+// WallboardPath + "/". Everything is sent with
 // Cache-Control: no-cache and an ETag of its content: the names carry no
 // version, so a browser must revalidate (a cheap 304) to never run the
 // script of one release against the page of another.
@@ -67,14 +70,11 @@ func Handler() http.Handler {
 		}
 		serve(w, r, a)
 	})
-	// "/wallboard/" would resolve nothing differently, but one address for
-	// the page keeps bookmarks and kiosk settings uniform.
+	// The page with a trailing slash too: the assets' addresses are
+	// absolute, so it works the same, and a kiosk configured either way
+	// shows the board instead of a 404.
 	mux.HandleFunc("GET "+WallboardPath+"/{$}", func(w http.ResponseWriter, r *http.Request) {
-		target := WallboardPath
-		if r.URL.RawQuery != "" {
-			target += "?" + r.URL.RawQuery
-		}
-		http.Redirect(w, r, target, http.StatusMovedPermanently)
+		serve(w, r, wallboardPage)
 	})
 	return mux
 }
