@@ -1,6 +1,11 @@
 package httpserver
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+
+	"github.com/switchboardhq/switchboard/web"
+)
 
 // apiCSP is the Content-Security-Policy of everything but the playground:
 // API responses are data, never documents to render or frame.
@@ -13,18 +18,30 @@ const playgroundCSP = "default-src 'none'; script-src 'self' 'unsafe-inline' htt
 	"font-src 'self' data: https://cdn.jsdelivr.net; connect-src 'self' ws: wss:; worker-src 'self' blob:; " +
 	"frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
+// wallboardCSP lets the wallboard page (package web) run its own script
+// and style sheet and nothing else, and talk to this server only.
+// connect-src 'self' covers the page's websocket to /query: in CSP Level 3
+// 'self' also matches ws: and wss: on the page's own host and port, as
+// Chromium and Firefox implement (wallboard_page_test.go checks Chromium).
+const wallboardCSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
+	"frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
 // hstsHeader keeps browsers on HTTPS for a year, as browsers' preload lists expect.
 const hstsHeader = "max-age=31536000; includeSubDomains"
 
 // securityHeaders sets the headers that keep browsers from sniffing,
-// framing or leaking: a CSP (the playground's allows its own scripts),
+// framing or leaking: a CSP (the playground's and the wallboard's allow
+// their own scripts),
 // nosniff, no referrer, and HSTS on TLS connections.
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		csp := apiCSP
-		if r.URL.Path == "/" {
+		switch p := r.URL.Path; {
+		case p == "/":
 			csp = playgroundCSP
+		case p == web.WallboardPath || strings.HasPrefix(p, web.WallboardPath+"/"):
+			csp = wallboardCSP
 		}
 		h.Set("Content-Security-Policy", csp)
 		h.Set("X-Content-Type-Options", "nosniff")

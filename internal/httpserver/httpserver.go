@@ -1,6 +1,7 @@
 // Package httpserver owns the HTTP surface: the GraphQL endpoint at /query,
-// the GraphiQL playground at /, health checks, request ids, and turning a
-// bearer token into the viewer of the request.
+// the GraphiQL playground at /, the wallboard page at /wallboard, health
+// checks, request ids, and turning a bearer token into the viewer of the
+// request.
 package httpserver
 
 import (
@@ -36,6 +37,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/wstransport"
 
 	"github.com/switchboardhq/switchboard/graph"
+	"github.com/switchboardhq/switchboard/web"
 )
 
 // Options configure the handler.
@@ -131,6 +133,11 @@ func Handler(log *slog.Logger, resolver *graph.Resolver, opts Options) http.Hand
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
+	// The wallboard page is a product page, not a developer tool: served
+	// in production too, unlike the playground.
+	wallboard := web.Handler()
+	mux.Handle("GET "+web.WallboardPath, wallboard)
+	mux.Handle("GET "+web.WallboardPath+"/", wallboard)
 	if opts.Playground {
 		mux.Handle("GET /{$}", playground.Handler("Switchboard", "/query"))
 	}
