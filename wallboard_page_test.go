@@ -27,6 +27,8 @@ type wallboardBoard struct {
 	Breached      string `json:"breached"`
 	BreachedLevel string `json:"breachedLevel"`
 	OldestWaiting string `json:"oldestWaiting"`
+	AgentsOnline  string `json:"agentsOnline"`
+	AgentNames    string `json:"agentNames"`
 	Updated       string `json:"updated"`
 	Message       string `json:"message"`
 	Sockets       int    `json:"sockets"`
@@ -72,7 +74,10 @@ func TestWallboardPage(t *testing.T) {
 				continue
 			}
 			if got := atoi(t, b.Waiting); got != before+1 || b.New != strconv.Itoa(atoi(t, first.New)+1) ||
-				b.Unassigned != strconv.Itoa(atoi(t, first.Unassigned)+1) || b.State != "live" || b.OldestWaiting != "<1m" {
+				b.Unassigned != strconv.Itoa(atoi(t, first.Unassigned)+1) || b.State != "live" || b.OldestWaiting != "<1m" ||
+				// The screen's own connection, with the admin's token, makes
+				// the admin an agent online.
+				b.AgentsOnline != "1" || b.AgentNames != "Ada Admin" {
 				t.Fatalf("after one new ticket the page shows %+v (before: %+v)", b, first)
 			}
 			break

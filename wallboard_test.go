@@ -15,14 +15,15 @@ func TestWallboard(t *testing.T) {
 		createUser(t, tg, "admin@example.com", "Ada Admin", "admin", "amber canyon whistle")
 		s := startServer(t, tg, map[string]string{"SWITCHBOARD_WALLBOARD_COALESCE": "100ms"})
 		admin := login(t, s, "admin@example.com", "amber canyon whistle")
-		g := s.do(t, admin, `mutation { createGroup(input: {name: "Billing"}) { id } }`, nil).ok(t)
+		me := str(s.do(t, admin, `{ me { id } }`, nil).ok(t), "me", "id")
+		g := s.do(t, admin, `mutation($m: [ID!]) { createGroup(input: {name: "Billing", memberIDs: $m}) { id } }`, map[string]any{"m": []string{me}}).ok(t)
 		group := str(g, "createGroup", "id")
 		cust, custID := signup(t, s, "cust@example.com", "Cust")
 		open := func(subject string) {
 			s.do(t, admin, createTicket, map[string]any{"input": map[string]any{"subject": subject, "body": "help", "requesterID": custID, "groupID": group}}).ok(t)
 		}
 		open("invoice twice")
-		const board = `wallboard(groupID: $g) { group { name } new open pending unassigned breached dueSoon solvedToday oldestWaitingSince computedAt }`
+		const board = `wallboard(groupID: $g) { group { name } new open pending unassigned breached dueSoon solvedToday oldestWaitingSince computedAt agentsOnline { name } }`
 
 		t.Run("Query", func(t *testing.T) {
 			d := s.do(t, admin, `query($g: ID) { `+board+` }`, map[string]any{"g": group}).ok(t)
@@ -47,6 +48,11 @@ func TestWallboard(t *testing.T) {
 			for {
 				d := c.data("1") // a refresh may come first
 				if n := num(d, "wallboard", "new"); n == 2 {
+					// The admin's own websocket makes them an agent online
+					// (and a member of the group).
+					if str(d, "wallboard", "agentsOnline", 0, "name") != "Ada Admin" {
+						t.Fatalf("agents online = %s", mustJSON(t, path(d, "wallboard", "agentsOnline")))
+					}
 					break
 				} else if n != 1 {
 					t.Fatalf("board after a new ticket = %s", mustJSON(t, d))

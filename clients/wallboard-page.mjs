@@ -30,7 +30,7 @@ const pageURL = new URL('/wallboard', httpURL);
 if (token) pageURL.hash = `token=${encodeURIComponent(token)}`;
 
 // The fields the page shows, by their data-field names.
-const FIELDS = ['state', 'group', 'waiting', 'new', 'open', 'pending', 'unassigned', 'breached', 'dueSoon', 'solvedToday', 'oldestWaiting', 'updated', 'message'];
+const FIELDS = ['state', 'group', 'waiting', 'new', 'open', 'pending', 'unassigned', 'breached', 'dueSoon', 'solvedToday', 'oldestWaiting', 'agentsOnline', 'agentNames', 'updated', 'message'];
 
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true });
 const finish = async (code) => {

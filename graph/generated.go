@@ -268,6 +268,7 @@ type ComplexityRoot struct {
 	}
 
 	Wallboard struct {
+		AgentsOnline       func(childComplexity int) int
 		Breached           func(childComplexity int) int
 		ComputedAt         func(childComplexity int) int
 		DueSoon            func(childComplexity int) int
@@ -1357,6 +1358,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UserEdge.Node(childComplexity), true
 
+	case "Wallboard.agentsOnline":
+		if e.ComplexityRoot.Wallboard.AgentsOnline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wallboard.AgentsOnline(childComplexity), true
 	case "Wallboard.breached":
 		if e.ComplexityRoot.Wallboard.Breached == nil {
 			break
@@ -3044,6 +3051,13 @@ type Wallboard {
   solvedToday: Int!
   "When the oldest waiting ticket was opened; null when none waits."
   oldestWaitingSince: Time
+  """
+  Agents and admins with a live connection (websocket or event stream) to
+  any instance, members of the group on a group's board, by name. Someone
+  stays listed up to SWITCHBOARD_PRESENCE_TTL after their last connection
+  closed. Null when presence cannot be read (Redis lost).
+  """
+  agentsOnline: [User!]
   "When these numbers were read."
   computedAt: Time!
 }
@@ -3425,6 +3439,8 @@ func (ec *executionContext) childFields_Wallboard(ctx context.Context, field gra
 		return ec.fieldContext_Wallboard_solvedToday(ctx, field)
 	case "oldestWaitingSince":
 		return ec.fieldContext_Wallboard_oldestWaitingSince(ctx, field)
+	case "agentsOnline":
+		return ec.fieldContext_Wallboard_agentsOnline(ctx, field)
 	case "computedAt":
 		return ec.fieldContext_Wallboard_computedAt(ctx, field)
 	}
@@ -8768,6 +8784,38 @@ func (ec *executionContext) _Wallboard_oldestWaitingSince(ctx context.Context, f
 }
 func (ec *executionContext) fieldContext_Wallboard_oldestWaitingSince(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Wallboard", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Wallboard_agentsOnline(ctx context.Context, field graphql.CollectedField, obj *wallboard.Wallboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wallboard_agentsOnline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AgentsOnline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐUserᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Wallboard_agentsOnline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Wallboard",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Wallboard_computedAt(ctx context.Context, field graphql.CollectedField, obj *wallboard.Wallboard) (ret graphql.Marshaler) {
@@ -15454,6 +15502,11 @@ func (ec *executionContext) _Wallboard(ctx context.Context, sel ast.SelectionSet
 			}
 		case "oldestWaitingSince":
 			out.Values[i] = ec._Wallboard_oldestWaitingSince(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "agentsOnline":
+			out.Values[i] = ec._Wallboard_agentsOnline(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}

@@ -16,6 +16,7 @@ const QUERY = `subscription Wallboard($groupID: ID) {
     group { id name }
     new open pending unassigned breached dueSoon solvedToday
     oldestWaitingSince computedAt
+    agentsOnline { name }
   }
 }`;
 
@@ -213,6 +214,9 @@ function render() {
   }
   field('breached').closest('.tile').dataset.level = b.breached > 0 ? 'alert' : 'none';
   field('dueSoon').closest('.tile').dataset.level = b.dueSoon > 0 ? 'warn' : 'none';
+  // null: presence could not be read (the server's Redis is down).
+  field('agentsOnline').textContent = b.agentsOnline ? b.agentsOnline.length : '?';
+  field('agentNames').textContent = b.agentsOnline ? b.agentsOnline.map((a) => a.name).join(', ') : 'unknown';
   const updated = field('updated');
   updated.dateTime = b.computedAt;
   updated.textContent = new Date(b.computedAt).toLocaleTimeString();

@@ -53,6 +53,11 @@ func (h *Hub) Connect(ctx context.Context, disconnect func(code int, reason stri
 		if h.perUser[v.UserID] >= h.opts.MaxConnectionsPerUser {
 			return nil, nil, apierr.Errorf(apierr.RateLimited, "you have %d live connections open, the most allowed", h.opts.MaxConnectionsPerUser)
 		}
+		if h.perUser[v.UserID] == 0 && v.IsStaff() {
+			// Online at once, not at the next renewal; away from the lock
+			// and from the connection's own fate.
+			go h.touchOnline(context.WithoutCancel(ctx), v.UserID)
+		}
 		h.perUser[v.UserID]++
 		c.user = v.UserID
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent/event"
 	"github.com/switchboardhq/switchboard/internal/globalid"
+	"github.com/switchboardhq/switchboard/internal/presence"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
 
@@ -19,11 +20,16 @@ func (h *Hub) housekeeping(ctx context.Context) {
 	defer sweep.Stop()
 	prune := time.NewTicker(pruneInterval)
 	defer prune.Stop()
+	// Three renewals per TTL: one lost to a slow Redis does not drop anyone.
+	online := time.NewTicker(h.opts.PresenceTTL / 3)
+	defer online.Stop()
 	h.Prune(ctx)
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-online.C:
+			h.renewOnline(ctx)
 		case <-sweep.C:
 			h.mu.Lock()
 			tickets := make([]globalid.ID, 0, len(h.watchers))
@@ -38,6 +44,43 @@ func (h *Hub) housekeeping(ctx context.Context) {
 			h.Prune(ctx)
 		}
 	}
+}
+
+// renewOnline renews the online entries of the staff connected here.
+func (h *Hub) renewOnline(ctx context.Context) {
+	h.mu.Lock()
+	staff := map[globalid.ID]bool{}
+	for c := range h.conns {
+		if v := c.Viewer(); v.IsStaff() {
+			staff[v.UserID] = true
+		}
+	}
+	h.mu.Unlock()
+	for id := range staff {
+		h.touchOnline(ctx, id)
+	}
+}
+
+// touchOnline records that the staff member is online, for PresenceTTL.
+func (h *Hub) touchOnline(ctx context.Context, userID globalid.ID) {
+	if err := h.presence.Touch(ctx, presence.Online, userID, false, h.opts.PresenceTTL); err != nil && ctx.Err() == nil {
+		h.log.WarnContext(ctx, "recording an agent online", "err", err)
+	}
+}
+
+// AgentsOnline returns the agents and admins with a live connection to
+// any instance (as of the last renewal: an entry lapses PresenceTTL after
+// the person's last connection closed).
+func (h *Hub) AgentsOnline(ctx context.Context) ([]globalid.ID, error) {
+	entries, err := h.presence.List(ctx, presence.Online)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]globalid.ID, len(entries))
+	for i, e := range entries {
+		ids[i] = e.UserID
+	}
+	return ids, nil
 }
 
 // revalidating runs Revalidate on its own, so that a slow presence sweep

@@ -48,7 +48,8 @@ type Options struct {
 	// MaxConnectionsPerUser bounds one user's live connections on an
 	// instance.
 	MaxConnectionsPerUser int
-	// PresenceTTL is how long a viewTicket heartbeat lasts.
+	// PresenceTTL is how long a viewTicket heartbeat lasts, and how long
+	// an agent stays online after their last connection closed.
 	PresenceTTL time.Duration
 	// StaffOnlyFields are the ticket fields customers may not know of
 	// (graph.StaffOnlyFields("Ticket")), also as changes.

@@ -1,5 +1,6 @@
 // Package presence remembers who is looking at a ticket, and who is typing
-// on it, for collision detection between agents. Entries are heartbeats:
+// on it, for collision detection between agents, and which agents are
+// online at all (under the place Online). Entries are heartbeats:
 // each expires after its TTL unless renewed. Memory keeps them in the
 // process (embedded mode); Redis keeps them in sorted sets with the expiry
 // as score, shared by all instances.
@@ -14,6 +15,11 @@ import (
 
 	"github.com/switchboardhq/switchboard/internal/globalid"
 )
+
+// Online is the place of the agents and admins with a live connection to
+// any instance: each instance renews its own (see live.Hub), so an entry
+// lapses a TTL after the person's last connection closed.
+const Online globalid.ID = "online"
 
 // Entry is one person on a ticket.
 type Entry struct {

@@ -21,6 +21,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/group"
 	"github.com/switchboardhq/switchboard/ent/predicate"
 	"github.com/switchboardhq/switchboard/ent/ticket"
+	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/live"
@@ -44,6 +45,10 @@ type Wallboard struct {
 	SolvedToday int
 	// OldestWaitingSince is when the oldest waiting ticket was opened.
 	OldestWaitingSince *time.Time
+	// AgentsOnline are the agents and admins with a live connection (of
+	// the group, for a group's board), by name; nil when presence cannot
+	// be read (Redis lost), which the board shows rather than failing.
+	AgentsOnline []*ent.User
 	// ComputedAt is when these numbers were read.
 	ComputedAt time.Time
 }
@@ -65,15 +70,17 @@ func DefaultOptions() Options {
 	return Options{Coalesce: time.Second, Refresh: 30 * time.Second, DueSoonWindow: time.Hour}
 }
 
-// Events is where a board hears of changes: the live hub.
-type Events interface {
+// Hub is where a board hears of changes and learns who is online: the
+// live hub.
+type Hub interface {
 	Subscribe(ctx context.Context, f live.Filter, after *string) (<-chan *live.Event, error)
+	AgentsOnline(ctx context.Context) ([]globalid.ID, error)
 }
 
 // Service computes boards and keeps the shared ones.
 type Service struct {
 	client *ent.Client
-	events Events
+	hub    Hub
 	opts   Options
 	now    func() time.Time
 
@@ -82,7 +89,7 @@ type Service struct {
 }
 
 // New returns the service; unset options take their defaults.
-func New(client *ent.Client, events Events, opts Options) *Service {
+func New(client *ent.Client, hub Hub, opts Options) *Service {
 	d := DefaultOptions()
 	if opts.Coalesce <= 0 {
 		opts.Coalesce = d.Coalesce
@@ -93,7 +100,7 @@ func New(client *ent.Client, events Events, opts Options) *Service {
 	if opts.DueSoonWindow <= 0 {
 		opts.DueSoonWindow = d.DueSoonWindow
 	}
-	return &Service{client: client, events: events, opts: opts, now: time.Now, boards: map[string]*board{}}
+	return &Service{client: client, hub: hub, opts: opts, now: time.Now, boards: map[string]*board{}}
 }
 
 // Get computes the board of groupID ("" for everything in reach) for the
@@ -115,7 +122,7 @@ func (s *Service) Subscribe(ctx context.Context, groupID globalid.ID) (<-chan *W
 	}
 	// The transport's shared rendering is for ticketEvents results; the
 	// events here are only a signal.
-	events, err := s.events.Subscribe(live.WithoutShare(ctx), live.Filter{GroupID: groupID}, nil)
+	events, err := s.hub.Subscribe(live.WithoutShare(ctx), live.Filter{GroupID: groupID}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +251,28 @@ func (s *Service) compute(ctx context.Context, groupID globalid.ID) (*Wallboard,
 	case !ent.IsNotFound(err):
 		return nil, fmt.Errorf("finding the oldest waiting ticket: %w", err)
 	}
+	if w.AgentsOnline, err = s.agentsOnline(ctx, groupID); err != nil {
+		return nil, err
+	}
 	return w, nil
+}
+
+// agentsOnline are the staff online, of the group when one is given. A
+// presence store that cannot be read gives nil, not an error.
+func (s *Service) agentsOnline(ctx context.Context, groupID globalid.ID) ([]*ent.User, error) {
+	ids, err := s.hub.AgentsOnline(ctx)
+	if err != nil {
+		return nil, nil //nolint:nilerr // the board shows "unknown" (null), see Wallboard.AgentsOnline
+	}
+	q := s.client.User.Query().Where(user.IDIn(ids...), user.RoleIn(user.RoleAGENT, user.RoleADMIN), user.Active(true))
+	if groupID != "" {
+		q.Where(user.HasGroupsWith(group.ID(groupID)))
+	}
+	users, err := q.Order(user.ByName(), user.ByID()).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the agents online: %w", err)
+	}
+	return users, nil
 }
 
 // dueBy: a waiting ticket with a first response due by t and not given, or

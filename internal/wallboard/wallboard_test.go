@@ -2,6 +2,7 @@ package wallboard_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -100,27 +101,31 @@ func newHelpdesk(t *testing.T, tg dbtest.Target) *helpdesk {
 
 func as(v *viewer.Viewer) context.Context { return viewer.NewContext(context.Background(), v) }
 
+// counts are the numbers of a board.
+type counts struct{ New, Open, Pending, Unassigned, Breached, DueSoon, SolvedToday int }
+
 func TestGet(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
 		h := newHelpdesk(t, tg)
-		boards := wallboard.New(h.client, nil, wallboard.Options{})
+		online := &events{online: []globalid.ID{h.agent.UserID, h.customer.UserID}}
+		boards := wallboard.New(h.client, online, wallboard.Options{})
 		for _, tc := range []struct {
 			name  string
 			who   *viewer.Viewer
 			group globalid.ID
-			want  wallboard.Wallboard // counts only
+			want  counts
 		}{
-			{"AdminGroup", h.admin, h.group, wallboard.Wallboard{New: 1, Open: 1, Pending: 1, Unassigned: 2, Breached: 1, DueSoon: 1, SolvedToday: 1}},
-			{"AdminAll", h.admin, "", wallboard.Wallboard{New: 2, Open: 2, Pending: 1, Unassigned: 3, Breached: 1, DueSoon: 1, SolvedToday: 1}},
+			{"AdminGroup", h.admin, h.group, counts{New: 1, Open: 1, Pending: 1, Unassigned: 2, Breached: 1, DueSoon: 1, SolvedToday: 1}},
+			{"AdminAll", h.admin, "", counts{New: 2, Open: 2, Pending: 1, Unassigned: 3, Breached: 1, DueSoon: 1, SolvedToday: 1}},
 			// The agent's reach: the group, and what is assigned to them.
-			{"AgentAll", h.agent, "", wallboard.Wallboard{New: 2, Open: 1, Pending: 1, Unassigned: 2, Breached: 1, DueSoon: 1, SolvedToday: 1}},
+			{"AgentAll", h.agent, "", counts{New: 2, Open: 1, Pending: 1, Unassigned: 2, Breached: 1, DueSoon: 1, SolvedToday: 1}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				w, err := boards.Get(as(tc.who), tc.group)
 				if err != nil {
 					t.Fatal(err)
 				}
-				got := wallboard.Wallboard{New: w.New, Open: w.Open, Pending: w.Pending, Unassigned: w.Unassigned,
+				got := counts{New: w.New, Open: w.Open, Pending: w.Pending, Unassigned: w.Unassigned,
 					Breached: w.Breached, DueSoon: w.DueSoon, SolvedToday: w.SolvedToday}
 				if got != tc.want {
 					t.Fatalf("board %+v, want %+v", got, tc.want)
@@ -130,6 +135,11 @@ func TestGet(t *testing.T) {
 				}
 				if w.OldestWaitingSince == nil || !w.OldestWaitingSince.Equal(h.oldestInGroup) {
 					t.Fatalf("oldest waiting since %v, want %v", w.OldestWaitingSince, h.oldestInGroup)
+				}
+				// Online: the agent (a member of the group); the customer's
+				// connection does not make them an agent online.
+				if len(w.AgentsOnline) != 1 || w.AgentsOnline[0].ID != h.agent.UserID {
+					t.Fatalf("agents online %v, want the agent alone", w.AgentsOnline)
 				}
 			})
 		}
@@ -148,6 +158,23 @@ func TestGet(t *testing.T) {
 				t.Fatalf("error = %v, want NOT_FOUND", err)
 			}
 		})
+		t.Run("OnlineOfTheGroupOnly", func(t *testing.T) {
+			g, err := h.client.Group.Create().SetName("Night shift").Save(viewer.SystemContext(context.Background()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err := boards.Get(as(h.admin), g.ID)
+			if err != nil || w.AgentsOnline == nil || len(w.AgentsOnline) != 0 {
+				t.Fatalf("agents online in a group without members: %v, %v", w.AgentsOnline, err)
+			}
+		})
+		t.Run("PresenceLostLeavesOnlineUnknown", func(t *testing.T) {
+			lost := wallboard.New(h.client, &events{onlineErr: errors.New("redis: connection refused")}, wallboard.Options{})
+			w, err := lost.Get(as(h.admin), "")
+			if err != nil || w.AgentsOnline != nil || w.New != 2 {
+				t.Fatalf("board without presence: %+v, %v", w, err)
+			}
+		})
 		t.Run("EmptyQueueHasNoOldest", func(t *testing.T) {
 			g, err := h.client.Group.Create().SetName("Empty").Save(viewer.SystemContext(context.Background()))
 			if err != nil {
@@ -162,10 +189,14 @@ func TestGet(t *testing.T) {
 }
 
 // events is a live hub stand-in: every subscription gets the events sent
-// to it.
+// to it; online (or onlineErr) is who is online.
 type events struct {
-	subs chan chan *live.Event
+	subs      chan chan *live.Event
+	online    []globalid.ID
+	onlineErr error
 }
+
+func (e *events) AgentsOnline(context.Context) ([]globalid.ID, error) { return e.online, e.onlineErr }
 
 func (e *events) Subscribe(ctx context.Context, _ live.Filter, _ *string) (<-chan *live.Event, error) {
 	ch := make(chan *live.Event, 16)
