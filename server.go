@@ -197,7 +197,7 @@ func (p *program) withApp(ctx context.Context, name string, args []string, fn fu
 	if hot != nil {
 		ticketing.CacheSLAPolicies(client, hot)
 	}
-	a.resolver = &graph.Resolver{Client: client, Auth: a.auth, Tickets: a.tickets, MaxPageSize: cfg.MaxPageSize, DefaultPageSize: cfg.DefaultPageSize,
+	a.resolver = &graph.Resolver{Client: client, Auth: a.auth, Tickets: a.tickets, MaxPageSize: cfg.MaxPageSize,
 		Search: search.New(client, databaseDialect(cfg), search.Options{
 			Language: cfg.SearchLanguage, MaxQueryLength: cfg.SearchMaxQueryLength, MaxCandidates: cfg.SearchMaxCandidates,
 		})}

@@ -1,12 +1,10 @@
 package bench
 
 import (
-	"bytes"
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -17,6 +15,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/switchboardhq/switchboard/internal/seed"
 )
 
 // BenchmarkMillion measures the data budget of the design on PostgreSQL
@@ -61,8 +61,15 @@ func BenchmarkMillion(b *testing.B) {
 		analyze(b, dbURL)
 
 		srv := startServer(b, bin, dir, "server.log", settings)
-		agentToken := benchLogin(b, srv.url, agent[1])
-		customerToken := benchLogin(b, srv.url, customer[1])
+		client := newGQLClient(srv.url)
+		agentToken, err := client.login(context.Background(), agent[1], seed.Password)
+		if err != nil {
+			b.Fatalf("login %s: %v", agent[1], err)
+		}
+		customerToken, err := client.login(context.Background(), customer[1], seed.Password)
+		if err != nil {
+			b.Fatalf("login %s: %v", customer[1], err)
+		}
 
 		type scenario struct {
 			name, token, query string
@@ -93,7 +100,7 @@ func BenchmarkMillion(b *testing.B) {
 			results := 0
 			for j := 0; j < repeat; j++ {
 				t0 := time.Now()
-				n := benchQuery(b, srv.url, sc.token, sc.query, sc.vars)
+				n := countEdges(b, client, sc.token, sc.query, sc.vars)
 				lat = append(lat, float64(time.Since(t0).Microseconds())/1000)
 				results = n
 			}
@@ -189,56 +196,16 @@ func analyze(tb testing.TB, dbURL string) {
 	}
 }
 
-func benchLogin(tb testing.TB, base, email string) string {
+// countEdges runs a query and returns how many edges its first field
+// has, failing on any error.
+func countEdges(tb testing.TB, c *gqlClient, token, query string, vars map[string]any) int {
 	tb.Helper()
-	var r struct {
-		Data struct {
-			Login struct{ Token string } `json:"login"`
-		} `json:"data"`
-		Errors []json.RawMessage `json:"errors"`
+	var out map[string]struct{ Edges []json.RawMessage }
+	if err := c.do(context.Background(), token, query, vars, &out); err != nil {
+		tb.Fatalf("%s: %v", query, err)
 	}
-	body := benchPost(tb, base, "", `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }`,
-		map[string]any{"e": email, "p": "switchboard-seed-2026"})
-	if err := json.Unmarshal(body, &r); err != nil || r.Data.Login.Token == "" {
-		tb.Fatalf("login %s: %s", email, body)
-	}
-	return r.Data.Login.Token
-}
-
-// benchQuery runs a query and returns how many edges its first field has,
-// failing on any error.
-func benchQuery(tb testing.TB, base, token, query string, vars map[string]any) int {
-	tb.Helper()
-	body := benchPost(tb, base, token, query, vars)
-	var r struct {
-		Data   map[string]struct{ Edges []json.RawMessage } `json:"data"`
-		Errors []json.RawMessage                            `json:"errors"`
-	}
-	if err := json.Unmarshal(body, &r); err != nil || len(r.Errors) > 0 {
-		tb.Fatalf("%s: %s", query, body)
-	}
-	for _, v := range r.Data {
+	for _, v := range out {
 		return len(v.Edges)
 	}
 	return 0
-}
-
-func benchPost(tb testing.TB, base, token, query string, vars map[string]any) []byte {
-	tb.Helper()
-	payload, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, base+"/query", bytes.NewReader(payload))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	if res.StatusCode != http.StatusOK {
-		tb.Fatalf("status %d: %s", res.StatusCode, body)
-	}
-	return body
 }

@@ -8,8 +8,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
-// DefaultPageSize is the page size of connections when the Resolver has
-// none configured (SWITCHBOARD_DEFAULT_PAGE_SIZE's default).
+// DefaultPageSize is the page size of connections when none is configured
+// (SWITCHBOARD_DEFAULT_PAGE_SIZE's default).
 const DefaultPageSize = 20
 
 // setConnectionComplexity gives every connection field (a field with

@@ -17,7 +17,7 @@ import (
 )
 
 func TestConnectionComplexity(t *testing.T) {
-	es := NewSchema(&Resolver{DefaultPageSize: 20})
+	es := NewSchema(&Resolver{}, 20)
 	cost := func(t *testing.T, query string) int {
 		t.Helper()
 		doc, errs := gqlparser.LoadQueryWithRules(es.Schema(), query, rules.NewDefaultRules())
@@ -83,7 +83,7 @@ func TestCountTokens(t *testing.T) {
 // limitsServer serves the real schema (without resolvers that touch a
 // database) behind the limits.
 func limitsServer(t *testing.T, limits QueryLimits) *httptest.Server {
-	gql := handler.New(NewSchema(&Resolver{}))
+	gql := handler.New(NewSchema(&Resolver{}, 0))
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
 	gql.SetErrorPresenter(WithoutSuggestions(ErrorPresenter(nil)))
@@ -230,7 +230,7 @@ func TestWithoutSuggestions(t *testing.T) {
 // BenchmarkQueryLimits measures what the limits add to an operation: the
 // token count before parsing and the measure of the validated operation.
 func BenchmarkQueryLimits(b *testing.B) {
-	es := NewSchema(&Resolver{})
+	es := NewSchema(&Resolver{}, 0)
 	query := `query Tickets($first: Int) { tickets(first: $first) { totalCount edges { cursor node { id number subject status priority
 		requester { id name email } assignee { id name } messages(first: 5) { edges { node { id body author { name } } } } } } } }`
 	doc, errs := gqlparser.LoadQueryWithRules(es.Schema(), query, rules.NewDefaultRules())

@@ -25,15 +25,13 @@ type Resolver struct {
 	Wallboards *wallboard.Service
 	// MaxPageSize also bounds nodes(ids:).
 	MaxPageSize int
-	// DefaultPageSize is what connections without first/last cost in
-	// complexity (0: DefaultPageSize).
-	DefaultPageSize int
 }
 
-// NewSchema returns the executable schema served at /query.
-func NewSchema(r *Resolver) graphql.ExecutableSchema {
+// NewSchema returns the executable schema served at /query; pageSize is
+// what connections without first/last return, and so cost in complexity
+// (0: DefaultPageSize).
+func NewSchema(r *Resolver, pageSize int) graphql.ExecutableSchema {
 	cfg := Config{Resolvers: r, Directives: directives()}
-	pageSize := r.DefaultPageSize
 	if pageSize <= 0 {
 		pageSize = DefaultPageSize
 	}

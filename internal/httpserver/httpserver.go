@@ -90,7 +90,7 @@ func Handler(log *slog.Logger, resolver *graph.Resolver, opts Options) http.Hand
 	if opts.Tracer == nil {
 		opts.Tracer = noopTracer()
 	}
-	gql := handler.New(graph.NewSchema(resolver))
+	gql := handler.New(graph.NewSchema(resolver, opts.DefaultPageSize))
 	gql.Use(newOperationObserver(log, opts.Metrics, opts.Tracer))
 	ws := opts.WebSocket
 	ws.AllowedOrigins = opts.AllowedOrigins
@@ -313,9 +313,29 @@ func limitBody(max int64, next http.Handler) http.Handler {
 			writeError(w, http.StatusBadRequest, apierr.Errorf(apierr.BadUserInput, "reading the request body: %v", err))
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.Body = readBody{bytes.NewReader(body), body}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// readBody is a request body limitBody has read into memory: checks further
+// in take its bytes instead of copying them again.
+type readBody struct {
+	*bytes.Reader
+	data []byte
+}
+
+func (readBody) Close() error { return nil }
+
+// bodyOf returns the request's body: the bytes limitBody read, or else
+// the body read now (and put back for the handlers after).
+func bodyOf(r *http.Request) ([]byte, error) {
+	if b, ok := r.Body.(readBody); ok && b.Len() == len(b.data) {
+		return b.data, nil
+	}
+	data, err := io.ReadAll(r.Body)
+	r.Body = readBody{bytes.NewReader(data), data}
+	return data, err
 }
 
 // writeError answers with a GraphQL-shaped error body.

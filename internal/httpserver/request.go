@@ -3,7 +3,6 @@ package httpserver
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -51,7 +50,7 @@ func checkRequest(next http.Handler) http.Handler {
 					"POST /query takes Content-Type application/json (or send the %s header)", auth.CSRFHeader))
 				return
 			}
-			body, err := io.ReadAll(r.Body)
+			body, err := bodyOf(r)
 			if err != nil {
 				writeError(w, http.StatusBadRequest, apierr.Errorf(apierr.BadUserInput, "reading the request body: %v", err))
 				return
@@ -60,7 +59,6 @@ func checkRequest(next http.Handler) http.Handler {
 				writeError(w, apierr.HTTPStatus(e.Code), e)
 				return
 			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
 			r.Header.Set("Content-Type", "application/json")
 		default:
 			w.Header().Set("Allow", "GET, POST, OPTIONS")

@@ -13,6 +13,7 @@ import (
 	"database/sql"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -109,13 +110,16 @@ func (m *Metrics) Handler(token string) http.Handler {
 }
 
 // RouteOf is the route label of a request path: /query, /healthz,
-// /readyz, /metrics, /playground, or "other" for every other path.
+// /readyz, /metrics, /playground, /wallboard (the page and its files), or
+// "other" for every other path.
 func RouteOf(path string) string {
-	switch path {
-	case "/query", "/healthz", "/readyz", "/metrics":
+	switch {
+	case path == "/query", path == "/healthz", path == "/readyz", path == "/metrics":
 		return path
-	case "/":
+	case path == "/":
 		return "/playground"
+	case path == "/wallboard", strings.HasPrefix(path, "/wallboard/"):
+		return "/wallboard"
 	}
 	return "other"
 }

@@ -66,7 +66,8 @@ func TestMetrics(t *testing.T) {
 		for _, c := range []struct {
 			path   string
 			status int
-		}{{"/query", 200}, {"/query", 429}, {"/query", 101}, {"/", 200}, {"/x/../etc", 404}, {"/readyz", 503}} {
+		}{{"/query", 200}, {"/query", 429}, {"/query", 101}, {"/", 200}, {"/x/../etc", 404}, {"/readyz", 503},
+			{"/wallboard", 200}, {"/wallboard/wallboard.js", 304}, {"/wallboardx", 404}} {
 			done := m.HTTPStarted()
 			done(metrics.RouteOf(c.path), "GET", c.status, time.Millisecond)
 		}
@@ -77,7 +78,9 @@ func TestMetrics(t *testing.T) {
 			`switchboard_http_requests_total{method="GET",route="/query",status="4xx"} 1`,
 			`switchboard_http_requests_total{method="GET",route="/query",status="101"} 1`,
 			`switchboard_http_requests_total{method="GET",route="/playground",status="2xx"} 1`,
-			`switchboard_http_requests_total{method="GET",route="other",status="4xx"} 1`,
+			`switchboard_http_requests_total{method="GET",route="other",status="4xx"} 2`,
+			`switchboard_http_requests_total{method="GET",route="/wallboard",status="2xx"} 1`,
+			`switchboard_http_requests_total{method="GET",route="/wallboard",status="3xx"} 1`,
 			`switchboard_http_requests_total{method="GET",route="/readyz",status="5xx"} 1`,
 			`switchboard_http_requests_total{method="other",route="/query",status="4xx"} 1`,
 			`switchboard_http_requests_in_flight 0`)
