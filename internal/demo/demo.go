@@ -50,11 +50,8 @@ func Seed(ctx context.Context, client *ent.Client, accounts *auth.Service, ticke
 	}
 	rng := rand.New(rand.NewPCG(1, 2)) // #nosec G404 -- demo data, the same every time; nothing secret
 
-	for _, p := range []struct {
-		p                    priority.Priority
-		response, resolution int
-	}{{priority.Low, 24 * 60, 7 * 24 * 60}, {priority.Normal, 8 * 60, 3 * 24 * 60}, {priority.High, 2 * 60, 24 * 60}, {priority.Urgent, 30, 4 * 60}} {
-		if err := client.SLAPolicy.Create().SetPriority(p.p).SetFirstResponseMinutes(p.response).SetResolutionMinutes(p.resolution).Exec(sys); err != nil {
+	for _, p := range ticketing.DefaultSLATargets {
+		if err := client.SLAPolicy.Create().SetPriority(p.Priority).SetFirstResponseMinutes(p.FirstResponseMinutes).SetResolutionMinutes(p.ResolutionMinutes).Exec(sys); err != nil {
 			return nil, fmt.Errorf("creating SLA policy: %w", err)
 		}
 	}

@@ -149,6 +149,17 @@ func postgresSchema(language string) []string {
 		`DROP TRIGGER IF EXISTS search_tickets_subject ON tickets`,
 		`CREATE TRIGGER search_tickets_subject AFTER UPDATE OF subject ON tickets
 			FOR EACH ROW WHEN (OLD.subject IS DISTINCT FROM NEW.subject) EXECUTE FUNCTION search_subject_changed()`,
+		// The API never changes a requester; an import may. The copy in
+		// search_documents decides which customer finds the ticket.
+		`CREATE OR REPLACE FUNCTION search_requester_changed() RETURNS trigger
+		LANGUAGE plpgsql AS $$
+		BEGIN
+			UPDATE search_documents SET requester_id = NEW.requester_id WHERE ticket_id = NEW.id;
+			RETURN NULL;
+		END $$`,
+		`DROP TRIGGER IF EXISTS search_tickets_requester ON tickets`,
+		`CREATE TRIGGER search_tickets_requester AFTER UPDATE OF requester_id ON tickets
+			FOR EACH ROW WHEN (OLD.requester_id IS DISTINCT FROM NEW.requester_id) EXECUTE FUNCTION search_requester_changed()`,
 		`DROP TRIGGER IF EXISTS search_messages_insert ON messages`,
 		`CREATE TRIGGER search_messages_insert AFTER INSERT ON messages
 			REFERENCING NEW TABLE AS search_new_messages FOR EACH STATEMENT EXECUTE FUNCTION search_messages_inserted()`,
@@ -226,6 +237,11 @@ func sqliteSchema(language string) []string {
 		{"search_tickets_subject", `AFTER UPDATE OF subject ON tickets
 			WHEN old.subject IS NOT new.subject BEGIN
 			UPDATE search_documents SET subject = new.subject WHERE ticket_id = new.id;
+		END`},
+		// The API never changes a requester; an import may.
+		{"search_tickets_requester", `AFTER UPDATE OF requester_id ON tickets
+			WHEN old.requester_id IS NOT new.requester_id BEGIN
+			UPDATE search_documents SET requester_id = new.requester_id WHERE ticket_id = new.id;
 		END`},
 		{"search_messages_insert", `AFTER INSERT ON messages BEGIN
 			UPDATE search_documents SET

@@ -524,6 +524,19 @@ func TestIndexFollowsTransactions(t *testing.T) {
 			wantSet(t, "kestrel", f.subjects(t, f.admin, "kestrel"), "Edited kestrel")
 			f.checkIndex(t)
 		})
+		t.Run("RequesterChangedByImportMovesTheTicket", func(t *testing.T) {
+			// An import upserts tickets with plain SQL and may give one to
+			// another customer: only the new requester finds it then.
+			moved := f.open(t, f.ann, "Moved heron", "a wandering heron")
+			var bob string
+			for _, u := range f.client.User.Query().Where(user.Email("bob@example.com")).AllX(f.sys) {
+				bob = string(u.ID)
+			}
+			f.exec(t, `UPDATE tickets SET requester_id = ? WHERE id = ?`, bob, moved)
+			wantSet(t, "heron (old requester)", f.subjects(t, f.ann, "heron"))
+			wantSet(t, "heron (new requester)", f.subjects(t, f.bob, "heron"), "Moved heron")
+			f.checkIndex(t)
+		})
 		t.Run("ErrUnknownLanguage", func(t *testing.T) {
 			err := search.Install(f.sys, f.client, "klingon")
 			if f.dialect == dialect.Postgres && (err == nil || !strings.Contains(err.Error(), "klingon")) {

@@ -33,6 +33,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/priority"
 	"github.com/switchboardhq/switchboard/internal/progress"
+	"github.com/switchboardhq/switchboard/internal/ticketing"
 )
 
 // Password is the password of every seeded account.
@@ -195,13 +196,6 @@ func (g *generator) loadGroups(ctx context.Context, s store) error {
 	return nil
 }
 
-// defaultPolicies are created when the database has none, so that seeded
-// tickets have due times to report on.
-var defaultPolicies = map[priority.Priority][2]int{
-	priority.Low: {24 * 60, 7 * 24 * 60}, priority.Normal: {8 * 60, 3 * 24 * 60},
-	priority.High: {2 * 60, 24 * 60}, priority.Urgent: {30, 4 * 60},
-}
-
 func (g *generator) loadPolicies(ctx context.Context, s store) error {
 	g.policies = map[priority.Priority]policy{}
 	err := s.query(ctx, `SELECT priority, first_response_minutes, resolution_minutes FROM sla_policies`, nil, func(scan func(...any) error) error {
@@ -215,8 +209,10 @@ func (g *generator) loadPolicies(ctx context.Context, s store) error {
 	if err != nil || len(g.policies) > 0 {
 		return err
 	}
-	for _, p := range []priority.Priority{priority.Low, priority.Normal, priority.High, priority.Urgent} {
-		m := defaultPolicies[p]
+	// The database has none: the defaults, so that seeded tickets have due
+	// times to report on.
+	for _, d := range ticketing.DefaultSLATargets {
+		p, m := d.Priority, [2]int{d.FirstResponseMinutes, d.ResolutionMinutes}
 		now := g.opts.Now
 		if err := s.exec(ctx, `INSERT INTO sla_policies (id, created_at, updated_at, priority, first_response_minutes, resolution_minutes) VALUES (?, ?, ?, ?, ?, ?)`,
 			globalid.New(globalid.PrefixSLAPolicy), now, now, int(p), m[0], m[1]); err != nil {

@@ -14,6 +14,19 @@ import (
 	"github.com/switchboardhq/switchboard/internal/priority"
 )
 
+// SLATarget is an SLA policy's targets for one priority, in minutes.
+type SLATarget struct {
+	Priority                                priority.Priority
+	FirstResponseMinutes, ResolutionMinutes int
+}
+
+// DefaultSLATargets are the policies a demo or seeded helpdesk starts
+// with, by priority from low to urgent.
+var DefaultSLATargets = []SLATarget{
+	{priority.Low, 24 * 60, 7 * 24 * 60}, {priority.Normal, 8 * 60, 3 * 24 * 60},
+	{priority.High, 2 * 60, 24 * 60}, {priority.Urgent, 30, 4 * 60},
+}
+
 // slaPoliciesKey is the cache key of all SLA policies: one per priority at
 // most, so they are read and kept whole.
 const slaPoliciesKey = "sla-policies"
