@@ -521,31 +521,9 @@ func (p *program) printLogins(logins []demo.Login) {
 
 func (p *program) userCreate(ctx context.Context, args []string) int {
 	var email, name, role string
-	for i := 0; i < len(args); i++ {
-		flagName, value, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
-		target := map[string]*string{"email": &email, "name": &name, "role": &role}[flagName]
-		if target == nil || !strings.HasPrefix(args[i], "-") {
-			// Everything else belongs to the configuration flags.
-			continue
-		}
-		if !hasValue {
-			if i+1 >= len(args) {
-				return p.fail(exitConfig, "--"+flagName+" needs a value")
-			}
-			i++
-			value = args[i]
-		}
-		*target = value
-		args[i] = ""
-		if !hasValue {
-			args[i-1] = ""
-		}
-	}
-	var rest []string
-	for _, a := range args {
-		if a != "" {
-			rest = append(rest, a)
-		}
+	rest, err := commandFlags(args, map[string]*string{"email": &email, "name": &name, "role": &role}, nil)
+	if err != nil {
+		return p.fail(exitConfig, err.Error())
 	}
 	if email == "" || name == "" || role == "" {
 		return p.fail(exitConfig, "usage: switchboard user create --email E --name N --role admin|agent|customer")
