@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -80,7 +81,7 @@ func TestReferenceClients(t *testing.T) {
 				if got := str(events[2], "actor", "name"); got != "Ada Admin" {
 					t.Errorf("TICKET_UPDATED actor = %q, want Ada Admin", got)
 				}
-				if ch, _ := path(events[2], "changes").([]any); !refContains(ch, "priority") {
+				if ch, _ := path(events[2], "changes").([]any); !refContains(ch, map[string]any{"field": "priority", "from": "NORMAL", "to": "HIGH"}) {
 					t.Errorf("TICKET_UPDATED changes = %v, want priority among them", ch)
 				}
 				if got := str(events[2], "ticket", "priority"); got != "HIGH" {
@@ -273,9 +274,9 @@ func refTypes(evs []map[string]any) []string {
 	return out
 }
 
-func refContains(l []any, s string) bool {
+func refContains(l []any, want any) bool {
 	for _, v := range l {
-		if v == s {
+		if reflect.DeepEqual(v, want) {
 			return true
 		}
 	}

@@ -18,7 +18,7 @@ export const SUBSCRIPTION = /* GraphQL */ `
       ticket { id number subject status priority }
       message { body }
       actor { name }
-      changes
+      changes { field from to }
       at
     }
   }

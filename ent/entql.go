@@ -66,6 +66,9 @@ var schemaGraph = func() *sqlgraph.Schema {
 			event.FieldActorID:     {Type: field.TypeString, Column: event.FieldActorID},
 			event.FieldInternal:    {Type: field.TypeBool, Column: event.FieldInternal},
 			event.FieldChanges:     {Type: field.TypeJSON, Column: event.FieldChanges},
+			event.FieldBefore:      {Type: field.TypeJSON, Column: event.FieldBefore},
+			event.FieldAfter:       {Type: field.TypeJSON, Column: event.FieldAfter},
+			event.FieldMembers:     {Type: field.TypeJSON, Column: event.FieldMembers},
 			event.FieldCreatedAt:   {Type: field.TypeTime, Column: event.FieldCreatedAt},
 		},
 	}
@@ -597,6 +600,21 @@ func (f *EventFilter) WhereInternal(p entql.BoolP) {
 // WhereChanges applies the entql json.RawMessage predicate on the changes field.
 func (f *EventFilter) WhereChanges(p entql.BytesP) {
 	f.Where(p.Field(event.FieldChanges))
+}
+
+// WhereBefore applies the entql json.RawMessage predicate on the before field.
+func (f *EventFilter) WhereBefore(p entql.BytesP) {
+	f.Where(p.Field(event.FieldBefore))
+}
+
+// WhereAfter applies the entql json.RawMessage predicate on the after field.
+func (f *EventFilter) WhereAfter(p entql.BytesP) {
+	f.Where(p.Field(event.FieldAfter))
+}
+
+// WhereMembers applies the entql json.RawMessage predicate on the members field.
+func (f *EventFilter) WhereMembers(p entql.BytesP) {
+	f.Where(p.Field(event.FieldMembers))
 }
 
 // WhereCreatedAt applies the entql time.Time predicate on the created_at field.

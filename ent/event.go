@@ -39,6 +39,12 @@ type Event struct {
 	Internal bool `json:"internal,omitempty"`
 	// Changes holds the value of the "changes" field.
 	Changes []string `json:"changes,omitempty"`
+	// Before holds the value of the "before" field.
+	Before json.RawMessage `json:"before,omitempty"`
+	// After holds the value of the "after" field.
+	After json.RawMessage `json:"after,omitempty"`
+	// Members holds the value of the "members" field.
+	Members []globalid.ID `json:"members,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt    time.Time `json:"created_at,omitempty"`
 	selectValues sql.SelectValues
@@ -51,7 +57,7 @@ func (*Event) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case event.FieldTicketID, event.FieldGroupID, event.FieldRequesterID, event.FieldAssigneeID, event.FieldMessageID, event.FieldActorID:
 			values[i] = &sql.NullScanner{S: new(globalid.ID)}
-		case event.FieldChanges:
+		case event.FieldChanges, event.FieldBefore, event.FieldAfter, event.FieldMembers:
 			values[i] = new([]byte)
 		case event.FieldID:
 			values[i] = new(globalid.ID)
@@ -152,6 +158,30 @@ func (_m *Event) assignValues(columns []string, values []any) error {
 					return fmt.Errorf("unmarshal field changes: %w", err)
 				}
 			}
+		case event.FieldBefore:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field before", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Before); err != nil {
+					return fmt.Errorf("unmarshal field before: %w", err)
+				}
+			}
+		case event.FieldAfter:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field after", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.After); err != nil {
+					return fmt.Errorf("unmarshal field after: %w", err)
+				}
+			}
+		case event.FieldMembers:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field members", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Members); err != nil {
+					return fmt.Errorf("unmarshal field members: %w", err)
+				}
+			}
 		case event.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field created_at", values[i])
@@ -235,6 +265,15 @@ func (_m *Event) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("changes=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Changes))
+	builder.WriteString(", ")
+	builder.WriteString("before=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Before))
+	builder.WriteString(", ")
+	builder.WriteString("after=")
+	builder.WriteString(fmt.Sprintf("%v", _m.After))
+	builder.WriteString(", ")
+	builder.WriteString("members=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Members))
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))

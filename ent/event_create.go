@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -137,6 +138,24 @@ func (_c *EventCreate) SetNillableInternal(v *bool) *EventCreate {
 // SetChanges sets the "changes" field.
 func (_c *EventCreate) SetChanges(v []string) *EventCreate {
 	_c.mutation.SetChanges(v)
+	return _c
+}
+
+// SetBefore sets the "before" field.
+func (_c *EventCreate) SetBefore(v json.RawMessage) *EventCreate {
+	_c.mutation.SetBefore(v)
+	return _c
+}
+
+// SetAfter sets the "after" field.
+func (_c *EventCreate) SetAfter(v json.RawMessage) *EventCreate {
+	_c.mutation.SetAfter(v)
+	return _c
+}
+
+// SetMembers sets the "members" field.
+func (_c *EventCreate) SetMembers(v []globalid.ID) *EventCreate {
+	_c.mutation.SetMembers(v)
 	return _c
 }
 
@@ -361,6 +380,18 @@ func (_c *EventCreate) createSpec() (*Event, *sqlgraph.CreateSpec) {
 		_spec.SetField(event.FieldChanges, field.TypeJSON, value)
 		_node.Changes = value
 	}
+	if value, ok := _c.mutation.Before(); ok {
+		_spec.SetField(event.FieldBefore, field.TypeJSON, value)
+		_node.Before = value
+	}
+	if value, ok := _c.mutation.After(); ok {
+		_spec.SetField(event.FieldAfter, field.TypeJSON, value)
+		_node.After = value
+	}
+	if value, ok := _c.mutation.Members(); ok {
+		_spec.SetField(event.FieldMembers, field.TypeJSON, value)
+		_node.Members = value
+	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(event.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
@@ -463,6 +494,15 @@ func (u *EventUpsertOne) UpdateNewValues() *EventUpsertOne {
 		}
 		if _, exists := u.create.mutation.Changes(); exists {
 			s.SetIgnore(event.FieldChanges)
+		}
+		if _, exists := u.create.mutation.Before(); exists {
+			s.SetIgnore(event.FieldBefore)
+		}
+		if _, exists := u.create.mutation.After(); exists {
+			s.SetIgnore(event.FieldAfter)
+		}
+		if _, exists := u.create.mutation.Members(); exists {
+			s.SetIgnore(event.FieldMembers)
 		}
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(event.FieldCreatedAt)
@@ -710,6 +750,15 @@ func (u *EventUpsertBulk) UpdateNewValues() *EventUpsertBulk {
 			}
 			if _, exists := b.mutation.Changes(); exists {
 				s.SetIgnore(event.FieldChanges)
+			}
+			if _, exists := b.mutation.Before(); exists {
+				s.SetIgnore(event.FieldBefore)
+			}
+			if _, exists := b.mutation.After(); exists {
+				s.SetIgnore(event.FieldAfter)
+			}
+			if _, exists := b.mutation.Members(); exists {
+				s.SetIgnore(event.FieldMembers)
 			}
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(event.FieldCreatedAt)

@@ -89,6 +89,15 @@ func (_u *EventUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.ChangesCleared() {
 		_spec.ClearField(event.FieldChanges, field.TypeJSON)
 	}
+	if _u.mutation.BeforeCleared() {
+		_spec.ClearField(event.FieldBefore, field.TypeJSON)
+	}
+	if _u.mutation.AfterCleared() {
+		_spec.ClearField(event.FieldAfter, field.TypeJSON)
+	}
+	if _u.mutation.MembersCleared() {
+		_spec.ClearField(event.FieldMembers, field.TypeJSON)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{event.Label}
@@ -200,6 +209,15 @@ func (_u *EventUpdateOne) sqlSave(ctx context.Context) (_node *Event, err error)
 	}
 	if _u.mutation.ChangesCleared() {
 		_spec.ClearField(event.FieldChanges, field.TypeJSON)
+	}
+	if _u.mutation.BeforeCleared() {
+		_spec.ClearField(event.FieldBefore, field.TypeJSON)
+	}
+	if _u.mutation.AfterCleared() {
+		_spec.ClearField(event.FieldAfter, field.TypeJSON)
+	}
+	if _u.mutation.MembersCleared() {
+		_spec.ClearField(event.FieldMembers, field.TypeJSON)
 	}
 	_node = &Event{config: _u.config}
 	_spec.Assign = _node.assignValues

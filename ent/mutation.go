@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -941,6 +942,12 @@ type EventMutation struct {
 	internal      *bool
 	changes       *[]string
 	appendchanges []string
+	before        *json.RawMessage
+	appendbefore  json.RawMessage
+	after         *json.RawMessage
+	appendafter   json.RawMessage
+	members       *[]globalid.ID
+	appendmembers []globalid.ID
 	created_at    *time.Time
 	clearedFields map[string]struct{}
 	done          bool
@@ -1539,6 +1546,201 @@ func (m *EventMutation) ResetChanges() {
 	delete(m.clearedFields, event.FieldChanges)
 }
 
+// SetBefore sets the "before" field.
+func (m *EventMutation) SetBefore(jm json.RawMessage) {
+	m.before = &jm
+	m.appendbefore = nil
+}
+
+// Before returns the value of the "before" field in the mutation.
+func (m *EventMutation) Before() (r json.RawMessage, exists bool) {
+	v := m.before
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBefore returns the old "before" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldBefore(ctx context.Context) (v json.RawMessage, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBefore is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBefore requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBefore: %w", err)
+	}
+	return oldValue.Before, nil
+}
+
+// AppendBefore adds jm to the "before" field.
+func (m *EventMutation) AppendBefore(jm json.RawMessage) {
+	m.appendbefore = append(m.appendbefore, jm...)
+}
+
+// AppendedBefore returns the list of values that were appended to the "before" field in this mutation.
+func (m *EventMutation) AppendedBefore() (json.RawMessage, bool) {
+	if len(m.appendbefore) == 0 {
+		return nil, false
+	}
+	return m.appendbefore, true
+}
+
+// ClearBefore clears the value of the "before" field.
+func (m *EventMutation) ClearBefore() {
+	m.before = nil
+	m.appendbefore = nil
+	m.clearedFields[event.FieldBefore] = struct{}{}
+}
+
+// BeforeCleared returns if the "before" field was cleared in this mutation.
+func (m *EventMutation) BeforeCleared() bool {
+	_, ok := m.clearedFields[event.FieldBefore]
+	return ok
+}
+
+// ResetBefore resets all changes to the "before" field.
+func (m *EventMutation) ResetBefore() {
+	m.before = nil
+	m.appendbefore = nil
+	delete(m.clearedFields, event.FieldBefore)
+}
+
+// SetAfter sets the "after" field.
+func (m *EventMutation) SetAfter(jm json.RawMessage) {
+	m.after = &jm
+	m.appendafter = nil
+}
+
+// After returns the value of the "after" field in the mutation.
+func (m *EventMutation) After() (r json.RawMessage, exists bool) {
+	v := m.after
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAfter returns the old "after" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldAfter(ctx context.Context) (v json.RawMessage, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAfter is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAfter requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAfter: %w", err)
+	}
+	return oldValue.After, nil
+}
+
+// AppendAfter adds jm to the "after" field.
+func (m *EventMutation) AppendAfter(jm json.RawMessage) {
+	m.appendafter = append(m.appendafter, jm...)
+}
+
+// AppendedAfter returns the list of values that were appended to the "after" field in this mutation.
+func (m *EventMutation) AppendedAfter() (json.RawMessage, bool) {
+	if len(m.appendafter) == 0 {
+		return nil, false
+	}
+	return m.appendafter, true
+}
+
+// ClearAfter clears the value of the "after" field.
+func (m *EventMutation) ClearAfter() {
+	m.after = nil
+	m.appendafter = nil
+	m.clearedFields[event.FieldAfter] = struct{}{}
+}
+
+// AfterCleared returns if the "after" field was cleared in this mutation.
+func (m *EventMutation) AfterCleared() bool {
+	_, ok := m.clearedFields[event.FieldAfter]
+	return ok
+}
+
+// ResetAfter resets all changes to the "after" field.
+func (m *EventMutation) ResetAfter() {
+	m.after = nil
+	m.appendafter = nil
+	delete(m.clearedFields, event.FieldAfter)
+}
+
+// SetMembers sets the "members" field.
+func (m *EventMutation) SetMembers(gl []globalid.ID) {
+	m.members = &gl
+	m.appendmembers = nil
+}
+
+// Members returns the value of the "members" field in the mutation.
+func (m *EventMutation) Members() (r []globalid.ID, exists bool) {
+	v := m.members
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMembers returns the old "members" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldMembers(ctx context.Context) (v []globalid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMembers is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMembers requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMembers: %w", err)
+	}
+	return oldValue.Members, nil
+}
+
+// AppendMembers adds gl to the "members" field.
+func (m *EventMutation) AppendMembers(gl []globalid.ID) {
+	m.appendmembers = append(m.appendmembers, gl...)
+}
+
+// AppendedMembers returns the list of values that were appended to the "members" field in this mutation.
+func (m *EventMutation) AppendedMembers() ([]globalid.ID, bool) {
+	if len(m.appendmembers) == 0 {
+		return nil, false
+	}
+	return m.appendmembers, true
+}
+
+// ClearMembers clears the value of the "members" field.
+func (m *EventMutation) ClearMembers() {
+	m.members = nil
+	m.appendmembers = nil
+	m.clearedFields[event.FieldMembers] = struct{}{}
+}
+
+// MembersCleared returns if the "members" field was cleared in this mutation.
+func (m *EventMutation) MembersCleared() bool {
+	_, ok := m.clearedFields[event.FieldMembers]
+	return ok
+}
+
+// ResetMembers resets all changes to the "members" field.
+func (m *EventMutation) ResetMembers() {
+	m.members = nil
+	m.appendmembers = nil
+	delete(m.clearedFields, event.FieldMembers)
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (m *EventMutation) SetCreatedAt(t time.Time) {
 	m.created_at = &t
@@ -1609,7 +1811,7 @@ func (m *EventMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *EventMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 14)
 	if m.cursor != nil {
 		fields = append(fields, event.FieldCursor)
 	}
@@ -1639,6 +1841,15 @@ func (m *EventMutation) Fields() []string {
 	}
 	if m.changes != nil {
 		fields = append(fields, event.FieldChanges)
+	}
+	if m.before != nil {
+		fields = append(fields, event.FieldBefore)
+	}
+	if m.after != nil {
+		fields = append(fields, event.FieldAfter)
+	}
+	if m.members != nil {
+		fields = append(fields, event.FieldMembers)
 	}
 	if m.created_at != nil {
 		fields = append(fields, event.FieldCreatedAt)
@@ -1671,6 +1882,12 @@ func (m *EventMutation) Field(name string) (ent.Value, bool) {
 		return m.Internal()
 	case event.FieldChanges:
 		return m.Changes()
+	case event.FieldBefore:
+		return m.Before()
+	case event.FieldAfter:
+		return m.After()
+	case event.FieldMembers:
+		return m.Members()
 	case event.FieldCreatedAt:
 		return m.CreatedAt()
 	}
@@ -1702,6 +1919,12 @@ func (m *EventMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldInternal(ctx)
 	case event.FieldChanges:
 		return m.OldChanges(ctx)
+	case event.FieldBefore:
+		return m.OldBefore(ctx)
+	case event.FieldAfter:
+		return m.OldAfter(ctx)
+	case event.FieldMembers:
+		return m.OldMembers(ctx)
 	case event.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	}
@@ -1783,6 +2006,27 @@ func (m *EventMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetChanges(v)
 		return nil
+	case event.FieldBefore:
+		v, ok := value.(json.RawMessage)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBefore(v)
+		return nil
+	case event.FieldAfter:
+		v, ok := value.(json.RawMessage)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAfter(v)
+		return nil
+	case event.FieldMembers:
+		v, ok := value.([]globalid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMembers(v)
+		return nil
 	case event.FieldCreatedAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -1856,6 +2100,15 @@ func (m *EventMutation) ClearedFields() []string {
 	if m.FieldCleared(event.FieldChanges) {
 		fields = append(fields, event.FieldChanges)
 	}
+	if m.FieldCleared(event.FieldBefore) {
+		fields = append(fields, event.FieldBefore)
+	}
+	if m.FieldCleared(event.FieldAfter) {
+		fields = append(fields, event.FieldAfter)
+	}
+	if m.FieldCleared(event.FieldMembers) {
+		fields = append(fields, event.FieldMembers)
+	}
 	return fields
 }
 
@@ -1890,6 +2143,15 @@ func (m *EventMutation) ClearField(name string) error {
 		return nil
 	case event.FieldChanges:
 		m.ClearChanges()
+		return nil
+	case event.FieldBefore:
+		m.ClearBefore()
+		return nil
+	case event.FieldAfter:
+		m.ClearAfter()
+		return nil
+	case event.FieldMembers:
+		m.ClearMembers()
 		return nil
 	}
 	return fmt.Errorf("unknown Event nullable field %s", name)
@@ -1928,6 +2190,15 @@ func (m *EventMutation) ResetField(name string) error {
 		return nil
 	case event.FieldChanges:
 		m.ResetChanges()
+		return nil
+	case event.FieldBefore:
+		m.ResetBefore()
+		return nil
+	case event.FieldAfter:
+		m.ResetAfter()
+		return nil
+	case event.FieldMembers:
+		m.ResetMembers()
 		return nil
 	case event.FieldCreatedAt:
 		m.ResetCreatedAt()

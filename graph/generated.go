@@ -72,6 +72,12 @@ type ComplexityRoot struct {
 		Token    func(childComplexity int) int
 	}
 
+	FieldChange struct {
+		Field func(childComplexity int) int
+		From  func(childComplexity int) int
+		To    func(childComplexity int) int
+	}
+
 	Group struct {
 		CreatedAt   func(childComplexity int) int
 		Description func(childComplexity int) int
@@ -177,7 +183,7 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
-		TicketEvents  func(childComplexity int, groupID *globalid.ID, ticketID *globalid.ID, after *string) int
+		TicketEvents  func(childComplexity int, groupID *globalid.ID, ticketID *globalid.ID, where *ent.TicketWhereInput, after *string) int
 		TicketViewers func(childComplexity int, ticketID globalid.ID) int
 		Wallboard     func(childComplexity int, groupID *globalid.ID) int
 	}
@@ -217,13 +223,14 @@ type ComplexityRoot struct {
 	}
 
 	TicketEvent struct {
-		Actor   func(childComplexity int) int
-		At      func(childComplexity int) int
-		Changes func(childComplexity int) int
-		Cursor  func(childComplexity int) int
-		Message func(childComplexity int) int
-		Ticket  func(childComplexity int) int
-		Type    func(childComplexity int) int
+		Actor    func(childComplexity int) int
+		At       func(childComplexity int) int
+		Changes  func(childComplexity int) int
+		Cursor   func(childComplexity int) int
+		Message  func(childComplexity int) int
+		Ticket   func(childComplexity int) int
+		TicketID func(childComplexity int) int
+		Type     func(childComplexity int) int
 	}
 
 	TicketSearchConnection struct {
@@ -320,12 +327,14 @@ type QueryResolver interface {
 	Wallboard(ctx context.Context, groupID *globalid.ID) (*wallboard.Wallboard, error)
 }
 type SubscriptionResolver interface {
-	TicketEvents(ctx context.Context, groupID *globalid.ID, ticketID *globalid.ID, after *string) (<-chan *live.Event, error)
+	TicketEvents(ctx context.Context, groupID *globalid.ID, ticketID *globalid.ID, where *ent.TicketWhereInput, after *string) (<-chan *live.Event, error)
 	TicketViewers(ctx context.Context, ticketID globalid.ID) (<-chan []*live.TicketViewer, error)
 	Wallboard(ctx context.Context, groupID *globalid.ID) (<-chan *wallboard.Wallboard, error)
 }
 type TicketEventResolver interface {
-	Changes(ctx context.Context, obj *live.Event) ([]string, error)
+	TicketID(ctx context.Context, obj *live.Event) (*globalid.ID, error)
+
+	Changes(ctx context.Context, obj *live.Event) ([]*live.FieldChange, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -420,6 +429,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateAPITokenPayload.Token(childComplexity), true
+
+	case "FieldChange.field":
+		if e.ComplexityRoot.FieldChange.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldChange.Field(childComplexity), true
+	case "FieldChange.from":
+		if e.ComplexityRoot.FieldChange.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldChange.From(childComplexity), true
+	case "FieldChange.to":
+		if e.ComplexityRoot.FieldChange.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldChange.To(childComplexity), true
 
 	case "Group.createdAt":
 		if e.ComplexityRoot.Group.CreatedAt == nil {
@@ -989,7 +1017,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Subscription.TicketEvents(childComplexity, args["groupID"].(*globalid.ID), args["ticketID"].(*globalid.ID), args["after"].(*string)), true
+		return e.ComplexityRoot.Subscription.TicketEvents(childComplexity, args["groupID"].(*globalid.ID), args["ticketID"].(*globalid.ID), args["where"].(*ent.TicketWhereInput), args["after"].(*string)), true
 	case "Subscription.ticketViewers":
 		if e.ComplexityRoot.Subscription.TicketViewers == nil {
 			break
@@ -1207,6 +1235,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TicketEvent.Ticket(childComplexity), true
+	case "TicketEvent.ticketID":
+		if e.ComplexityRoot.TicketEvent.TicketID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketEvent.TicketID(childComplexity), true
 	case "TicketEvent.type":
 		if e.ComplexityRoot.TicketEvent.Type == nil {
 			break
@@ -2962,30 +2996,65 @@ extend type Mutation {
 
 # ---- Live updates (internal/live) -------------------------------------------
 
-"What happened to a ticket."
+"What happened to a ticket, as the subscriber sees it."
 enum TicketEventType {
   TICKET_CREATED
-  "Fields of the ticket changed; changes names them."
+  "Fields of the ticket changed; changes says which, from what, to what."
   TICKET_UPDATED
   "The assignee changed (changes names any other field that changed too)."
   TICKET_ASSIGNED
   "A message or internal note was added (customers never get internal notes)."
   MESSAGE_ADDED
+  """
+  The ticket came into the subscription's view (it now matches its filter
+  and the subscriber may see it) by a change of another kind: insert it.
+  ticket is the whole ticket; changes is empty.
+  """
+  TICKET_ENTERED
+  """
+  The ticket left the subscription's view (it no longer matches the filter,
+  or the subscriber may no longer see it): remove it. Only ticketID and
+  cursor are set; ticket, message and actor are null.
+  """
+  TICKET_LEFT
+  """
+  What the subscriber may see changed as a whole (they joined or left a
+  group): refetch the list, then go on applying events. Only cursor is set.
+  """
+  VIEW_CHANGED
 }
+
+"""
+One changed field of a ticket, with its value before and after, typed as
+in queries: strings and enum names as JSON strings, references (assignee,
+group) as IDs, times as RFC 3339 strings, tags as a list; null when unset.
+Customers never get changes of staff-only fields.
+"""
+type FieldChange {
+  "The GraphQL name of the Ticket field: status, priority, assignee, group, tags, …"
+  field: String!
+  from: JSON
+  to: JSON
+}
+
+"A JSON value (string, number, boolean, list, object or null)."
+scalar JSON
 
 "One entry of the event log, as the subscriber may see it."
 type TicketEvent {
   "Position in the log: pass it as after: when resubscribing to get what was missed."
   cursor: String!
   type: TicketEventType!
-  "The ticket as it is now."
-  ticket: Ticket!
+  "The ticket concerned (null for VIEW_CHANGED)."
+  ticketID: ID
+  "The ticket as it is now; null for TICKET_LEFT and VIEW_CHANGED."
+  ticket: Ticket
   "The message, for MESSAGE_ADDED."
   message: Message
-  "Who made the change; null when the system did."
+  "Who made the change; null when the system did, and for TICKET_LEFT and VIEW_CHANGED."
   actor: User
-  "GraphQL names of the ticket fields that changed (TICKET_UPDATED, TICKET_ASSIGNED)."
-  changes: [String!]!
+  "The ticket fields that changed, with their old and new values (TICKET_UPDATED, TICKET_ASSIGNED)."
+  changes: [FieldChange!]!
   at: Time!
 }
 
@@ -3000,12 +3069,19 @@ type TicketViewer {
 
 type Subscription {
   """
-  Ticket events the viewer may see, optionally of one group or one ticket.
+  Ticket events the viewer may see, optionally of one group, one ticket, or
+  the tickets matching where (the filter of tickets(where:)). Each event is
+  judged on the ticket before and after the change: a ticket that comes
+  into view arrives as TICKET_ENTERED, one that goes out of it as
+  TICKET_LEFT, so a list of tickets(where: X) that applies the events of
+  ticketEvents(where: X) stays equal to a fresh tickets(where: X). Filters
+  on related rows (has…With) are refused: their rows change without
+  ticket events.
   With after: (a cursor from an earlier event), first every missed event,
   then live ones, with no gap and no duplicate. A cursor older than the
   log's retention gets CURSOR_EXPIRED: refetch, then subscribe without after.
   """
-  ticketEvents(groupID: ID, ticketID: ID, after: String): TicketEvent!
+  ticketEvents(groupID: ID, ticketID: ID, where: TicketWhereInput, after: String): TicketEvent!
   "Agents and admins on a ticket (staff only): the list now, then each change."
   ticketViewers(ticketID: ID!): [TicketViewer!]!
 }
@@ -3109,6 +3185,18 @@ func (ec *executionContext) childFields_CreateAPITokenPayload(ctx context.Contex
 		return ec.fieldContext_CreateAPITokenPayload_apiToken(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateAPITokenPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_FieldChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "field":
+		return ec.fieldContext_FieldChange_field(ctx, field)
+	case "from":
+		return ec.fieldContext_FieldChange_from(ctx, field)
+	case "to":
+		return ec.fieldContext_FieldChange_to(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FieldChange", field.Name)
 }
 
 func (ec *executionContext) childFields_Group(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3323,6 +3411,8 @@ func (ec *executionContext) childFields_TicketEvent(ctx context.Context, field g
 		return ec.fieldContext_TicketEvent_cursor(ctx, field)
 	case "type":
 		return ec.fieldContext_TicketEvent_type(ctx, field)
+	case "ticketID":
+		return ec.fieldContext_TicketEvent_ticketID(ctx, field)
 	case "ticket":
 		return ec.fieldContext_TicketEvent_ticket(ctx, field)
 	case "message":
@@ -4156,14 +4246,22 @@ func (ec *executionContext) field_Subscription_ticketEvents_args(ctx context.Con
 		return nil, err
 	}
 	args["ticketID"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.TicketWhereInput, error) {
+			return ec.unmarshalOTicketWhereInput2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTicketWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg2
+	args["after"] = arg3
 	return args, nil
 }
 
@@ -4615,6 +4713,75 @@ func (ec *executionContext) fieldContext_CreateAPITokenPayload_apiToken(_ contex
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _FieldChange_field(ctx context.Context, field graphql.CollectedField, obj *live.FieldChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldChange_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FieldChange_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _FieldChange_from(ctx context.Context, field graphql.CollectedField, obj *live.FieldChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldChange_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FieldChange_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldChange", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _FieldChange_to(ctx context.Context, field graphql.CollectedField, obj *live.FieldChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldChange_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FieldChange_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldChange", field, false, false, "JSON")
 }
 
 func (ec *executionContext) _Group_id(ctx context.Context, field graphql.CollectedField, obj *ent.Group) (ret graphql.Marshaler) {
@@ -6957,7 +7124,7 @@ func (ec *executionContext) _Subscription_ticketEvents(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Subscription().TicketEvents(ctx, fc.Args["groupID"].(*globalid.ID), fc.Args["ticketID"].(*globalid.ID), fc.Args["after"].(*string))
+			return ec.Resolvers.Subscription().TicketEvents(ctx, fc.Args["groupID"].(*globalid.ID), fc.Args["ticketID"].(*globalid.ID), fc.Args["where"].(*ent.TicketWhereInput), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *live.Event) graphql.Marshaler {
@@ -7801,6 +7968,29 @@ func (ec *executionContext) fieldContext_TicketEvent_type(_ context.Context, fie
 	return graphql.NewScalarFieldContext("TicketEvent", field, false, false, "TicketEventType")
 }
 
+func (ec *executionContext) _TicketEvent_ticketID(ctx context.Context, field graphql.CollectedField, obj *live.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketEvent_ticketID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TicketEvent().TicketID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *globalid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋglobalidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketEvent_ticketID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketEvent", field, true, true, "ID")
+}
+
 func (ec *executionContext) _TicketEvent_ticket(ctx context.Context, field graphql.CollectedField, obj *live.Event) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7814,10 +8004,10 @@ func (ec *executionContext) _TicketEvent_ticket(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Ticket) graphql.Marshaler {
-			return ec.marshalNTicket2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTicket(ctx, selections, v)
+			return ec.marshalOTicket2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTicket(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_TicketEvent_ticket(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -7909,15 +8099,24 @@ func (ec *executionContext) _TicketEvent_changes(ctx context.Context, field grap
 			return ec.Resolvers.TicketEvent().Changes(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*live.FieldChange) graphql.Marshaler {
+			return ec.marshalNFieldChange2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋliveᚐFieldChangeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_TicketEvent_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TicketEvent", field, true, true, "String")
+	fc = &graphql.FieldContext{
+		Object:     "TicketEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FieldChange(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _TicketEvent_at(ctx context.Context, field graphql.CollectedField, obj *live.Event) (ret graphql.Marshaler) {
@@ -14121,6 +14320,49 @@ func (ec *executionContext) _CreateAPITokenPayload(ctx context.Context, sel ast.
 	return out
 }
 
+var fieldChangeImplementors = []string{"FieldChange"}
+
+func (ec *executionContext) _FieldChange(ctx context.Context, sel ast.SelectionSet, obj *live.FieldChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fieldChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FieldChange")
+		case "field":
+			out.Values[i] = ec._FieldChange_field(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._FieldChange_from(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._FieldChange_to(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var groupImplementors = []string{"Group", "Node"}
 
 func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, obj *ent.Group) graphql.Marshaler {
@@ -15122,9 +15364,15 @@ func (ec *executionContext) _TicketEvent(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "ticketID":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TicketEvent_ticketID(ctx, field, obj)
+				})
 		case "ticket":
 			out.Values[i] = ec._TicketEvent_ticket(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "message":
@@ -15988,6 +16236,30 @@ func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCurso
 	return v
 }
 
+func (ec *executionContext) marshalNFieldChange2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋliveᚐFieldChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*live.FieldChange) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFieldChange2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋliveᚐFieldChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFieldChange2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋliveᚐFieldChange(ctx context.Context, sel ast.SelectionSet, v *live.FieldChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FieldChange!")
+		return graphql.Null
+	}
+	return ec._FieldChange(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNGroup2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐGroup(ctx context.Context, sel ast.SelectionSet, v *ent.Group) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Group!")
@@ -16224,35 +16496,6 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
-}
-
-func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]string, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := make(graphql.Array, len(v))
-	for i := range v {
-		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
-	}
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
 }
 
 func (ec *executionContext) marshalNTicket2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTicket(ctx context.Context, sel ast.SelectionSet, v *ent.Ticket) graphql.Marshaler {
@@ -16876,6 +17119,24 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalInt(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOJSON2interface(ctx context.Context, v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalAny(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOJSON2interface(ctx context.Context, sel ast.SelectionSet, v any) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalAny(v)
 	return res
 }
 

@@ -96,7 +96,7 @@ func (r *mutationResolver) CreateGroup(ctx context.Context, input ent.CreateGrou
 
 // UpdateGroup is the resolver for the updateGroup field.
 func (r *mutationResolver) UpdateGroup(ctx context.Context, id globalid.ID, input ent.UpdateGroupInput) (*ent.Group, error) {
-	return r.Client.Group.UpdateOneID(id).SetInput(input).Save(ctx)
+	return r.Tickets.UpdateGroup(ctx, id, input)
 }
 
 // CreateSLAPolicy is the resolver for the createSLAPolicy field.
@@ -134,8 +134,8 @@ func (r *queryResolver) MyAPITokens(ctx context.Context) ([]*ent.APIToken, error
 }
 
 // TicketEvents is the resolver for the ticketEvents field.
-func (r *subscriptionResolver) TicketEvents(ctx context.Context, groupID *globalid.ID, ticketID *globalid.ID, after *string) (<-chan *live.Event, error) {
-	return r.Live.Subscribe(ctx, live.Filter{TicketID: deref(ticketID), GroupID: deref(groupID)}, after)
+func (r *subscriptionResolver) TicketEvents(ctx context.Context, groupID *globalid.ID, ticketID *globalid.ID, where *ent.TicketWhereInput, after *string) (<-chan *live.Event, error) {
+	return r.Live.Subscribe(ctx, live.Filter{TicketID: deref(ticketID), GroupID: deref(groupID), Where: where}, after)
 }
 
 // TicketViewers is the resolver for the ticketViewers field.
@@ -143,8 +143,16 @@ func (r *subscriptionResolver) TicketViewers(ctx context.Context, ticketID globa
 	return r.Live.Viewers(ctx, ticketID)
 }
 
+// TicketID is the resolver for the ticketID field.
+func (r *ticketEventResolver) TicketID(ctx context.Context, obj *live.Event) (*globalid.ID, error) {
+	if obj.TicketID == "" {
+		return nil, nil
+	}
+	return &obj.TicketID, nil
+}
+
 // Changes is the resolver for the changes field.
-func (r *ticketEventResolver) Changes(ctx context.Context, obj *live.Event) ([]string, error) {
+func (r *ticketEventResolver) Changes(ctx context.Context, obj *live.Event) ([]*live.FieldChange, error) {
 	return live.ChangesFor(viewer.FromContext(ctx), obj.Changes, staffOnlyTicketFields), nil
 }
 

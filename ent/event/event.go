@@ -35,6 +35,12 @@ const (
 	FieldInternal = "internal"
 	// FieldChanges holds the string denoting the changes field in the database.
 	FieldChanges = "changes"
+	// FieldBefore holds the string denoting the before field in the database.
+	FieldBefore = "before"
+	// FieldAfter holds the string denoting the after field in the database.
+	FieldAfter = "after"
+	// FieldMembers holds the string denoting the members field in the database.
+	FieldMembers = "members"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
 	// Table holds the table name of the event in the database.
@@ -54,6 +60,9 @@ var Columns = []string{
 	FieldActorID,
 	FieldInternal,
 	FieldChanges,
+	FieldBefore,
+	FieldAfter,
+	FieldMembers,
 	FieldCreatedAt,
 }
 

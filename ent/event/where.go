@@ -710,6 +710,36 @@ func ChangesNotNil() predicate.Event {
 	return predicate.Event(sql.FieldNotNull(FieldChanges))
 }
 
+// BeforeIsNil applies the IsNil predicate on the "before" field.
+func BeforeIsNil() predicate.Event {
+	return predicate.Event(sql.FieldIsNull(FieldBefore))
+}
+
+// BeforeNotNil applies the NotNil predicate on the "before" field.
+func BeforeNotNil() predicate.Event {
+	return predicate.Event(sql.FieldNotNull(FieldBefore))
+}
+
+// AfterIsNil applies the IsNil predicate on the "after" field.
+func AfterIsNil() predicate.Event {
+	return predicate.Event(sql.FieldIsNull(FieldAfter))
+}
+
+// AfterNotNil applies the NotNil predicate on the "after" field.
+func AfterNotNil() predicate.Event {
+	return predicate.Event(sql.FieldNotNull(FieldAfter))
+}
+
+// MembersIsNil applies the IsNil predicate on the "members" field.
+func MembersIsNil() predicate.Event {
+	return predicate.Event(sql.FieldIsNull(FieldMembers))
+}
+
+// MembersNotNil applies the NotNil predicate on the "members" field.
+func MembersNotNil() predicate.Event {
+	return predicate.Event(sql.FieldNotNull(FieldMembers))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Event {
 	return predicate.Event(sql.FieldEQ(FieldCreatedAt, v))

@@ -65,6 +65,9 @@ var (
 		{Name: "actor_id", Type: field.TypeString, Nullable: true},
 		{Name: "internal", Type: field.TypeBool, Default: false},
 		{Name: "changes", Type: field.TypeJSON, Nullable: true},
+		{Name: "before", Type: field.TypeJSON, Nullable: true},
+		{Name: "after", Type: field.TypeJSON, Nullable: true},
+		{Name: "members", Type: field.TypeJSON, Nullable: true},
 		{Name: "created_at", Type: field.TypeTime},
 	}
 	// EventsTable holds the schema information for the "events" table.
@@ -76,7 +79,7 @@ var (
 			{
 				Name:    "event_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{EventsColumns[11]},
+				Columns: []*schema.Column{EventsColumns[14]},
 			},
 			{
 				Name:    "event_ticket_id_cursor",

@@ -106,7 +106,7 @@ func init() {
 	// event.DefaultInternal holds the default value on creation for the internal field.
 	event.DefaultInternal = eventDescInternal.Default.(bool)
 	// eventDescCreatedAt is the schema descriptor for created_at field.
-	eventDescCreatedAt := eventFields[10].Descriptor()
+	eventDescCreatedAt := eventFields[13].Descriptor()
 	// event.DefaultCreatedAt holds the default value on creation for the created_at field.
 	event.DefaultCreatedAt = eventDescCreatedAt.Default.(func() time.Time)
 	// eventDescID is the schema descriptor for id field.
@@ -123,6 +123,9 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	groupHooks := schema.Group{}.Hooks()
+
+	group.Hooks[1] = groupHooks[0]
 	groupMixinFields0 := groupMixin[0].Fields()
 	_ = groupMixinFields0
 	groupMixinFields1 := groupMixin[1].Fields()

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"encoding/json"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -36,7 +37,17 @@ func (Event) Fields() []ent.Field {
 		field.String("message_id").GoType(globalid.ID("")).Optional().Nillable().Immutable(),
 		field.String("actor_id").GoType(globalid.ID("")).Optional().Nillable().Immutable(),
 		field.Bool("internal").Default(false).Immutable(),
+		// The GraphQL names of the ticket fields the change made different.
 		field.JSON("changes", []string{}).Optional().Immutable(),
+		// The ticket's columns before and after the change (JSON of the ent
+		// ticket), so that every event carries its own old and new values
+		// and each subscriber's view is judged on both sides. before is
+		// empty for TICKET_CREATED; both are empty for events logged by
+		// versions before them.
+		field.JSON("before", json.RawMessage{}).Optional().Immutable(),
+		field.JSON("after", json.RawMessage{}).Optional().Immutable(),
+		// MEMBERSHIP_CHANGED: the users who joined or left group_id.
+		field.JSON("members", []globalid.ID{}).Optional().Immutable(),
 		field.Time("created_at").Default(time.Now).Immutable(),
 	}
 }

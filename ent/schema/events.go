@@ -2,20 +2,24 @@ package schema
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
 	"slices"
-	"strings"
 	"time"
 
 	"entgo.io/ent"
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
 
 	gen "github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/hook"
 	entprivacy "github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/ent/group"
 	"github.com/switchboardhq/switchboard/ent/sequence"
 	"github.com/switchboardhq/switchboard/ent/ticket"
+	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
 
@@ -32,6 +36,9 @@ const (
 	EventTicketUpdated  = "TICKET_UPDATED"
 	EventTicketAssigned = "TICKET_ASSIGNED"
 	EventMessageAdded   = "MESSAGE_ADDED"
+	// EventMembershipChanged is internal: subscribers of the members
+	// named get VIEW_CHANGED.
+	EventMembershipChanged = "MEMBERSHIP_CHANGED"
 )
 
 // Hooks of the Message.
@@ -42,13 +49,19 @@ func (Message) Hooks() []ent.Hook {
 	}
 }
 
+// Hooks of the Group.
+func (Group) Hooks() []ent.Hook {
+	return []ent.Hook{hook.On(recordMembershipEvent, ent.OpUpdateOne)}
+}
+
 // Hooks of the Event: the log is append-only; only retention deletes.
 func (Event) Hooks() []ent.Hook {
 	return []ent.Hook{hook.Reject(ent.OpUpdate | ent.OpUpdateOne)}
 }
 
 // recordTicketEvent writes TICKET_CREATED, or TICKET_UPDATED (TICKET_ASSIGNED
-// when the assignee changed) naming the fields that changed.
+// when the assignee changed) naming the fields that changed, with the
+// ticket as it was before and is after the change.
 func recordTicketEvent(next ent.Mutator) ent.Mutator {
 	return hook.TicketFunc(func(ctx context.Context, m *gen.TicketMutation) (gen.Value, error) {
 		if m.Op().Is(ent.OpUpdate) {
@@ -59,9 +72,11 @@ func recordTicketEvent(next ent.Mutator) ent.Mutator {
 		if err != nil {
 			return nil, errors.New("tickets must be changed inside a transaction (event log)")
 		}
-		changes, err := ticketChanges(ctx, m)
-		if err != nil {
-			return nil, err
+		var before *gen.Ticket
+		if id, ok := m.ID(); ok && m.Op().Is(ent.OpUpdateOne) {
+			if before, err = LockTicket(ctx, tx, id); err != nil && !gen.IsNotFound(err) {
+				return nil, err
+			}
 		}
 		v, err := next.Mutate(ctx, m)
 		if err != nil {
@@ -71,20 +86,57 @@ func recordTicketEvent(next ent.Mutator) ent.Mutator {
 		if !ok {
 			return nil, fmt.Errorf("unexpected ticket mutation result %T", v)
 		}
-		typ := EventTicketUpdated
-		switch {
-		case m.Op().Is(ent.OpCreate):
-			typ, changes = EventTicketCreated, nil
-		case len(changes) == 0:
-			return v, nil
-		case slices.Contains(changes, "assignee"):
-			typ = EventTicketAssigned
+		typ, changes := EventTicketCreated, []string(nil)
+		if m.Op().Is(ent.OpUpdateOne) {
+			if before == nil {
+				// Locked rows cannot vanish; the update would have failed.
+				return nil, fmt.Errorf("ticket %s changed while being updated", t.ID)
+			}
+			changes = TicketChanges(before, t)
+			switch {
+			case len(changes) == 0:
+				// Bookkeeping alone (a reply moving updatedAt): the event
+				// of the reply carries it.
+				return v, nil
+			case slices.Contains(changes, "assignee"):
+				typ = EventTicketAssigned
+			default:
+				typ = EventTicketUpdated
+			}
 		}
-		return v, writeEvent(ctx, tx, tx.Event.Create().
+		create := tx.Event.Create().
 			SetType(typ).SetTicketID(t.ID).SetRequesterID(t.RequesterID).
 			SetNillableGroupID(t.GroupID).SetNillableAssigneeID(t.AssigneeID).
-			SetChanges(changes))
+			SetChanges(changes)
+		if err := setSnapshots(create, before, t); err != nil {
+			return nil, err
+		}
+		return v, writeEvent(ctx, tx, create)
 	})
+}
+
+// LockTicket reads a ticket as the system, locking its row until the
+// transaction ends (PostgreSQL; SQLite's write transaction already holds
+// the database), so that what it returns is what the change changes: two
+// concurrent changes of one ticket are logged each with the other's
+// result as its before.
+func LockTicket(ctx context.Context, tx *gen.Tx, id globalid.ID) (*gen.Ticket, error) {
+	sys := entprivacy.DecisionContext(ctx, entprivacy.Allow)
+	return tx.Ticket.Query().Where(ticket.ID(id), func(s *sql.Selector) {
+		if s.Dialect() == dialect.Postgres {
+			s.ForUpdate()
+		}
+	}).Only(sys)
+}
+
+type ticketBeforeKey struct{}
+
+// WithTicketBefore tells the message hook what the ticket was before the
+// transaction touched it: a reply moves the ticket's updatedAt before its
+// message is written, and the MESSAGE_ADDED event is the only one that
+// carries that move.
+func WithTicketBefore(ctx context.Context, t *gen.Ticket) context.Context {
+	return context.WithValue(ctx, ticketBeforeKey{}, t)
 }
 
 // recordMessageEvent writes MESSAGE_ADDED, carrying the ticket's reach as
@@ -103,16 +155,79 @@ func recordMessageEvent(next ent.Mutator) ent.Mutator {
 		if !ok {
 			return nil, fmt.Errorf("unexpected message mutation result %T", v)
 		}
-		sys := entprivacy.DecisionContext(ctx, entprivacy.Allow)
-		t, err := tx.Ticket.Query().Where(ticket.ID(msg.TicketID)).Only(sys)
+		t, err := LockTicket(ctx, tx, msg.TicketID)
 		if err != nil {
 			return nil, fmt.Errorf("reading the message's ticket: %w", err)
 		}
-		return v, writeEvent(ctx, tx, tx.Event.Create().
+		before := t
+		if b, ok := ctx.Value(ticketBeforeKey{}).(*gen.Ticket); ok && b != nil && b.ID == t.ID {
+			before = b
+		}
+		create := tx.Event.Create().
 			SetType(EventMessageAdded).SetTicketID(t.ID).SetRequesterID(t.RequesterID).
 			SetNillableGroupID(t.GroupID).SetNillableAssigneeID(t.AssigneeID).
-			SetMessageID(msg.ID).SetInternal(msg.Internal))
+			SetMessageID(msg.ID).SetInternal(msg.Internal)
+		if err := setSnapshots(create, before, t); err != nil {
+			return nil, err
+		}
+		return v, writeEvent(ctx, tx, create)
 	})
+}
+
+// recordMembershipEvent writes MEMBERSHIP_CHANGED naming the users who
+// joined or left a group, so that every instance applies the change to
+// their live subscriptions at that point of the log. A new group has no
+// tickets, so joining it changes nothing anyone sees. Outside a
+// transaction (setup code, tests) no event can be numbered in commit
+// order: the change then reaches live connections at their next
+// revalidation, as other changes of access do.
+func recordMembershipEvent(next ent.Mutator) ent.Mutator {
+	return hook.GroupFunc(func(ctx context.Context, m *gen.GroupMutation) (gen.Value, error) {
+		members := append(m.MembersIDs(), m.RemovedMembersIDs()...)
+		if len(members) == 0 && !m.MembersCleared() {
+			return next.Mutate(ctx, m)
+		}
+		tx, err := m.Tx()
+		if err != nil {
+			return next.Mutate(ctx, m)
+		}
+		sys := entprivacy.DecisionContext(ctx, entprivacy.Allow)
+		if id, ok := m.ID(); ok && m.MembersCleared() {
+			old, err := tx.Group.Query().Where(group.ID(id)).QueryMembers().IDs(sys)
+			if err != nil {
+				return nil, err
+			}
+			members = append(members, old...)
+		}
+		v, err := next.Mutate(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		g, ok := v.(*gen.Group)
+		if !ok {
+			return nil, fmt.Errorf("unexpected group mutation result %T", v)
+		}
+		slices.Sort(members)
+		return v, writeEvent(ctx, tx, tx.Event.Create().
+			SetType(EventMembershipChanged).SetGroupID(g.ID).SetMembers(slices.Compact(members)))
+	})
+}
+
+// setSnapshots stores the ticket before and after the change in the event.
+func setSnapshots(create *gen.EventCreate, before, after *gen.Ticket) error {
+	if before != nil {
+		b, err := json.Marshal(before)
+		if err != nil {
+			return err
+		}
+		create.SetBefore(b)
+	}
+	a, err := json.Marshal(after)
+	if err != nil {
+		return err
+	}
+	create.SetAfter(a)
+	return nil
 }
 
 // writeEvent numbers the event from the cursor sequence and saves it. The
@@ -140,42 +255,40 @@ func writeEvent(ctx context.Context, tx *gen.Tx, create *gen.EventCreate) error 
 	return nil
 }
 
-// ticketChanges names the fields whose value the update changes, as the
-// GraphQL schema does (assignee, group, firstRespondedAt), leaving out
-// bookkeeping. Setting a field to its old value, or clearing one that was
-// already empty, is no change.
-func ticketChanges(ctx context.Context, m *gen.TicketMutation) ([]string, error) {
-	if !m.Op().Is(ent.OpUpdateOne) {
-		return nil, nil
-	}
-	sys := entprivacy.DecisionContext(ctx, entprivacy.Allow)
+// TicketChanges names, as the GraphQL schema does (assignee, group,
+// firstRespondedAt), the ticket fields whose value differs between before
+// and after, leaving out bookkeeping (updatedAt). Times are compared as
+// instants, and an empty list of tags is no tags.
+func TicketChanges(before, after *gen.Ticket) []string {
 	var out []string
-	for _, f := range m.Fields() {
-		if f == ticket.FieldUpdatedAt {
-			continue
-		}
-		old, err := m.OldField(sys, f)
-		if err != nil {
-			return nil, err
-		}
-		now, _ := m.Field(f)
-		if !sameValue(old, now) {
-			out = append(out, graphQLName(f))
+	for _, f := range TicketFields {
+		if !sameValue(f.Value(before), f.Value(after)) {
+			out = append(out, f.Name)
 		}
 	}
-	for _, f := range m.ClearedFields() {
-		old, err := m.OldField(sys, f)
-		if err != nil {
-			return nil, err
-		}
-		if !sameValue(old, nil) && !slices.Contains(out, graphQLName(f)) {
-			out = append(out, graphQLName(f))
-		}
-	}
-	if tags, ok := m.AppendedTags(); ok && len(tags) > 0 && !slices.Contains(out, "tags") {
-		out = append(out, "tags")
-	}
-	return out, nil
+	return out
+}
+
+// TicketField is a ticket field a change can name, by its GraphQL name.
+type TicketField struct {
+	Name string
+	// Value reads the field of a ticket: a string, an ID, a time, a
+	// priority or tags, or nil when unset.
+	Value func(t *gen.Ticket) any
+}
+
+// TicketFields are the ticket fields changes name, in schema order.
+var TicketFields = []TicketField{
+	{"subject", func(t *gen.Ticket) any { return t.Subject }},
+	{"status", func(t *gen.Ticket) any { return t.Status }},
+	{"priority", func(t *gen.Ticket) any { return t.Priority }},
+	{"tags", func(t *gen.Ticket) any { return t.Tags }},
+	{"assignee", func(t *gen.Ticket) any { return t.AssigneeID }},
+	{"group", func(t *gen.Ticket) any { return t.GroupID }},
+	{"firstResponseDueAt", func(t *gen.Ticket) any { return t.FirstResponseDueAt }},
+	{"resolutionDueAt", func(t *gen.Ticket) any { return t.ResolutionDueAt }},
+	{"firstRespondedAt", func(t *gen.Ticket) any { return t.FirstRespondedAt }},
+	{"solvedAt", func(t *gen.Ticket) any { return t.SolvedAt }},
 }
 
 // sameValue compares field values, seeing through pointers (nillable
@@ -201,17 +314,4 @@ func indirect(v any) any {
 		return nil // an empty list is no list
 	}
 	return rv.Interface()
-}
-
-// graphQLName turns a column name into its GraphQL field name:
-// assignee_id → assignee, first_responded_at → firstRespondedAt.
-func graphQLName(column string) string {
-	column = strings.TrimSuffix(column, "_id")
-	parts := strings.Split(column, "_")
-	for i := 1; i < len(parts); i++ {
-		if parts[i] != "" {
-			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
-		}
-	}
-	return strings.Join(parts, "")
 }

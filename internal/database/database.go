@@ -101,6 +101,12 @@ func SQLiteDSN(path string) string {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
+	// SQLite compares times as the text they are stored as: write every
+	// time (and every argument) in one zone and one format, without the
+	// monotonic clock reading time.Now adds to time.Time.String (the
+	// driver's default), so that comparing texts compares instants.
+	q.Set("_timezone", "UTC")
+	q.Set("_time_format", "string_no_monotonic")
 	return (&url.URL{Scheme: "file", OmitHost: true, Path: path, RawQuery: q.Encode()}).String()
 }
 

@@ -24,15 +24,15 @@ func TestVisible(t *testing.T) {
 		v    *viewer.Viewer
 		want bool
 	}{
-		{"CustomerSeesOwnTicket", &Event{Type: "TICKET_UPDATED", Ticket: tk, Changes: []string{"status"}}, customer, true},
-		{"CustomerNeverSeesInternalNote", &Event{Type: "MESSAGE_ADDED", Ticket: tk, Internal: true}, customer, false},
-		{"CustomerDoesNotLearnOfSLAChanges", &Event{Type: "TICKET_UPDATED", Ticket: tk, Changes: []string{"firstResponseDueAt", "resolutionDueAt"}}, customer, false},
-		{"OtherCustomerSeesNothing", &Event{Type: "TICKET_CREATED", Ticket: tk}, other, false},
-		{"AgentOfTheGroup", &Event{Type: "MESSAGE_ADDED", Ticket: tk, Internal: true}, agent, true},
-		{"AgentOutsideTheGroup", &Event{Type: "TICKET_CREATED", Ticket: tk}, outsider, false},
-		{"AgentAssigned", &Event{Type: "TICKET_CREATED", Ticket: &ent.Ticket{ID: "TK2", RequesterID: "US1", AssigneeID: &outsider.UserID}}, outsider, true},
-		{"AdminSeesAll", &Event{Type: "TICKET_UPDATED", Ticket: tk, Changes: []string{"resolutionDueAt"}}, admin, true},
-		{"AnonymousSeesNothing", &Event{Type: "TICKET_CREATED", Ticket: tk}, nil, false},
+		{"CustomerSeesOwnTicket", &Event{Type: "TICKET_UPDATED", Ticket: tk, After: tk, Changes: ch("status")}, customer, true},
+		{"CustomerNeverSeesInternalNote", &Event{Type: "MESSAGE_ADDED", Ticket: tk, After: tk, Internal: true}, customer, false},
+		{"CustomerDoesNotLearnOfSLAChanges", &Event{Type: "TICKET_UPDATED", Ticket: tk, After: tk, Changes: ch("firstResponseDueAt", "resolutionDueAt")}, customer, false},
+		{"OtherCustomerSeesNothing", &Event{Type: "TICKET_CREATED", Ticket: tk, After: tk}, other, false},
+		{"AgentOfTheGroup", &Event{Type: "MESSAGE_ADDED", Ticket: tk, After: tk, Internal: true}, agent, true},
+		{"AgentOutsideTheGroup", &Event{Type: "TICKET_CREATED", Ticket: tk, After: tk}, outsider, false},
+		{"AgentAssigned", &Event{Type: "TICKET_CREATED", After: &ent.Ticket{ID: "TK2", RequesterID: "US1", AssigneeID: &outsider.UserID}}, outsider, true},
+		{"AdminSeesAll", &Event{Type: "TICKET_UPDATED", Ticket: tk, After: tk, Changes: ch("resolutionDueAt")}, admin, true},
+		{"AnonymousSeesNothing", &Event{Type: "TICKET_CREATED", Ticket: tk, After: tk}, nil, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := Visible(c.v, c.e, staffOnly); got != c.want {
@@ -41,12 +41,20 @@ func TestVisible(t *testing.T) {
 		})
 	}
 	t.Run("ChangesForCustomersLeaveOutStaffOnlyFields", func(t *testing.T) {
-		got := ChangesFor(customer, []string{"priority", "firstResponseDueAt"}, staffOnly)
-		if len(got) != 1 || got[0] != "priority" {
+		got := ChangesFor(customer, ch("priority", "firstResponseDueAt"), staffOnly)
+		if len(got) != 1 || got[0].Field != "priority" {
 			t.Fatalf("changes = %v", got)
 		}
-		if got := ChangesFor(agent, []string{"priority", "firstResponseDueAt"}, staffOnly); len(got) != 2 {
+		if got := ChangesFor(agent, ch("priority", "firstResponseDueAt"), staffOnly); len(got) != 2 {
 			t.Fatalf("agent changes = %v", got)
 		}
 	})
+}
+
+func ch(fields ...string) []*FieldChange {
+	out := make([]*FieldChange, len(fields))
+	for i, f := range fields {
+		out[i] = &FieldChange{Field: f}
+	}
+	return out
 }

@@ -116,6 +116,12 @@ func (h *Hub) Revalidate(ctx context.Context) {
 	if len(conns) == 0 {
 		return
 	}
+	h.applyRevalidation(ctx, conns, viewers)
+}
+
+// applyRevalidation re-reads the viewers of conns and applies what it
+// finds.
+func (h *Hub) applyRevalidation(ctx context.Context, conns []*Conn, viewers []*viewer.Viewer) {
 	now, err := h.auth.Revalidate(ctx, viewers)
 	if err != nil {
 		if ctx.Err() == nil {

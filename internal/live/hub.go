@@ -12,10 +12,15 @@ package live
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
+
+	"entgo.io/ent/dialect/sql"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/event"
@@ -96,6 +101,10 @@ type Hub struct {
 	log      *slog.Logger
 	wake     chan struct{}
 	outbox   chan broker.Notice
+	// dialect is the SQL dialect of the database, learnt at the first
+	// read of the log's position.
+	dialect     string
+	dialectOnce sync.Once
 
 	mu sync.Mutex
 	// last is the cursor of the last event dispatched.
@@ -162,7 +171,10 @@ func (h *Hub) Start(ctx context.Context) error {
 // head is the cursor of the newest committed event.
 func (h *Hub) head(ctx context.Context) (int64, error) {
 	sys := viewer.SystemContext(ctx)
-	seq, err := h.client.Sequence.Query().Where(sequence.Name(schema.EventCursorSequence)).Only(sys)
+	seq, err := h.client.Sequence.Query().Where(sequence.Name(schema.EventCursorSequence), func(s *sql.Selector) {
+		// Live filters are evaluated as this database's SQL would.
+		h.dialectOnce.Do(func() { h.dialect = s.Dialect() })
+	}).Only(sys)
 	if err != nil {
 		return 0, errors.Join(errors.New("reading the event log's position"), err)
 	}
@@ -269,7 +281,7 @@ func (h *Hub) catchUp(ctx context.Context) {
 			return
 		}
 		for _, e := range events {
-			h.dispatch(e)
+			h.dispatch(ctx, e)
 		}
 		if len(events) < batchSize {
 			return
@@ -328,19 +340,43 @@ func (h *Hub) read(ctx context.Context, where ...predicate.Event) ([]*Event, err
 	}
 	out := make([]*Event, len(rows))
 	for i, r := range rows {
-		out[i] = &Event{
+		e := &Event{
 			Seq: r.Cursor, Type: EventType(r.Type), TicketID: deref(r.TicketID), RequesterID: deref(r.RequesterID),
-			Internal: r.Internal, Changes: r.Changes, At: r.CreatedAt,
+			Internal: r.Internal, At: r.CreatedAt, Members: r.Members,
 			Ticket: byTicket[deref(r.TicketID)], Message: byMessage[deref(r.MessageID)], Actor: byActor[deref(r.ActorID)],
 		}
-		if out[i].Changes == nil {
-			out[i].Changes = []string{}
+		if e.Before, err = snapshot(r.Before); err == nil {
+			e.After, err = snapshot(r.After)
 		}
+		if err != nil {
+			return nil, fmt.Errorf("reading event %d: %w", r.Cursor, err)
+		}
+		if e.After == nil && e.Type != eventMembership {
+			// Logged before snapshots: judged on the ticket as it is.
+			e.After = e.Ticket
+			if e.Type != EventTicketCreated {
+				e.Before = e.Ticket
+			}
+		}
+		e.Changes = fieldChanges(r.Changes, e.Before, e.After)
+		out[i] = e.withViews()
 	}
 	return out, nil
 }
 
-func (h *Hub) dispatch(e *Event) {
+// snapshot reads a ticket stored in an event (nil when none is).
+func snapshot(raw json.RawMessage) (*ent.Ticket, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	t := &ent.Ticket{}
+	if err := json.Unmarshal(raw, t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func (h *Hub) dispatch(ctx context.Context, e *Event) {
 	h.mu.Lock()
 	if e.Seq <= h.last {
 		h.mu.Unlock()
@@ -351,34 +387,99 @@ func (h *Hub) dispatch(e *Event) {
 	if h.opts.EventLag != nil {
 		h.opts.EventLag(time.Since(e.At))
 	}
-	var targets []*subscriber
+	if e.Type == eventMembership {
+		targets := h.subscribersOf(e.Members)
+		h.mu.Unlock()
+		h.membershipChanged(ctx, e, targets)
+		return
+	}
+	// The subscribers the ticket may concern on either side of the change.
+	targets := map[*subscriber]struct{}{}
 	collect := func(set map[*subscriber]struct{}) {
 		for s := range set {
-			targets = append(targets, s)
+			targets[s] = struct{}{}
 		}
 	}
 	collect(h.byTicket[e.TicketID])
-	if e.Ticket != nil && e.Ticket.GroupID != nil {
-		collect(h.byGroup[*e.Ticket.GroupID])
+	for _, t := range []*ent.Ticket{e.Before, e.After} {
+		if t == nil {
+			continue
+		}
+		if t.GroupID != nil {
+			collect(h.byGroup[*t.GroupID])
+		}
+		collect(h.byRequester[t.RequesterID])
 	}
-	collect(h.byRequester[e.RequesterID])
 	collect(h.staff)
 	h.mu.Unlock()
-	renders := map[string]*render{}
-	for _, s := range targets {
-		if s.share == nil {
-			s.deliver(e)
-			continue
+	// Each distinct filter is evaluated once for the event, each
+	// subscriber's reach checked in memory, each rendering made once.
+	matches := map[string][2]bool{}
+	renders := map[renderKey]*render{}
+	for s := range targets {
+		ev := s.view(e, matches)
+		switch {
+		case ev == nil:
+		case s.share == nil:
+			s.deliver(ev)
+		default:
+			key := renderKey{s.share.fingerprint, ev}
+			r := renders[key]
+			if r == nil {
+				r = &render{event: ev}
+				renders[key] = r
+			}
+			s.deliverShared(ev, r)
 		}
-		if !s.wants(e) {
-			continue
+	}
+}
+
+// renderKey identifies one rendering of an event: the form the subscriber
+// gets (as is, entered, left) for one fingerprint.
+type renderKey struct {
+	fingerprint string
+	event       *Event
+}
+
+// subscribersOf lists the subscribers whose viewer is one of users. The
+// caller holds h.mu.
+func (h *Hub) subscribersOf(users []globalid.ID) []*subscriber {
+	var out []*subscriber
+	add := func(set map[*subscriber]struct{}) {
+		for s := range set {
+			if v := s.conn.Viewer(); v != nil && slices.Contains(users, v.UserID) {
+				out = append(out, s)
+			}
 		}
-		r := renders[s.share.fingerprint]
-		if r == nil {
-			r = &render{event: e}
-			renders[s.share.fingerprint] = r
+	}
+	for _, index := range []map[globalid.ID]map[*subscriber]struct{}{h.byTicket, h.byGroup, h.byRequester} {
+		for _, set := range index {
+			add(set)
 		}
-		s.deliverShared(e, r)
+	}
+	add(h.staff)
+	return out
+}
+
+// membershipChanged applies a change of group memberships at its place in
+// the log: the members' connections get their new groups before the next
+// event is judged, and each of their subscriptions VIEW_CHANGED, since
+// what they may see changed as a whole.
+func (h *Hub) membershipChanged(ctx context.Context, e *Event, subs []*subscriber) {
+	var conns []*Conn
+	var viewers []*viewer.Viewer
+	for _, s := range subs {
+		if !slices.Contains(conns, s.conn) {
+			conns = append(conns, s.conn)
+			viewers = append(viewers, s.conn.Viewer())
+		}
+	}
+	if len(conns) > 0 {
+		h.applyRevalidation(ctx, conns, viewers)
+	}
+	vc := viewChanged(e.Seq, e.At)
+	for _, s := range subs {
+		s.deliverAny(vc)
 	}
 }
 

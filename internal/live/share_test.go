@@ -59,7 +59,7 @@ func TestSharedRendering(t *testing.T) {
 	a, b, c := subscribe("same"), subscribe("same"), subscribe("other")
 	tk := &ent.Ticket{ID: "TK1", RequesterID: "US2"}
 	event := func(seq int64) *Event {
-		return &Event{Seq: seq, Type: EventMessageAdded, TicketID: tk.ID, Ticket: tk, Changes: []string{}}
+		return (&Event{Seq: seq, Type: EventMessageAdded, TicketID: tk.ID, Ticket: tk, Before: tk, After: tk, Changes: []*FieldChange{}}).withViews()
 	}
 	// renderer returns the one of a and b handed e to render, failing if
 	// both or neither were.
@@ -86,7 +86,7 @@ func TestSharedRendering(t *testing.T) {
 	}
 
 	t.Run("OneRenderForIdenticalSubscriptions", func(t *testing.T) {
-		h.dispatch(event(1))
+		h.dispatch(context.Background(), event(1))
 		r, _ := renderer(t, 1)
 		select {
 		case <-c.ch:
@@ -106,7 +106,7 @@ func TestSharedRendering(t *testing.T) {
 		}
 	})
 	t.Run("ARendererThatLeavesHandsOver", func(t *testing.T) {
-		h.dispatch(event(2))
+		h.dispatch(context.Background(), event(2))
 		gone, left := renderer(t, 2)
 		gone.end()
 		select {

@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/switchboardhq/switchboard/ent"
@@ -10,6 +11,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/nodes"
+	"github.com/switchboardhq/switchboard/internal/privacy"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
 
@@ -63,6 +65,9 @@ func (h *Hub) Subscribe(ctx context.Context, f Filter, after *string) (<-chan *E
 		if err := nodes.MustSee(ctx, h.client, "groupID", globalid.PrefixGroup, f.GroupID); err != nil {
 			return nil, err
 		}
+	}
+	if err := f.compile(h.dialect); err != nil {
+		return nil, err
 	}
 	from := int64(-1)
 	if after != nil {
@@ -156,15 +161,53 @@ func (h *Hub) index(s *subscriber, add bool) {
 	}
 }
 
-func (s *subscriber) wants(e *Event) bool {
-	return s.filter.matches(e) && Visible(s.conn.Viewer(), e, s.hub.opts.StaffOnlyFields)
+// view is e as the subscriber gets it, judged on the ticket before and
+// after the change by the subscription's filter and the viewer's reach:
+// e itself when the ticket is in view on both sides (and the viewer may
+// see this change), its TICKET_ENTERED form when only after, its
+// TICKET_LEFT form when only before, nil when neither. matches memoizes
+// the filters' results for the event across subscribers (nil: none).
+func (s *subscriber) view(e *Event, matches map[string][2]bool) *Event {
+	v := s.conn.Viewer()
+	if e.Type == eventMembership {
+		if v != nil && slices.Contains(e.Members, v.UserID) {
+			return viewChanged(e.Seq, e.At)
+		}
+		return nil
+	}
+	m, ok := matches[s.filter.key]
+	if !ok {
+		m = [2]bool{e.Before != nil && s.filter.Matches(e.Before), s.filter.Matches(e.After)}
+		if matches != nil {
+			matches[s.filter.key] = m
+		}
+	}
+	before := m[0] && privacy.InReach(v, e.Before)
+	after := m[1] && privacy.InReach(v, e.After)
+	switch {
+	case before == after || e.Type == EventTicketCreated:
+		if after && Visible(v, e, s.hub.opts.StaffOnlyFields) {
+			return e
+		}
+		return nil
+	case after:
+		return e.entered
+	}
+	return e.left
+}
+
+// deliverAny queues an event that is not a rendering of the log's own
+// (VIEW_CHANGED): the subscriber renders it itself.
+func (s *subscriber) deliverAny(e *Event) {
+	if s.share == nil {
+		s.deliver(e)
+		return
+	}
+	s.deliverShared(e, &render{event: e})
 }
 
 // deliver queues a live event.
 func (s *subscriber) deliver(e *Event) {
-	if !s.wants(e) {
-		return
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
@@ -214,12 +257,14 @@ func (s *subscriber) lagLocked() {
 // last dispatched event, then the live ones that arrived meanwhile, until
 // nothing is left to catch up.
 func (s *subscriber) replay(ctx context.Context, from int64) {
+	// Internal notes are read for customers too: one that moves a
+	// ticket's updatedAt can take it into or out of a filter.
 	var where []predicate.Event
 	if s.filter.TicketID != "" {
-		where = append(where, event.TicketID(s.filter.TicketID))
+		where = append(where, event.Or(event.TicketID(s.filter.TicketID), event.Type(string(eventMembership))))
 	}
 	if s.customer != "" {
-		where = append(where, event.RequesterID(s.customer), event.Internal(false))
+		where = append(where, event.RequesterID(s.customer))
 	}
 	for {
 		s.hub.mu.Lock()
@@ -238,7 +283,7 @@ func (s *subscriber) replay(ctx context.Context, from int64) {
 				break
 			}
 			for _, e := range events {
-				if s.wants(e) && !s.send(ctx, e) {
+				if ev := s.view(e, nil); ev != nil && !s.send(ctx, ev) {
 					return
 				}
 			}

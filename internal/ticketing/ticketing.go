@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/switchboardhq/switchboard/ent"
+	entschema "github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/apierr"
@@ -122,14 +123,21 @@ func (s *Service) Reply(ctx context.Context, ticketID globalid.ID, body string, 
 	}
 	var msg *ent.Message
 	err := s.withTx(ctx, func(tx *ent.Tx) error {
-		// The ticket row is locked first (by recording the activity), as
-		// every ticket change locks it before numbering its event: taking
-		// the event sequence first, for the message, would deadlock with a
-		// concurrent update on PostgreSQL. As the system, since reach is
-		// checked next; a refused reply rolls it back.
-		err := tx.Ticket.UpdateOneID(ticketID).SetUpdatedAt(s.now()).Exec(viewer.SystemContext(ctx))
+		// The ticket row is locked first, as every ticket change locks it
+		// before numbering its event: taking the event sequence first, for
+		// the message, would deadlock with a concurrent update on
+		// PostgreSQL. As the system, since reach is checked next; a
+		// refused reply rolls it back. What it read is the ticket before
+		// the reply, for the reply's event.
+		before, err := entschema.LockTicket(ctx, tx, ticketID)
 		if err != nil && !ent.IsNotFound(err) {
 			return err
+		}
+		if err == nil {
+			ctx = entschema.WithTicketBefore(ctx, before)
+			if err := tx.Ticket.UpdateOneID(ticketID).SetUpdatedAt(s.now()).Exec(viewer.SystemContext(ctx)); err != nil {
+				return err
+			}
 		}
 		t, err := tx.Ticket.Get(ctx, ticketID)
 		if err != nil {
@@ -271,4 +279,20 @@ func (s *Service) referencedUser(ctx context.Context, field string, id globalid.
 		return nil, nodes.FieldNotFound(field)
 	}
 	return u, err
+}
+
+// UpdateGroup changes a group; a change of its members is logged with it
+// (MEMBERSHIP_CHANGED), so that live subscriptions of the agents who joined
+// or left see the change at that point of the log.
+func (s *Service) UpdateGroup(ctx context.Context, id globalid.ID, in ent.UpdateGroupInput) (*ent.Group, error) {
+	var g *ent.Group
+	err := s.withTx(ctx, func(tx *ent.Tx) error {
+		var err error
+		g, err = tx.Group.UpdateOneID(id).SetInput(in).Save(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return g.Unwrap(), nil
 }

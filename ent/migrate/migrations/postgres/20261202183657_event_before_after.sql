@@ -1,0 +1,2 @@
+-- Modify "events" table
+ALTER TABLE "events" ADD COLUMN "before" jsonb NULL, ADD COLUMN "after" jsonb NULL, ADD COLUMN "members" jsonb NULL;
