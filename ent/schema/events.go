@@ -14,9 +14,9 @@ import (
 	"entgo.io/ent/dialect/sql"
 
 	gen "github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/group"
 	"github.com/switchboardhq/switchboard/ent/hook"
 	entprivacy "github.com/switchboardhq/switchboard/ent/privacy"
-	"github.com/switchboardhq/switchboard/ent/group"
 	"github.com/switchboardhq/switchboard/ent/sequence"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/internal/globalid"
