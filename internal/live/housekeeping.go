@@ -116,12 +116,15 @@ func (h *Hub) Revalidate(ctx context.Context) {
 	if len(conns) == 0 {
 		return
 	}
-	h.applyRevalidation(ctx, conns, viewers)
+	h.applyRevalidation(ctx, conns, viewers, false)
 }
 
 // applyRevalidation re-reads the viewers of conns and applies what it
-// finds.
-func (h *Hub) applyRevalidation(ctx context.Context, conns []*Conn, viewers []*viewer.Viewer) {
+// finds. The periodic check (fresh false) leaves a viewer that changed
+// while it read: a membership change applied at its place in the log
+// (fresh) was read after its commit, and must not be undone by a check
+// that read before it.
+func (h *Hub) applyRevalidation(ctx context.Context, conns []*Conn, viewers []*viewer.Viewer, fresh bool) {
 	now, err := h.auth.Revalidate(ctx, viewers)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -136,8 +139,10 @@ func (h *Hub) applyRevalidation(ctx context.Context, conns []*Conn, viewers []*v
 		case v.Role != viewers[i].Role:
 			// Subscriptions are indexed by role; start afresh.
 			c.Disconnect(CloseForbidden, "your access changed; reconnect")
-		default:
+		case fresh:
 			viewer.SignIn(c.ctx, v)
+		default:
+			viewer.Replace(c.ctx, viewers[i], v)
 		}
 	}
 }

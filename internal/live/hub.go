@@ -475,7 +475,18 @@ func (h *Hub) membershipChanged(ctx context.Context, e *Event, subs []*subscribe
 		}
 	}
 	if len(conns) > 0 {
-		h.applyRevalidation(ctx, conns, viewers)
+		h.applyRevalidation(ctx, conns, viewers, true)
+	}
+	// The client refetches on VIEW_CHANGED: its query must not be
+	// answered with credentials cached before the change (the instance
+	// that made it drops them after its commit, which may come later
+	// than this).
+	if f, ok := h.auth.(interface {
+		ForgetUsers(context.Context, []globalid.ID) error
+	}); ok {
+		if err := f.ForgetUsers(ctx, e.Members); err != nil && ctx.Err() == nil {
+			h.log.WarnContext(ctx, "dropping cached credentials of changed members", "err", err)
+		}
 	}
 	vc := viewChanged(e.Seq, e.At)
 	for _, s := range subs {

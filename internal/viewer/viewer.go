@@ -88,6 +88,14 @@ func SignIn(ctx context.Context, v *Viewer) bool {
 	return ok
 }
 
+// Replace makes v the viewer of ctx's request if it still is old, and
+// reports whether it did: a re-read viewer must not overwrite one that was
+// replaced by a fresher read meanwhile.
+func Replace(ctx context.Context, old, v *Viewer) bool {
+	s, ok := ctx.Value(ctxKey{}).(*slot)
+	return ok && s.v.CompareAndSwap(old, v)
+}
+
 // SystemContext returns ctx acting as the system: every privacy rule allows
 // it. Use it only in the CLI, imports and background work.
 func SystemContext(ctx context.Context) context.Context {
