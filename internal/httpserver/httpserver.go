@@ -97,16 +97,16 @@ func Handler(log *slog.Logger, resolver *graph.Resolver, opts Options) http.Hand
 	ws.AllowedOrigins = opts.AllowedOrigins
 	ws.Scheme = ips.scheme
 	gql.AddTransport(wstransport.New(resolver.Live, resolver.Auth, log, ws))
-	gql.AddTransport(eventStream{hub: resolver.Live, keepAlive: ws.KeepAlive})
+	if opts.QueryCache == nil {
+		opts.QueryCache = querycache.NewMemory(1000)
+	}
+	gql.AddTransport(eventStream{hub: resolver.Live, keepAlive: ws.KeepAlive, queries: opts.QueryCache, maxTokens: queryLimits(opts).MaxTokens})
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if opts.Introspection {
 		gql.Use(extension.Introspection{})
-	}
-	if opts.QueryCache == nil {
-		opts.QueryCache = querycache.NewMemory(1000)
 	}
 	gql.Use(extension.AutomaticPersistedQuery{Cache: opts.QueryCache})
 	presenter := graph.ErrorPresenter(log)
