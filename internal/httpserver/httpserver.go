@@ -102,8 +102,8 @@ func Handler(log *slog.Logger, resolver *graph.Resolver, opts Options) http.Hand
 	}
 	gql.AddTransport(eventStream{hub: resolver.Live, keepAlive: ws.KeepAlive, queries: opts.QueryCache, maxTokens: queryLimits(opts).MaxTokens})
 	gql.AddTransport(transport.Options{})
-	gql.AddTransport(transport.GET{})
-	gql.AddTransport(transport.POST{})
+	gql.AddTransport(requestErrors{transport.GET{}})
+	gql.AddTransport(requestErrors{transport.POST{}})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if opts.Introspection {
 		gql.Use(extension.Introspection{})
