@@ -103,3 +103,71 @@ func TestBrowserCookieSessions(t *testing.T) {
 		}
 	})
 }
+
+// TestOriginScheme: the Origin check (websocket upgrades and the CSRF
+// check of cookie-authenticated requests) compares scheme, host and port
+// with the server's own origin; behind a trusted proxy the scheme is the
+// one it reports in X-Forwarded-Proto.
+func TestOriginScheme(t *testing.T) {
+	// 127.0.0.1 is the proxy; the tests' own requests come from it.
+	s := startServer(t, dbtest.NewTarget(t, dbtest.SQLite), map[string]string{"SWITCHBOARD_TRUSTED_PROXIES": "127.0.0.1"})
+	signup(t, s, "ann@example.com", "Ann")
+	res, r := rawPost(t, s, `mutation { login(email: "ann@example.com", password: "correct horse battery", cookie: true) { user { email } } }`, nil, nil)
+	r.ok(t)
+	cookie := sessionCookie(res)
+	host := strings.TrimPrefix(s.url, "http://")
+	upgrade := func(t *testing.T, origin, proto string) int {
+		t.Helper()
+		h := http.Header{"Origin": {origin}, "Cookie": {cookie.Name + "=" + cookie.Value}}
+		if proto != "" {
+			h.Set("X-Forwarded-Proto", proto)
+		}
+		c, res, err := dialWS(t, s, "graphql-transport-ws", h)
+		if err == nil {
+			c.conn.Close()
+			return http.StatusSwitchingProtocols
+		}
+		if res == nil {
+			t.Fatalf("upgrade: %v", err)
+		}
+		return res.StatusCode
+	}
+	post := func(t *testing.T, origin, proto string) int {
+		t.Helper()
+		h := map[string]string{"Origin": origin}
+		if proto != "" {
+			h["X-Forwarded-Proto"] = proto
+		}
+		_, r := rawPost(t, s, `{ me { email } }`, h, cookie)
+		return r.Status
+	}
+	for _, tc := range []struct {
+		name, origin, proto string
+		ok                  bool
+	}{
+		{"OwnOriginPasses", "http://" + host, "", true},
+		{"ErrHTTPSOriginOnPlainHTTP", "https://" + host, "", false},
+		{"ErrOtherPort", "http://127.0.0.1:1", "", false},
+		{"HTTPSOriginBehindTLSProxy", "https://" + host, "https", true},
+		{"ErrHTTPOriginBehindTLSProxy", "http://" + host, "https", false},
+	} {
+		t.Run("Websocket"+tc.name, func(t *testing.T) {
+			want := http.StatusForbidden
+			if tc.ok {
+				want = http.StatusSwitchingProtocols
+			}
+			if got := upgrade(t, tc.origin, tc.proto); got != want {
+				t.Fatalf("upgrade with Origin %s (X-Forwarded-Proto %q): %d, want %d", tc.origin, tc.proto, got, want)
+			}
+		})
+		t.Run("CookiePOST"+tc.name, func(t *testing.T) {
+			want := http.StatusForbidden
+			if tc.ok {
+				want = http.StatusOK
+			}
+			if got := post(t, tc.origin, tc.proto); got != want {
+				t.Fatalf("POST with Origin %s (X-Forwarded-Proto %q): %d, want %d", tc.origin, tc.proto, got, want)
+			}
+		})
+	}
+}

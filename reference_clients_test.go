@@ -122,6 +122,61 @@ func TestReferenceClients(t *testing.T) {
 	})
 }
 
+// TestURQLClient runs urql's core client (clients/urql.mjs) as it comes:
+// its fetch exchange sends an Accept header that lists
+// text/event-stream after the JSON types, and its queries and mutations
+// must still be answered as JSON (an event stream made Node report an
+// unhandled rejection when urql closed it).
+func TestURQLClient(t *testing.T) {
+	refClientsAvailable(t)
+	s := startServer(t, dbtest.NewTarget(t, dbtest.SQLite), nil)
+	token, _ := signup(t, s, "una@example.com", "Una")
+	p := startRefClient(t, "urql.mjs", s.url, token)
+	lines := p.all()
+	code := p.wait(t)
+	t.Run("ExitsCleanly", func(t *testing.T) {
+		if code != 0 || strings.TrimSpace(p.stderr.String()) != "" {
+			t.Fatalf("exited %d, want 0 with nothing on stderr\nstdout:\n%s\nstderr:\n%s", code, strings.Join(lines, "\n"), p.stderr)
+		}
+	})
+	var got []struct {
+		Operation   string         `json:"operation"`
+		ContentType string         `json:"contentType"`
+		Data        map[string]any `json:"data"`
+		Accept      string         `json:"accept"`
+	}
+	for _, l := range lines {
+		got = append(got, struct {
+			Operation   string         `json:"operation"`
+			ContentType string         `json:"contentType"`
+			Data        map[string]any `json:"data"`
+			Accept      string         `json:"accept"`
+		}{})
+		if err := json.Unmarshal([]byte(l), &got[len(got)-1]); err != nil {
+			t.Fatalf("line %q is not JSON: %v", l, err)
+		}
+	}
+	if len(got) != 4 {
+		t.Fatalf("stdout has %d lines, want the queries', the mutation's and the Accept header:\n%s", len(got), strings.Join(lines, "\n"))
+	}
+	t.Run("SendsItsDefaultAccept", func(t *testing.T) {
+		if !strings.Contains(got[3].Accept, "text/event-stream") {
+			t.Fatalf("urql sent Accept %q, which does not list text/event-stream: the test no longer tests anything", got[3].Accept)
+		}
+	})
+	t.Run("QueryAndMutationAnsweredAsJSON", func(t *testing.T) {
+		for i, op := range []string{"query", "query over POST", "mutation"} {
+			if got[i].Operation != op || !strings.Contains(got[i].ContentType, "json") {
+				t.Errorf("%s answered with Content-Type %q, want JSON (line %q)", op, got[i].ContentType, lines[i])
+			}
+		}
+		if str(got[0].Data, "me", "email") != "una@example.com" || str(got[1].Data, "me", "email") != "una@example.com" ||
+			str(got[2].Data, "createTicket", "subject") != "Sent by urql" {
+			t.Fatalf("results %v, %v, %v", got[0].Data, got[1].Data, got[2].Data)
+		}
+	})
+}
+
 // refClientsAvailable skips the test unless node is on PATH and the
 // clients' packages are installed.
 func refClientsAvailable(t *testing.T) {
@@ -129,7 +184,7 @@ func refClientsAvailable(t *testing.T) {
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Skip("reference clients skipped: node is not on PATH (install Node.js 20+, then run `npm ci --prefix clients`)")
 	}
-	for _, pkg := range []string{"graphql", "graphql-ws", "graphql-sse", "subscriptions-transport-ws", "ws"} {
+	for _, pkg := range []string{"graphql", "graphql-ws", "graphql-sse", "subscriptions-transport-ws", "ws", "@urql/core"} {
 		if _, err := os.Stat(filepath.Join("clients", "node_modules", pkg, "package.json")); err != nil {
 			t.Skipf("reference clients skipped: clients/node_modules/%s is missing; install with `npm ci --prefix clients`", pkg)
 		}

@@ -152,7 +152,7 @@ var Settings = []Setting{
 	{"rate-limit-user", "SWITCHBOARD_RATE_LIMIT_USER", "1200", "cost units a signed-in user may spend a minute, also in one burst (a request costs 1 + its GraphQL complexity / 10); 0 turns it off", intSetter(func(c *Config, n int) { c.RateLimitUser = n })},
 	{"rate-limit-ip", "SWITCHBOARD_RATE_LIMIT_IP", "2400", "cost units one client address may spend a minute (see --trusted-proxies); 0 turns it off", intSetter(func(c *Config, n int) { c.RateLimitIP = n })},
 	{"rate-limit-fail-open", "SWITCHBOARD_RATE_LIMIT_FAIL_OPEN", "true", "when the limiter's Redis is down, let requests through (true) or refuse them with UNAVAILABLE (false)", boolSetter(func(c *Config, b bool) { c.RateLimitFailOpen = b })},
-	{"trusted-proxies", "SWITCHBOARD_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed (for per-IP limits and logs)", func(c *Config, v string) error {
+	{"trusted-proxies", "SWITCHBOARD_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For (for per-IP limits and logs) and X-Forwarded-Proto (for the Origin check) are believed", func(c *Config, v string) error {
 		c.TrustedProxies = nil
 		for _, p := range strings.Split(v, ",") {
 			if p = strings.TrimSpace(p); p == "" {

@@ -16,12 +16,8 @@ import (
 type clientIPs struct{ trusted []netip.Prefix }
 
 func (c clientIPs) of(r *http.Request) string {
-	peer := r.RemoteAddr
-	if host, _, err := net.SplitHostPort(peer); err == nil {
-		peer = host
-	}
-	addr, err := netip.ParseAddr(peer)
-	if err != nil || !c.isTrusted(addr) {
+	peer, addr, trusted := c.peer(r)
+	if !trusted {
 		return peer
 	}
 	hops := r.Header.Values("X-Forwarded-For")
@@ -41,6 +37,33 @@ func (c clientIPs) of(r *http.Request) string {
 		addr = hop
 	}
 	return addr.Unmap().String()
+}
+
+// peer is the TCP peer of r, and whether it is a trusted proxy.
+func (c clientIPs) peer(r *http.Request) (string, netip.Addr, bool) {
+	peer := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(peer); err == nil {
+		peer = host
+	}
+	addr, err := netip.ParseAddr(peer)
+	return peer, addr, err == nil && c.isTrusted(addr)
+}
+
+// scheme is the scheme clients reach the server by, for the Origin
+// check: https over TLS; from a trusted proxy, the X-Forwarded-Proto it
+// set (the last value: the nearest proxy's); otherwise http. From anyone
+// else the header is ignored.
+func (c clientIPs) scheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	if _, _, trusted := c.peer(r); trusted {
+		values := strings.Split(strings.Join(r.Header.Values("X-Forwarded-Proto"), ","), ",")
+		if proto := strings.ToLower(strings.TrimSpace(values[len(values)-1])); proto == "https" || proto == "http" {
+			return proto
+		}
+	}
+	return "http"
 }
 
 func (c clientIPs) isTrusted(a netip.Addr) bool {

@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -46,6 +47,38 @@ func TestClientIP(t *testing.T) {
 			t.Fatalf("client IP = %s", got)
 		}
 	})
+}
+
+func TestScheme(t *testing.T) {
+	ips := clientIPs{trusted: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}
+	for _, c := range []struct {
+		name, peer string
+		proto      []string
+		tls        bool
+		want       string
+	}{
+		{"PlainHTTP", "203.0.113.9:5000", nil, false, "http"},
+		{"TLS", "203.0.113.9:5000", nil, true, "https"},
+		{"ErrForwardedProtoFromAnUntrustedPeerIsIgnored", "203.0.113.9:5000", []string{"https"}, false, "http"},
+		{"TrustedTLSTerminatingProxy", "10.0.0.5:5000", []string{"https"}, false, "https"},
+		{"TrustedPlainProxy", "10.0.0.5:5000", []string{"http"}, false, "http"},
+		{"TheNearestProxysValue", "10.0.0.5:5000", []string{"http, HTTPS"}, false, "https"},
+		{"ErrUnknownSchemeIsHTTP", "10.0.0.5:5000", []string{"gopher"}, false, "http"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.RemoteAddr = c.peer
+			for _, h := range c.proto {
+				r.Header.Add("X-Forwarded-Proto", h)
+			}
+			if c.tls {
+				r.TLS = &tls.ConnectionState{}
+			}
+			if got := ips.scheme(r); got != c.want {
+				t.Fatalf("scheme = %s, want %s", got, c.want)
+			}
+		})
+	}
 }
 
 func TestReadiness(t *testing.T) {

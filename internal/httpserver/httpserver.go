@@ -92,19 +92,21 @@ func Handler(log *slog.Logger, resolver *graph.Resolver, opts Options) http.Hand
 	}
 	gql := handler.New(graph.NewSchema(resolver, opts.DefaultPageSize))
 	gql.Use(newOperationObserver(log, opts.Metrics, opts.Tracer))
+	ips := clientIPs{trusted: opts.TrustedProxies}
 	ws := opts.WebSocket
 	ws.AllowedOrigins = opts.AllowedOrigins
+	ws.Scheme = ips.scheme
 	gql.AddTransport(wstransport.New(resolver.Live, resolver.Auth, log, ws))
-	gql.AddTransport(eventStream{hub: resolver.Live, keepAlive: ws.KeepAlive})
+	if opts.QueryCache == nil {
+		opts.QueryCache = querycache.NewMemory(1000)
+	}
+	gql.AddTransport(eventStream{hub: resolver.Live, keepAlive: ws.KeepAlive, queries: opts.QueryCache, maxTokens: queryLimits(opts).MaxTokens})
 	gql.AddTransport(transport.Options{})
-	gql.AddTransport(transport.GET{})
-	gql.AddTransport(transport.POST{})
+	gql.AddTransport(requestErrors{transport.GET{}})
+	gql.AddTransport(requestErrors{transport.POST{}})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if opts.Introspection {
 		gql.Use(extension.Introspection{})
-	}
-	if opts.QueryCache == nil {
-		opts.QueryCache = querycache.NewMemory(1000)
 	}
 	gql.Use(extension.AutomaticPersistedQuery{Cache: opts.QueryCache})
 	presenter := graph.ErrorPresenter(log)
@@ -126,7 +128,6 @@ func Handler(log *slog.Logger, resolver *graph.Resolver, opts Options) http.Hand
 	}
 
 	mux := http.NewServeMux()
-	ips := clientIPs{trusted: opts.TrustedProxies}
 	mux.Handle("/query", cors(opts.AllowedOrigins, limitBody(opts.MaxBodyBytes, checkRequest(authenticate(log, resolver.Auth, opts.AllowedOrigins, ips, gql)))))
 	mux.Handle("GET /readyz", readiness(opts.Checks))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -168,7 +169,7 @@ func authenticate(log *slog.Logger, svc *auth.Service, allowedOrigins []string, 
 				return
 			}
 		} else if c, err := r.Cookie(auth.SessionCookieName); err == nil && c.Value != "" {
-			if !sameOriginOrAllowed(r, allowedOrigins) {
+			if !sameOriginOrAllowed(r, ips.scheme(r), allowedOrigins) {
 				writeError(w, http.StatusForbidden, apierr.Errorf(apierr.Forbidden, "cross-site request refused: send the %s header or call from an allowed origin", auth.CSRFHeader))
 				return
 			}
@@ -216,13 +217,13 @@ func isWebsocket(r *http.Request) bool {
 // the custom header, or an Origin that is the server's own or allowed.
 // Browsers send Origin on cross-site requests, and cannot add the custom
 // header cross-site without a CORS preflight.
-func sameOriginOrAllowed(r *http.Request, allowed []string) bool {
+func sameOriginOrAllowed(r *http.Request, scheme string, allowed []string) bool {
 	if r.Header.Get(auth.CSRFHeader) != "" {
 		return true
 	}
 	// Without an Origin there is no proof (the websocket check lets such
 	// requests through: they come from non-browser clients).
-	return r.Header.Get("Origin") != "" && wstransport.OriginAllowed(r, allowed)
+	return r.Header.Get("Origin") != "" && wstransport.OriginAllowed(r, scheme, allowed)
 }
 
 // cookieWriter adds the cookies set while handling a request (login,

@@ -2,13 +2,21 @@ package httpserver
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"mime"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
+
+	"github.com/switchboardhq/switchboard/graph"
 
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/live"
@@ -23,9 +31,96 @@ import (
 type eventStream struct {
 	hub       *live.Hub
 	keepAlive time.Duration
+	// queries are the persisted queries (APQ), and maxTokens the longest
+	// document looked at, for telling a request's operation type.
+	queries   graphql.Cache[string]
+	maxTokens int
 }
 
-func (t eventStream) Supports(r *http.Request) bool { return transport.SSE{}.Supports(r) }
+// Supports takes the POSTs that accept event streams: every subscription,
+// but a query or mutation only from a client that prefers a stream to
+// JSON. Clients such as urql list text/event-stream after the JSON types
+// for every operation; a single result is JSON to them (a stream that
+// ends after one result is something urql cancels, which Node reports as
+// an unhandled rejection).
+func (t eventStream) Supports(r *http.Request) bool {
+	if !(transport.SSE{}).Supports(r) {
+		return false
+	}
+	accepted, preferred := acceptsEventStream(r.Header.Values("Accept"))
+	return accepted && (preferred || t.isSubscription(r))
+}
+
+// acceptsEventStream tells whether the Accept header lists
+// text/event-stream (with a q above 0), and whether it prefers it to JSON:
+// a higher q, or the same q and listed first.
+func acceptsEventStream(accept []string) (accepted, preferred bool) {
+	sseQ, jsonQ := -1.0, -1.0
+	sseFirst := false
+	for _, part := range strings.Split(strings.Join(accept, ","), ",") {
+		mediaType, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		q := 1.0
+		if v, ok := params["q"]; ok {
+			if q, err = strconv.ParseFloat(v, 64); err != nil || q < 0 || q > 1 {
+				continue
+			}
+		}
+		switch mediaType {
+		case "text/event-stream":
+			if q > sseQ {
+				sseQ, sseFirst = q, jsonQ < 0
+			}
+		case "application/json", "application/graphql-response+json", "application/graphql+json", "application/*", "*/*":
+			jsonQ = max(jsonQ, q)
+		}
+	}
+	if sseQ <= 0 {
+		return false, false
+	}
+	return true, sseQ > jsonQ || (sseQ == jsonQ && sseFirst)
+}
+
+// isSubscription tells whether the operation a POST body selects is a
+// subscription. What cannot be told (no such operation, a document that
+// does not parse or is too long) is not: the JSON answer says what is
+// wrong.
+func (t eventStream) isSubscription(r *http.Request) bool {
+	body, err := bodyOf(r)
+	if err != nil {
+		return false
+	}
+	var req struct {
+		Query         string `json:"query"`
+		OperationName string `json:"operationName"`
+		Extensions    struct {
+			PersistedQuery struct {
+				Hash string `json:"sha256Hash"`
+			} `json:"persistedQuery"`
+		} `json:"extensions"`
+	}
+	if json.Unmarshal(body, &req) != nil {
+		return false
+	}
+	if req.Query == "" && req.Extensions.PersistedQuery.Hash != "" && t.queries != nil {
+		req.Query, _ = t.queries.Get(r.Context(), req.Extensions.PersistedQuery.Hash)
+	}
+	// Limited as the executor limits it: a huge document is never parsed.
+	if req.Query == "" || graph.CountTokens(req.Query, t.maxTokens+1) > t.maxTokens {
+		return false
+	}
+	doc, perr := parser.ParseQuery(&ast.Source{Input: req.Query})
+	if perr != nil {
+		return false
+	}
+	op := doc.Operations.ForName(req.OperationName)
+	if req.OperationName == "" && len(doc.Operations) != 1 {
+		op = nil
+	}
+	return op != nil && op.Operation == ast.Subscription
+}
 
 func (t eventStream) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	// A stream outlives the server's read and write timeouts, which are

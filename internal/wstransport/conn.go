@@ -83,11 +83,13 @@ type conn struct {
 	// queuedBytes is the size of queue.
 	queuedBytes int
 	writing     bool
-	closing     bool
-	inited      bool
-	acked       bool
-	ops         map[string]*operation
-	ping        *time.Timer
+	// writerDone is closed when the running writer returns.
+	writerDone chan struct{}
+	closing    bool
+	inited     bool
+	acked      bool
+	ops        map[string]*operation
+	ping       *time.Timer
 }
 
 func newConn(t *Transport, ws *gorillaConn, r *http.Request, exec graphql.GraphExecutor) *conn {
@@ -155,17 +157,11 @@ func (c *conn) awaitClose() {
 	}
 }
 
-// waitCloseSent waits (briefly) for the close frame to be written, if one
-// is being written.
+// waitCloseSent waits for the close frame to be written, if one is being
+// written (closeLocked bounds that).
 func (c *conn) waitCloseSent() {
-	if !c.isClosing() {
-		return
-	}
-	t := time.NewTimer(closeGrace)
-	defer t.Stop()
-	select {
-	case <-c.closeSent:
-	case <-t.C:
+	if c.isClosing() {
+		<-c.closeSent
 	}
 }
 
@@ -533,6 +529,10 @@ func (c *conn) enqueue(b []byte) {
 		return
 	}
 	if len(c.queue) >= c.t.OutboundQueue || c.queuedBytes+len(b) > c.t.OutboundBytes {
+		// Told to operators: a client dropped for this reconnects, and
+		// many such drops mean clients (or their network) cannot keep up.
+		c.t.Log.InfoContext(c.ctx, "websocket too slow: closing with 1013", "request_id", requestid.FromContext(c.ctx),
+			"queued", len(c.queue), "queued_bytes", c.queuedBytes)
 		c.closeLocked(live.CloseTooSlow, "too slow: messages were not read fast enough; reconnect and resume from your last cursor")
 		return
 	}
@@ -540,13 +540,15 @@ func (c *conn) enqueue(b []byte) {
 	c.queuedBytes += len(b)
 	if !c.writing {
 		c.writing = true
-		go c.write()
+		c.writerDone = make(chan struct{})
+		go c.write(c.writerDone)
 	}
 }
 
 // write drains the queue; it runs only while there is something to write,
 // so an idle connection has no writer goroutine.
-func (c *conn) write() {
+func (c *conn) write(done chan struct{}) {
+	defer close(done)
 	for {
 		c.mu.Lock()
 		if len(c.queue) == 0 || c.closing {
@@ -585,7 +587,12 @@ func (c *conn) close(code int, reason string) {
 
 // closeLocked sends the close frame (pending messages are dropped) and
 // ends the operations; the reader then waits briefly for the client's
-// answer. WriteControl may run beside a write in progress.
+// answer. A message being written holds the socket, and the close frame
+// can only follow it: to a client that stopped reading (1013) that write
+// is given its own deadline (WriteTimeout), so that a client that reads
+// again in time still learns why it is dropped; other closes wait for it
+// briefly, so that shutdown is not held up. The close frame itself then
+// has a short deadline: a stuck peer cannot hold the connection longer.
 func (c *conn) closeLocked(code int, reason string) {
 	if c.closing {
 		return
@@ -595,9 +602,25 @@ func (c *conn) closeLocked(code int, reason string) {
 	if c.ping != nil {
 		c.ping.Stop()
 	}
+	var writing chan struct{}
+	if c.writing {
+		writing = c.writerDone
+	}
+	wait := closeGrace
+	if code == live.CloseTooSlow {
+		wait = c.t.WriteTimeout
+	}
 	go func() {
 		defer close(c.closeSent)
 		c.cancel()
+		if writing != nil {
+			t := time.NewTimer(wait)
+			select {
+			case <-writing:
+			case <-t.C:
+			}
+			t.Stop()
+		}
 		if err := c.ws.WriteClose(code, truncateReason(reason)); err != nil {
 			_ = c.ws.Close()
 			return

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +22,9 @@ type Gorilla struct {
 	// the Origin check exists to stop other sites' pages from using a
 	// visitor's cookie.
 	AllowedOrigins []string
+	// Scheme tells the scheme clients reach the server by (see
+	// OriginAllowed; nil: "https" over TLS, else "http").
+	Scheme func(*http.Request) string
 	// MaxMessageBytes bounds a message from the client.
 	MaxMessageBytes int64
 }
@@ -36,7 +40,7 @@ func (g Gorilla) Accept(w http.ResponseWriter, r *http.Request, opts transport.W
 		HandshakeTimeout: 10 * time.Second,
 		Subprotocols:     opts.Subprotocols,
 		WriteBufferPool:  writeBuffers,
-		CheckOrigin:      func(r *http.Request) bool { return OriginAllowed(r, g.AllowedOrigins) },
+		CheckOrigin:      func(r *http.Request) bool { return OriginAllowed(r, g.scheme(r), g.AllowedOrigins) },
 	}
 	c, err := up.Upgrade(w, r, opts.ResponseHeader)
 	if err != nil {
@@ -48,17 +52,46 @@ func (g Gorilla) Accept(w http.ResponseWriter, r *http.Request, opts transport.W
 	return &gorillaConn{Conn: c}, nil
 }
 
-// OriginAllowed is the websocket Origin check: no Origin (not a browser),
-// the server's own origin, or one of allowed.
-func OriginAllowed(r *http.Request, allowed []string) bool {
+func (g Gorilla) scheme(r *http.Request) string {
+	if g.Scheme != nil {
+		return g.Scheme(r)
+	}
+	if r.TLS != nil {
+		return "https"
+	}
+	return "http"
+}
+
+// OriginAllowed is the Origin check, of websockets and of
+// cookie-authenticated requests: no Origin (not a browser), the server's
+// own origin, or one of allowed. The server's own origin is scheme, host
+// and port: scheme is how clients reach the server (https behind a
+// TLS-terminating proxy), host and port are the Host header's. An http
+// page must not use the cookie of an https server on the same host (on a
+// network that can tamper with plain HTTP, anyone can write that page).
+func OriginAllowed(r *http.Request, scheme string, allowed []string) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return true
 	}
-	if u, err := url.Parse(origin); err == nil && u.Host == r.Host {
+	if u, err := url.Parse(origin); err == nil && strings.EqualFold(u.Scheme, scheme) &&
+		hostPort(u.Host, scheme) == hostPort(r.Host, scheme) {
 		return true
 	}
 	return slices.Contains(allowed, origin)
+}
+
+// hostPort is host in one form: lower case, without the scheme's default
+// port (browsers leave it out of Origin, some clients put it in Host).
+func hostPort(host, scheme string) string {
+	host = strings.ToLower(host)
+	switch {
+	case scheme == "https" && strings.HasSuffix(host, ":443"):
+		return strings.TrimSuffix(host, ":443")
+	case scheme == "http" && strings.HasSuffix(host, ":80"):
+		return strings.TrimSuffix(host, ":80")
+	}
+	return host
 }
 
 // gorillaConn adapts *websocket.Conn to gqlgen's WebsocketConn, plus

@@ -33,6 +33,9 @@ const (
 // Options are the websocket settings (see the README's configuration table).
 type Options struct {
 	AllowedOrigins []string
+	// Scheme tells the scheme clients reach the server by, for the Origin
+	// check (nil: "https" over TLS, else "http").
+	Scheme func(*http.Request) string
 	// InitTimeout: a client must send connection_init within it (4408).
 	InitTimeout time.Duration
 	// KeepAlive is the interval of the server's pings (graphql-transport-ws)
@@ -101,7 +104,7 @@ func New(hub *live.Hub, auth Authenticator, log *slog.Logger, opts Options) *Tra
 
 // Do serves one websocket connection until it closes.
 func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	ws, err := Gorilla{AllowedOrigins: t.AllowedOrigins, MaxMessageBytes: t.MaxMessageBytes}.Accept(w, r, transport.WebsocketAcceptOptions{
+	ws, err := Gorilla{AllowedOrigins: t.AllowedOrigins, Scheme: t.Scheme, MaxMessageBytes: t.MaxMessageBytes}.Accept(w, r, transport.WebsocketAcceptOptions{
 		ResponseHeader: http.Header{},
 		Subprotocols:   []string{ProtocolTransportWS, ProtocolLegacyWS},
 	})

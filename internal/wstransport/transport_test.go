@@ -11,22 +11,31 @@ import (
 func TestOriginAllowed(t *testing.T) {
 	allowed := []string{"https://desk.example.com"}
 	for _, c := range []struct {
-		name, origin string
-		want         bool
+		name, scheme, host, origin string
+		want                       bool
 	}{
-		{"NoOriginIsNotABrowser", "", true},
-		{"SameOrigin", "http://switchboard.test", true},
-		{"ListedOrigin", "https://desk.example.com", true},
-		{"ForeignOrigin", "https://evil.example", false},
-		{"ListedHostOtherScheme", "http://desk.example.com", false},
+		{"NoOriginIsNotABrowser", "http", "switchboard.test", "", true},
+		{"SameOrigin", "http", "switchboard.test", "http://switchboard.test", true},
+		{"SameOriginWithPort", "http", "switchboard.test:8080", "http://switchboard.test:8080", true},
+		{"HostInOtherCase", "http", "Switchboard.TEST", "http://switchboard.test", true},
+		{"DefaultPortInHost", "https", "switchboard.test:443", "https://switchboard.test", true},
+		{"HTTPSServer", "https", "switchboard.test", "https://switchboard.test", true},
+		{"ErrHTTPSOriginOnHTTPServer", "http", "switchboard.test:8080", "https://switchboard.test:8080", false},
+		{"ErrHTTPOriginOnHTTPSServer", "https", "switchboard.test", "http://switchboard.test", false},
+		{"ErrOtherPort", "http", "switchboard.test:8080", "http://switchboard.test:8081", false},
+		{"ErrDefaultPortOfTheOtherScheme", "https", "switchboard.test:80", "https://switchboard.test", false},
+		{"ListedOrigin", "http", "switchboard.test", "https://desk.example.com", true},
+		{"ErrForeignOrigin", "http", "switchboard.test", "https://evil.example", false},
+		{"ErrListedHostOtherScheme", "http", "switchboard.test", "http://desk.example.com", false},
+		{"ErrNullOrigin", "http", "switchboard.test", "null", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r := httptest.NewRequest("GET", "http://switchboard.test/query", nil)
+			r := httptest.NewRequest("GET", "http://"+c.host+"/query", nil)
 			if c.origin != "" {
 				r.Header.Set("Origin", c.origin)
 			}
-			if got := OriginAllowed(r, allowed); got != c.want {
-				t.Fatalf("OriginAllowed(%q) = %v", c.origin, got)
+			if got := OriginAllowed(r, c.scheme, allowed); got != c.want {
+				t.Fatalf("OriginAllowed(%q) on %s://%s = %v", c.origin, c.scheme, c.host, got)
 			}
 		})
 	}

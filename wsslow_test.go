@@ -1,0 +1,83 @@
+package main
+
+import (
+	"net"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/switchboardhq/switchboard/internal/database/dbtest"
+)
+
+// TestWebsocketTooSlow: a client that stops reading is disconnected with
+// the 1013 close frame the README promises, which it sees once it reads
+// again.
+func TestWebsocketTooSlow(t *testing.T) {
+	s := startServer(t, dbtest.NewTarget(t, dbtest.SQLite), map[string]string{
+		"SWITCHBOARD_WS_OUTBOUND_QUEUE": "4",
+		// The server's decision to disconnect is seen in its log.
+		"SWITCHBOARD_LOG_LEVEL": "info",
+	})
+	token, _ := signup(t, s, "sam@example.com", "Sam")
+	c := dialWSTinyBuffer(t, s)
+	c.init(token)
+	if m := c.next(); m.Type != "connection_ack" {
+		t.Fatalf("got %s %s, want connection_ack", m.Type, m.Payload)
+	}
+
+	t.Run("ClientThatStopsReadingSeesClose1013WhenItReadsAgain", func(t *testing.T) {
+		// The server answers each ping with a pong of the same payload,
+		// which this client leaves unread: once the socket buffers are
+		// full the server's writer blocks, and its outbound queue fills.
+		ping, _ := websocket.NewPreparedMessage(websocket.TextMessage,
+			mustJSON(t, wsMessage{Type: "ping", Payload: mustJSON(t, map[string]string{"pad": strings.Repeat("x", 64<<10)})}))
+		deadline := time.Now().Add(30 * time.Second)
+		for !strings.Contains(s.out.String(), "websocket too slow") {
+			if time.Now().After(deadline) {
+				t.Fatal("the server did not give up on a client that reads nothing")
+			}
+			if err := c.conn.WritePreparedMessage(ping); err != nil {
+				t.Fatalf("writing a ping: %v", err)
+			}
+		}
+		// Longer than a control frame's own deadline (a second): the
+		// close frame has to wait for the message still being written,
+		// which this client only now reads.
+		time.Sleep(2 * time.Second)
+		if code, reason := c.closeCode(30 * time.Second); code != closeTooSlow {
+			t.Fatalf("closed with %d %q, want %d", code, reason, closeTooSlow)
+		}
+	})
+	t.Run("ServerStillServes", func(t *testing.T) {
+		connectWS(t, s, "graphql-transport-ws", token)
+	})
+}
+
+// closeTooSlow is the close code of a client too slow to keep up.
+const closeTooSlow = 1013
+
+// dialWSTinyBuffer opens a graphql-transport-ws websocket whose socket
+// receive buffer is tiny, so that when the client stops reading the
+// server's writes block soon.
+func dialWSTinyBuffer(t *testing.T, s *testServer) *wsClient {
+	t.Helper()
+	nd := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		if err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+		}); err != nil {
+			return err
+		}
+		return serr
+	}}
+	d := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 10 * time.Second, NetDialContext: nd.DialContext}
+	conn, _, err := d.Dial("ws"+strings.TrimPrefix(s.url, "http")+"/query", nil)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &wsClient{t: t, conn: conn, protocol: "graphql-transport-ws"}
+}
