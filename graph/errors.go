@@ -16,10 +16,12 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/graph/model"
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/requestid"
 )
@@ -31,10 +33,18 @@ func classify(err error) *apierr.Error {
 		appErr     *apierr.Error
 		validation *ent.ValidationError
 		gqlErr     *gqlerror.Error
+		malformed  *model.Malformed
 	)
 	switch {
 	case errors.As(err, &appErr):
 		return appErr
+	case errors.As(err, &malformed) && errors.As(err, &gqlErr):
+		// A scalar that did not read: the path ends at its argument or
+		// input field.
+		field := lastName(gqlErr.Path)
+		return apierr.Invalid(field, "%s %v", field, malformed)
+	case isEmptyFilter(err):
+		return apierr.Invalid("where", "a filter (where, not, and, or, has…With) must not be empty: leave it out instead")
 	case ent.IsNotFound(err):
 		return apierr.Errorf(apierr.NotFound, "no object with this ID")
 	case errors.As(err, &validation):
@@ -108,6 +118,27 @@ func RecoverFunc(log *slog.Logger) graphql.RecoverFunc {
 		log.ErrorContext(ctx, "panic in resolver", "request_id", requestid.FromContext(ctx), "panic", p, "stack", string(debug.Stack()))
 		return fmt.Errorf("panic: %v", p)
 	}
+}
+
+// lastName is the last field name on a path (list indexes skipped).
+func lastName(path ast.Path) string {
+	for i := len(path) - 1; i >= 0; i-- {
+		if name, ok := path[i].(ast.PathName); ok {
+			return string(name)
+		}
+	}
+	return ""
+}
+
+// isEmptyFilter reports entgql's error for an empty where input (one
+// sentinel per type, ErrEmptyTicketWhereInput and so on, all worded alike).
+func isEmptyFilter(err error) bool {
+	for ; err != nil; err = errors.Unwrap(err) {
+		if strings.HasPrefix(err.Error(), "ent: empty predicate ") {
+			return true
+		}
+	}
+	return false
 }
 
 // lowerCamel turns ent's snake_case field names into the GraphQL names.
