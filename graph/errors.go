@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -47,13 +48,21 @@ func classify(err error) *apierr.Error {
 		return apierr.Invalid("where", "a filter (where, not, and, or, has…With) must not be empty: leave it out instead")
 	case ent.IsNotFound(err):
 		return apierr.Errorf(apierr.NotFound, "no object with this ID")
+	case ent.IsNotSingular(err):
+		return apierr.Errorf(apierr.Conflict, "more than one object matches")
 	case errors.As(err, &validation):
 		field := lowerCamel(validation.Name)
-		return &apierr.Error{Code: apierr.BadUserInput, Field: field, Message: fmt.Sprintf("%s is invalid: %v", field, errors.Unwrap(validation))}
+		return apierr.Invalid(field, "%s %s", field, validatorWords(validation))
 	case sqlgraph.IsUniqueConstraintError(err):
-		return apierr.Errorf(apierr.Conflict, "this conflicts with an existing object")
+		field := uniqueField(err)
+		if field == "" {
+			return apierr.Errorf(apierr.Conflict, "this conflicts with an existing object")
+		}
+		return &apierr.Error{Code: apierr.Conflict, Field: field, Message: fmt.Sprintf("an object with this %s already exists", field)}
 	case sqlgraph.IsForeignKeyConstraintError(err):
 		return apierr.Errorf(apierr.BadUserInput, "a referenced object does not exist")
+	case sqlgraph.IsConstraintError(err):
+		return apierr.Errorf(apierr.Conflict, "this conflicts with existing data")
 	case errors.Is(err, privacy.Deny):
 		return apierr.Errorf(apierr.Forbidden, "you are not allowed to do this")
 	case DatabaseUnreachable(err):
@@ -118,6 +127,51 @@ func RecoverFunc(log *slog.Logger) graphql.RecoverFunc {
 		log.ErrorContext(ctx, "panic in resolver", "request_id", requestid.FromContext(ctx), "panic", p, "stack", string(debug.Stack()))
 		return fmt.Errorf("panic: %v", p)
 	}
+}
+
+// validatorWords says what an ent validator refused, after the field's
+// name: validators of ent/schema word their own errors for clients ("must
+// be positive"); ent's built-in ones are translated here, and any other
+// wording (which names ent's Go field) is not shown.
+func validatorWords(v *ent.ValidationError) string {
+	inner := errors.Unwrap(errors.Unwrap(v))
+	if inner == nil {
+		return "is invalid"
+	}
+	switch msg := inner.Error(); {
+	case msg == "value is greater than the required length":
+		return "is too long"
+	case msg == "value is less than the required length":
+		return "must not be empty"
+	case msg == "value out of range":
+		return "is out of range"
+	case strings.Contains(msg, "ent:") || strings.Contains(msg, "_"):
+		return "is invalid"
+	default:
+		return msg
+	}
+}
+
+// uniqueColumn finds the column in SQLite's "UNIQUE constraint failed:
+// groups.name".
+var uniqueColumn = regexp.MustCompile(`UNIQUE constraint failed: \w+\.(\w+)`)
+
+// uniqueField names the input field of a unique constraint that failed:
+// PostgreSQL names the constraint (<table>_<column>_key, as ent creates
+// unique columns), SQLite the column; "" when neither can be read.
+func uniqueField(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		col := strings.TrimSuffix(strings.TrimPrefix(pgErr.ConstraintName, pgErr.TableName+"_"), "_key")
+		if col == pgErr.ConstraintName {
+			return ""
+		}
+		return lowerCamel(col)
+	}
+	if m := uniqueColumn.FindStringSubmatch(err.Error()); m != nil {
+		return lowerCamel(m[1])
+	}
+	return ""
 }
 
 // lastName is the last field name on a path (list indexes skipped).
