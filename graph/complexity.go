@@ -15,7 +15,9 @@ const DefaultPageSize = 20
 // setConnectionComplexity gives every connection field (a field with
 // first/last arguments returning a *Connection type) a complexity
 // function that multiplies its children's cost by the page asked for:
-// first, else last, else defaultPageSize. Fields are found by walking the
+// first, else last, else defaultPageSize; and every field returning a list
+// fetched by a list of IDs (nodes(ids:)) one that multiplies them by the
+// number of IDs. Fields are found by walking the
 // schema, so a connection added later is covered without touching this.
 // The rate limiter weighs operations by the same number.
 func setConnectionComplexity(cfg *Config, schema *ast.Schema, defaultPageSize int) {
@@ -29,23 +31,31 @@ func setConnectionComplexity(cfg *Config, schema *ast.Schema, defaultPageSize in
 			continue
 		}
 		for _, f := range def.Fields {
-			firstArg, lastArg := -1, -1
+			firstArg, lastArg, idsArg := -1, -1, -1
 			for i, a := range f.Arguments {
-				switch a.Name {
-				case "first":
+				switch {
+				case a.Name == "first":
 					firstArg = i
-				case "last":
+				case a.Name == "last":
 					lastArg = i
+				case a.Type.Elem != nil && a.Type.Elem.Name() == "ID" && f.Type.Elem != nil:
+					idsArg = i
 				}
 			}
-			if firstArg < 0 || !strings.HasSuffix(f.Type.Name(), "Connection") {
+			var cost func([]reflect.Value) []reflect.Value
+			switch {
+			case firstArg >= 0 && strings.HasSuffix(f.Type.Name(), "Connection"):
+				cost = connectionCost(firstArg, lastArg, defaultPageSize)
+			case idsArg >= 0:
+				cost = listCost(idsArg)
+			default:
 				continue
 			}
 			fn := fieldByGraphQLName(typ, f.Name)
 			if !fn.IsValid() || fn.Kind() != reflect.Func || fn.Type().NumIn() != len(f.Arguments)+1 {
 				continue
 			}
-			fn.Set(reflect.MakeFunc(fn.Type(), connectionCost(firstArg, lastArg, defaultPageSize)))
+			fn.Set(reflect.MakeFunc(fn.Type(), cost))
 		}
 	}
 }
@@ -61,6 +71,20 @@ func connectionCost(firstArg, lastArg, defaultPageSize int) func([]reflect.Value
 			n = p
 		} else if p, ok := pageArg(in, lastArg); ok {
 			n = p
+		}
+		return []reflect.Value{reflect.ValueOf(saturatingAdd(1, saturatingMul(max(n, 1), child)))}
+	}
+}
+
+// listCost is the complexity function of a field returning one object
+// per element of the ID list at the given position (nodes(ids:)): its
+// children cost once per ID.
+func listCost(idsArg int) func([]reflect.Value) []reflect.Value {
+	return func(in []reflect.Value) []reflect.Value {
+		child := int(in[0].Int())
+		n := 0
+		if v := in[idsArg+1]; v.Kind() == reflect.Slice {
+			n = v.Len()
 		}
 		return []reflect.Value{reflect.ValueOf(saturatingAdd(1, saturatingMul(max(n, 1), child)))}
 	}

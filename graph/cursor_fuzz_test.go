@@ -6,13 +6,17 @@ import (
 	"testing"
 
 	"entgo.io/contrib/entgql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/switchboardhq/switchboard/graph/model"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 )
 
 // FuzzConnectionCursor: a connection's after:/before: cursor from a
-// client either fails to decode or decodes to a cursor that encodes and
-// decodes to the same position.
+// client either fails to decode, and is then answered BAD_USER_INPUT naming
+// the argument (never INTERNAL or UNAVAILABLE), or decodes to a cursor that
+// encodes and decodes to the same position.
 func FuzzConnectionCursor(f *testing.F) {
 	var buf bytes.Buffer
 	entgql.Cursor[globalid.ID]{ID: globalid.New("TK")}.MarshalGQL(&buf)
@@ -21,8 +25,12 @@ func FuzzConnectionCursor(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		var c entgql.Cursor[globalid.ID]
-		if err := c.UnmarshalGQL(s); err != nil {
+		c, err := model.UnmarshalCursor(s)
+		if err != nil {
+			got, _ := present(t, gqlerror.WrapPath(ast.Path{ast.PathName("tickets"), ast.PathName("after")}, err))
+			if got.Extensions["code"] != "BAD_USER_INPUT" || got.Extensions["field"] != "after" {
+				t.Fatalf("%q presented as %+v", s, got)
+			}
 			return
 		}
 		var out bytes.Buffer

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -16,10 +17,12 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/graph/model"
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/requestid"
 )
@@ -31,19 +34,35 @@ func classify(err error) *apierr.Error {
 		appErr     *apierr.Error
 		validation *ent.ValidationError
 		gqlErr     *gqlerror.Error
+		malformed  *model.Malformed
 	)
 	switch {
 	case errors.As(err, &appErr):
 		return appErr
+	case errors.As(err, &malformed) && errors.As(err, &gqlErr):
+		// A scalar that did not read: the path ends at its argument or
+		// input field.
+		field := lastName(gqlErr.Path)
+		return apierr.Invalid(field, "%s %v", field, malformed)
+	case isEmptyFilter(err):
+		return apierr.Invalid("where", "a filter (where, not, and, or, has…With) must not be empty: leave it out instead")
 	case ent.IsNotFound(err):
 		return apierr.Errorf(apierr.NotFound, "no object with this ID")
+	case ent.IsNotSingular(err):
+		return apierr.Errorf(apierr.Conflict, "more than one object matches")
 	case errors.As(err, &validation):
 		field := lowerCamel(validation.Name)
-		return &apierr.Error{Code: apierr.BadUserInput, Field: field, Message: fmt.Sprintf("%s is invalid: %v", field, errors.Unwrap(validation))}
+		return apierr.Invalid(field, "%s %s", field, validatorWords(validation))
 	case sqlgraph.IsUniqueConstraintError(err):
-		return apierr.Errorf(apierr.Conflict, "this conflicts with an existing object")
+		field := uniqueField(err)
+		if field == "" {
+			return apierr.Errorf(apierr.Conflict, "this conflicts with an existing object")
+		}
+		return &apierr.Error{Code: apierr.Conflict, Field: field, Message: fmt.Sprintf("an object with this %s already exists", field)}
 	case sqlgraph.IsForeignKeyConstraintError(err):
 		return apierr.Errorf(apierr.BadUserInput, "a referenced object does not exist")
+	case sqlgraph.IsConstraintError(err):
+		return apierr.Errorf(apierr.Conflict, "this conflicts with existing data")
 	case errors.Is(err, privacy.Deny):
 		return apierr.Errorf(apierr.Forbidden, "you are not allowed to do this")
 	case DatabaseUnreachable(err):
@@ -108,6 +127,72 @@ func RecoverFunc(log *slog.Logger) graphql.RecoverFunc {
 		log.ErrorContext(ctx, "panic in resolver", "request_id", requestid.FromContext(ctx), "panic", p, "stack", string(debug.Stack()))
 		return fmt.Errorf("panic: %v", p)
 	}
+}
+
+// validatorWords says what an ent validator refused, after the field's
+// name: validators of ent/schema word their own errors for clients ("must
+// be positive"); ent's built-in ones are translated here, and any other
+// wording (which names ent's Go field) is not shown.
+func validatorWords(v *ent.ValidationError) string {
+	inner := errors.Unwrap(errors.Unwrap(v))
+	if inner == nil {
+		return "is invalid"
+	}
+	switch msg := inner.Error(); {
+	case msg == "value is greater than the required length":
+		return "is too long"
+	case msg == "value is less than the required length":
+		return "must not be empty"
+	case msg == "value out of range":
+		return "is out of range"
+	case strings.Contains(msg, "ent:") || strings.Contains(msg, "_"):
+		return "is invalid"
+	default:
+		return msg
+	}
+}
+
+// uniqueColumn finds the column in SQLite's "UNIQUE constraint failed:
+// groups.name".
+var uniqueColumn = regexp.MustCompile(`UNIQUE constraint failed: \w+\.(\w+)`)
+
+// uniqueField names the input field of a unique constraint that failed:
+// PostgreSQL names the constraint (<table>_<column>_key, as ent creates
+// unique columns), SQLite the column; "" when neither can be read.
+func uniqueField(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		col := strings.TrimSuffix(strings.TrimPrefix(pgErr.ConstraintName, pgErr.TableName+"_"), "_key")
+		if col == pgErr.ConstraintName {
+			return ""
+		}
+		return lowerCamel(col)
+	}
+	if m := uniqueColumn.FindStringSubmatch(err.Error()); m != nil {
+		return lowerCamel(m[1])
+	}
+	return ""
+}
+
+// lastName is the last field name on a path (list indexes skipped).
+func lastName(path ast.Path) string {
+	for i := len(path) - 1; i >= 0; i-- {
+		if name, ok := path[i].(ast.PathName); ok {
+			return string(name)
+		}
+	}
+	return ""
+}
+
+// isEmptyFilter reports entgql's error for an empty where input (one
+// sentinel per type, ErrEmptyTicketWhereInput and so on, all worded alike).
+func isEmptyFilter(err error) bool {
+	for ; err != nil; err = errors.Unwrap(err) {
+		if strings.HasPrefix(err.Error(), "ent: empty predicate ") {
+			return true
+		}
+	}
+	return false
 }
 
 // lowerCamel turns ent's snake_case field names into the GraphQL names.

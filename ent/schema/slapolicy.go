@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"errors"
+
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
@@ -25,9 +27,18 @@ func (SLAPolicy) Fields() []ent.Field {
 		field.Int("priority").GoType(priority.Priority(0)).Unique().
 			Validate(func(p int) error { return priorityValid(p) }).
 			Annotations(entgql.Type("TicketPriority")),
-		field.Int("first_response_minutes").Positive(),
-		field.Int("resolution_minutes").Positive(),
+		field.Int("first_response_minutes").Validate(positive),
+		field.Int("resolution_minutes").Validate(positive),
 	}
+}
+
+// positive is Positive() in words a client reads after the field's name
+// (the error presenter shows "firstResponseMinutes must be positive").
+func positive(n int) error {
+	if n <= 0 {
+		return errors.New("must be positive")
+	}
+	return nil
 }
 
 // Annotations of the SLAPolicy.

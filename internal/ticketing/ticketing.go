@@ -25,6 +25,9 @@ import (
 const (
 	MaxSubjectLen = 200
 	MaxBodyLen    = 65536
+	// MaxTags bounds the tags set or appended by one update (SQLite
+	// cannot append many more in one statement).
+	MaxTags = 100
 )
 
 // Service runs ticket operations on one database.
@@ -238,6 +241,11 @@ func (s *Service) Update(ctx context.Context, id globalid.ID, in ent.UpdateTicke
 	if in.GroupID != nil {
 		if err := nodes.MustSee(ctx, s.client, "groupID", globalid.PrefixGroup, *in.GroupID); err != nil {
 			return nil, err
+		}
+	}
+	for field, tags := range map[string][]string{"tags": in.Tags, "appendTags": in.AppendTags} {
+		if len(tags) > MaxTags {
+			return nil, apierr.Invalid(field, "%s takes at most %d tags", field, MaxTags)
 		}
 	}
 	// entgql's generated Mutate appends input.Tags instead of

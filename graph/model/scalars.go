@@ -1,0 +1,66 @@
+package model
+
+import (
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/switchboardhq/switchboard/ent"
+)
+
+// The scalars whose stock unmarshalers answer malformed client input with
+// plain errors (which would be reported as INTERNAL) are read here
+// instead: they fail with a *Malformed, which the error presenter turns
+// into BAD_USER_INPUT naming the argument or input field, wherever it is
+// in the schema. gqlgen.yml binds them; marshalling is gqlgen's and
+// entgql's own.
+
+// Malformed is client input that is not a value of its scalar.
+type Malformed struct {
+	// Want says what the value must be, completing "<field> must be …".
+	Want string
+}
+
+func (e *Malformed) Error() string { return "must be " + e.Want }
+
+// MarshalCursor writes a connection cursor as entgql does.
+func MarshalCursor(c ent.Cursor) graphql.Marshaler { return c }
+
+// UnmarshalCursor reads an after:/before: cursor (base64 of msgpack).
+func UnmarshalCursor(v any) (ent.Cursor, error) {
+	var c ent.Cursor
+	if err := c.UnmarshalGQL(v); err != nil {
+		return c, &Malformed{Want: "a cursor from this connection's pageInfo or edges"}
+	}
+	return c, nil
+}
+
+// MarshalTime writes a time as gqlgen does (RFC 3339 with nanoseconds).
+func MarshalTime(t time.Time) graphql.Marshaler { return graphql.MarshalTime(t) }
+
+// UnmarshalTime reads an RFC 3339 time.
+func UnmarshalTime(v any) (time.Time, error) {
+	t, err := graphql.UnmarshalTime(v)
+	if err != nil {
+		return t, &Malformed{Want: "a time in RFC 3339 format, e.g. 2026-01-02T15:04:05Z"}
+	}
+	return t, nil
+}
+
+// MarshalString writes a string as gqlgen does.
+func MarshalString(s string) graphql.Marshaler { return graphql.MarshalString(s) }
+
+// UnmarshalString reads a string. NUL characters are refused everywhere:
+// PostgreSQL cannot store them in text, full-text search cannot parse
+// them, and no legitimate input carries one.
+func UnmarshalString(v any) (string, error) {
+	s, err := graphql.UnmarshalString(v)
+	if err != nil {
+		return s, &Malformed{Want: "a string"}
+	}
+	if strings.ContainsRune(s, 0) {
+		return s, &Malformed{Want: "text without NUL characters"}
+	}
+	return s, nil
+}
