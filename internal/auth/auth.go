@@ -147,7 +147,8 @@ func (s *Service) Signup(ctx context.Context, email, password, name, userAgent s
 
 // Login checks the credentials and starts a session. Failed attempts are
 // throttled per account and per client IP with growing delays; every call
-// counts, including each aliased login of one GraphQL request.
+// is an attempt, including each aliased login of one GraphQL request, and
+// one the throttle refuses is answered without counting as a failure.
 func (s *Service) Login(ctx context.Context, email, password, userAgent string, cookie bool) (string, *ent.User, error) {
 	sys := viewer.SystemContext(ctx)
 	email = entschema.NormalizeEmail(email)
@@ -162,7 +163,8 @@ func (s *Service) Login(ctx context.Context, email, password, userAgent string, 
 	}
 	if wait > 0 {
 		s.loginFailed("throttled")
-		return "", nil, &apierr.Error{Code: apierr.RateLimited, Message: (&throttle.ThrottledError{RetryAfter: wait}).Error()}
+		// Not a failure: the password was not even checked.
+		return "", nil, apierr.TooMany(wait, "too many failed attempts")
 	}
 	u, err := s.client.User.Query().Where(user.Email(email)).Only(sys)
 	if err != nil && !ent.IsNotFound(err) {
