@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/switchboardhq/switchboard/internal/database/dbtest"
@@ -81,5 +82,33 @@ func TestRateLimits(t *testing.T) {
 				t.Fatalf("the socket is not usable after the refusal: %s %v", m.Type, err)
 			}
 		})
+	})
+}
+
+// TestLiveConnectionLimitTellsTheWait: beyond the live connections a user
+// may hold, an event stream gets HTTP 429 with Retry-After and
+// extensions.retryAfter, and a websocket's 4429 close says when to retry.
+func TestLiveConnectionLimitTellsTheWait(t *testing.T) {
+	s := startServer(t, dbtest.NewTarget(t, dbtest.SQLite), liveEnv(map[string]string{"SWITCHBOARD_MAX_CONNECTIONS_PER_USER": "1"}))
+	cust, _ := signup(t, s, "cara@example.com", "Cara")
+	liveConnect(t, s, "graphql-transport-ws", cust)
+
+	t.Run("EventStreamGets429WithRetryAfter", func(t *testing.T) {
+		res := liveSSE(t, s, cust, `subscription { ticketEvents { type } }`)
+		var r gqlResponse
+		if err := json.NewDecoder(res.Body).Decode(&r); err != nil {
+			t.Fatalf("status %d, body not JSON: %v", res.StatusCode, err)
+		}
+		wantRateLimited(t, res, r)
+	})
+	t.Run("WebsocketCloseSaysWhenToRetry", func(t *testing.T) {
+		c, _, err := dialWS(t, s, "graphql-transport-ws", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.init(cust)
+		if code, reason := c.closeCode(liveWait); code != 4429 || !strings.Contains(reason, "try again in") {
+			t.Fatalf("closed with %d %q, want 4429 saying when to try again", code, reason)
+		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -506,31 +507,78 @@ func TestFieldAccess(t *testing.T) {
 	})
 }
 
-func TestLoginThrottling(t *testing.T) {
-	s := startServer(t, dbtest.NewTarget(t, dbtest.SQLite), nil)
-	signup(t, s, "victim@example.com", "Victim")
+// aliasedLogins is one request of n aliased login fields, the i-th with
+// the email and password that at returns.
+func aliasedLogins(n int, at func(i int) (email, password string)) string {
 	var b strings.Builder
 	b.WriteString("mutation {")
-	for i := 0; i < 10; i++ {
-		fmt.Fprintf(&b, ` a%d: login(email: "victim@example.com", password: "guess number %d") { token }`, i, i)
+	for i := 0; i < n; i++ {
+		email, password := at(i)
+		fmt.Fprintf(&b, ` a%d: login(email: %q, password: %q) { token }`, i, email, password)
 	}
 	b.WriteString(" }")
-	r := s.do(t, "", b.String(), nil)
+	return b.String()
+}
+
+// codeCounts counts the errors of r by extensions.code.
+func codeCounts(r gqlResponse) map[string]int {
 	codes := map[string]int{}
 	for _, e := range r.Errors {
 		codes[fmt.Sprint(e.Extensions["code"])]++
 	}
-	// Each alias is one attempt: five free failures, a sixth that starts
-	// the delay, and the rest refused without checking the password.
-	if codes["UNAUTHENTICATED"] != 6 || codes["RATE_LIMITED"] != 4 {
+	return codes
+}
+
+// wantRateLimited checks a response refused for a rate: HTTP 429 with
+// Retry-After, and every RATE_LIMITED error with extensions.retryAfter in
+// whole seconds (at least 1). It returns the longest retryAfter.
+func wantRateLimited(t *testing.T, res *http.Response, r gqlResponse) int {
+	t.Helper()
+	if res.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("status %d, want 429 (errors %+v)", res.StatusCode, r.Errors)
+	}
+	header, err := strconv.Atoi(res.Header.Get("Retry-After"))
+	if err != nil || header < 1 {
+		t.Fatalf("Retry-After %q, want whole seconds", res.Header.Get("Retry-After"))
+	}
+	longest := 0
+	for _, e := range r.Errors {
+		if e.Extensions["code"] != "RATE_LIMITED" {
+			continue
+		}
+		secs, ok := e.Extensions["retryAfter"].(float64)
+		if !ok || secs < 1 || secs != float64(int(secs)) {
+			t.Fatalf("RATE_LIMITED error without an integer retryAfter of at least 1: %+v", e)
+		}
+		longest = max(longest, int(secs))
+	}
+	if longest == 0 {
+		t.Fatalf("no RATE_LIMITED error: %+v", r.Errors)
+	}
+	return longest
+}
+
+func TestLoginThrottling(t *testing.T) {
+	s := startServer(t, dbtest.NewTarget(t, dbtest.SQLite), nil)
+	signup(t, s, "victim@example.com", "Victim")
+	res, r := rawPost(t, s, aliasedLogins(10, func(i int) (string, string) {
+		return "victim@example.com", fmt.Sprintf("guess number %d", i)
+	}), nil, nil)
+	// Each alias is one attempt: five failures, then the rest refused
+	// without checking the password.
+	if codes := codeCounts(r); codes["UNAUTHENTICATED"] != 5 || codes["RATE_LIMITED"] != 5 {
 		t.Fatalf("codes = %v", codes)
 	}
-	// First, while the delay (1 s) started by the batch is surely running.
+	t.Run("RefusalsAre429WithRetryAfter", func(t *testing.T) {
+		wantRateLimited(t, res, r)
+	})
+	// While the delay (1 s) started by the batch is surely running.
 	t.Run("RightPasswordAlsoWaits", func(t *testing.T) {
-		r := s.do(t, "", loginMutation, map[string]any{"email": "victim@example.com", "password": "correct horse battery"})
+		res, r := rawPost(t, s, aliasedLogins(1, func(int) (string, string) { return "victim@example.com", "correct horse battery" }), nil, nil)
 		if r.code(t) != "RATE_LIMITED" || !strings.Contains(r.Errors[0].Message, "try again in") {
 			t.Fatalf("got %+v", r.Errors)
 		}
+		wantRateLimited(t, res, r)
 	})
 	t.Run("ParallelGuessesAreCountedToo", func(t *testing.T) {
 		signup(t, s, "second@example.com", "Second")
@@ -552,10 +600,51 @@ func TestLoginThrottling(t *testing.T) {
 		for c := range codes {
 			count[c]++
 		}
-		if count["UNAUTHENTICATED"] != 6 || count["RATE_LIMITED"] != 14 {
+		if count["UNAUTHENTICATED"] != 5 || count["RATE_LIMITED"] != 15 {
 			t.Fatalf("codes = %v", count)
 		}
 	})
+}
+
+// TestLoginThrottlingPerAddress: 20 failed logins from one address, on
+// any accounts, and its 21st attempt is refused.
+func TestLoginThrottlingPerAddress(t *testing.T) {
+	s := startServer(t, dbtest.NewTarget(t, dbtest.SQLite), nil)
+	_, r := rawPost(t, s, aliasedLogins(20, func(i int) (string, string) {
+		return fmt.Sprintf("nobody%d@example.com", i), "a wrong password"
+	}), nil, nil)
+	if codes := codeCounts(r); codes["UNAUTHENTICATED"] != 20 {
+		t.Fatalf("the first 20 failures: codes = %v", codes)
+	}
+	res, r := rawPost(t, s, aliasedLogins(1, func(int) (string, string) { return "someone@example.com", "a wrong password" }), nil, nil)
+	if r.code(t) != "RATE_LIMITED" {
+		t.Fatalf("the 21st attempt: %+v", r.Errors)
+	}
+	wantRateLimited(t, res, r)
+}
+
+// TestLoginThrottleRefusalsAreNotFailures: a login refused by the throttle
+// never checked the password, so it does not count as a failure: 100
+// aliased guesses in two requests leave the account as after 5 failures
+// (a wait of 1s), not 100 (the longest wait, 15 minutes).
+func TestLoginThrottleRefusalsAreNotFailures(t *testing.T) {
+	s := startServer(t, dbtest.NewTarget(t, dbtest.SQLite), nil)
+	signup(t, s, "victim@example.com", "Victim")
+	guesses := aliasedLogins(50, func(i int) (string, string) {
+		return "victim@example.com", fmt.Sprintf("guess number %d", i)
+	})
+	if _, r := rawPost(t, s, guesses, nil, nil); codeCounts(r)["RATE_LIMITED"] != 45 {
+		t.Fatalf("first request: codes = %v", codeCounts(r))
+	}
+	res, r := rawPost(t, s, guesses, nil, nil)
+	if codeCounts(r)["RATE_LIMITED"] != 50 {
+		t.Fatalf("second request: codes = %v", codeCounts(r))
+	}
+	if wait := wantRateLimited(t, res, r); wait != 1 {
+		t.Fatalf("retryAfter %d after 5 failures and 95 refusals, want 1", wait)
+	}
+	time.Sleep(time.Second + 100*time.Millisecond)
+	login(t, s, "victim@example.com", "correct horse battery")
 }
 
 func TestSessionsAndTokens(t *testing.T) {

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -84,16 +85,35 @@ func (r RateLimit) InterceptOperation(ctx context.Context, next graphql.Operatio
 			r.Log.ErrorContext(ctx, "rate limiter unavailable; refusing the request", "err", err)
 			return graphql.OneShot(errorResponse(apierr.Unavailable, "the service is busy; try again shortly", nil))
 		case !res.Allowed:
-			wait := max(time.Second, res.RetryAfter.Round(time.Second))
-			if h := responseHintFrom(ctx); h != nil {
-				h.set(429, wait)
-			}
-			return graphql.OneShot(errorResponse(apierr.RateLimited,
-				fmt.Sprintf("too many requests; try again in %s", wait),
-				map[string]any{"retryAfter": int(wait.Seconds())}))
+			e := apierr.TooMany(res.RetryAfter, "too many requests")
+			hintRetry(ctx, e)
+			return graphql.OneShot(errorResponse(e.Code, e.Message, map[string]any{"retryAfter": apierr.RetrySeconds(e.RetryAfter)}))
 		}
 	}
 	return next(ctx)
+}
+
+// WithRetryAfter wraps an error presenter so that every RATE_LIMITED
+// error says when to try again, in extensions.retryAfter and, over HTTP,
+// with status 429 and Retry-After (a refused login, for one, is an error
+// of its field, which gqlgen would answer with 200).
+func WithRetryAfter(present graphql.ErrorPresenterFunc) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := present(ctx, err)
+		var e *apierr.Error
+		if errors.As(err, &e) && e.Code == apierr.RateLimited && gqlErr.Extensions["code"] == string(apierr.RateLimited) {
+			gqlErr.Extensions["retryAfter"] = apierr.RetrySeconds(e.RetryAfter)
+			hintRetry(ctx, e)
+		}
+		return gqlErr
+	}
+}
+
+// hintRetry asks the HTTP response for e's status and Retry-After.
+func hintRetry(ctx context.Context, e *apierr.Error) {
+	if h := responseHintFrom(ctx); h != nil {
+		h.set(apierr.HTTPStatus(e.Code), e.RetryAfter)
+	}
 }
 
 func errorResponse(code apierr.Code, msg string, ext map[string]any) *graphql.Response {
@@ -125,10 +145,12 @@ func responseHintFrom(ctx context.Context) *ResponseHint {
 	return h
 }
 
+// set asks for status, with a Retry-After of retryAfter if positive; of
+// several waits asked for (aliased logins), the longest.
 func (h *ResponseHint) set(status int, retryAfter time.Duration) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.status, h.retryAfter = status, retryAfter
+	h.status, h.retryAfter = status, max(h.retryAfter, retryAfter)
 }
 
 // Status returns the status asked for (0: none) and the Retry-After value
@@ -142,5 +164,5 @@ func (h *ResponseHint) Status() (int, string) {
 	if h.retryAfter <= 0 {
 		return h.status, ""
 	}
-	return h.status, strconv.Itoa(int(h.retryAfter.Seconds()))
+	return h.status, strconv.Itoa(apierr.RetrySeconds(h.retryAfter))
 }

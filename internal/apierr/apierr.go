@@ -7,6 +7,8 @@ package apierr
 import (
 	"errors"
 	"fmt"
+	"math"
+	"time"
 )
 
 // Code is the machine-readable kind of an error (extensions.code).
@@ -76,9 +78,33 @@ type Error struct {
 	Message string
 	// Field names the input field at fault, for BAD_USER_INPUT.
 	Field string
+	// RetryAfter, for RATE_LIMITED, is how long to wait before trying
+	// again (extensions.retryAfter and the Retry-After header, in
+	// RetrySeconds).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return e.Message }
+
+// TooMany returns a RATE_LIMITED error asking the client to wait: the
+// message ends with when to try again, e.g. "too many requests; try again
+// in 3s".
+func TooMany(wait time.Duration, format string, args ...any) *Error {
+	return &Error{Code: RateLimited, RetryAfter: wait,
+		Message: fmt.Sprintf(format, args...) + fmt.Sprintf("; try again in %s", time.Duration(RetrySeconds(wait))*time.Second)}
+}
+
+// RetrySeconds is a wait as clients are told it: whole seconds, rounded
+// up (trying again a little early would be refused again), at least 1.
+func RetrySeconds(wait time.Duration) int {
+	secs := wait / time.Second
+	if wait%time.Second > 0 {
+		secs++
+	}
+	// As many whole seconds as a Duration can hold, so that the message
+	// can show them.
+	return int(min(max(secs, 1), time.Duration(math.MaxInt64)/time.Second))
+}
 
 // Errorf returns an Error with the code and a formatted message.
 func Errorf(code Code, format string, args ...any) *Error {

@@ -147,7 +147,8 @@ func (s *Service) Signup(ctx context.Context, email, password, name, userAgent s
 
 // Login checks the credentials and starts a session. Failed attempts are
 // throttled per account and per client IP with growing delays; every call
-// counts, including each aliased login of one GraphQL request.
+// is an attempt, including each aliased login of one GraphQL request, and
+// one the throttle refuses is answered without counting as a failure.
 func (s *Service) Login(ctx context.Context, email, password, userAgent string, cookie bool) (string, *ent.User, error) {
 	sys := viewer.SystemContext(ctx)
 	email = entschema.NormalizeEmail(email)
@@ -162,7 +163,8 @@ func (s *Service) Login(ctx context.Context, email, password, userAgent string, 
 	}
 	if wait > 0 {
 		s.loginFailed("throttled")
-		return "", nil, &apierr.Error{Code: apierr.RateLimited, Message: (&throttle.ThrottledError{RetryAfter: wait}).Error()}
+		// Not a failure: the password was not even checked.
+		return "", nil, apierr.TooMany(wait, "too many failed attempts")
 	}
 	u, err := s.client.User.Query().Where(user.Email(email)).Only(sys)
 	if err != nil && !ent.IsNotFound(err) {
@@ -243,9 +245,20 @@ func (s *Service) Logout(ctx context.Context) error {
 	return s.client.Session.UpdateOneID(v.SessionID).SetRevokedAt(s.now()).Exec(ctx)
 }
 
-// lastUsedGranularity limits how often a session's last use is written:
-// at most once a minute per session, not on every request.
+// lastUsedGranularity limits how often a last use is written: at most
+// once a minute per session or API token, not on every request.
 const lastUsedGranularity = time.Minute
+
+// sessionRenewal is how often a session in use has its last use written:
+// once a minute, or four times per idle timeout when that is shorter, so
+// that a session in use never idles out between two writes. Requests and
+// open live connections (Revalidate) both renew at this rate.
+func (s *Service) sessionRenewal() time.Duration {
+	if quarter := s.opts.SessionIdleTimeout / 4; quarter > 0 && quarter < lastUsedGranularity {
+		return quarter
+	}
+	return lastUsedGranularity
+}
 
 // Authenticate turns a bearer token (a session or an API token) into the
 // viewer it stands for: from the cache while it holds the token (see
@@ -299,7 +312,7 @@ func (s *Service) loadCredential(ctx context.Context, token string) (*credential
 		return nil, ErrInvalidToken
 	}
 	lastUsed := sess.LastUsedAt
-	if now.Sub(sess.LastUsedAt) > lastUsedGranularity {
+	if now.Sub(sess.LastUsedAt) > s.sessionRenewal() {
 		if err := s.client.Session.UpdateOneID(sess.ID).SetLastUsedAt(now).Exec(sys); err != nil {
 			return nil, fmt.Errorf("recording session use: %w", err)
 		}

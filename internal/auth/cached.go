@@ -70,8 +70,9 @@ func credentialKey(token string) string { return tokenHashKey(HashToken(token)) 
 func tokenHashKey(hash []byte) string { return "token:" + hex.EncodeToString(hash) }
 
 // cachedViewer answers from a cache entry; fresh is false when the
-// database must be asked: its last use is due to be recorded (at most once
-// a minute, which also keeps the idle timeout exact), or it is unreadable.
+// database must be asked: its last use is due to be recorded (see
+// sessionRenewal, which also keeps the idle timeout exact), or it is
+// unreadable.
 func (s *Service) cachedViewer(raw []byte) (v *viewer.Viewer, fresh bool, err error) {
 	var c credential
 	if json.Unmarshal(raw, &c) != nil {
@@ -79,10 +80,14 @@ func (s *Service) cachedViewer(raw []byte) (v *viewer.Viewer, fresh bool, err er
 	}
 	now := s.now()
 	idle := now.Sub(c.LastUsedAt)
+	renewal := lastUsedGranularity
+	if c.SessionID != "" {
+		renewal = s.sessionRenewal()
+	}
 	switch {
 	case c.ExpiresAt != nil && now.After(*c.ExpiresAt):
 		return nil, true, ErrInvalidToken
-	case idle > lastUsedGranularity,
+	case idle > renewal,
 		c.SessionID != "" && s.opts.SessionIdleTimeout > 0 && idle > s.opts.SessionIdleTimeout:
 		return nil, false, nil
 	}

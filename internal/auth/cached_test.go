@@ -239,6 +239,45 @@ func TestCachedAuthentication(t *testing.T) {
 			t.Fatalf("last use %v after 75s, want %v: the cache hid the use from the database", got, d.now)
 		}
 	})
+	t.Run("ShortIdleTimeoutRenewsWithinIt", func(t *testing.T) {
+		d := newCachedDesk(t)
+		d.svc.opts.SessionIdleTimeout = 40 * time.Second // under the minute of lastUsedGranularity
+		tok, _ := d.signUp(t, "ann@example.com")
+		for i := 0; i < 6; i++ {
+			d.now = d.now.Add(30 * time.Second)
+			d.as(t, tok) // fails if the use 30s ago was not recorded
+		}
+	})
+	t.Run("RevalidateRenewsSessionsInUseAtTheRequestRate", func(t *testing.T) {
+		d := newCachedDesk(t)
+		tok, _ := d.signUp(t, "ann@example.com")
+		v := viewer.FromContext(d.as(t, tok))
+		lastUsed := func() time.Time {
+			return d.client.Session.Query().Where(session.TokenHash(HashToken(tok))).OnlyX(d.sys).LastUsedAt
+		}
+		revalidate := func() {
+			t.Helper()
+			now, err := d.svc.Revalidate(context.Background(), []*viewer.Viewer{v})
+			if err != nil || now[0] == nil {
+				t.Fatalf("Revalidate = %v, %v", now, err)
+			}
+		}
+		start := lastUsed()
+		d.now = d.now.Add(30 * time.Second)
+		revalidate()
+		if !lastUsed().Equal(start) {
+			t.Fatal("last use written by a revalidation within a minute of the previous one")
+		}
+		// Connected for longer than the idle timeout, with no request.
+		for i := 0; i < 40; i++ {
+			d.now = d.now.Add(45 * time.Second)
+			revalidate()
+		}
+		if got := lastUsed(); got.Sub(d.now).Abs() > time.Minute {
+			t.Fatalf("last use %v, now %v: the open connection did not renew the session", got, d.now)
+		}
+		d.as(t, tok)
+	})
 	t.Run("ErrIdleSessionNotServedFromTheCache", func(t *testing.T) {
 		d := newCachedDesk(t)
 		tok, _ := d.signUp(t, "ann@example.com")

@@ -65,7 +65,7 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 	if wait, err := s.opts.Throttle.Check(ctx, keys...); err != nil {
 		return err
 	} else if wait > 0 {
-		return &apierr.Error{Code: apierr.RateLimited, Message: "too many failed attempts; try again later"}
+		return apierr.TooMany(wait, "too many failed attempts")
 	}
 	ok, err := s.hasher.Check(ctx, current, u.PasswordHash)
 	if err != nil || !ok {

@@ -21,7 +21,11 @@ const revalidateBatch = 500
 // session or token was revoked or expired or the user deactivated. It
 // costs a few queries per 500 viewers, whatever their number.
 //
-// The idle timeout is not applied: an open connection is activity.
+// An open connection is use of its session: the idle timeout is not
+// applied, and each live session's last use is renewed at the rate of
+// requests (sessionRenewal), so that the session still works for the
+// requests of the page that holds the connection. The absolute timeout
+// applies.
 func (s *Service) Revalidate(ctx context.Context, viewers []*viewer.Viewer) ([]*viewer.Viewer, error) {
 	sys := viewer.SystemContext(ctx)
 	var userIDs, sessionIDs, tokenIDs []globalid.ID
@@ -52,16 +56,33 @@ func (s *Service) Revalidate(ctx context.Context, viewers []*viewer.Viewer) ([]*
 		return nil, fmt.Errorf("revalidating users: %w", err)
 	}
 	liveSessions := map[globalid.ID]bool{}
+	renewBefore := now.Add(-s.sessionRenewal())
+	var renew []globalid.ID
 	err = inBatches(sessionIDs, func(ids []globalid.ID) error {
 		found, err := s.client.Session.Query().
-			Where(session.IDIn(ids...), session.RevokedAtIsNil(), session.ExpiresAtGT(now)).All(sys)
+			Where(session.IDIn(ids...), session.RevokedAtIsNil(), session.ExpiresAtGT(now)).
+			Select(session.FieldID, session.FieldLastUsedAt).All(sys)
 		for _, x := range found {
 			liveSessions[x.ID] = true
+			if x.LastUsedAt.Before(renewBefore) {
+				renew = append(renew, x.ID)
+			}
 		}
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("revalidating sessions: %w", err)
+	}
+	// Written only when due, so most revalidations write nothing; the
+	// condition again in the update lets one of several instances holding
+	// connections of a session write it.
+	err = inBatches(renew, func(ids []globalid.ID) error {
+		return s.client.Session.Update().
+			Where(session.IDIn(ids...), session.LastUsedAtLT(renewBefore)).
+			SetLastUsedAt(now).Exec(sys)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("renewing sessions in use: %w", err)
 	}
 	liveTokens := map[globalid.ID]*ent.APIToken{}
 	err = inBatches(tokenIDs, func(ids []globalid.ID) error {

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -109,7 +110,7 @@ func Handler(log *slog.Logger, resolver *graph.Resolver, opts Options) http.Hand
 		gql.Use(extension.Introspection{})
 	}
 	gql.Use(extension.AutomaticPersistedQuery{Cache: opts.QueryCache})
-	presenter := graph.ErrorPresenter(log)
+	presenter := graph.WithRetryAfter(graph.ErrorPresenter(log))
 	if !opts.FieldSuggestions {
 		gql.SetDisableSuggestion(true)
 		presenter = graph.WithoutSuggestions(presenter)
@@ -345,9 +346,15 @@ func writeError(w http.ResponseWriter, status int, e *apierr.Error) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard"`)
 	}
+	ext := map[string]any{"code": e.Code}
+	if e.Code == apierr.RateLimited {
+		secs := apierr.RetrySeconds(e.RetryAfter)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		ext["retryAfter"] = secs
+	}
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []map[string]any{{"message": e.Message, "extensions": map[string]any{"code": e.Code}}},
+		"errors": []map[string]any{{"message": e.Message, "extensions": ext}},
 	})
 }
 

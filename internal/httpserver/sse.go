@@ -147,14 +147,10 @@ func (t eventStream) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	})
 	if err != nil {
 		var e *apierr.Error
-		status := http.StatusServiceUnavailable
-		if errors.As(err, &e) && e.Code == apierr.RateLimited {
-			status = http.StatusTooManyRequests
-		}
-		if e == nil {
+		if !errors.As(err, &e) {
 			e = apierr.Errorf(apierr.Internal, "internal error")
 		}
-		writeError(w, status, e)
+		writeError(w, apierr.HTTPStatus(e.Code), e)
 		return
 	}
 	defer conn.Close()

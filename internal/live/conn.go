@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/globalid"
@@ -23,6 +24,13 @@ const (
 	// CloseGoingAway: the server is shutting down (1001).
 	CloseGoingAway = 1001
 )
+
+// connectionLimitRetry is the wait a connection refused for the per-user
+// limit is told. A place frees only when one of the user's connections
+// closes, which the server cannot foresee: long enough that a client
+// retrying in a loop costs little, short enough that a closed tab's place
+// is taken soon.
+const connectionLimitRetry = 30 * time.Second
 
 // Conn is one client connection (a websocket or an event stream) known
 // to the hub. Its context carries the viewer; revalidation replaces that
@@ -51,7 +59,7 @@ func (h *Hub) Connect(ctx context.Context, disconnect func(code int, reason stri
 	}
 	if v != nil {
 		if h.perUser[v.UserID] >= h.opts.MaxConnectionsPerUser {
-			return nil, nil, apierr.Errorf(apierr.RateLimited, "you have %d live connections open, the most allowed", h.opts.MaxConnectionsPerUser)
+			return nil, nil, apierr.TooMany(connectionLimitRetry, "you have %d live connections open, the most allowed", h.opts.MaxConnectionsPerUser)
 		}
 		if h.perUser[v.UserID] == 0 && v.IsStaff() {
 			// Online at once, not at the next renewal; away from the lock

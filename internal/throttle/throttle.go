@@ -13,8 +13,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
-	"math"
 	"sort"
 	"strings"
 	"sync"
@@ -33,11 +31,14 @@ type Limiter interface {
 
 // Policy says how a key is throttled. A field left at zero (or set to a
 // negative duration) takes its value from DefaultPolicy; a negative
-// FreeAttempts means no free attempts. A MaxDelay below BaseDelay is raised
-// to BaseDelay.
+// FreeAttempts means every failure delays the next attempt (as 1 does). A
+// MaxDelay below BaseDelay is raised to BaseDelay.
 type Policy struct {
-	FreeAttempts int           // failures allowed before any delay (default 5)
-	BaseDelay    time.Duration // delay after the first counted failure (default 1s)
+	// FreeAttempts is how many failures in a row are answered at once: the
+	// last of them starts the delay, so with 5 the 6th attempt waits
+	// (default 5).
+	FreeAttempts int
+	BaseDelay    time.Duration // the wait the FreeAttempts-th failure starts (default 1s)
 	MaxDelay     time.Duration // cap (default 15m)
 	Forget       time.Duration // a key with no failure for this long starts over (default 1h)
 }
@@ -55,7 +56,7 @@ func (p Policy) normalize() Policy {
 	case p.FreeAttempts == 0:
 		p.FreeAttempts = DefaultPolicy.FreeAttempts
 	case p.FreeAttempts < 0:
-		p.FreeAttempts = 0
+		p.FreeAttempts = 1
 	}
 	if p.BaseDelay <= 0 {
 		p.BaseDelay = DefaultPolicy.BaseDelay
@@ -73,13 +74,13 @@ func (p Policy) normalize() Policy {
 }
 
 // delay is the wait after the n-th failure within the Forget window:
-// 0 while n <= FreeAttempts, then BaseDelay doubling per failure, capped at
+// 0 while n < FreeAttempts, then BaseDelay doubling per failure, capped at
 // MaxDelay. p must be normalized.
 func (p Policy) delay(n int) time.Duration {
-	if n <= p.FreeAttempts {
+	if n < p.FreeAttempts {
 		return 0
 	}
-	shift := n - p.FreeAttempts - 1
+	shift := n - p.FreeAttempts
 	// BaseDelay << shift would exceed MaxDelay (or overflow) exactly when
 	// BaseDelay > MaxDelay >> shift; a shift of 63 or more always does since
 	// BaseDelay > 0 and MaxDelay >> 63 == 0.
@@ -321,26 +322,4 @@ func (m *Memory) Len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return len(m.entries)
-}
-
-// ThrottledError is the error a caller returns when a Limiter says an
-// attempt must wait.
-type ThrottledError struct {
-	RetryAfter time.Duration
-}
-
-// Error tells how long to wait, rounded up to whole seconds and at least 1s,
-// e.g. "too many failed attempts; try again in 3s".
-func (e *ThrottledError) Error() string {
-	secs := e.RetryAfter / time.Second
-	if e.RetryAfter%time.Second > 0 {
-		secs++
-	}
-	if secs < 1 {
-		secs = 1
-	}
-	if most := time.Duration(math.MaxInt64) / time.Second; secs > most {
-		secs = most // rounding up would overflow the Duration
-	}
-	return fmt.Sprintf("too many failed attempts; try again in %s", secs*time.Second)
 }

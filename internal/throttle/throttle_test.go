@@ -74,31 +74,25 @@ func TestMemory(t *testing.T) {
 		wantWait(t, m, 0)
 	})
 
-	t.Run("FreeAttemptsPass", func(t *testing.T) {
+	t.Run("FreeAttemptsPassAndTheNextWaits", func(t *testing.T) {
 		m, _ := newMemory()
 		for i := 0; i < p.FreeAttempts; i++ {
 			wantWait(t, m, 0, account)
 			fail(t, m, 1, account)
 		}
-		wantWait(t, m, 0, account)
-	})
-
-	t.Run("FirstCountedFailureWaitsBaseDelay", func(t *testing.T) {
-		m, _ := newMemory()
-		fail(t, m, p.FreeAttempts+1, account)
-		wantWait(t, m, p.BaseDelay, account)
+		wantWait(t, m, p.BaseDelay, account) // the 6th attempt after 5 failures
 	})
 
 	t.Run("WaitIsCountedFromLastFailure", func(t *testing.T) {
 		m, c := newMemory()
-		fail(t, m, p.FreeAttempts+2, account) // delay 2s
+		fail(t, m, p.FreeAttempts+1, account) // delay 2s
 		c.Advance(1500 * time.Millisecond)
 		wantWait(t, m, 500*time.Millisecond, account)
 	})
 
 	t.Run("DelaysDoubleAndAreCapped", func(t *testing.T) {
 		m, c := newMemory()
-		fail(t, m, p.FreeAttempts, account)
+		fail(t, m, p.FreeAttempts-1, account)
 		want := p.BaseDelay
 		for i := 0; i < 40; i++ {
 			fail(t, m, 1, account)
@@ -129,7 +123,7 @@ func TestMemory(t *testing.T) {
 
 	t.Run("AfterWaitingCheckPasses", func(t *testing.T) {
 		m, c := newMemory()
-		fail(t, m, p.FreeAttempts+3, account) // delay 4s
+		fail(t, m, p.FreeAttempts+2, account) // delay 4s
 		wantWait(t, m, 4*time.Second, account)
 		c.Advance(4*time.Second - time.Nanosecond)
 		wantWait(t, m, time.Nanosecond, account)
@@ -139,12 +133,12 @@ func TestMemory(t *testing.T) {
 
 	t.Run("SuccessClearsAccountButNotIP", func(t *testing.T) {
 		m, _ := newMemory()
-		fail(t, m, throttle.DefaultIPPolicy.FreeAttempts, account, ip)
+		fail(t, m, throttle.DefaultIPPolicy.FreeAttempts-1, account, ip)
 		if err := m.Success(context.Background(), account); err != nil {
 			t.Fatal(err)
 		}
 		wantWait(t, m, 0, account)
-		wantWait(t, m, 0, ip) // exactly FreeAttempts failures so far
+		wantWait(t, m, 0, ip) // one failure short of FreeAttempts
 		fail(t, m, 1, ip)
 		wantWait(t, m, throttle.DefaultIPPolicy.BaseDelay, ip)
 		wantWait(t, m, throttle.DefaultIPPolicy.BaseDelay, account, ip)
@@ -153,15 +147,15 @@ func TestMemory(t *testing.T) {
 	t.Run("CheckReturnsLongestWaitOverKeys", func(t *testing.T) {
 		m, _ := newMemory()
 		other := "account:bob@example.com"
-		fail(t, m, p.FreeAttempts+1, account) // 1s
-		fail(t, m, p.FreeAttempts+3, other)   // 4s
+		fail(t, m, p.FreeAttempts, account) // 1s
+		fail(t, m, p.FreeAttempts+2, other) // 4s
 		wantWait(t, m, 4*time.Second, account, other)
 		wantWait(t, m, 4*time.Second, other, account)
 	})
 
 	t.Run("PrefixPolicyApplies", func(t *testing.T) {
 		m, _ := newMemory()
-		fail(t, m, 20, ip)
+		fail(t, m, 19, ip)
 		wantWait(t, m, 0, ip)
 		fail(t, m, 1, ip)
 		wantWait(t, m, time.Second, ip)
@@ -177,7 +171,7 @@ func TestMemory(t *testing.T) {
 			"ip:10.":       {FreeAttempts: 100},
 			"ip:10.0.0.1x": {FreeAttempts: 1},
 		}, throttle.DefaultPolicy, c.Now)
-		fail(t, m, 11, "ip:10.0.0.1", "ip:192.0.2.1")
+		fail(t, m, 10, "ip:10.0.0.1", "ip:192.0.2.1")
 		wantWait(t, m, 0, "ip:10.0.0.1")
 		wantWait(t, m, time.Second, "ip:192.0.2.1")
 	})
@@ -185,7 +179,7 @@ func TestMemory(t *testing.T) {
 	t.Run("ZeroPolicyFieldsTakeDefaults", func(t *testing.T) {
 		c := newClock()
 		m := throttle.NewMemory(nil, throttle.Policy{}, c.Now)
-		fail(t, m, 5, account)
+		fail(t, m, 4, account)
 		wantWait(t, m, 0, account)
 		fail(t, m, 1, account)
 		wantWait(t, m, time.Second, account)
@@ -193,13 +187,13 @@ func TestMemory(t *testing.T) {
 
 	t.Run("ForgetWindowResetsCount", func(t *testing.T) {
 		m, c := newMemory()
-		fail(t, m, p.FreeAttempts+3, account)
+		fail(t, m, p.FreeAttempts+2, account)
 		c.Advance(p.Forget - time.Nanosecond)
-		fail(t, m, 1, account) // still remembered: now FreeAttempts+4 failures
+		fail(t, m, 1, account) // still remembered: now FreeAttempts+3 failures
 		wantWait(t, m, 8*time.Second, account)
 		c.Advance(p.Forget)
 		wantWait(t, m, 0, account)
-		fail(t, m, p.FreeAttempts, account) // counting starts over
+		fail(t, m, p.FreeAttempts-1, account) // counting starts over
 		wantWait(t, m, 0, account)
 		fail(t, m, 1, account)
 		wantWait(t, m, p.BaseDelay, account)
@@ -221,7 +215,7 @@ func TestMemory(t *testing.T) {
 
 	t.Run("MemoryIsBounded", func(t *testing.T) {
 		m, c := newMemory()
-		fail(t, m, p.FreeAttempts+2, account) // the oldest entry
+		fail(t, m, p.FreeAttempts+1, account) // the oldest entry
 		c.Advance(time.Second)
 		for i := 0; i < throttle.MaxKeys+1000; i++ {
 			fail(t, m, 1, fmt.Sprintf("ip:%d", i))
@@ -235,7 +229,7 @@ func TestMemory(t *testing.T) {
 		wantWait(t, m, 0, account) // evicted first, being the oldest
 		// The newest keys are still tracked.
 		last := fmt.Sprintf("ip:%d", throttle.MaxKeys+999)
-		fail(t, m, 20, last)
+		fail(t, m, 19, last)
 		wantWait(t, m, time.Second, last)
 	})
 
@@ -243,7 +237,7 @@ func TestMemory(t *testing.T) {
 		c := newClock()
 		short := throttle.Policy{FreeAttempts: 1, Forget: time.Minute}
 		m := throttle.NewMemory(map[string]throttle.Policy{"short:": short}, throttle.DefaultPolicy, c.Now)
-		fail(t, m, p.FreeAttempts+10, account) // oldest, but its hour is not over; delay 512s
+		fail(t, m, p.FreeAttempts+9, account) // oldest, but its hour is not over; delay 512s
 		c.Advance(time.Second)
 		for i := 0; i < throttle.MaxKeys-1; i++ {
 			fail(t, m, 1, fmt.Sprintf("short:%d", i))
@@ -259,7 +253,7 @@ func TestMemory(t *testing.T) {
 	t.Run("LongKeysAreDistinct", func(t *testing.T) {
 		m, _ := newMemory()
 		long := "account:" + strings.Repeat("a", 10_000)
-		fail(t, m, p.FreeAttempts+1, long+"1")
+		fail(t, m, p.FreeAttempts, long+"1")
 		wantWait(t, m, p.BaseDelay, long+"1")
 		wantWait(t, m, 0, long+"2")
 	})
@@ -323,33 +317,4 @@ func TestMemory(t *testing.T) {
 			t.Fatalf("Check(ip) = %v, %v; want about %v", got, err, throttle.DefaultIPPolicy.MaxDelay)
 		}
 	})
-}
-
-func TestThrottledError(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		after time.Duration
-		want  string
-	}{
-		{"WholeSecondsStay", 3 * time.Second, "3s"},
-		{"FractionRoundsUp", 2*time.Second + time.Millisecond, "3s"},
-		{"NanosecondOverRoundsUp", time.Second + time.Nanosecond, "2s"},
-		{"ZeroIsAtLeastOneSecond", 0, "1s"},
-		{"SubSecondIsOneSecond", 10 * time.Millisecond, "1s"},
-		{"NegativeIsOneSecond", -time.Minute, "1s"},
-		{"MinutesUseDurationFormat", 90*time.Second + 1, "1m31s"},
-		{"HugeDoesNotOverflow", time.Duration(math.MaxInt64), "2562047h47m16s"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var err error = &throttle.ThrottledError{RetryAfter: tc.after}
-			want := "too many failed attempts; try again in " + tc.want
-			if got := err.Error(); got != want {
-				t.Fatalf("Error() = %q, want %q", got, want)
-			}
-			var te *throttle.ThrottledError
-			if !errors.As(fmt.Errorf("login: %w", err), &te) || te.RetryAfter != tc.after {
-				t.Fatalf("errors.As lost the RetryAfter")
-			}
-		})
-	}
 }
