@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -198,6 +199,7 @@ type refClient struct {
 	lines  chan string // stdout, one JSON line each; closed at EOF
 	seen   []string    // lines already taken from the channel
 	stderr *syncBuffer
+	stdin  io.WriteCloser // closing it stops the *-resume.mjs scripts
 	done   chan error
 }
 
@@ -205,12 +207,25 @@ type refClient struct {
 // test ends or after a minute.
 func startRefClient(t *testing.T, script string, args ...string) *refClient {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	return startRefClientWith(t, 20*time.Second, script, args...)
+}
+
+// startRefClientWith is startRefClient with the script's own deadline
+// (TIMEOUT_MS) set to timeout; the process is killed 40s after it.
+func startRefClientWith(t *testing.T, timeout time.Duration, script string, args ...string) *refClient {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout+40*time.Second)
 	cmd := exec.CommandContext(ctx, "node", append([]string{script}, args...)...)
 	cmd.Dir = "clients"
-	cmd.Env = append(os.Environ(), "TIMEOUT_MS=20000")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("TIMEOUT_MS=%d", timeout.Milliseconds()))
 	cmd.WaitDelay = 5 * time.Second
 	p := &refClient{script: script, cmd: cmd, lines: make(chan string, 64), stderr: &syncBuffer{}, done: make(chan error, 1)}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	p.stdin = stdin
 	cmd.Stderr = p.stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -5,6 +5,8 @@
 // or the environment:  SWITCHBOARD_URL, SWITCHBOARD_TOKEN, EXPECT_COUNT
 // (arguments win). <url> is the server's base URL (http://127.0.0.1:8080)
 // or its /query endpoint. TIMEOUT_MS (default 20000) bounds the whole run.
+// The *-resume.mjs scripts take [after] instead of [count] (RESUME_AFTER;
+// none: live events only) and run until their stdin ends.
 //
 // stdout carries only JSON lines: {"ready":true} once subscribed, then one
 // line per received event (the ticketEvents object itself), or for the
@@ -20,6 +22,18 @@ export const SUBSCRIPTION = /* GraphQL */ `
       actor { name }
       changes { field from to }
       at
+    }
+  }
+`;
+
+// RESUME_SUBSCRIPTION is what the *-resume.mjs scripts subscribe to: only
+// the fields they need to show what arrived, and in which order.
+export const RESUME_SUBSCRIPTION = /* GraphQL */ `
+  subscription ReferenceResume($after: String) {
+    ticketEvents(after: $after) {
+      cursor
+      type
+      ticket { id }
     }
   }
 `;
@@ -70,6 +84,31 @@ export function exit(code) {
   // Let stdout drain (it is a pipe under the Go test), then leave even if
   // a library still holds a socket open.
   process.stdout.write('', () => setTimeout(() => process.exit(code), 50));
+}
+
+// log writes a diagnostic line to stderr.
+export function log(message) {
+  process.stderr.write(`${message}\n`);
+}
+
+// untilStdinEnds runs the script until its standard input ends (the Go
+// test closes it; by hand, Ctrl-D), then calls stop and exits 0.
+export function untilStdinEnds(stop) {
+  process.stdin.on('end', () => {
+    exit(0);
+    try {
+      stop?.();
+    } catch {
+      /* leaving anyway */
+    }
+  });
+  process.stdin.resume();
+}
+
+// backoff is a short retry wait for the resume scripts: 100ms doubling up
+// to 1s, so that a test's reconnects take little time.
+export function backoff(retries) {
+  return new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** retries, 1000)));
 }
 
 // describe renders whatever a library hands to an error callback: an
