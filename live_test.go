@@ -267,6 +267,13 @@ func (st *liveStream) expectEach(t *testing.T, want map[string][]string) {
 // its only error.
 func (st *liveStream) errorCode(t *testing.T, id string) string {
 	t.Helper()
+	code, _ := st.errorOf(t, id).Extensions["code"].(string)
+	return code
+}
+
+// errorOf returns the one error of operation id, failing on anything else.
+func (st *liveStream) errorOf(t *testing.T, id string) gqlError {
+	t.Helper()
 	m := st.mustNext(t)
 	if m.ID != id || m.Type != "error" {
 		t.Fatalf("got %s (id %q) %s, want an error of %s", m.Type, m.ID, m.Payload, id)
@@ -275,8 +282,7 @@ func (st *liveStream) errorCode(t *testing.T, id string) string {
 	if err := json.Unmarshal(m.Payload, &errs); err != nil || len(errs) != 1 {
 		t.Fatalf("error payload %s: want a list of one error (%v)", m.Payload, err)
 	}
-	code, _ := errs[0].Extensions["code"].(string)
-	return code
+	return errs[0]
 }
 
 // quiet asserts that nothing but keep-alives arrives within d.
@@ -1123,8 +1129,8 @@ func TestLiveLimits(t *testing.T) {
 			st.sub(t, "1", liveEvents, map[string]any{"after": "2"})
 			st.sub(t, "2", liveEvents, map[string]any{"after": "2"})
 			st.sub(t, "3", liveEvents, nil)
-			if code := st.errorCode(t, "3"); code != "RATE_LIMITED" {
-				t.Fatalf("code %s, want RATE_LIMITED", code)
+			if e := st.errorOf(t, "3"); e.Extensions["code"] != "RATE_LIMITED" || e.Extensions["retryAfter"] != float64(1) {
+				t.Fatalf("error %+v, want RATE_LIMITED with retryAfter 1", e)
 			}
 			d.message(t, d.admin, ticketID, "still here", true)
 			st.expectEach(t, map[string][]string{"1": {"MESSAGE_ADDED:still here"}, "2": {"MESSAGE_ADDED:still here"}})
@@ -1615,6 +1621,69 @@ func TestLivePresence(t *testing.T) {
 				}
 				b.stop(t, id)
 			}
+		})
+	})
+}
+
+// TestLiveListFilters covers ticketEvents(where:) as a client sees it:
+// the list query's refusals, filters that cannot be followed live, and
+// events that bring tickets into a view and take them out of it.
+func TestLiveListFilters(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
+		d := newLiveDesk(t, tg, nil)
+		cust, _ := signup(t, d.s, "cara@example.com", "Cara")
+		_, agentID := d.staff(t, "alice@example.com", "Alice Agent", "AGENT")
+		billing := d.group(t, "Billing")
+		const events = `subscription($where: TicketWhereInput) { ticketEvents(where: $where) {
+			cursor type ticketID changes { field from to } ticket { id status } message { body } actor { name } } }`
+
+		t.Run("ErrCustomerFilteringOnStaffOnlyField", func(t *testing.T) {
+			st := d.ws(t, cust)
+			st.sub(t, "1", events, map[string]any{"where": map[string]any{"firstResponseDueAtIsNil": true}})
+			if code := st.errorCode(t, "1"); code != "FORBIDDEN" {
+				t.Fatalf("code %s, want FORBIDDEN", code)
+			}
+		})
+		t.Run("ErrFilterOnRelatedRowsNamesTheField", func(t *testing.T) {
+			st := d.ws(t, d.admin)
+			st.sub(t, "1", events, map[string]any{"where": map[string]any{"hasRequesterWith": []any{map[string]any{"name": "Cara"}}}})
+			e := st.errorOf(t, "1")
+			if e.Extensions["code"] != "BAD_USER_INPUT" || e.Extensions["field"] != "where.hasRequesterWith" {
+				t.Fatalf("error %+v, want BAD_USER_INPUT on where.hasRequesterWith", e)
+			}
+		})
+		t.Run("ChangesCarryTypedValuesBeforeAndAfter", func(t *testing.T) {
+			st := d.ws(t, d.admin)
+			st.sub(t, "1", events, map[string]any{"where": map[string]any{"status": "NEW"}})
+			st.sync(t)
+			id := d.ticket(t, cust, map[string]any{"subject": "Printer on fire", "body": "help"})
+			st.expect(t, "1", "TICKET_CREATED", "MESSAGE_ADDED:help")
+			d.update(t, d.admin, id, map[string]any{"assigneeID": agentID, "groupID": billing, "appendTags": []string{"vip"}})
+			ev := st.event(t, "1")
+			want := map[string][2]any{"assignee": {nil, agentID}, "group": {nil, billing}, "tags": {[]any{}, []any{"vip"}}}
+			got := map[string][2]any{}
+			for _, c := range path(ev, "changes").([]any) {
+				c := c.(map[string]any)
+				got[c["field"].(string)] = [2]any{c["from"], c["to"]}
+			}
+			if str(ev, "type") != "TICKET_ASSIGNED" || fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("event %v, want TICKET_ASSIGNED with changes %v", ev, want)
+			}
+			// Out of the filter: TICKET_LEFT with the ID alone.
+			d.update(t, d.admin, id, map[string]any{"status": "OPEN"})
+			ev = st.event(t, "1")
+			if str(ev, "type") != "TICKET_LEFT" || str(ev, "ticketID") != id || ev["ticket"] != nil || ev["actor"] != nil || len(path(ev, "changes").([]any)) != 0 {
+				t.Fatalf("event %v, want TICKET_LEFT carrying the ticket's ID alone", ev)
+			}
+			// Changes outside the view are not the subscriber's.
+			d.update(t, d.admin, id, map[string]any{"priority": "HIGH"})
+			// Back in: TICKET_ENTERED with the whole ticket.
+			d.update(t, d.admin, id, map[string]any{"status": "NEW"})
+			ev = st.event(t, "1")
+			if str(ev, "type") != "TICKET_ENTERED" || str(ev, "ticket", "status") != "NEW" || len(path(ev, "changes").([]any)) != 0 {
+				t.Fatalf("event %v, want TICKET_ENTERED with the ticket", ev)
+			}
+			st.quiet(t, 300*time.Millisecond)
 		})
 	})
 }

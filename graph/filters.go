@@ -6,6 +6,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/viewer"
@@ -47,6 +48,27 @@ func RestrictFilters() graphql.RootFieldMiddleware {
 		if name := forbiddenFilter(root, oc.Variables, map[string]bool{}); name != "" {
 			graphql.AddError(ctx, &apierr.Error{Code: apierr.Forbidden, Field: name, Message: "you may not filter on " + name})
 			return graphql.Null
+		}
+		return next(ctx)
+	}
+}
+
+// RestrictSubscriptionFilters is RestrictFilters for subscriptions, whose
+// root field gqlgen runs outside root field middleware: the operation is
+// refused before it starts (a subscription has one root field, and no
+// sign-in happens during it).
+func RestrictSubscriptionFilters() graphql.OperationMiddleware {
+	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		oc := graphql.GetOperationContext(ctx)
+		if v := viewer.FromContext(ctx); v == nil || v.IsStaff() || v.IsSystem() || oc == nil ||
+			oc.Operation == nil || oc.Operation.Operation != ast.Subscription {
+			return next(ctx)
+		}
+		if name := forbiddenFilter(oc.Operation.SelectionSet, oc.Variables, map[string]bool{}); name != "" {
+			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
+				Message:    "you may not filter on " + name,
+				Extensions: map[string]any{"code": string(apierr.Forbidden), "field": name},
+			}}})
 		}
 		return next(ctx)
 	}

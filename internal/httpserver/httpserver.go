@@ -124,6 +124,7 @@ func Handler(log *slog.Logger, resolver *graph.Resolver, opts Options) http.Hand
 		gql.Use(*opts.RateLimit)
 	}
 	gql.AroundRootFields(graph.RestrictFilters())
+	gql.AroundOperations(graph.RestrictSubscriptionFilters())
 	if opts.OperationTimeout > 0 {
 		gql.AroundResponses(graph.OperationDeadline(opts.OperationTimeout))
 	}

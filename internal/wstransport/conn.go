@@ -367,7 +367,11 @@ func (c *conn) start(m message) bool {
 		return false
 	}
 	if n >= c.t.MaxSubscriptions {
-		c.sendErrors(m.ID, gqlerror.List{codedError(apierr.RateLimited, "this connection already runs %d operations, the most allowed", c.t.MaxSubscriptions)})
+		// A place frees as soon as the client completes one of its
+		// operations: retryAfter says "at once, after that".
+		e := codedError(apierr.RateLimited, "this connection already runs %d operations, the most allowed", c.t.MaxSubscriptions)
+		e.Extensions["retryAfter"] = 1
+		c.sendErrors(m.ID, gqlerror.List{e})
 		return true
 	}
 	params := &graphql.RawParams{}
