@@ -1,9 +1,7 @@
 package main
 
 import (
-	"net"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,7 +20,7 @@ func TestWebsocketTooSlow(t *testing.T) {
 		"SWITCHBOARD_LOG_LEVEL": "info",
 	})
 	token, _ := signup(t, s, "sam@example.com", "Sam")
-	c := dialWSTinyBuffer(t, s)
+	c := scaleDialSlow(t, s)
 	c.init(token)
 	if m := c.next(); m.Type != "connection_ack" {
 		t.Fatalf("got %s %s, want connection_ack", m.Type, m.Payload)
@@ -59,25 +57,3 @@ func TestWebsocketTooSlow(t *testing.T) {
 // closeTooSlow is the close code of a client too slow to keep up.
 const closeTooSlow = 1013
 
-// dialWSTinyBuffer opens a graphql-transport-ws websocket whose socket
-// receive buffer is tiny, so that when the client stops reading the
-// server's writes block soon.
-func dialWSTinyBuffer(t *testing.T, s *testServer) *wsClient {
-	t.Helper()
-	nd := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		var serr error
-		if err := rc.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
-		}); err != nil {
-			return err
-		}
-		return serr
-	}}
-	d := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 10 * time.Second, NetDialContext: nd.DialContext}
-	conn, _, err := d.Dial("ws"+strings.TrimPrefix(s.url, "http")+"/query", nil)
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return &wsClient{t: t, conn: conn, protocol: "graphql-transport-ws"}
-}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"io/fs"
 	"net/url"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent"
 	entmigrate "github.com/switchboardhq/switchboard/ent/migrate"
+	"github.com/switchboardhq/switchboard/ent/migrate/migrations"
 	"github.com/switchboardhq/switchboard/internal/database"
 	"github.com/switchboardhq/switchboard/internal/database/dbtest"
 )
@@ -170,9 +172,22 @@ func TestMigrations(t *testing.T) {
 		})
 
 		t.Run("DatabaseFromBeforeVersionedMigrationsIsAdopted", func(t *testing.T) {
-			client := openTarget(t, dbtest.NewTarget(t, tg.Dialect))
-			if err := client.Schema.Create(ctx); err != nil {
+			// Such a database has the schema of the first migration (what
+			// automatic migration made then), without its record.
+			own := dbtest.NewTarget(t, tg.Dialect)
+			client := openTarget(t, own)
+			db, d := rawDB(t, own)
+			dir := map[string]string{dialect.SQLite: database.SQLite, dialect.Postgres: database.Postgres}[d]
+			entries, err := fs.Glob(migrations.FS, dir+"/*.sql")
+			if err != nil || len(entries) == 0 {
+				t.Fatalf("no migrations in %s: %v", dir, err)
+			}
+			baseline, err := fs.ReadFile(migrations.FS, entries[0])
+			if err != nil {
 				t.Fatal(err)
+			}
+			if _, err := db.Exec(string(baseline)); err != nil {
+				t.Fatalf("creating the first migration's schema: %v", err)
 			}
 			if err := database.Migrate(ctx, client); err != nil {
 				t.Fatalf("migrating a database made by automatic migration: %v", err)
