@@ -28,14 +28,14 @@ import (
 // subscribers and the changes spread over both.
 //
 // LIVE_DIFF_SEED replays a run (its seed is logged); LIVE_DIFF_STEPS sets
-// the number of steps (default 300).
+// the number of steps (default 200).
 func TestLiveListsStayTrue(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
 		seed := time.Now().UnixNano()
 		if s, err := strconv.ParseInt(os.Getenv("LIVE_DIFF_SEED"), 10, 64); err == nil {
 			seed = s
 		}
-		steps := 300
+		steps := 200
 		if n, err := strconv.Atoi(os.Getenv("LIVE_DIFF_STEPS")); err == nil {
 			steps = n
 		}
