@@ -56,4 +56,3 @@ func TestWebsocketTooSlow(t *testing.T) {
 
 // closeTooSlow is the close code of a client too slow to keep up.
 const closeTooSlow = 1013
-
