@@ -3008,7 +3008,7 @@ enum TicketEventType {
   """
   The ticket came into the subscription's view (it now matches its filter
   and the subscriber may see it) by a change of another kind: insert it.
-  ticket is the whole ticket; changes is empty.
+  ticket is the whole ticket; changes is empty and actor null.
   """
   TICKET_ENTERED
   """
@@ -3051,7 +3051,7 @@ type TicketEvent {
   ticket: Ticket
   "The message, for MESSAGE_ADDED."
   message: Message
-  "Who made the change; null when the system did, and for TICKET_LEFT and VIEW_CHANGED."
+  "Who made the change; null when the system did, and for TICKET_ENTERED, TICKET_LEFT and VIEW_CHANGED."
   actor: User
   "The ticket fields that changed, with their old and new values (TICKET_UPDATED, TICKET_ASSIGNED)."
   changes: [FieldChange!]!

@@ -93,11 +93,13 @@ func ParseCursor(s string) (int64, bool) {
 
 // withViews builds the TICKET_ENTERED and TICKET_LEFT forms of e. The
 // entered form carries the ticket but no changes (their old values are of
-// a ticket the subscriber could not see); the left form only the ticket's
+// a ticket the subscriber could not see) and no actor; the left form only the ticket's
 // ID and the cursor, nothing the subscriber may no longer read.
 func (e *Event) withViews() *Event {
+	// No actor either: the change that brought the ticket in may be one
+	// the subscriber may not see (an internal note moving updatedAt).
 	e.entered = &Event{Seq: e.Seq, Type: EventTicketEntered, TicketID: e.TicketID, RequesterID: e.RequesterID,
-		Changes: []*FieldChange{}, At: e.At, Before: e.Before, After: e.After, Ticket: e.Ticket, Actor: e.Actor}
+		Changes: []*FieldChange{}, At: e.At, Before: e.Before, After: e.After, Ticket: e.Ticket}
 	e.left = &Event{Seq: e.Seq, Type: EventTicketLeft, TicketID: e.TicketID, RequesterID: e.RequesterID,
 		Changes: []*FieldChange{}, At: e.At, Before: e.Before, After: e.After}
 	return e

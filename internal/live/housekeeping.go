@@ -123,14 +123,15 @@ func (h *Hub) Revalidate(ctx context.Context) {
 // finds. The periodic check (fresh false) leaves a viewer that changed
 // while it read: a membership change applied at its place in the log
 // (fresh) was read after its commit, and must not be undone by a check
-// that read before it.
-func (h *Hub) applyRevalidation(ctx context.Context, conns []*Conn, viewers []*viewer.Viewer, fresh bool) {
+// that read before it. It reports false when the viewers could not be
+// read.
+func (h *Hub) applyRevalidation(ctx context.Context, conns []*Conn, viewers []*viewer.Viewer, fresh bool) bool {
 	now, err := h.auth.Revalidate(ctx, viewers)
 	if err != nil {
 		if ctx.Err() == nil {
 			h.log.ErrorContext(ctx, "revalidating live connections", "err", err)
 		}
-		return
+		return false
 	}
 	for i, c := range conns {
 		switch v := now[i]; {
@@ -145,6 +146,7 @@ func (h *Hub) applyRevalidation(ctx context.Context, conns []*Conn, viewers []*v
 			viewer.Replace(c.ctx, viewers[i], v)
 		}
 	}
+	return true
 }
 
 // Prune deletes events older than the retention, and forgets expired

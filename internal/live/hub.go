@@ -351,14 +351,15 @@ func (h *Hub) read(ctx context.Context, where ...predicate.Event) ([]*Event, err
 		if err != nil {
 			return nil, fmt.Errorf("reading event %d: %w", r.Cursor, err)
 		}
+		e.Changes = fieldChanges(r.Changes, e.Before, e.After)
 		if e.After == nil && e.Type != eventMembership {
-			// Logged before snapshots: judged on the ticket as it is.
+			// Logged before snapshots: judged on the ticket as it is,
+			// its changes without values (null, not today's twice).
 			e.After = e.Ticket
 			if e.Type != EventTicketCreated {
 				e.Before = e.Ticket
 			}
 		}
-		e.Changes = fieldChanges(r.Changes, e.Before, e.After)
 		out[i] = e.withViews()
 	}
 	return out, nil
@@ -474,8 +475,13 @@ func (h *Hub) membershipChanged(ctx context.Context, e *Event, subs []*subscribe
 			viewers = append(viewers, s.conn.Viewer())
 		}
 	}
-	if len(conns) > 0 {
-		h.applyRevalidation(ctx, conns, viewers, true)
+	if len(conns) > 0 && !h.applyRevalidation(ctx, conns, viewers, true) {
+		// Their groups could not be re-read: rather than judge the next
+		// events with the old ones, the members reconnect and resume.
+		for _, c := range conns {
+			c.Disconnect(CloseTooSlow, "your access changed and could not be re-read; reconnect and resume from your last cursor")
+		}
+		return
 	}
 	// The client refetches on VIEW_CHANGED: its query must not be
 	// answered with credentials cached before the change (the instance

@@ -279,6 +279,36 @@ func TestHub(t *testing.T) {
 				}
 			}
 		})
+		t.Run("NothingIsRenderedFromATicketNowOutOfReach", func(t *testing.T) {
+			// Two changes read in one batch: the rename is judged on its
+			// own snapshots (in the agent's group), but the ticket rendered
+			// is the one of now, moved out of the group: the agent must
+			// not get the new subject, only lose the ticket.
+			w := newWorld(t, tg)
+			tk := w.open(t, "Invoice")
+			quiet := live.New(w.client, broker.NewMemory(), presence.NewMemory(), allowAll{}, live.Options{PollInterval: time.Hour}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err := quiet.Start(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			agent := subscribe(t, quiet, w.agent, live.Filter{}, nil)
+			w.tickets.Announce = nil
+			sys := viewer.SystemContext(context.Background())
+			secret := "Merger with ACME"
+			if _, err := w.tickets.Update(sys, tk.ID, ent.UpdateTicketInput{Subject: &secret}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.tickets.Update(sys, tk.ID, ent.UpdateTicketInput{ClearGroup: true}); err != nil {
+				t.Fatal(err)
+			}
+			quiet.Announce(t.Context())
+			for range 2 {
+				e := next(t, agent)
+				if e.Type != "TICKET_LEFT" || e.Ticket != nil {
+					t.Fatalf("agent got %s with ticket %v, want TICKET_LEFT alone", e.Type, e.Ticket)
+				}
+			}
+			none(t, agent)
+		})
 		t.Run("CursorChecks", func(t *testing.T) {
 			w := newWorld(t, tg)
 			w.open(t, "Cursor")

@@ -184,6 +184,16 @@ func (s *subscriber) view(e *Event, matches map[string][2]bool) *Event {
 	}
 	before := m[0] && privacy.InReach(v, e.Before)
 	after := m[1] && privacy.InReach(v, e.After)
+	// What is rendered is the ticket as it is now (e.Ticket), which a
+	// later change may have taken out of the viewer's reach: then it is
+	// not sent, and the view loses the ticket at once (the later change's
+	// own TICKET_LEFT then changes nothing).
+	if (before || after) && !privacy.InReach(v, e.Ticket) {
+		if before {
+			return e.left
+		}
+		return nil
+	}
 	switch {
 	case before == after || e.Type == EventTicketCreated:
 		if after && Visible(v, e, s.hub.opts.StaffOnlyFields) {
