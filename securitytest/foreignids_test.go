@@ -251,6 +251,12 @@ func TestForeignIDs(t *testing.T) {
 	checked := 0
 	for _, p := range positions {
 		t.Run(p.String(), func(t *testing.T) {
+			if p.op == ast.Subscription && p.filter {
+				// ticketEvents(where:) takes the input of tickets(where:),
+				// whose every ID position is checked as a query; here each
+				// would hold a subscription open for the wait of firstEvent.
+				t.Skip("the same filter input is checked through tickets(where:)")
+			}
 			for kind, id := range foreign {
 				q, vars := operation(schema, p, id)
 				var r response
