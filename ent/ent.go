@@ -14,8 +14,14 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/switchboardhq/switchboard/ent/apitoken"
 	"github.com/switchboardhq/switchboard/ent/event"
+	"github.com/switchboardhq/switchboard/ent/follow"
 	"github.com/switchboardhq/switchboard/ent/group"
+	"github.com/switchboardhq/switchboard/ent/macro"
+	"github.com/switchboardhq/switchboard/ent/mention"
 	"github.com/switchboardhq/switchboard/ent/message"
+	"github.com/switchboardhq/switchboard/ent/notification"
+	"github.com/switchboardhq/switchboard/ent/routingrule"
+	"github.com/switchboardhq/switchboard/ent/savedview"
 	"github.com/switchboardhq/switchboard/ent/sequence"
 	"github.com/switchboardhq/switchboard/ent/session"
 	"github.com/switchboardhq/switchboard/ent/slapolicy"
@@ -81,15 +87,21 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apitoken.Table:  apitoken.ValidColumn,
-			event.Table:     event.ValidColumn,
-			group.Table:     group.ValidColumn,
-			message.Table:   message.ValidColumn,
-			slapolicy.Table: slapolicy.ValidColumn,
-			sequence.Table:  sequence.ValidColumn,
-			session.Table:   session.ValidColumn,
-			ticket.Table:    ticket.ValidColumn,
-			user.Table:      user.ValidColumn,
+			apitoken.Table:     apitoken.ValidColumn,
+			event.Table:        event.ValidColumn,
+			follow.Table:       follow.ValidColumn,
+			group.Table:        group.ValidColumn,
+			macro.Table:        macro.ValidColumn,
+			mention.Table:      mention.ValidColumn,
+			message.Table:      message.ValidColumn,
+			notification.Table: notification.ValidColumn,
+			routingrule.Table:  routingrule.ValidColumn,
+			slapolicy.Table:    slapolicy.ValidColumn,
+			savedview.Table:    savedview.ValidColumn,
+			sequence.Table:     sequence.ValidColumn,
+			session.Table:      session.ValidColumn,
+			ticket.Table:       ticket.ValidColumn,
+			user.Table:         user.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -5,9 +5,15 @@ package ent
 import (
 	"github.com/switchboardhq/switchboard/ent/apitoken"
 	"github.com/switchboardhq/switchboard/ent/event"
+	"github.com/switchboardhq/switchboard/ent/follow"
 	"github.com/switchboardhq/switchboard/ent/group"
+	"github.com/switchboardhq/switchboard/ent/macro"
+	"github.com/switchboardhq/switchboard/ent/mention"
 	"github.com/switchboardhq/switchboard/ent/message"
+	"github.com/switchboardhq/switchboard/ent/notification"
 	"github.com/switchboardhq/switchboard/ent/predicate"
+	"github.com/switchboardhq/switchboard/ent/routingrule"
+	"github.com/switchboardhq/switchboard/ent/savedview"
 	"github.com/switchboardhq/switchboard/ent/sequence"
 	"github.com/switchboardhq/switchboard/ent/session"
 	"github.com/switchboardhq/switchboard/ent/slapolicy"
@@ -22,7 +28,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 9)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 15)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -69,10 +75,27 @@ var schemaGraph = func() *sqlgraph.Schema {
 			event.FieldBefore:      {Type: field.TypeJSON, Column: event.FieldBefore},
 			event.FieldAfter:       {Type: field.TypeJSON, Column: event.FieldAfter},
 			event.FieldMembers:     {Type: field.TypeJSON, Column: event.FieldMembers},
+			event.FieldNotified:    {Type: field.TypeJSON, Column: event.FieldNotified},
 			event.FieldCreatedAt:   {Type: field.TypeTime, Column: event.FieldCreatedAt},
 		},
 	}
 	graph.Nodes[2] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   follow.Table,
+			Columns: follow.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: follow.FieldID,
+			},
+		},
+		Type: "Follow",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			follow.FieldUserID:    {Type: field.TypeString, Column: follow.FieldUserID},
+			follow.FieldTicketID:  {Type: field.TypeString, Column: follow.FieldTicketID},
+			follow.FieldCreatedAt: {Type: field.TypeTime, Column: follow.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   group.Table,
 			Columns: group.Columns,
@@ -83,13 +106,58 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Group",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			group.FieldCreatedAt:   {Type: field.TypeTime, Column: group.FieldCreatedAt},
-			group.FieldUpdatedAt:   {Type: field.TypeTime, Column: group.FieldUpdatedAt},
-			group.FieldName:        {Type: field.TypeString, Column: group.FieldName},
-			group.FieldDescription: {Type: field.TypeString, Column: group.FieldDescription},
+			group.FieldCreatedAt:        {Type: field.TypeTime, Column: group.FieldCreatedAt},
+			group.FieldUpdatedAt:        {Type: field.TypeTime, Column: group.FieldUpdatedAt},
+			group.FieldName:             {Type: field.TypeString, Column: group.FieldName},
+			group.FieldDescription:      {Type: field.TypeString, Column: group.FieldDescription},
+			group.FieldIsDefault:        {Type: field.TypeBool, Column: group.FieldIsDefault},
+			group.FieldAutoAssign:       {Type: field.TypeEnum, Column: group.FieldAutoAssign},
+			group.FieldNotifyUnassigned: {Type: field.TypeBool, Column: group.FieldNotifyUnassigned},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   macro.Table,
+			Columns: macro.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: macro.FieldID,
+			},
+		},
+		Type: "Macro",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			macro.FieldCreatedAt:     {Type: field.TypeTime, Column: macro.FieldCreatedAt},
+			macro.FieldUpdatedAt:     {Type: field.TypeTime, Column: macro.FieldUpdatedAt},
+			macro.FieldName:          {Type: field.TypeString, Column: macro.FieldName},
+			macro.FieldGroupID:       {Type: field.TypeString, Column: macro.FieldGroupID},
+			macro.FieldBody:          {Type: field.TypeString, Column: macro.FieldBody},
+			macro.FieldInternal:      {Type: field.TypeBool, Column: macro.FieldInternal},
+			macro.FieldSetStatus:     {Type: field.TypeEnum, Column: macro.FieldSetStatus},
+			macro.FieldSetPriority:   {Type: field.TypeInt, Column: macro.FieldSetPriority},
+			macro.FieldMoveToGroupID: {Type: field.TypeString, Column: macro.FieldMoveToGroupID},
+			macro.FieldAssignToID:    {Type: field.TypeString, Column: macro.FieldAssignToID},
+			macro.FieldAddTags:       {Type: field.TypeJSON, Column: macro.FieldAddTags},
+			macro.FieldRemoveTags:    {Type: field.TypeJSON, Column: macro.FieldRemoveTags},
+		},
+	}
+	graph.Nodes[5] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   mention.Table,
+			Columns: mention.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: mention.FieldID,
+			},
+		},
+		Type: "Mention",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			mention.FieldMessageID: {Type: field.TypeString, Column: mention.FieldMessageID},
+			mention.FieldUserID:    {Type: field.TypeString, Column: mention.FieldUserID},
+			mention.FieldTicketID:  {Type: field.TypeString, Column: mention.FieldTicketID},
+			mention.FieldCreatedAt: {Type: field.TypeTime, Column: mention.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   message.Table,
 			Columns: message.Columns,
@@ -108,7 +176,55 @@ var schemaGraph = func() *sqlgraph.Schema {
 			message.FieldAuthorID:  {Type: field.TypeString, Column: message.FieldAuthorID},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   notification.Table,
+			Columns: notification.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: notification.FieldID,
+			},
+		},
+		Type: "Notification",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			notification.FieldRecipientID: {Type: field.TypeString, Column: notification.FieldRecipientID},
+			notification.FieldKind:        {Type: field.TypeEnum, Column: notification.FieldKind},
+			notification.FieldTicketID:    {Type: field.TypeString, Column: notification.FieldTicketID},
+			notification.FieldMessageID:   {Type: field.TypeString, Column: notification.FieldMessageID},
+			notification.FieldActorID:     {Type: field.TypeString, Column: notification.FieldActorID},
+			notification.FieldEventCursor: {Type: field.TypeInt64, Column: notification.FieldEventCursor},
+			notification.FieldReadAt:      {Type: field.TypeTime, Column: notification.FieldReadAt},
+			notification.FieldCreatedAt:   {Type: field.TypeTime, Column: notification.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[8] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   routingrule.Table,
+			Columns: routingrule.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: routingrule.FieldID,
+			},
+		},
+		Type: "RoutingRule",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			routingrule.FieldCreatedAt:    {Type: field.TypeTime, Column: routingrule.FieldCreatedAt},
+			routingrule.FieldUpdatedAt:    {Type: field.TypeTime, Column: routingrule.FieldUpdatedAt},
+			routingrule.FieldName:         {Type: field.TypeString, Column: routingrule.FieldName},
+			routingrule.FieldPosition:     {Type: field.TypeInt, Column: routingrule.FieldPosition},
+			routingrule.FieldEnabled:      {Type: field.TypeBool, Column: routingrule.FieldEnabled},
+			routingrule.FieldChannels:     {Type: field.TypeJSON, Column: routingrule.FieldChannels},
+			routingrule.FieldWords:        {Type: field.TypeJSON, Column: routingrule.FieldWords},
+			routingrule.FieldEmailDomains: {Type: field.TypeJSON, Column: routingrule.FieldEmailDomains},
+			routingrule.FieldPriorities:   {Type: field.TypeJSON, Column: routingrule.FieldPriorities},
+			routingrule.FieldTags:         {Type: field.TypeJSON, Column: routingrule.FieldTags},
+			routingrule.FieldGroupID:      {Type: field.TypeString, Column: routingrule.FieldGroupID},
+			routingrule.FieldSetPriority:  {Type: field.TypeInt, Column: routingrule.FieldSetPriority},
+			routingrule.FieldAddTags:      {Type: field.TypeJSON, Column: routingrule.FieldAddTags},
+			routingrule.FieldRoundRobin:   {Type: field.TypeBool, Column: routingrule.FieldRoundRobin},
+		},
+	}
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   slapolicy.Table,
 			Columns: slapolicy.Columns,
@@ -126,7 +242,27 @@ var schemaGraph = func() *sqlgraph.Schema {
 			slapolicy.FieldResolutionMinutes:    {Type: field.TypeInt, Column: slapolicy.FieldResolutionMinutes},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   savedview.Table,
+			Columns: savedview.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: savedview.FieldID,
+			},
+		},
+		Type: "SavedView",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			savedview.FieldCreatedAt:    {Type: field.TypeTime, Column: savedview.FieldCreatedAt},
+			savedview.FieldUpdatedAt:    {Type: field.TypeTime, Column: savedview.FieldUpdatedAt},
+			savedview.FieldName:         {Type: field.TypeString, Column: savedview.FieldName},
+			savedview.FieldOwnerID:      {Type: field.TypeString, Column: savedview.FieldOwnerID},
+			savedview.FieldGroupID:      {Type: field.TypeString, Column: savedview.FieldGroupID},
+			savedview.FieldTicketFilter: {Type: field.TypeJSON, Column: savedview.FieldTicketFilter},
+			savedview.FieldTicketOrder:  {Type: field.TypeJSON, Column: savedview.FieldTicketOrder},
+		},
+	}
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   sequence.Table,
 			Columns: sequence.Columns,
@@ -141,7 +277,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			sequence.FieldValue: {Type: field.TypeInt, Column: sequence.FieldValue},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -162,7 +298,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:  {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   ticket.Table,
 			Columns: ticket.Columns,
@@ -184,13 +320,14 @@ var schemaGraph = func() *sqlgraph.Schema {
 			ticket.FieldRequesterID:        {Type: field.TypeString, Column: ticket.FieldRequesterID},
 			ticket.FieldAssigneeID:         {Type: field.TypeString, Column: ticket.FieldAssigneeID},
 			ticket.FieldGroupID:            {Type: field.TypeString, Column: ticket.FieldGroupID},
+			ticket.FieldRoutingRuleID:      {Type: field.TypeString, Column: ticket.FieldRoutingRuleID},
 			ticket.FieldFirstResponseDueAt: {Type: field.TypeTime, Column: ticket.FieldFirstResponseDueAt},
 			ticket.FieldResolutionDueAt:    {Type: field.TypeTime, Column: ticket.FieldResolutionDueAt},
 			ticket.FieldFirstRespondedAt:   {Type: field.TypeTime, Column: ticket.FieldFirstRespondedAt},
 			ticket.FieldSolvedAt:           {Type: field.TypeTime, Column: ticket.FieldSolvedAt},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -201,15 +338,17 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "User",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			user.FieldCreatedAt:    {Type: field.TypeTime, Column: user.FieldCreatedAt},
-			user.FieldUpdatedAt:    {Type: field.TypeTime, Column: user.FieldUpdatedAt},
-			user.FieldEmail:        {Type: field.TypeString, Column: user.FieldEmail},
-			user.FieldName:         {Type: field.TypeString, Column: user.FieldName},
-			user.FieldRole:         {Type: field.TypeEnum, Column: user.FieldRole},
-			user.FieldPasswordHash: {Type: field.TypeString, Column: user.FieldPasswordHash},
-			user.FieldPhone:        {Type: field.TypeString, Column: user.FieldPhone},
-			user.FieldActive:       {Type: field.TypeBool, Column: user.FieldActive},
-			user.FieldLastSeenAt:   {Type: field.TypeTime, Column: user.FieldLastSeenAt},
+			user.FieldCreatedAt:          {Type: field.TypeTime, Column: user.FieldCreatedAt},
+			user.FieldUpdatedAt:          {Type: field.TypeTime, Column: user.FieldUpdatedAt},
+			user.FieldEmail:              {Type: field.TypeString, Column: user.FieldEmail},
+			user.FieldName:               {Type: field.TypeString, Column: user.FieldName},
+			user.FieldRole:               {Type: field.TypeEnum, Column: user.FieldRole},
+			user.FieldPasswordHash:       {Type: field.TypeString, Column: user.FieldPasswordHash},
+			user.FieldPhone:              {Type: field.TypeString, Column: user.FieldPhone},
+			user.FieldActive:             {Type: field.TypeBool, Column: user.FieldActive},
+			user.FieldAway:               {Type: field.TypeBool, Column: user.FieldAway},
+			user.FieldMutedNotifications: {Type: field.TypeJSON, Column: user.FieldMutedNotifications},
+			user.FieldLastSeenAt:         {Type: field.TypeTime, Column: user.FieldLastSeenAt},
 		},
 	}
 	graph.MustAddE(
@@ -223,6 +362,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"APIToken",
 		"User",
+	)
+	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   follow.UserTable,
+			Columns: []string{follow.UserColumn},
+			Bidi:    false,
+		},
+		"Follow",
+		"User",
+	)
+	graph.MustAddE(
+		"ticket",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   follow.TicketTable,
+			Columns: []string{follow.TicketColumn},
+			Bidi:    false,
+		},
+		"Follow",
+		"Ticket",
 	)
 	graph.MustAddE(
 		"members",
@@ -249,6 +412,126 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Ticket",
 	)
 	graph.MustAddE(
+		"routing_rules",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.RoutingRulesTable,
+			Columns: []string{group.RoutingRulesColumn},
+			Bidi:    false,
+		},
+		"Group",
+		"RoutingRule",
+	)
+	graph.MustAddE(
+		"macros",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.MacrosTable,
+			Columns: []string{group.MacrosColumn},
+			Bidi:    false,
+		},
+		"Group",
+		"Macro",
+	)
+	graph.MustAddE(
+		"macros_moving_here",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.MacrosMovingHereTable,
+			Columns: []string{group.MacrosMovingHereColumn},
+			Bidi:    false,
+		},
+		"Group",
+		"Macro",
+	)
+	graph.MustAddE(
+		"saved_views",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.SavedViewsTable,
+			Columns: []string{group.SavedViewsColumn},
+			Bidi:    false,
+		},
+		"Group",
+		"SavedView",
+	)
+	graph.MustAddE(
+		"group",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   macro.GroupTable,
+			Columns: []string{macro.GroupColumn},
+			Bidi:    false,
+		},
+		"Macro",
+		"Group",
+	)
+	graph.MustAddE(
+		"move_to_group",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   macro.MoveToGroupTable,
+			Columns: []string{macro.MoveToGroupColumn},
+			Bidi:    false,
+		},
+		"Macro",
+		"Group",
+	)
+	graph.MustAddE(
+		"assign_to",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   macro.AssignToTable,
+			Columns: []string{macro.AssignToColumn},
+			Bidi:    false,
+		},
+		"Macro",
+		"User",
+	)
+	graph.MustAddE(
+		"message",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   mention.MessageTable,
+			Columns: []string{mention.MessageColumn},
+			Bidi:    false,
+		},
+		"Mention",
+		"Message",
+	)
+	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   mention.UserTable,
+			Columns: []string{mention.UserColumn},
+			Bidi:    false,
+		},
+		"Mention",
+		"User",
+	)
+	graph.MustAddE(
+		"ticket",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   mention.TicketTable,
+			Columns: []string{mention.TicketColumn},
+			Bidi:    false,
+		},
+		"Mention",
+		"Ticket",
+	)
+	graph.MustAddE(
 		"ticket",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -271,6 +554,126 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Message",
 		"User",
+	)
+	graph.MustAddE(
+		"mentions",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   message.MentionsTable,
+			Columns: []string{message.MentionsColumn},
+			Bidi:    false,
+		},
+		"Message",
+		"Mention",
+	)
+	graph.MustAddE(
+		"notifications",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   message.NotificationsTable,
+			Columns: []string{message.NotificationsColumn},
+			Bidi:    false,
+		},
+		"Message",
+		"Notification",
+	)
+	graph.MustAddE(
+		"recipient",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   notification.RecipientTable,
+			Columns: []string{notification.RecipientColumn},
+			Bidi:    false,
+		},
+		"Notification",
+		"User",
+	)
+	graph.MustAddE(
+		"ticket",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   notification.TicketTable,
+			Columns: []string{notification.TicketColumn},
+			Bidi:    false,
+		},
+		"Notification",
+		"Ticket",
+	)
+	graph.MustAddE(
+		"message",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   notification.MessageTable,
+			Columns: []string{notification.MessageColumn},
+			Bidi:    false,
+		},
+		"Notification",
+		"Message",
+	)
+	graph.MustAddE(
+		"actor",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   notification.ActorTable,
+			Columns: []string{notification.ActorColumn},
+			Bidi:    false,
+		},
+		"Notification",
+		"User",
+	)
+	graph.MustAddE(
+		"group",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   routingrule.GroupTable,
+			Columns: []string{routingrule.GroupColumn},
+			Bidi:    false,
+		},
+		"RoutingRule",
+		"Group",
+	)
+	graph.MustAddE(
+		"tickets",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   routingrule.TicketsTable,
+			Columns: []string{routingrule.TicketsColumn},
+			Bidi:    false,
+		},
+		"RoutingRule",
+		"Ticket",
+	)
+	graph.MustAddE(
+		"owner",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   savedview.OwnerTable,
+			Columns: []string{savedview.OwnerColumn},
+			Bidi:    false,
+		},
+		"SavedView",
+		"User",
+	)
+	graph.MustAddE(
+		"group",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   savedview.GroupTable,
+			Columns: []string{savedview.GroupColumn},
+			Bidi:    false,
+		},
+		"SavedView",
+		"Group",
 	)
 	graph.MustAddE(
 		"user",
@@ -319,6 +722,54 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Ticket",
 		"Group",
+	)
+	graph.MustAddE(
+		"routing_rule",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   ticket.RoutingRuleTable,
+			Columns: []string{ticket.RoutingRuleColumn},
+			Bidi:    false,
+		},
+		"Ticket",
+		"RoutingRule",
+	)
+	graph.MustAddE(
+		"notifications",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   ticket.NotificationsTable,
+			Columns: []string{ticket.NotificationsColumn},
+			Bidi:    false,
+		},
+		"Ticket",
+		"Notification",
+	)
+	graph.MustAddE(
+		"follows",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   ticket.FollowsTable,
+			Columns: []string{ticket.FollowsColumn},
+			Bidi:    false,
+		},
+		"Ticket",
+		"Follow",
+	)
+	graph.MustAddE(
+		"mentions",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   ticket.MentionsTable,
+			Columns: []string{ticket.MentionsColumn},
+			Bidi:    false,
+		},
+		"Ticket",
+		"Mention",
 	)
 	graph.MustAddE(
 		"messages",
@@ -403,6 +854,78 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"User",
 		"APIToken",
+	)
+	graph.MustAddE(
+		"notifications",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.NotificationsTable,
+			Columns: []string{user.NotificationsColumn},
+			Bidi:    false,
+		},
+		"User",
+		"Notification",
+	)
+	graph.MustAddE(
+		"caused_notifications",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CausedNotificationsTable,
+			Columns: []string{user.CausedNotificationsColumn},
+			Bidi:    false,
+		},
+		"User",
+		"Notification",
+	)
+	graph.MustAddE(
+		"follows",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.FollowsTable,
+			Columns: []string{user.FollowsColumn},
+			Bidi:    false,
+		},
+		"User",
+		"Follow",
+	)
+	graph.MustAddE(
+		"mentions",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.MentionsTable,
+			Columns: []string{user.MentionsColumn},
+			Bidi:    false,
+		},
+		"User",
+		"Mention",
+	)
+	graph.MustAddE(
+		"saved_views",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.SavedViewsTable,
+			Columns: []string{user.SavedViewsColumn},
+			Bidi:    false,
+		},
+		"User",
+		"SavedView",
+	)
+	graph.MustAddE(
+		"macros_assigning",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.MacrosAssigningTable,
+			Columns: []string{user.MacrosAssigningColumn},
+			Bidi:    false,
+		},
+		"User",
+		"Macro",
 	)
 	return graph
 }()
@@ -617,9 +1140,97 @@ func (f *EventFilter) WhereMembers(p entql.BytesP) {
 	f.Where(p.Field(event.FieldMembers))
 }
 
+// WhereNotified applies the entql json.RawMessage predicate on the notified field.
+func (f *EventFilter) WhereNotified(p entql.BytesP) {
+	f.Where(p.Field(event.FieldNotified))
+}
+
 // WhereCreatedAt applies the entql time.Time predicate on the created_at field.
 func (f *EventFilter) WhereCreatedAt(p entql.TimeP) {
 	f.Where(p.Field(event.FieldCreatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *FollowQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the FollowQuery builder.
+func (_q *FollowQuery) Filter() *FollowFilter {
+	return &FollowFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *FollowMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the FollowMutation builder.
+func (m *FollowMutation) Filter() *FollowFilter {
+	return &FollowFilter{config: m.config, predicateAdder: m}
+}
+
+// FollowFilter provides a generic filtering capability at runtime for FollowQuery.
+type FollowFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *FollowFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *FollowFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(follow.FieldID))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *FollowFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(follow.FieldUserID))
+}
+
+// WhereTicketID applies the entql string predicate on the ticket_id field.
+func (f *FollowFilter) WhereTicketID(p entql.StringP) {
+	f.Where(p.Field(follow.FieldTicketID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *FollowFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(follow.FieldCreatedAt))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *FollowFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *FollowFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasTicket applies a predicate to check if query has an edge ticket.
+func (f *FollowFilter) WhereHasTicket() {
+	f.Where(entql.HasEdge("ticket"))
+}
+
+// WhereHasTicketWith applies a predicate to check if query has an edge ticket with a given conditions (other predicates).
+func (f *FollowFilter) WhereHasTicketWith(preds ...predicate.Ticket) {
+	f.Where(entql.HasEdgeWith("ticket", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
 }
 
 // addPredicate implements the predicateAdder interface.
@@ -651,7 +1262,7 @@ type GroupFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *GroupFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -682,6 +1293,21 @@ func (f *GroupFilter) WhereDescription(p entql.StringP) {
 	f.Where(p.Field(group.FieldDescription))
 }
 
+// WhereIsDefault applies the entql bool predicate on the is_default field.
+func (f *GroupFilter) WhereIsDefault(p entql.BoolP) {
+	f.Where(p.Field(group.FieldIsDefault))
+}
+
+// WhereAutoAssign applies the entql string predicate on the auto_assign field.
+func (f *GroupFilter) WhereAutoAssign(p entql.StringP) {
+	f.Where(p.Field(group.FieldAutoAssign))
+}
+
+// WhereNotifyUnassigned applies the entql bool predicate on the notify_unassigned field.
+func (f *GroupFilter) WhereNotifyUnassigned(p entql.BoolP) {
+	f.Where(p.Field(group.FieldNotifyUnassigned))
+}
+
 // WhereHasMembers applies a predicate to check if query has an edge members.
 func (f *GroupFilter) WhereHasMembers() {
 	f.Where(entql.HasEdge("members"))
@@ -704,6 +1330,306 @@ func (f *GroupFilter) WhereHasTickets() {
 // WhereHasTicketsWith applies a predicate to check if query has an edge tickets with a given conditions (other predicates).
 func (f *GroupFilter) WhereHasTicketsWith(preds ...predicate.Ticket) {
 	f.Where(entql.HasEdgeWith("tickets", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRoutingRules applies a predicate to check if query has an edge routing_rules.
+func (f *GroupFilter) WhereHasRoutingRules() {
+	f.Where(entql.HasEdge("routing_rules"))
+}
+
+// WhereHasRoutingRulesWith applies a predicate to check if query has an edge routing_rules with a given conditions (other predicates).
+func (f *GroupFilter) WhereHasRoutingRulesWith(preds ...predicate.RoutingRule) {
+	f.Where(entql.HasEdgeWith("routing_rules", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasMacros applies a predicate to check if query has an edge macros.
+func (f *GroupFilter) WhereHasMacros() {
+	f.Where(entql.HasEdge("macros"))
+}
+
+// WhereHasMacrosWith applies a predicate to check if query has an edge macros with a given conditions (other predicates).
+func (f *GroupFilter) WhereHasMacrosWith(preds ...predicate.Macro) {
+	f.Where(entql.HasEdgeWith("macros", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasMacrosMovingHere applies a predicate to check if query has an edge macros_moving_here.
+func (f *GroupFilter) WhereHasMacrosMovingHere() {
+	f.Where(entql.HasEdge("macros_moving_here"))
+}
+
+// WhereHasMacrosMovingHereWith applies a predicate to check if query has an edge macros_moving_here with a given conditions (other predicates).
+func (f *GroupFilter) WhereHasMacrosMovingHereWith(preds ...predicate.Macro) {
+	f.Where(entql.HasEdgeWith("macros_moving_here", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasSavedViews applies a predicate to check if query has an edge saved_views.
+func (f *GroupFilter) WhereHasSavedViews() {
+	f.Where(entql.HasEdge("saved_views"))
+}
+
+// WhereHasSavedViewsWith applies a predicate to check if query has an edge saved_views with a given conditions (other predicates).
+func (f *GroupFilter) WhereHasSavedViewsWith(preds ...predicate.SavedView) {
+	f.Where(entql.HasEdgeWith("saved_views", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *MacroQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the MacroQuery builder.
+func (_q *MacroQuery) Filter() *MacroFilter {
+	return &MacroFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *MacroMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the MacroMutation builder.
+func (m *MacroMutation) Filter() *MacroFilter {
+	return &MacroFilter{config: m.config, predicateAdder: m}
+}
+
+// MacroFilter provides a generic filtering capability at runtime for MacroQuery.
+type MacroFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *MacroFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *MacroFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(macro.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *MacroFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(macro.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *MacroFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(macro.FieldUpdatedAt))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *MacroFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(macro.FieldName))
+}
+
+// WhereGroupID applies the entql string predicate on the group_id field.
+func (f *MacroFilter) WhereGroupID(p entql.StringP) {
+	f.Where(p.Field(macro.FieldGroupID))
+}
+
+// WhereBody applies the entql string predicate on the body field.
+func (f *MacroFilter) WhereBody(p entql.StringP) {
+	f.Where(p.Field(macro.FieldBody))
+}
+
+// WhereInternal applies the entql bool predicate on the internal field.
+func (f *MacroFilter) WhereInternal(p entql.BoolP) {
+	f.Where(p.Field(macro.FieldInternal))
+}
+
+// WhereSetStatus applies the entql string predicate on the set_status field.
+func (f *MacroFilter) WhereSetStatus(p entql.StringP) {
+	f.Where(p.Field(macro.FieldSetStatus))
+}
+
+// WhereSetPriority applies the entql int predicate on the set_priority field.
+func (f *MacroFilter) WhereSetPriority(p entql.IntP) {
+	f.Where(p.Field(macro.FieldSetPriority))
+}
+
+// WhereMoveToGroupID applies the entql string predicate on the move_to_group_id field.
+func (f *MacroFilter) WhereMoveToGroupID(p entql.StringP) {
+	f.Where(p.Field(macro.FieldMoveToGroupID))
+}
+
+// WhereAssignToID applies the entql string predicate on the assign_to_id field.
+func (f *MacroFilter) WhereAssignToID(p entql.StringP) {
+	f.Where(p.Field(macro.FieldAssignToID))
+}
+
+// WhereAddTags applies the entql json.RawMessage predicate on the add_tags field.
+func (f *MacroFilter) WhereAddTags(p entql.BytesP) {
+	f.Where(p.Field(macro.FieldAddTags))
+}
+
+// WhereRemoveTags applies the entql json.RawMessage predicate on the remove_tags field.
+func (f *MacroFilter) WhereRemoveTags(p entql.BytesP) {
+	f.Where(p.Field(macro.FieldRemoveTags))
+}
+
+// WhereHasGroup applies a predicate to check if query has an edge group.
+func (f *MacroFilter) WhereHasGroup() {
+	f.Where(entql.HasEdge("group"))
+}
+
+// WhereHasGroupWith applies a predicate to check if query has an edge group with a given conditions (other predicates).
+func (f *MacroFilter) WhereHasGroupWith(preds ...predicate.Group) {
+	f.Where(entql.HasEdgeWith("group", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasMoveToGroup applies a predicate to check if query has an edge move_to_group.
+func (f *MacroFilter) WhereHasMoveToGroup() {
+	f.Where(entql.HasEdge("move_to_group"))
+}
+
+// WhereHasMoveToGroupWith applies a predicate to check if query has an edge move_to_group with a given conditions (other predicates).
+func (f *MacroFilter) WhereHasMoveToGroupWith(preds ...predicate.Group) {
+	f.Where(entql.HasEdgeWith("move_to_group", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAssignTo applies a predicate to check if query has an edge assign_to.
+func (f *MacroFilter) WhereHasAssignTo() {
+	f.Where(entql.HasEdge("assign_to"))
+}
+
+// WhereHasAssignToWith applies a predicate to check if query has an edge assign_to with a given conditions (other predicates).
+func (f *MacroFilter) WhereHasAssignToWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("assign_to", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *MentionQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the MentionQuery builder.
+func (_q *MentionQuery) Filter() *MentionFilter {
+	return &MentionFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *MentionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the MentionMutation builder.
+func (m *MentionMutation) Filter() *MentionFilter {
+	return &MentionFilter{config: m.config, predicateAdder: m}
+}
+
+// MentionFilter provides a generic filtering capability at runtime for MentionQuery.
+type MentionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *MentionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *MentionFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(mention.FieldID))
+}
+
+// WhereMessageID applies the entql string predicate on the message_id field.
+func (f *MentionFilter) WhereMessageID(p entql.StringP) {
+	f.Where(p.Field(mention.FieldMessageID))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *MentionFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(mention.FieldUserID))
+}
+
+// WhereTicketID applies the entql string predicate on the ticket_id field.
+func (f *MentionFilter) WhereTicketID(p entql.StringP) {
+	f.Where(p.Field(mention.FieldTicketID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *MentionFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(mention.FieldCreatedAt))
+}
+
+// WhereHasMessage applies a predicate to check if query has an edge message.
+func (f *MentionFilter) WhereHasMessage() {
+	f.Where(entql.HasEdge("message"))
+}
+
+// WhereHasMessageWith applies a predicate to check if query has an edge message with a given conditions (other predicates).
+func (f *MentionFilter) WhereHasMessageWith(preds ...predicate.Message) {
+	f.Where(entql.HasEdgeWith("message", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *MentionFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *MentionFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasTicket applies a predicate to check if query has an edge ticket.
+func (f *MentionFilter) WhereHasTicket() {
+	f.Where(entql.HasEdge("ticket"))
+}
+
+// WhereHasTicketWith applies a predicate to check if query has an edge ticket with a given conditions (other predicates).
+func (f *MentionFilter) WhereHasTicketWith(preds ...predicate.Ticket) {
+	f.Where(entql.HasEdgeWith("ticket", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}
@@ -739,7 +1665,7 @@ type MessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -808,6 +1734,308 @@ func (f *MessageFilter) WhereHasAuthorWith(preds ...predicate.User) {
 	})))
 }
 
+// WhereHasMentions applies a predicate to check if query has an edge mentions.
+func (f *MessageFilter) WhereHasMentions() {
+	f.Where(entql.HasEdge("mentions"))
+}
+
+// WhereHasMentionsWith applies a predicate to check if query has an edge mentions with a given conditions (other predicates).
+func (f *MessageFilter) WhereHasMentionsWith(preds ...predicate.Mention) {
+	f.Where(entql.HasEdgeWith("mentions", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasNotifications applies a predicate to check if query has an edge notifications.
+func (f *MessageFilter) WhereHasNotifications() {
+	f.Where(entql.HasEdge("notifications"))
+}
+
+// WhereHasNotificationsWith applies a predicate to check if query has an edge notifications with a given conditions (other predicates).
+func (f *MessageFilter) WhereHasNotificationsWith(preds ...predicate.Notification) {
+	f.Where(entql.HasEdgeWith("notifications", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *NotificationQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the NotificationQuery builder.
+func (_q *NotificationQuery) Filter() *NotificationFilter {
+	return &NotificationFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *NotificationMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the NotificationMutation builder.
+func (m *NotificationMutation) Filter() *NotificationFilter {
+	return &NotificationFilter{config: m.config, predicateAdder: m}
+}
+
+// NotificationFilter provides a generic filtering capability at runtime for NotificationQuery.
+type NotificationFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *NotificationFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *NotificationFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(notification.FieldID))
+}
+
+// WhereRecipientID applies the entql string predicate on the recipient_id field.
+func (f *NotificationFilter) WhereRecipientID(p entql.StringP) {
+	f.Where(p.Field(notification.FieldRecipientID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *NotificationFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(notification.FieldKind))
+}
+
+// WhereTicketID applies the entql string predicate on the ticket_id field.
+func (f *NotificationFilter) WhereTicketID(p entql.StringP) {
+	f.Where(p.Field(notification.FieldTicketID))
+}
+
+// WhereMessageID applies the entql string predicate on the message_id field.
+func (f *NotificationFilter) WhereMessageID(p entql.StringP) {
+	f.Where(p.Field(notification.FieldMessageID))
+}
+
+// WhereActorID applies the entql string predicate on the actor_id field.
+func (f *NotificationFilter) WhereActorID(p entql.StringP) {
+	f.Where(p.Field(notification.FieldActorID))
+}
+
+// WhereEventCursor applies the entql int64 predicate on the event_cursor field.
+func (f *NotificationFilter) WhereEventCursor(p entql.Int64P) {
+	f.Where(p.Field(notification.FieldEventCursor))
+}
+
+// WhereReadAt applies the entql time.Time predicate on the read_at field.
+func (f *NotificationFilter) WhereReadAt(p entql.TimeP) {
+	f.Where(p.Field(notification.FieldReadAt))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *NotificationFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(notification.FieldCreatedAt))
+}
+
+// WhereHasRecipient applies a predicate to check if query has an edge recipient.
+func (f *NotificationFilter) WhereHasRecipient() {
+	f.Where(entql.HasEdge("recipient"))
+}
+
+// WhereHasRecipientWith applies a predicate to check if query has an edge recipient with a given conditions (other predicates).
+func (f *NotificationFilter) WhereHasRecipientWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("recipient", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasTicket applies a predicate to check if query has an edge ticket.
+func (f *NotificationFilter) WhereHasTicket() {
+	f.Where(entql.HasEdge("ticket"))
+}
+
+// WhereHasTicketWith applies a predicate to check if query has an edge ticket with a given conditions (other predicates).
+func (f *NotificationFilter) WhereHasTicketWith(preds ...predicate.Ticket) {
+	f.Where(entql.HasEdgeWith("ticket", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasMessage applies a predicate to check if query has an edge message.
+func (f *NotificationFilter) WhereHasMessage() {
+	f.Where(entql.HasEdge("message"))
+}
+
+// WhereHasMessageWith applies a predicate to check if query has an edge message with a given conditions (other predicates).
+func (f *NotificationFilter) WhereHasMessageWith(preds ...predicate.Message) {
+	f.Where(entql.HasEdgeWith("message", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasActor applies a predicate to check if query has an edge actor.
+func (f *NotificationFilter) WhereHasActor() {
+	f.Where(entql.HasEdge("actor"))
+}
+
+// WhereHasActorWith applies a predicate to check if query has an edge actor with a given conditions (other predicates).
+func (f *NotificationFilter) WhereHasActorWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("actor", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *RoutingRuleQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the RoutingRuleQuery builder.
+func (_q *RoutingRuleQuery) Filter() *RoutingRuleFilter {
+	return &RoutingRuleFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *RoutingRuleMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the RoutingRuleMutation builder.
+func (m *RoutingRuleMutation) Filter() *RoutingRuleFilter {
+	return &RoutingRuleFilter{config: m.config, predicateAdder: m}
+}
+
+// RoutingRuleFilter provides a generic filtering capability at runtime for RoutingRuleQuery.
+type RoutingRuleFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *RoutingRuleFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *RoutingRuleFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(routingrule.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *RoutingRuleFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(routingrule.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *RoutingRuleFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(routingrule.FieldUpdatedAt))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *RoutingRuleFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(routingrule.FieldName))
+}
+
+// WherePosition applies the entql int predicate on the position field.
+func (f *RoutingRuleFilter) WherePosition(p entql.IntP) {
+	f.Where(p.Field(routingrule.FieldPosition))
+}
+
+// WhereEnabled applies the entql bool predicate on the enabled field.
+func (f *RoutingRuleFilter) WhereEnabled(p entql.BoolP) {
+	f.Where(p.Field(routingrule.FieldEnabled))
+}
+
+// WhereChannels applies the entql json.RawMessage predicate on the channels field.
+func (f *RoutingRuleFilter) WhereChannels(p entql.BytesP) {
+	f.Where(p.Field(routingrule.FieldChannels))
+}
+
+// WhereWords applies the entql json.RawMessage predicate on the words field.
+func (f *RoutingRuleFilter) WhereWords(p entql.BytesP) {
+	f.Where(p.Field(routingrule.FieldWords))
+}
+
+// WhereEmailDomains applies the entql json.RawMessage predicate on the email_domains field.
+func (f *RoutingRuleFilter) WhereEmailDomains(p entql.BytesP) {
+	f.Where(p.Field(routingrule.FieldEmailDomains))
+}
+
+// WherePriorities applies the entql json.RawMessage predicate on the priorities field.
+func (f *RoutingRuleFilter) WherePriorities(p entql.BytesP) {
+	f.Where(p.Field(routingrule.FieldPriorities))
+}
+
+// WhereTags applies the entql json.RawMessage predicate on the tags field.
+func (f *RoutingRuleFilter) WhereTags(p entql.BytesP) {
+	f.Where(p.Field(routingrule.FieldTags))
+}
+
+// WhereGroupID applies the entql string predicate on the group_id field.
+func (f *RoutingRuleFilter) WhereGroupID(p entql.StringP) {
+	f.Where(p.Field(routingrule.FieldGroupID))
+}
+
+// WhereSetPriority applies the entql int predicate on the set_priority field.
+func (f *RoutingRuleFilter) WhereSetPriority(p entql.IntP) {
+	f.Where(p.Field(routingrule.FieldSetPriority))
+}
+
+// WhereAddTags applies the entql json.RawMessage predicate on the add_tags field.
+func (f *RoutingRuleFilter) WhereAddTags(p entql.BytesP) {
+	f.Where(p.Field(routingrule.FieldAddTags))
+}
+
+// WhereRoundRobin applies the entql bool predicate on the round_robin field.
+func (f *RoutingRuleFilter) WhereRoundRobin(p entql.BoolP) {
+	f.Where(p.Field(routingrule.FieldRoundRobin))
+}
+
+// WhereHasGroup applies a predicate to check if query has an edge group.
+func (f *RoutingRuleFilter) WhereHasGroup() {
+	f.Where(entql.HasEdge("group"))
+}
+
+// WhereHasGroupWith applies a predicate to check if query has an edge group with a given conditions (other predicates).
+func (f *RoutingRuleFilter) WhereHasGroupWith(preds ...predicate.Group) {
+	f.Where(entql.HasEdgeWith("group", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasTickets applies a predicate to check if query has an edge tickets.
+func (f *RoutingRuleFilter) WhereHasTickets() {
+	f.Where(entql.HasEdge("tickets"))
+}
+
+// WhereHasTicketsWith applies a predicate to check if query has an edge tickets with a given conditions (other predicates).
+func (f *RoutingRuleFilter) WhereHasTicketsWith(preds ...predicate.Ticket) {
+	f.Where(entql.HasEdgeWith("tickets", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *SLAPolicyQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -837,7 +2065,7 @@ type SLAPolicyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SLAPolicyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -874,6 +2102,109 @@ func (f *SLAPolicyFilter) WhereResolutionMinutes(p entql.IntP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *SavedViewQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the SavedViewQuery builder.
+func (_q *SavedViewQuery) Filter() *SavedViewFilter {
+	return &SavedViewFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *SavedViewMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the SavedViewMutation builder.
+func (m *SavedViewMutation) Filter() *SavedViewFilter {
+	return &SavedViewFilter{config: m.config, predicateAdder: m}
+}
+
+// SavedViewFilter provides a generic filtering capability at runtime for SavedViewQuery.
+type SavedViewFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *SavedViewFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *SavedViewFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(savedview.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *SavedViewFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(savedview.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *SavedViewFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(savedview.FieldUpdatedAt))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *SavedViewFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(savedview.FieldName))
+}
+
+// WhereOwnerID applies the entql string predicate on the owner_id field.
+func (f *SavedViewFilter) WhereOwnerID(p entql.StringP) {
+	f.Where(p.Field(savedview.FieldOwnerID))
+}
+
+// WhereGroupID applies the entql string predicate on the group_id field.
+func (f *SavedViewFilter) WhereGroupID(p entql.StringP) {
+	f.Where(p.Field(savedview.FieldGroupID))
+}
+
+// WhereTicketFilter applies the entql json.RawMessage predicate on the ticket_filter field.
+func (f *SavedViewFilter) WhereTicketFilter(p entql.BytesP) {
+	f.Where(p.Field(savedview.FieldTicketFilter))
+}
+
+// WhereTicketOrder applies the entql json.RawMessage predicate on the ticket_order field.
+func (f *SavedViewFilter) WhereTicketOrder(p entql.BytesP) {
+	f.Where(p.Field(savedview.FieldTicketOrder))
+}
+
+// WhereHasOwner applies a predicate to check if query has an edge owner.
+func (f *SavedViewFilter) WhereHasOwner() {
+	f.Where(entql.HasEdge("owner"))
+}
+
+// WhereHasOwnerWith applies a predicate to check if query has an edge owner with a given conditions (other predicates).
+func (f *SavedViewFilter) WhereHasOwnerWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("owner", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasGroup applies a predicate to check if query has an edge group.
+func (f *SavedViewFilter) WhereHasGroup() {
+	f.Where(entql.HasEdge("group"))
+}
+
+// WhereHasGroupWith applies a predicate to check if query has an edge group with a given conditions (other predicates).
+func (f *SavedViewFilter) WhereHasGroupWith(preds ...predicate.Group) {
+	f.Where(entql.HasEdgeWith("group", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *SequenceQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -902,7 +2233,7 @@ type SequenceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SequenceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -952,7 +2283,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1046,7 +2377,7 @@ type TicketFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TicketFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1112,6 +2443,11 @@ func (f *TicketFilter) WhereGroupID(p entql.StringP) {
 	f.Where(p.Field(ticket.FieldGroupID))
 }
 
+// WhereRoutingRuleID applies the entql string predicate on the routing_rule_id field.
+func (f *TicketFilter) WhereRoutingRuleID(p entql.StringP) {
+	f.Where(p.Field(ticket.FieldRoutingRuleID))
+}
+
 // WhereFirstResponseDueAt applies the entql time.Time predicate on the first_response_due_at field.
 func (f *TicketFilter) WhereFirstResponseDueAt(p entql.TimeP) {
 	f.Where(p.Field(ticket.FieldFirstResponseDueAt))
@@ -1174,6 +2510,62 @@ func (f *TicketFilter) WhereHasGroupWith(preds ...predicate.Group) {
 	})))
 }
 
+// WhereHasRoutingRule applies a predicate to check if query has an edge routing_rule.
+func (f *TicketFilter) WhereHasRoutingRule() {
+	f.Where(entql.HasEdge("routing_rule"))
+}
+
+// WhereHasRoutingRuleWith applies a predicate to check if query has an edge routing_rule with a given conditions (other predicates).
+func (f *TicketFilter) WhereHasRoutingRuleWith(preds ...predicate.RoutingRule) {
+	f.Where(entql.HasEdgeWith("routing_rule", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasNotifications applies a predicate to check if query has an edge notifications.
+func (f *TicketFilter) WhereHasNotifications() {
+	f.Where(entql.HasEdge("notifications"))
+}
+
+// WhereHasNotificationsWith applies a predicate to check if query has an edge notifications with a given conditions (other predicates).
+func (f *TicketFilter) WhereHasNotificationsWith(preds ...predicate.Notification) {
+	f.Where(entql.HasEdgeWith("notifications", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasFollows applies a predicate to check if query has an edge follows.
+func (f *TicketFilter) WhereHasFollows() {
+	f.Where(entql.HasEdge("follows"))
+}
+
+// WhereHasFollowsWith applies a predicate to check if query has an edge follows with a given conditions (other predicates).
+func (f *TicketFilter) WhereHasFollowsWith(preds ...predicate.Follow) {
+	f.Where(entql.HasEdgeWith("follows", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasMentions applies a predicate to check if query has an edge mentions.
+func (f *TicketFilter) WhereHasMentions() {
+	f.Where(entql.HasEdge("mentions"))
+}
+
+// WhereHasMentionsWith applies a predicate to check if query has an edge mentions with a given conditions (other predicates).
+func (f *TicketFilter) WhereHasMentionsWith(preds ...predicate.Mention) {
+	f.Where(entql.HasEdgeWith("mentions", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // WhereHasMessages applies a predicate to check if query has an edge messages.
 func (f *TicketFilter) WhereHasMessages() {
 	f.Where(entql.HasEdge("messages"))
@@ -1217,7 +2609,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1266,6 +2658,16 @@ func (f *UserFilter) WherePhone(p entql.StringP) {
 // WhereActive applies the entql bool predicate on the active field.
 func (f *UserFilter) WhereActive(p entql.BoolP) {
 	f.Where(p.Field(user.FieldActive))
+}
+
+// WhereAway applies the entql bool predicate on the away field.
+func (f *UserFilter) WhereAway(p entql.BoolP) {
+	f.Where(p.Field(user.FieldAway))
+}
+
+// WhereMutedNotifications applies the entql json.RawMessage predicate on the muted_notifications field.
+func (f *UserFilter) WhereMutedNotifications(p entql.BytesP) {
+	f.Where(p.Field(user.FieldMutedNotifications))
 }
 
 // WhereLastSeenAt applies the entql time.Time predicate on the last_seen_at field.
@@ -1351,6 +2753,90 @@ func (f *UserFilter) WhereHasAPITokens() {
 // WhereHasAPITokensWith applies a predicate to check if query has an edge api_tokens with a given conditions (other predicates).
 func (f *UserFilter) WhereHasAPITokensWith(preds ...predicate.APIToken) {
 	f.Where(entql.HasEdgeWith("api_tokens", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasNotifications applies a predicate to check if query has an edge notifications.
+func (f *UserFilter) WhereHasNotifications() {
+	f.Where(entql.HasEdge("notifications"))
+}
+
+// WhereHasNotificationsWith applies a predicate to check if query has an edge notifications with a given conditions (other predicates).
+func (f *UserFilter) WhereHasNotificationsWith(preds ...predicate.Notification) {
+	f.Where(entql.HasEdgeWith("notifications", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCausedNotifications applies a predicate to check if query has an edge caused_notifications.
+func (f *UserFilter) WhereHasCausedNotifications() {
+	f.Where(entql.HasEdge("caused_notifications"))
+}
+
+// WhereHasCausedNotificationsWith applies a predicate to check if query has an edge caused_notifications with a given conditions (other predicates).
+func (f *UserFilter) WhereHasCausedNotificationsWith(preds ...predicate.Notification) {
+	f.Where(entql.HasEdgeWith("caused_notifications", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasFollows applies a predicate to check if query has an edge follows.
+func (f *UserFilter) WhereHasFollows() {
+	f.Where(entql.HasEdge("follows"))
+}
+
+// WhereHasFollowsWith applies a predicate to check if query has an edge follows with a given conditions (other predicates).
+func (f *UserFilter) WhereHasFollowsWith(preds ...predicate.Follow) {
+	f.Where(entql.HasEdgeWith("follows", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasMentions applies a predicate to check if query has an edge mentions.
+func (f *UserFilter) WhereHasMentions() {
+	f.Where(entql.HasEdge("mentions"))
+}
+
+// WhereHasMentionsWith applies a predicate to check if query has an edge mentions with a given conditions (other predicates).
+func (f *UserFilter) WhereHasMentionsWith(preds ...predicate.Mention) {
+	f.Where(entql.HasEdgeWith("mentions", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasSavedViews applies a predicate to check if query has an edge saved_views.
+func (f *UserFilter) WhereHasSavedViews() {
+	f.Where(entql.HasEdge("saved_views"))
+}
+
+// WhereHasSavedViewsWith applies a predicate to check if query has an edge saved_views with a given conditions (other predicates).
+func (f *UserFilter) WhereHasSavedViewsWith(preds ...predicate.SavedView) {
+	f.Where(entql.HasEdgeWith("saved_views", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasMacrosAssigning applies a predicate to check if query has an edge macros_assigning.
+func (f *UserFilter) WhereHasMacrosAssigning() {
+	f.Where(entql.HasEdge("macros_assigning"))
+}
+
+// WhereHasMacrosAssigningWith applies a predicate to check if query has an edge macros_assigning with a given conditions (other predicates).
+func (f *UserFilter) WhereHasMacrosAssigningWith(preds ...predicate.Macro) {
+	f.Where(entql.HasEdgeWith("macros_assigning", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

@@ -45,6 +45,8 @@ type Event struct {
 	After json.RawMessage `json:"after,omitempty"`
 	// Members holds the value of the "members" field.
 	Members []globalid.ID `json:"members,omitempty"`
+	// Notified holds the value of the "notified" field.
+	Notified []globalid.ID `json:"notified,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt    time.Time `json:"created_at,omitempty"`
 	selectValues sql.SelectValues
@@ -57,7 +59,7 @@ func (*Event) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case event.FieldTicketID, event.FieldGroupID, event.FieldRequesterID, event.FieldAssigneeID, event.FieldMessageID, event.FieldActorID:
 			values[i] = &sql.NullScanner{S: new(globalid.ID)}
-		case event.FieldChanges, event.FieldBefore, event.FieldAfter, event.FieldMembers:
+		case event.FieldChanges, event.FieldBefore, event.FieldAfter, event.FieldMembers, event.FieldNotified:
 			values[i] = new([]byte)
 		case event.FieldID:
 			values[i] = new(globalid.ID)
@@ -182,6 +184,14 @@ func (_m *Event) assignValues(columns []string, values []any) error {
 					return fmt.Errorf("unmarshal field members: %w", err)
 				}
 			}
+		case event.FieldNotified:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field notified", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Notified); err != nil {
+					return fmt.Errorf("unmarshal field notified: %w", err)
+				}
+			}
 		case event.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field created_at", values[i])
@@ -274,6 +284,9 @@ func (_m *Event) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("members=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Members))
+	builder.WriteString(", ")
+	builder.WriteString("notified=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Notified))
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))

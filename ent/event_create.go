@@ -159,6 +159,12 @@ func (_c *EventCreate) SetMembers(v []globalid.ID) *EventCreate {
 	return _c
 }
 
+// SetNotified sets the "notified" field.
+func (_c *EventCreate) SetNotified(v []globalid.ID) *EventCreate {
+	_c.mutation.SetNotified(v)
+	return _c
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_c *EventCreate) SetCreatedAt(v time.Time) *EventCreate {
 	_c.mutation.SetCreatedAt(v)
@@ -392,6 +398,10 @@ func (_c *EventCreate) createSpec() (*Event, *sqlgraph.CreateSpec) {
 		_spec.SetField(event.FieldMembers, field.TypeJSON, value)
 		_node.Members = value
 	}
+	if value, ok := _c.mutation.Notified(); ok {
+		_spec.SetField(event.FieldNotified, field.TypeJSON, value)
+		_node.Notified = value
+	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(event.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
@@ -503,6 +513,9 @@ func (u *EventUpsertOne) UpdateNewValues() *EventUpsertOne {
 		}
 		if _, exists := u.create.mutation.Members(); exists {
 			s.SetIgnore(event.FieldMembers)
+		}
+		if _, exists := u.create.mutation.Notified(); exists {
+			s.SetIgnore(event.FieldNotified)
 		}
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(event.FieldCreatedAt)
@@ -759,6 +772,9 @@ func (u *EventUpsertBulk) UpdateNewValues() *EventUpsertBulk {
 			}
 			if _, exists := b.mutation.Members(); exists {
 				s.SetIgnore(event.FieldMembers)
+			}
+			if _, exists := b.mutation.Notified(); exists {
+				s.SetIgnore(event.FieldNotified)
 			}
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(event.FieldCreatedAt)

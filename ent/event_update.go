@@ -98,6 +98,9 @@ func (_u *EventUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.MembersCleared() {
 		_spec.ClearField(event.FieldMembers, field.TypeJSON)
 	}
+	if _u.mutation.NotifiedCleared() {
+		_spec.ClearField(event.FieldNotified, field.TypeJSON)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{event.Label}
@@ -218,6 +221,9 @@ func (_u *EventUpdateOne) sqlSave(ctx context.Context) (_node *Event, err error)
 	}
 	if _u.mutation.MembersCleared() {
 		_spec.ClearField(event.FieldMembers, field.TypeJSON)
+	}
+	if _u.mutation.NotifiedCleared() {
+		_spec.ClearField(event.FieldNotified, field.TypeJSON)
 	}
 	_node = &Event{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -12,7 +12,11 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/switchboardhq/switchboard/ent/apitoken"
 	"github.com/switchboardhq/switchboard/ent/group"
+	"github.com/switchboardhq/switchboard/ent/macro"
 	"github.com/switchboardhq/switchboard/ent/message"
+	"github.com/switchboardhq/switchboard/ent/notification"
+	"github.com/switchboardhq/switchboard/ent/routingrule"
+	"github.com/switchboardhq/switchboard/ent/savedview"
 	"github.com/switchboardhq/switchboard/ent/session"
 	"github.com/switchboardhq/switchboard/ent/slapolicy"
 	"github.com/switchboardhq/switchboard/ent/ticket"
@@ -190,6 +194,21 @@ func (_q *GroupQuery) collectField(ctx context.Context, oneNode bool, opCtx *gra
 				selectedFields = append(selectedFields, group.FieldDescription)
 				fieldSeen[group.FieldDescription] = struct{}{}
 			}
+		case "isDefault":
+			if _, ok := fieldSeen[group.FieldIsDefault]; !ok {
+				selectedFields = append(selectedFields, group.FieldIsDefault)
+				fieldSeen[group.FieldIsDefault] = struct{}{}
+			}
+		case "autoAssign":
+			if _, ok := fieldSeen[group.FieldAutoAssign]; !ok {
+				selectedFields = append(selectedFields, group.FieldAutoAssign)
+				fieldSeen[group.FieldAutoAssign] = struct{}{}
+			}
+		case "notifyUnassigned":
+			if _, ok := fieldSeen[group.FieldNotifyUnassigned]; !ok {
+				selectedFields = append(selectedFields, group.FieldNotifyUnassigned)
+				fieldSeen[group.FieldNotifyUnassigned] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:
@@ -249,6 +268,195 @@ func newGroupPaginateArgs(rv map[string]any) *groupPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*GroupWhereInput); ok {
 		args.opts = append(args.opts, WithGroupFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *MacroQuery) CollectFields(ctx context.Context, satisfies ...string) (*MacroQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *MacroQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(macro.Columns))
+		selectedFields = []string{macro.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "group":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&GroupClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, groupImplementors)...); err != nil {
+				return err
+			}
+			_q.withGroup = query
+			if _, ok := fieldSeen[macro.FieldGroupID]; !ok {
+				selectedFields = append(selectedFields, macro.FieldGroupID)
+				fieldSeen[macro.FieldGroupID] = struct{}{}
+			}
+
+		case "moveToGroup":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&GroupClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, groupImplementors)...); err != nil {
+				return err
+			}
+			_q.withMoveToGroup = query
+			if _, ok := fieldSeen[macro.FieldMoveToGroupID]; !ok {
+				selectedFields = append(selectedFields, macro.FieldMoveToGroupID)
+				fieldSeen[macro.FieldMoveToGroupID] = struct{}{}
+			}
+
+		case "assignTo":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withAssignTo = query
+			if _, ok := fieldSeen[macro.FieldAssignToID]; !ok {
+				selectedFields = append(selectedFields, macro.FieldAssignToID)
+				fieldSeen[macro.FieldAssignToID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[macro.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, macro.FieldCreatedAt)
+				fieldSeen[macro.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[macro.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, macro.FieldUpdatedAt)
+				fieldSeen[macro.FieldUpdatedAt] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[macro.FieldName]; !ok {
+				selectedFields = append(selectedFields, macro.FieldName)
+				fieldSeen[macro.FieldName] = struct{}{}
+			}
+		case "groupID":
+			if _, ok := fieldSeen[macro.FieldGroupID]; !ok {
+				selectedFields = append(selectedFields, macro.FieldGroupID)
+				fieldSeen[macro.FieldGroupID] = struct{}{}
+			}
+		case "body":
+			if _, ok := fieldSeen[macro.FieldBody]; !ok {
+				selectedFields = append(selectedFields, macro.FieldBody)
+				fieldSeen[macro.FieldBody] = struct{}{}
+			}
+		case "internal":
+			if _, ok := fieldSeen[macro.FieldInternal]; !ok {
+				selectedFields = append(selectedFields, macro.FieldInternal)
+				fieldSeen[macro.FieldInternal] = struct{}{}
+			}
+		case "setStatus":
+			if _, ok := fieldSeen[macro.FieldSetStatus]; !ok {
+				selectedFields = append(selectedFields, macro.FieldSetStatus)
+				fieldSeen[macro.FieldSetStatus] = struct{}{}
+			}
+		case "setPriority":
+			if _, ok := fieldSeen[macro.FieldSetPriority]; !ok {
+				selectedFields = append(selectedFields, macro.FieldSetPriority)
+				fieldSeen[macro.FieldSetPriority] = struct{}{}
+			}
+		case "moveToGroupID":
+			if _, ok := fieldSeen[macro.FieldMoveToGroupID]; !ok {
+				selectedFields = append(selectedFields, macro.FieldMoveToGroupID)
+				fieldSeen[macro.FieldMoveToGroupID] = struct{}{}
+			}
+		case "assignToID":
+			if _, ok := fieldSeen[macro.FieldAssignToID]; !ok {
+				selectedFields = append(selectedFields, macro.FieldAssignToID)
+				fieldSeen[macro.FieldAssignToID] = struct{}{}
+			}
+		case "addTags":
+			if _, ok := fieldSeen[macro.FieldAddTags]; !ok {
+				selectedFields = append(selectedFields, macro.FieldAddTags)
+				fieldSeen[macro.FieldAddTags] = struct{}{}
+			}
+		case "removeTags":
+			if _, ok := fieldSeen[macro.FieldRemoveTags]; !ok {
+				selectedFields = append(selectedFields, macro.FieldRemoveTags)
+				fieldSeen[macro.FieldRemoveTags] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type macroPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []MacroPaginateOption
+}
+
+func newMacroPaginateArgs(rv map[string]any) *macroPaginateArgs {
+	args := &macroPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &MacroOrder{Field: &MacroOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithMacroOrder(order))
+			}
+		case *MacroOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithMacroOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*MacroWhereInput); ok {
+		args.opts = append(args.opts, WithMacroFilter(v.Filter))
 	}
 	return args
 }
@@ -398,6 +606,312 @@ func newMessagePaginateArgs(rv map[string]any) *messagePaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *NotificationQuery) CollectFields(ctx context.Context, satisfies ...string) (*NotificationQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *NotificationQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(notification.Columns))
+		selectedFields = []string{notification.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "ticket":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&TicketClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, ticketImplementors)...); err != nil {
+				return err
+			}
+			_q.withTicket = query
+			if _, ok := fieldSeen[notification.FieldTicketID]; !ok {
+				selectedFields = append(selectedFields, notification.FieldTicketID)
+				fieldSeen[notification.FieldTicketID] = struct{}{}
+			}
+
+		case "message":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&MessageClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, messageImplementors)...); err != nil {
+				return err
+			}
+			_q.withMessage = query
+			if _, ok := fieldSeen[notification.FieldMessageID]; !ok {
+				selectedFields = append(selectedFields, notification.FieldMessageID)
+				fieldSeen[notification.FieldMessageID] = struct{}{}
+			}
+
+		case "actor":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withActor = query
+			if _, ok := fieldSeen[notification.FieldActorID]; !ok {
+				selectedFields = append(selectedFields, notification.FieldActorID)
+				fieldSeen[notification.FieldActorID] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[notification.FieldKind]; !ok {
+				selectedFields = append(selectedFields, notification.FieldKind)
+				fieldSeen[notification.FieldKind] = struct{}{}
+			}
+		case "ticketID":
+			if _, ok := fieldSeen[notification.FieldTicketID]; !ok {
+				selectedFields = append(selectedFields, notification.FieldTicketID)
+				fieldSeen[notification.FieldTicketID] = struct{}{}
+			}
+		case "messageID":
+			if _, ok := fieldSeen[notification.FieldMessageID]; !ok {
+				selectedFields = append(selectedFields, notification.FieldMessageID)
+				fieldSeen[notification.FieldMessageID] = struct{}{}
+			}
+		case "actorID":
+			if _, ok := fieldSeen[notification.FieldActorID]; !ok {
+				selectedFields = append(selectedFields, notification.FieldActorID)
+				fieldSeen[notification.FieldActorID] = struct{}{}
+			}
+		case "readAt":
+			if _, ok := fieldSeen[notification.FieldReadAt]; !ok {
+				selectedFields = append(selectedFields, notification.FieldReadAt)
+				fieldSeen[notification.FieldReadAt] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[notification.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, notification.FieldCreatedAt)
+				fieldSeen[notification.FieldCreatedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type notificationPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []NotificationPaginateOption
+}
+
+func newNotificationPaginateArgs(rv map[string]any) *notificationPaginateArgs {
+	args := &notificationPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[whereField].(*NotificationWhereInput); ok {
+		args.opts = append(args.opts, WithNotificationFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *RoutingRuleQuery) CollectFields(ctx context.Context, satisfies ...string) (*RoutingRuleQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *RoutingRuleQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(routingrule.Columns))
+		selectedFields = []string{routingrule.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "group":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&GroupClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, groupImplementors)...); err != nil {
+				return err
+			}
+			_q.withGroup = query
+			if _, ok := fieldSeen[routingrule.FieldGroupID]; !ok {
+				selectedFields = append(selectedFields, routingrule.FieldGroupID)
+				fieldSeen[routingrule.FieldGroupID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[routingrule.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, routingrule.FieldCreatedAt)
+				fieldSeen[routingrule.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[routingrule.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, routingrule.FieldUpdatedAt)
+				fieldSeen[routingrule.FieldUpdatedAt] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[routingrule.FieldName]; !ok {
+				selectedFields = append(selectedFields, routingrule.FieldName)
+				fieldSeen[routingrule.FieldName] = struct{}{}
+			}
+		case "position":
+			if _, ok := fieldSeen[routingrule.FieldPosition]; !ok {
+				selectedFields = append(selectedFields, routingrule.FieldPosition)
+				fieldSeen[routingrule.FieldPosition] = struct{}{}
+			}
+		case "enabled":
+			if _, ok := fieldSeen[routingrule.FieldEnabled]; !ok {
+				selectedFields = append(selectedFields, routingrule.FieldEnabled)
+				fieldSeen[routingrule.FieldEnabled] = struct{}{}
+			}
+		case "channels":
+			if _, ok := fieldSeen[routingrule.FieldChannels]; !ok {
+				selectedFields = append(selectedFields, routingrule.FieldChannels)
+				fieldSeen[routingrule.FieldChannels] = struct{}{}
+			}
+		case "words":
+			if _, ok := fieldSeen[routingrule.FieldWords]; !ok {
+				selectedFields = append(selectedFields, routingrule.FieldWords)
+				fieldSeen[routingrule.FieldWords] = struct{}{}
+			}
+		case "emailDomains":
+			if _, ok := fieldSeen[routingrule.FieldEmailDomains]; !ok {
+				selectedFields = append(selectedFields, routingrule.FieldEmailDomains)
+				fieldSeen[routingrule.FieldEmailDomains] = struct{}{}
+			}
+		case "priorities":
+			if _, ok := fieldSeen[routingrule.FieldPriorities]; !ok {
+				selectedFields = append(selectedFields, routingrule.FieldPriorities)
+				fieldSeen[routingrule.FieldPriorities] = struct{}{}
+			}
+		case "tags":
+			if _, ok := fieldSeen[routingrule.FieldTags]; !ok {
+				selectedFields = append(selectedFields, routingrule.FieldTags)
+				fieldSeen[routingrule.FieldTags] = struct{}{}
+			}
+		case "groupID":
+			if _, ok := fieldSeen[routingrule.FieldGroupID]; !ok {
+				selectedFields = append(selectedFields, routingrule.FieldGroupID)
+				fieldSeen[routingrule.FieldGroupID] = struct{}{}
+			}
+		case "setPriority":
+			if _, ok := fieldSeen[routingrule.FieldSetPriority]; !ok {
+				selectedFields = append(selectedFields, routingrule.FieldSetPriority)
+				fieldSeen[routingrule.FieldSetPriority] = struct{}{}
+			}
+		case "addTags":
+			if _, ok := fieldSeen[routingrule.FieldAddTags]; !ok {
+				selectedFields = append(selectedFields, routingrule.FieldAddTags)
+				fieldSeen[routingrule.FieldAddTags] = struct{}{}
+			}
+		case "roundRobin":
+			if _, ok := fieldSeen[routingrule.FieldRoundRobin]; !ok {
+				selectedFields = append(selectedFields, routingrule.FieldRoundRobin)
+				fieldSeen[routingrule.FieldRoundRobin] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type routingrulePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []RoutingRulePaginateOption
+}
+
+func newRoutingRulePaginateArgs(rv map[string]any) *routingrulePaginateArgs {
+	args := &routingrulePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &RoutingRuleOrder{Field: &RoutingRuleOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithRoutingRuleOrder(order))
+			}
+		case *RoutingRuleOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithRoutingRuleOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*RoutingRuleWhereInput); ok {
+		args.opts = append(args.opts, WithRoutingRuleFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *SLAPolicyQuery) CollectFields(ctx context.Context, satisfies ...string) (*SLAPolicyQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -502,6 +1016,142 @@ func newSLAPolicyPaginateArgs(rv map[string]any) *slapolicyPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*SLAPolicyWhereInput); ok {
 		args.opts = append(args.opts, WithSLAPolicyFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *SavedViewQuery) CollectFields(ctx context.Context, satisfies ...string) (*SavedViewQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *SavedViewQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(savedview.Columns))
+		selectedFields = []string{savedview.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "owner":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withOwner = query
+			if _, ok := fieldSeen[savedview.FieldOwnerID]; !ok {
+				selectedFields = append(selectedFields, savedview.FieldOwnerID)
+				fieldSeen[savedview.FieldOwnerID] = struct{}{}
+			}
+
+		case "group":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&GroupClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, groupImplementors)...); err != nil {
+				return err
+			}
+			_q.withGroup = query
+			if _, ok := fieldSeen[savedview.FieldGroupID]; !ok {
+				selectedFields = append(selectedFields, savedview.FieldGroupID)
+				fieldSeen[savedview.FieldGroupID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[savedview.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, savedview.FieldCreatedAt)
+				fieldSeen[savedview.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[savedview.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, savedview.FieldUpdatedAt)
+				fieldSeen[savedview.FieldUpdatedAt] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[savedview.FieldName]; !ok {
+				selectedFields = append(selectedFields, savedview.FieldName)
+				fieldSeen[savedview.FieldName] = struct{}{}
+			}
+		case "ownerID":
+			if _, ok := fieldSeen[savedview.FieldOwnerID]; !ok {
+				selectedFields = append(selectedFields, savedview.FieldOwnerID)
+				fieldSeen[savedview.FieldOwnerID] = struct{}{}
+			}
+		case "groupID":
+			if _, ok := fieldSeen[savedview.FieldGroupID]; !ok {
+				selectedFields = append(selectedFields, savedview.FieldGroupID)
+				fieldSeen[savedview.FieldGroupID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type savedviewPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []SavedViewPaginateOption
+}
+
+func newSavedViewPaginateArgs(rv map[string]any) *savedviewPaginateArgs {
+	args := &savedviewPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &SavedViewOrder{Field: &SavedViewOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithSavedViewOrder(order))
+			}
+		case *SavedViewOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithSavedViewOrder(v))
+			}
+		}
 	}
 	return args
 }
@@ -684,6 +1334,21 @@ func (_q *TicketQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				fieldSeen[ticket.FieldGroupID] = struct{}{}
 			}
 
+		case "routingRule":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&RoutingRuleClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, routingruleImplementors)...); err != nil {
+				return err
+			}
+			_q.withRoutingRule = query
+			if _, ok := fieldSeen[ticket.FieldRoutingRuleID]; !ok {
+				selectedFields = append(selectedFields, ticket.FieldRoutingRuleID)
+				fieldSeen[ticket.FieldRoutingRuleID] = struct{}{}
+			}
+
 		case "messages":
 			var (
 				alias = field.Alias
@@ -727,10 +1392,10 @@ func (_q *TicketQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 						}
 						for i := range nodes {
 							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[3] == nil {
-								nodes[i].Edges.totalCount[3] = make(map[string]int)
+							if nodes[i].Edges.totalCount[4] == nil {
+								nodes[i].Edges.totalCount[4] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[3][alias] = n
+							nodes[i].Edges.totalCount[4][alias] = n
 						}
 						return nil
 					})
@@ -738,10 +1403,10 @@ func (_q *TicketQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Ticket) error {
 						for i := range nodes {
 							n := len(nodes[i].Edges.Messages)
-							if nodes[i].Edges.totalCount[3] == nil {
-								nodes[i].Edges.totalCount[3] = make(map[string]int)
+							if nodes[i].Edges.totalCount[4] == nil {
+								nodes[i].Edges.totalCount[4] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[3][alias] = n
+							nodes[i].Edges.totalCount[4][alias] = n
 						}
 						return nil
 					})
@@ -826,6 +1491,11 @@ func (_q *TicketQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 			if _, ok := fieldSeen[ticket.FieldGroupID]; !ok {
 				selectedFields = append(selectedFields, ticket.FieldGroupID)
 				fieldSeen[ticket.FieldGroupID] = struct{}{}
+			}
+		case "routingRuleID":
+			if _, ok := fieldSeen[ticket.FieldRoutingRuleID]; !ok {
+				selectedFields = append(selectedFields, ticket.FieldRoutingRuleID)
+				fieldSeen[ticket.FieldRoutingRuleID] = struct{}{}
 			}
 		case "firstResponseDueAt":
 			if _, ok := fieldSeen[ticket.FieldFirstResponseDueAt]; !ok {
@@ -984,6 +1654,11 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			if _, ok := fieldSeen[user.FieldActive]; !ok {
 				selectedFields = append(selectedFields, user.FieldActive)
 				fieldSeen[user.FieldActive] = struct{}{}
+			}
+		case "away":
+			if _, ok := fieldSeen[user.FieldAway]; !ok {
+				selectedFields = append(selectedFields, user.FieldAway)
+				fieldSeen[user.FieldAway] = struct{}{}
 			}
 		case "lastSeenAt":
 			if _, ok := fieldSeen[user.FieldLastSeenAt]; !ok {

@@ -20,6 +20,30 @@ func (_m *Group) Members(ctx context.Context) (result []*User, err error) {
 	return result, err
 }
 
+func (_m *Macro) Group(ctx context.Context) (*Group, error) {
+	result, err := _m.Edges.GroupOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryGroup().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Macro) MoveToGroup(ctx context.Context) (*Group, error) {
+	result, err := _m.Edges.MoveToGroupOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryMoveToGroup().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Macro) AssignTo(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.AssignToOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAssignTo().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Message) Ticket(ctx context.Context) (*Ticket, error) {
 	result, err := _m.Edges.TicketOrErr()
 	if IsNotLoaded(err) {
@@ -34,6 +58,54 @@ func (_m *Message) Author(ctx context.Context) (*User, error) {
 		result, err = _m.QueryAuthor().Only(ctx)
 	}
 	return result, err
+}
+
+func (_m *Notification) Ticket(ctx context.Context) (*Ticket, error) {
+	result, err := _m.Edges.TicketOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryTicket().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Notification) Message(ctx context.Context) (*Message, error) {
+	result, err := _m.Edges.MessageOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryMessage().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Notification) Actor(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ActorOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryActor().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *RoutingRule) Group(ctx context.Context) (*Group, error) {
+	result, err := _m.Edges.GroupOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryGroup().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *SavedView) Owner(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.OwnerOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryOwner().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *SavedView) Group(ctx context.Context) (*Group, error) {
+	result, err := _m.Edges.GroupOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryGroup().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *Ticket) Requester(ctx context.Context) (*User, error) {
@@ -60,6 +132,14 @@ func (_m *Ticket) Group(ctx context.Context) (*Group, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *Ticket) RoutingRule(ctx context.Context) (*RoutingRule, error) {
+	result, err := _m.Edges.RoutingRuleOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRoutingRule().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Ticket) Messages(
 	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *MessageOrder, where *MessageWhereInput,
 ) (*MessageConnection, error) {
@@ -68,7 +148,7 @@ func (_m *Ticket) Messages(
 		WithMessageFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
-	totalCount, hasTotalCount := _m.Edges.totalCount[3][alias]
+	totalCount, hasTotalCount := _m.Edges.totalCount[4][alias]
 	if nodes, err := _m.NamedMessages(alias); err == nil || hasTotalCount {
 		pager, err := newMessagePager(opts, last != nil)
 		if err != nil {

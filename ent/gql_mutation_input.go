@@ -3,6 +3,8 @@
 package ent
 
 import (
+	"github.com/switchboardhq/switchboard/ent/group"
+	"github.com/switchboardhq/switchboard/ent/macro"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/globalid"
@@ -11,9 +13,11 @@ import (
 
 // CreateGroupInput represents a mutation input for creating groups.
 type CreateGroupInput struct {
-	Name        string
-	Description *string
-	MemberIDs   []globalid.ID
+	Name             string
+	Description      *string
+	AutoAssign       *group.AutoAssign
+	NotifyUnassigned *bool
+	MemberIDs        []globalid.ID
 }
 
 // Mutate applies the CreateGroupInput on the GroupMutation builder.
@@ -21,6 +25,12 @@ func (i *CreateGroupInput) Mutate(m *GroupMutation) {
 	m.SetName(i.Name)
 	if v := i.Description; v != nil {
 		m.SetDescription(*v)
+	}
+	if v := i.AutoAssign; v != nil {
+		m.SetAutoAssign(*v)
+	}
+	if v := i.NotifyUnassigned; v != nil {
+		m.SetNotifyUnassigned(*v)
 	}
 	if v := i.MemberIDs; len(v) > 0 {
 		m.AddMemberIDs(v...)
@@ -38,6 +48,8 @@ type UpdateGroupInput struct {
 	Name             *string
 	ClearDescription bool
 	Description      *string
+	AutoAssign       *group.AutoAssign
+	NotifyUnassigned *bool
 	ClearMembers     bool
 	AddMemberIDs     []globalid.ID
 	RemoveMemberIDs  []globalid.ID
@@ -53,6 +65,12 @@ func (i *UpdateGroupInput) Mutate(m *GroupMutation) {
 	}
 	if v := i.Description; v != nil {
 		m.SetDescription(*v)
+	}
+	if v := i.AutoAssign; v != nil {
+		m.SetAutoAssign(*v)
+	}
+	if v := i.NotifyUnassigned; v != nil {
+		m.SetNotifyUnassigned(*v)
 	}
 	if i.ClearMembers {
 		m.ClearMembers()
@@ -73,6 +91,342 @@ func (c *GroupUpdate) SetInput(i UpdateGroupInput) *GroupUpdate {
 
 // SetInput applies the change-set in the UpdateGroupInput on the GroupUpdateOne builder.
 func (c *GroupUpdateOne) SetInput(i UpdateGroupInput) *GroupUpdateOne {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// CreateMacroInput represents a mutation input for creating macros.
+type CreateMacroInput struct {
+	Name          string
+	Body          *string
+	Internal      *bool
+	SetStatus     *macro.SetStatus
+	SetPriority   *priority.Priority
+	AddTags       []string
+	RemoveTags    []string
+	GroupID       *globalid.ID
+	MoveToGroupID *globalid.ID
+	AssignToID    *globalid.ID
+}
+
+// Mutate applies the CreateMacroInput on the MacroMutation builder.
+func (i *CreateMacroInput) Mutate(m *MacroMutation) {
+	m.SetName(i.Name)
+	if v := i.Body; v != nil {
+		m.SetBody(*v)
+	}
+	if v := i.Internal; v != nil {
+		m.SetInternal(*v)
+	}
+	if v := i.SetStatus; v != nil {
+		m.SetSetStatus(*v)
+	}
+	if v := i.SetPriority; v != nil {
+		m.SetSetPriority(*v)
+	}
+	if v := i.AddTags; v != nil {
+		m.SetAddTags(v)
+	}
+	if v := i.RemoveTags; v != nil {
+		m.SetRemoveTags(v)
+	}
+	if v := i.GroupID; v != nil {
+		m.SetGroupID(*v)
+	}
+	if v := i.MoveToGroupID; v != nil {
+		m.SetMoveToGroupID(*v)
+	}
+	if v := i.AssignToID; v != nil {
+		m.SetAssignToID(*v)
+	}
+}
+
+// SetInput applies the change-set in the CreateMacroInput on the MacroCreate builder.
+func (c *MacroCreate) SetInput(i CreateMacroInput) *MacroCreate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// UpdateMacroInput represents a mutation input for updating macros.
+type UpdateMacroInput struct {
+	Name             *string
+	ClearBody        bool
+	Body             *string
+	Internal         *bool
+	ClearSetStatus   bool
+	SetStatus        *macro.SetStatus
+	ClearSetPriority bool
+	SetPriority      *priority.Priority
+	ClearAddTags     bool
+	AddTags          []string
+	AppendAddTags    []string
+	ClearRemoveTags  bool
+	RemoveTags       []string
+	AppendRemoveTags []string
+	ClearGroup       bool
+	GroupID          *globalid.ID
+	ClearMoveToGroup bool
+	MoveToGroupID    *globalid.ID
+	ClearAssignTo    bool
+	AssignToID       *globalid.ID
+}
+
+// Mutate applies the UpdateMacroInput on the MacroMutation builder.
+func (i *UpdateMacroInput) Mutate(m *MacroMutation) {
+	if v := i.Name; v != nil {
+		m.SetName(*v)
+	}
+	if i.ClearBody {
+		m.ClearBody()
+	}
+	if v := i.Body; v != nil {
+		m.SetBody(*v)
+	}
+	if v := i.Internal; v != nil {
+		m.SetInternal(*v)
+	}
+	if i.ClearSetStatus {
+		m.ClearSetStatus()
+	}
+	if v := i.SetStatus; v != nil {
+		m.SetSetStatus(*v)
+	}
+	if i.ClearSetPriority {
+		m.ClearSetPriority()
+	}
+	if v := i.SetPriority; v != nil {
+		m.SetSetPriority(*v)
+	}
+	if i.ClearAddTags {
+		m.ClearAddTags()
+	}
+	if v := i.AddTags; v != nil {
+		m.SetAddTags(v)
+	}
+	if i.AppendAddTags != nil {
+		m.AppendAddTags(i.AddTags)
+	}
+	if i.ClearRemoveTags {
+		m.ClearRemoveTags()
+	}
+	if v := i.RemoveTags; v != nil {
+		m.SetRemoveTags(v)
+	}
+	if i.AppendRemoveTags != nil {
+		m.AppendRemoveTags(i.RemoveTags)
+	}
+	if i.ClearGroup {
+		m.ClearGroup()
+	}
+	if v := i.GroupID; v != nil {
+		m.SetGroupID(*v)
+	}
+	if i.ClearMoveToGroup {
+		m.ClearMoveToGroup()
+	}
+	if v := i.MoveToGroupID; v != nil {
+		m.SetMoveToGroupID(*v)
+	}
+	if i.ClearAssignTo {
+		m.ClearAssignTo()
+	}
+	if v := i.AssignToID; v != nil {
+		m.SetAssignToID(*v)
+	}
+}
+
+// SetInput applies the change-set in the UpdateMacroInput on the MacroUpdate builder.
+func (c *MacroUpdate) SetInput(i UpdateMacroInput) *MacroUpdate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// SetInput applies the change-set in the UpdateMacroInput on the MacroUpdateOne builder.
+func (c *MacroUpdateOne) SetInput(i UpdateMacroInput) *MacroUpdateOne {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// CreateRoutingRuleInput represents a mutation input for creating routingrules.
+type CreateRoutingRuleInput struct {
+	Name         string
+	Position     *int
+	Enabled      *bool
+	Channels     []string
+	Words        []string
+	EmailDomains []string
+	Priorities   []priority.Priority
+	Tags         []string
+	SetPriority  *priority.Priority
+	AddTags      []string
+	RoundRobin   *bool
+	GroupID      *globalid.ID
+}
+
+// Mutate applies the CreateRoutingRuleInput on the RoutingRuleMutation builder.
+func (i *CreateRoutingRuleInput) Mutate(m *RoutingRuleMutation) {
+	m.SetName(i.Name)
+	if v := i.Position; v != nil {
+		m.SetPosition(*v)
+	}
+	if v := i.Enabled; v != nil {
+		m.SetEnabled(*v)
+	}
+	if v := i.Channels; v != nil {
+		m.SetChannels(v)
+	}
+	if v := i.Words; v != nil {
+		m.SetWords(v)
+	}
+	if v := i.EmailDomains; v != nil {
+		m.SetEmailDomains(v)
+	}
+	if v := i.Priorities; v != nil {
+		m.SetPriorities(v)
+	}
+	if v := i.Tags; v != nil {
+		m.SetTags(v)
+	}
+	if v := i.SetPriority; v != nil {
+		m.SetSetPriority(*v)
+	}
+	if v := i.AddTags; v != nil {
+		m.SetAddTags(v)
+	}
+	if v := i.RoundRobin; v != nil {
+		m.SetRoundRobin(*v)
+	}
+	if v := i.GroupID; v != nil {
+		m.SetGroupID(*v)
+	}
+}
+
+// SetInput applies the change-set in the CreateRoutingRuleInput on the RoutingRuleCreate builder.
+func (c *RoutingRuleCreate) SetInput(i CreateRoutingRuleInput) *RoutingRuleCreate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// UpdateRoutingRuleInput represents a mutation input for updating routingrules.
+type UpdateRoutingRuleInput struct {
+	Name               *string
+	Position           *int
+	Enabled            *bool
+	ClearChannels      bool
+	Channels           []string
+	AppendChannels     []string
+	ClearWords         bool
+	Words              []string
+	AppendWords        []string
+	ClearEmailDomains  bool
+	EmailDomains       []string
+	AppendEmailDomains []string
+	ClearPriorities    bool
+	Priorities         []priority.Priority
+	AppendPriorities   []priority.Priority
+	ClearTags          bool
+	Tags               []string
+	AppendTags         []string
+	ClearSetPriority   bool
+	SetPriority        *priority.Priority
+	ClearAddTags       bool
+	AddTags            []string
+	AppendAddTags      []string
+	RoundRobin         *bool
+	ClearGroup         bool
+	GroupID            *globalid.ID
+}
+
+// Mutate applies the UpdateRoutingRuleInput on the RoutingRuleMutation builder.
+func (i *UpdateRoutingRuleInput) Mutate(m *RoutingRuleMutation) {
+	if v := i.Name; v != nil {
+		m.SetName(*v)
+	}
+	if v := i.Position; v != nil {
+		m.SetPosition(*v)
+	}
+	if v := i.Enabled; v != nil {
+		m.SetEnabled(*v)
+	}
+	if i.ClearChannels {
+		m.ClearChannels()
+	}
+	if v := i.Channels; v != nil {
+		m.SetChannels(v)
+	}
+	if i.AppendChannels != nil {
+		m.AppendChannels(i.Channels)
+	}
+	if i.ClearWords {
+		m.ClearWords()
+	}
+	if v := i.Words; v != nil {
+		m.SetWords(v)
+	}
+	if i.AppendWords != nil {
+		m.AppendWords(i.Words)
+	}
+	if i.ClearEmailDomains {
+		m.ClearEmailDomains()
+	}
+	if v := i.EmailDomains; v != nil {
+		m.SetEmailDomains(v)
+	}
+	if i.AppendEmailDomains != nil {
+		m.AppendEmailDomains(i.EmailDomains)
+	}
+	if i.ClearPriorities {
+		m.ClearPriorities()
+	}
+	if v := i.Priorities; v != nil {
+		m.SetPriorities(v)
+	}
+	if i.AppendPriorities != nil {
+		m.AppendPriorities(i.Priorities)
+	}
+	if i.ClearTags {
+		m.ClearTags()
+	}
+	if v := i.Tags; v != nil {
+		m.SetTags(v)
+	}
+	if i.AppendTags != nil {
+		m.AppendTags(i.Tags)
+	}
+	if i.ClearSetPriority {
+		m.ClearSetPriority()
+	}
+	if v := i.SetPriority; v != nil {
+		m.SetSetPriority(*v)
+	}
+	if i.ClearAddTags {
+		m.ClearAddTags()
+	}
+	if v := i.AddTags; v != nil {
+		m.SetAddTags(v)
+	}
+	if i.AppendAddTags != nil {
+		m.AppendAddTags(i.AddTags)
+	}
+	if v := i.RoundRobin; v != nil {
+		m.SetRoundRobin(*v)
+	}
+	if i.ClearGroup {
+		m.ClearGroup()
+	}
+	if v := i.GroupID; v != nil {
+		m.SetGroupID(*v)
+	}
+}
+
+// SetInput applies the change-set in the UpdateRoutingRuleInput on the RoutingRuleUpdate builder.
+func (c *RoutingRuleUpdate) SetInput(i UpdateRoutingRuleInput) *RoutingRuleUpdate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// SetInput applies the change-set in the UpdateRoutingRuleInput on the RoutingRuleUpdateOne builder.
+func (c *RoutingRuleUpdateOne) SetInput(i UpdateRoutingRuleInput) *RoutingRuleUpdateOne {
 	i.Mutate(c.Mutation())
 	return c
 }
@@ -197,6 +551,7 @@ type UpdateUserInput struct {
 	ClearPhone bool
 	Phone      *string
 	Active     *bool
+	Away       *bool
 }
 
 // Mutate applies the UpdateUserInput on the UserMutation builder.
@@ -218,6 +573,9 @@ func (i *UpdateUserInput) Mutate(m *UserMutation) {
 	}
 	if v := i.Active; v != nil {
 		m.SetActive(*v)
+	}
+	if v := i.Away; v != nil {
+		m.SetAway(*v)
 	}
 }
 

@@ -11,7 +11,11 @@ import (
 	"github.com/hashicorp/go-multierror"
 	"github.com/switchboardhq/switchboard/ent/apitoken"
 	"github.com/switchboardhq/switchboard/ent/group"
+	"github.com/switchboardhq/switchboard/ent/macro"
 	"github.com/switchboardhq/switchboard/ent/message"
+	"github.com/switchboardhq/switchboard/ent/notification"
+	"github.com/switchboardhq/switchboard/ent/routingrule"
+	"github.com/switchboardhq/switchboard/ent/savedview"
 	"github.com/switchboardhq/switchboard/ent/session"
 	"github.com/switchboardhq/switchboard/ent/slapolicy"
 	"github.com/switchboardhq/switchboard/ent/ticket"
@@ -34,15 +38,35 @@ var groupImplementors = []string{"Group", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*Group) IsNode() {}
 
+var macroImplementors = []string{"Macro", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Macro) IsNode() {}
+
 var messageImplementors = []string{"Message", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Message) IsNode() {}
 
+var notificationImplementors = []string{"Notification", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Notification) IsNode() {}
+
+var routingruleImplementors = []string{"RoutingRule", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*RoutingRule) IsNode() {}
+
 var slapolicyImplementors = []string{"SLAPolicy", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*SLAPolicy) IsNode() {}
+
+var savedviewImplementors = []string{"SavedView", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*SavedView) IsNode() {}
 
 var sessionImplementors = []string{"Session", "Node"}
 
@@ -143,6 +167,19 @@ func (c *Client) noder(ctx context.Context, table string, id globalid.ID) (Noder
 			}
 		}
 		return query.Only(ctx)
+	case macro.Table:
+		var uid globalid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.Macro.Query().
+			Where(macro.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, macroImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case message.Table:
 		var uid globalid.ID
 		if err := uid.UnmarshalGQL(id); err != nil {
@@ -156,6 +193,32 @@ func (c *Client) noder(ctx context.Context, table string, id globalid.ID) (Noder
 			}
 		}
 		return query.Only(ctx)
+	case notification.Table:
+		var uid globalid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.Notification.Query().
+			Where(notification.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, notificationImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case routingrule.Table:
+		var uid globalid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.RoutingRule.Query().
+			Where(routingrule.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, routingruleImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case slapolicy.Table:
 		var uid globalid.ID
 		if err := uid.UnmarshalGQL(id); err != nil {
@@ -165,6 +228,19 @@ func (c *Client) noder(ctx context.Context, table string, id globalid.ID) (Noder
 			Where(slapolicy.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, slapolicyImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case savedview.Table:
+		var uid globalid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.SavedView.Query().
+			Where(savedview.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, savedviewImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -313,6 +389,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []globalid.ID) ([
 				*noder = node
 			}
 		}
+	case macro.Table:
+		query := c.Macro.Query().
+			Where(macro.IDIn(ids...))
+		query, err := query.CollectFields(ctx, macroImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case message.Table:
 		query := c.Message.Query().
 			Where(message.IDIn(ids...))
@@ -329,10 +421,58 @@ func (c *Client) noders(ctx context.Context, table string, ids []globalid.ID) ([
 				*noder = node
 			}
 		}
+	case notification.Table:
+		query := c.Notification.Query().
+			Where(notification.IDIn(ids...))
+		query, err := query.CollectFields(ctx, notificationImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case routingrule.Table:
+		query := c.RoutingRule.Query().
+			Where(routingrule.IDIn(ids...))
+		query, err := query.CollectFields(ctx, routingruleImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case slapolicy.Table:
 		query := c.SLAPolicy.Query().
 			Where(slapolicy.IDIn(ids...))
 		query, err := query.CollectFields(ctx, slapolicyImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case savedview.Table:
+		query := c.SavedView.Query().
+			Where(savedview.IDIn(ids...))
+		query, err := query.CollectFields(ctx, savedviewImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -16,7 +16,11 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/switchboardhq/switchboard/ent/apitoken"
 	"github.com/switchboardhq/switchboard/ent/group"
+	"github.com/switchboardhq/switchboard/ent/macro"
 	"github.com/switchboardhq/switchboard/ent/message"
+	"github.com/switchboardhq/switchboard/ent/notification"
+	"github.com/switchboardhq/switchboard/ent/routingrule"
+	"github.com/switchboardhq/switchboard/ent/savedview"
 	"github.com/switchboardhq/switchboard/ent/session"
 	"github.com/switchboardhq/switchboard/ent/slapolicy"
 	"github.com/switchboardhq/switchboard/ent/ticket"
@@ -753,6 +757,339 @@ func (_m *Group) ToEdge(order *GroupOrder) *GroupEdge {
 	}
 }
 
+// MacroEdge is the edge representation of Macro.
+type MacroEdge struct {
+	Node   *Macro `json:"node"`
+	Cursor Cursor `json:"cursor"`
+}
+
+// MacroConnection is the connection containing edges to Macro.
+type MacroConnection struct {
+	Edges      []*MacroEdge `json:"edges"`
+	PageInfo   PageInfo     `json:"pageInfo"`
+	TotalCount int          `json:"totalCount"`
+}
+
+func (c *MacroConnection) build(nodes []*Macro, pager *macroPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Macro
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Macro {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Macro {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*MacroEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &MacroEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// MacroPaginateOption enables pagination customization.
+type MacroPaginateOption func(*macroPager) error
+
+// WithMacroOrder configures pagination ordering.
+func WithMacroOrder(order *MacroOrder) MacroPaginateOption {
+	if order == nil {
+		order = DefaultMacroOrder
+	}
+	o := *order
+	return func(pager *macroPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultMacroOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithMacroFilter configures pagination filter.
+func WithMacroFilter(filter func(*MacroQuery) (*MacroQuery, error)) MacroPaginateOption {
+	return func(pager *macroPager) error {
+		if filter == nil {
+			return errors.New("MacroQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type macroPager struct {
+	reverse bool
+	order   *MacroOrder
+	filter  func(*MacroQuery) (*MacroQuery, error)
+}
+
+func newMacroPager(opts []MacroPaginateOption, reverse bool) (*macroPager, error) {
+	pager := &macroPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultMacroOrder
+	}
+	return pager, nil
+}
+
+func (p *macroPager) applyFilter(query *MacroQuery) (*MacroQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *macroPager) toCursor(_m *Macro) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *macroPager) applyCursors(query *MacroQuery, after, before *Cursor) (*MacroQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultMacroOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *macroPager) applyOrder(query *MacroQuery) *MacroQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultMacroOrder.Field {
+		query = query.Order(DefaultMacroOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *macroPager) orderExpr(query *MacroQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultMacroOrder.Field {
+			b.Comma().Ident(DefaultMacroOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Macro.
+func (_m *MacroQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...MacroPaginateOption,
+) (*MacroConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newMacroPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &MacroConnection{Edges: []*MacroEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	emptyPage := ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) && emptyPage {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if emptyPage {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// MacroOrderFieldCreatedAt orders Macro by created_at.
+	MacroOrderFieldCreatedAt = &MacroOrderField{
+		Value: func(_m *Macro) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: macro.FieldCreatedAt,
+		toTerm: macro.ByCreatedAt,
+		toCursor: func(_m *Macro) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// MacroOrderFieldUpdatedAt orders Macro by updated_at.
+	MacroOrderFieldUpdatedAt = &MacroOrderField{
+		Value: func(_m *Macro) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: macro.FieldUpdatedAt,
+		toTerm: macro.ByUpdatedAt,
+		toCursor: func(_m *Macro) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// MacroOrderFieldName orders Macro by name.
+	MacroOrderFieldName = &MacroOrderField{
+		Value: func(_m *Macro) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: macro.FieldName,
+		toTerm: macro.ByName,
+		toCursor: func(_m *Macro) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f MacroOrderField) String() string {
+	var str string
+	switch f.column {
+	case MacroOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case MacroOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case MacroOrderFieldName.column:
+		str = "NAME"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f MacroOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *MacroOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("MacroOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *MacroOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *MacroOrderFieldUpdatedAt
+	case "NAME":
+		*f = *MacroOrderFieldName
+	default:
+		return fmt.Errorf("%s is not a valid MacroOrderField", str)
+	}
+	return nil
+}
+
+// MacroOrderField defines the ordering field of Macro.
+type MacroOrderField struct {
+	// Value extracts the ordering value from the given Macro.
+	Value    func(*Macro) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) macro.OrderOption
+	toCursor func(*Macro) Cursor
+}
+
+// MacroOrder defines the ordering of Macro.
+type MacroOrder struct {
+	Direction OrderDirection   `json:"direction"`
+	Field     *MacroOrderField `json:"field"`
+}
+
+// DefaultMacroOrder is the default ordering of Macro.
+var DefaultMacroOrder = &MacroOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &MacroOrderField{
+		Value: func(_m *Macro) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: macro.FieldID,
+		toTerm: macro.ByID,
+		toCursor: func(_m *Macro) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Macro into MacroEdge.
+func (_m *Macro) ToEdge(order *MacroOrder) *MacroEdge {
+	if order == nil {
+		order = DefaultMacroOrder
+	}
+	return &MacroEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // MessageEdge is the edge representation of Message.
 type MessageEdge struct {
 	Node   *Message `json:"node"`
@@ -1068,6 +1405,589 @@ func (_m *Message) ToEdge(order *MessageOrder) *MessageEdge {
 	}
 }
 
+// NotificationEdge is the edge representation of Notification.
+type NotificationEdge struct {
+	Node   *Notification `json:"node"`
+	Cursor Cursor        `json:"cursor"`
+}
+
+// NotificationConnection is the connection containing edges to Notification.
+type NotificationConnection struct {
+	Edges      []*NotificationEdge `json:"edges"`
+	PageInfo   PageInfo            `json:"pageInfo"`
+	TotalCount int                 `json:"totalCount"`
+}
+
+func (c *NotificationConnection) build(nodes []*Notification, pager *notificationPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Notification
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Notification {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Notification {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*NotificationEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &NotificationEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// NotificationPaginateOption enables pagination customization.
+type NotificationPaginateOption func(*notificationPager) error
+
+// WithNotificationOrder configures pagination ordering.
+func WithNotificationOrder(order *NotificationOrder) NotificationPaginateOption {
+	if order == nil {
+		order = DefaultNotificationOrder
+	}
+	o := *order
+	return func(pager *notificationPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultNotificationOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithNotificationFilter configures pagination filter.
+func WithNotificationFilter(filter func(*NotificationQuery) (*NotificationQuery, error)) NotificationPaginateOption {
+	return func(pager *notificationPager) error {
+		if filter == nil {
+			return errors.New("NotificationQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type notificationPager struct {
+	reverse bool
+	order   *NotificationOrder
+	filter  func(*NotificationQuery) (*NotificationQuery, error)
+}
+
+func newNotificationPager(opts []NotificationPaginateOption, reverse bool) (*notificationPager, error) {
+	pager := &notificationPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultNotificationOrder
+	}
+	return pager, nil
+}
+
+func (p *notificationPager) applyFilter(query *NotificationQuery) (*NotificationQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *notificationPager) toCursor(_m *Notification) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *notificationPager) applyCursors(query *NotificationQuery, after, before *Cursor) (*NotificationQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultNotificationOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *notificationPager) applyOrder(query *NotificationQuery) *NotificationQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultNotificationOrder.Field {
+		query = query.Order(DefaultNotificationOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *notificationPager) orderExpr(query *NotificationQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultNotificationOrder.Field {
+			b.Comma().Ident(DefaultNotificationOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Notification.
+func (_m *NotificationQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...NotificationPaginateOption,
+) (*NotificationConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newNotificationPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &NotificationConnection{Edges: []*NotificationEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	emptyPage := ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) && emptyPage {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if emptyPage {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// NotificationOrderField defines the ordering field of Notification.
+type NotificationOrderField struct {
+	// Value extracts the ordering value from the given Notification.
+	Value    func(*Notification) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) notification.OrderOption
+	toCursor func(*Notification) Cursor
+}
+
+// NotificationOrder defines the ordering of Notification.
+type NotificationOrder struct {
+	Direction OrderDirection          `json:"direction"`
+	Field     *NotificationOrderField `json:"field"`
+}
+
+// DefaultNotificationOrder is the default ordering of Notification.
+var DefaultNotificationOrder = &NotificationOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &NotificationOrderField{
+		Value: func(_m *Notification) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: notification.FieldID,
+		toTerm: notification.ByID,
+		toCursor: func(_m *Notification) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Notification into NotificationEdge.
+func (_m *Notification) ToEdge(order *NotificationOrder) *NotificationEdge {
+	if order == nil {
+		order = DefaultNotificationOrder
+	}
+	return &NotificationEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// RoutingRuleEdge is the edge representation of RoutingRule.
+type RoutingRuleEdge struct {
+	Node   *RoutingRule `json:"node"`
+	Cursor Cursor       `json:"cursor"`
+}
+
+// RoutingRuleConnection is the connection containing edges to RoutingRule.
+type RoutingRuleConnection struct {
+	Edges      []*RoutingRuleEdge `json:"edges"`
+	PageInfo   PageInfo           `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+func (c *RoutingRuleConnection) build(nodes []*RoutingRule, pager *routingrulePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *RoutingRule
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *RoutingRule {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *RoutingRule {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*RoutingRuleEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &RoutingRuleEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// RoutingRulePaginateOption enables pagination customization.
+type RoutingRulePaginateOption func(*routingrulePager) error
+
+// WithRoutingRuleOrder configures pagination ordering.
+func WithRoutingRuleOrder(order *RoutingRuleOrder) RoutingRulePaginateOption {
+	if order == nil {
+		order = DefaultRoutingRuleOrder
+	}
+	o := *order
+	return func(pager *routingrulePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultRoutingRuleOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithRoutingRuleFilter configures pagination filter.
+func WithRoutingRuleFilter(filter func(*RoutingRuleQuery) (*RoutingRuleQuery, error)) RoutingRulePaginateOption {
+	return func(pager *routingrulePager) error {
+		if filter == nil {
+			return errors.New("RoutingRuleQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type routingrulePager struct {
+	reverse bool
+	order   *RoutingRuleOrder
+	filter  func(*RoutingRuleQuery) (*RoutingRuleQuery, error)
+}
+
+func newRoutingRulePager(opts []RoutingRulePaginateOption, reverse bool) (*routingrulePager, error) {
+	pager := &routingrulePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultRoutingRuleOrder
+	}
+	return pager, nil
+}
+
+func (p *routingrulePager) applyFilter(query *RoutingRuleQuery) (*RoutingRuleQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *routingrulePager) toCursor(_m *RoutingRule) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *routingrulePager) applyCursors(query *RoutingRuleQuery, after, before *Cursor) (*RoutingRuleQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultRoutingRuleOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *routingrulePager) applyOrder(query *RoutingRuleQuery) *RoutingRuleQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultRoutingRuleOrder.Field {
+		query = query.Order(DefaultRoutingRuleOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *routingrulePager) orderExpr(query *RoutingRuleQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultRoutingRuleOrder.Field {
+			b.Comma().Ident(DefaultRoutingRuleOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to RoutingRule.
+func (_m *RoutingRuleQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...RoutingRulePaginateOption,
+) (*RoutingRuleConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newRoutingRulePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &RoutingRuleConnection{Edges: []*RoutingRuleEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	emptyPage := ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) && emptyPage {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if emptyPage {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// RoutingRuleOrderFieldCreatedAt orders RoutingRule by created_at.
+	RoutingRuleOrderFieldCreatedAt = &RoutingRuleOrderField{
+		Value: func(_m *RoutingRule) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: routingrule.FieldCreatedAt,
+		toTerm: routingrule.ByCreatedAt,
+		toCursor: func(_m *RoutingRule) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// RoutingRuleOrderFieldUpdatedAt orders RoutingRule by updated_at.
+	RoutingRuleOrderFieldUpdatedAt = &RoutingRuleOrderField{
+		Value: func(_m *RoutingRule) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: routingrule.FieldUpdatedAt,
+		toTerm: routingrule.ByUpdatedAt,
+		toCursor: func(_m *RoutingRule) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// RoutingRuleOrderFieldPosition orders RoutingRule by position.
+	RoutingRuleOrderFieldPosition = &RoutingRuleOrderField{
+		Value: func(_m *RoutingRule) (ent.Value, error) {
+			return _m.Position, nil
+		},
+		column: routingrule.FieldPosition,
+		toTerm: routingrule.ByPosition,
+		toCursor: func(_m *RoutingRule) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Position,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f RoutingRuleOrderField) String() string {
+	var str string
+	switch f.column {
+	case RoutingRuleOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case RoutingRuleOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case RoutingRuleOrderFieldPosition.column:
+		str = "POSITION"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f RoutingRuleOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *RoutingRuleOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("RoutingRuleOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *RoutingRuleOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *RoutingRuleOrderFieldUpdatedAt
+	case "POSITION":
+		*f = *RoutingRuleOrderFieldPosition
+	default:
+		return fmt.Errorf("%s is not a valid RoutingRuleOrderField", str)
+	}
+	return nil
+}
+
+// RoutingRuleOrderField defines the ordering field of RoutingRule.
+type RoutingRuleOrderField struct {
+	// Value extracts the ordering value from the given RoutingRule.
+	Value    func(*RoutingRule) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) routingrule.OrderOption
+	toCursor func(*RoutingRule) Cursor
+}
+
+// RoutingRuleOrder defines the ordering of RoutingRule.
+type RoutingRuleOrder struct {
+	Direction OrderDirection         `json:"direction"`
+	Field     *RoutingRuleOrderField `json:"field"`
+}
+
+// DefaultRoutingRuleOrder is the default ordering of RoutingRule.
+var DefaultRoutingRuleOrder = &RoutingRuleOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &RoutingRuleOrderField{
+		Value: func(_m *RoutingRule) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: routingrule.FieldID,
+		toTerm: routingrule.ByID,
+		toCursor: func(_m *RoutingRule) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts RoutingRule into RoutingRuleEdge.
+func (_m *RoutingRule) ToEdge(order *RoutingRuleOrder) *RoutingRuleEdge {
+	if order == nil {
+		order = DefaultRoutingRuleOrder
+	}
+	return &RoutingRuleEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // SLAPolicyEdge is the edge representation of SLAPolicy.
 type SLAPolicyEdge struct {
 	Node   *SLAPolicy `json:"node"`
@@ -1378,6 +2298,321 @@ func (_m *SLAPolicy) ToEdge(order *SLAPolicyOrder) *SLAPolicyEdge {
 		order = DefaultSLAPolicyOrder
 	}
 	return &SLAPolicyEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// SavedViewEdge is the edge representation of SavedView.
+type SavedViewEdge struct {
+	Node   *SavedView `json:"node"`
+	Cursor Cursor     `json:"cursor"`
+}
+
+// SavedViewConnection is the connection containing edges to SavedView.
+type SavedViewConnection struct {
+	Edges      []*SavedViewEdge `json:"edges"`
+	PageInfo   PageInfo         `json:"pageInfo"`
+	TotalCount int              `json:"totalCount"`
+}
+
+func (c *SavedViewConnection) build(nodes []*SavedView, pager *savedviewPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *SavedView
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *SavedView {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *SavedView {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*SavedViewEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &SavedViewEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// SavedViewPaginateOption enables pagination customization.
+type SavedViewPaginateOption func(*savedviewPager) error
+
+// WithSavedViewOrder configures pagination ordering.
+func WithSavedViewOrder(order *SavedViewOrder) SavedViewPaginateOption {
+	if order == nil {
+		order = DefaultSavedViewOrder
+	}
+	o := *order
+	return func(pager *savedviewPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultSavedViewOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithSavedViewFilter configures pagination filter.
+func WithSavedViewFilter(filter func(*SavedViewQuery) (*SavedViewQuery, error)) SavedViewPaginateOption {
+	return func(pager *savedviewPager) error {
+		if filter == nil {
+			return errors.New("SavedViewQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type savedviewPager struct {
+	reverse bool
+	order   *SavedViewOrder
+	filter  func(*SavedViewQuery) (*SavedViewQuery, error)
+}
+
+func newSavedViewPager(opts []SavedViewPaginateOption, reverse bool) (*savedviewPager, error) {
+	pager := &savedviewPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultSavedViewOrder
+	}
+	return pager, nil
+}
+
+func (p *savedviewPager) applyFilter(query *SavedViewQuery) (*SavedViewQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *savedviewPager) toCursor(_m *SavedView) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *savedviewPager) applyCursors(query *SavedViewQuery, after, before *Cursor) (*SavedViewQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultSavedViewOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *savedviewPager) applyOrder(query *SavedViewQuery) *SavedViewQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultSavedViewOrder.Field {
+		query = query.Order(DefaultSavedViewOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *savedviewPager) orderExpr(query *SavedViewQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultSavedViewOrder.Field {
+			b.Comma().Ident(DefaultSavedViewOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to SavedView.
+func (_m *SavedViewQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...SavedViewPaginateOption,
+) (*SavedViewConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newSavedViewPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &SavedViewConnection{Edges: []*SavedViewEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	emptyPage := ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) && emptyPage {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if emptyPage {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// SavedViewOrderFieldCreatedAt orders SavedView by created_at.
+	SavedViewOrderFieldCreatedAt = &SavedViewOrderField{
+		Value: func(_m *SavedView) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: savedview.FieldCreatedAt,
+		toTerm: savedview.ByCreatedAt,
+		toCursor: func(_m *SavedView) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// SavedViewOrderFieldUpdatedAt orders SavedView by updated_at.
+	SavedViewOrderFieldUpdatedAt = &SavedViewOrderField{
+		Value: func(_m *SavedView) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: savedview.FieldUpdatedAt,
+		toTerm: savedview.ByUpdatedAt,
+		toCursor: func(_m *SavedView) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f SavedViewOrderField) String() string {
+	var str string
+	switch f.column {
+	case SavedViewOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case SavedViewOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f SavedViewOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *SavedViewOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("SavedViewOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *SavedViewOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *SavedViewOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid SavedViewOrderField", str)
+	}
+	return nil
+}
+
+// SavedViewOrderField defines the ordering field of SavedView.
+type SavedViewOrderField struct {
+	// Value extracts the ordering value from the given SavedView.
+	Value    func(*SavedView) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) savedview.OrderOption
+	toCursor func(*SavedView) Cursor
+}
+
+// SavedViewOrder defines the ordering of SavedView.
+type SavedViewOrder struct {
+	Direction OrderDirection       `json:"direction"`
+	Field     *SavedViewOrderField `json:"field"`
+}
+
+// DefaultSavedViewOrder is the default ordering of SavedView.
+var DefaultSavedViewOrder = &SavedViewOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &SavedViewOrderField{
+		Value: func(_m *SavedView) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: savedview.FieldID,
+		toTerm: savedview.ByID,
+		toCursor: func(_m *SavedView) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts SavedView into SavedViewEdge.
+func (_m *SavedView) ToEdge(order *SavedViewOrder) *SavedViewEdge {
+	if order == nil {
+		order = DefaultSavedViewOrder
+	}
+	return &SavedViewEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}
@@ -2014,6 +3249,34 @@ var (
 			}
 		},
 	}
+	// TicketOrderFieldFirstResponseDueAt orders Ticket by first_response_due_at.
+	TicketOrderFieldFirstResponseDueAt = &TicketOrderField{
+		Value: func(_m *Ticket) (ent.Value, error) {
+			return _m.FirstResponseDueAt, nil
+		},
+		column: ticket.FieldFirstResponseDueAt,
+		toTerm: ticket.ByFirstResponseDueAt,
+		toCursor: func(_m *Ticket) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.FirstResponseDueAt,
+			}
+		},
+	}
+	// TicketOrderFieldResolutionDueAt orders Ticket by resolution_due_at.
+	TicketOrderFieldResolutionDueAt = &TicketOrderField{
+		Value: func(_m *Ticket) (ent.Value, error) {
+			return _m.ResolutionDueAt, nil
+		},
+		column: ticket.FieldResolutionDueAt,
+		toTerm: ticket.ByResolutionDueAt,
+		toCursor: func(_m *Ticket) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.ResolutionDueAt,
+			}
+		},
+	}
 )
 
 // String implement fmt.Stringer interface.
@@ -2030,6 +3293,10 @@ func (f TicketOrderField) String() string {
 		str = "STATUS"
 	case TicketOrderFieldPriority.column:
 		str = "PRIORITY"
+	case TicketOrderFieldFirstResponseDueAt.column:
+		str = "FIRST_RESPONSE_DUE_AT"
+	case TicketOrderFieldResolutionDueAt.column:
+		str = "RESOLUTION_DUE_AT"
 	}
 	return str
 }
@@ -2056,6 +3323,10 @@ func (f *TicketOrderField) UnmarshalGQL(v interface{}) error {
 		*f = *TicketOrderFieldStatus
 	case "PRIORITY":
 		*f = *TicketOrderFieldPriority
+	case "FIRST_RESPONSE_DUE_AT":
+		*f = *TicketOrderFieldFirstResponseDueAt
+	case "RESOLUTION_DUE_AT":
+		*f = *TicketOrderFieldResolutionDueAt
 	default:
 		return fmt.Errorf("%s is not a valid TicketOrderField", str)
 	}

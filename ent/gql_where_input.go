@@ -8,8 +8,11 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard/ent/group"
+	"github.com/switchboardhq/switchboard/ent/macro"
 	"github.com/switchboardhq/switchboard/ent/message"
+	"github.com/switchboardhq/switchboard/ent/notification"
 	"github.com/switchboardhq/switchboard/ent/predicate"
+	"github.com/switchboardhq/switchboard/ent/routingrule"
 	"github.com/switchboardhq/switchboard/ent/slapolicy"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/ent/user"
@@ -85,6 +88,20 @@ type GroupWhereInput struct {
 	DescriptionNotNil       bool     `json:"descriptionNotNil,omitempty"`
 	DescriptionEqualFold    *string  `json:"descriptionEqualFold,omitempty"`
 	DescriptionContainsFold *string  `json:"descriptionContainsFold,omitempty"`
+
+	// "is_default" field predicates.
+	IsDefault    *bool `json:"isDefault,omitempty"`
+	IsDefaultNEQ *bool `json:"isDefaultNEQ,omitempty"`
+
+	// "auto_assign" field predicates.
+	AutoAssign      *group.AutoAssign  `json:"autoAssign,omitempty"`
+	AutoAssignNEQ   *group.AutoAssign  `json:"autoAssignNEQ,omitempty"`
+	AutoAssignIn    []group.AutoAssign `json:"autoAssignIn,omitempty"`
+	AutoAssignNotIn []group.AutoAssign `json:"autoAssignNotIn,omitempty"`
+
+	// "notify_unassigned" field predicates.
+	NotifyUnassigned    *bool `json:"notifyUnassigned,omitempty"`
+	NotifyUnassignedNEQ *bool `json:"notifyUnassignedNEQ,omitempty"`
 
 	// "members" edge predicates.
 	HasMembers     *bool             `json:"hasMembers,omitempty"`
@@ -318,6 +335,30 @@ func (i *GroupWhereInput) P() (predicate.Group, error) {
 	if i.DescriptionContainsFold != nil {
 		predicates = append(predicates, group.DescriptionContainsFold(*i.DescriptionContainsFold))
 	}
+	if i.IsDefault != nil {
+		predicates = append(predicates, group.IsDefaultEQ(*i.IsDefault))
+	}
+	if i.IsDefaultNEQ != nil {
+		predicates = append(predicates, group.IsDefaultNEQ(*i.IsDefaultNEQ))
+	}
+	if i.AutoAssign != nil {
+		predicates = append(predicates, group.AutoAssignEQ(*i.AutoAssign))
+	}
+	if i.AutoAssignNEQ != nil {
+		predicates = append(predicates, group.AutoAssignNEQ(*i.AutoAssignNEQ))
+	}
+	if len(i.AutoAssignIn) > 0 {
+		predicates = append(predicates, group.AutoAssignIn(i.AutoAssignIn...))
+	}
+	if len(i.AutoAssignNotIn) > 0 {
+		predicates = append(predicates, group.AutoAssignNotIn(i.AutoAssignNotIn...))
+	}
+	if i.NotifyUnassigned != nil {
+		predicates = append(predicates, group.NotifyUnassignedEQ(*i.NotifyUnassigned))
+	}
+	if i.NotifyUnassignedNEQ != nil {
+		predicates = append(predicates, group.NotifyUnassignedNEQ(*i.NotifyUnassignedNEQ))
+	}
 
 	if i.HasMembers != nil {
 		p := group.HasMembers()
@@ -344,6 +385,644 @@ func (i *GroupWhereInput) P() (predicate.Group, error) {
 		return predicates[0], nil
 	default:
 		return group.And(predicates...), nil
+	}
+}
+
+// MacroWhereInput represents a where input for filtering Macro queries.
+type MacroWhereInput struct {
+	Predicates []predicate.Macro  `json:"-"`
+	Not        *MacroWhereInput   `json:"not,omitempty"`
+	Or         []*MacroWhereInput `json:"or,omitempty"`
+	And        []*MacroWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *globalid.ID  `json:"id,omitempty"`
+	IDNEQ   *globalid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []globalid.ID `json:"idIn,omitempty"`
+	IDNotIn []globalid.ID `json:"idNotIn,omitempty"`
+	IDGT    *globalid.ID  `json:"idGT,omitempty"`
+	IDGTE   *globalid.ID  `json:"idGTE,omitempty"`
+	IDLT    *globalid.ID  `json:"idLT,omitempty"`
+	IDLTE   *globalid.ID  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "group_id" field predicates.
+	GroupID             *globalid.ID  `json:"groupID,omitempty"`
+	GroupIDNEQ          *globalid.ID  `json:"groupIDNEQ,omitempty"`
+	GroupIDIn           []globalid.ID `json:"groupIDIn,omitempty"`
+	GroupIDNotIn        []globalid.ID `json:"groupIDNotIn,omitempty"`
+	GroupIDGT           *globalid.ID  `json:"groupIDGT,omitempty"`
+	GroupIDGTE          *globalid.ID  `json:"groupIDGTE,omitempty"`
+	GroupIDLT           *globalid.ID  `json:"groupIDLT,omitempty"`
+	GroupIDLTE          *globalid.ID  `json:"groupIDLTE,omitempty"`
+	GroupIDContains     *globalid.ID  `json:"groupIDContains,omitempty"`
+	GroupIDHasPrefix    *globalid.ID  `json:"groupIDHasPrefix,omitempty"`
+	GroupIDHasSuffix    *globalid.ID  `json:"groupIDHasSuffix,omitempty"`
+	GroupIDIsNil        bool          `json:"groupIDIsNil,omitempty"`
+	GroupIDNotNil       bool          `json:"groupIDNotNil,omitempty"`
+	GroupIDEqualFold    *globalid.ID  `json:"groupIDEqualFold,omitempty"`
+	GroupIDContainsFold *globalid.ID  `json:"groupIDContainsFold,omitempty"`
+
+	// "body" field predicates.
+	Body             *string  `json:"body,omitempty"`
+	BodyNEQ          *string  `json:"bodyNEQ,omitempty"`
+	BodyIn           []string `json:"bodyIn,omitempty"`
+	BodyNotIn        []string `json:"bodyNotIn,omitempty"`
+	BodyGT           *string  `json:"bodyGT,omitempty"`
+	BodyGTE          *string  `json:"bodyGTE,omitempty"`
+	BodyLT           *string  `json:"bodyLT,omitempty"`
+	BodyLTE          *string  `json:"bodyLTE,omitempty"`
+	BodyContains     *string  `json:"bodyContains,omitempty"`
+	BodyHasPrefix    *string  `json:"bodyHasPrefix,omitempty"`
+	BodyHasSuffix    *string  `json:"bodyHasSuffix,omitempty"`
+	BodyIsNil        bool     `json:"bodyIsNil,omitempty"`
+	BodyNotNil       bool     `json:"bodyNotNil,omitempty"`
+	BodyEqualFold    *string  `json:"bodyEqualFold,omitempty"`
+	BodyContainsFold *string  `json:"bodyContainsFold,omitempty"`
+
+	// "internal" field predicates.
+	Internal    *bool `json:"internal,omitempty"`
+	InternalNEQ *bool `json:"internalNEQ,omitempty"`
+
+	// "set_status" field predicates.
+	SetStatus       *macro.SetStatus  `json:"setStatus,omitempty"`
+	SetStatusNEQ    *macro.SetStatus  `json:"setStatusNEQ,omitempty"`
+	SetStatusIn     []macro.SetStatus `json:"setStatusIn,omitempty"`
+	SetStatusNotIn  []macro.SetStatus `json:"setStatusNotIn,omitempty"`
+	SetStatusIsNil  bool              `json:"setStatusIsNil,omitempty"`
+	SetStatusNotNil bool              `json:"setStatusNotNil,omitempty"`
+
+	// "set_priority" field predicates.
+	SetPriority       *priority.Priority  `json:"setPriority,omitempty"`
+	SetPriorityNEQ    *priority.Priority  `json:"setPriorityNEQ,omitempty"`
+	SetPriorityIn     []priority.Priority `json:"setPriorityIn,omitempty"`
+	SetPriorityNotIn  []priority.Priority `json:"setPriorityNotIn,omitempty"`
+	SetPriorityGT     *priority.Priority  `json:"setPriorityGT,omitempty"`
+	SetPriorityGTE    *priority.Priority  `json:"setPriorityGTE,omitempty"`
+	SetPriorityLT     *priority.Priority  `json:"setPriorityLT,omitempty"`
+	SetPriorityLTE    *priority.Priority  `json:"setPriorityLTE,omitempty"`
+	SetPriorityIsNil  bool                `json:"setPriorityIsNil,omitempty"`
+	SetPriorityNotNil bool                `json:"setPriorityNotNil,omitempty"`
+
+	// "move_to_group_id" field predicates.
+	MoveToGroupID             *globalid.ID  `json:"moveToGroupID,omitempty"`
+	MoveToGroupIDNEQ          *globalid.ID  `json:"moveToGroupIDNEQ,omitempty"`
+	MoveToGroupIDIn           []globalid.ID `json:"moveToGroupIDIn,omitempty"`
+	MoveToGroupIDNotIn        []globalid.ID `json:"moveToGroupIDNotIn,omitempty"`
+	MoveToGroupIDGT           *globalid.ID  `json:"moveToGroupIDGT,omitempty"`
+	MoveToGroupIDGTE          *globalid.ID  `json:"moveToGroupIDGTE,omitempty"`
+	MoveToGroupIDLT           *globalid.ID  `json:"moveToGroupIDLT,omitempty"`
+	MoveToGroupIDLTE          *globalid.ID  `json:"moveToGroupIDLTE,omitempty"`
+	MoveToGroupIDContains     *globalid.ID  `json:"moveToGroupIDContains,omitempty"`
+	MoveToGroupIDHasPrefix    *globalid.ID  `json:"moveToGroupIDHasPrefix,omitempty"`
+	MoveToGroupIDHasSuffix    *globalid.ID  `json:"moveToGroupIDHasSuffix,omitempty"`
+	MoveToGroupIDIsNil        bool          `json:"moveToGroupIDIsNil,omitempty"`
+	MoveToGroupIDNotNil       bool          `json:"moveToGroupIDNotNil,omitempty"`
+	MoveToGroupIDEqualFold    *globalid.ID  `json:"moveToGroupIDEqualFold,omitempty"`
+	MoveToGroupIDContainsFold *globalid.ID  `json:"moveToGroupIDContainsFold,omitempty"`
+
+	// "assign_to_id" field predicates.
+	AssignToID             *globalid.ID  `json:"assignToID,omitempty"`
+	AssignToIDNEQ          *globalid.ID  `json:"assignToIDNEQ,omitempty"`
+	AssignToIDIn           []globalid.ID `json:"assignToIDIn,omitempty"`
+	AssignToIDNotIn        []globalid.ID `json:"assignToIDNotIn,omitempty"`
+	AssignToIDGT           *globalid.ID  `json:"assignToIDGT,omitempty"`
+	AssignToIDGTE          *globalid.ID  `json:"assignToIDGTE,omitempty"`
+	AssignToIDLT           *globalid.ID  `json:"assignToIDLT,omitempty"`
+	AssignToIDLTE          *globalid.ID  `json:"assignToIDLTE,omitempty"`
+	AssignToIDContains     *globalid.ID  `json:"assignToIDContains,omitempty"`
+	AssignToIDHasPrefix    *globalid.ID  `json:"assignToIDHasPrefix,omitempty"`
+	AssignToIDHasSuffix    *globalid.ID  `json:"assignToIDHasSuffix,omitempty"`
+	AssignToIDIsNil        bool          `json:"assignToIDIsNil,omitempty"`
+	AssignToIDNotNil       bool          `json:"assignToIDNotNil,omitempty"`
+	AssignToIDEqualFold    *globalid.ID  `json:"assignToIDEqualFold,omitempty"`
+	AssignToIDContainsFold *globalid.ID  `json:"assignToIDContainsFold,omitempty"`
+
+	// "group" edge predicates.
+	HasGroup     *bool              `json:"hasGroup,omitempty"`
+	HasGroupWith []*GroupWhereInput `json:"hasGroupWith,omitempty"`
+
+	// "move_to_group" edge predicates.
+	HasMoveToGroup     *bool              `json:"hasMoveToGroup,omitempty"`
+	HasMoveToGroupWith []*GroupWhereInput `json:"hasMoveToGroupWith,omitempty"`
+
+	// "assign_to" edge predicates.
+	HasAssignTo     *bool             `json:"hasAssignTo,omitempty"`
+	HasAssignToWith []*UserWhereInput `json:"hasAssignToWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *MacroWhereInput) AddPredicates(predicates ...predicate.Macro) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the MacroWhereInput filter on the MacroQuery builder.
+func (i *MacroWhereInput) Filter(q *MacroQuery) (*MacroQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyMacroWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyMacroWhereInput is returned in case the MacroWhereInput is empty.
+var ErrEmptyMacroWhereInput = errors.New("ent: empty predicate MacroWhereInput")
+
+// P returns a predicate for filtering macros.
+// An error is returned if the input is empty or invalid.
+func (i *MacroWhereInput) P() (predicate.Macro, error) {
+	var predicates []predicate.Macro
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, macro.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Macro, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, macro.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Macro, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, macro.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, macro.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, macro.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, macro.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, macro.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, macro.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, macro.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, macro.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, macro.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, macro.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, macro.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, macro.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, macro.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, macro.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, macro.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, macro.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, macro.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, macro.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, macro.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, macro.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, macro.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, macro.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, macro.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, macro.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, macro.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, macro.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, macro.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, macro.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, macro.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, macro.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, macro.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, macro.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, macro.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, macro.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, macro.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, macro.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, macro.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, macro.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.GroupID != nil {
+		predicates = append(predicates, macro.GroupIDEQ(*i.GroupID))
+	}
+	if i.GroupIDNEQ != nil {
+		predicates = append(predicates, macro.GroupIDNEQ(*i.GroupIDNEQ))
+	}
+	if len(i.GroupIDIn) > 0 {
+		predicates = append(predicates, macro.GroupIDIn(i.GroupIDIn...))
+	}
+	if len(i.GroupIDNotIn) > 0 {
+		predicates = append(predicates, macro.GroupIDNotIn(i.GroupIDNotIn...))
+	}
+	if i.GroupIDGT != nil {
+		predicates = append(predicates, macro.GroupIDGT(*i.GroupIDGT))
+	}
+	if i.GroupIDGTE != nil {
+		predicates = append(predicates, macro.GroupIDGTE(*i.GroupIDGTE))
+	}
+	if i.GroupIDLT != nil {
+		predicates = append(predicates, macro.GroupIDLT(*i.GroupIDLT))
+	}
+	if i.GroupIDLTE != nil {
+		predicates = append(predicates, macro.GroupIDLTE(*i.GroupIDLTE))
+	}
+	if i.GroupIDContains != nil {
+		predicates = append(predicates, macro.GroupIDContains(*i.GroupIDContains))
+	}
+	if i.GroupIDHasPrefix != nil {
+		predicates = append(predicates, macro.GroupIDHasPrefix(*i.GroupIDHasPrefix))
+	}
+	if i.GroupIDHasSuffix != nil {
+		predicates = append(predicates, macro.GroupIDHasSuffix(*i.GroupIDHasSuffix))
+	}
+	if i.GroupIDIsNil {
+		predicates = append(predicates, macro.GroupIDIsNil())
+	}
+	if i.GroupIDNotNil {
+		predicates = append(predicates, macro.GroupIDNotNil())
+	}
+	if i.GroupIDEqualFold != nil {
+		predicates = append(predicates, macro.GroupIDEqualFold(*i.GroupIDEqualFold))
+	}
+	if i.GroupIDContainsFold != nil {
+		predicates = append(predicates, macro.GroupIDContainsFold(*i.GroupIDContainsFold))
+	}
+	if i.Body != nil {
+		predicates = append(predicates, macro.BodyEQ(*i.Body))
+	}
+	if i.BodyNEQ != nil {
+		predicates = append(predicates, macro.BodyNEQ(*i.BodyNEQ))
+	}
+	if len(i.BodyIn) > 0 {
+		predicates = append(predicates, macro.BodyIn(i.BodyIn...))
+	}
+	if len(i.BodyNotIn) > 0 {
+		predicates = append(predicates, macro.BodyNotIn(i.BodyNotIn...))
+	}
+	if i.BodyGT != nil {
+		predicates = append(predicates, macro.BodyGT(*i.BodyGT))
+	}
+	if i.BodyGTE != nil {
+		predicates = append(predicates, macro.BodyGTE(*i.BodyGTE))
+	}
+	if i.BodyLT != nil {
+		predicates = append(predicates, macro.BodyLT(*i.BodyLT))
+	}
+	if i.BodyLTE != nil {
+		predicates = append(predicates, macro.BodyLTE(*i.BodyLTE))
+	}
+	if i.BodyContains != nil {
+		predicates = append(predicates, macro.BodyContains(*i.BodyContains))
+	}
+	if i.BodyHasPrefix != nil {
+		predicates = append(predicates, macro.BodyHasPrefix(*i.BodyHasPrefix))
+	}
+	if i.BodyHasSuffix != nil {
+		predicates = append(predicates, macro.BodyHasSuffix(*i.BodyHasSuffix))
+	}
+	if i.BodyIsNil {
+		predicates = append(predicates, macro.BodyIsNil())
+	}
+	if i.BodyNotNil {
+		predicates = append(predicates, macro.BodyNotNil())
+	}
+	if i.BodyEqualFold != nil {
+		predicates = append(predicates, macro.BodyEqualFold(*i.BodyEqualFold))
+	}
+	if i.BodyContainsFold != nil {
+		predicates = append(predicates, macro.BodyContainsFold(*i.BodyContainsFold))
+	}
+	if i.Internal != nil {
+		predicates = append(predicates, macro.InternalEQ(*i.Internal))
+	}
+	if i.InternalNEQ != nil {
+		predicates = append(predicates, macro.InternalNEQ(*i.InternalNEQ))
+	}
+	if i.SetStatus != nil {
+		predicates = append(predicates, macro.SetStatusEQ(*i.SetStatus))
+	}
+	if i.SetStatusNEQ != nil {
+		predicates = append(predicates, macro.SetStatusNEQ(*i.SetStatusNEQ))
+	}
+	if len(i.SetStatusIn) > 0 {
+		predicates = append(predicates, macro.SetStatusIn(i.SetStatusIn...))
+	}
+	if len(i.SetStatusNotIn) > 0 {
+		predicates = append(predicates, macro.SetStatusNotIn(i.SetStatusNotIn...))
+	}
+	if i.SetStatusIsNil {
+		predicates = append(predicates, macro.SetStatusIsNil())
+	}
+	if i.SetStatusNotNil {
+		predicates = append(predicates, macro.SetStatusNotNil())
+	}
+	if i.SetPriority != nil {
+		predicates = append(predicates, macro.SetPriorityEQ(*i.SetPriority))
+	}
+	if i.SetPriorityNEQ != nil {
+		predicates = append(predicates, macro.SetPriorityNEQ(*i.SetPriorityNEQ))
+	}
+	if len(i.SetPriorityIn) > 0 {
+		predicates = append(predicates, macro.SetPriorityIn(i.SetPriorityIn...))
+	}
+	if len(i.SetPriorityNotIn) > 0 {
+		predicates = append(predicates, macro.SetPriorityNotIn(i.SetPriorityNotIn...))
+	}
+	if i.SetPriorityGT != nil {
+		predicates = append(predicates, macro.SetPriorityGT(*i.SetPriorityGT))
+	}
+	if i.SetPriorityGTE != nil {
+		predicates = append(predicates, macro.SetPriorityGTE(*i.SetPriorityGTE))
+	}
+	if i.SetPriorityLT != nil {
+		predicates = append(predicates, macro.SetPriorityLT(*i.SetPriorityLT))
+	}
+	if i.SetPriorityLTE != nil {
+		predicates = append(predicates, macro.SetPriorityLTE(*i.SetPriorityLTE))
+	}
+	if i.SetPriorityIsNil {
+		predicates = append(predicates, macro.SetPriorityIsNil())
+	}
+	if i.SetPriorityNotNil {
+		predicates = append(predicates, macro.SetPriorityNotNil())
+	}
+	if i.MoveToGroupID != nil {
+		predicates = append(predicates, macro.MoveToGroupIDEQ(*i.MoveToGroupID))
+	}
+	if i.MoveToGroupIDNEQ != nil {
+		predicates = append(predicates, macro.MoveToGroupIDNEQ(*i.MoveToGroupIDNEQ))
+	}
+	if len(i.MoveToGroupIDIn) > 0 {
+		predicates = append(predicates, macro.MoveToGroupIDIn(i.MoveToGroupIDIn...))
+	}
+	if len(i.MoveToGroupIDNotIn) > 0 {
+		predicates = append(predicates, macro.MoveToGroupIDNotIn(i.MoveToGroupIDNotIn...))
+	}
+	if i.MoveToGroupIDGT != nil {
+		predicates = append(predicates, macro.MoveToGroupIDGT(*i.MoveToGroupIDGT))
+	}
+	if i.MoveToGroupIDGTE != nil {
+		predicates = append(predicates, macro.MoveToGroupIDGTE(*i.MoveToGroupIDGTE))
+	}
+	if i.MoveToGroupIDLT != nil {
+		predicates = append(predicates, macro.MoveToGroupIDLT(*i.MoveToGroupIDLT))
+	}
+	if i.MoveToGroupIDLTE != nil {
+		predicates = append(predicates, macro.MoveToGroupIDLTE(*i.MoveToGroupIDLTE))
+	}
+	if i.MoveToGroupIDContains != nil {
+		predicates = append(predicates, macro.MoveToGroupIDContains(*i.MoveToGroupIDContains))
+	}
+	if i.MoveToGroupIDHasPrefix != nil {
+		predicates = append(predicates, macro.MoveToGroupIDHasPrefix(*i.MoveToGroupIDHasPrefix))
+	}
+	if i.MoveToGroupIDHasSuffix != nil {
+		predicates = append(predicates, macro.MoveToGroupIDHasSuffix(*i.MoveToGroupIDHasSuffix))
+	}
+	if i.MoveToGroupIDIsNil {
+		predicates = append(predicates, macro.MoveToGroupIDIsNil())
+	}
+	if i.MoveToGroupIDNotNil {
+		predicates = append(predicates, macro.MoveToGroupIDNotNil())
+	}
+	if i.MoveToGroupIDEqualFold != nil {
+		predicates = append(predicates, macro.MoveToGroupIDEqualFold(*i.MoveToGroupIDEqualFold))
+	}
+	if i.MoveToGroupIDContainsFold != nil {
+		predicates = append(predicates, macro.MoveToGroupIDContainsFold(*i.MoveToGroupIDContainsFold))
+	}
+	if i.AssignToID != nil {
+		predicates = append(predicates, macro.AssignToIDEQ(*i.AssignToID))
+	}
+	if i.AssignToIDNEQ != nil {
+		predicates = append(predicates, macro.AssignToIDNEQ(*i.AssignToIDNEQ))
+	}
+	if len(i.AssignToIDIn) > 0 {
+		predicates = append(predicates, macro.AssignToIDIn(i.AssignToIDIn...))
+	}
+	if len(i.AssignToIDNotIn) > 0 {
+		predicates = append(predicates, macro.AssignToIDNotIn(i.AssignToIDNotIn...))
+	}
+	if i.AssignToIDGT != nil {
+		predicates = append(predicates, macro.AssignToIDGT(*i.AssignToIDGT))
+	}
+	if i.AssignToIDGTE != nil {
+		predicates = append(predicates, macro.AssignToIDGTE(*i.AssignToIDGTE))
+	}
+	if i.AssignToIDLT != nil {
+		predicates = append(predicates, macro.AssignToIDLT(*i.AssignToIDLT))
+	}
+	if i.AssignToIDLTE != nil {
+		predicates = append(predicates, macro.AssignToIDLTE(*i.AssignToIDLTE))
+	}
+	if i.AssignToIDContains != nil {
+		predicates = append(predicates, macro.AssignToIDContains(*i.AssignToIDContains))
+	}
+	if i.AssignToIDHasPrefix != nil {
+		predicates = append(predicates, macro.AssignToIDHasPrefix(*i.AssignToIDHasPrefix))
+	}
+	if i.AssignToIDHasSuffix != nil {
+		predicates = append(predicates, macro.AssignToIDHasSuffix(*i.AssignToIDHasSuffix))
+	}
+	if i.AssignToIDIsNil {
+		predicates = append(predicates, macro.AssignToIDIsNil())
+	}
+	if i.AssignToIDNotNil {
+		predicates = append(predicates, macro.AssignToIDNotNil())
+	}
+	if i.AssignToIDEqualFold != nil {
+		predicates = append(predicates, macro.AssignToIDEqualFold(*i.AssignToIDEqualFold))
+	}
+	if i.AssignToIDContainsFold != nil {
+		predicates = append(predicates, macro.AssignToIDContainsFold(*i.AssignToIDContainsFold))
+	}
+
+	if i.HasGroup != nil {
+		p := macro.HasGroup()
+		if !*i.HasGroup {
+			p = macro.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasGroupWith) > 0 {
+		with := make([]predicate.Group, 0, len(i.HasGroupWith))
+		for _, w := range i.HasGroupWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasGroupWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, macro.HasGroupWith(with...))
+	}
+	if i.HasMoveToGroup != nil {
+		p := macro.HasMoveToGroup()
+		if !*i.HasMoveToGroup {
+			p = macro.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasMoveToGroupWith) > 0 {
+		with := make([]predicate.Group, 0, len(i.HasMoveToGroupWith))
+		for _, w := range i.HasMoveToGroupWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasMoveToGroupWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, macro.HasMoveToGroupWith(with...))
+	}
+	if i.HasAssignTo != nil {
+		p := macro.HasAssignTo()
+		if !*i.HasAssignTo {
+			p = macro.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasAssignToWith) > 0 {
+		with := make([]predicate.User, 0, len(i.HasAssignToWith))
+		for _, w := range i.HasAssignToWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasAssignToWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, macro.HasAssignToWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyMacroWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return macro.And(predicates...), nil
 	}
 }
 
@@ -752,6 +1431,894 @@ func (i *MessageWhereInput) P() (predicate.Message, error) {
 		return predicates[0], nil
 	default:
 		return message.And(predicates...), nil
+	}
+}
+
+// NotificationWhereInput represents a where input for filtering Notification queries.
+type NotificationWhereInput struct {
+	Predicates []predicate.Notification  `json:"-"`
+	Not        *NotificationWhereInput   `json:"not,omitempty"`
+	Or         []*NotificationWhereInput `json:"or,omitempty"`
+	And        []*NotificationWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *globalid.ID  `json:"id,omitempty"`
+	IDNEQ   *globalid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []globalid.ID `json:"idIn,omitempty"`
+	IDNotIn []globalid.ID `json:"idNotIn,omitempty"`
+	IDGT    *globalid.ID  `json:"idGT,omitempty"`
+	IDGTE   *globalid.ID  `json:"idGTE,omitempty"`
+	IDLT    *globalid.ID  `json:"idLT,omitempty"`
+	IDLTE   *globalid.ID  `json:"idLTE,omitempty"`
+
+	// "kind" field predicates.
+	Kind      *notification.Kind  `json:"kind,omitempty"`
+	KindNEQ   *notification.Kind  `json:"kindNEQ,omitempty"`
+	KindIn    []notification.Kind `json:"kindIn,omitempty"`
+	KindNotIn []notification.Kind `json:"kindNotIn,omitempty"`
+
+	// "ticket_id" field predicates.
+	TicketID             *globalid.ID  `json:"ticketID,omitempty"`
+	TicketIDNEQ          *globalid.ID  `json:"ticketIDNEQ,omitempty"`
+	TicketIDIn           []globalid.ID `json:"ticketIDIn,omitempty"`
+	TicketIDNotIn        []globalid.ID `json:"ticketIDNotIn,omitempty"`
+	TicketIDGT           *globalid.ID  `json:"ticketIDGT,omitempty"`
+	TicketIDGTE          *globalid.ID  `json:"ticketIDGTE,omitempty"`
+	TicketIDLT           *globalid.ID  `json:"ticketIDLT,omitempty"`
+	TicketIDLTE          *globalid.ID  `json:"ticketIDLTE,omitempty"`
+	TicketIDContains     *globalid.ID  `json:"ticketIDContains,omitempty"`
+	TicketIDHasPrefix    *globalid.ID  `json:"ticketIDHasPrefix,omitempty"`
+	TicketIDHasSuffix    *globalid.ID  `json:"ticketIDHasSuffix,omitempty"`
+	TicketIDEqualFold    *globalid.ID  `json:"ticketIDEqualFold,omitempty"`
+	TicketIDContainsFold *globalid.ID  `json:"ticketIDContainsFold,omitempty"`
+
+	// "message_id" field predicates.
+	MessageID             *globalid.ID  `json:"messageID,omitempty"`
+	MessageIDNEQ          *globalid.ID  `json:"messageIDNEQ,omitempty"`
+	MessageIDIn           []globalid.ID `json:"messageIDIn,omitempty"`
+	MessageIDNotIn        []globalid.ID `json:"messageIDNotIn,omitempty"`
+	MessageIDGT           *globalid.ID  `json:"messageIDGT,omitempty"`
+	MessageIDGTE          *globalid.ID  `json:"messageIDGTE,omitempty"`
+	MessageIDLT           *globalid.ID  `json:"messageIDLT,omitempty"`
+	MessageIDLTE          *globalid.ID  `json:"messageIDLTE,omitempty"`
+	MessageIDContains     *globalid.ID  `json:"messageIDContains,omitempty"`
+	MessageIDHasPrefix    *globalid.ID  `json:"messageIDHasPrefix,omitempty"`
+	MessageIDHasSuffix    *globalid.ID  `json:"messageIDHasSuffix,omitempty"`
+	MessageIDIsNil        bool          `json:"messageIDIsNil,omitempty"`
+	MessageIDNotNil       bool          `json:"messageIDNotNil,omitempty"`
+	MessageIDEqualFold    *globalid.ID  `json:"messageIDEqualFold,omitempty"`
+	MessageIDContainsFold *globalid.ID  `json:"messageIDContainsFold,omitempty"`
+
+	// "actor_id" field predicates.
+	ActorID             *globalid.ID  `json:"actorID,omitempty"`
+	ActorIDNEQ          *globalid.ID  `json:"actorIDNEQ,omitempty"`
+	ActorIDIn           []globalid.ID `json:"actorIDIn,omitempty"`
+	ActorIDNotIn        []globalid.ID `json:"actorIDNotIn,omitempty"`
+	ActorIDGT           *globalid.ID  `json:"actorIDGT,omitempty"`
+	ActorIDGTE          *globalid.ID  `json:"actorIDGTE,omitempty"`
+	ActorIDLT           *globalid.ID  `json:"actorIDLT,omitempty"`
+	ActorIDLTE          *globalid.ID  `json:"actorIDLTE,omitempty"`
+	ActorIDContains     *globalid.ID  `json:"actorIDContains,omitempty"`
+	ActorIDHasPrefix    *globalid.ID  `json:"actorIDHasPrefix,omitempty"`
+	ActorIDHasSuffix    *globalid.ID  `json:"actorIDHasSuffix,omitempty"`
+	ActorIDIsNil        bool          `json:"actorIDIsNil,omitempty"`
+	ActorIDNotNil       bool          `json:"actorIDNotNil,omitempty"`
+	ActorIDEqualFold    *globalid.ID  `json:"actorIDEqualFold,omitempty"`
+	ActorIDContainsFold *globalid.ID  `json:"actorIDContainsFold,omitempty"`
+
+	// "read_at" field predicates.
+	ReadAt       *time.Time  `json:"readAt,omitempty"`
+	ReadAtNEQ    *time.Time  `json:"readAtNEQ,omitempty"`
+	ReadAtIn     []time.Time `json:"readAtIn,omitempty"`
+	ReadAtNotIn  []time.Time `json:"readAtNotIn,omitempty"`
+	ReadAtGT     *time.Time  `json:"readAtGT,omitempty"`
+	ReadAtGTE    *time.Time  `json:"readAtGTE,omitempty"`
+	ReadAtLT     *time.Time  `json:"readAtLT,omitempty"`
+	ReadAtLTE    *time.Time  `json:"readAtLTE,omitempty"`
+	ReadAtIsNil  bool        `json:"readAtIsNil,omitempty"`
+	ReadAtNotNil bool        `json:"readAtNotNil,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "ticket" edge predicates.
+	HasTicket     *bool               `json:"hasTicket,omitempty"`
+	HasTicketWith []*TicketWhereInput `json:"hasTicketWith,omitempty"`
+
+	// "message" edge predicates.
+	HasMessage     *bool                `json:"hasMessage,omitempty"`
+	HasMessageWith []*MessageWhereInput `json:"hasMessageWith,omitempty"`
+
+	// "actor" edge predicates.
+	HasActor     *bool             `json:"hasActor,omitempty"`
+	HasActorWith []*UserWhereInput `json:"hasActorWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *NotificationWhereInput) AddPredicates(predicates ...predicate.Notification) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the NotificationWhereInput filter on the NotificationQuery builder.
+func (i *NotificationWhereInput) Filter(q *NotificationQuery) (*NotificationQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyNotificationWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyNotificationWhereInput is returned in case the NotificationWhereInput is empty.
+var ErrEmptyNotificationWhereInput = errors.New("ent: empty predicate NotificationWhereInput")
+
+// P returns a predicate for filtering notifications.
+// An error is returned if the input is empty or invalid.
+func (i *NotificationWhereInput) P() (predicate.Notification, error) {
+	var predicates []predicate.Notification
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, notification.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Notification, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, notification.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Notification, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, notification.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, notification.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, notification.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, notification.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, notification.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, notification.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, notification.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, notification.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, notification.IDLTE(*i.IDLTE))
+	}
+	if i.Kind != nil {
+		predicates = append(predicates, notification.KindEQ(*i.Kind))
+	}
+	if i.KindNEQ != nil {
+		predicates = append(predicates, notification.KindNEQ(*i.KindNEQ))
+	}
+	if len(i.KindIn) > 0 {
+		predicates = append(predicates, notification.KindIn(i.KindIn...))
+	}
+	if len(i.KindNotIn) > 0 {
+		predicates = append(predicates, notification.KindNotIn(i.KindNotIn...))
+	}
+	if i.TicketID != nil {
+		predicates = append(predicates, notification.TicketIDEQ(*i.TicketID))
+	}
+	if i.TicketIDNEQ != nil {
+		predicates = append(predicates, notification.TicketIDNEQ(*i.TicketIDNEQ))
+	}
+	if len(i.TicketIDIn) > 0 {
+		predicates = append(predicates, notification.TicketIDIn(i.TicketIDIn...))
+	}
+	if len(i.TicketIDNotIn) > 0 {
+		predicates = append(predicates, notification.TicketIDNotIn(i.TicketIDNotIn...))
+	}
+	if i.TicketIDGT != nil {
+		predicates = append(predicates, notification.TicketIDGT(*i.TicketIDGT))
+	}
+	if i.TicketIDGTE != nil {
+		predicates = append(predicates, notification.TicketIDGTE(*i.TicketIDGTE))
+	}
+	if i.TicketIDLT != nil {
+		predicates = append(predicates, notification.TicketIDLT(*i.TicketIDLT))
+	}
+	if i.TicketIDLTE != nil {
+		predicates = append(predicates, notification.TicketIDLTE(*i.TicketIDLTE))
+	}
+	if i.TicketIDContains != nil {
+		predicates = append(predicates, notification.TicketIDContains(*i.TicketIDContains))
+	}
+	if i.TicketIDHasPrefix != nil {
+		predicates = append(predicates, notification.TicketIDHasPrefix(*i.TicketIDHasPrefix))
+	}
+	if i.TicketIDHasSuffix != nil {
+		predicates = append(predicates, notification.TicketIDHasSuffix(*i.TicketIDHasSuffix))
+	}
+	if i.TicketIDEqualFold != nil {
+		predicates = append(predicates, notification.TicketIDEqualFold(*i.TicketIDEqualFold))
+	}
+	if i.TicketIDContainsFold != nil {
+		predicates = append(predicates, notification.TicketIDContainsFold(*i.TicketIDContainsFold))
+	}
+	if i.MessageID != nil {
+		predicates = append(predicates, notification.MessageIDEQ(*i.MessageID))
+	}
+	if i.MessageIDNEQ != nil {
+		predicates = append(predicates, notification.MessageIDNEQ(*i.MessageIDNEQ))
+	}
+	if len(i.MessageIDIn) > 0 {
+		predicates = append(predicates, notification.MessageIDIn(i.MessageIDIn...))
+	}
+	if len(i.MessageIDNotIn) > 0 {
+		predicates = append(predicates, notification.MessageIDNotIn(i.MessageIDNotIn...))
+	}
+	if i.MessageIDGT != nil {
+		predicates = append(predicates, notification.MessageIDGT(*i.MessageIDGT))
+	}
+	if i.MessageIDGTE != nil {
+		predicates = append(predicates, notification.MessageIDGTE(*i.MessageIDGTE))
+	}
+	if i.MessageIDLT != nil {
+		predicates = append(predicates, notification.MessageIDLT(*i.MessageIDLT))
+	}
+	if i.MessageIDLTE != nil {
+		predicates = append(predicates, notification.MessageIDLTE(*i.MessageIDLTE))
+	}
+	if i.MessageIDContains != nil {
+		predicates = append(predicates, notification.MessageIDContains(*i.MessageIDContains))
+	}
+	if i.MessageIDHasPrefix != nil {
+		predicates = append(predicates, notification.MessageIDHasPrefix(*i.MessageIDHasPrefix))
+	}
+	if i.MessageIDHasSuffix != nil {
+		predicates = append(predicates, notification.MessageIDHasSuffix(*i.MessageIDHasSuffix))
+	}
+	if i.MessageIDIsNil {
+		predicates = append(predicates, notification.MessageIDIsNil())
+	}
+	if i.MessageIDNotNil {
+		predicates = append(predicates, notification.MessageIDNotNil())
+	}
+	if i.MessageIDEqualFold != nil {
+		predicates = append(predicates, notification.MessageIDEqualFold(*i.MessageIDEqualFold))
+	}
+	if i.MessageIDContainsFold != nil {
+		predicates = append(predicates, notification.MessageIDContainsFold(*i.MessageIDContainsFold))
+	}
+	if i.ActorID != nil {
+		predicates = append(predicates, notification.ActorIDEQ(*i.ActorID))
+	}
+	if i.ActorIDNEQ != nil {
+		predicates = append(predicates, notification.ActorIDNEQ(*i.ActorIDNEQ))
+	}
+	if len(i.ActorIDIn) > 0 {
+		predicates = append(predicates, notification.ActorIDIn(i.ActorIDIn...))
+	}
+	if len(i.ActorIDNotIn) > 0 {
+		predicates = append(predicates, notification.ActorIDNotIn(i.ActorIDNotIn...))
+	}
+	if i.ActorIDGT != nil {
+		predicates = append(predicates, notification.ActorIDGT(*i.ActorIDGT))
+	}
+	if i.ActorIDGTE != nil {
+		predicates = append(predicates, notification.ActorIDGTE(*i.ActorIDGTE))
+	}
+	if i.ActorIDLT != nil {
+		predicates = append(predicates, notification.ActorIDLT(*i.ActorIDLT))
+	}
+	if i.ActorIDLTE != nil {
+		predicates = append(predicates, notification.ActorIDLTE(*i.ActorIDLTE))
+	}
+	if i.ActorIDContains != nil {
+		predicates = append(predicates, notification.ActorIDContains(*i.ActorIDContains))
+	}
+	if i.ActorIDHasPrefix != nil {
+		predicates = append(predicates, notification.ActorIDHasPrefix(*i.ActorIDHasPrefix))
+	}
+	if i.ActorIDHasSuffix != nil {
+		predicates = append(predicates, notification.ActorIDHasSuffix(*i.ActorIDHasSuffix))
+	}
+	if i.ActorIDIsNil {
+		predicates = append(predicates, notification.ActorIDIsNil())
+	}
+	if i.ActorIDNotNil {
+		predicates = append(predicates, notification.ActorIDNotNil())
+	}
+	if i.ActorIDEqualFold != nil {
+		predicates = append(predicates, notification.ActorIDEqualFold(*i.ActorIDEqualFold))
+	}
+	if i.ActorIDContainsFold != nil {
+		predicates = append(predicates, notification.ActorIDContainsFold(*i.ActorIDContainsFold))
+	}
+	if i.ReadAt != nil {
+		predicates = append(predicates, notification.ReadAtEQ(*i.ReadAt))
+	}
+	if i.ReadAtNEQ != nil {
+		predicates = append(predicates, notification.ReadAtNEQ(*i.ReadAtNEQ))
+	}
+	if len(i.ReadAtIn) > 0 {
+		predicates = append(predicates, notification.ReadAtIn(i.ReadAtIn...))
+	}
+	if len(i.ReadAtNotIn) > 0 {
+		predicates = append(predicates, notification.ReadAtNotIn(i.ReadAtNotIn...))
+	}
+	if i.ReadAtGT != nil {
+		predicates = append(predicates, notification.ReadAtGT(*i.ReadAtGT))
+	}
+	if i.ReadAtGTE != nil {
+		predicates = append(predicates, notification.ReadAtGTE(*i.ReadAtGTE))
+	}
+	if i.ReadAtLT != nil {
+		predicates = append(predicates, notification.ReadAtLT(*i.ReadAtLT))
+	}
+	if i.ReadAtLTE != nil {
+		predicates = append(predicates, notification.ReadAtLTE(*i.ReadAtLTE))
+	}
+	if i.ReadAtIsNil {
+		predicates = append(predicates, notification.ReadAtIsNil())
+	}
+	if i.ReadAtNotNil {
+		predicates = append(predicates, notification.ReadAtNotNil())
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, notification.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, notification.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, notification.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, notification.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, notification.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, notification.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, notification.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, notification.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+
+	if i.HasTicket != nil {
+		p := notification.HasTicket()
+		if !*i.HasTicket {
+			p = notification.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasTicketWith) > 0 {
+		with := make([]predicate.Ticket, 0, len(i.HasTicketWith))
+		for _, w := range i.HasTicketWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasTicketWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, notification.HasTicketWith(with...))
+	}
+	if i.HasMessage != nil {
+		p := notification.HasMessage()
+		if !*i.HasMessage {
+			p = notification.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasMessageWith) > 0 {
+		with := make([]predicate.Message, 0, len(i.HasMessageWith))
+		for _, w := range i.HasMessageWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasMessageWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, notification.HasMessageWith(with...))
+	}
+	if i.HasActor != nil {
+		p := notification.HasActor()
+		if !*i.HasActor {
+			p = notification.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasActorWith) > 0 {
+		with := make([]predicate.User, 0, len(i.HasActorWith))
+		for _, w := range i.HasActorWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasActorWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, notification.HasActorWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyNotificationWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return notification.And(predicates...), nil
+	}
+}
+
+// RoutingRuleWhereInput represents a where input for filtering RoutingRule queries.
+type RoutingRuleWhereInput struct {
+	Predicates []predicate.RoutingRule  `json:"-"`
+	Not        *RoutingRuleWhereInput   `json:"not,omitempty"`
+	Or         []*RoutingRuleWhereInput `json:"or,omitempty"`
+	And        []*RoutingRuleWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *globalid.ID  `json:"id,omitempty"`
+	IDNEQ   *globalid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []globalid.ID `json:"idIn,omitempty"`
+	IDNotIn []globalid.ID `json:"idNotIn,omitempty"`
+	IDGT    *globalid.ID  `json:"idGT,omitempty"`
+	IDGTE   *globalid.ID  `json:"idGTE,omitempty"`
+	IDLT    *globalid.ID  `json:"idLT,omitempty"`
+	IDLTE   *globalid.ID  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "position" field predicates.
+	Position      *int  `json:"position,omitempty"`
+	PositionNEQ   *int  `json:"positionNEQ,omitempty"`
+	PositionIn    []int `json:"positionIn,omitempty"`
+	PositionNotIn []int `json:"positionNotIn,omitempty"`
+	PositionGT    *int  `json:"positionGT,omitempty"`
+	PositionGTE   *int  `json:"positionGTE,omitempty"`
+	PositionLT    *int  `json:"positionLT,omitempty"`
+	PositionLTE   *int  `json:"positionLTE,omitempty"`
+
+	// "enabled" field predicates.
+	Enabled    *bool `json:"enabled,omitempty"`
+	EnabledNEQ *bool `json:"enabledNEQ,omitempty"`
+
+	// "group_id" field predicates.
+	GroupID             *globalid.ID  `json:"groupID,omitempty"`
+	GroupIDNEQ          *globalid.ID  `json:"groupIDNEQ,omitempty"`
+	GroupIDIn           []globalid.ID `json:"groupIDIn,omitempty"`
+	GroupIDNotIn        []globalid.ID `json:"groupIDNotIn,omitempty"`
+	GroupIDGT           *globalid.ID  `json:"groupIDGT,omitempty"`
+	GroupIDGTE          *globalid.ID  `json:"groupIDGTE,omitempty"`
+	GroupIDLT           *globalid.ID  `json:"groupIDLT,omitempty"`
+	GroupIDLTE          *globalid.ID  `json:"groupIDLTE,omitempty"`
+	GroupIDContains     *globalid.ID  `json:"groupIDContains,omitempty"`
+	GroupIDHasPrefix    *globalid.ID  `json:"groupIDHasPrefix,omitempty"`
+	GroupIDHasSuffix    *globalid.ID  `json:"groupIDHasSuffix,omitempty"`
+	GroupIDIsNil        bool          `json:"groupIDIsNil,omitempty"`
+	GroupIDNotNil       bool          `json:"groupIDNotNil,omitempty"`
+	GroupIDEqualFold    *globalid.ID  `json:"groupIDEqualFold,omitempty"`
+	GroupIDContainsFold *globalid.ID  `json:"groupIDContainsFold,omitempty"`
+
+	// "set_priority" field predicates.
+	SetPriority       *priority.Priority  `json:"setPriority,omitempty"`
+	SetPriorityNEQ    *priority.Priority  `json:"setPriorityNEQ,omitempty"`
+	SetPriorityIn     []priority.Priority `json:"setPriorityIn,omitempty"`
+	SetPriorityNotIn  []priority.Priority `json:"setPriorityNotIn,omitempty"`
+	SetPriorityGT     *priority.Priority  `json:"setPriorityGT,omitempty"`
+	SetPriorityGTE    *priority.Priority  `json:"setPriorityGTE,omitempty"`
+	SetPriorityLT     *priority.Priority  `json:"setPriorityLT,omitempty"`
+	SetPriorityLTE    *priority.Priority  `json:"setPriorityLTE,omitempty"`
+	SetPriorityIsNil  bool                `json:"setPriorityIsNil,omitempty"`
+	SetPriorityNotNil bool                `json:"setPriorityNotNil,omitempty"`
+
+	// "round_robin" field predicates.
+	RoundRobin    *bool `json:"roundRobin,omitempty"`
+	RoundRobinNEQ *bool `json:"roundRobinNEQ,omitempty"`
+
+	// "group" edge predicates.
+	HasGroup     *bool              `json:"hasGroup,omitempty"`
+	HasGroupWith []*GroupWhereInput `json:"hasGroupWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *RoutingRuleWhereInput) AddPredicates(predicates ...predicate.RoutingRule) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the RoutingRuleWhereInput filter on the RoutingRuleQuery builder.
+func (i *RoutingRuleWhereInput) Filter(q *RoutingRuleQuery) (*RoutingRuleQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyRoutingRuleWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyRoutingRuleWhereInput is returned in case the RoutingRuleWhereInput is empty.
+var ErrEmptyRoutingRuleWhereInput = errors.New("ent: empty predicate RoutingRuleWhereInput")
+
+// P returns a predicate for filtering routingrules.
+// An error is returned if the input is empty or invalid.
+func (i *RoutingRuleWhereInput) P() (predicate.RoutingRule, error) {
+	var predicates []predicate.RoutingRule
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, routingrule.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.RoutingRule, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, routingrule.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.RoutingRule, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, routingrule.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, routingrule.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, routingrule.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, routingrule.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, routingrule.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, routingrule.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, routingrule.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, routingrule.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, routingrule.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, routingrule.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, routingrule.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, routingrule.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, routingrule.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, routingrule.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, routingrule.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, routingrule.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, routingrule.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, routingrule.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, routingrule.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, routingrule.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, routingrule.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, routingrule.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, routingrule.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, routingrule.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, routingrule.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, routingrule.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, routingrule.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, routingrule.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, routingrule.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, routingrule.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, routingrule.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, routingrule.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, routingrule.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, routingrule.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, routingrule.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, routingrule.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, routingrule.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, routingrule.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.Position != nil {
+		predicates = append(predicates, routingrule.PositionEQ(*i.Position))
+	}
+	if i.PositionNEQ != nil {
+		predicates = append(predicates, routingrule.PositionNEQ(*i.PositionNEQ))
+	}
+	if len(i.PositionIn) > 0 {
+		predicates = append(predicates, routingrule.PositionIn(i.PositionIn...))
+	}
+	if len(i.PositionNotIn) > 0 {
+		predicates = append(predicates, routingrule.PositionNotIn(i.PositionNotIn...))
+	}
+	if i.PositionGT != nil {
+		predicates = append(predicates, routingrule.PositionGT(*i.PositionGT))
+	}
+	if i.PositionGTE != nil {
+		predicates = append(predicates, routingrule.PositionGTE(*i.PositionGTE))
+	}
+	if i.PositionLT != nil {
+		predicates = append(predicates, routingrule.PositionLT(*i.PositionLT))
+	}
+	if i.PositionLTE != nil {
+		predicates = append(predicates, routingrule.PositionLTE(*i.PositionLTE))
+	}
+	if i.Enabled != nil {
+		predicates = append(predicates, routingrule.EnabledEQ(*i.Enabled))
+	}
+	if i.EnabledNEQ != nil {
+		predicates = append(predicates, routingrule.EnabledNEQ(*i.EnabledNEQ))
+	}
+	if i.GroupID != nil {
+		predicates = append(predicates, routingrule.GroupIDEQ(*i.GroupID))
+	}
+	if i.GroupIDNEQ != nil {
+		predicates = append(predicates, routingrule.GroupIDNEQ(*i.GroupIDNEQ))
+	}
+	if len(i.GroupIDIn) > 0 {
+		predicates = append(predicates, routingrule.GroupIDIn(i.GroupIDIn...))
+	}
+	if len(i.GroupIDNotIn) > 0 {
+		predicates = append(predicates, routingrule.GroupIDNotIn(i.GroupIDNotIn...))
+	}
+	if i.GroupIDGT != nil {
+		predicates = append(predicates, routingrule.GroupIDGT(*i.GroupIDGT))
+	}
+	if i.GroupIDGTE != nil {
+		predicates = append(predicates, routingrule.GroupIDGTE(*i.GroupIDGTE))
+	}
+	if i.GroupIDLT != nil {
+		predicates = append(predicates, routingrule.GroupIDLT(*i.GroupIDLT))
+	}
+	if i.GroupIDLTE != nil {
+		predicates = append(predicates, routingrule.GroupIDLTE(*i.GroupIDLTE))
+	}
+	if i.GroupIDContains != nil {
+		predicates = append(predicates, routingrule.GroupIDContains(*i.GroupIDContains))
+	}
+	if i.GroupIDHasPrefix != nil {
+		predicates = append(predicates, routingrule.GroupIDHasPrefix(*i.GroupIDHasPrefix))
+	}
+	if i.GroupIDHasSuffix != nil {
+		predicates = append(predicates, routingrule.GroupIDHasSuffix(*i.GroupIDHasSuffix))
+	}
+	if i.GroupIDIsNil {
+		predicates = append(predicates, routingrule.GroupIDIsNil())
+	}
+	if i.GroupIDNotNil {
+		predicates = append(predicates, routingrule.GroupIDNotNil())
+	}
+	if i.GroupIDEqualFold != nil {
+		predicates = append(predicates, routingrule.GroupIDEqualFold(*i.GroupIDEqualFold))
+	}
+	if i.GroupIDContainsFold != nil {
+		predicates = append(predicates, routingrule.GroupIDContainsFold(*i.GroupIDContainsFold))
+	}
+	if i.SetPriority != nil {
+		predicates = append(predicates, routingrule.SetPriorityEQ(*i.SetPriority))
+	}
+	if i.SetPriorityNEQ != nil {
+		predicates = append(predicates, routingrule.SetPriorityNEQ(*i.SetPriorityNEQ))
+	}
+	if len(i.SetPriorityIn) > 0 {
+		predicates = append(predicates, routingrule.SetPriorityIn(i.SetPriorityIn...))
+	}
+	if len(i.SetPriorityNotIn) > 0 {
+		predicates = append(predicates, routingrule.SetPriorityNotIn(i.SetPriorityNotIn...))
+	}
+	if i.SetPriorityGT != nil {
+		predicates = append(predicates, routingrule.SetPriorityGT(*i.SetPriorityGT))
+	}
+	if i.SetPriorityGTE != nil {
+		predicates = append(predicates, routingrule.SetPriorityGTE(*i.SetPriorityGTE))
+	}
+	if i.SetPriorityLT != nil {
+		predicates = append(predicates, routingrule.SetPriorityLT(*i.SetPriorityLT))
+	}
+	if i.SetPriorityLTE != nil {
+		predicates = append(predicates, routingrule.SetPriorityLTE(*i.SetPriorityLTE))
+	}
+	if i.SetPriorityIsNil {
+		predicates = append(predicates, routingrule.SetPriorityIsNil())
+	}
+	if i.SetPriorityNotNil {
+		predicates = append(predicates, routingrule.SetPriorityNotNil())
+	}
+	if i.RoundRobin != nil {
+		predicates = append(predicates, routingrule.RoundRobinEQ(*i.RoundRobin))
+	}
+	if i.RoundRobinNEQ != nil {
+		predicates = append(predicates, routingrule.RoundRobinNEQ(*i.RoundRobinNEQ))
+	}
+
+	if i.HasGroup != nil {
+		p := routingrule.HasGroup()
+		if !*i.HasGroup {
+			p = routingrule.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasGroupWith) > 0 {
+		with := make([]predicate.Group, 0, len(i.HasGroupWith))
+		for _, w := range i.HasGroupWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasGroupWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, routingrule.HasGroupWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyRoutingRuleWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return routingrule.And(predicates...), nil
 	}
 }
 
@@ -1241,6 +2808,10 @@ type TicketWhereInput struct {
 	// "group" edge predicates.
 	HasGroup     *bool              `json:"hasGroup,omitempty"`
 	HasGroupWith []*GroupWhereInput `json:"hasGroupWith,omitempty"`
+
+	// "routing_rule" edge predicates.
+	HasRoutingRule     *bool                    `json:"hasRoutingRule,omitempty"`
+	HasRoutingRuleWith []*RoutingRuleWhereInput `json:"hasRoutingRuleWith,omitempty"`
 
 	// "messages" edge predicates.
 	HasMessages     *bool                `json:"hasMessages,omitempty"`
@@ -1805,6 +3376,24 @@ func (i *TicketWhereInput) P() (predicate.Ticket, error) {
 		}
 		predicates = append(predicates, ticket.HasGroupWith(with...))
 	}
+	if i.HasRoutingRule != nil {
+		p := ticket.HasRoutingRule()
+		if !*i.HasRoutingRule {
+			p = ticket.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasRoutingRuleWith) > 0 {
+		with := make([]predicate.RoutingRule, 0, len(i.HasRoutingRuleWith))
+		for _, w := range i.HasRoutingRuleWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasRoutingRuleWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, ticket.HasRoutingRuleWith(with...))
+	}
 	if i.HasMessages != nil {
 		p := ticket.HasMessages()
 		if !*i.HasMessages {
@@ -1909,6 +3498,10 @@ type UserWhereInput struct {
 	// "active" field predicates.
 	Active    *bool `json:"active,omitempty"`
 	ActiveNEQ *bool `json:"activeNEQ,omitempty"`
+
+	// "away" field predicates.
+	Away    *bool `json:"away,omitempty"`
+	AwayNEQ *bool `json:"awayNEQ,omitempty"`
 
 	// "last_seen_at" field predicates.
 	LastSeenAt       *time.Time  `json:"lastSeenAt,omitempty"`
@@ -2165,6 +3758,12 @@ func (i *UserWhereInput) P() (predicate.User, error) {
 	}
 	if i.ActiveNEQ != nil {
 		predicates = append(predicates, user.ActiveNEQ(*i.ActiveNEQ))
+	}
+	if i.Away != nil {
+		predicates = append(predicates, user.AwayEQ(*i.Away))
+	}
+	if i.AwayNEQ != nil {
+		predicates = append(predicates, user.AwayNEQ(*i.AwayNEQ))
 	}
 	if i.LastSeenAt != nil {
 		predicates = append(predicates, user.LastSeenAtEQ(*i.LastSeenAt))

@@ -26,6 +26,12 @@ type Group struct {
 	Name string `json:"name,omitempty"`
 	// Description holds the value of the "description" field.
 	Description string `json:"description,omitempty"`
+	// IsDefault holds the value of the "is_default" field.
+	IsDefault bool `json:"is_default,omitempty"`
+	// AutoAssign holds the value of the "auto_assign" field.
+	AutoAssign group.AutoAssign `json:"auto_assign,omitempty"`
+	// NotifyUnassigned holds the value of the "notify_unassigned" field.
+	NotifyUnassigned bool `json:"notify_unassigned,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the GroupQuery when eager-loading is set.
 	Edges        GroupEdges `json:"edges"`
@@ -38,14 +44,26 @@ type GroupEdges struct {
 	Members []*User `json:"members,omitempty"`
 	// Tickets holds the value of the tickets edge.
 	Tickets []*Ticket `json:"tickets,omitempty"`
+	// RoutingRules holds the value of the routing_rules edge.
+	RoutingRules []*RoutingRule `json:"routing_rules,omitempty"`
+	// Macros holds the value of the macros edge.
+	Macros []*Macro `json:"macros,omitempty"`
+	// MacrosMovingHere holds the value of the macros_moving_here edge.
+	MacrosMovingHere []*Macro `json:"macros_moving_here,omitempty"`
+	// SavedViews holds the value of the saved_views edge.
+	SavedViews []*SavedView `json:"saved_views,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [6]bool
 	// totalCount holds the count of the edges above.
 	totalCount [1]map[string]int
 
-	namedMembers map[string][]*User
-	namedTickets map[string][]*Ticket
+	namedMembers          map[string][]*User
+	namedTickets          map[string][]*Ticket
+	namedRoutingRules     map[string][]*RoutingRule
+	namedMacros           map[string][]*Macro
+	namedMacrosMovingHere map[string][]*Macro
+	namedSavedViews       map[string][]*SavedView
 }
 
 // MembersOrErr returns the Members value or an error if the edge
@@ -66,6 +84,42 @@ func (e GroupEdges) TicketsOrErr() ([]*Ticket, error) {
 	return nil, &NotLoadedError{edge: "tickets"}
 }
 
+// RoutingRulesOrErr returns the RoutingRules value or an error if the edge
+// was not loaded in eager-loading.
+func (e GroupEdges) RoutingRulesOrErr() ([]*RoutingRule, error) {
+	if e.loadedTypes[2] {
+		return e.RoutingRules, nil
+	}
+	return nil, &NotLoadedError{edge: "routing_rules"}
+}
+
+// MacrosOrErr returns the Macros value or an error if the edge
+// was not loaded in eager-loading.
+func (e GroupEdges) MacrosOrErr() ([]*Macro, error) {
+	if e.loadedTypes[3] {
+		return e.Macros, nil
+	}
+	return nil, &NotLoadedError{edge: "macros"}
+}
+
+// MacrosMovingHereOrErr returns the MacrosMovingHere value or an error if the edge
+// was not loaded in eager-loading.
+func (e GroupEdges) MacrosMovingHereOrErr() ([]*Macro, error) {
+	if e.loadedTypes[4] {
+		return e.MacrosMovingHere, nil
+	}
+	return nil, &NotLoadedError{edge: "macros_moving_here"}
+}
+
+// SavedViewsOrErr returns the SavedViews value or an error if the edge
+// was not loaded in eager-loading.
+func (e GroupEdges) SavedViewsOrErr() ([]*SavedView, error) {
+	if e.loadedTypes[5] {
+		return e.SavedViews, nil
+	}
+	return nil, &NotLoadedError{edge: "saved_views"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Group) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -73,7 +127,9 @@ func (*Group) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case group.FieldID:
 			values[i] = new(globalid.ID)
-		case group.FieldName, group.FieldDescription:
+		case group.FieldIsDefault, group.FieldNotifyUnassigned:
+			values[i] = new(sql.NullBool)
+		case group.FieldName, group.FieldDescription, group.FieldAutoAssign:
 			values[i] = new(sql.NullString)
 		case group.FieldCreatedAt, group.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -122,6 +178,24 @@ func (_m *Group) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Description = value.String
 			}
+		case group.FieldIsDefault:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field is_default", values[i])
+			} else if value.Valid {
+				_m.IsDefault = value.Bool
+			}
+		case group.FieldAutoAssign:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field auto_assign", values[i])
+			} else if value.Valid {
+				_m.AutoAssign = group.AutoAssign(value.String)
+			}
+		case group.FieldNotifyUnassigned:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field notify_unassigned", values[i])
+			} else if value.Valid {
+				_m.NotifyUnassigned = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -143,6 +217,26 @@ func (_m *Group) QueryMembers() *UserQuery {
 // QueryTickets queries the "tickets" edge of the Group entity.
 func (_m *Group) QueryTickets() *TicketQuery {
 	return NewGroupClient(_m.config).QueryTickets(_m)
+}
+
+// QueryRoutingRules queries the "routing_rules" edge of the Group entity.
+func (_m *Group) QueryRoutingRules() *RoutingRuleQuery {
+	return NewGroupClient(_m.config).QueryRoutingRules(_m)
+}
+
+// QueryMacros queries the "macros" edge of the Group entity.
+func (_m *Group) QueryMacros() *MacroQuery {
+	return NewGroupClient(_m.config).QueryMacros(_m)
+}
+
+// QueryMacrosMovingHere queries the "macros_moving_here" edge of the Group entity.
+func (_m *Group) QueryMacrosMovingHere() *MacroQuery {
+	return NewGroupClient(_m.config).QueryMacrosMovingHere(_m)
+}
+
+// QuerySavedViews queries the "saved_views" edge of the Group entity.
+func (_m *Group) QuerySavedViews() *SavedViewQuery {
+	return NewGroupClient(_m.config).QuerySavedViews(_m)
 }
 
 // Update returns a builder for updating this Group.
@@ -179,6 +273,15 @@ func (_m *Group) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("description=")
 	builder.WriteString(_m.Description)
+	builder.WriteString(", ")
+	builder.WriteString("is_default=")
+	builder.WriteString(fmt.Sprintf("%v", _m.IsDefault))
+	builder.WriteString(", ")
+	builder.WriteString("auto_assign=")
+	builder.WriteString(fmt.Sprintf("%v", _m.AutoAssign))
+	builder.WriteString(", ")
+	builder.WriteString("notify_unassigned=")
+	builder.WriteString(fmt.Sprintf("%v", _m.NotifyUnassigned))
 	builder.WriteByte(')')
 	return builder.String()
 }
@@ -228,6 +331,102 @@ func (_m *Group) appendNamedTickets(name string, edges ...*Ticket) {
 		_m.Edges.namedTickets[name] = []*Ticket{}
 	} else {
 		_m.Edges.namedTickets[name] = append(_m.Edges.namedTickets[name], edges...)
+	}
+}
+
+// NamedRoutingRules returns the RoutingRules named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Group) NamedRoutingRules(name string) ([]*RoutingRule, error) {
+	if _m.Edges.namedRoutingRules == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedRoutingRules[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Group) appendNamedRoutingRules(name string, edges ...*RoutingRule) {
+	if _m.Edges.namedRoutingRules == nil {
+		_m.Edges.namedRoutingRules = make(map[string][]*RoutingRule)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedRoutingRules[name] = []*RoutingRule{}
+	} else {
+		_m.Edges.namedRoutingRules[name] = append(_m.Edges.namedRoutingRules[name], edges...)
+	}
+}
+
+// NamedMacros returns the Macros named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Group) NamedMacros(name string) ([]*Macro, error) {
+	if _m.Edges.namedMacros == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedMacros[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Group) appendNamedMacros(name string, edges ...*Macro) {
+	if _m.Edges.namedMacros == nil {
+		_m.Edges.namedMacros = make(map[string][]*Macro)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedMacros[name] = []*Macro{}
+	} else {
+		_m.Edges.namedMacros[name] = append(_m.Edges.namedMacros[name], edges...)
+	}
+}
+
+// NamedMacrosMovingHere returns the MacrosMovingHere named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Group) NamedMacrosMovingHere(name string) ([]*Macro, error) {
+	if _m.Edges.namedMacrosMovingHere == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedMacrosMovingHere[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Group) appendNamedMacrosMovingHere(name string, edges ...*Macro) {
+	if _m.Edges.namedMacrosMovingHere == nil {
+		_m.Edges.namedMacrosMovingHere = make(map[string][]*Macro)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedMacrosMovingHere[name] = []*Macro{}
+	} else {
+		_m.Edges.namedMacrosMovingHere[name] = append(_m.Edges.namedMacrosMovingHere[name], edges...)
+	}
+}
+
+// NamedSavedViews returns the SavedViews named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Group) NamedSavedViews(name string) ([]*SavedView, error) {
+	if _m.Edges.namedSavedViews == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedSavedViews[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Group) appendNamedSavedViews(name string, edges ...*SavedView) {
+	if _m.Edges.namedSavedViews == nil {
+		_m.Edges.namedSavedViews = make(map[string][]*SavedView)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedSavedViews[name] = []*SavedView{}
+	} else {
+		_m.Edges.namedSavedViews[name] = append(_m.Edges.namedSavedViews[name], edges...)
 	}
 }
 

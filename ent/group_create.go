@@ -13,6 +13,9 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/switchboardhq/switchboard/ent/group"
+	"github.com/switchboardhq/switchboard/ent/macro"
+	"github.com/switchboardhq/switchboard/ent/routingrule"
+	"github.com/switchboardhq/switchboard/ent/savedview"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/globalid"
@@ -74,6 +77,48 @@ func (_c *GroupCreate) SetNillableDescription(v *string) *GroupCreate {
 	return _c
 }
 
+// SetIsDefault sets the "is_default" field.
+func (_c *GroupCreate) SetIsDefault(v bool) *GroupCreate {
+	_c.mutation.SetIsDefault(v)
+	return _c
+}
+
+// SetNillableIsDefault sets the "is_default" field if the given value is not nil.
+func (_c *GroupCreate) SetNillableIsDefault(v *bool) *GroupCreate {
+	if v != nil {
+		_c.SetIsDefault(*v)
+	}
+	return _c
+}
+
+// SetAutoAssign sets the "auto_assign" field.
+func (_c *GroupCreate) SetAutoAssign(v group.AutoAssign) *GroupCreate {
+	_c.mutation.SetAutoAssign(v)
+	return _c
+}
+
+// SetNillableAutoAssign sets the "auto_assign" field if the given value is not nil.
+func (_c *GroupCreate) SetNillableAutoAssign(v *group.AutoAssign) *GroupCreate {
+	if v != nil {
+		_c.SetAutoAssign(*v)
+	}
+	return _c
+}
+
+// SetNotifyUnassigned sets the "notify_unassigned" field.
+func (_c *GroupCreate) SetNotifyUnassigned(v bool) *GroupCreate {
+	_c.mutation.SetNotifyUnassigned(v)
+	return _c
+}
+
+// SetNillableNotifyUnassigned sets the "notify_unassigned" field if the given value is not nil.
+func (_c *GroupCreate) SetNillableNotifyUnassigned(v *bool) *GroupCreate {
+	if v != nil {
+		_c.SetNotifyUnassigned(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *GroupCreate) SetID(v globalid.ID) *GroupCreate {
 	_c.mutation.SetID(v)
@@ -116,6 +161,66 @@ func (_c *GroupCreate) AddTickets(v ...*Ticket) *GroupCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddTicketIDs(ids...)
+}
+
+// AddRoutingRuleIDs adds the "routing_rules" edge to the RoutingRule entity by IDs.
+func (_c *GroupCreate) AddRoutingRuleIDs(ids ...globalid.ID) *GroupCreate {
+	_c.mutation.AddRoutingRuleIDs(ids...)
+	return _c
+}
+
+// AddRoutingRules adds the "routing_rules" edges to the RoutingRule entity.
+func (_c *GroupCreate) AddRoutingRules(v ...*RoutingRule) *GroupCreate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddRoutingRuleIDs(ids...)
+}
+
+// AddMacroIDs adds the "macros" edge to the Macro entity by IDs.
+func (_c *GroupCreate) AddMacroIDs(ids ...globalid.ID) *GroupCreate {
+	_c.mutation.AddMacroIDs(ids...)
+	return _c
+}
+
+// AddMacros adds the "macros" edges to the Macro entity.
+func (_c *GroupCreate) AddMacros(v ...*Macro) *GroupCreate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddMacroIDs(ids...)
+}
+
+// AddMacrosMovingHereIDs adds the "macros_moving_here" edge to the Macro entity by IDs.
+func (_c *GroupCreate) AddMacrosMovingHereIDs(ids ...globalid.ID) *GroupCreate {
+	_c.mutation.AddMacrosMovingHereIDs(ids...)
+	return _c
+}
+
+// AddMacrosMovingHere adds the "macros_moving_here" edges to the Macro entity.
+func (_c *GroupCreate) AddMacrosMovingHere(v ...*Macro) *GroupCreate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddMacrosMovingHereIDs(ids...)
+}
+
+// AddSavedViewIDs adds the "saved_views" edge to the SavedView entity by IDs.
+func (_c *GroupCreate) AddSavedViewIDs(ids ...globalid.ID) *GroupCreate {
+	_c.mutation.AddSavedViewIDs(ids...)
+	return _c
+}
+
+// AddSavedViews adds the "saved_views" edges to the SavedView entity.
+func (_c *GroupCreate) AddSavedViews(v ...*SavedView) *GroupCreate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddSavedViewIDs(ids...)
 }
 
 // Mutation returns the GroupMutation object of the builder.
@@ -169,6 +274,18 @@ func (_c *GroupCreate) defaults() error {
 		v := group.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
+	if _, ok := _c.mutation.IsDefault(); !ok {
+		v := group.DefaultIsDefault
+		_c.mutation.SetIsDefault(v)
+	}
+	if _, ok := _c.mutation.AutoAssign(); !ok {
+		v := group.DefaultAutoAssign
+		_c.mutation.SetAutoAssign(v)
+	}
+	if _, ok := _c.mutation.NotifyUnassigned(); !ok {
+		v := group.DefaultNotifyUnassigned
+		_c.mutation.SetNotifyUnassigned(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if group.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized group.DefaultID (forgotten import ent/runtime?)")
@@ -199,6 +316,20 @@ func (_c *GroupCreate) check() error {
 		if err := group.DescriptionValidator(v); err != nil {
 			return &ValidationError{Name: "description", err: fmt.Errorf(`ent: validator failed for field "Group.description": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.IsDefault(); !ok {
+		return &ValidationError{Name: "is_default", err: errors.New(`ent: missing required field "Group.is_default"`)}
+	}
+	if _, ok := _c.mutation.AutoAssign(); !ok {
+		return &ValidationError{Name: "auto_assign", err: errors.New(`ent: missing required field "Group.auto_assign"`)}
+	}
+	if v, ok := _c.mutation.AutoAssign(); ok {
+		if err := group.AutoAssignValidator(v); err != nil {
+			return &ValidationError{Name: "auto_assign", err: fmt.Errorf(`ent: validator failed for field "Group.auto_assign": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.NotifyUnassigned(); !ok {
+		return &ValidationError{Name: "notify_unassigned", err: errors.New(`ent: missing required field "Group.notify_unassigned"`)}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := v.Validate(); err != nil {
@@ -257,6 +388,18 @@ func (_c *GroupCreate) createSpec() (*Group, *sqlgraph.CreateSpec) {
 		_spec.SetField(group.FieldDescription, field.TypeString, value)
 		_node.Description = value
 	}
+	if value, ok := _c.mutation.IsDefault(); ok {
+		_spec.SetField(group.FieldIsDefault, field.TypeBool, value)
+		_node.IsDefault = value
+	}
+	if value, ok := _c.mutation.AutoAssign(); ok {
+		_spec.SetField(group.FieldAutoAssign, field.TypeEnum, value)
+		_node.AutoAssign = value
+	}
+	if value, ok := _c.mutation.NotifyUnassigned(); ok {
+		_spec.SetField(group.FieldNotifyUnassigned, field.TypeBool, value)
+		_node.NotifyUnassigned = value
+	}
 	if nodes := _c.mutation.MembersIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2M,
@@ -282,6 +425,70 @@ func (_c *GroupCreate) createSpec() (*Group, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(ticket.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RoutingRulesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.RoutingRulesTable,
+			Columns: []string{group.RoutingRulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(routingrule.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.MacrosIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.MacrosTable,
+			Columns: []string{group.MacrosColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(macro.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.MacrosMovingHereIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.MacrosMovingHereTable,
+			Columns: []string{group.MacrosMovingHereColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(macro.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.SavedViewsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.SavedViewsTable,
+			Columns: []string{group.SavedViewsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(savedview.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {
@@ -383,6 +590,42 @@ func (u *GroupUpsert) ClearDescription() *GroupUpsert {
 	return u
 }
 
+// SetIsDefault sets the "is_default" field.
+func (u *GroupUpsert) SetIsDefault(v bool) *GroupUpsert {
+	u.Set(group.FieldIsDefault, v)
+	return u
+}
+
+// UpdateIsDefault sets the "is_default" field to the value that was provided on create.
+func (u *GroupUpsert) UpdateIsDefault() *GroupUpsert {
+	u.SetExcluded(group.FieldIsDefault)
+	return u
+}
+
+// SetAutoAssign sets the "auto_assign" field.
+func (u *GroupUpsert) SetAutoAssign(v group.AutoAssign) *GroupUpsert {
+	u.Set(group.FieldAutoAssign, v)
+	return u
+}
+
+// UpdateAutoAssign sets the "auto_assign" field to the value that was provided on create.
+func (u *GroupUpsert) UpdateAutoAssign() *GroupUpsert {
+	u.SetExcluded(group.FieldAutoAssign)
+	return u
+}
+
+// SetNotifyUnassigned sets the "notify_unassigned" field.
+func (u *GroupUpsert) SetNotifyUnassigned(v bool) *GroupUpsert {
+	u.Set(group.FieldNotifyUnassigned, v)
+	return u
+}
+
+// UpdateNotifyUnassigned sets the "notify_unassigned" field to the value that was provided on create.
+func (u *GroupUpsert) UpdateNotifyUnassigned() *GroupUpsert {
+	u.SetExcluded(group.FieldNotifyUnassigned)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -480,6 +723,48 @@ func (u *GroupUpsertOne) UpdateDescription() *GroupUpsertOne {
 func (u *GroupUpsertOne) ClearDescription() *GroupUpsertOne {
 	return u.Update(func(s *GroupUpsert) {
 		s.ClearDescription()
+	})
+}
+
+// SetIsDefault sets the "is_default" field.
+func (u *GroupUpsertOne) SetIsDefault(v bool) *GroupUpsertOne {
+	return u.Update(func(s *GroupUpsert) {
+		s.SetIsDefault(v)
+	})
+}
+
+// UpdateIsDefault sets the "is_default" field to the value that was provided on create.
+func (u *GroupUpsertOne) UpdateIsDefault() *GroupUpsertOne {
+	return u.Update(func(s *GroupUpsert) {
+		s.UpdateIsDefault()
+	})
+}
+
+// SetAutoAssign sets the "auto_assign" field.
+func (u *GroupUpsertOne) SetAutoAssign(v group.AutoAssign) *GroupUpsertOne {
+	return u.Update(func(s *GroupUpsert) {
+		s.SetAutoAssign(v)
+	})
+}
+
+// UpdateAutoAssign sets the "auto_assign" field to the value that was provided on create.
+func (u *GroupUpsertOne) UpdateAutoAssign() *GroupUpsertOne {
+	return u.Update(func(s *GroupUpsert) {
+		s.UpdateAutoAssign()
+	})
+}
+
+// SetNotifyUnassigned sets the "notify_unassigned" field.
+func (u *GroupUpsertOne) SetNotifyUnassigned(v bool) *GroupUpsertOne {
+	return u.Update(func(s *GroupUpsert) {
+		s.SetNotifyUnassigned(v)
+	})
+}
+
+// UpdateNotifyUnassigned sets the "notify_unassigned" field to the value that was provided on create.
+func (u *GroupUpsertOne) UpdateNotifyUnassigned() *GroupUpsertOne {
+	return u.Update(func(s *GroupUpsert) {
+		s.UpdateNotifyUnassigned()
 	})
 }
 
@@ -747,6 +1032,48 @@ func (u *GroupUpsertBulk) UpdateDescription() *GroupUpsertBulk {
 func (u *GroupUpsertBulk) ClearDescription() *GroupUpsertBulk {
 	return u.Update(func(s *GroupUpsert) {
 		s.ClearDescription()
+	})
+}
+
+// SetIsDefault sets the "is_default" field.
+func (u *GroupUpsertBulk) SetIsDefault(v bool) *GroupUpsertBulk {
+	return u.Update(func(s *GroupUpsert) {
+		s.SetIsDefault(v)
+	})
+}
+
+// UpdateIsDefault sets the "is_default" field to the value that was provided on create.
+func (u *GroupUpsertBulk) UpdateIsDefault() *GroupUpsertBulk {
+	return u.Update(func(s *GroupUpsert) {
+		s.UpdateIsDefault()
+	})
+}
+
+// SetAutoAssign sets the "auto_assign" field.
+func (u *GroupUpsertBulk) SetAutoAssign(v group.AutoAssign) *GroupUpsertBulk {
+	return u.Update(func(s *GroupUpsert) {
+		s.SetAutoAssign(v)
+	})
+}
+
+// UpdateAutoAssign sets the "auto_assign" field to the value that was provided on create.
+func (u *GroupUpsertBulk) UpdateAutoAssign() *GroupUpsertBulk {
+	return u.Update(func(s *GroupUpsert) {
+		s.UpdateAutoAssign()
+	})
+}
+
+// SetNotifyUnassigned sets the "notify_unassigned" field.
+func (u *GroupUpsertBulk) SetNotifyUnassigned(v bool) *GroupUpsertBulk {
+	return u.Update(func(s *GroupUpsert) {
+		s.SetNotifyUnassigned(v)
+	})
+}
+
+// UpdateNotifyUnassigned sets the "notify_unassigned" field to the value that was provided on create.
+func (u *GroupUpsertBulk) UpdateNotifyUnassigned() *GroupUpsertBulk {
+	return u.Update(func(s *GroupUpsert) {
+		s.UpdateNotifyUnassigned()
 	})
 }
 

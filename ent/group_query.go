@@ -15,7 +15,10 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/switchboardhq/switchboard/ent/group"
+	"github.com/switchboardhq/switchboard/ent/macro"
 	"github.com/switchboardhq/switchboard/ent/predicate"
+	"github.com/switchboardhq/switchboard/ent/routingrule"
+	"github.com/switchboardhq/switchboard/ent/savedview"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/globalid"
@@ -24,16 +27,24 @@ import (
 // GroupQuery is the builder for querying Group entities.
 type GroupQuery struct {
 	config
-	ctx              *QueryContext
-	order            []group.OrderOption
-	inters           []Interceptor
-	predicates       []predicate.Group
-	withMembers      *UserQuery
-	withTickets      *TicketQuery
-	loadTotal        []func(context.Context, []*Group) error
-	modifiers        []func(*sql.Selector)
-	withNamedMembers map[string]*UserQuery
-	withNamedTickets map[string]*TicketQuery
+	ctx                       *QueryContext
+	order                     []group.OrderOption
+	inters                    []Interceptor
+	predicates                []predicate.Group
+	withMembers               *UserQuery
+	withTickets               *TicketQuery
+	withRoutingRules          *RoutingRuleQuery
+	withMacros                *MacroQuery
+	withMacrosMovingHere      *MacroQuery
+	withSavedViews            *SavedViewQuery
+	loadTotal                 []func(context.Context, []*Group) error
+	modifiers                 []func(*sql.Selector)
+	withNamedMembers          map[string]*UserQuery
+	withNamedTickets          map[string]*TicketQuery
+	withNamedRoutingRules     map[string]*RoutingRuleQuery
+	withNamedMacros           map[string]*MacroQuery
+	withNamedMacrosMovingHere map[string]*MacroQuery
+	withNamedSavedViews       map[string]*SavedViewQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -107,6 +118,94 @@ func (_q *GroupQuery) QueryTickets() *TicketQuery {
 			sqlgraph.From(group.Table, group.FieldID, selector),
 			sqlgraph.To(ticket.Table, ticket.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, group.TicketsTable, group.TicketsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryRoutingRules chains the current query on the "routing_rules" edge.
+func (_q *GroupQuery) QueryRoutingRules() *RoutingRuleQuery {
+	query := (&RoutingRuleClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(group.Table, group.FieldID, selector),
+			sqlgraph.To(routingrule.Table, routingrule.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, group.RoutingRulesTable, group.RoutingRulesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryMacros chains the current query on the "macros" edge.
+func (_q *GroupQuery) QueryMacros() *MacroQuery {
+	query := (&MacroClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(group.Table, group.FieldID, selector),
+			sqlgraph.To(macro.Table, macro.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, group.MacrosTable, group.MacrosColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryMacrosMovingHere chains the current query on the "macros_moving_here" edge.
+func (_q *GroupQuery) QueryMacrosMovingHere() *MacroQuery {
+	query := (&MacroClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(group.Table, group.FieldID, selector),
+			sqlgraph.To(macro.Table, macro.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, group.MacrosMovingHereTable, group.MacrosMovingHereColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QuerySavedViews chains the current query on the "saved_views" edge.
+func (_q *GroupQuery) QuerySavedViews() *SavedViewQuery {
+	query := (&SavedViewClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(group.Table, group.FieldID, selector),
+			sqlgraph.To(savedview.Table, savedview.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, group.SavedViewsTable, group.SavedViewsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -301,13 +400,17 @@ func (_q *GroupQuery) Clone() *GroupQuery {
 		return nil
 	}
 	return &GroupQuery{
-		config:      _q.config,
-		ctx:         _q.ctx.Clone(),
-		order:       append([]group.OrderOption{}, _q.order...),
-		inters:      append([]Interceptor{}, _q.inters...),
-		predicates:  append([]predicate.Group{}, _q.predicates...),
-		withMembers: _q.withMembers.Clone(),
-		withTickets: _q.withTickets.Clone(),
+		config:               _q.config,
+		ctx:                  _q.ctx.Clone(),
+		order:                append([]group.OrderOption{}, _q.order...),
+		inters:               append([]Interceptor{}, _q.inters...),
+		predicates:           append([]predicate.Group{}, _q.predicates...),
+		withMembers:          _q.withMembers.Clone(),
+		withTickets:          _q.withTickets.Clone(),
+		withRoutingRules:     _q.withRoutingRules.Clone(),
+		withMacros:           _q.withMacros.Clone(),
+		withMacrosMovingHere: _q.withMacrosMovingHere.Clone(),
+		withSavedViews:       _q.withSavedViews.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -333,6 +436,50 @@ func (_q *GroupQuery) WithTickets(opts ...func(*TicketQuery)) *GroupQuery {
 		opt(query)
 	}
 	_q.withTickets = query
+	return _q
+}
+
+// WithRoutingRules tells the query-builder to eager-load the nodes that are connected to
+// the "routing_rules" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *GroupQuery) WithRoutingRules(opts ...func(*RoutingRuleQuery)) *GroupQuery {
+	query := (&RoutingRuleClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRoutingRules = query
+	return _q
+}
+
+// WithMacros tells the query-builder to eager-load the nodes that are connected to
+// the "macros" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *GroupQuery) WithMacros(opts ...func(*MacroQuery)) *GroupQuery {
+	query := (&MacroClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withMacros = query
+	return _q
+}
+
+// WithMacrosMovingHere tells the query-builder to eager-load the nodes that are connected to
+// the "macros_moving_here" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *GroupQuery) WithMacrosMovingHere(opts ...func(*MacroQuery)) *GroupQuery {
+	query := (&MacroClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withMacrosMovingHere = query
+	return _q
+}
+
+// WithSavedViews tells the query-builder to eager-load the nodes that are connected to
+// the "saved_views" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *GroupQuery) WithSavedViews(opts ...func(*SavedViewQuery)) *GroupQuery {
+	query := (&SavedViewClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withSavedViews = query
 	return _q
 }
 
@@ -420,9 +567,13 @@ func (_q *GroupQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Group,
 	var (
 		nodes       = []*Group{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [6]bool{
 			_q.withMembers != nil,
 			_q.withTickets != nil,
+			_q.withRoutingRules != nil,
+			_q.withMacros != nil,
+			_q.withMacrosMovingHere != nil,
+			_q.withSavedViews != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -460,6 +611,34 @@ func (_q *GroupQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Group,
 			return nil, err
 		}
 	}
+	if query := _q.withRoutingRules; query != nil {
+		if err := _q.loadRoutingRules(ctx, query, nodes,
+			func(n *Group) { n.Edges.RoutingRules = []*RoutingRule{} },
+			func(n *Group, e *RoutingRule) { n.Edges.RoutingRules = append(n.Edges.RoutingRules, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withMacros; query != nil {
+		if err := _q.loadMacros(ctx, query, nodes,
+			func(n *Group) { n.Edges.Macros = []*Macro{} },
+			func(n *Group, e *Macro) { n.Edges.Macros = append(n.Edges.Macros, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withMacrosMovingHere; query != nil {
+		if err := _q.loadMacrosMovingHere(ctx, query, nodes,
+			func(n *Group) { n.Edges.MacrosMovingHere = []*Macro{} },
+			func(n *Group, e *Macro) { n.Edges.MacrosMovingHere = append(n.Edges.MacrosMovingHere, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withSavedViews; query != nil {
+		if err := _q.loadSavedViews(ctx, query, nodes,
+			func(n *Group) { n.Edges.SavedViews = []*SavedView{} },
+			func(n *Group, e *SavedView) { n.Edges.SavedViews = append(n.Edges.SavedViews, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedMembers {
 		if err := _q.loadMembers(ctx, query, nodes,
 			func(n *Group) { n.appendNamedMembers(name) },
@@ -471,6 +650,34 @@ func (_q *GroupQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Group,
 		if err := _q.loadTickets(ctx, query, nodes,
 			func(n *Group) { n.appendNamedTickets(name) },
 			func(n *Group, e *Ticket) { n.appendNamedTickets(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedRoutingRules {
+		if err := _q.loadRoutingRules(ctx, query, nodes,
+			func(n *Group) { n.appendNamedRoutingRules(name) },
+			func(n *Group, e *RoutingRule) { n.appendNamedRoutingRules(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedMacros {
+		if err := _q.loadMacros(ctx, query, nodes,
+			func(n *Group) { n.appendNamedMacros(name) },
+			func(n *Group, e *Macro) { n.appendNamedMacros(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedMacrosMovingHere {
+		if err := _q.loadMacrosMovingHere(ctx, query, nodes,
+			func(n *Group) { n.appendNamedMacrosMovingHere(name) },
+			func(n *Group, e *Macro) { n.appendNamedMacrosMovingHere(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedSavedViews {
+		if err := _q.loadSavedViews(ctx, query, nodes,
+			func(n *Group) { n.appendNamedSavedViews(name) },
+			func(n *Group, e *SavedView) { n.appendNamedSavedViews(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -558,6 +765,138 @@ func (_q *GroupQuery) loadTickets(ctx context.Context, query *TicketQuery, nodes
 	}
 	query.Where(predicate.Ticket(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(group.TicketsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.GroupID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "group_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "group_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *GroupQuery) loadRoutingRules(ctx context.Context, query *RoutingRuleQuery, nodes []*Group, init func(*Group), assign func(*Group, *RoutingRule)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[globalid.ID]*Group)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(routingrule.FieldGroupID)
+	}
+	query.Where(predicate.RoutingRule(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(group.RoutingRulesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.GroupID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "group_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "group_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *GroupQuery) loadMacros(ctx context.Context, query *MacroQuery, nodes []*Group, init func(*Group), assign func(*Group, *Macro)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[globalid.ID]*Group)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(macro.FieldGroupID)
+	}
+	query.Where(predicate.Macro(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(group.MacrosColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.GroupID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "group_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "group_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *GroupQuery) loadMacrosMovingHere(ctx context.Context, query *MacroQuery, nodes []*Group, init func(*Group), assign func(*Group, *Macro)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[globalid.ID]*Group)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(macro.FieldMoveToGroupID)
+	}
+	query.Where(predicate.Macro(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(group.MacrosMovingHereColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.MoveToGroupID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "move_to_group_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "move_to_group_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *GroupQuery) loadSavedViews(ctx context.Context, query *SavedViewQuery, nodes []*Group, init func(*Group), assign func(*Group, *SavedView)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[globalid.ID]*Group)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(savedview.FieldGroupID)
+	}
+	query.Where(predicate.SavedView(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(group.SavedViewsColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -715,6 +1054,62 @@ func (_q *GroupQuery) WithNamedTickets(name string, opts ...func(*TicketQuery)) 
 		_q.withNamedTickets = make(map[string]*TicketQuery)
 	}
 	_q.withNamedTickets[name] = query
+	return _q
+}
+
+// WithNamedRoutingRules tells the query-builder to eager-load the nodes that are connected to the "routing_rules"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *GroupQuery) WithNamedRoutingRules(name string, opts ...func(*RoutingRuleQuery)) *GroupQuery {
+	query := (&RoutingRuleClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedRoutingRules == nil {
+		_q.withNamedRoutingRules = make(map[string]*RoutingRuleQuery)
+	}
+	_q.withNamedRoutingRules[name] = query
+	return _q
+}
+
+// WithNamedMacros tells the query-builder to eager-load the nodes that are connected to the "macros"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *GroupQuery) WithNamedMacros(name string, opts ...func(*MacroQuery)) *GroupQuery {
+	query := (&MacroClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedMacros == nil {
+		_q.withNamedMacros = make(map[string]*MacroQuery)
+	}
+	_q.withNamedMacros[name] = query
+	return _q
+}
+
+// WithNamedMacrosMovingHere tells the query-builder to eager-load the nodes that are connected to the "macros_moving_here"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *GroupQuery) WithNamedMacrosMovingHere(name string, opts ...func(*MacroQuery)) *GroupQuery {
+	query := (&MacroClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedMacrosMovingHere == nil {
+		_q.withNamedMacrosMovingHere = make(map[string]*MacroQuery)
+	}
+	_q.withNamedMacrosMovingHere[name] = query
+	return _q
+}
+
+// WithNamedSavedViews tells the query-builder to eager-load the nodes that are connected to the "saved_views"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *GroupQuery) WithNamedSavedViews(name string, opts ...func(*SavedViewQuery)) *GroupQuery {
+	query := (&SavedViewClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedSavedViews == nil {
+		_q.withNamedSavedViews = make(map[string]*SavedViewQuery)
+	}
+	_q.withNamedSavedViews[name] = query
 	return _q
 }
 

@@ -12,7 +12,10 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/switchboardhq/switchboard/ent/group"
+	"github.com/switchboardhq/switchboard/ent/macro"
 	"github.com/switchboardhq/switchboard/ent/predicate"
+	"github.com/switchboardhq/switchboard/ent/routingrule"
+	"github.com/switchboardhq/switchboard/ent/savedview"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/globalid"
@@ -71,6 +74,48 @@ func (_u *GroupUpdate) ClearDescription() *GroupUpdate {
 	return _u
 }
 
+// SetIsDefault sets the "is_default" field.
+func (_u *GroupUpdate) SetIsDefault(v bool) *GroupUpdate {
+	_u.mutation.SetIsDefault(v)
+	return _u
+}
+
+// SetNillableIsDefault sets the "is_default" field if the given value is not nil.
+func (_u *GroupUpdate) SetNillableIsDefault(v *bool) *GroupUpdate {
+	if v != nil {
+		_u.SetIsDefault(*v)
+	}
+	return _u
+}
+
+// SetAutoAssign sets the "auto_assign" field.
+func (_u *GroupUpdate) SetAutoAssign(v group.AutoAssign) *GroupUpdate {
+	_u.mutation.SetAutoAssign(v)
+	return _u
+}
+
+// SetNillableAutoAssign sets the "auto_assign" field if the given value is not nil.
+func (_u *GroupUpdate) SetNillableAutoAssign(v *group.AutoAssign) *GroupUpdate {
+	if v != nil {
+		_u.SetAutoAssign(*v)
+	}
+	return _u
+}
+
+// SetNotifyUnassigned sets the "notify_unassigned" field.
+func (_u *GroupUpdate) SetNotifyUnassigned(v bool) *GroupUpdate {
+	_u.mutation.SetNotifyUnassigned(v)
+	return _u
+}
+
+// SetNillableNotifyUnassigned sets the "notify_unassigned" field if the given value is not nil.
+func (_u *GroupUpdate) SetNillableNotifyUnassigned(v *bool) *GroupUpdate {
+	if v != nil {
+		_u.SetNotifyUnassigned(*v)
+	}
+	return _u
+}
+
 // AddMemberIDs adds the "members" edge to the User entity by IDs.
 func (_u *GroupUpdate) AddMemberIDs(ids ...globalid.ID) *GroupUpdate {
 	_u.mutation.AddMemberIDs(ids...)
@@ -99,6 +144,66 @@ func (_u *GroupUpdate) AddTickets(v ...*Ticket) *GroupUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.AddTicketIDs(ids...)
+}
+
+// AddRoutingRuleIDs adds the "routing_rules" edge to the RoutingRule entity by IDs.
+func (_u *GroupUpdate) AddRoutingRuleIDs(ids ...globalid.ID) *GroupUpdate {
+	_u.mutation.AddRoutingRuleIDs(ids...)
+	return _u
+}
+
+// AddRoutingRules adds the "routing_rules" edges to the RoutingRule entity.
+func (_u *GroupUpdate) AddRoutingRules(v ...*RoutingRule) *GroupUpdate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRoutingRuleIDs(ids...)
+}
+
+// AddMacroIDs adds the "macros" edge to the Macro entity by IDs.
+func (_u *GroupUpdate) AddMacroIDs(ids ...globalid.ID) *GroupUpdate {
+	_u.mutation.AddMacroIDs(ids...)
+	return _u
+}
+
+// AddMacros adds the "macros" edges to the Macro entity.
+func (_u *GroupUpdate) AddMacros(v ...*Macro) *GroupUpdate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMacroIDs(ids...)
+}
+
+// AddMacrosMovingHereIDs adds the "macros_moving_here" edge to the Macro entity by IDs.
+func (_u *GroupUpdate) AddMacrosMovingHereIDs(ids ...globalid.ID) *GroupUpdate {
+	_u.mutation.AddMacrosMovingHereIDs(ids...)
+	return _u
+}
+
+// AddMacrosMovingHere adds the "macros_moving_here" edges to the Macro entity.
+func (_u *GroupUpdate) AddMacrosMovingHere(v ...*Macro) *GroupUpdate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMacrosMovingHereIDs(ids...)
+}
+
+// AddSavedViewIDs adds the "saved_views" edge to the SavedView entity by IDs.
+func (_u *GroupUpdate) AddSavedViewIDs(ids ...globalid.ID) *GroupUpdate {
+	_u.mutation.AddSavedViewIDs(ids...)
+	return _u
+}
+
+// AddSavedViews adds the "saved_views" edges to the SavedView entity.
+func (_u *GroupUpdate) AddSavedViews(v ...*SavedView) *GroupUpdate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddSavedViewIDs(ids...)
 }
 
 // Mutation returns the GroupMutation object of the builder.
@@ -146,6 +251,90 @@ func (_u *GroupUpdate) RemoveTickets(v ...*Ticket) *GroupUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveTicketIDs(ids...)
+}
+
+// ClearRoutingRules clears all "routing_rules" edges to the RoutingRule entity.
+func (_u *GroupUpdate) ClearRoutingRules() *GroupUpdate {
+	_u.mutation.ClearRoutingRules()
+	return _u
+}
+
+// RemoveRoutingRuleIDs removes the "routing_rules" edge to RoutingRule entities by IDs.
+func (_u *GroupUpdate) RemoveRoutingRuleIDs(ids ...globalid.ID) *GroupUpdate {
+	_u.mutation.RemoveRoutingRuleIDs(ids...)
+	return _u
+}
+
+// RemoveRoutingRules removes "routing_rules" edges to RoutingRule entities.
+func (_u *GroupUpdate) RemoveRoutingRules(v ...*RoutingRule) *GroupUpdate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRoutingRuleIDs(ids...)
+}
+
+// ClearMacros clears all "macros" edges to the Macro entity.
+func (_u *GroupUpdate) ClearMacros() *GroupUpdate {
+	_u.mutation.ClearMacros()
+	return _u
+}
+
+// RemoveMacroIDs removes the "macros" edge to Macro entities by IDs.
+func (_u *GroupUpdate) RemoveMacroIDs(ids ...globalid.ID) *GroupUpdate {
+	_u.mutation.RemoveMacroIDs(ids...)
+	return _u
+}
+
+// RemoveMacros removes "macros" edges to Macro entities.
+func (_u *GroupUpdate) RemoveMacros(v ...*Macro) *GroupUpdate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMacroIDs(ids...)
+}
+
+// ClearMacrosMovingHere clears all "macros_moving_here" edges to the Macro entity.
+func (_u *GroupUpdate) ClearMacrosMovingHere() *GroupUpdate {
+	_u.mutation.ClearMacrosMovingHere()
+	return _u
+}
+
+// RemoveMacrosMovingHereIDs removes the "macros_moving_here" edge to Macro entities by IDs.
+func (_u *GroupUpdate) RemoveMacrosMovingHereIDs(ids ...globalid.ID) *GroupUpdate {
+	_u.mutation.RemoveMacrosMovingHereIDs(ids...)
+	return _u
+}
+
+// RemoveMacrosMovingHere removes "macros_moving_here" edges to Macro entities.
+func (_u *GroupUpdate) RemoveMacrosMovingHere(v ...*Macro) *GroupUpdate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMacrosMovingHereIDs(ids...)
+}
+
+// ClearSavedViews clears all "saved_views" edges to the SavedView entity.
+func (_u *GroupUpdate) ClearSavedViews() *GroupUpdate {
+	_u.mutation.ClearSavedViews()
+	return _u
+}
+
+// RemoveSavedViewIDs removes the "saved_views" edge to SavedView entities by IDs.
+func (_u *GroupUpdate) RemoveSavedViewIDs(ids ...globalid.ID) *GroupUpdate {
+	_u.mutation.RemoveSavedViewIDs(ids...)
+	return _u
+}
+
+// RemoveSavedViews removes "saved_views" edges to SavedView entities.
+func (_u *GroupUpdate) RemoveSavedViews(v ...*SavedView) *GroupUpdate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveSavedViewIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -202,6 +391,11 @@ func (_u *GroupUpdate) check() error {
 			return &ValidationError{Name: "description", err: fmt.Errorf(`ent: validator failed for field "Group.description": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.AutoAssign(); ok {
+		if err := group.AutoAssignValidator(v); err != nil {
+			return &ValidationError{Name: "auto_assign", err: fmt.Errorf(`ent: validator failed for field "Group.auto_assign": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -228,6 +422,15 @@ func (_u *GroupUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.DescriptionCleared() {
 		_spec.ClearField(group.FieldDescription, field.TypeString)
+	}
+	if value, ok := _u.mutation.IsDefault(); ok {
+		_spec.SetField(group.FieldIsDefault, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.AutoAssign(); ok {
+		_spec.SetField(group.FieldAutoAssign, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.NotifyUnassigned(); ok {
+		_spec.SetField(group.FieldNotifyUnassigned, field.TypeBool, value)
 	}
 	if _u.mutation.MembersCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -319,6 +522,186 @@ func (_u *GroupUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.RoutingRulesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.RoutingRulesTable,
+			Columns: []string{group.RoutingRulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(routingrule.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRoutingRulesIDs(); len(nodes) > 0 && !_u.mutation.RoutingRulesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.RoutingRulesTable,
+			Columns: []string{group.RoutingRulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(routingrule.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RoutingRulesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.RoutingRulesTable,
+			Columns: []string{group.RoutingRulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(routingrule.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MacrosCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.MacrosTable,
+			Columns: []string{group.MacrosColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(macro.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMacrosIDs(); len(nodes) > 0 && !_u.mutation.MacrosCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.MacrosTable,
+			Columns: []string{group.MacrosColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(macro.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MacrosIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.MacrosTable,
+			Columns: []string{group.MacrosColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(macro.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MacrosMovingHereCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.MacrosMovingHereTable,
+			Columns: []string{group.MacrosMovingHereColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(macro.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMacrosMovingHereIDs(); len(nodes) > 0 && !_u.mutation.MacrosMovingHereCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.MacrosMovingHereTable,
+			Columns: []string{group.MacrosMovingHereColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(macro.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MacrosMovingHereIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.MacrosMovingHereTable,
+			Columns: []string{group.MacrosMovingHereColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(macro.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.SavedViewsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.SavedViewsTable,
+			Columns: []string{group.SavedViewsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(savedview.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedSavedViewsIDs(); len(nodes) > 0 && !_u.mutation.SavedViewsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.SavedViewsTable,
+			Columns: []string{group.SavedViewsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(savedview.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SavedViewsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.SavedViewsTable,
+			Columns: []string{group.SavedViewsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(savedview.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{group.Label}
@@ -379,6 +762,48 @@ func (_u *GroupUpdateOne) ClearDescription() *GroupUpdateOne {
 	return _u
 }
 
+// SetIsDefault sets the "is_default" field.
+func (_u *GroupUpdateOne) SetIsDefault(v bool) *GroupUpdateOne {
+	_u.mutation.SetIsDefault(v)
+	return _u
+}
+
+// SetNillableIsDefault sets the "is_default" field if the given value is not nil.
+func (_u *GroupUpdateOne) SetNillableIsDefault(v *bool) *GroupUpdateOne {
+	if v != nil {
+		_u.SetIsDefault(*v)
+	}
+	return _u
+}
+
+// SetAutoAssign sets the "auto_assign" field.
+func (_u *GroupUpdateOne) SetAutoAssign(v group.AutoAssign) *GroupUpdateOne {
+	_u.mutation.SetAutoAssign(v)
+	return _u
+}
+
+// SetNillableAutoAssign sets the "auto_assign" field if the given value is not nil.
+func (_u *GroupUpdateOne) SetNillableAutoAssign(v *group.AutoAssign) *GroupUpdateOne {
+	if v != nil {
+		_u.SetAutoAssign(*v)
+	}
+	return _u
+}
+
+// SetNotifyUnassigned sets the "notify_unassigned" field.
+func (_u *GroupUpdateOne) SetNotifyUnassigned(v bool) *GroupUpdateOne {
+	_u.mutation.SetNotifyUnassigned(v)
+	return _u
+}
+
+// SetNillableNotifyUnassigned sets the "notify_unassigned" field if the given value is not nil.
+func (_u *GroupUpdateOne) SetNillableNotifyUnassigned(v *bool) *GroupUpdateOne {
+	if v != nil {
+		_u.SetNotifyUnassigned(*v)
+	}
+	return _u
+}
+
 // AddMemberIDs adds the "members" edge to the User entity by IDs.
 func (_u *GroupUpdateOne) AddMemberIDs(ids ...globalid.ID) *GroupUpdateOne {
 	_u.mutation.AddMemberIDs(ids...)
@@ -407,6 +832,66 @@ func (_u *GroupUpdateOne) AddTickets(v ...*Ticket) *GroupUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.AddTicketIDs(ids...)
+}
+
+// AddRoutingRuleIDs adds the "routing_rules" edge to the RoutingRule entity by IDs.
+func (_u *GroupUpdateOne) AddRoutingRuleIDs(ids ...globalid.ID) *GroupUpdateOne {
+	_u.mutation.AddRoutingRuleIDs(ids...)
+	return _u
+}
+
+// AddRoutingRules adds the "routing_rules" edges to the RoutingRule entity.
+func (_u *GroupUpdateOne) AddRoutingRules(v ...*RoutingRule) *GroupUpdateOne {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRoutingRuleIDs(ids...)
+}
+
+// AddMacroIDs adds the "macros" edge to the Macro entity by IDs.
+func (_u *GroupUpdateOne) AddMacroIDs(ids ...globalid.ID) *GroupUpdateOne {
+	_u.mutation.AddMacroIDs(ids...)
+	return _u
+}
+
+// AddMacros adds the "macros" edges to the Macro entity.
+func (_u *GroupUpdateOne) AddMacros(v ...*Macro) *GroupUpdateOne {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMacroIDs(ids...)
+}
+
+// AddMacrosMovingHereIDs adds the "macros_moving_here" edge to the Macro entity by IDs.
+func (_u *GroupUpdateOne) AddMacrosMovingHereIDs(ids ...globalid.ID) *GroupUpdateOne {
+	_u.mutation.AddMacrosMovingHereIDs(ids...)
+	return _u
+}
+
+// AddMacrosMovingHere adds the "macros_moving_here" edges to the Macro entity.
+func (_u *GroupUpdateOne) AddMacrosMovingHere(v ...*Macro) *GroupUpdateOne {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMacrosMovingHereIDs(ids...)
+}
+
+// AddSavedViewIDs adds the "saved_views" edge to the SavedView entity by IDs.
+func (_u *GroupUpdateOne) AddSavedViewIDs(ids ...globalid.ID) *GroupUpdateOne {
+	_u.mutation.AddSavedViewIDs(ids...)
+	return _u
+}
+
+// AddSavedViews adds the "saved_views" edges to the SavedView entity.
+func (_u *GroupUpdateOne) AddSavedViews(v ...*SavedView) *GroupUpdateOne {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddSavedViewIDs(ids...)
 }
 
 // Mutation returns the GroupMutation object of the builder.
@@ -454,6 +939,90 @@ func (_u *GroupUpdateOne) RemoveTickets(v ...*Ticket) *GroupUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveTicketIDs(ids...)
+}
+
+// ClearRoutingRules clears all "routing_rules" edges to the RoutingRule entity.
+func (_u *GroupUpdateOne) ClearRoutingRules() *GroupUpdateOne {
+	_u.mutation.ClearRoutingRules()
+	return _u
+}
+
+// RemoveRoutingRuleIDs removes the "routing_rules" edge to RoutingRule entities by IDs.
+func (_u *GroupUpdateOne) RemoveRoutingRuleIDs(ids ...globalid.ID) *GroupUpdateOne {
+	_u.mutation.RemoveRoutingRuleIDs(ids...)
+	return _u
+}
+
+// RemoveRoutingRules removes "routing_rules" edges to RoutingRule entities.
+func (_u *GroupUpdateOne) RemoveRoutingRules(v ...*RoutingRule) *GroupUpdateOne {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRoutingRuleIDs(ids...)
+}
+
+// ClearMacros clears all "macros" edges to the Macro entity.
+func (_u *GroupUpdateOne) ClearMacros() *GroupUpdateOne {
+	_u.mutation.ClearMacros()
+	return _u
+}
+
+// RemoveMacroIDs removes the "macros" edge to Macro entities by IDs.
+func (_u *GroupUpdateOne) RemoveMacroIDs(ids ...globalid.ID) *GroupUpdateOne {
+	_u.mutation.RemoveMacroIDs(ids...)
+	return _u
+}
+
+// RemoveMacros removes "macros" edges to Macro entities.
+func (_u *GroupUpdateOne) RemoveMacros(v ...*Macro) *GroupUpdateOne {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMacroIDs(ids...)
+}
+
+// ClearMacrosMovingHere clears all "macros_moving_here" edges to the Macro entity.
+func (_u *GroupUpdateOne) ClearMacrosMovingHere() *GroupUpdateOne {
+	_u.mutation.ClearMacrosMovingHere()
+	return _u
+}
+
+// RemoveMacrosMovingHereIDs removes the "macros_moving_here" edge to Macro entities by IDs.
+func (_u *GroupUpdateOne) RemoveMacrosMovingHereIDs(ids ...globalid.ID) *GroupUpdateOne {
+	_u.mutation.RemoveMacrosMovingHereIDs(ids...)
+	return _u
+}
+
+// RemoveMacrosMovingHere removes "macros_moving_here" edges to Macro entities.
+func (_u *GroupUpdateOne) RemoveMacrosMovingHere(v ...*Macro) *GroupUpdateOne {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMacrosMovingHereIDs(ids...)
+}
+
+// ClearSavedViews clears all "saved_views" edges to the SavedView entity.
+func (_u *GroupUpdateOne) ClearSavedViews() *GroupUpdateOne {
+	_u.mutation.ClearSavedViews()
+	return _u
+}
+
+// RemoveSavedViewIDs removes the "saved_views" edge to SavedView entities by IDs.
+func (_u *GroupUpdateOne) RemoveSavedViewIDs(ids ...globalid.ID) *GroupUpdateOne {
+	_u.mutation.RemoveSavedViewIDs(ids...)
+	return _u
+}
+
+// RemoveSavedViews removes "saved_views" edges to SavedView entities.
+func (_u *GroupUpdateOne) RemoveSavedViews(v ...*SavedView) *GroupUpdateOne {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveSavedViewIDs(ids...)
 }
 
 // Where appends a list predicates to the GroupUpdate builder.
@@ -523,6 +1092,11 @@ func (_u *GroupUpdateOne) check() error {
 			return &ValidationError{Name: "description", err: fmt.Errorf(`ent: validator failed for field "Group.description": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.AutoAssign(); ok {
+		if err := group.AutoAssignValidator(v); err != nil {
+			return &ValidationError{Name: "auto_assign", err: fmt.Errorf(`ent: validator failed for field "Group.auto_assign": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -566,6 +1140,15 @@ func (_u *GroupUpdateOne) sqlSave(ctx context.Context) (_node *Group, err error)
 	}
 	if _u.mutation.DescriptionCleared() {
 		_spec.ClearField(group.FieldDescription, field.TypeString)
+	}
+	if value, ok := _u.mutation.IsDefault(); ok {
+		_spec.SetField(group.FieldIsDefault, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.AutoAssign(); ok {
+		_spec.SetField(group.FieldAutoAssign, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.NotifyUnassigned(); ok {
+		_spec.SetField(group.FieldNotifyUnassigned, field.TypeBool, value)
 	}
 	if _u.mutation.MembersCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -650,6 +1233,186 @@ func (_u *GroupUpdateOne) sqlSave(ctx context.Context) (_node *Group, err error)
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(ticket.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RoutingRulesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.RoutingRulesTable,
+			Columns: []string{group.RoutingRulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(routingrule.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRoutingRulesIDs(); len(nodes) > 0 && !_u.mutation.RoutingRulesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.RoutingRulesTable,
+			Columns: []string{group.RoutingRulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(routingrule.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RoutingRulesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.RoutingRulesTable,
+			Columns: []string{group.RoutingRulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(routingrule.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MacrosCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.MacrosTable,
+			Columns: []string{group.MacrosColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(macro.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMacrosIDs(); len(nodes) > 0 && !_u.mutation.MacrosCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.MacrosTable,
+			Columns: []string{group.MacrosColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(macro.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MacrosIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.MacrosTable,
+			Columns: []string{group.MacrosColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(macro.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MacrosMovingHereCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.MacrosMovingHereTable,
+			Columns: []string{group.MacrosMovingHereColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(macro.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMacrosMovingHereIDs(); len(nodes) > 0 && !_u.mutation.MacrosMovingHereCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.MacrosMovingHereTable,
+			Columns: []string{group.MacrosMovingHereColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(macro.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MacrosMovingHereIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.MacrosMovingHereTable,
+			Columns: []string{group.MacrosMovingHereColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(macro.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.SavedViewsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.SavedViewsTable,
+			Columns: []string{group.SavedViewsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(savedview.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedSavedViewsIDs(); len(nodes) > 0 && !_u.mutation.SavedViewsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.SavedViewsTable,
+			Columns: []string{group.SavedViewsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(savedview.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SavedViewsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.SavedViewsTable,
+			Columns: []string{group.SavedViewsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(savedview.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

@@ -44,11 +44,18 @@ type MessageEdges struct {
 	Ticket *Ticket `json:"ticket,omitempty"`
 	// Author holds the value of the author edge.
 	Author *User `json:"author,omitempty"`
+	// Mentions holds the value of the mentions edge.
+	Mentions []*Mention `json:"mentions,omitempty"`
+	// Notifications holds the value of the notifications edge.
+	Notifications []*Notification `json:"notifications,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
 	totalCount [2]map[string]int
+
+	namedMentions      map[string][]*Mention
+	namedNotifications map[string][]*Notification
 }
 
 // TicketOrErr returns the Ticket value or an error if the edge
@@ -71,6 +78,24 @@ func (e MessageEdges) AuthorOrErr() (*User, error) {
 		return nil, &NotFoundError{label: user.Label}
 	}
 	return nil, &NotLoadedError{edge: "author"}
+}
+
+// MentionsOrErr returns the Mentions value or an error if the edge
+// was not loaded in eager-loading.
+func (e MessageEdges) MentionsOrErr() ([]*Mention, error) {
+	if e.loadedTypes[2] {
+		return e.Mentions, nil
+	}
+	return nil, &NotLoadedError{edge: "mentions"}
+}
+
+// NotificationsOrErr returns the Notifications value or an error if the edge
+// was not loaded in eager-loading.
+func (e MessageEdges) NotificationsOrErr() ([]*Notification, error) {
+	if e.loadedTypes[3] {
+		return e.Notifications, nil
+	}
+	return nil, &NotLoadedError{edge: "notifications"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -166,6 +191,16 @@ func (_m *Message) QueryAuthor() *UserQuery {
 	return NewMessageClient(_m.config).QueryAuthor(_m)
 }
 
+// QueryMentions queries the "mentions" edge of the Message entity.
+func (_m *Message) QueryMentions() *MentionQuery {
+	return NewMessageClient(_m.config).QueryMentions(_m)
+}
+
+// QueryNotifications queries the "notifications" edge of the Message entity.
+func (_m *Message) QueryNotifications() *NotificationQuery {
+	return NewMessageClient(_m.config).QueryNotifications(_m)
+}
+
 // Update returns a builder for updating this Message.
 // Note that you need to call Message.Unwrap() before calling this method if this Message
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -208,6 +243,54 @@ func (_m *Message) String() string {
 	builder.WriteString(fmt.Sprintf("%v", _m.AuthorID))
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedMentions returns the Mentions named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Message) NamedMentions(name string) ([]*Mention, error) {
+	if _m.Edges.namedMentions == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedMentions[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Message) appendNamedMentions(name string, edges ...*Mention) {
+	if _m.Edges.namedMentions == nil {
+		_m.Edges.namedMentions = make(map[string][]*Mention)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedMentions[name] = []*Mention{}
+	} else {
+		_m.Edges.namedMentions[name] = append(_m.Edges.namedMentions[name], edges...)
+	}
+}
+
+// NamedNotifications returns the Notifications named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Message) NamedNotifications(name string) ([]*Notification, error) {
+	if _m.Edges.namedNotifications == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedNotifications[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Message) appendNamedNotifications(name string, edges ...*Notification) {
+	if _m.Edges.namedNotifications == nil {
+		_m.Edges.namedNotifications = make(map[string][]*Notification)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedNotifications[name] = []*Notification{}
+	} else {
+		_m.Edges.namedNotifications[name] = append(_m.Edges.namedNotifications[name], edges...)
+	}
 }
 
 // Messages is a parsable slice of Message.

@@ -14,9 +14,15 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/switchboardhq/switchboard/ent/apitoken"
 	"github.com/switchboardhq/switchboard/ent/event"
+	"github.com/switchboardhq/switchboard/ent/follow"
 	"github.com/switchboardhq/switchboard/ent/group"
+	"github.com/switchboardhq/switchboard/ent/macro"
+	"github.com/switchboardhq/switchboard/ent/mention"
 	"github.com/switchboardhq/switchboard/ent/message"
+	"github.com/switchboardhq/switchboard/ent/notification"
 	"github.com/switchboardhq/switchboard/ent/predicate"
+	"github.com/switchboardhq/switchboard/ent/routingrule"
+	"github.com/switchboardhq/switchboard/ent/savedview"
 	"github.com/switchboardhq/switchboard/ent/sequence"
 	"github.com/switchboardhq/switchboard/ent/session"
 	"github.com/switchboardhq/switchboard/ent/slapolicy"
@@ -35,15 +41,21 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAPIToken  = "APIToken"
-	TypeEvent     = "Event"
-	TypeGroup     = "Group"
-	TypeMessage   = "Message"
-	TypeSLAPolicy = "SLAPolicy"
-	TypeSequence  = "Sequence"
-	TypeSession   = "Session"
-	TypeTicket    = "Ticket"
-	TypeUser      = "User"
+	TypeAPIToken     = "APIToken"
+	TypeEvent        = "Event"
+	TypeFollow       = "Follow"
+	TypeGroup        = "Group"
+	TypeMacro        = "Macro"
+	TypeMention      = "Mention"
+	TypeMessage      = "Message"
+	TypeNotification = "Notification"
+	TypeRoutingRule  = "RoutingRule"
+	TypeSLAPolicy    = "SLAPolicy"
+	TypeSavedView    = "SavedView"
+	TypeSequence     = "Sequence"
+	TypeSession      = "Session"
+	TypeTicket       = "Ticket"
+	TypeUser         = "User"
 )
 
 // APITokenMutation represents an operation that mutates the APIToken nodes in the graph.
@@ -927,32 +939,34 @@ func (m *APITokenMutation) ResetEdge(name string) error {
 // EventMutation represents an operation that mutates the Event nodes in the graph.
 type EventMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *globalid.ID
-	cursor        *int64
-	addcursor     *int64
-	_type         *string
-	ticket_id     *globalid.ID
-	group_id      *globalid.ID
-	requester_id  *globalid.ID
-	assignee_id   *globalid.ID
-	message_id    *globalid.ID
-	actor_id      *globalid.ID
-	internal      *bool
-	changes       *[]string
-	appendchanges []string
-	before        *json.RawMessage
-	appendbefore  json.RawMessage
-	after         *json.RawMessage
-	appendafter   json.RawMessage
-	members       *[]globalid.ID
-	appendmembers []globalid.ID
-	created_at    *time.Time
-	clearedFields map[string]struct{}
-	done          bool
-	oldValue      func(context.Context) (*Event, error)
-	predicates    []predicate.Event
+	op             Op
+	typ            string
+	id             *globalid.ID
+	cursor         *int64
+	addcursor      *int64
+	_type          *string
+	ticket_id      *globalid.ID
+	group_id       *globalid.ID
+	requester_id   *globalid.ID
+	assignee_id    *globalid.ID
+	message_id     *globalid.ID
+	actor_id       *globalid.ID
+	internal       *bool
+	changes        *[]string
+	appendchanges  []string
+	before         *json.RawMessage
+	appendbefore   json.RawMessage
+	after          *json.RawMessage
+	appendafter    json.RawMessage
+	members        *[]globalid.ID
+	appendmembers  []globalid.ID
+	notified       *[]globalid.ID
+	appendnotified []globalid.ID
+	created_at     *time.Time
+	clearedFields  map[string]struct{}
+	done           bool
+	oldValue       func(context.Context) (*Event, error)
+	predicates     []predicate.Event
 }
 
 var _ ent.Mutation = (*EventMutation)(nil)
@@ -1741,6 +1755,71 @@ func (m *EventMutation) ResetMembers() {
 	delete(m.clearedFields, event.FieldMembers)
 }
 
+// SetNotified sets the "notified" field.
+func (m *EventMutation) SetNotified(gl []globalid.ID) {
+	m.notified = &gl
+	m.appendnotified = nil
+}
+
+// Notified returns the value of the "notified" field in the mutation.
+func (m *EventMutation) Notified() (r []globalid.ID, exists bool) {
+	v := m.notified
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNotified returns the old "notified" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldNotified(ctx context.Context) (v []globalid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNotified is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNotified requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNotified: %w", err)
+	}
+	return oldValue.Notified, nil
+}
+
+// AppendNotified adds gl to the "notified" field.
+func (m *EventMutation) AppendNotified(gl []globalid.ID) {
+	m.appendnotified = append(m.appendnotified, gl...)
+}
+
+// AppendedNotified returns the list of values that were appended to the "notified" field in this mutation.
+func (m *EventMutation) AppendedNotified() ([]globalid.ID, bool) {
+	if len(m.appendnotified) == 0 {
+		return nil, false
+	}
+	return m.appendnotified, true
+}
+
+// ClearNotified clears the value of the "notified" field.
+func (m *EventMutation) ClearNotified() {
+	m.notified = nil
+	m.appendnotified = nil
+	m.clearedFields[event.FieldNotified] = struct{}{}
+}
+
+// NotifiedCleared returns if the "notified" field was cleared in this mutation.
+func (m *EventMutation) NotifiedCleared() bool {
+	_, ok := m.clearedFields[event.FieldNotified]
+	return ok
+}
+
+// ResetNotified resets all changes to the "notified" field.
+func (m *EventMutation) ResetNotified() {
+	m.notified = nil
+	m.appendnotified = nil
+	delete(m.clearedFields, event.FieldNotified)
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (m *EventMutation) SetCreatedAt(t time.Time) {
 	m.created_at = &t
@@ -1811,7 +1890,7 @@ func (m *EventMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *EventMutation) Fields() []string {
-	fields := make([]string, 0, 14)
+	fields := make([]string, 0, 15)
 	if m.cursor != nil {
 		fields = append(fields, event.FieldCursor)
 	}
@@ -1851,6 +1930,9 @@ func (m *EventMutation) Fields() []string {
 	if m.members != nil {
 		fields = append(fields, event.FieldMembers)
 	}
+	if m.notified != nil {
+		fields = append(fields, event.FieldNotified)
+	}
 	if m.created_at != nil {
 		fields = append(fields, event.FieldCreatedAt)
 	}
@@ -1888,6 +1970,8 @@ func (m *EventMutation) Field(name string) (ent.Value, bool) {
 		return m.After()
 	case event.FieldMembers:
 		return m.Members()
+	case event.FieldNotified:
+		return m.Notified()
 	case event.FieldCreatedAt:
 		return m.CreatedAt()
 	}
@@ -1925,6 +2009,8 @@ func (m *EventMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldAfter(ctx)
 	case event.FieldMembers:
 		return m.OldMembers(ctx)
+	case event.FieldNotified:
+		return m.OldNotified(ctx)
 	case event.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	}
@@ -2027,6 +2113,13 @@ func (m *EventMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetMembers(v)
 		return nil
+	case event.FieldNotified:
+		v, ok := value.([]globalid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNotified(v)
+		return nil
 	case event.FieldCreatedAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -2109,6 +2202,9 @@ func (m *EventMutation) ClearedFields() []string {
 	if m.FieldCleared(event.FieldMembers) {
 		fields = append(fields, event.FieldMembers)
 	}
+	if m.FieldCleared(event.FieldNotified) {
+		fields = append(fields, event.FieldNotified)
+	}
 	return fields
 }
 
@@ -2152,6 +2248,9 @@ func (m *EventMutation) ClearField(name string) error {
 		return nil
 	case event.FieldMembers:
 		m.ClearMembers()
+		return nil
+	case event.FieldNotified:
+		m.ClearNotified()
 		return nil
 	}
 	return fmt.Errorf("unknown Event nullable field %s", name)
@@ -2199,6 +2298,9 @@ func (m *EventMutation) ResetField(name string) error {
 		return nil
 	case event.FieldMembers:
 		m.ResetMembers()
+		return nil
+	case event.FieldNotified:
+		m.ResetNotified()
 		return nil
 	case event.FieldCreatedAt:
 		m.ResetCreatedAt()
@@ -2255,26 +2357,581 @@ func (m *EventMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Event edge %s", name)
 }
 
+// FollowMutation represents an operation that mutates the Follow nodes in the graph.
+type FollowMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *globalid.ID
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	user          *globalid.ID
+	cleareduser   bool
+	ticket        *globalid.ID
+	clearedticket bool
+	done          bool
+	oldValue      func(context.Context) (*Follow, error)
+	predicates    []predicate.Follow
+}
+
+var _ ent.Mutation = (*FollowMutation)(nil)
+
+// followOption allows management of the mutation configuration using functional options.
+type followOption func(*FollowMutation)
+
+// newFollowMutation creates new mutation for the Follow entity.
+func newFollowMutation(c config, op Op, opts ...followOption) *FollowMutation {
+	m := &FollowMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeFollow,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withFollowID sets the ID field of the mutation.
+func withFollowID(id globalid.ID) followOption {
+	return func(m *FollowMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Follow
+		)
+		m.oldValue = func(ctx context.Context) (*Follow, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Follow.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withFollow sets the old Follow of the mutation.
+func withFollow(node *Follow) followOption {
+	return func(m *FollowMutation) {
+		m.oldValue = func(context.Context) (*Follow, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m FollowMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m FollowMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Follow entities.
+func (m *FollowMutation) SetID(id globalid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *FollowMutation) ID() (id globalid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *FollowMutation) IDs(ctx context.Context) ([]globalid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []globalid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Follow.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUserID sets the "user_id" field.
+func (m *FollowMutation) SetUserID(gl globalid.ID) {
+	m.user = &gl
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *FollowMutation) UserID() (r globalid.ID, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the Follow entity.
+// If the Follow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FollowMutation) OldUserID(ctx context.Context) (v globalid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *FollowMutation) ResetUserID() {
+	m.user = nil
+}
+
+// SetTicketID sets the "ticket_id" field.
+func (m *FollowMutation) SetTicketID(gl globalid.ID) {
+	m.ticket = &gl
+}
+
+// TicketID returns the value of the "ticket_id" field in the mutation.
+func (m *FollowMutation) TicketID() (r globalid.ID, exists bool) {
+	v := m.ticket
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTicketID returns the old "ticket_id" field's value of the Follow entity.
+// If the Follow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FollowMutation) OldTicketID(ctx context.Context) (v globalid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTicketID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTicketID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTicketID: %w", err)
+	}
+	return oldValue.TicketID, nil
+}
+
+// ResetTicketID resets all changes to the "ticket_id" field.
+func (m *FollowMutation) ResetTicketID() {
+	m.ticket = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *FollowMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *FollowMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Follow entity.
+// If the Follow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FollowMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *FollowMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *FollowMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[follow.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *FollowMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *FollowMutation) UserIDs() (ids []globalid.ID) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *FollowMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// ClearTicket clears the "ticket" edge to the Ticket entity.
+func (m *FollowMutation) ClearTicket() {
+	m.clearedticket = true
+	m.clearedFields[follow.FieldTicketID] = struct{}{}
+}
+
+// TicketCleared reports if the "ticket" edge to the Ticket entity was cleared.
+func (m *FollowMutation) TicketCleared() bool {
+	return m.clearedticket
+}
+
+// TicketIDs returns the "ticket" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TicketID instead. It exists only for internal usage by the builders.
+func (m *FollowMutation) TicketIDs() (ids []globalid.ID) {
+	if id := m.ticket; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTicket resets all changes to the "ticket" edge.
+func (m *FollowMutation) ResetTicket() {
+	m.ticket = nil
+	m.clearedticket = false
+}
+
+// Where appends a list predicates to the FollowMutation builder.
+func (m *FollowMutation) Where(ps ...predicate.Follow) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the FollowMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *FollowMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Follow, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *FollowMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *FollowMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Follow).
+func (m *FollowMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *FollowMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.user != nil {
+		fields = append(fields, follow.FieldUserID)
+	}
+	if m.ticket != nil {
+		fields = append(fields, follow.FieldTicketID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, follow.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *FollowMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case follow.FieldUserID:
+		return m.UserID()
+	case follow.FieldTicketID:
+		return m.TicketID()
+	case follow.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *FollowMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case follow.FieldUserID:
+		return m.OldUserID(ctx)
+	case follow.FieldTicketID:
+		return m.OldTicketID(ctx)
+	case follow.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Follow field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FollowMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case follow.FieldUserID:
+		v, ok := value.(globalid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case follow.FieldTicketID:
+		v, ok := value.(globalid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTicketID(v)
+		return nil
+	case follow.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Follow field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *FollowMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *FollowMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FollowMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Follow numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *FollowMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *FollowMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *FollowMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Follow nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *FollowMutation) ResetField(name string) error {
+	switch name {
+	case follow.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case follow.FieldTicketID:
+		m.ResetTicketID()
+		return nil
+	case follow.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Follow field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *FollowMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.user != nil {
+		edges = append(edges, follow.EdgeUser)
+	}
+	if m.ticket != nil {
+		edges = append(edges, follow.EdgeTicket)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *FollowMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case follow.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	case follow.EdgeTicket:
+		if id := m.ticket; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *FollowMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *FollowMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *FollowMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.cleareduser {
+		edges = append(edges, follow.EdgeUser)
+	}
+	if m.clearedticket {
+		edges = append(edges, follow.EdgeTicket)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *FollowMutation) EdgeCleared(name string) bool {
+	switch name {
+	case follow.EdgeUser:
+		return m.cleareduser
+	case follow.EdgeTicket:
+		return m.clearedticket
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *FollowMutation) ClearEdge(name string) error {
+	switch name {
+	case follow.EdgeUser:
+		m.ClearUser()
+		return nil
+	case follow.EdgeTicket:
+		m.ClearTicket()
+		return nil
+	}
+	return fmt.Errorf("unknown Follow unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *FollowMutation) ResetEdge(name string) error {
+	switch name {
+	case follow.EdgeUser:
+		m.ResetUser()
+		return nil
+	case follow.EdgeTicket:
+		m.ResetTicket()
+		return nil
+	}
+	return fmt.Errorf("unknown Follow edge %s", name)
+}
+
 // GroupMutation represents an operation that mutates the Group nodes in the graph.
 type GroupMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *globalid.ID
-	created_at     *time.Time
-	updated_at     *time.Time
-	name           *string
-	description    *string
-	clearedFields  map[string]struct{}
-	members        map[globalid.ID]struct{}
-	removedmembers map[globalid.ID]struct{}
-	clearedmembers bool
-	tickets        map[globalid.ID]struct{}
-	removedtickets map[globalid.ID]struct{}
-	clearedtickets bool
-	done           bool
-	oldValue       func(context.Context) (*Group, error)
-	predicates     []predicate.Group
+	op                        Op
+	typ                       string
+	id                        *globalid.ID
+	created_at                *time.Time
+	updated_at                *time.Time
+	name                      *string
+	description               *string
+	is_default                *bool
+	auto_assign               *group.AutoAssign
+	notify_unassigned         *bool
+	clearedFields             map[string]struct{}
+	members                   map[globalid.ID]struct{}
+	removedmembers            map[globalid.ID]struct{}
+	clearedmembers            bool
+	tickets                   map[globalid.ID]struct{}
+	removedtickets            map[globalid.ID]struct{}
+	clearedtickets            bool
+	routing_rules             map[globalid.ID]struct{}
+	removedrouting_rules      map[globalid.ID]struct{}
+	clearedrouting_rules      bool
+	macros                    map[globalid.ID]struct{}
+	removedmacros             map[globalid.ID]struct{}
+	clearedmacros             bool
+	macros_moving_here        map[globalid.ID]struct{}
+	removedmacros_moving_here map[globalid.ID]struct{}
+	clearedmacros_moving_here bool
+	saved_views               map[globalid.ID]struct{}
+	removedsaved_views        map[globalid.ID]struct{}
+	clearedsaved_views        bool
+	done                      bool
+	oldValue                  func(context.Context) (*Group, error)
+	predicates                []predicate.Group
 }
 
 var _ ent.Mutation = (*GroupMutation)(nil)
@@ -2538,6 +3195,114 @@ func (m *GroupMutation) ResetDescription() {
 	delete(m.clearedFields, group.FieldDescription)
 }
 
+// SetIsDefault sets the "is_default" field.
+func (m *GroupMutation) SetIsDefault(b bool) {
+	m.is_default = &b
+}
+
+// IsDefault returns the value of the "is_default" field in the mutation.
+func (m *GroupMutation) IsDefault() (r bool, exists bool) {
+	v := m.is_default
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIsDefault returns the old "is_default" field's value of the Group entity.
+// If the Group object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GroupMutation) OldIsDefault(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIsDefault is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIsDefault requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIsDefault: %w", err)
+	}
+	return oldValue.IsDefault, nil
+}
+
+// ResetIsDefault resets all changes to the "is_default" field.
+func (m *GroupMutation) ResetIsDefault() {
+	m.is_default = nil
+}
+
+// SetAutoAssign sets the "auto_assign" field.
+func (m *GroupMutation) SetAutoAssign(ga group.AutoAssign) {
+	m.auto_assign = &ga
+}
+
+// AutoAssign returns the value of the "auto_assign" field in the mutation.
+func (m *GroupMutation) AutoAssign() (r group.AutoAssign, exists bool) {
+	v := m.auto_assign
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAutoAssign returns the old "auto_assign" field's value of the Group entity.
+// If the Group object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GroupMutation) OldAutoAssign(ctx context.Context) (v group.AutoAssign, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAutoAssign is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAutoAssign requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAutoAssign: %w", err)
+	}
+	return oldValue.AutoAssign, nil
+}
+
+// ResetAutoAssign resets all changes to the "auto_assign" field.
+func (m *GroupMutation) ResetAutoAssign() {
+	m.auto_assign = nil
+}
+
+// SetNotifyUnassigned sets the "notify_unassigned" field.
+func (m *GroupMutation) SetNotifyUnassigned(b bool) {
+	m.notify_unassigned = &b
+}
+
+// NotifyUnassigned returns the value of the "notify_unassigned" field in the mutation.
+func (m *GroupMutation) NotifyUnassigned() (r bool, exists bool) {
+	v := m.notify_unassigned
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNotifyUnassigned returns the old "notify_unassigned" field's value of the Group entity.
+// If the Group object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GroupMutation) OldNotifyUnassigned(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNotifyUnassigned is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNotifyUnassigned requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNotifyUnassigned: %w", err)
+	}
+	return oldValue.NotifyUnassigned, nil
+}
+
+// ResetNotifyUnassigned resets all changes to the "notify_unassigned" field.
+func (m *GroupMutation) ResetNotifyUnassigned() {
+	m.notify_unassigned = nil
+}
+
 // AddMemberIDs adds the "members" edge to the User entity by ids.
 func (m *GroupMutation) AddMemberIDs(ids ...globalid.ID) {
 	if m.members == nil {
@@ -2646,6 +3411,222 @@ func (m *GroupMutation) ResetTickets() {
 	m.removedtickets = nil
 }
 
+// AddRoutingRuleIDs adds the "routing_rules" edge to the RoutingRule entity by ids.
+func (m *GroupMutation) AddRoutingRuleIDs(ids ...globalid.ID) {
+	if m.routing_rules == nil {
+		m.routing_rules = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		m.routing_rules[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRoutingRules clears the "routing_rules" edge to the RoutingRule entity.
+func (m *GroupMutation) ClearRoutingRules() {
+	m.clearedrouting_rules = true
+}
+
+// RoutingRulesCleared reports if the "routing_rules" edge to the RoutingRule entity was cleared.
+func (m *GroupMutation) RoutingRulesCleared() bool {
+	return m.clearedrouting_rules
+}
+
+// RemoveRoutingRuleIDs removes the "routing_rules" edge to the RoutingRule entity by IDs.
+func (m *GroupMutation) RemoveRoutingRuleIDs(ids ...globalid.ID) {
+	if m.removedrouting_rules == nil {
+		m.removedrouting_rules = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.routing_rules, ids[i])
+		m.removedrouting_rules[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRoutingRules returns the removed IDs of the "routing_rules" edge to the RoutingRule entity.
+func (m *GroupMutation) RemovedRoutingRulesIDs() (ids []globalid.ID) {
+	for id := range m.removedrouting_rules {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RoutingRulesIDs returns the "routing_rules" edge IDs in the mutation.
+func (m *GroupMutation) RoutingRulesIDs() (ids []globalid.ID) {
+	for id := range m.routing_rules {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRoutingRules resets all changes to the "routing_rules" edge.
+func (m *GroupMutation) ResetRoutingRules() {
+	m.routing_rules = nil
+	m.clearedrouting_rules = false
+	m.removedrouting_rules = nil
+}
+
+// AddMacroIDs adds the "macros" edge to the Macro entity by ids.
+func (m *GroupMutation) AddMacroIDs(ids ...globalid.ID) {
+	if m.macros == nil {
+		m.macros = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		m.macros[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMacros clears the "macros" edge to the Macro entity.
+func (m *GroupMutation) ClearMacros() {
+	m.clearedmacros = true
+}
+
+// MacrosCleared reports if the "macros" edge to the Macro entity was cleared.
+func (m *GroupMutation) MacrosCleared() bool {
+	return m.clearedmacros
+}
+
+// RemoveMacroIDs removes the "macros" edge to the Macro entity by IDs.
+func (m *GroupMutation) RemoveMacroIDs(ids ...globalid.ID) {
+	if m.removedmacros == nil {
+		m.removedmacros = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.macros, ids[i])
+		m.removedmacros[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMacros returns the removed IDs of the "macros" edge to the Macro entity.
+func (m *GroupMutation) RemovedMacrosIDs() (ids []globalid.ID) {
+	for id := range m.removedmacros {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MacrosIDs returns the "macros" edge IDs in the mutation.
+func (m *GroupMutation) MacrosIDs() (ids []globalid.ID) {
+	for id := range m.macros {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMacros resets all changes to the "macros" edge.
+func (m *GroupMutation) ResetMacros() {
+	m.macros = nil
+	m.clearedmacros = false
+	m.removedmacros = nil
+}
+
+// AddMacrosMovingHereIDs adds the "macros_moving_here" edge to the Macro entity by ids.
+func (m *GroupMutation) AddMacrosMovingHereIDs(ids ...globalid.ID) {
+	if m.macros_moving_here == nil {
+		m.macros_moving_here = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		m.macros_moving_here[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMacrosMovingHere clears the "macros_moving_here" edge to the Macro entity.
+func (m *GroupMutation) ClearMacrosMovingHere() {
+	m.clearedmacros_moving_here = true
+}
+
+// MacrosMovingHereCleared reports if the "macros_moving_here" edge to the Macro entity was cleared.
+func (m *GroupMutation) MacrosMovingHereCleared() bool {
+	return m.clearedmacros_moving_here
+}
+
+// RemoveMacrosMovingHereIDs removes the "macros_moving_here" edge to the Macro entity by IDs.
+func (m *GroupMutation) RemoveMacrosMovingHereIDs(ids ...globalid.ID) {
+	if m.removedmacros_moving_here == nil {
+		m.removedmacros_moving_here = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.macros_moving_here, ids[i])
+		m.removedmacros_moving_here[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMacrosMovingHere returns the removed IDs of the "macros_moving_here" edge to the Macro entity.
+func (m *GroupMutation) RemovedMacrosMovingHereIDs() (ids []globalid.ID) {
+	for id := range m.removedmacros_moving_here {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MacrosMovingHereIDs returns the "macros_moving_here" edge IDs in the mutation.
+func (m *GroupMutation) MacrosMovingHereIDs() (ids []globalid.ID) {
+	for id := range m.macros_moving_here {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMacrosMovingHere resets all changes to the "macros_moving_here" edge.
+func (m *GroupMutation) ResetMacrosMovingHere() {
+	m.macros_moving_here = nil
+	m.clearedmacros_moving_here = false
+	m.removedmacros_moving_here = nil
+}
+
+// AddSavedViewIDs adds the "saved_views" edge to the SavedView entity by ids.
+func (m *GroupMutation) AddSavedViewIDs(ids ...globalid.ID) {
+	if m.saved_views == nil {
+		m.saved_views = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		m.saved_views[ids[i]] = struct{}{}
+	}
+}
+
+// ClearSavedViews clears the "saved_views" edge to the SavedView entity.
+func (m *GroupMutation) ClearSavedViews() {
+	m.clearedsaved_views = true
+}
+
+// SavedViewsCleared reports if the "saved_views" edge to the SavedView entity was cleared.
+func (m *GroupMutation) SavedViewsCleared() bool {
+	return m.clearedsaved_views
+}
+
+// RemoveSavedViewIDs removes the "saved_views" edge to the SavedView entity by IDs.
+func (m *GroupMutation) RemoveSavedViewIDs(ids ...globalid.ID) {
+	if m.removedsaved_views == nil {
+		m.removedsaved_views = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.saved_views, ids[i])
+		m.removedsaved_views[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedSavedViews returns the removed IDs of the "saved_views" edge to the SavedView entity.
+func (m *GroupMutation) RemovedSavedViewsIDs() (ids []globalid.ID) {
+	for id := range m.removedsaved_views {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// SavedViewsIDs returns the "saved_views" edge IDs in the mutation.
+func (m *GroupMutation) SavedViewsIDs() (ids []globalid.ID) {
+	for id := range m.saved_views {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetSavedViews resets all changes to the "saved_views" edge.
+func (m *GroupMutation) ResetSavedViews() {
+	m.saved_views = nil
+	m.clearedsaved_views = false
+	m.removedsaved_views = nil
+}
+
 // Where appends a list predicates to the GroupMutation builder.
 func (m *GroupMutation) Where(ps ...predicate.Group) {
 	m.predicates = append(m.predicates, ps...)
@@ -2680,7 +3661,7 @@ func (m *GroupMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *GroupMutation) Fields() []string {
-	fields := make([]string, 0, 4)
+	fields := make([]string, 0, 7)
 	if m.created_at != nil {
 		fields = append(fields, group.FieldCreatedAt)
 	}
@@ -2692,6 +3673,15 @@ func (m *GroupMutation) Fields() []string {
 	}
 	if m.description != nil {
 		fields = append(fields, group.FieldDescription)
+	}
+	if m.is_default != nil {
+		fields = append(fields, group.FieldIsDefault)
+	}
+	if m.auto_assign != nil {
+		fields = append(fields, group.FieldAutoAssign)
+	}
+	if m.notify_unassigned != nil {
+		fields = append(fields, group.FieldNotifyUnassigned)
 	}
 	return fields
 }
@@ -2709,6 +3699,12 @@ func (m *GroupMutation) Field(name string) (ent.Value, bool) {
 		return m.Name()
 	case group.FieldDescription:
 		return m.Description()
+	case group.FieldIsDefault:
+		return m.IsDefault()
+	case group.FieldAutoAssign:
+		return m.AutoAssign()
+	case group.FieldNotifyUnassigned:
+		return m.NotifyUnassigned()
 	}
 	return nil, false
 }
@@ -2726,6 +3722,12 @@ func (m *GroupMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldName(ctx)
 	case group.FieldDescription:
 		return m.OldDescription(ctx)
+	case group.FieldIsDefault:
+		return m.OldIsDefault(ctx)
+	case group.FieldAutoAssign:
+		return m.OldAutoAssign(ctx)
+	case group.FieldNotifyUnassigned:
+		return m.OldNotifyUnassigned(ctx)
 	}
 	return nil, fmt.Errorf("unknown Group field %s", name)
 }
@@ -2762,6 +3764,27 @@ func (m *GroupMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetDescription(v)
+		return nil
+	case group.FieldIsDefault:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIsDefault(v)
+		return nil
+	case group.FieldAutoAssign:
+		v, ok := value.(group.AutoAssign)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAutoAssign(v)
+		return nil
+	case group.FieldNotifyUnassigned:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNotifyUnassigned(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Group field %s", name)
@@ -2833,18 +3856,39 @@ func (m *GroupMutation) ResetField(name string) error {
 	case group.FieldDescription:
 		m.ResetDescription()
 		return nil
+	case group.FieldIsDefault:
+		m.ResetIsDefault()
+		return nil
+	case group.FieldAutoAssign:
+		m.ResetAutoAssign()
+		return nil
+	case group.FieldNotifyUnassigned:
+		m.ResetNotifyUnassigned()
+		return nil
 	}
 	return fmt.Errorf("unknown Group field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *GroupMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 6)
 	if m.members != nil {
 		edges = append(edges, group.EdgeMembers)
 	}
 	if m.tickets != nil {
 		edges = append(edges, group.EdgeTickets)
+	}
+	if m.routing_rules != nil {
+		edges = append(edges, group.EdgeRoutingRules)
+	}
+	if m.macros != nil {
+		edges = append(edges, group.EdgeMacros)
+	}
+	if m.macros_moving_here != nil {
+		edges = append(edges, group.EdgeMacrosMovingHere)
+	}
+	if m.saved_views != nil {
+		edges = append(edges, group.EdgeSavedViews)
 	}
 	return edges
 }
@@ -2865,18 +3909,54 @@ func (m *GroupMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case group.EdgeRoutingRules:
+		ids := make([]ent.Value, 0, len(m.routing_rules))
+		for id := range m.routing_rules {
+			ids = append(ids, id)
+		}
+		return ids
+	case group.EdgeMacros:
+		ids := make([]ent.Value, 0, len(m.macros))
+		for id := range m.macros {
+			ids = append(ids, id)
+		}
+		return ids
+	case group.EdgeMacrosMovingHere:
+		ids := make([]ent.Value, 0, len(m.macros_moving_here))
+		for id := range m.macros_moving_here {
+			ids = append(ids, id)
+		}
+		return ids
+	case group.EdgeSavedViews:
+		ids := make([]ent.Value, 0, len(m.saved_views))
+		for id := range m.saved_views {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *GroupMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 6)
 	if m.removedmembers != nil {
 		edges = append(edges, group.EdgeMembers)
 	}
 	if m.removedtickets != nil {
 		edges = append(edges, group.EdgeTickets)
+	}
+	if m.removedrouting_rules != nil {
+		edges = append(edges, group.EdgeRoutingRules)
+	}
+	if m.removedmacros != nil {
+		edges = append(edges, group.EdgeMacros)
+	}
+	if m.removedmacros_moving_here != nil {
+		edges = append(edges, group.EdgeMacrosMovingHere)
+	}
+	if m.removedsaved_views != nil {
+		edges = append(edges, group.EdgeSavedViews)
 	}
 	return edges
 }
@@ -2897,18 +3977,54 @@ func (m *GroupMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case group.EdgeRoutingRules:
+		ids := make([]ent.Value, 0, len(m.removedrouting_rules))
+		for id := range m.removedrouting_rules {
+			ids = append(ids, id)
+		}
+		return ids
+	case group.EdgeMacros:
+		ids := make([]ent.Value, 0, len(m.removedmacros))
+		for id := range m.removedmacros {
+			ids = append(ids, id)
+		}
+		return ids
+	case group.EdgeMacrosMovingHere:
+		ids := make([]ent.Value, 0, len(m.removedmacros_moving_here))
+		for id := range m.removedmacros_moving_here {
+			ids = append(ids, id)
+		}
+		return ids
+	case group.EdgeSavedViews:
+		ids := make([]ent.Value, 0, len(m.removedsaved_views))
+		for id := range m.removedsaved_views {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *GroupMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 6)
 	if m.clearedmembers {
 		edges = append(edges, group.EdgeMembers)
 	}
 	if m.clearedtickets {
 		edges = append(edges, group.EdgeTickets)
+	}
+	if m.clearedrouting_rules {
+		edges = append(edges, group.EdgeRoutingRules)
+	}
+	if m.clearedmacros {
+		edges = append(edges, group.EdgeMacros)
+	}
+	if m.clearedmacros_moving_here {
+		edges = append(edges, group.EdgeMacrosMovingHere)
+	}
+	if m.clearedsaved_views {
+		edges = append(edges, group.EdgeSavedViews)
 	}
 	return edges
 }
@@ -2921,6 +4037,14 @@ func (m *GroupMutation) EdgeCleared(name string) bool {
 		return m.clearedmembers
 	case group.EdgeTickets:
 		return m.clearedtickets
+	case group.EdgeRoutingRules:
+		return m.clearedrouting_rules
+	case group.EdgeMacros:
+		return m.clearedmacros
+	case group.EdgeMacrosMovingHere:
+		return m.clearedmacros_moving_here
+	case group.EdgeSavedViews:
+		return m.clearedsaved_views
 	}
 	return false
 }
@@ -2943,28 +4067,1984 @@ func (m *GroupMutation) ResetEdge(name string) error {
 	case group.EdgeTickets:
 		m.ResetTickets()
 		return nil
+	case group.EdgeRoutingRules:
+		m.ResetRoutingRules()
+		return nil
+	case group.EdgeMacros:
+		m.ResetMacros()
+		return nil
+	case group.EdgeMacrosMovingHere:
+		m.ResetMacrosMovingHere()
+		return nil
+	case group.EdgeSavedViews:
+		m.ResetSavedViews()
+		return nil
 	}
 	return fmt.Errorf("unknown Group edge %s", name)
+}
+
+// MacroMutation represents an operation that mutates the Macro nodes in the graph.
+type MacroMutation struct {
+	config
+	op                   Op
+	typ                  string
+	id                   *globalid.ID
+	created_at           *time.Time
+	updated_at           *time.Time
+	name                 *string
+	body                 *string
+	internal             *bool
+	set_status           *macro.SetStatus
+	set_priority         *priority.Priority
+	addset_priority      *priority.Priority
+	add_tags             *[]string
+	appendadd_tags       []string
+	remove_tags          *[]string
+	appendremove_tags    []string
+	clearedFields        map[string]struct{}
+	group                *globalid.ID
+	clearedgroup         bool
+	move_to_group        *globalid.ID
+	clearedmove_to_group bool
+	assign_to            *globalid.ID
+	clearedassign_to     bool
+	done                 bool
+	oldValue             func(context.Context) (*Macro, error)
+	predicates           []predicate.Macro
+}
+
+var _ ent.Mutation = (*MacroMutation)(nil)
+
+// macroOption allows management of the mutation configuration using functional options.
+type macroOption func(*MacroMutation)
+
+// newMacroMutation creates new mutation for the Macro entity.
+func newMacroMutation(c config, op Op, opts ...macroOption) *MacroMutation {
+	m := &MacroMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeMacro,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withMacroID sets the ID field of the mutation.
+func withMacroID(id globalid.ID) macroOption {
+	return func(m *MacroMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Macro
+		)
+		m.oldValue = func(ctx context.Context) (*Macro, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Macro.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withMacro sets the old Macro of the mutation.
+func withMacro(node *Macro) macroOption {
+	return func(m *MacroMutation) {
+		m.oldValue = func(context.Context) (*Macro, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m MacroMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m MacroMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Macro entities.
+func (m *MacroMutation) SetID(id globalid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *MacroMutation) ID() (id globalid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *MacroMutation) IDs(ctx context.Context) ([]globalid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []globalid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Macro.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *MacroMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *MacroMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Macro entity.
+// If the Macro object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MacroMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *MacroMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *MacroMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *MacroMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Macro entity.
+// If the Macro object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MacroMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *MacroMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetName sets the "name" field.
+func (m *MacroMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *MacroMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the Macro entity.
+// If the Macro object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MacroMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *MacroMutation) ResetName() {
+	m.name = nil
+}
+
+// SetGroupID sets the "group_id" field.
+func (m *MacroMutation) SetGroupID(gl globalid.ID) {
+	m.group = &gl
+}
+
+// GroupID returns the value of the "group_id" field in the mutation.
+func (m *MacroMutation) GroupID() (r globalid.ID, exists bool) {
+	v := m.group
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGroupID returns the old "group_id" field's value of the Macro entity.
+// If the Macro object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MacroMutation) OldGroupID(ctx context.Context) (v *globalid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGroupID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGroupID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGroupID: %w", err)
+	}
+	return oldValue.GroupID, nil
+}
+
+// ClearGroupID clears the value of the "group_id" field.
+func (m *MacroMutation) ClearGroupID() {
+	m.group = nil
+	m.clearedFields[macro.FieldGroupID] = struct{}{}
+}
+
+// GroupIDCleared returns if the "group_id" field was cleared in this mutation.
+func (m *MacroMutation) GroupIDCleared() bool {
+	_, ok := m.clearedFields[macro.FieldGroupID]
+	return ok
+}
+
+// ResetGroupID resets all changes to the "group_id" field.
+func (m *MacroMutation) ResetGroupID() {
+	m.group = nil
+	delete(m.clearedFields, macro.FieldGroupID)
+}
+
+// SetBody sets the "body" field.
+func (m *MacroMutation) SetBody(s string) {
+	m.body = &s
+}
+
+// Body returns the value of the "body" field in the mutation.
+func (m *MacroMutation) Body() (r string, exists bool) {
+	v := m.body
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBody returns the old "body" field's value of the Macro entity.
+// If the Macro object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MacroMutation) OldBody(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBody is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBody requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBody: %w", err)
+	}
+	return oldValue.Body, nil
+}
+
+// ClearBody clears the value of the "body" field.
+func (m *MacroMutation) ClearBody() {
+	m.body = nil
+	m.clearedFields[macro.FieldBody] = struct{}{}
+}
+
+// BodyCleared returns if the "body" field was cleared in this mutation.
+func (m *MacroMutation) BodyCleared() bool {
+	_, ok := m.clearedFields[macro.FieldBody]
+	return ok
+}
+
+// ResetBody resets all changes to the "body" field.
+func (m *MacroMutation) ResetBody() {
+	m.body = nil
+	delete(m.clearedFields, macro.FieldBody)
+}
+
+// SetInternal sets the "internal" field.
+func (m *MacroMutation) SetInternal(b bool) {
+	m.internal = &b
+}
+
+// Internal returns the value of the "internal" field in the mutation.
+func (m *MacroMutation) Internal() (r bool, exists bool) {
+	v := m.internal
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInternal returns the old "internal" field's value of the Macro entity.
+// If the Macro object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MacroMutation) OldInternal(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInternal is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInternal requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInternal: %w", err)
+	}
+	return oldValue.Internal, nil
+}
+
+// ResetInternal resets all changes to the "internal" field.
+func (m *MacroMutation) ResetInternal() {
+	m.internal = nil
+}
+
+// SetSetStatus sets the "set_status" field.
+func (m *MacroMutation) SetSetStatus(ms macro.SetStatus) {
+	m.set_status = &ms
+}
+
+// SetStatus returns the value of the "set_status" field in the mutation.
+func (m *MacroMutation) SetStatus() (r macro.SetStatus, exists bool) {
+	v := m.set_status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSetStatus returns the old "set_status" field's value of the Macro entity.
+// If the Macro object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MacroMutation) OldSetStatus(ctx context.Context) (v *macro.SetStatus, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSetStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSetStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSetStatus: %w", err)
+	}
+	return oldValue.SetStatus, nil
+}
+
+// ClearSetStatus clears the value of the "set_status" field.
+func (m *MacroMutation) ClearSetStatus() {
+	m.set_status = nil
+	m.clearedFields[macro.FieldSetStatus] = struct{}{}
+}
+
+// SetStatusCleared returns if the "set_status" field was cleared in this mutation.
+func (m *MacroMutation) SetStatusCleared() bool {
+	_, ok := m.clearedFields[macro.FieldSetStatus]
+	return ok
+}
+
+// ResetSetStatus resets all changes to the "set_status" field.
+func (m *MacroMutation) ResetSetStatus() {
+	m.set_status = nil
+	delete(m.clearedFields, macro.FieldSetStatus)
+}
+
+// SetSetPriority sets the "set_priority" field.
+func (m *MacroMutation) SetSetPriority(pr priority.Priority) {
+	m.set_priority = &pr
+	m.addset_priority = nil
+}
+
+// SetPriority returns the value of the "set_priority" field in the mutation.
+func (m *MacroMutation) SetPriority() (r priority.Priority, exists bool) {
+	v := m.set_priority
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSetPriority returns the old "set_priority" field's value of the Macro entity.
+// If the Macro object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MacroMutation) OldSetPriority(ctx context.Context) (v *priority.Priority, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSetPriority is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSetPriority requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSetPriority: %w", err)
+	}
+	return oldValue.SetPriority, nil
+}
+
+// AddSetPriority adds pr to the "set_priority" field.
+func (m *MacroMutation) AddSetPriority(pr priority.Priority) {
+	if m.addset_priority != nil {
+		*m.addset_priority += pr
+	} else {
+		m.addset_priority = &pr
+	}
+}
+
+// AddedSetPriority returns the value that was added to the "set_priority" field in this mutation.
+func (m *MacroMutation) AddedSetPriority() (r priority.Priority, exists bool) {
+	v := m.addset_priority
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearSetPriority clears the value of the "set_priority" field.
+func (m *MacroMutation) ClearSetPriority() {
+	m.set_priority = nil
+	m.addset_priority = nil
+	m.clearedFields[macro.FieldSetPriority] = struct{}{}
+}
+
+// SetPriorityCleared returns if the "set_priority" field was cleared in this mutation.
+func (m *MacroMutation) SetPriorityCleared() bool {
+	_, ok := m.clearedFields[macro.FieldSetPriority]
+	return ok
+}
+
+// ResetSetPriority resets all changes to the "set_priority" field.
+func (m *MacroMutation) ResetSetPriority() {
+	m.set_priority = nil
+	m.addset_priority = nil
+	delete(m.clearedFields, macro.FieldSetPriority)
+}
+
+// SetMoveToGroupID sets the "move_to_group_id" field.
+func (m *MacroMutation) SetMoveToGroupID(gl globalid.ID) {
+	m.move_to_group = &gl
+}
+
+// MoveToGroupID returns the value of the "move_to_group_id" field in the mutation.
+func (m *MacroMutation) MoveToGroupID() (r globalid.ID, exists bool) {
+	v := m.move_to_group
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMoveToGroupID returns the old "move_to_group_id" field's value of the Macro entity.
+// If the Macro object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MacroMutation) OldMoveToGroupID(ctx context.Context) (v *globalid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMoveToGroupID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMoveToGroupID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMoveToGroupID: %w", err)
+	}
+	return oldValue.MoveToGroupID, nil
+}
+
+// ClearMoveToGroupID clears the value of the "move_to_group_id" field.
+func (m *MacroMutation) ClearMoveToGroupID() {
+	m.move_to_group = nil
+	m.clearedFields[macro.FieldMoveToGroupID] = struct{}{}
+}
+
+// MoveToGroupIDCleared returns if the "move_to_group_id" field was cleared in this mutation.
+func (m *MacroMutation) MoveToGroupIDCleared() bool {
+	_, ok := m.clearedFields[macro.FieldMoveToGroupID]
+	return ok
+}
+
+// ResetMoveToGroupID resets all changes to the "move_to_group_id" field.
+func (m *MacroMutation) ResetMoveToGroupID() {
+	m.move_to_group = nil
+	delete(m.clearedFields, macro.FieldMoveToGroupID)
+}
+
+// SetAssignToID sets the "assign_to_id" field.
+func (m *MacroMutation) SetAssignToID(gl globalid.ID) {
+	m.assign_to = &gl
+}
+
+// AssignToID returns the value of the "assign_to_id" field in the mutation.
+func (m *MacroMutation) AssignToID() (r globalid.ID, exists bool) {
+	v := m.assign_to
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAssignToID returns the old "assign_to_id" field's value of the Macro entity.
+// If the Macro object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MacroMutation) OldAssignToID(ctx context.Context) (v *globalid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAssignToID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAssignToID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAssignToID: %w", err)
+	}
+	return oldValue.AssignToID, nil
+}
+
+// ClearAssignToID clears the value of the "assign_to_id" field.
+func (m *MacroMutation) ClearAssignToID() {
+	m.assign_to = nil
+	m.clearedFields[macro.FieldAssignToID] = struct{}{}
+}
+
+// AssignToIDCleared returns if the "assign_to_id" field was cleared in this mutation.
+func (m *MacroMutation) AssignToIDCleared() bool {
+	_, ok := m.clearedFields[macro.FieldAssignToID]
+	return ok
+}
+
+// ResetAssignToID resets all changes to the "assign_to_id" field.
+func (m *MacroMutation) ResetAssignToID() {
+	m.assign_to = nil
+	delete(m.clearedFields, macro.FieldAssignToID)
+}
+
+// SetAddTags sets the "add_tags" field.
+func (m *MacroMutation) SetAddTags(s []string) {
+	m.add_tags = &s
+	m.appendadd_tags = nil
+}
+
+// AddTags returns the value of the "add_tags" field in the mutation.
+func (m *MacroMutation) AddTags() (r []string, exists bool) {
+	v := m.add_tags
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAddTags returns the old "add_tags" field's value of the Macro entity.
+// If the Macro object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MacroMutation) OldAddTags(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAddTags is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAddTags requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAddTags: %w", err)
+	}
+	return oldValue.AddTags, nil
+}
+
+// AppendAddTags adds s to the "add_tags" field.
+func (m *MacroMutation) AppendAddTags(s []string) {
+	m.appendadd_tags = append(m.appendadd_tags, s...)
+}
+
+// AppendedAddTags returns the list of values that were appended to the "add_tags" field in this mutation.
+func (m *MacroMutation) AppendedAddTags() ([]string, bool) {
+	if len(m.appendadd_tags) == 0 {
+		return nil, false
+	}
+	return m.appendadd_tags, true
+}
+
+// ClearAddTags clears the value of the "add_tags" field.
+func (m *MacroMutation) ClearAddTags() {
+	m.add_tags = nil
+	m.appendadd_tags = nil
+	m.clearedFields[macro.FieldAddTags] = struct{}{}
+}
+
+// AddTagsCleared returns if the "add_tags" field was cleared in this mutation.
+func (m *MacroMutation) AddTagsCleared() bool {
+	_, ok := m.clearedFields[macro.FieldAddTags]
+	return ok
+}
+
+// ResetAddTags resets all changes to the "add_tags" field.
+func (m *MacroMutation) ResetAddTags() {
+	m.add_tags = nil
+	m.appendadd_tags = nil
+	delete(m.clearedFields, macro.FieldAddTags)
+}
+
+// SetRemoveTags sets the "remove_tags" field.
+func (m *MacroMutation) SetRemoveTags(s []string) {
+	m.remove_tags = &s
+	m.appendremove_tags = nil
+}
+
+// RemoveTags returns the value of the "remove_tags" field in the mutation.
+func (m *MacroMutation) RemoveTags() (r []string, exists bool) {
+	v := m.remove_tags
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRemoveTags returns the old "remove_tags" field's value of the Macro entity.
+// If the Macro object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MacroMutation) OldRemoveTags(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRemoveTags is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRemoveTags requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRemoveTags: %w", err)
+	}
+	return oldValue.RemoveTags, nil
+}
+
+// AppendRemoveTags adds s to the "remove_tags" field.
+func (m *MacroMutation) AppendRemoveTags(s []string) {
+	m.appendremove_tags = append(m.appendremove_tags, s...)
+}
+
+// AppendedRemoveTags returns the list of values that were appended to the "remove_tags" field in this mutation.
+func (m *MacroMutation) AppendedRemoveTags() ([]string, bool) {
+	if len(m.appendremove_tags) == 0 {
+		return nil, false
+	}
+	return m.appendremove_tags, true
+}
+
+// ClearRemoveTags clears the value of the "remove_tags" field.
+func (m *MacroMutation) ClearRemoveTags() {
+	m.remove_tags = nil
+	m.appendremove_tags = nil
+	m.clearedFields[macro.FieldRemoveTags] = struct{}{}
+}
+
+// RemoveTagsCleared returns if the "remove_tags" field was cleared in this mutation.
+func (m *MacroMutation) RemoveTagsCleared() bool {
+	_, ok := m.clearedFields[macro.FieldRemoveTags]
+	return ok
+}
+
+// ResetRemoveTags resets all changes to the "remove_tags" field.
+func (m *MacroMutation) ResetRemoveTags() {
+	m.remove_tags = nil
+	m.appendremove_tags = nil
+	delete(m.clearedFields, macro.FieldRemoveTags)
+}
+
+// ClearGroup clears the "group" edge to the Group entity.
+func (m *MacroMutation) ClearGroup() {
+	m.clearedgroup = true
+	m.clearedFields[macro.FieldGroupID] = struct{}{}
+}
+
+// GroupCleared reports if the "group" edge to the Group entity was cleared.
+func (m *MacroMutation) GroupCleared() bool {
+	return m.GroupIDCleared() || m.clearedgroup
+}
+
+// GroupIDs returns the "group" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// GroupID instead. It exists only for internal usage by the builders.
+func (m *MacroMutation) GroupIDs() (ids []globalid.ID) {
+	if id := m.group; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetGroup resets all changes to the "group" edge.
+func (m *MacroMutation) ResetGroup() {
+	m.group = nil
+	m.clearedgroup = false
+}
+
+// ClearMoveToGroup clears the "move_to_group" edge to the Group entity.
+func (m *MacroMutation) ClearMoveToGroup() {
+	m.clearedmove_to_group = true
+	m.clearedFields[macro.FieldMoveToGroupID] = struct{}{}
+}
+
+// MoveToGroupCleared reports if the "move_to_group" edge to the Group entity was cleared.
+func (m *MacroMutation) MoveToGroupCleared() bool {
+	return m.MoveToGroupIDCleared() || m.clearedmove_to_group
+}
+
+// MoveToGroupIDs returns the "move_to_group" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MoveToGroupID instead. It exists only for internal usage by the builders.
+func (m *MacroMutation) MoveToGroupIDs() (ids []globalid.ID) {
+	if id := m.move_to_group; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMoveToGroup resets all changes to the "move_to_group" edge.
+func (m *MacroMutation) ResetMoveToGroup() {
+	m.move_to_group = nil
+	m.clearedmove_to_group = false
+}
+
+// ClearAssignTo clears the "assign_to" edge to the User entity.
+func (m *MacroMutation) ClearAssignTo() {
+	m.clearedassign_to = true
+	m.clearedFields[macro.FieldAssignToID] = struct{}{}
+}
+
+// AssignToCleared reports if the "assign_to" edge to the User entity was cleared.
+func (m *MacroMutation) AssignToCleared() bool {
+	return m.AssignToIDCleared() || m.clearedassign_to
+}
+
+// AssignToIDs returns the "assign_to" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AssignToID instead. It exists only for internal usage by the builders.
+func (m *MacroMutation) AssignToIDs() (ids []globalid.ID) {
+	if id := m.assign_to; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAssignTo resets all changes to the "assign_to" edge.
+func (m *MacroMutation) ResetAssignTo() {
+	m.assign_to = nil
+	m.clearedassign_to = false
+}
+
+// Where appends a list predicates to the MacroMutation builder.
+func (m *MacroMutation) Where(ps ...predicate.Macro) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the MacroMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *MacroMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Macro, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *MacroMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *MacroMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Macro).
+func (m *MacroMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *MacroMutation) Fields() []string {
+	fields := make([]string, 0, 12)
+	if m.created_at != nil {
+		fields = append(fields, macro.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, macro.FieldUpdatedAt)
+	}
+	if m.name != nil {
+		fields = append(fields, macro.FieldName)
+	}
+	if m.group != nil {
+		fields = append(fields, macro.FieldGroupID)
+	}
+	if m.body != nil {
+		fields = append(fields, macro.FieldBody)
+	}
+	if m.internal != nil {
+		fields = append(fields, macro.FieldInternal)
+	}
+	if m.set_status != nil {
+		fields = append(fields, macro.FieldSetStatus)
+	}
+	if m.set_priority != nil {
+		fields = append(fields, macro.FieldSetPriority)
+	}
+	if m.move_to_group != nil {
+		fields = append(fields, macro.FieldMoveToGroupID)
+	}
+	if m.assign_to != nil {
+		fields = append(fields, macro.FieldAssignToID)
+	}
+	if m.add_tags != nil {
+		fields = append(fields, macro.FieldAddTags)
+	}
+	if m.remove_tags != nil {
+		fields = append(fields, macro.FieldRemoveTags)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *MacroMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case macro.FieldCreatedAt:
+		return m.CreatedAt()
+	case macro.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case macro.FieldName:
+		return m.Name()
+	case macro.FieldGroupID:
+		return m.GroupID()
+	case macro.FieldBody:
+		return m.Body()
+	case macro.FieldInternal:
+		return m.Internal()
+	case macro.FieldSetStatus:
+		return m.SetStatus()
+	case macro.FieldSetPriority:
+		return m.SetPriority()
+	case macro.FieldMoveToGroupID:
+		return m.MoveToGroupID()
+	case macro.FieldAssignToID:
+		return m.AssignToID()
+	case macro.FieldAddTags:
+		return m.AddTags()
+	case macro.FieldRemoveTags:
+		return m.RemoveTags()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *MacroMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case macro.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case macro.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case macro.FieldName:
+		return m.OldName(ctx)
+	case macro.FieldGroupID:
+		return m.OldGroupID(ctx)
+	case macro.FieldBody:
+		return m.OldBody(ctx)
+	case macro.FieldInternal:
+		return m.OldInternal(ctx)
+	case macro.FieldSetStatus:
+		return m.OldSetStatus(ctx)
+	case macro.FieldSetPriority:
+		return m.OldSetPriority(ctx)
+	case macro.FieldMoveToGroupID:
+		return m.OldMoveToGroupID(ctx)
+	case macro.FieldAssignToID:
+		return m.OldAssignToID(ctx)
+	case macro.FieldAddTags:
+		return m.OldAddTags(ctx)
+	case macro.FieldRemoveTags:
+		return m.OldRemoveTags(ctx)
+	}
+	return nil, fmt.Errorf("unknown Macro field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MacroMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case macro.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case macro.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case macro.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case macro.FieldGroupID:
+		v, ok := value.(globalid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGroupID(v)
+		return nil
+	case macro.FieldBody:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBody(v)
+		return nil
+	case macro.FieldInternal:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInternal(v)
+		return nil
+	case macro.FieldSetStatus:
+		v, ok := value.(macro.SetStatus)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSetStatus(v)
+		return nil
+	case macro.FieldSetPriority:
+		v, ok := value.(priority.Priority)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSetPriority(v)
+		return nil
+	case macro.FieldMoveToGroupID:
+		v, ok := value.(globalid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMoveToGroupID(v)
+		return nil
+	case macro.FieldAssignToID:
+		v, ok := value.(globalid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAssignToID(v)
+		return nil
+	case macro.FieldAddTags:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAddTags(v)
+		return nil
+	case macro.FieldRemoveTags:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRemoveTags(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Macro field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *MacroMutation) AddedFields() []string {
+	var fields []string
+	if m.addset_priority != nil {
+		fields = append(fields, macro.FieldSetPriority)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *MacroMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case macro.FieldSetPriority:
+		return m.AddedSetPriority()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MacroMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case macro.FieldSetPriority:
+		v, ok := value.(priority.Priority)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSetPriority(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Macro numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *MacroMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(macro.FieldGroupID) {
+		fields = append(fields, macro.FieldGroupID)
+	}
+	if m.FieldCleared(macro.FieldBody) {
+		fields = append(fields, macro.FieldBody)
+	}
+	if m.FieldCleared(macro.FieldSetStatus) {
+		fields = append(fields, macro.FieldSetStatus)
+	}
+	if m.FieldCleared(macro.FieldSetPriority) {
+		fields = append(fields, macro.FieldSetPriority)
+	}
+	if m.FieldCleared(macro.FieldMoveToGroupID) {
+		fields = append(fields, macro.FieldMoveToGroupID)
+	}
+	if m.FieldCleared(macro.FieldAssignToID) {
+		fields = append(fields, macro.FieldAssignToID)
+	}
+	if m.FieldCleared(macro.FieldAddTags) {
+		fields = append(fields, macro.FieldAddTags)
+	}
+	if m.FieldCleared(macro.FieldRemoveTags) {
+		fields = append(fields, macro.FieldRemoveTags)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *MacroMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *MacroMutation) ClearField(name string) error {
+	switch name {
+	case macro.FieldGroupID:
+		m.ClearGroupID()
+		return nil
+	case macro.FieldBody:
+		m.ClearBody()
+		return nil
+	case macro.FieldSetStatus:
+		m.ClearSetStatus()
+		return nil
+	case macro.FieldSetPriority:
+		m.ClearSetPriority()
+		return nil
+	case macro.FieldMoveToGroupID:
+		m.ClearMoveToGroupID()
+		return nil
+	case macro.FieldAssignToID:
+		m.ClearAssignToID()
+		return nil
+	case macro.FieldAddTags:
+		m.ClearAddTags()
+		return nil
+	case macro.FieldRemoveTags:
+		m.ClearRemoveTags()
+		return nil
+	}
+	return fmt.Errorf("unknown Macro nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *MacroMutation) ResetField(name string) error {
+	switch name {
+	case macro.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case macro.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case macro.FieldName:
+		m.ResetName()
+		return nil
+	case macro.FieldGroupID:
+		m.ResetGroupID()
+		return nil
+	case macro.FieldBody:
+		m.ResetBody()
+		return nil
+	case macro.FieldInternal:
+		m.ResetInternal()
+		return nil
+	case macro.FieldSetStatus:
+		m.ResetSetStatus()
+		return nil
+	case macro.FieldSetPriority:
+		m.ResetSetPriority()
+		return nil
+	case macro.FieldMoveToGroupID:
+		m.ResetMoveToGroupID()
+		return nil
+	case macro.FieldAssignToID:
+		m.ResetAssignToID()
+		return nil
+	case macro.FieldAddTags:
+		m.ResetAddTags()
+		return nil
+	case macro.FieldRemoveTags:
+		m.ResetRemoveTags()
+		return nil
+	}
+	return fmt.Errorf("unknown Macro field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *MacroMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.group != nil {
+		edges = append(edges, macro.EdgeGroup)
+	}
+	if m.move_to_group != nil {
+		edges = append(edges, macro.EdgeMoveToGroup)
+	}
+	if m.assign_to != nil {
+		edges = append(edges, macro.EdgeAssignTo)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *MacroMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case macro.EdgeGroup:
+		if id := m.group; id != nil {
+			return []ent.Value{*id}
+		}
+	case macro.EdgeMoveToGroup:
+		if id := m.move_to_group; id != nil {
+			return []ent.Value{*id}
+		}
+	case macro.EdgeAssignTo:
+		if id := m.assign_to; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *MacroMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *MacroMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *MacroMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedgroup {
+		edges = append(edges, macro.EdgeGroup)
+	}
+	if m.clearedmove_to_group {
+		edges = append(edges, macro.EdgeMoveToGroup)
+	}
+	if m.clearedassign_to {
+		edges = append(edges, macro.EdgeAssignTo)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *MacroMutation) EdgeCleared(name string) bool {
+	switch name {
+	case macro.EdgeGroup:
+		return m.clearedgroup
+	case macro.EdgeMoveToGroup:
+		return m.clearedmove_to_group
+	case macro.EdgeAssignTo:
+		return m.clearedassign_to
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *MacroMutation) ClearEdge(name string) error {
+	switch name {
+	case macro.EdgeGroup:
+		m.ClearGroup()
+		return nil
+	case macro.EdgeMoveToGroup:
+		m.ClearMoveToGroup()
+		return nil
+	case macro.EdgeAssignTo:
+		m.ClearAssignTo()
+		return nil
+	}
+	return fmt.Errorf("unknown Macro unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *MacroMutation) ResetEdge(name string) error {
+	switch name {
+	case macro.EdgeGroup:
+		m.ResetGroup()
+		return nil
+	case macro.EdgeMoveToGroup:
+		m.ResetMoveToGroup()
+		return nil
+	case macro.EdgeAssignTo:
+		m.ResetAssignTo()
+		return nil
+	}
+	return fmt.Errorf("unknown Macro edge %s", name)
+}
+
+// MentionMutation represents an operation that mutates the Mention nodes in the graph.
+type MentionMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *globalid.ID
+	created_at     *time.Time
+	clearedFields  map[string]struct{}
+	message        *globalid.ID
+	clearedmessage bool
+	user           *globalid.ID
+	cleareduser    bool
+	ticket         *globalid.ID
+	clearedticket  bool
+	done           bool
+	oldValue       func(context.Context) (*Mention, error)
+	predicates     []predicate.Mention
+}
+
+var _ ent.Mutation = (*MentionMutation)(nil)
+
+// mentionOption allows management of the mutation configuration using functional options.
+type mentionOption func(*MentionMutation)
+
+// newMentionMutation creates new mutation for the Mention entity.
+func newMentionMutation(c config, op Op, opts ...mentionOption) *MentionMutation {
+	m := &MentionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeMention,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withMentionID sets the ID field of the mutation.
+func withMentionID(id globalid.ID) mentionOption {
+	return func(m *MentionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Mention
+		)
+		m.oldValue = func(ctx context.Context) (*Mention, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Mention.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withMention sets the old Mention of the mutation.
+func withMention(node *Mention) mentionOption {
+	return func(m *MentionMutation) {
+		m.oldValue = func(context.Context) (*Mention, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m MentionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m MentionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Mention entities.
+func (m *MentionMutation) SetID(id globalid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *MentionMutation) ID() (id globalid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *MentionMutation) IDs(ctx context.Context) ([]globalid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []globalid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Mention.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetMessageID sets the "message_id" field.
+func (m *MentionMutation) SetMessageID(gl globalid.ID) {
+	m.message = &gl
+}
+
+// MessageID returns the value of the "message_id" field in the mutation.
+func (m *MentionMutation) MessageID() (r globalid.ID, exists bool) {
+	v := m.message
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMessageID returns the old "message_id" field's value of the Mention entity.
+// If the Mention object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MentionMutation) OldMessageID(ctx context.Context) (v globalid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMessageID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMessageID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMessageID: %w", err)
+	}
+	return oldValue.MessageID, nil
+}
+
+// ResetMessageID resets all changes to the "message_id" field.
+func (m *MentionMutation) ResetMessageID() {
+	m.message = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *MentionMutation) SetUserID(gl globalid.ID) {
+	m.user = &gl
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *MentionMutation) UserID() (r globalid.ID, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the Mention entity.
+// If the Mention object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MentionMutation) OldUserID(ctx context.Context) (v globalid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *MentionMutation) ResetUserID() {
+	m.user = nil
+}
+
+// SetTicketID sets the "ticket_id" field.
+func (m *MentionMutation) SetTicketID(gl globalid.ID) {
+	m.ticket = &gl
+}
+
+// TicketID returns the value of the "ticket_id" field in the mutation.
+func (m *MentionMutation) TicketID() (r globalid.ID, exists bool) {
+	v := m.ticket
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTicketID returns the old "ticket_id" field's value of the Mention entity.
+// If the Mention object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MentionMutation) OldTicketID(ctx context.Context) (v globalid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTicketID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTicketID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTicketID: %w", err)
+	}
+	return oldValue.TicketID, nil
+}
+
+// ResetTicketID resets all changes to the "ticket_id" field.
+func (m *MentionMutation) ResetTicketID() {
+	m.ticket = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *MentionMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *MentionMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Mention entity.
+// If the Mention object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MentionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *MentionMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearMessage clears the "message" edge to the Message entity.
+func (m *MentionMutation) ClearMessage() {
+	m.clearedmessage = true
+	m.clearedFields[mention.FieldMessageID] = struct{}{}
+}
+
+// MessageCleared reports if the "message" edge to the Message entity was cleared.
+func (m *MentionMutation) MessageCleared() bool {
+	return m.clearedmessage
+}
+
+// MessageIDs returns the "message" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MessageID instead. It exists only for internal usage by the builders.
+func (m *MentionMutation) MessageIDs() (ids []globalid.ID) {
+	if id := m.message; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMessage resets all changes to the "message" edge.
+func (m *MentionMutation) ResetMessage() {
+	m.message = nil
+	m.clearedmessage = false
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *MentionMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[mention.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *MentionMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *MentionMutation) UserIDs() (ids []globalid.ID) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *MentionMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// ClearTicket clears the "ticket" edge to the Ticket entity.
+func (m *MentionMutation) ClearTicket() {
+	m.clearedticket = true
+	m.clearedFields[mention.FieldTicketID] = struct{}{}
+}
+
+// TicketCleared reports if the "ticket" edge to the Ticket entity was cleared.
+func (m *MentionMutation) TicketCleared() bool {
+	return m.clearedticket
+}
+
+// TicketIDs returns the "ticket" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TicketID instead. It exists only for internal usage by the builders.
+func (m *MentionMutation) TicketIDs() (ids []globalid.ID) {
+	if id := m.ticket; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTicket resets all changes to the "ticket" edge.
+func (m *MentionMutation) ResetTicket() {
+	m.ticket = nil
+	m.clearedticket = false
+}
+
+// Where appends a list predicates to the MentionMutation builder.
+func (m *MentionMutation) Where(ps ...predicate.Mention) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the MentionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *MentionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Mention, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *MentionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *MentionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Mention).
+func (m *MentionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *MentionMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.message != nil {
+		fields = append(fields, mention.FieldMessageID)
+	}
+	if m.user != nil {
+		fields = append(fields, mention.FieldUserID)
+	}
+	if m.ticket != nil {
+		fields = append(fields, mention.FieldTicketID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, mention.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *MentionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case mention.FieldMessageID:
+		return m.MessageID()
+	case mention.FieldUserID:
+		return m.UserID()
+	case mention.FieldTicketID:
+		return m.TicketID()
+	case mention.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *MentionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case mention.FieldMessageID:
+		return m.OldMessageID(ctx)
+	case mention.FieldUserID:
+		return m.OldUserID(ctx)
+	case mention.FieldTicketID:
+		return m.OldTicketID(ctx)
+	case mention.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Mention field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MentionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case mention.FieldMessageID:
+		v, ok := value.(globalid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMessageID(v)
+		return nil
+	case mention.FieldUserID:
+		v, ok := value.(globalid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case mention.FieldTicketID:
+		v, ok := value.(globalid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTicketID(v)
+		return nil
+	case mention.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Mention field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *MentionMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *MentionMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MentionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Mention numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *MentionMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *MentionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *MentionMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Mention nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *MentionMutation) ResetField(name string) error {
+	switch name {
+	case mention.FieldMessageID:
+		m.ResetMessageID()
+		return nil
+	case mention.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case mention.FieldTicketID:
+		m.ResetTicketID()
+		return nil
+	case mention.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Mention field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *MentionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.message != nil {
+		edges = append(edges, mention.EdgeMessage)
+	}
+	if m.user != nil {
+		edges = append(edges, mention.EdgeUser)
+	}
+	if m.ticket != nil {
+		edges = append(edges, mention.EdgeTicket)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *MentionMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case mention.EdgeMessage:
+		if id := m.message; id != nil {
+			return []ent.Value{*id}
+		}
+	case mention.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	case mention.EdgeTicket:
+		if id := m.ticket; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *MentionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *MentionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *MentionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedmessage {
+		edges = append(edges, mention.EdgeMessage)
+	}
+	if m.cleareduser {
+		edges = append(edges, mention.EdgeUser)
+	}
+	if m.clearedticket {
+		edges = append(edges, mention.EdgeTicket)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *MentionMutation) EdgeCleared(name string) bool {
+	switch name {
+	case mention.EdgeMessage:
+		return m.clearedmessage
+	case mention.EdgeUser:
+		return m.cleareduser
+	case mention.EdgeTicket:
+		return m.clearedticket
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *MentionMutation) ClearEdge(name string) error {
+	switch name {
+	case mention.EdgeMessage:
+		m.ClearMessage()
+		return nil
+	case mention.EdgeUser:
+		m.ClearUser()
+		return nil
+	case mention.EdgeTicket:
+		m.ClearTicket()
+		return nil
+	}
+	return fmt.Errorf("unknown Mention unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *MentionMutation) ResetEdge(name string) error {
+	switch name {
+	case mention.EdgeMessage:
+		m.ResetMessage()
+		return nil
+	case mention.EdgeUser:
+		m.ResetUser()
+		return nil
+	case mention.EdgeTicket:
+		m.ResetTicket()
+		return nil
+	}
+	return fmt.Errorf("unknown Mention edge %s", name)
 }
 
 // MessageMutation represents an operation that mutates the Message nodes in the graph.
 type MessageMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *globalid.ID
-	created_at    *time.Time
-	updated_at    *time.Time
-	body          *string
-	internal      *bool
-	clearedFields map[string]struct{}
-	ticket        *globalid.ID
-	clearedticket bool
-	author        *globalid.ID
-	clearedauthor bool
-	done          bool
-	oldValue      func(context.Context) (*Message, error)
-	predicates    []predicate.Message
+	op                   Op
+	typ                  string
+	id                   *globalid.ID
+	created_at           *time.Time
+	updated_at           *time.Time
+	body                 *string
+	internal             *bool
+	clearedFields        map[string]struct{}
+	ticket               *globalid.ID
+	clearedticket        bool
+	author               *globalid.ID
+	clearedauthor        bool
+	mentions             map[globalid.ID]struct{}
+	removedmentions      map[globalid.ID]struct{}
+	clearedmentions      bool
+	notifications        map[globalid.ID]struct{}
+	removednotifications map[globalid.ID]struct{}
+	clearednotifications bool
+	done                 bool
+	oldValue             func(context.Context) (*Message, error)
+	predicates           []predicate.Message
 }
 
 var _ ent.Mutation = (*MessageMutation)(nil)
@@ -3341,6 +6421,114 @@ func (m *MessageMutation) ResetAuthor() {
 	m.clearedauthor = false
 }
 
+// AddMentionIDs adds the "mentions" edge to the Mention entity by ids.
+func (m *MessageMutation) AddMentionIDs(ids ...globalid.ID) {
+	if m.mentions == nil {
+		m.mentions = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		m.mentions[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMentions clears the "mentions" edge to the Mention entity.
+func (m *MessageMutation) ClearMentions() {
+	m.clearedmentions = true
+}
+
+// MentionsCleared reports if the "mentions" edge to the Mention entity was cleared.
+func (m *MessageMutation) MentionsCleared() bool {
+	return m.clearedmentions
+}
+
+// RemoveMentionIDs removes the "mentions" edge to the Mention entity by IDs.
+func (m *MessageMutation) RemoveMentionIDs(ids ...globalid.ID) {
+	if m.removedmentions == nil {
+		m.removedmentions = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.mentions, ids[i])
+		m.removedmentions[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMentions returns the removed IDs of the "mentions" edge to the Mention entity.
+func (m *MessageMutation) RemovedMentionsIDs() (ids []globalid.ID) {
+	for id := range m.removedmentions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MentionsIDs returns the "mentions" edge IDs in the mutation.
+func (m *MessageMutation) MentionsIDs() (ids []globalid.ID) {
+	for id := range m.mentions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMentions resets all changes to the "mentions" edge.
+func (m *MessageMutation) ResetMentions() {
+	m.mentions = nil
+	m.clearedmentions = false
+	m.removedmentions = nil
+}
+
+// AddNotificationIDs adds the "notifications" edge to the Notification entity by ids.
+func (m *MessageMutation) AddNotificationIDs(ids ...globalid.ID) {
+	if m.notifications == nil {
+		m.notifications = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		m.notifications[ids[i]] = struct{}{}
+	}
+}
+
+// ClearNotifications clears the "notifications" edge to the Notification entity.
+func (m *MessageMutation) ClearNotifications() {
+	m.clearednotifications = true
+}
+
+// NotificationsCleared reports if the "notifications" edge to the Notification entity was cleared.
+func (m *MessageMutation) NotificationsCleared() bool {
+	return m.clearednotifications
+}
+
+// RemoveNotificationIDs removes the "notifications" edge to the Notification entity by IDs.
+func (m *MessageMutation) RemoveNotificationIDs(ids ...globalid.ID) {
+	if m.removednotifications == nil {
+		m.removednotifications = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.notifications, ids[i])
+		m.removednotifications[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedNotifications returns the removed IDs of the "notifications" edge to the Notification entity.
+func (m *MessageMutation) RemovedNotificationsIDs() (ids []globalid.ID) {
+	for id := range m.removednotifications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// NotificationsIDs returns the "notifications" edge IDs in the mutation.
+func (m *MessageMutation) NotificationsIDs() (ids []globalid.ID) {
+	for id := range m.notifications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetNotifications resets all changes to the "notifications" edge.
+func (m *MessageMutation) ResetNotifications() {
+	m.notifications = nil
+	m.clearednotifications = false
+	m.removednotifications = nil
+}
+
 // Where appends a list predicates to the MessageMutation builder.
 func (m *MessageMutation) Where(ps ...predicate.Message) {
 	m.predicates = append(m.predicates, ps...)
@@ -3559,12 +6747,18 @@ func (m *MessageMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *MessageMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 4)
 	if m.ticket != nil {
 		edges = append(edges, message.EdgeTicket)
 	}
 	if m.author != nil {
 		edges = append(edges, message.EdgeAuthor)
+	}
+	if m.mentions != nil {
+		edges = append(edges, message.EdgeMentions)
+	}
+	if m.notifications != nil {
+		edges = append(edges, message.EdgeNotifications)
 	}
 	return edges
 }
@@ -3581,30 +6775,68 @@ func (m *MessageMutation) AddedIDs(name string) []ent.Value {
 		if id := m.author; id != nil {
 			return []ent.Value{*id}
 		}
+	case message.EdgeMentions:
+		ids := make([]ent.Value, 0, len(m.mentions))
+		for id := range m.mentions {
+			ids = append(ids, id)
+		}
+		return ids
+	case message.EdgeNotifications:
+		ids := make([]ent.Value, 0, len(m.notifications))
+		for id := range m.notifications {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *MessageMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 4)
+	if m.removedmentions != nil {
+		edges = append(edges, message.EdgeMentions)
+	}
+	if m.removednotifications != nil {
+		edges = append(edges, message.EdgeNotifications)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *MessageMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case message.EdgeMentions:
+		ids := make([]ent.Value, 0, len(m.removedmentions))
+		for id := range m.removedmentions {
+			ids = append(ids, id)
+		}
+		return ids
+	case message.EdgeNotifications:
+		ids := make([]ent.Value, 0, len(m.removednotifications))
+		for id := range m.removednotifications {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *MessageMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 4)
 	if m.clearedticket {
 		edges = append(edges, message.EdgeTicket)
 	}
 	if m.clearedauthor {
 		edges = append(edges, message.EdgeAuthor)
+	}
+	if m.clearedmentions {
+		edges = append(edges, message.EdgeMentions)
+	}
+	if m.clearednotifications {
+		edges = append(edges, message.EdgeNotifications)
 	}
 	return edges
 }
@@ -3617,6 +6849,10 @@ func (m *MessageMutation) EdgeCleared(name string) bool {
 		return m.clearedticket
 	case message.EdgeAuthor:
 		return m.clearedauthor
+	case message.EdgeMentions:
+		return m.clearedmentions
+	case message.EdgeNotifications:
+		return m.clearednotifications
 	}
 	return false
 }
@@ -3645,8 +6881,2512 @@ func (m *MessageMutation) ResetEdge(name string) error {
 	case message.EdgeAuthor:
 		m.ResetAuthor()
 		return nil
+	case message.EdgeMentions:
+		m.ResetMentions()
+		return nil
+	case message.EdgeNotifications:
+		m.ResetNotifications()
+		return nil
 	}
 	return fmt.Errorf("unknown Message edge %s", name)
+}
+
+// NotificationMutation represents an operation that mutates the Notification nodes in the graph.
+type NotificationMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *globalid.ID
+	kind             *notification.Kind
+	event_cursor     *int64
+	addevent_cursor  *int64
+	read_at          *time.Time
+	created_at       *time.Time
+	clearedFields    map[string]struct{}
+	recipient        *globalid.ID
+	clearedrecipient bool
+	ticket           *globalid.ID
+	clearedticket    bool
+	message          *globalid.ID
+	clearedmessage   bool
+	actor            *globalid.ID
+	clearedactor     bool
+	done             bool
+	oldValue         func(context.Context) (*Notification, error)
+	predicates       []predicate.Notification
+}
+
+var _ ent.Mutation = (*NotificationMutation)(nil)
+
+// notificationOption allows management of the mutation configuration using functional options.
+type notificationOption func(*NotificationMutation)
+
+// newNotificationMutation creates new mutation for the Notification entity.
+func newNotificationMutation(c config, op Op, opts ...notificationOption) *NotificationMutation {
+	m := &NotificationMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeNotification,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withNotificationID sets the ID field of the mutation.
+func withNotificationID(id globalid.ID) notificationOption {
+	return func(m *NotificationMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Notification
+		)
+		m.oldValue = func(ctx context.Context) (*Notification, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Notification.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withNotification sets the old Notification of the mutation.
+func withNotification(node *Notification) notificationOption {
+	return func(m *NotificationMutation) {
+		m.oldValue = func(context.Context) (*Notification, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m NotificationMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m NotificationMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Notification entities.
+func (m *NotificationMutation) SetID(id globalid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *NotificationMutation) ID() (id globalid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *NotificationMutation) IDs(ctx context.Context) ([]globalid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []globalid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Notification.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetRecipientID sets the "recipient_id" field.
+func (m *NotificationMutation) SetRecipientID(gl globalid.ID) {
+	m.recipient = &gl
+}
+
+// RecipientID returns the value of the "recipient_id" field in the mutation.
+func (m *NotificationMutation) RecipientID() (r globalid.ID, exists bool) {
+	v := m.recipient
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecipientID returns the old "recipient_id" field's value of the Notification entity.
+// If the Notification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationMutation) OldRecipientID(ctx context.Context) (v globalid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecipientID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecipientID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecipientID: %w", err)
+	}
+	return oldValue.RecipientID, nil
+}
+
+// ResetRecipientID resets all changes to the "recipient_id" field.
+func (m *NotificationMutation) ResetRecipientID() {
+	m.recipient = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *NotificationMutation) SetKind(n notification.Kind) {
+	m.kind = &n
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *NotificationMutation) Kind() (r notification.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Notification entity.
+// If the Notification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationMutation) OldKind(ctx context.Context) (v notification.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *NotificationMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetTicketID sets the "ticket_id" field.
+func (m *NotificationMutation) SetTicketID(gl globalid.ID) {
+	m.ticket = &gl
+}
+
+// TicketID returns the value of the "ticket_id" field in the mutation.
+func (m *NotificationMutation) TicketID() (r globalid.ID, exists bool) {
+	v := m.ticket
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTicketID returns the old "ticket_id" field's value of the Notification entity.
+// If the Notification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationMutation) OldTicketID(ctx context.Context) (v globalid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTicketID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTicketID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTicketID: %w", err)
+	}
+	return oldValue.TicketID, nil
+}
+
+// ResetTicketID resets all changes to the "ticket_id" field.
+func (m *NotificationMutation) ResetTicketID() {
+	m.ticket = nil
+}
+
+// SetMessageID sets the "message_id" field.
+func (m *NotificationMutation) SetMessageID(gl globalid.ID) {
+	m.message = &gl
+}
+
+// MessageID returns the value of the "message_id" field in the mutation.
+func (m *NotificationMutation) MessageID() (r globalid.ID, exists bool) {
+	v := m.message
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMessageID returns the old "message_id" field's value of the Notification entity.
+// If the Notification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationMutation) OldMessageID(ctx context.Context) (v *globalid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMessageID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMessageID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMessageID: %w", err)
+	}
+	return oldValue.MessageID, nil
+}
+
+// ClearMessageID clears the value of the "message_id" field.
+func (m *NotificationMutation) ClearMessageID() {
+	m.message = nil
+	m.clearedFields[notification.FieldMessageID] = struct{}{}
+}
+
+// MessageIDCleared returns if the "message_id" field was cleared in this mutation.
+func (m *NotificationMutation) MessageIDCleared() bool {
+	_, ok := m.clearedFields[notification.FieldMessageID]
+	return ok
+}
+
+// ResetMessageID resets all changes to the "message_id" field.
+func (m *NotificationMutation) ResetMessageID() {
+	m.message = nil
+	delete(m.clearedFields, notification.FieldMessageID)
+}
+
+// SetActorID sets the "actor_id" field.
+func (m *NotificationMutation) SetActorID(gl globalid.ID) {
+	m.actor = &gl
+}
+
+// ActorID returns the value of the "actor_id" field in the mutation.
+func (m *NotificationMutation) ActorID() (r globalid.ID, exists bool) {
+	v := m.actor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActorID returns the old "actor_id" field's value of the Notification entity.
+// If the Notification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationMutation) OldActorID(ctx context.Context) (v *globalid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActorID: %w", err)
+	}
+	return oldValue.ActorID, nil
+}
+
+// ClearActorID clears the value of the "actor_id" field.
+func (m *NotificationMutation) ClearActorID() {
+	m.actor = nil
+	m.clearedFields[notification.FieldActorID] = struct{}{}
+}
+
+// ActorIDCleared returns if the "actor_id" field was cleared in this mutation.
+func (m *NotificationMutation) ActorIDCleared() bool {
+	_, ok := m.clearedFields[notification.FieldActorID]
+	return ok
+}
+
+// ResetActorID resets all changes to the "actor_id" field.
+func (m *NotificationMutation) ResetActorID() {
+	m.actor = nil
+	delete(m.clearedFields, notification.FieldActorID)
+}
+
+// SetEventCursor sets the "event_cursor" field.
+func (m *NotificationMutation) SetEventCursor(i int64) {
+	m.event_cursor = &i
+	m.addevent_cursor = nil
+}
+
+// EventCursor returns the value of the "event_cursor" field in the mutation.
+func (m *NotificationMutation) EventCursor() (r int64, exists bool) {
+	v := m.event_cursor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEventCursor returns the old "event_cursor" field's value of the Notification entity.
+// If the Notification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationMutation) OldEventCursor(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEventCursor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEventCursor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEventCursor: %w", err)
+	}
+	return oldValue.EventCursor, nil
+}
+
+// AddEventCursor adds i to the "event_cursor" field.
+func (m *NotificationMutation) AddEventCursor(i int64) {
+	if m.addevent_cursor != nil {
+		*m.addevent_cursor += i
+	} else {
+		m.addevent_cursor = &i
+	}
+}
+
+// AddedEventCursor returns the value that was added to the "event_cursor" field in this mutation.
+func (m *NotificationMutation) AddedEventCursor() (r int64, exists bool) {
+	v := m.addevent_cursor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetEventCursor resets all changes to the "event_cursor" field.
+func (m *NotificationMutation) ResetEventCursor() {
+	m.event_cursor = nil
+	m.addevent_cursor = nil
+}
+
+// SetReadAt sets the "read_at" field.
+func (m *NotificationMutation) SetReadAt(t time.Time) {
+	m.read_at = &t
+}
+
+// ReadAt returns the value of the "read_at" field in the mutation.
+func (m *NotificationMutation) ReadAt() (r time.Time, exists bool) {
+	v := m.read_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReadAt returns the old "read_at" field's value of the Notification entity.
+// If the Notification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationMutation) OldReadAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReadAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReadAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReadAt: %w", err)
+	}
+	return oldValue.ReadAt, nil
+}
+
+// ClearReadAt clears the value of the "read_at" field.
+func (m *NotificationMutation) ClearReadAt() {
+	m.read_at = nil
+	m.clearedFields[notification.FieldReadAt] = struct{}{}
+}
+
+// ReadAtCleared returns if the "read_at" field was cleared in this mutation.
+func (m *NotificationMutation) ReadAtCleared() bool {
+	_, ok := m.clearedFields[notification.FieldReadAt]
+	return ok
+}
+
+// ResetReadAt resets all changes to the "read_at" field.
+func (m *NotificationMutation) ResetReadAt() {
+	m.read_at = nil
+	delete(m.clearedFields, notification.FieldReadAt)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *NotificationMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *NotificationMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Notification entity.
+// If the Notification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *NotificationMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearRecipient clears the "recipient" edge to the User entity.
+func (m *NotificationMutation) ClearRecipient() {
+	m.clearedrecipient = true
+	m.clearedFields[notification.FieldRecipientID] = struct{}{}
+}
+
+// RecipientCleared reports if the "recipient" edge to the User entity was cleared.
+func (m *NotificationMutation) RecipientCleared() bool {
+	return m.clearedrecipient
+}
+
+// RecipientIDs returns the "recipient" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// RecipientID instead. It exists only for internal usage by the builders.
+func (m *NotificationMutation) RecipientIDs() (ids []globalid.ID) {
+	if id := m.recipient; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetRecipient resets all changes to the "recipient" edge.
+func (m *NotificationMutation) ResetRecipient() {
+	m.recipient = nil
+	m.clearedrecipient = false
+}
+
+// ClearTicket clears the "ticket" edge to the Ticket entity.
+func (m *NotificationMutation) ClearTicket() {
+	m.clearedticket = true
+	m.clearedFields[notification.FieldTicketID] = struct{}{}
+}
+
+// TicketCleared reports if the "ticket" edge to the Ticket entity was cleared.
+func (m *NotificationMutation) TicketCleared() bool {
+	return m.clearedticket
+}
+
+// TicketIDs returns the "ticket" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TicketID instead. It exists only for internal usage by the builders.
+func (m *NotificationMutation) TicketIDs() (ids []globalid.ID) {
+	if id := m.ticket; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTicket resets all changes to the "ticket" edge.
+func (m *NotificationMutation) ResetTicket() {
+	m.ticket = nil
+	m.clearedticket = false
+}
+
+// ClearMessage clears the "message" edge to the Message entity.
+func (m *NotificationMutation) ClearMessage() {
+	m.clearedmessage = true
+	m.clearedFields[notification.FieldMessageID] = struct{}{}
+}
+
+// MessageCleared reports if the "message" edge to the Message entity was cleared.
+func (m *NotificationMutation) MessageCleared() bool {
+	return m.MessageIDCleared() || m.clearedmessage
+}
+
+// MessageIDs returns the "message" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MessageID instead. It exists only for internal usage by the builders.
+func (m *NotificationMutation) MessageIDs() (ids []globalid.ID) {
+	if id := m.message; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMessage resets all changes to the "message" edge.
+func (m *NotificationMutation) ResetMessage() {
+	m.message = nil
+	m.clearedmessage = false
+}
+
+// ClearActor clears the "actor" edge to the User entity.
+func (m *NotificationMutation) ClearActor() {
+	m.clearedactor = true
+	m.clearedFields[notification.FieldActorID] = struct{}{}
+}
+
+// ActorCleared reports if the "actor" edge to the User entity was cleared.
+func (m *NotificationMutation) ActorCleared() bool {
+	return m.ActorIDCleared() || m.clearedactor
+}
+
+// ActorIDs returns the "actor" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ActorID instead. It exists only for internal usage by the builders.
+func (m *NotificationMutation) ActorIDs() (ids []globalid.ID) {
+	if id := m.actor; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetActor resets all changes to the "actor" edge.
+func (m *NotificationMutation) ResetActor() {
+	m.actor = nil
+	m.clearedactor = false
+}
+
+// Where appends a list predicates to the NotificationMutation builder.
+func (m *NotificationMutation) Where(ps ...predicate.Notification) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the NotificationMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *NotificationMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Notification, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *NotificationMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *NotificationMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Notification).
+func (m *NotificationMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *NotificationMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.recipient != nil {
+		fields = append(fields, notification.FieldRecipientID)
+	}
+	if m.kind != nil {
+		fields = append(fields, notification.FieldKind)
+	}
+	if m.ticket != nil {
+		fields = append(fields, notification.FieldTicketID)
+	}
+	if m.message != nil {
+		fields = append(fields, notification.FieldMessageID)
+	}
+	if m.actor != nil {
+		fields = append(fields, notification.FieldActorID)
+	}
+	if m.event_cursor != nil {
+		fields = append(fields, notification.FieldEventCursor)
+	}
+	if m.read_at != nil {
+		fields = append(fields, notification.FieldReadAt)
+	}
+	if m.created_at != nil {
+		fields = append(fields, notification.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *NotificationMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case notification.FieldRecipientID:
+		return m.RecipientID()
+	case notification.FieldKind:
+		return m.Kind()
+	case notification.FieldTicketID:
+		return m.TicketID()
+	case notification.FieldMessageID:
+		return m.MessageID()
+	case notification.FieldActorID:
+		return m.ActorID()
+	case notification.FieldEventCursor:
+		return m.EventCursor()
+	case notification.FieldReadAt:
+		return m.ReadAt()
+	case notification.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *NotificationMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case notification.FieldRecipientID:
+		return m.OldRecipientID(ctx)
+	case notification.FieldKind:
+		return m.OldKind(ctx)
+	case notification.FieldTicketID:
+		return m.OldTicketID(ctx)
+	case notification.FieldMessageID:
+		return m.OldMessageID(ctx)
+	case notification.FieldActorID:
+		return m.OldActorID(ctx)
+	case notification.FieldEventCursor:
+		return m.OldEventCursor(ctx)
+	case notification.FieldReadAt:
+		return m.OldReadAt(ctx)
+	case notification.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Notification field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *NotificationMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case notification.FieldRecipientID:
+		v, ok := value.(globalid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecipientID(v)
+		return nil
+	case notification.FieldKind:
+		v, ok := value.(notification.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case notification.FieldTicketID:
+		v, ok := value.(globalid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTicketID(v)
+		return nil
+	case notification.FieldMessageID:
+		v, ok := value.(globalid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMessageID(v)
+		return nil
+	case notification.FieldActorID:
+		v, ok := value.(globalid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActorID(v)
+		return nil
+	case notification.FieldEventCursor:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEventCursor(v)
+		return nil
+	case notification.FieldReadAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReadAt(v)
+		return nil
+	case notification.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Notification field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *NotificationMutation) AddedFields() []string {
+	var fields []string
+	if m.addevent_cursor != nil {
+		fields = append(fields, notification.FieldEventCursor)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *NotificationMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case notification.FieldEventCursor:
+		return m.AddedEventCursor()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *NotificationMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case notification.FieldEventCursor:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddEventCursor(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Notification numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *NotificationMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(notification.FieldMessageID) {
+		fields = append(fields, notification.FieldMessageID)
+	}
+	if m.FieldCleared(notification.FieldActorID) {
+		fields = append(fields, notification.FieldActorID)
+	}
+	if m.FieldCleared(notification.FieldReadAt) {
+		fields = append(fields, notification.FieldReadAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *NotificationMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *NotificationMutation) ClearField(name string) error {
+	switch name {
+	case notification.FieldMessageID:
+		m.ClearMessageID()
+		return nil
+	case notification.FieldActorID:
+		m.ClearActorID()
+		return nil
+	case notification.FieldReadAt:
+		m.ClearReadAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Notification nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *NotificationMutation) ResetField(name string) error {
+	switch name {
+	case notification.FieldRecipientID:
+		m.ResetRecipientID()
+		return nil
+	case notification.FieldKind:
+		m.ResetKind()
+		return nil
+	case notification.FieldTicketID:
+		m.ResetTicketID()
+		return nil
+	case notification.FieldMessageID:
+		m.ResetMessageID()
+		return nil
+	case notification.FieldActorID:
+		m.ResetActorID()
+		return nil
+	case notification.FieldEventCursor:
+		m.ResetEventCursor()
+		return nil
+	case notification.FieldReadAt:
+		m.ResetReadAt()
+		return nil
+	case notification.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Notification field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *NotificationMutation) AddedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.recipient != nil {
+		edges = append(edges, notification.EdgeRecipient)
+	}
+	if m.ticket != nil {
+		edges = append(edges, notification.EdgeTicket)
+	}
+	if m.message != nil {
+		edges = append(edges, notification.EdgeMessage)
+	}
+	if m.actor != nil {
+		edges = append(edges, notification.EdgeActor)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *NotificationMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case notification.EdgeRecipient:
+		if id := m.recipient; id != nil {
+			return []ent.Value{*id}
+		}
+	case notification.EdgeTicket:
+		if id := m.ticket; id != nil {
+			return []ent.Value{*id}
+		}
+	case notification.EdgeMessage:
+		if id := m.message; id != nil {
+			return []ent.Value{*id}
+		}
+	case notification.EdgeActor:
+		if id := m.actor; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *NotificationMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 4)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *NotificationMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *NotificationMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.clearedrecipient {
+		edges = append(edges, notification.EdgeRecipient)
+	}
+	if m.clearedticket {
+		edges = append(edges, notification.EdgeTicket)
+	}
+	if m.clearedmessage {
+		edges = append(edges, notification.EdgeMessage)
+	}
+	if m.clearedactor {
+		edges = append(edges, notification.EdgeActor)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *NotificationMutation) EdgeCleared(name string) bool {
+	switch name {
+	case notification.EdgeRecipient:
+		return m.clearedrecipient
+	case notification.EdgeTicket:
+		return m.clearedticket
+	case notification.EdgeMessage:
+		return m.clearedmessage
+	case notification.EdgeActor:
+		return m.clearedactor
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *NotificationMutation) ClearEdge(name string) error {
+	switch name {
+	case notification.EdgeRecipient:
+		m.ClearRecipient()
+		return nil
+	case notification.EdgeTicket:
+		m.ClearTicket()
+		return nil
+	case notification.EdgeMessage:
+		m.ClearMessage()
+		return nil
+	case notification.EdgeActor:
+		m.ClearActor()
+		return nil
+	}
+	return fmt.Errorf("unknown Notification unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *NotificationMutation) ResetEdge(name string) error {
+	switch name {
+	case notification.EdgeRecipient:
+		m.ResetRecipient()
+		return nil
+	case notification.EdgeTicket:
+		m.ResetTicket()
+		return nil
+	case notification.EdgeMessage:
+		m.ResetMessage()
+		return nil
+	case notification.EdgeActor:
+		m.ResetActor()
+		return nil
+	}
+	return fmt.Errorf("unknown Notification edge %s", name)
+}
+
+// RoutingRuleMutation represents an operation that mutates the RoutingRule nodes in the graph.
+type RoutingRuleMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *globalid.ID
+	created_at          *time.Time
+	updated_at          *time.Time
+	name                *string
+	position            *int
+	addposition         *int
+	enabled             *bool
+	channels            *[]string
+	appendchannels      []string
+	words               *[]string
+	appendwords         []string
+	email_domains       *[]string
+	appendemail_domains []string
+	priorities          *[]priority.Priority
+	appendpriorities    []priority.Priority
+	tags                *[]string
+	appendtags          []string
+	set_priority        *priority.Priority
+	addset_priority     *priority.Priority
+	add_tags            *[]string
+	appendadd_tags      []string
+	round_robin         *bool
+	clearedFields       map[string]struct{}
+	group               *globalid.ID
+	clearedgroup        bool
+	tickets             map[globalid.ID]struct{}
+	removedtickets      map[globalid.ID]struct{}
+	clearedtickets      bool
+	done                bool
+	oldValue            func(context.Context) (*RoutingRule, error)
+	predicates          []predicate.RoutingRule
+}
+
+var _ ent.Mutation = (*RoutingRuleMutation)(nil)
+
+// routingruleOption allows management of the mutation configuration using functional options.
+type routingruleOption func(*RoutingRuleMutation)
+
+// newRoutingRuleMutation creates new mutation for the RoutingRule entity.
+func newRoutingRuleMutation(c config, op Op, opts ...routingruleOption) *RoutingRuleMutation {
+	m := &RoutingRuleMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeRoutingRule,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withRoutingRuleID sets the ID field of the mutation.
+func withRoutingRuleID(id globalid.ID) routingruleOption {
+	return func(m *RoutingRuleMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *RoutingRule
+		)
+		m.oldValue = func(ctx context.Context) (*RoutingRule, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().RoutingRule.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withRoutingRule sets the old RoutingRule of the mutation.
+func withRoutingRule(node *RoutingRule) routingruleOption {
+	return func(m *RoutingRuleMutation) {
+		m.oldValue = func(context.Context) (*RoutingRule, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m RoutingRuleMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m RoutingRuleMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of RoutingRule entities.
+func (m *RoutingRuleMutation) SetID(id globalid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *RoutingRuleMutation) ID() (id globalid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *RoutingRuleMutation) IDs(ctx context.Context) ([]globalid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []globalid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().RoutingRule.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *RoutingRuleMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *RoutingRuleMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the RoutingRule entity.
+// If the RoutingRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoutingRuleMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *RoutingRuleMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *RoutingRuleMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *RoutingRuleMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the RoutingRule entity.
+// If the RoutingRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoutingRuleMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *RoutingRuleMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetName sets the "name" field.
+func (m *RoutingRuleMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *RoutingRuleMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the RoutingRule entity.
+// If the RoutingRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoutingRuleMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *RoutingRuleMutation) ResetName() {
+	m.name = nil
+}
+
+// SetPosition sets the "position" field.
+func (m *RoutingRuleMutation) SetPosition(i int) {
+	m.position = &i
+	m.addposition = nil
+}
+
+// Position returns the value of the "position" field in the mutation.
+func (m *RoutingRuleMutation) Position() (r int, exists bool) {
+	v := m.position
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPosition returns the old "position" field's value of the RoutingRule entity.
+// If the RoutingRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoutingRuleMutation) OldPosition(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPosition is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPosition requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPosition: %w", err)
+	}
+	return oldValue.Position, nil
+}
+
+// AddPosition adds i to the "position" field.
+func (m *RoutingRuleMutation) AddPosition(i int) {
+	if m.addposition != nil {
+		*m.addposition += i
+	} else {
+		m.addposition = &i
+	}
+}
+
+// AddedPosition returns the value that was added to the "position" field in this mutation.
+func (m *RoutingRuleMutation) AddedPosition() (r int, exists bool) {
+	v := m.addposition
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPosition resets all changes to the "position" field.
+func (m *RoutingRuleMutation) ResetPosition() {
+	m.position = nil
+	m.addposition = nil
+}
+
+// SetEnabled sets the "enabled" field.
+func (m *RoutingRuleMutation) SetEnabled(b bool) {
+	m.enabled = &b
+}
+
+// Enabled returns the value of the "enabled" field in the mutation.
+func (m *RoutingRuleMutation) Enabled() (r bool, exists bool) {
+	v := m.enabled
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnabled returns the old "enabled" field's value of the RoutingRule entity.
+// If the RoutingRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoutingRuleMutation) OldEnabled(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnabled is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnabled requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnabled: %w", err)
+	}
+	return oldValue.Enabled, nil
+}
+
+// ResetEnabled resets all changes to the "enabled" field.
+func (m *RoutingRuleMutation) ResetEnabled() {
+	m.enabled = nil
+}
+
+// SetChannels sets the "channels" field.
+func (m *RoutingRuleMutation) SetChannels(s []string) {
+	m.channels = &s
+	m.appendchannels = nil
+}
+
+// Channels returns the value of the "channels" field in the mutation.
+func (m *RoutingRuleMutation) Channels() (r []string, exists bool) {
+	v := m.channels
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChannels returns the old "channels" field's value of the RoutingRule entity.
+// If the RoutingRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoutingRuleMutation) OldChannels(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChannels is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChannels requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChannels: %w", err)
+	}
+	return oldValue.Channels, nil
+}
+
+// AppendChannels adds s to the "channels" field.
+func (m *RoutingRuleMutation) AppendChannels(s []string) {
+	m.appendchannels = append(m.appendchannels, s...)
+}
+
+// AppendedChannels returns the list of values that were appended to the "channels" field in this mutation.
+func (m *RoutingRuleMutation) AppendedChannels() ([]string, bool) {
+	if len(m.appendchannels) == 0 {
+		return nil, false
+	}
+	return m.appendchannels, true
+}
+
+// ClearChannels clears the value of the "channels" field.
+func (m *RoutingRuleMutation) ClearChannels() {
+	m.channels = nil
+	m.appendchannels = nil
+	m.clearedFields[routingrule.FieldChannels] = struct{}{}
+}
+
+// ChannelsCleared returns if the "channels" field was cleared in this mutation.
+func (m *RoutingRuleMutation) ChannelsCleared() bool {
+	_, ok := m.clearedFields[routingrule.FieldChannels]
+	return ok
+}
+
+// ResetChannels resets all changes to the "channels" field.
+func (m *RoutingRuleMutation) ResetChannels() {
+	m.channels = nil
+	m.appendchannels = nil
+	delete(m.clearedFields, routingrule.FieldChannels)
+}
+
+// SetWords sets the "words" field.
+func (m *RoutingRuleMutation) SetWords(s []string) {
+	m.words = &s
+	m.appendwords = nil
+}
+
+// Words returns the value of the "words" field in the mutation.
+func (m *RoutingRuleMutation) Words() (r []string, exists bool) {
+	v := m.words
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWords returns the old "words" field's value of the RoutingRule entity.
+// If the RoutingRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoutingRuleMutation) OldWords(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWords is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWords requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWords: %w", err)
+	}
+	return oldValue.Words, nil
+}
+
+// AppendWords adds s to the "words" field.
+func (m *RoutingRuleMutation) AppendWords(s []string) {
+	m.appendwords = append(m.appendwords, s...)
+}
+
+// AppendedWords returns the list of values that were appended to the "words" field in this mutation.
+func (m *RoutingRuleMutation) AppendedWords() ([]string, bool) {
+	if len(m.appendwords) == 0 {
+		return nil, false
+	}
+	return m.appendwords, true
+}
+
+// ClearWords clears the value of the "words" field.
+func (m *RoutingRuleMutation) ClearWords() {
+	m.words = nil
+	m.appendwords = nil
+	m.clearedFields[routingrule.FieldWords] = struct{}{}
+}
+
+// WordsCleared returns if the "words" field was cleared in this mutation.
+func (m *RoutingRuleMutation) WordsCleared() bool {
+	_, ok := m.clearedFields[routingrule.FieldWords]
+	return ok
+}
+
+// ResetWords resets all changes to the "words" field.
+func (m *RoutingRuleMutation) ResetWords() {
+	m.words = nil
+	m.appendwords = nil
+	delete(m.clearedFields, routingrule.FieldWords)
+}
+
+// SetEmailDomains sets the "email_domains" field.
+func (m *RoutingRuleMutation) SetEmailDomains(s []string) {
+	m.email_domains = &s
+	m.appendemail_domains = nil
+}
+
+// EmailDomains returns the value of the "email_domains" field in the mutation.
+func (m *RoutingRuleMutation) EmailDomains() (r []string, exists bool) {
+	v := m.email_domains
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmailDomains returns the old "email_domains" field's value of the RoutingRule entity.
+// If the RoutingRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoutingRuleMutation) OldEmailDomains(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmailDomains is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmailDomains requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmailDomains: %w", err)
+	}
+	return oldValue.EmailDomains, nil
+}
+
+// AppendEmailDomains adds s to the "email_domains" field.
+func (m *RoutingRuleMutation) AppendEmailDomains(s []string) {
+	m.appendemail_domains = append(m.appendemail_domains, s...)
+}
+
+// AppendedEmailDomains returns the list of values that were appended to the "email_domains" field in this mutation.
+func (m *RoutingRuleMutation) AppendedEmailDomains() ([]string, bool) {
+	if len(m.appendemail_domains) == 0 {
+		return nil, false
+	}
+	return m.appendemail_domains, true
+}
+
+// ClearEmailDomains clears the value of the "email_domains" field.
+func (m *RoutingRuleMutation) ClearEmailDomains() {
+	m.email_domains = nil
+	m.appendemail_domains = nil
+	m.clearedFields[routingrule.FieldEmailDomains] = struct{}{}
+}
+
+// EmailDomainsCleared returns if the "email_domains" field was cleared in this mutation.
+func (m *RoutingRuleMutation) EmailDomainsCleared() bool {
+	_, ok := m.clearedFields[routingrule.FieldEmailDomains]
+	return ok
+}
+
+// ResetEmailDomains resets all changes to the "email_domains" field.
+func (m *RoutingRuleMutation) ResetEmailDomains() {
+	m.email_domains = nil
+	m.appendemail_domains = nil
+	delete(m.clearedFields, routingrule.FieldEmailDomains)
+}
+
+// SetPriorities sets the "priorities" field.
+func (m *RoutingRuleMutation) SetPriorities(pr []priority.Priority) {
+	m.priorities = &pr
+	m.appendpriorities = nil
+}
+
+// Priorities returns the value of the "priorities" field in the mutation.
+func (m *RoutingRuleMutation) Priorities() (r []priority.Priority, exists bool) {
+	v := m.priorities
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPriorities returns the old "priorities" field's value of the RoutingRule entity.
+// If the RoutingRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoutingRuleMutation) OldPriorities(ctx context.Context) (v []priority.Priority, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPriorities is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPriorities requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPriorities: %w", err)
+	}
+	return oldValue.Priorities, nil
+}
+
+// AppendPriorities adds pr to the "priorities" field.
+func (m *RoutingRuleMutation) AppendPriorities(pr []priority.Priority) {
+	m.appendpriorities = append(m.appendpriorities, pr...)
+}
+
+// AppendedPriorities returns the list of values that were appended to the "priorities" field in this mutation.
+func (m *RoutingRuleMutation) AppendedPriorities() ([]priority.Priority, bool) {
+	if len(m.appendpriorities) == 0 {
+		return nil, false
+	}
+	return m.appendpriorities, true
+}
+
+// ClearPriorities clears the value of the "priorities" field.
+func (m *RoutingRuleMutation) ClearPriorities() {
+	m.priorities = nil
+	m.appendpriorities = nil
+	m.clearedFields[routingrule.FieldPriorities] = struct{}{}
+}
+
+// PrioritiesCleared returns if the "priorities" field was cleared in this mutation.
+func (m *RoutingRuleMutation) PrioritiesCleared() bool {
+	_, ok := m.clearedFields[routingrule.FieldPriorities]
+	return ok
+}
+
+// ResetPriorities resets all changes to the "priorities" field.
+func (m *RoutingRuleMutation) ResetPriorities() {
+	m.priorities = nil
+	m.appendpriorities = nil
+	delete(m.clearedFields, routingrule.FieldPriorities)
+}
+
+// SetTags sets the "tags" field.
+func (m *RoutingRuleMutation) SetTags(s []string) {
+	m.tags = &s
+	m.appendtags = nil
+}
+
+// Tags returns the value of the "tags" field in the mutation.
+func (m *RoutingRuleMutation) Tags() (r []string, exists bool) {
+	v := m.tags
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTags returns the old "tags" field's value of the RoutingRule entity.
+// If the RoutingRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoutingRuleMutation) OldTags(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTags is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTags requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTags: %w", err)
+	}
+	return oldValue.Tags, nil
+}
+
+// AppendTags adds s to the "tags" field.
+func (m *RoutingRuleMutation) AppendTags(s []string) {
+	m.appendtags = append(m.appendtags, s...)
+}
+
+// AppendedTags returns the list of values that were appended to the "tags" field in this mutation.
+func (m *RoutingRuleMutation) AppendedTags() ([]string, bool) {
+	if len(m.appendtags) == 0 {
+		return nil, false
+	}
+	return m.appendtags, true
+}
+
+// ClearTags clears the value of the "tags" field.
+func (m *RoutingRuleMutation) ClearTags() {
+	m.tags = nil
+	m.appendtags = nil
+	m.clearedFields[routingrule.FieldTags] = struct{}{}
+}
+
+// TagsCleared returns if the "tags" field was cleared in this mutation.
+func (m *RoutingRuleMutation) TagsCleared() bool {
+	_, ok := m.clearedFields[routingrule.FieldTags]
+	return ok
+}
+
+// ResetTags resets all changes to the "tags" field.
+func (m *RoutingRuleMutation) ResetTags() {
+	m.tags = nil
+	m.appendtags = nil
+	delete(m.clearedFields, routingrule.FieldTags)
+}
+
+// SetGroupID sets the "group_id" field.
+func (m *RoutingRuleMutation) SetGroupID(gl globalid.ID) {
+	m.group = &gl
+}
+
+// GroupID returns the value of the "group_id" field in the mutation.
+func (m *RoutingRuleMutation) GroupID() (r globalid.ID, exists bool) {
+	v := m.group
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGroupID returns the old "group_id" field's value of the RoutingRule entity.
+// If the RoutingRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoutingRuleMutation) OldGroupID(ctx context.Context) (v *globalid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGroupID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGroupID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGroupID: %w", err)
+	}
+	return oldValue.GroupID, nil
+}
+
+// ClearGroupID clears the value of the "group_id" field.
+func (m *RoutingRuleMutation) ClearGroupID() {
+	m.group = nil
+	m.clearedFields[routingrule.FieldGroupID] = struct{}{}
+}
+
+// GroupIDCleared returns if the "group_id" field was cleared in this mutation.
+func (m *RoutingRuleMutation) GroupIDCleared() bool {
+	_, ok := m.clearedFields[routingrule.FieldGroupID]
+	return ok
+}
+
+// ResetGroupID resets all changes to the "group_id" field.
+func (m *RoutingRuleMutation) ResetGroupID() {
+	m.group = nil
+	delete(m.clearedFields, routingrule.FieldGroupID)
+}
+
+// SetSetPriority sets the "set_priority" field.
+func (m *RoutingRuleMutation) SetSetPriority(pr priority.Priority) {
+	m.set_priority = &pr
+	m.addset_priority = nil
+}
+
+// SetPriority returns the value of the "set_priority" field in the mutation.
+func (m *RoutingRuleMutation) SetPriority() (r priority.Priority, exists bool) {
+	v := m.set_priority
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSetPriority returns the old "set_priority" field's value of the RoutingRule entity.
+// If the RoutingRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoutingRuleMutation) OldSetPriority(ctx context.Context) (v *priority.Priority, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSetPriority is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSetPriority requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSetPriority: %w", err)
+	}
+	return oldValue.SetPriority, nil
+}
+
+// AddSetPriority adds pr to the "set_priority" field.
+func (m *RoutingRuleMutation) AddSetPriority(pr priority.Priority) {
+	if m.addset_priority != nil {
+		*m.addset_priority += pr
+	} else {
+		m.addset_priority = &pr
+	}
+}
+
+// AddedSetPriority returns the value that was added to the "set_priority" field in this mutation.
+func (m *RoutingRuleMutation) AddedSetPriority() (r priority.Priority, exists bool) {
+	v := m.addset_priority
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearSetPriority clears the value of the "set_priority" field.
+func (m *RoutingRuleMutation) ClearSetPriority() {
+	m.set_priority = nil
+	m.addset_priority = nil
+	m.clearedFields[routingrule.FieldSetPriority] = struct{}{}
+}
+
+// SetPriorityCleared returns if the "set_priority" field was cleared in this mutation.
+func (m *RoutingRuleMutation) SetPriorityCleared() bool {
+	_, ok := m.clearedFields[routingrule.FieldSetPriority]
+	return ok
+}
+
+// ResetSetPriority resets all changes to the "set_priority" field.
+func (m *RoutingRuleMutation) ResetSetPriority() {
+	m.set_priority = nil
+	m.addset_priority = nil
+	delete(m.clearedFields, routingrule.FieldSetPriority)
+}
+
+// SetAddTags sets the "add_tags" field.
+func (m *RoutingRuleMutation) SetAddTags(s []string) {
+	m.add_tags = &s
+	m.appendadd_tags = nil
+}
+
+// AddTags returns the value of the "add_tags" field in the mutation.
+func (m *RoutingRuleMutation) AddTags() (r []string, exists bool) {
+	v := m.add_tags
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAddTags returns the old "add_tags" field's value of the RoutingRule entity.
+// If the RoutingRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoutingRuleMutation) OldAddTags(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAddTags is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAddTags requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAddTags: %w", err)
+	}
+	return oldValue.AddTags, nil
+}
+
+// AppendAddTags adds s to the "add_tags" field.
+func (m *RoutingRuleMutation) AppendAddTags(s []string) {
+	m.appendadd_tags = append(m.appendadd_tags, s...)
+}
+
+// AppendedAddTags returns the list of values that were appended to the "add_tags" field in this mutation.
+func (m *RoutingRuleMutation) AppendedAddTags() ([]string, bool) {
+	if len(m.appendadd_tags) == 0 {
+		return nil, false
+	}
+	return m.appendadd_tags, true
+}
+
+// ClearAddTags clears the value of the "add_tags" field.
+func (m *RoutingRuleMutation) ClearAddTags() {
+	m.add_tags = nil
+	m.appendadd_tags = nil
+	m.clearedFields[routingrule.FieldAddTags] = struct{}{}
+}
+
+// AddTagsCleared returns if the "add_tags" field was cleared in this mutation.
+func (m *RoutingRuleMutation) AddTagsCleared() bool {
+	_, ok := m.clearedFields[routingrule.FieldAddTags]
+	return ok
+}
+
+// ResetAddTags resets all changes to the "add_tags" field.
+func (m *RoutingRuleMutation) ResetAddTags() {
+	m.add_tags = nil
+	m.appendadd_tags = nil
+	delete(m.clearedFields, routingrule.FieldAddTags)
+}
+
+// SetRoundRobin sets the "round_robin" field.
+func (m *RoutingRuleMutation) SetRoundRobin(b bool) {
+	m.round_robin = &b
+}
+
+// RoundRobin returns the value of the "round_robin" field in the mutation.
+func (m *RoutingRuleMutation) RoundRobin() (r bool, exists bool) {
+	v := m.round_robin
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRoundRobin returns the old "round_robin" field's value of the RoutingRule entity.
+// If the RoutingRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoutingRuleMutation) OldRoundRobin(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRoundRobin is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRoundRobin requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRoundRobin: %w", err)
+	}
+	return oldValue.RoundRobin, nil
+}
+
+// ResetRoundRobin resets all changes to the "round_robin" field.
+func (m *RoutingRuleMutation) ResetRoundRobin() {
+	m.round_robin = nil
+}
+
+// ClearGroup clears the "group" edge to the Group entity.
+func (m *RoutingRuleMutation) ClearGroup() {
+	m.clearedgroup = true
+	m.clearedFields[routingrule.FieldGroupID] = struct{}{}
+}
+
+// GroupCleared reports if the "group" edge to the Group entity was cleared.
+func (m *RoutingRuleMutation) GroupCleared() bool {
+	return m.GroupIDCleared() || m.clearedgroup
+}
+
+// GroupIDs returns the "group" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// GroupID instead. It exists only for internal usage by the builders.
+func (m *RoutingRuleMutation) GroupIDs() (ids []globalid.ID) {
+	if id := m.group; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetGroup resets all changes to the "group" edge.
+func (m *RoutingRuleMutation) ResetGroup() {
+	m.group = nil
+	m.clearedgroup = false
+}
+
+// AddTicketIDs adds the "tickets" edge to the Ticket entity by ids.
+func (m *RoutingRuleMutation) AddTicketIDs(ids ...globalid.ID) {
+	if m.tickets == nil {
+		m.tickets = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		m.tickets[ids[i]] = struct{}{}
+	}
+}
+
+// ClearTickets clears the "tickets" edge to the Ticket entity.
+func (m *RoutingRuleMutation) ClearTickets() {
+	m.clearedtickets = true
+}
+
+// TicketsCleared reports if the "tickets" edge to the Ticket entity was cleared.
+func (m *RoutingRuleMutation) TicketsCleared() bool {
+	return m.clearedtickets
+}
+
+// RemoveTicketIDs removes the "tickets" edge to the Ticket entity by IDs.
+func (m *RoutingRuleMutation) RemoveTicketIDs(ids ...globalid.ID) {
+	if m.removedtickets == nil {
+		m.removedtickets = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.tickets, ids[i])
+		m.removedtickets[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedTickets returns the removed IDs of the "tickets" edge to the Ticket entity.
+func (m *RoutingRuleMutation) RemovedTicketsIDs() (ids []globalid.ID) {
+	for id := range m.removedtickets {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// TicketsIDs returns the "tickets" edge IDs in the mutation.
+func (m *RoutingRuleMutation) TicketsIDs() (ids []globalid.ID) {
+	for id := range m.tickets {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetTickets resets all changes to the "tickets" edge.
+func (m *RoutingRuleMutation) ResetTickets() {
+	m.tickets = nil
+	m.clearedtickets = false
+	m.removedtickets = nil
+}
+
+// Where appends a list predicates to the RoutingRuleMutation builder.
+func (m *RoutingRuleMutation) Where(ps ...predicate.RoutingRule) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the RoutingRuleMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *RoutingRuleMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.RoutingRule, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *RoutingRuleMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *RoutingRuleMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (RoutingRule).
+func (m *RoutingRuleMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *RoutingRuleMutation) Fields() []string {
+	fields := make([]string, 0, 14)
+	if m.created_at != nil {
+		fields = append(fields, routingrule.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, routingrule.FieldUpdatedAt)
+	}
+	if m.name != nil {
+		fields = append(fields, routingrule.FieldName)
+	}
+	if m.position != nil {
+		fields = append(fields, routingrule.FieldPosition)
+	}
+	if m.enabled != nil {
+		fields = append(fields, routingrule.FieldEnabled)
+	}
+	if m.channels != nil {
+		fields = append(fields, routingrule.FieldChannels)
+	}
+	if m.words != nil {
+		fields = append(fields, routingrule.FieldWords)
+	}
+	if m.email_domains != nil {
+		fields = append(fields, routingrule.FieldEmailDomains)
+	}
+	if m.priorities != nil {
+		fields = append(fields, routingrule.FieldPriorities)
+	}
+	if m.tags != nil {
+		fields = append(fields, routingrule.FieldTags)
+	}
+	if m.group != nil {
+		fields = append(fields, routingrule.FieldGroupID)
+	}
+	if m.set_priority != nil {
+		fields = append(fields, routingrule.FieldSetPriority)
+	}
+	if m.add_tags != nil {
+		fields = append(fields, routingrule.FieldAddTags)
+	}
+	if m.round_robin != nil {
+		fields = append(fields, routingrule.FieldRoundRobin)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *RoutingRuleMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case routingrule.FieldCreatedAt:
+		return m.CreatedAt()
+	case routingrule.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case routingrule.FieldName:
+		return m.Name()
+	case routingrule.FieldPosition:
+		return m.Position()
+	case routingrule.FieldEnabled:
+		return m.Enabled()
+	case routingrule.FieldChannels:
+		return m.Channels()
+	case routingrule.FieldWords:
+		return m.Words()
+	case routingrule.FieldEmailDomains:
+		return m.EmailDomains()
+	case routingrule.FieldPriorities:
+		return m.Priorities()
+	case routingrule.FieldTags:
+		return m.Tags()
+	case routingrule.FieldGroupID:
+		return m.GroupID()
+	case routingrule.FieldSetPriority:
+		return m.SetPriority()
+	case routingrule.FieldAddTags:
+		return m.AddTags()
+	case routingrule.FieldRoundRobin:
+		return m.RoundRobin()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *RoutingRuleMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case routingrule.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case routingrule.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case routingrule.FieldName:
+		return m.OldName(ctx)
+	case routingrule.FieldPosition:
+		return m.OldPosition(ctx)
+	case routingrule.FieldEnabled:
+		return m.OldEnabled(ctx)
+	case routingrule.FieldChannels:
+		return m.OldChannels(ctx)
+	case routingrule.FieldWords:
+		return m.OldWords(ctx)
+	case routingrule.FieldEmailDomains:
+		return m.OldEmailDomains(ctx)
+	case routingrule.FieldPriorities:
+		return m.OldPriorities(ctx)
+	case routingrule.FieldTags:
+		return m.OldTags(ctx)
+	case routingrule.FieldGroupID:
+		return m.OldGroupID(ctx)
+	case routingrule.FieldSetPriority:
+		return m.OldSetPriority(ctx)
+	case routingrule.FieldAddTags:
+		return m.OldAddTags(ctx)
+	case routingrule.FieldRoundRobin:
+		return m.OldRoundRobin(ctx)
+	}
+	return nil, fmt.Errorf("unknown RoutingRule field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RoutingRuleMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case routingrule.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case routingrule.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case routingrule.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case routingrule.FieldPosition:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPosition(v)
+		return nil
+	case routingrule.FieldEnabled:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnabled(v)
+		return nil
+	case routingrule.FieldChannels:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChannels(v)
+		return nil
+	case routingrule.FieldWords:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWords(v)
+		return nil
+	case routingrule.FieldEmailDomains:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmailDomains(v)
+		return nil
+	case routingrule.FieldPriorities:
+		v, ok := value.([]priority.Priority)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPriorities(v)
+		return nil
+	case routingrule.FieldTags:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTags(v)
+		return nil
+	case routingrule.FieldGroupID:
+		v, ok := value.(globalid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGroupID(v)
+		return nil
+	case routingrule.FieldSetPriority:
+		v, ok := value.(priority.Priority)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSetPriority(v)
+		return nil
+	case routingrule.FieldAddTags:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAddTags(v)
+		return nil
+	case routingrule.FieldRoundRobin:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRoundRobin(v)
+		return nil
+	}
+	return fmt.Errorf("unknown RoutingRule field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *RoutingRuleMutation) AddedFields() []string {
+	var fields []string
+	if m.addposition != nil {
+		fields = append(fields, routingrule.FieldPosition)
+	}
+	if m.addset_priority != nil {
+		fields = append(fields, routingrule.FieldSetPriority)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *RoutingRuleMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case routingrule.FieldPosition:
+		return m.AddedPosition()
+	case routingrule.FieldSetPriority:
+		return m.AddedSetPriority()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RoutingRuleMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case routingrule.FieldPosition:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPosition(v)
+		return nil
+	case routingrule.FieldSetPriority:
+		v, ok := value.(priority.Priority)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSetPriority(v)
+		return nil
+	}
+	return fmt.Errorf("unknown RoutingRule numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *RoutingRuleMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(routingrule.FieldChannels) {
+		fields = append(fields, routingrule.FieldChannels)
+	}
+	if m.FieldCleared(routingrule.FieldWords) {
+		fields = append(fields, routingrule.FieldWords)
+	}
+	if m.FieldCleared(routingrule.FieldEmailDomains) {
+		fields = append(fields, routingrule.FieldEmailDomains)
+	}
+	if m.FieldCleared(routingrule.FieldPriorities) {
+		fields = append(fields, routingrule.FieldPriorities)
+	}
+	if m.FieldCleared(routingrule.FieldTags) {
+		fields = append(fields, routingrule.FieldTags)
+	}
+	if m.FieldCleared(routingrule.FieldGroupID) {
+		fields = append(fields, routingrule.FieldGroupID)
+	}
+	if m.FieldCleared(routingrule.FieldSetPriority) {
+		fields = append(fields, routingrule.FieldSetPriority)
+	}
+	if m.FieldCleared(routingrule.FieldAddTags) {
+		fields = append(fields, routingrule.FieldAddTags)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *RoutingRuleMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *RoutingRuleMutation) ClearField(name string) error {
+	switch name {
+	case routingrule.FieldChannels:
+		m.ClearChannels()
+		return nil
+	case routingrule.FieldWords:
+		m.ClearWords()
+		return nil
+	case routingrule.FieldEmailDomains:
+		m.ClearEmailDomains()
+		return nil
+	case routingrule.FieldPriorities:
+		m.ClearPriorities()
+		return nil
+	case routingrule.FieldTags:
+		m.ClearTags()
+		return nil
+	case routingrule.FieldGroupID:
+		m.ClearGroupID()
+		return nil
+	case routingrule.FieldSetPriority:
+		m.ClearSetPriority()
+		return nil
+	case routingrule.FieldAddTags:
+		m.ClearAddTags()
+		return nil
+	}
+	return fmt.Errorf("unknown RoutingRule nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *RoutingRuleMutation) ResetField(name string) error {
+	switch name {
+	case routingrule.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case routingrule.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case routingrule.FieldName:
+		m.ResetName()
+		return nil
+	case routingrule.FieldPosition:
+		m.ResetPosition()
+		return nil
+	case routingrule.FieldEnabled:
+		m.ResetEnabled()
+		return nil
+	case routingrule.FieldChannels:
+		m.ResetChannels()
+		return nil
+	case routingrule.FieldWords:
+		m.ResetWords()
+		return nil
+	case routingrule.FieldEmailDomains:
+		m.ResetEmailDomains()
+		return nil
+	case routingrule.FieldPriorities:
+		m.ResetPriorities()
+		return nil
+	case routingrule.FieldTags:
+		m.ResetTags()
+		return nil
+	case routingrule.FieldGroupID:
+		m.ResetGroupID()
+		return nil
+	case routingrule.FieldSetPriority:
+		m.ResetSetPriority()
+		return nil
+	case routingrule.FieldAddTags:
+		m.ResetAddTags()
+		return nil
+	case routingrule.FieldRoundRobin:
+		m.ResetRoundRobin()
+		return nil
+	}
+	return fmt.Errorf("unknown RoutingRule field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *RoutingRuleMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.group != nil {
+		edges = append(edges, routingrule.EdgeGroup)
+	}
+	if m.tickets != nil {
+		edges = append(edges, routingrule.EdgeTickets)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *RoutingRuleMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case routingrule.EdgeGroup:
+		if id := m.group; id != nil {
+			return []ent.Value{*id}
+		}
+	case routingrule.EdgeTickets:
+		ids := make([]ent.Value, 0, len(m.tickets))
+		for id := range m.tickets {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *RoutingRuleMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.removedtickets != nil {
+		edges = append(edges, routingrule.EdgeTickets)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *RoutingRuleMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case routingrule.EdgeTickets:
+		ids := make([]ent.Value, 0, len(m.removedtickets))
+		for id := range m.removedtickets {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *RoutingRuleMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedgroup {
+		edges = append(edges, routingrule.EdgeGroup)
+	}
+	if m.clearedtickets {
+		edges = append(edges, routingrule.EdgeTickets)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *RoutingRuleMutation) EdgeCleared(name string) bool {
+	switch name {
+	case routingrule.EdgeGroup:
+		return m.clearedgroup
+	case routingrule.EdgeTickets:
+		return m.clearedtickets
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *RoutingRuleMutation) ClearEdge(name string) error {
+	switch name {
+	case routingrule.EdgeGroup:
+		m.ClearGroup()
+		return nil
+	}
+	return fmt.Errorf("unknown RoutingRule unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *RoutingRuleMutation) ResetEdge(name string) error {
+	switch name {
+	case routingrule.EdgeGroup:
+		m.ResetGroup()
+		return nil
+	case routingrule.EdgeTickets:
+		m.ResetTickets()
+		return nil
+	}
+	return fmt.Errorf("unknown RoutingRule edge %s", name)
 }
 
 // SLAPolicyMutation represents an operation that mutates the SLAPolicy nodes in the graph.
@@ -4297,6 +10037,856 @@ func (m *SLAPolicyMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *SLAPolicyMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown SLAPolicy edge %s", name)
+}
+
+// SavedViewMutation represents an operation that mutates the SavedView nodes in the graph.
+type SavedViewMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *globalid.ID
+	created_at          *time.Time
+	updated_at          *time.Time
+	name                *string
+	ticket_filter       *json.RawMessage
+	appendticket_filter json.RawMessage
+	ticket_order        *json.RawMessage
+	appendticket_order  json.RawMessage
+	clearedFields       map[string]struct{}
+	owner               *globalid.ID
+	clearedowner        bool
+	group               *globalid.ID
+	clearedgroup        bool
+	done                bool
+	oldValue            func(context.Context) (*SavedView, error)
+	predicates          []predicate.SavedView
+}
+
+var _ ent.Mutation = (*SavedViewMutation)(nil)
+
+// savedviewOption allows management of the mutation configuration using functional options.
+type savedviewOption func(*SavedViewMutation)
+
+// newSavedViewMutation creates new mutation for the SavedView entity.
+func newSavedViewMutation(c config, op Op, opts ...savedviewOption) *SavedViewMutation {
+	m := &SavedViewMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSavedView,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSavedViewID sets the ID field of the mutation.
+func withSavedViewID(id globalid.ID) savedviewOption {
+	return func(m *SavedViewMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *SavedView
+		)
+		m.oldValue = func(ctx context.Context) (*SavedView, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().SavedView.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSavedView sets the old SavedView of the mutation.
+func withSavedView(node *SavedView) savedviewOption {
+	return func(m *SavedViewMutation) {
+		m.oldValue = func(context.Context) (*SavedView, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SavedViewMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SavedViewMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of SavedView entities.
+func (m *SavedViewMutation) SetID(id globalid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SavedViewMutation) ID() (id globalid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SavedViewMutation) IDs(ctx context.Context) ([]globalid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []globalid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().SavedView.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *SavedViewMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *SavedViewMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the SavedView entity.
+// If the SavedView object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SavedViewMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *SavedViewMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *SavedViewMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *SavedViewMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the SavedView entity.
+// If the SavedView object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SavedViewMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *SavedViewMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetName sets the "name" field.
+func (m *SavedViewMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *SavedViewMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the SavedView entity.
+// If the SavedView object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SavedViewMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *SavedViewMutation) ResetName() {
+	m.name = nil
+}
+
+// SetOwnerID sets the "owner_id" field.
+func (m *SavedViewMutation) SetOwnerID(gl globalid.ID) {
+	m.owner = &gl
+}
+
+// OwnerID returns the value of the "owner_id" field in the mutation.
+func (m *SavedViewMutation) OwnerID() (r globalid.ID, exists bool) {
+	v := m.owner
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOwnerID returns the old "owner_id" field's value of the SavedView entity.
+// If the SavedView object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SavedViewMutation) OldOwnerID(ctx context.Context) (v globalid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOwnerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOwnerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOwnerID: %w", err)
+	}
+	return oldValue.OwnerID, nil
+}
+
+// ResetOwnerID resets all changes to the "owner_id" field.
+func (m *SavedViewMutation) ResetOwnerID() {
+	m.owner = nil
+}
+
+// SetGroupID sets the "group_id" field.
+func (m *SavedViewMutation) SetGroupID(gl globalid.ID) {
+	m.group = &gl
+}
+
+// GroupID returns the value of the "group_id" field in the mutation.
+func (m *SavedViewMutation) GroupID() (r globalid.ID, exists bool) {
+	v := m.group
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGroupID returns the old "group_id" field's value of the SavedView entity.
+// If the SavedView object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SavedViewMutation) OldGroupID(ctx context.Context) (v *globalid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGroupID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGroupID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGroupID: %w", err)
+	}
+	return oldValue.GroupID, nil
+}
+
+// ClearGroupID clears the value of the "group_id" field.
+func (m *SavedViewMutation) ClearGroupID() {
+	m.group = nil
+	m.clearedFields[savedview.FieldGroupID] = struct{}{}
+}
+
+// GroupIDCleared returns if the "group_id" field was cleared in this mutation.
+func (m *SavedViewMutation) GroupIDCleared() bool {
+	_, ok := m.clearedFields[savedview.FieldGroupID]
+	return ok
+}
+
+// ResetGroupID resets all changes to the "group_id" field.
+func (m *SavedViewMutation) ResetGroupID() {
+	m.group = nil
+	delete(m.clearedFields, savedview.FieldGroupID)
+}
+
+// SetTicketFilter sets the "ticket_filter" field.
+func (m *SavedViewMutation) SetTicketFilter(jm json.RawMessage) {
+	m.ticket_filter = &jm
+	m.appendticket_filter = nil
+}
+
+// TicketFilter returns the value of the "ticket_filter" field in the mutation.
+func (m *SavedViewMutation) TicketFilter() (r json.RawMessage, exists bool) {
+	v := m.ticket_filter
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTicketFilter returns the old "ticket_filter" field's value of the SavedView entity.
+// If the SavedView object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SavedViewMutation) OldTicketFilter(ctx context.Context) (v json.RawMessage, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTicketFilter is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTicketFilter requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTicketFilter: %w", err)
+	}
+	return oldValue.TicketFilter, nil
+}
+
+// AppendTicketFilter adds jm to the "ticket_filter" field.
+func (m *SavedViewMutation) AppendTicketFilter(jm json.RawMessage) {
+	m.appendticket_filter = append(m.appendticket_filter, jm...)
+}
+
+// AppendedTicketFilter returns the list of values that were appended to the "ticket_filter" field in this mutation.
+func (m *SavedViewMutation) AppendedTicketFilter() (json.RawMessage, bool) {
+	if len(m.appendticket_filter) == 0 {
+		return nil, false
+	}
+	return m.appendticket_filter, true
+}
+
+// ClearTicketFilter clears the value of the "ticket_filter" field.
+func (m *SavedViewMutation) ClearTicketFilter() {
+	m.ticket_filter = nil
+	m.appendticket_filter = nil
+	m.clearedFields[savedview.FieldTicketFilter] = struct{}{}
+}
+
+// TicketFilterCleared returns if the "ticket_filter" field was cleared in this mutation.
+func (m *SavedViewMutation) TicketFilterCleared() bool {
+	_, ok := m.clearedFields[savedview.FieldTicketFilter]
+	return ok
+}
+
+// ResetTicketFilter resets all changes to the "ticket_filter" field.
+func (m *SavedViewMutation) ResetTicketFilter() {
+	m.ticket_filter = nil
+	m.appendticket_filter = nil
+	delete(m.clearedFields, savedview.FieldTicketFilter)
+}
+
+// SetTicketOrder sets the "ticket_order" field.
+func (m *SavedViewMutation) SetTicketOrder(jm json.RawMessage) {
+	m.ticket_order = &jm
+	m.appendticket_order = nil
+}
+
+// TicketOrder returns the value of the "ticket_order" field in the mutation.
+func (m *SavedViewMutation) TicketOrder() (r json.RawMessage, exists bool) {
+	v := m.ticket_order
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTicketOrder returns the old "ticket_order" field's value of the SavedView entity.
+// If the SavedView object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SavedViewMutation) OldTicketOrder(ctx context.Context) (v json.RawMessage, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTicketOrder is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTicketOrder requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTicketOrder: %w", err)
+	}
+	return oldValue.TicketOrder, nil
+}
+
+// AppendTicketOrder adds jm to the "ticket_order" field.
+func (m *SavedViewMutation) AppendTicketOrder(jm json.RawMessage) {
+	m.appendticket_order = append(m.appendticket_order, jm...)
+}
+
+// AppendedTicketOrder returns the list of values that were appended to the "ticket_order" field in this mutation.
+func (m *SavedViewMutation) AppendedTicketOrder() (json.RawMessage, bool) {
+	if len(m.appendticket_order) == 0 {
+		return nil, false
+	}
+	return m.appendticket_order, true
+}
+
+// ClearTicketOrder clears the value of the "ticket_order" field.
+func (m *SavedViewMutation) ClearTicketOrder() {
+	m.ticket_order = nil
+	m.appendticket_order = nil
+	m.clearedFields[savedview.FieldTicketOrder] = struct{}{}
+}
+
+// TicketOrderCleared returns if the "ticket_order" field was cleared in this mutation.
+func (m *SavedViewMutation) TicketOrderCleared() bool {
+	_, ok := m.clearedFields[savedview.FieldTicketOrder]
+	return ok
+}
+
+// ResetTicketOrder resets all changes to the "ticket_order" field.
+func (m *SavedViewMutation) ResetTicketOrder() {
+	m.ticket_order = nil
+	m.appendticket_order = nil
+	delete(m.clearedFields, savedview.FieldTicketOrder)
+}
+
+// ClearOwner clears the "owner" edge to the User entity.
+func (m *SavedViewMutation) ClearOwner() {
+	m.clearedowner = true
+	m.clearedFields[savedview.FieldOwnerID] = struct{}{}
+}
+
+// OwnerCleared reports if the "owner" edge to the User entity was cleared.
+func (m *SavedViewMutation) OwnerCleared() bool {
+	return m.clearedowner
+}
+
+// OwnerIDs returns the "owner" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// OwnerID instead. It exists only for internal usage by the builders.
+func (m *SavedViewMutation) OwnerIDs() (ids []globalid.ID) {
+	if id := m.owner; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetOwner resets all changes to the "owner" edge.
+func (m *SavedViewMutation) ResetOwner() {
+	m.owner = nil
+	m.clearedowner = false
+}
+
+// ClearGroup clears the "group" edge to the Group entity.
+func (m *SavedViewMutation) ClearGroup() {
+	m.clearedgroup = true
+	m.clearedFields[savedview.FieldGroupID] = struct{}{}
+}
+
+// GroupCleared reports if the "group" edge to the Group entity was cleared.
+func (m *SavedViewMutation) GroupCleared() bool {
+	return m.GroupIDCleared() || m.clearedgroup
+}
+
+// GroupIDs returns the "group" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// GroupID instead. It exists only for internal usage by the builders.
+func (m *SavedViewMutation) GroupIDs() (ids []globalid.ID) {
+	if id := m.group; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetGroup resets all changes to the "group" edge.
+func (m *SavedViewMutation) ResetGroup() {
+	m.group = nil
+	m.clearedgroup = false
+}
+
+// Where appends a list predicates to the SavedViewMutation builder.
+func (m *SavedViewMutation) Where(ps ...predicate.SavedView) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SavedViewMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SavedViewMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SavedView, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SavedViewMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SavedViewMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (SavedView).
+func (m *SavedViewMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SavedViewMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.created_at != nil {
+		fields = append(fields, savedview.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, savedview.FieldUpdatedAt)
+	}
+	if m.name != nil {
+		fields = append(fields, savedview.FieldName)
+	}
+	if m.owner != nil {
+		fields = append(fields, savedview.FieldOwnerID)
+	}
+	if m.group != nil {
+		fields = append(fields, savedview.FieldGroupID)
+	}
+	if m.ticket_filter != nil {
+		fields = append(fields, savedview.FieldTicketFilter)
+	}
+	if m.ticket_order != nil {
+		fields = append(fields, savedview.FieldTicketOrder)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SavedViewMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case savedview.FieldCreatedAt:
+		return m.CreatedAt()
+	case savedview.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case savedview.FieldName:
+		return m.Name()
+	case savedview.FieldOwnerID:
+		return m.OwnerID()
+	case savedview.FieldGroupID:
+		return m.GroupID()
+	case savedview.FieldTicketFilter:
+		return m.TicketFilter()
+	case savedview.FieldTicketOrder:
+		return m.TicketOrder()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SavedViewMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case savedview.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case savedview.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case savedview.FieldName:
+		return m.OldName(ctx)
+	case savedview.FieldOwnerID:
+		return m.OldOwnerID(ctx)
+	case savedview.FieldGroupID:
+		return m.OldGroupID(ctx)
+	case savedview.FieldTicketFilter:
+		return m.OldTicketFilter(ctx)
+	case savedview.FieldTicketOrder:
+		return m.OldTicketOrder(ctx)
+	}
+	return nil, fmt.Errorf("unknown SavedView field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SavedViewMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case savedview.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case savedview.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case savedview.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case savedview.FieldOwnerID:
+		v, ok := value.(globalid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOwnerID(v)
+		return nil
+	case savedview.FieldGroupID:
+		v, ok := value.(globalid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGroupID(v)
+		return nil
+	case savedview.FieldTicketFilter:
+		v, ok := value.(json.RawMessage)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTicketFilter(v)
+		return nil
+	case savedview.FieldTicketOrder:
+		v, ok := value.(json.RawMessage)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTicketOrder(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SavedView field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SavedViewMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SavedViewMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SavedViewMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown SavedView numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SavedViewMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(savedview.FieldGroupID) {
+		fields = append(fields, savedview.FieldGroupID)
+	}
+	if m.FieldCleared(savedview.FieldTicketFilter) {
+		fields = append(fields, savedview.FieldTicketFilter)
+	}
+	if m.FieldCleared(savedview.FieldTicketOrder) {
+		fields = append(fields, savedview.FieldTicketOrder)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SavedViewMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SavedViewMutation) ClearField(name string) error {
+	switch name {
+	case savedview.FieldGroupID:
+		m.ClearGroupID()
+		return nil
+	case savedview.FieldTicketFilter:
+		m.ClearTicketFilter()
+		return nil
+	case savedview.FieldTicketOrder:
+		m.ClearTicketOrder()
+		return nil
+	}
+	return fmt.Errorf("unknown SavedView nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SavedViewMutation) ResetField(name string) error {
+	switch name {
+	case savedview.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case savedview.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case savedview.FieldName:
+		m.ResetName()
+		return nil
+	case savedview.FieldOwnerID:
+		m.ResetOwnerID()
+		return nil
+	case savedview.FieldGroupID:
+		m.ResetGroupID()
+		return nil
+	case savedview.FieldTicketFilter:
+		m.ResetTicketFilter()
+		return nil
+	case savedview.FieldTicketOrder:
+		m.ResetTicketOrder()
+		return nil
+	}
+	return fmt.Errorf("unknown SavedView field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SavedViewMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.owner != nil {
+		edges = append(edges, savedview.EdgeOwner)
+	}
+	if m.group != nil {
+		edges = append(edges, savedview.EdgeGroup)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SavedViewMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case savedview.EdgeOwner:
+		if id := m.owner; id != nil {
+			return []ent.Value{*id}
+		}
+	case savedview.EdgeGroup:
+		if id := m.group; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SavedViewMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SavedViewMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SavedViewMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedowner {
+		edges = append(edges, savedview.EdgeOwner)
+	}
+	if m.clearedgroup {
+		edges = append(edges, savedview.EdgeGroup)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SavedViewMutation) EdgeCleared(name string) bool {
+	switch name {
+	case savedview.EdgeOwner:
+		return m.clearedowner
+	case savedview.EdgeGroup:
+		return m.clearedgroup
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SavedViewMutation) ClearEdge(name string) error {
+	switch name {
+	case savedview.EdgeOwner:
+		m.ClearOwner()
+		return nil
+	case savedview.EdgeGroup:
+		m.ClearGroup()
+		return nil
+	}
+	return fmt.Errorf("unknown SavedView unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SavedViewMutation) ResetEdge(name string) error {
+	switch name {
+	case savedview.EdgeOwner:
+		m.ResetOwner()
+		return nil
+	case savedview.EdgeGroup:
+		m.ResetGroup()
+		return nil
+	}
+	return fmt.Errorf("unknown SavedView edge %s", name)
 }
 
 // SequenceMutation represents an operation that mutates the Sequence nodes in the graph.
@@ -5554,6 +12144,17 @@ type TicketMutation struct {
 	clearedassignee       bool
 	group                 *globalid.ID
 	clearedgroup          bool
+	routing_rule          *globalid.ID
+	clearedrouting_rule   bool
+	notifications         map[globalid.ID]struct{}
+	removednotifications  map[globalid.ID]struct{}
+	clearednotifications  bool
+	follows               map[globalid.ID]struct{}
+	removedfollows        map[globalid.ID]struct{}
+	clearedfollows        bool
+	mentions              map[globalid.ID]struct{}
+	removedmentions       map[globalid.ID]struct{}
+	clearedmentions       bool
 	messages              map[globalid.ID]struct{}
 	removedmessages       map[globalid.ID]struct{}
 	clearedmessages       bool
@@ -6157,6 +12758,55 @@ func (m *TicketMutation) ResetGroupID() {
 	delete(m.clearedFields, ticket.FieldGroupID)
 }
 
+// SetRoutingRuleID sets the "routing_rule_id" field.
+func (m *TicketMutation) SetRoutingRuleID(gl globalid.ID) {
+	m.routing_rule = &gl
+}
+
+// RoutingRuleID returns the value of the "routing_rule_id" field in the mutation.
+func (m *TicketMutation) RoutingRuleID() (r globalid.ID, exists bool) {
+	v := m.routing_rule
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRoutingRuleID returns the old "routing_rule_id" field's value of the Ticket entity.
+// If the Ticket object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TicketMutation) OldRoutingRuleID(ctx context.Context) (v *globalid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRoutingRuleID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRoutingRuleID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRoutingRuleID: %w", err)
+	}
+	return oldValue.RoutingRuleID, nil
+}
+
+// ClearRoutingRuleID clears the value of the "routing_rule_id" field.
+func (m *TicketMutation) ClearRoutingRuleID() {
+	m.routing_rule = nil
+	m.clearedFields[ticket.FieldRoutingRuleID] = struct{}{}
+}
+
+// RoutingRuleIDCleared returns if the "routing_rule_id" field was cleared in this mutation.
+func (m *TicketMutation) RoutingRuleIDCleared() bool {
+	_, ok := m.clearedFields[ticket.FieldRoutingRuleID]
+	return ok
+}
+
+// ResetRoutingRuleID resets all changes to the "routing_rule_id" field.
+func (m *TicketMutation) ResetRoutingRuleID() {
+	m.routing_rule = nil
+	delete(m.clearedFields, ticket.FieldRoutingRuleID)
+}
+
 // SetFirstResponseDueAt sets the "first_response_due_at" field.
 func (m *TicketMutation) SetFirstResponseDueAt(t time.Time) {
 	m.first_response_due_at = &t
@@ -6434,6 +13084,195 @@ func (m *TicketMutation) ResetGroup() {
 	m.clearedgroup = false
 }
 
+// ClearRoutingRule clears the "routing_rule" edge to the RoutingRule entity.
+func (m *TicketMutation) ClearRoutingRule() {
+	m.clearedrouting_rule = true
+	m.clearedFields[ticket.FieldRoutingRuleID] = struct{}{}
+}
+
+// RoutingRuleCleared reports if the "routing_rule" edge to the RoutingRule entity was cleared.
+func (m *TicketMutation) RoutingRuleCleared() bool {
+	return m.RoutingRuleIDCleared() || m.clearedrouting_rule
+}
+
+// RoutingRuleIDs returns the "routing_rule" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// RoutingRuleID instead. It exists only for internal usage by the builders.
+func (m *TicketMutation) RoutingRuleIDs() (ids []globalid.ID) {
+	if id := m.routing_rule; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetRoutingRule resets all changes to the "routing_rule" edge.
+func (m *TicketMutation) ResetRoutingRule() {
+	m.routing_rule = nil
+	m.clearedrouting_rule = false
+}
+
+// AddNotificationIDs adds the "notifications" edge to the Notification entity by ids.
+func (m *TicketMutation) AddNotificationIDs(ids ...globalid.ID) {
+	if m.notifications == nil {
+		m.notifications = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		m.notifications[ids[i]] = struct{}{}
+	}
+}
+
+// ClearNotifications clears the "notifications" edge to the Notification entity.
+func (m *TicketMutation) ClearNotifications() {
+	m.clearednotifications = true
+}
+
+// NotificationsCleared reports if the "notifications" edge to the Notification entity was cleared.
+func (m *TicketMutation) NotificationsCleared() bool {
+	return m.clearednotifications
+}
+
+// RemoveNotificationIDs removes the "notifications" edge to the Notification entity by IDs.
+func (m *TicketMutation) RemoveNotificationIDs(ids ...globalid.ID) {
+	if m.removednotifications == nil {
+		m.removednotifications = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.notifications, ids[i])
+		m.removednotifications[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedNotifications returns the removed IDs of the "notifications" edge to the Notification entity.
+func (m *TicketMutation) RemovedNotificationsIDs() (ids []globalid.ID) {
+	for id := range m.removednotifications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// NotificationsIDs returns the "notifications" edge IDs in the mutation.
+func (m *TicketMutation) NotificationsIDs() (ids []globalid.ID) {
+	for id := range m.notifications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetNotifications resets all changes to the "notifications" edge.
+func (m *TicketMutation) ResetNotifications() {
+	m.notifications = nil
+	m.clearednotifications = false
+	m.removednotifications = nil
+}
+
+// AddFollowIDs adds the "follows" edge to the Follow entity by ids.
+func (m *TicketMutation) AddFollowIDs(ids ...globalid.ID) {
+	if m.follows == nil {
+		m.follows = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		m.follows[ids[i]] = struct{}{}
+	}
+}
+
+// ClearFollows clears the "follows" edge to the Follow entity.
+func (m *TicketMutation) ClearFollows() {
+	m.clearedfollows = true
+}
+
+// FollowsCleared reports if the "follows" edge to the Follow entity was cleared.
+func (m *TicketMutation) FollowsCleared() bool {
+	return m.clearedfollows
+}
+
+// RemoveFollowIDs removes the "follows" edge to the Follow entity by IDs.
+func (m *TicketMutation) RemoveFollowIDs(ids ...globalid.ID) {
+	if m.removedfollows == nil {
+		m.removedfollows = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.follows, ids[i])
+		m.removedfollows[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedFollows returns the removed IDs of the "follows" edge to the Follow entity.
+func (m *TicketMutation) RemovedFollowsIDs() (ids []globalid.ID) {
+	for id := range m.removedfollows {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// FollowsIDs returns the "follows" edge IDs in the mutation.
+func (m *TicketMutation) FollowsIDs() (ids []globalid.ID) {
+	for id := range m.follows {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetFollows resets all changes to the "follows" edge.
+func (m *TicketMutation) ResetFollows() {
+	m.follows = nil
+	m.clearedfollows = false
+	m.removedfollows = nil
+}
+
+// AddMentionIDs adds the "mentions" edge to the Mention entity by ids.
+func (m *TicketMutation) AddMentionIDs(ids ...globalid.ID) {
+	if m.mentions == nil {
+		m.mentions = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		m.mentions[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMentions clears the "mentions" edge to the Mention entity.
+func (m *TicketMutation) ClearMentions() {
+	m.clearedmentions = true
+}
+
+// MentionsCleared reports if the "mentions" edge to the Mention entity was cleared.
+func (m *TicketMutation) MentionsCleared() bool {
+	return m.clearedmentions
+}
+
+// RemoveMentionIDs removes the "mentions" edge to the Mention entity by IDs.
+func (m *TicketMutation) RemoveMentionIDs(ids ...globalid.ID) {
+	if m.removedmentions == nil {
+		m.removedmentions = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.mentions, ids[i])
+		m.removedmentions[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMentions returns the removed IDs of the "mentions" edge to the Mention entity.
+func (m *TicketMutation) RemovedMentionsIDs() (ids []globalid.ID) {
+	for id := range m.removedmentions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MentionsIDs returns the "mentions" edge IDs in the mutation.
+func (m *TicketMutation) MentionsIDs() (ids []globalid.ID) {
+	for id := range m.mentions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMentions resets all changes to the "mentions" edge.
+func (m *TicketMutation) ResetMentions() {
+	m.mentions = nil
+	m.clearedmentions = false
+	m.removedmentions = nil
+}
+
 // AddMessageIDs adds the "messages" edge to the Message entity by ids.
 func (m *TicketMutation) AddMessageIDs(ids ...globalid.ID) {
 	if m.messages == nil {
@@ -6522,7 +13361,7 @@ func (m *TicketMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *TicketMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 16)
 	if m.created_at != nil {
 		fields = append(fields, ticket.FieldCreatedAt)
 	}
@@ -6555,6 +13394,9 @@ func (m *TicketMutation) Fields() []string {
 	}
 	if m.group != nil {
 		fields = append(fields, ticket.FieldGroupID)
+	}
+	if m.routing_rule != nil {
+		fields = append(fields, ticket.FieldRoutingRuleID)
 	}
 	if m.first_response_due_at != nil {
 		fields = append(fields, ticket.FieldFirstResponseDueAt)
@@ -6598,6 +13440,8 @@ func (m *TicketMutation) Field(name string) (ent.Value, bool) {
 		return m.AssigneeID()
 	case ticket.FieldGroupID:
 		return m.GroupID()
+	case ticket.FieldRoutingRuleID:
+		return m.RoutingRuleID()
 	case ticket.FieldFirstResponseDueAt:
 		return m.FirstResponseDueAt()
 	case ticket.FieldResolutionDueAt:
@@ -6637,6 +13481,8 @@ func (m *TicketMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldAssigneeID(ctx)
 	case ticket.FieldGroupID:
 		return m.OldGroupID(ctx)
+	case ticket.FieldRoutingRuleID:
+		return m.OldRoutingRuleID(ctx)
 	case ticket.FieldFirstResponseDueAt:
 		return m.OldFirstResponseDueAt(ctx)
 	case ticket.FieldResolutionDueAt:
@@ -6730,6 +13576,13 @@ func (m *TicketMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetGroupID(v)
+		return nil
+	case ticket.FieldRoutingRuleID:
+		v, ok := value.(globalid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRoutingRuleID(v)
 		return nil
 	case ticket.FieldFirstResponseDueAt:
 		v, ok := value.(time.Time)
@@ -6825,6 +13678,9 @@ func (m *TicketMutation) ClearedFields() []string {
 	if m.FieldCleared(ticket.FieldGroupID) {
 		fields = append(fields, ticket.FieldGroupID)
 	}
+	if m.FieldCleared(ticket.FieldRoutingRuleID) {
+		fields = append(fields, ticket.FieldRoutingRuleID)
+	}
 	if m.FieldCleared(ticket.FieldFirstResponseDueAt) {
 		fields = append(fields, ticket.FieldFirstResponseDueAt)
 	}
@@ -6859,6 +13715,9 @@ func (m *TicketMutation) ClearField(name string) error {
 		return nil
 	case ticket.FieldGroupID:
 		m.ClearGroupID()
+		return nil
+	case ticket.FieldRoutingRuleID:
+		m.ClearRoutingRuleID()
 		return nil
 	case ticket.FieldFirstResponseDueAt:
 		m.ClearFirstResponseDueAt()
@@ -6913,6 +13772,9 @@ func (m *TicketMutation) ResetField(name string) error {
 	case ticket.FieldGroupID:
 		m.ResetGroupID()
 		return nil
+	case ticket.FieldRoutingRuleID:
+		m.ResetRoutingRuleID()
+		return nil
 	case ticket.FieldFirstResponseDueAt:
 		m.ResetFirstResponseDueAt()
 		return nil
@@ -6931,7 +13793,7 @@ func (m *TicketMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *TicketMutation) AddedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 8)
 	if m.requester != nil {
 		edges = append(edges, ticket.EdgeRequester)
 	}
@@ -6940,6 +13802,18 @@ func (m *TicketMutation) AddedEdges() []string {
 	}
 	if m.group != nil {
 		edges = append(edges, ticket.EdgeGroup)
+	}
+	if m.routing_rule != nil {
+		edges = append(edges, ticket.EdgeRoutingRule)
+	}
+	if m.notifications != nil {
+		edges = append(edges, ticket.EdgeNotifications)
+	}
+	if m.follows != nil {
+		edges = append(edges, ticket.EdgeFollows)
+	}
+	if m.mentions != nil {
+		edges = append(edges, ticket.EdgeMentions)
 	}
 	if m.messages != nil {
 		edges = append(edges, ticket.EdgeMessages)
@@ -6963,6 +13837,28 @@ func (m *TicketMutation) AddedIDs(name string) []ent.Value {
 		if id := m.group; id != nil {
 			return []ent.Value{*id}
 		}
+	case ticket.EdgeRoutingRule:
+		if id := m.routing_rule; id != nil {
+			return []ent.Value{*id}
+		}
+	case ticket.EdgeNotifications:
+		ids := make([]ent.Value, 0, len(m.notifications))
+		for id := range m.notifications {
+			ids = append(ids, id)
+		}
+		return ids
+	case ticket.EdgeFollows:
+		ids := make([]ent.Value, 0, len(m.follows))
+		for id := range m.follows {
+			ids = append(ids, id)
+		}
+		return ids
+	case ticket.EdgeMentions:
+		ids := make([]ent.Value, 0, len(m.mentions))
+		for id := range m.mentions {
+			ids = append(ids, id)
+		}
+		return ids
 	case ticket.EdgeMessages:
 		ids := make([]ent.Value, 0, len(m.messages))
 		for id := range m.messages {
@@ -6975,7 +13871,16 @@ func (m *TicketMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *TicketMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 8)
+	if m.removednotifications != nil {
+		edges = append(edges, ticket.EdgeNotifications)
+	}
+	if m.removedfollows != nil {
+		edges = append(edges, ticket.EdgeFollows)
+	}
+	if m.removedmentions != nil {
+		edges = append(edges, ticket.EdgeMentions)
+	}
 	if m.removedmessages != nil {
 		edges = append(edges, ticket.EdgeMessages)
 	}
@@ -6986,6 +13891,24 @@ func (m *TicketMutation) RemovedEdges() []string {
 // the given name in this mutation.
 func (m *TicketMutation) RemovedIDs(name string) []ent.Value {
 	switch name {
+	case ticket.EdgeNotifications:
+		ids := make([]ent.Value, 0, len(m.removednotifications))
+		for id := range m.removednotifications {
+			ids = append(ids, id)
+		}
+		return ids
+	case ticket.EdgeFollows:
+		ids := make([]ent.Value, 0, len(m.removedfollows))
+		for id := range m.removedfollows {
+			ids = append(ids, id)
+		}
+		return ids
+	case ticket.EdgeMentions:
+		ids := make([]ent.Value, 0, len(m.removedmentions))
+		for id := range m.removedmentions {
+			ids = append(ids, id)
+		}
+		return ids
 	case ticket.EdgeMessages:
 		ids := make([]ent.Value, 0, len(m.removedmessages))
 		for id := range m.removedmessages {
@@ -6998,7 +13921,7 @@ func (m *TicketMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *TicketMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 8)
 	if m.clearedrequester {
 		edges = append(edges, ticket.EdgeRequester)
 	}
@@ -7007,6 +13930,18 @@ func (m *TicketMutation) ClearedEdges() []string {
 	}
 	if m.clearedgroup {
 		edges = append(edges, ticket.EdgeGroup)
+	}
+	if m.clearedrouting_rule {
+		edges = append(edges, ticket.EdgeRoutingRule)
+	}
+	if m.clearednotifications {
+		edges = append(edges, ticket.EdgeNotifications)
+	}
+	if m.clearedfollows {
+		edges = append(edges, ticket.EdgeFollows)
+	}
+	if m.clearedmentions {
+		edges = append(edges, ticket.EdgeMentions)
 	}
 	if m.clearedmessages {
 		edges = append(edges, ticket.EdgeMessages)
@@ -7024,6 +13959,14 @@ func (m *TicketMutation) EdgeCleared(name string) bool {
 		return m.clearedassignee
 	case ticket.EdgeGroup:
 		return m.clearedgroup
+	case ticket.EdgeRoutingRule:
+		return m.clearedrouting_rule
+	case ticket.EdgeNotifications:
+		return m.clearednotifications
+	case ticket.EdgeFollows:
+		return m.clearedfollows
+	case ticket.EdgeMentions:
+		return m.clearedmentions
 	case ticket.EdgeMessages:
 		return m.clearedmessages
 	}
@@ -7043,6 +13986,9 @@ func (m *TicketMutation) ClearEdge(name string) error {
 	case ticket.EdgeGroup:
 		m.ClearGroup()
 		return nil
+	case ticket.EdgeRoutingRule:
+		m.ClearRoutingRule()
+		return nil
 	}
 	return fmt.Errorf("unknown Ticket unique edge %s", name)
 }
@@ -7060,6 +14006,18 @@ func (m *TicketMutation) ResetEdge(name string) error {
 	case ticket.EdgeGroup:
 		m.ResetGroup()
 		return nil
+	case ticket.EdgeRoutingRule:
+		m.ResetRoutingRule()
+		return nil
+	case ticket.EdgeNotifications:
+		m.ResetNotifications()
+		return nil
+	case ticket.EdgeFollows:
+		m.ResetFollows()
+		return nil
+	case ticket.EdgeMentions:
+		m.ResetMentions()
+		return nil
 	case ticket.EdgeMessages:
 		m.ResetMessages()
 		return nil
@@ -7070,40 +14028,61 @@ func (m *TicketMutation) ResetEdge(name string) error {
 // UserMutation represents an operation that mutates the User nodes in the graph.
 type UserMutation struct {
 	config
-	op                       Op
-	typ                      string
-	id                       *globalid.ID
-	created_at               *time.Time
-	updated_at               *time.Time
-	email                    *string
-	name                     *string
-	role                     *user.Role
-	password_hash            *string
-	phone                    *string
-	active                   *bool
-	last_seen_at             *time.Time
-	clearedFields            map[string]struct{}
-	groups                   map[globalid.ID]struct{}
-	removedgroups            map[globalid.ID]struct{}
-	clearedgroups            bool
-	requested_tickets        map[globalid.ID]struct{}
-	removedrequested_tickets map[globalid.ID]struct{}
-	clearedrequested_tickets bool
-	assigned_tickets         map[globalid.ID]struct{}
-	removedassigned_tickets  map[globalid.ID]struct{}
-	clearedassigned_tickets  bool
-	messages                 map[globalid.ID]struct{}
-	removedmessages          map[globalid.ID]struct{}
-	clearedmessages          bool
-	sessions                 map[globalid.ID]struct{}
-	removedsessions          map[globalid.ID]struct{}
-	clearedsessions          bool
-	api_tokens               map[globalid.ID]struct{}
-	removedapi_tokens        map[globalid.ID]struct{}
-	clearedapi_tokens        bool
-	done                     bool
-	oldValue                 func(context.Context) (*User, error)
-	predicates               []predicate.User
+	op                          Op
+	typ                         string
+	id                          *globalid.ID
+	created_at                  *time.Time
+	updated_at                  *time.Time
+	email                       *string
+	name                        *string
+	role                        *user.Role
+	password_hash               *string
+	phone                       *string
+	active                      *bool
+	away                        *bool
+	muted_notifications         *[]string
+	appendmuted_notifications   []string
+	last_seen_at                *time.Time
+	clearedFields               map[string]struct{}
+	groups                      map[globalid.ID]struct{}
+	removedgroups               map[globalid.ID]struct{}
+	clearedgroups               bool
+	requested_tickets           map[globalid.ID]struct{}
+	removedrequested_tickets    map[globalid.ID]struct{}
+	clearedrequested_tickets    bool
+	assigned_tickets            map[globalid.ID]struct{}
+	removedassigned_tickets     map[globalid.ID]struct{}
+	clearedassigned_tickets     bool
+	messages                    map[globalid.ID]struct{}
+	removedmessages             map[globalid.ID]struct{}
+	clearedmessages             bool
+	sessions                    map[globalid.ID]struct{}
+	removedsessions             map[globalid.ID]struct{}
+	clearedsessions             bool
+	api_tokens                  map[globalid.ID]struct{}
+	removedapi_tokens           map[globalid.ID]struct{}
+	clearedapi_tokens           bool
+	notifications               map[globalid.ID]struct{}
+	removednotifications        map[globalid.ID]struct{}
+	clearednotifications        bool
+	caused_notifications        map[globalid.ID]struct{}
+	removedcaused_notifications map[globalid.ID]struct{}
+	clearedcaused_notifications bool
+	follows                     map[globalid.ID]struct{}
+	removedfollows              map[globalid.ID]struct{}
+	clearedfollows              bool
+	mentions                    map[globalid.ID]struct{}
+	removedmentions             map[globalid.ID]struct{}
+	clearedmentions             bool
+	saved_views                 map[globalid.ID]struct{}
+	removedsaved_views          map[globalid.ID]struct{}
+	clearedsaved_views          bool
+	macros_assigning            map[globalid.ID]struct{}
+	removedmacros_assigning     map[globalid.ID]struct{}
+	clearedmacros_assigning     bool
+	done                        bool
+	oldValue                    func(context.Context) (*User, error)
+	predicates                  []predicate.User
 }
 
 var _ ent.Mutation = (*UserMutation)(nil)
@@ -7524,6 +14503,107 @@ func (m *UserMutation) ResetActive() {
 	m.active = nil
 }
 
+// SetAway sets the "away" field.
+func (m *UserMutation) SetAway(b bool) {
+	m.away = &b
+}
+
+// Away returns the value of the "away" field in the mutation.
+func (m *UserMutation) Away() (r bool, exists bool) {
+	v := m.away
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAway returns the old "away" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldAway(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAway is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAway requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAway: %w", err)
+	}
+	return oldValue.Away, nil
+}
+
+// ResetAway resets all changes to the "away" field.
+func (m *UserMutation) ResetAway() {
+	m.away = nil
+}
+
+// SetMutedNotifications sets the "muted_notifications" field.
+func (m *UserMutation) SetMutedNotifications(s []string) {
+	m.muted_notifications = &s
+	m.appendmuted_notifications = nil
+}
+
+// MutedNotifications returns the value of the "muted_notifications" field in the mutation.
+func (m *UserMutation) MutedNotifications() (r []string, exists bool) {
+	v := m.muted_notifications
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMutedNotifications returns the old "muted_notifications" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldMutedNotifications(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMutedNotifications is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMutedNotifications requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMutedNotifications: %w", err)
+	}
+	return oldValue.MutedNotifications, nil
+}
+
+// AppendMutedNotifications adds s to the "muted_notifications" field.
+func (m *UserMutation) AppendMutedNotifications(s []string) {
+	m.appendmuted_notifications = append(m.appendmuted_notifications, s...)
+}
+
+// AppendedMutedNotifications returns the list of values that were appended to the "muted_notifications" field in this mutation.
+func (m *UserMutation) AppendedMutedNotifications() ([]string, bool) {
+	if len(m.appendmuted_notifications) == 0 {
+		return nil, false
+	}
+	return m.appendmuted_notifications, true
+}
+
+// ClearMutedNotifications clears the value of the "muted_notifications" field.
+func (m *UserMutation) ClearMutedNotifications() {
+	m.muted_notifications = nil
+	m.appendmuted_notifications = nil
+	m.clearedFields[user.FieldMutedNotifications] = struct{}{}
+}
+
+// MutedNotificationsCleared returns if the "muted_notifications" field was cleared in this mutation.
+func (m *UserMutation) MutedNotificationsCleared() bool {
+	_, ok := m.clearedFields[user.FieldMutedNotifications]
+	return ok
+}
+
+// ResetMutedNotifications resets all changes to the "muted_notifications" field.
+func (m *UserMutation) ResetMutedNotifications() {
+	m.muted_notifications = nil
+	m.appendmuted_notifications = nil
+	delete(m.clearedFields, user.FieldMutedNotifications)
+}
+
 // SetLastSeenAt sets the "last_seen_at" field.
 func (m *UserMutation) SetLastSeenAt(t time.Time) {
 	m.last_seen_at = &t
@@ -7897,6 +14977,330 @@ func (m *UserMutation) ResetAPITokens() {
 	m.removedapi_tokens = nil
 }
 
+// AddNotificationIDs adds the "notifications" edge to the Notification entity by ids.
+func (m *UserMutation) AddNotificationIDs(ids ...globalid.ID) {
+	if m.notifications == nil {
+		m.notifications = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		m.notifications[ids[i]] = struct{}{}
+	}
+}
+
+// ClearNotifications clears the "notifications" edge to the Notification entity.
+func (m *UserMutation) ClearNotifications() {
+	m.clearednotifications = true
+}
+
+// NotificationsCleared reports if the "notifications" edge to the Notification entity was cleared.
+func (m *UserMutation) NotificationsCleared() bool {
+	return m.clearednotifications
+}
+
+// RemoveNotificationIDs removes the "notifications" edge to the Notification entity by IDs.
+func (m *UserMutation) RemoveNotificationIDs(ids ...globalid.ID) {
+	if m.removednotifications == nil {
+		m.removednotifications = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.notifications, ids[i])
+		m.removednotifications[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedNotifications returns the removed IDs of the "notifications" edge to the Notification entity.
+func (m *UserMutation) RemovedNotificationsIDs() (ids []globalid.ID) {
+	for id := range m.removednotifications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// NotificationsIDs returns the "notifications" edge IDs in the mutation.
+func (m *UserMutation) NotificationsIDs() (ids []globalid.ID) {
+	for id := range m.notifications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetNotifications resets all changes to the "notifications" edge.
+func (m *UserMutation) ResetNotifications() {
+	m.notifications = nil
+	m.clearednotifications = false
+	m.removednotifications = nil
+}
+
+// AddCausedNotificationIDs adds the "caused_notifications" edge to the Notification entity by ids.
+func (m *UserMutation) AddCausedNotificationIDs(ids ...globalid.ID) {
+	if m.caused_notifications == nil {
+		m.caused_notifications = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		m.caused_notifications[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCausedNotifications clears the "caused_notifications" edge to the Notification entity.
+func (m *UserMutation) ClearCausedNotifications() {
+	m.clearedcaused_notifications = true
+}
+
+// CausedNotificationsCleared reports if the "caused_notifications" edge to the Notification entity was cleared.
+func (m *UserMutation) CausedNotificationsCleared() bool {
+	return m.clearedcaused_notifications
+}
+
+// RemoveCausedNotificationIDs removes the "caused_notifications" edge to the Notification entity by IDs.
+func (m *UserMutation) RemoveCausedNotificationIDs(ids ...globalid.ID) {
+	if m.removedcaused_notifications == nil {
+		m.removedcaused_notifications = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.caused_notifications, ids[i])
+		m.removedcaused_notifications[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCausedNotifications returns the removed IDs of the "caused_notifications" edge to the Notification entity.
+func (m *UserMutation) RemovedCausedNotificationsIDs() (ids []globalid.ID) {
+	for id := range m.removedcaused_notifications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CausedNotificationsIDs returns the "caused_notifications" edge IDs in the mutation.
+func (m *UserMutation) CausedNotificationsIDs() (ids []globalid.ID) {
+	for id := range m.caused_notifications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCausedNotifications resets all changes to the "caused_notifications" edge.
+func (m *UserMutation) ResetCausedNotifications() {
+	m.caused_notifications = nil
+	m.clearedcaused_notifications = false
+	m.removedcaused_notifications = nil
+}
+
+// AddFollowIDs adds the "follows" edge to the Follow entity by ids.
+func (m *UserMutation) AddFollowIDs(ids ...globalid.ID) {
+	if m.follows == nil {
+		m.follows = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		m.follows[ids[i]] = struct{}{}
+	}
+}
+
+// ClearFollows clears the "follows" edge to the Follow entity.
+func (m *UserMutation) ClearFollows() {
+	m.clearedfollows = true
+}
+
+// FollowsCleared reports if the "follows" edge to the Follow entity was cleared.
+func (m *UserMutation) FollowsCleared() bool {
+	return m.clearedfollows
+}
+
+// RemoveFollowIDs removes the "follows" edge to the Follow entity by IDs.
+func (m *UserMutation) RemoveFollowIDs(ids ...globalid.ID) {
+	if m.removedfollows == nil {
+		m.removedfollows = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.follows, ids[i])
+		m.removedfollows[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedFollows returns the removed IDs of the "follows" edge to the Follow entity.
+func (m *UserMutation) RemovedFollowsIDs() (ids []globalid.ID) {
+	for id := range m.removedfollows {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// FollowsIDs returns the "follows" edge IDs in the mutation.
+func (m *UserMutation) FollowsIDs() (ids []globalid.ID) {
+	for id := range m.follows {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetFollows resets all changes to the "follows" edge.
+func (m *UserMutation) ResetFollows() {
+	m.follows = nil
+	m.clearedfollows = false
+	m.removedfollows = nil
+}
+
+// AddMentionIDs adds the "mentions" edge to the Mention entity by ids.
+func (m *UserMutation) AddMentionIDs(ids ...globalid.ID) {
+	if m.mentions == nil {
+		m.mentions = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		m.mentions[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMentions clears the "mentions" edge to the Mention entity.
+func (m *UserMutation) ClearMentions() {
+	m.clearedmentions = true
+}
+
+// MentionsCleared reports if the "mentions" edge to the Mention entity was cleared.
+func (m *UserMutation) MentionsCleared() bool {
+	return m.clearedmentions
+}
+
+// RemoveMentionIDs removes the "mentions" edge to the Mention entity by IDs.
+func (m *UserMutation) RemoveMentionIDs(ids ...globalid.ID) {
+	if m.removedmentions == nil {
+		m.removedmentions = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.mentions, ids[i])
+		m.removedmentions[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMentions returns the removed IDs of the "mentions" edge to the Mention entity.
+func (m *UserMutation) RemovedMentionsIDs() (ids []globalid.ID) {
+	for id := range m.removedmentions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MentionsIDs returns the "mentions" edge IDs in the mutation.
+func (m *UserMutation) MentionsIDs() (ids []globalid.ID) {
+	for id := range m.mentions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMentions resets all changes to the "mentions" edge.
+func (m *UserMutation) ResetMentions() {
+	m.mentions = nil
+	m.clearedmentions = false
+	m.removedmentions = nil
+}
+
+// AddSavedViewIDs adds the "saved_views" edge to the SavedView entity by ids.
+func (m *UserMutation) AddSavedViewIDs(ids ...globalid.ID) {
+	if m.saved_views == nil {
+		m.saved_views = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		m.saved_views[ids[i]] = struct{}{}
+	}
+}
+
+// ClearSavedViews clears the "saved_views" edge to the SavedView entity.
+func (m *UserMutation) ClearSavedViews() {
+	m.clearedsaved_views = true
+}
+
+// SavedViewsCleared reports if the "saved_views" edge to the SavedView entity was cleared.
+func (m *UserMutation) SavedViewsCleared() bool {
+	return m.clearedsaved_views
+}
+
+// RemoveSavedViewIDs removes the "saved_views" edge to the SavedView entity by IDs.
+func (m *UserMutation) RemoveSavedViewIDs(ids ...globalid.ID) {
+	if m.removedsaved_views == nil {
+		m.removedsaved_views = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.saved_views, ids[i])
+		m.removedsaved_views[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedSavedViews returns the removed IDs of the "saved_views" edge to the SavedView entity.
+func (m *UserMutation) RemovedSavedViewsIDs() (ids []globalid.ID) {
+	for id := range m.removedsaved_views {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// SavedViewsIDs returns the "saved_views" edge IDs in the mutation.
+func (m *UserMutation) SavedViewsIDs() (ids []globalid.ID) {
+	for id := range m.saved_views {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetSavedViews resets all changes to the "saved_views" edge.
+func (m *UserMutation) ResetSavedViews() {
+	m.saved_views = nil
+	m.clearedsaved_views = false
+	m.removedsaved_views = nil
+}
+
+// AddMacrosAssigningIDs adds the "macros_assigning" edge to the Macro entity by ids.
+func (m *UserMutation) AddMacrosAssigningIDs(ids ...globalid.ID) {
+	if m.macros_assigning == nil {
+		m.macros_assigning = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		m.macros_assigning[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMacrosAssigning clears the "macros_assigning" edge to the Macro entity.
+func (m *UserMutation) ClearMacrosAssigning() {
+	m.clearedmacros_assigning = true
+}
+
+// MacrosAssigningCleared reports if the "macros_assigning" edge to the Macro entity was cleared.
+func (m *UserMutation) MacrosAssigningCleared() bool {
+	return m.clearedmacros_assigning
+}
+
+// RemoveMacrosAssigningIDs removes the "macros_assigning" edge to the Macro entity by IDs.
+func (m *UserMutation) RemoveMacrosAssigningIDs(ids ...globalid.ID) {
+	if m.removedmacros_assigning == nil {
+		m.removedmacros_assigning = make(map[globalid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.macros_assigning, ids[i])
+		m.removedmacros_assigning[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMacrosAssigning returns the removed IDs of the "macros_assigning" edge to the Macro entity.
+func (m *UserMutation) RemovedMacrosAssigningIDs() (ids []globalid.ID) {
+	for id := range m.removedmacros_assigning {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MacrosAssigningIDs returns the "macros_assigning" edge IDs in the mutation.
+func (m *UserMutation) MacrosAssigningIDs() (ids []globalid.ID) {
+	for id := range m.macros_assigning {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMacrosAssigning resets all changes to the "macros_assigning" edge.
+func (m *UserMutation) ResetMacrosAssigning() {
+	m.macros_assigning = nil
+	m.clearedmacros_assigning = false
+	m.removedmacros_assigning = nil
+}
+
 // Where appends a list predicates to the UserMutation builder.
 func (m *UserMutation) Where(ps ...predicate.User) {
 	m.predicates = append(m.predicates, ps...)
@@ -7931,7 +15335,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 11)
 	if m.created_at != nil {
 		fields = append(fields, user.FieldCreatedAt)
 	}
@@ -7955,6 +15359,12 @@ func (m *UserMutation) Fields() []string {
 	}
 	if m.active != nil {
 		fields = append(fields, user.FieldActive)
+	}
+	if m.away != nil {
+		fields = append(fields, user.FieldAway)
+	}
+	if m.muted_notifications != nil {
+		fields = append(fields, user.FieldMutedNotifications)
 	}
 	if m.last_seen_at != nil {
 		fields = append(fields, user.FieldLastSeenAt)
@@ -7983,6 +15393,10 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.Phone()
 	case user.FieldActive:
 		return m.Active()
+	case user.FieldAway:
+		return m.Away()
+	case user.FieldMutedNotifications:
+		return m.MutedNotifications()
 	case user.FieldLastSeenAt:
 		return m.LastSeenAt()
 	}
@@ -8010,6 +15424,10 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldPhone(ctx)
 	case user.FieldActive:
 		return m.OldActive(ctx)
+	case user.FieldAway:
+		return m.OldAway(ctx)
+	case user.FieldMutedNotifications:
+		return m.OldMutedNotifications(ctx)
 	case user.FieldLastSeenAt:
 		return m.OldLastSeenAt(ctx)
 	}
@@ -8077,6 +15495,20 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetActive(v)
 		return nil
+	case user.FieldAway:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAway(v)
+		return nil
+	case user.FieldMutedNotifications:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMutedNotifications(v)
+		return nil
 	case user.FieldLastSeenAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -8120,6 +15552,9 @@ func (m *UserMutation) ClearedFields() []string {
 	if m.FieldCleared(user.FieldPhone) {
 		fields = append(fields, user.FieldPhone)
 	}
+	if m.FieldCleared(user.FieldMutedNotifications) {
+		fields = append(fields, user.FieldMutedNotifications)
+	}
 	if m.FieldCleared(user.FieldLastSeenAt) {
 		fields = append(fields, user.FieldLastSeenAt)
 	}
@@ -8142,6 +15577,9 @@ func (m *UserMutation) ClearField(name string) error {
 		return nil
 	case user.FieldPhone:
 		m.ClearPhone()
+		return nil
+	case user.FieldMutedNotifications:
+		m.ClearMutedNotifications()
 		return nil
 	case user.FieldLastSeenAt:
 		m.ClearLastSeenAt()
@@ -8178,6 +15616,12 @@ func (m *UserMutation) ResetField(name string) error {
 	case user.FieldActive:
 		m.ResetActive()
 		return nil
+	case user.FieldAway:
+		m.ResetAway()
+		return nil
+	case user.FieldMutedNotifications:
+		m.ResetMutedNotifications()
+		return nil
 	case user.FieldLastSeenAt:
 		m.ResetLastSeenAt()
 		return nil
@@ -8187,7 +15631,7 @@ func (m *UserMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 12)
 	if m.groups != nil {
 		edges = append(edges, user.EdgeGroups)
 	}
@@ -8205,6 +15649,24 @@ func (m *UserMutation) AddedEdges() []string {
 	}
 	if m.api_tokens != nil {
 		edges = append(edges, user.EdgeAPITokens)
+	}
+	if m.notifications != nil {
+		edges = append(edges, user.EdgeNotifications)
+	}
+	if m.caused_notifications != nil {
+		edges = append(edges, user.EdgeCausedNotifications)
+	}
+	if m.follows != nil {
+		edges = append(edges, user.EdgeFollows)
+	}
+	if m.mentions != nil {
+		edges = append(edges, user.EdgeMentions)
+	}
+	if m.saved_views != nil {
+		edges = append(edges, user.EdgeSavedViews)
+	}
+	if m.macros_assigning != nil {
+		edges = append(edges, user.EdgeMacrosAssigning)
 	}
 	return edges
 }
@@ -8249,13 +15711,49 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeNotifications:
+		ids := make([]ent.Value, 0, len(m.notifications))
+		for id := range m.notifications {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeCausedNotifications:
+		ids := make([]ent.Value, 0, len(m.caused_notifications))
+		for id := range m.caused_notifications {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeFollows:
+		ids := make([]ent.Value, 0, len(m.follows))
+		for id := range m.follows {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeMentions:
+		ids := make([]ent.Value, 0, len(m.mentions))
+		for id := range m.mentions {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeSavedViews:
+		ids := make([]ent.Value, 0, len(m.saved_views))
+		for id := range m.saved_views {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeMacrosAssigning:
+		ids := make([]ent.Value, 0, len(m.macros_assigning))
+		for id := range m.macros_assigning {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 12)
 	if m.removedgroups != nil {
 		edges = append(edges, user.EdgeGroups)
 	}
@@ -8273,6 +15771,24 @@ func (m *UserMutation) RemovedEdges() []string {
 	}
 	if m.removedapi_tokens != nil {
 		edges = append(edges, user.EdgeAPITokens)
+	}
+	if m.removednotifications != nil {
+		edges = append(edges, user.EdgeNotifications)
+	}
+	if m.removedcaused_notifications != nil {
+		edges = append(edges, user.EdgeCausedNotifications)
+	}
+	if m.removedfollows != nil {
+		edges = append(edges, user.EdgeFollows)
+	}
+	if m.removedmentions != nil {
+		edges = append(edges, user.EdgeMentions)
+	}
+	if m.removedsaved_views != nil {
+		edges = append(edges, user.EdgeSavedViews)
+	}
+	if m.removedmacros_assigning != nil {
+		edges = append(edges, user.EdgeMacrosAssigning)
 	}
 	return edges
 }
@@ -8317,13 +15833,49 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeNotifications:
+		ids := make([]ent.Value, 0, len(m.removednotifications))
+		for id := range m.removednotifications {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeCausedNotifications:
+		ids := make([]ent.Value, 0, len(m.removedcaused_notifications))
+		for id := range m.removedcaused_notifications {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeFollows:
+		ids := make([]ent.Value, 0, len(m.removedfollows))
+		for id := range m.removedfollows {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeMentions:
+		ids := make([]ent.Value, 0, len(m.removedmentions))
+		for id := range m.removedmentions {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeSavedViews:
+		ids := make([]ent.Value, 0, len(m.removedsaved_views))
+		for id := range m.removedsaved_views {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeMacrosAssigning:
+		ids := make([]ent.Value, 0, len(m.removedmacros_assigning))
+		for id := range m.removedmacros_assigning {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 12)
 	if m.clearedgroups {
 		edges = append(edges, user.EdgeGroups)
 	}
@@ -8341,6 +15893,24 @@ func (m *UserMutation) ClearedEdges() []string {
 	}
 	if m.clearedapi_tokens {
 		edges = append(edges, user.EdgeAPITokens)
+	}
+	if m.clearednotifications {
+		edges = append(edges, user.EdgeNotifications)
+	}
+	if m.clearedcaused_notifications {
+		edges = append(edges, user.EdgeCausedNotifications)
+	}
+	if m.clearedfollows {
+		edges = append(edges, user.EdgeFollows)
+	}
+	if m.clearedmentions {
+		edges = append(edges, user.EdgeMentions)
+	}
+	if m.clearedsaved_views {
+		edges = append(edges, user.EdgeSavedViews)
+	}
+	if m.clearedmacros_assigning {
+		edges = append(edges, user.EdgeMacrosAssigning)
 	}
 	return edges
 }
@@ -8361,6 +15931,18 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 		return m.clearedsessions
 	case user.EdgeAPITokens:
 		return m.clearedapi_tokens
+	case user.EdgeNotifications:
+		return m.clearednotifications
+	case user.EdgeCausedNotifications:
+		return m.clearedcaused_notifications
+	case user.EdgeFollows:
+		return m.clearedfollows
+	case user.EdgeMentions:
+		return m.clearedmentions
+	case user.EdgeSavedViews:
+		return m.clearedsaved_views
+	case user.EdgeMacrosAssigning:
+		return m.clearedmacros_assigning
 	}
 	return false
 }
@@ -8394,6 +15976,24 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	case user.EdgeAPITokens:
 		m.ResetAPITokens()
+		return nil
+	case user.EdgeNotifications:
+		m.ResetNotifications()
+		return nil
+	case user.EdgeCausedNotifications:
+		m.ResetCausedNotifications()
+		return nil
+	case user.EdgeFollows:
+		m.ResetFollows()
+		return nil
+	case user.EdgeMentions:
+		m.ResetMentions()
+		return nil
+	case user.EdgeSavedViews:
+		m.ResetSavedViews()
+		return nil
+	case user.EdgeMacrosAssigning:
+		m.ResetMacrosAssigning()
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/switchboardhq/switchboard/ent/group"
+	"github.com/switchboardhq/switchboard/ent/routingrule"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/globalid"
@@ -44,6 +45,8 @@ type Ticket struct {
 	AssigneeID *globalid.ID `json:"assignee_id,omitempty"`
 	// GroupID holds the value of the "group_id" field.
 	GroupID *globalid.ID `json:"group_id,omitempty"`
+	// RoutingRuleID holds the value of the "routing_rule_id" field.
+	RoutingRuleID *globalid.ID `json:"routing_rule_id,omitempty"`
 	// FirstResponseDueAt holds the value of the "first_response_due_at" field.
 	FirstResponseDueAt *time.Time `json:"first_response_due_at,omitempty"`
 	// ResolutionDueAt holds the value of the "resolution_due_at" field.
@@ -66,15 +69,26 @@ type TicketEdges struct {
 	Assignee *User `json:"assignee,omitempty"`
 	// Group holds the value of the group edge.
 	Group *Group `json:"group,omitempty"`
+	// RoutingRule holds the value of the routing_rule edge.
+	RoutingRule *RoutingRule `json:"routing_rule,omitempty"`
+	// Notifications holds the value of the notifications edge.
+	Notifications []*Notification `json:"notifications,omitempty"`
+	// Follows holds the value of the follows edge.
+	Follows []*Follow `json:"follows,omitempty"`
+	// Mentions holds the value of the mentions edge.
+	Mentions []*Mention `json:"mentions,omitempty"`
 	// Messages holds the value of the messages edge.
 	Messages []*Message `json:"messages,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [8]bool
 	// totalCount holds the count of the edges above.
-	totalCount [4]map[string]int
+	totalCount [5]map[string]int
 
-	namedMessages map[string][]*Message
+	namedNotifications map[string][]*Notification
+	namedFollows       map[string][]*Follow
+	namedMentions      map[string][]*Mention
+	namedMessages      map[string][]*Message
 }
 
 // RequesterOrErr returns the Requester value or an error if the edge
@@ -110,10 +124,48 @@ func (e TicketEdges) GroupOrErr() (*Group, error) {
 	return nil, &NotLoadedError{edge: "group"}
 }
 
+// RoutingRuleOrErr returns the RoutingRule value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e TicketEdges) RoutingRuleOrErr() (*RoutingRule, error) {
+	if e.RoutingRule != nil {
+		return e.RoutingRule, nil
+	} else if e.loadedTypes[3] {
+		return nil, &NotFoundError{label: routingrule.Label}
+	}
+	return nil, &NotLoadedError{edge: "routing_rule"}
+}
+
+// NotificationsOrErr returns the Notifications value or an error if the edge
+// was not loaded in eager-loading.
+func (e TicketEdges) NotificationsOrErr() ([]*Notification, error) {
+	if e.loadedTypes[4] {
+		return e.Notifications, nil
+	}
+	return nil, &NotLoadedError{edge: "notifications"}
+}
+
+// FollowsOrErr returns the Follows value or an error if the edge
+// was not loaded in eager-loading.
+func (e TicketEdges) FollowsOrErr() ([]*Follow, error) {
+	if e.loadedTypes[5] {
+		return e.Follows, nil
+	}
+	return nil, &NotLoadedError{edge: "follows"}
+}
+
+// MentionsOrErr returns the Mentions value or an error if the edge
+// was not loaded in eager-loading.
+func (e TicketEdges) MentionsOrErr() ([]*Mention, error) {
+	if e.loadedTypes[6] {
+		return e.Mentions, nil
+	}
+	return nil, &NotLoadedError{edge: "mentions"}
+}
+
 // MessagesOrErr returns the Messages value or an error if the edge
 // was not loaded in eager-loading.
 func (e TicketEdges) MessagesOrErr() ([]*Message, error) {
-	if e.loadedTypes[3] {
+	if e.loadedTypes[7] {
 		return e.Messages, nil
 	}
 	return nil, &NotLoadedError{edge: "messages"}
@@ -124,7 +176,7 @@ func (*Ticket) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case ticket.FieldAssigneeID, ticket.FieldGroupID:
+		case ticket.FieldAssigneeID, ticket.FieldGroupID, ticket.FieldRoutingRuleID:
 			values[i] = &sql.NullScanner{S: new(globalid.ID)}
 		case ticket.FieldTags:
 			values[i] = new([]byte)
@@ -229,6 +281,13 @@ func (_m *Ticket) assignValues(columns []string, values []any) error {
 				_m.GroupID = new(globalid.ID)
 				*_m.GroupID = *value.S.(*globalid.ID)
 			}
+		case ticket.FieldRoutingRuleID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field routing_rule_id", values[i])
+			} else if value.Valid {
+				_m.RoutingRuleID = new(globalid.ID)
+				*_m.RoutingRuleID = *value.S.(*globalid.ID)
+			}
 		case ticket.FieldFirstResponseDueAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field first_response_due_at", values[i])
@@ -283,6 +342,26 @@ func (_m *Ticket) QueryAssignee() *UserQuery {
 // QueryGroup queries the "group" edge of the Ticket entity.
 func (_m *Ticket) QueryGroup() *GroupQuery {
 	return NewTicketClient(_m.config).QueryGroup(_m)
+}
+
+// QueryRoutingRule queries the "routing_rule" edge of the Ticket entity.
+func (_m *Ticket) QueryRoutingRule() *RoutingRuleQuery {
+	return NewTicketClient(_m.config).QueryRoutingRule(_m)
+}
+
+// QueryNotifications queries the "notifications" edge of the Ticket entity.
+func (_m *Ticket) QueryNotifications() *NotificationQuery {
+	return NewTicketClient(_m.config).QueryNotifications(_m)
+}
+
+// QueryFollows queries the "follows" edge of the Ticket entity.
+func (_m *Ticket) QueryFollows() *FollowQuery {
+	return NewTicketClient(_m.config).QueryFollows(_m)
+}
+
+// QueryMentions queries the "mentions" edge of the Ticket entity.
+func (_m *Ticket) QueryMentions() *MentionQuery {
+	return NewTicketClient(_m.config).QueryMentions(_m)
 }
 
 // QueryMessages queries the "messages" edge of the Ticket entity.
@@ -350,6 +429,11 @@ func (_m *Ticket) String() string {
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteString(", ")
+	if v := _m.RoutingRuleID; v != nil {
+		builder.WriteString("routing_rule_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
 	if v := _m.FirstResponseDueAt; v != nil {
 		builder.WriteString("first_response_due_at=")
 		builder.WriteString(v.Format(time.ANSIC))
@@ -371,6 +455,78 @@ func (_m *Ticket) String() string {
 	}
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedNotifications returns the Notifications named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Ticket) NamedNotifications(name string) ([]*Notification, error) {
+	if _m.Edges.namedNotifications == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedNotifications[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Ticket) appendNamedNotifications(name string, edges ...*Notification) {
+	if _m.Edges.namedNotifications == nil {
+		_m.Edges.namedNotifications = make(map[string][]*Notification)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedNotifications[name] = []*Notification{}
+	} else {
+		_m.Edges.namedNotifications[name] = append(_m.Edges.namedNotifications[name], edges...)
+	}
+}
+
+// NamedFollows returns the Follows named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Ticket) NamedFollows(name string) ([]*Follow, error) {
+	if _m.Edges.namedFollows == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedFollows[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Ticket) appendNamedFollows(name string, edges ...*Follow) {
+	if _m.Edges.namedFollows == nil {
+		_m.Edges.namedFollows = make(map[string][]*Follow)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedFollows[name] = []*Follow{}
+	} else {
+		_m.Edges.namedFollows[name] = append(_m.Edges.namedFollows[name], edges...)
+	}
+}
+
+// NamedMentions returns the Mentions named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Ticket) NamedMentions(name string) ([]*Mention, error) {
+	if _m.Edges.namedMentions == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedMentions[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Ticket) appendNamedMentions(name string, edges ...*Mention) {
+	if _m.Edges.namedMentions == nil {
+		_m.Edges.namedMentions = make(map[string][]*Mention)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedMentions[name] = []*Mention{}
+	} else {
+		_m.Edges.namedMentions[name] = append(_m.Edges.namedMentions[name], edges...)
+	}
 }
 
 // NamedMessages returns the Messages named value or an error if the edge was not

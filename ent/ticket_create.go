@@ -12,8 +12,12 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/switchboardhq/switchboard/ent/follow"
 	"github.com/switchboardhq/switchboard/ent/group"
+	"github.com/switchboardhq/switchboard/ent/mention"
 	"github.com/switchboardhq/switchboard/ent/message"
+	"github.com/switchboardhq/switchboard/ent/notification"
+	"github.com/switchboardhq/switchboard/ent/routingrule"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/globalid"
@@ -150,6 +154,20 @@ func (_c *TicketCreate) SetNillableGroupID(v *globalid.ID) *TicketCreate {
 	return _c
 }
 
+// SetRoutingRuleID sets the "routing_rule_id" field.
+func (_c *TicketCreate) SetRoutingRuleID(v globalid.ID) *TicketCreate {
+	_c.mutation.SetRoutingRuleID(v)
+	return _c
+}
+
+// SetNillableRoutingRuleID sets the "routing_rule_id" field if the given value is not nil.
+func (_c *TicketCreate) SetNillableRoutingRuleID(v *globalid.ID) *TicketCreate {
+	if v != nil {
+		_c.SetRoutingRuleID(*v)
+	}
+	return _c
+}
+
 // SetFirstResponseDueAt sets the "first_response_due_at" field.
 func (_c *TicketCreate) SetFirstResponseDueAt(v time.Time) *TicketCreate {
 	_c.mutation.SetFirstResponseDueAt(v)
@@ -233,6 +251,56 @@ func (_c *TicketCreate) SetAssignee(v *User) *TicketCreate {
 // SetGroup sets the "group" edge to the Group entity.
 func (_c *TicketCreate) SetGroup(v *Group) *TicketCreate {
 	return _c.SetGroupID(v.ID)
+}
+
+// SetRoutingRule sets the "routing_rule" edge to the RoutingRule entity.
+func (_c *TicketCreate) SetRoutingRule(v *RoutingRule) *TicketCreate {
+	return _c.SetRoutingRuleID(v.ID)
+}
+
+// AddNotificationIDs adds the "notifications" edge to the Notification entity by IDs.
+func (_c *TicketCreate) AddNotificationIDs(ids ...globalid.ID) *TicketCreate {
+	_c.mutation.AddNotificationIDs(ids...)
+	return _c
+}
+
+// AddNotifications adds the "notifications" edges to the Notification entity.
+func (_c *TicketCreate) AddNotifications(v ...*Notification) *TicketCreate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddNotificationIDs(ids...)
+}
+
+// AddFollowIDs adds the "follows" edge to the Follow entity by IDs.
+func (_c *TicketCreate) AddFollowIDs(ids ...globalid.ID) *TicketCreate {
+	_c.mutation.AddFollowIDs(ids...)
+	return _c
+}
+
+// AddFollows adds the "follows" edges to the Follow entity.
+func (_c *TicketCreate) AddFollows(v ...*Follow) *TicketCreate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddFollowIDs(ids...)
+}
+
+// AddMentionIDs adds the "mentions" edge to the Mention entity by IDs.
+func (_c *TicketCreate) AddMentionIDs(ids ...globalid.ID) *TicketCreate {
+	_c.mutation.AddMentionIDs(ids...)
+	return _c
+}
+
+// AddMentions adds the "mentions" edges to the Mention entity.
+func (_c *TicketCreate) AddMentions(v ...*Mention) *TicketCreate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddMentionIDs(ids...)
 }
 
 // AddMessageIDs adds the "messages" edge to the Message entity by IDs.
@@ -396,6 +464,11 @@ func (_c *TicketCreate) check() error {
 			return &ValidationError{Name: "group_id", err: fmt.Errorf(`ent: validator failed for field "Ticket.group_id": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.RoutingRuleID(); ok {
+		if err := v.Validate(); err != nil {
+			return &ValidationError{Name: "routing_rule_id", err: fmt.Errorf(`ent: validator failed for field "Ticket.routing_rule_id": %w`, err)}
+		}
+	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := v.Validate(); err != nil {
 			return &ValidationError{Name: "id", err: fmt.Errorf(`ent: validator failed for field "Ticket.id": %w`, err)}
@@ -537,6 +610,71 @@ func (_c *TicketCreate) createSpec() (*Ticket, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.GroupID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RoutingRuleIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   ticket.RoutingRuleTable,
+			Columns: []string{ticket.RoutingRuleColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(routingrule.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.RoutingRuleID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.NotificationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   ticket.NotificationsTable,
+			Columns: []string{ticket.NotificationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(notification.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.FollowsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   ticket.FollowsTable,
+			Columns: []string{ticket.FollowsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(follow.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.MentionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   ticket.MentionsTable,
+			Columns: []string{ticket.MentionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(mention.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.MessagesIDs(); len(nodes) > 0 {
@@ -815,6 +953,9 @@ func (u *TicketUpsertOne) UpdateNewValues() *TicketUpsertOne {
 		}
 		if _, exists := u.create.mutation.RequesterID(); exists {
 			s.SetIgnore(ticket.FieldRequesterID)
+		}
+		if _, exists := u.create.mutation.RoutingRuleID(); exists {
+			s.SetIgnore(ticket.FieldRoutingRuleID)
 		}
 	}))
 	return u
@@ -1251,6 +1392,9 @@ func (u *TicketUpsertBulk) UpdateNewValues() *TicketUpsertBulk {
 			}
 			if _, exists := b.mutation.RequesterID(); exists {
 				s.SetIgnore(ticket.FieldRequesterID)
+			}
+			if _, exists := b.mutation.RoutingRuleID(); exists {
+				s.SetIgnore(ticket.FieldRoutingRuleID)
 			}
 		}
 	}))

@@ -14,9 +14,13 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/switchboardhq/switchboard/ent/follow"
 	"github.com/switchboardhq/switchboard/ent/group"
+	"github.com/switchboardhq/switchboard/ent/mention"
 	"github.com/switchboardhq/switchboard/ent/message"
+	"github.com/switchboardhq/switchboard/ent/notification"
 	"github.com/switchboardhq/switchboard/ent/predicate"
+	"github.com/switchboardhq/switchboard/ent/routingrule"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/globalid"
@@ -25,17 +29,24 @@ import (
 // TicketQuery is the builder for querying Ticket entities.
 type TicketQuery struct {
 	config
-	ctx               *QueryContext
-	order             []ticket.OrderOption
-	inters            []Interceptor
-	predicates        []predicate.Ticket
-	withRequester     *UserQuery
-	withAssignee      *UserQuery
-	withGroup         *GroupQuery
-	withMessages      *MessageQuery
-	loadTotal         []func(context.Context, []*Ticket) error
-	modifiers         []func(*sql.Selector)
-	withNamedMessages map[string]*MessageQuery
+	ctx                    *QueryContext
+	order                  []ticket.OrderOption
+	inters                 []Interceptor
+	predicates             []predicate.Ticket
+	withRequester          *UserQuery
+	withAssignee           *UserQuery
+	withGroup              *GroupQuery
+	withRoutingRule        *RoutingRuleQuery
+	withNotifications      *NotificationQuery
+	withFollows            *FollowQuery
+	withMentions           *MentionQuery
+	withMessages           *MessageQuery
+	loadTotal              []func(context.Context, []*Ticket) error
+	modifiers              []func(*sql.Selector)
+	withNamedNotifications map[string]*NotificationQuery
+	withNamedFollows       map[string]*FollowQuery
+	withNamedMentions      map[string]*MentionQuery
+	withNamedMessages      map[string]*MessageQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -131,6 +142,94 @@ func (_q *TicketQuery) QueryGroup() *GroupQuery {
 			sqlgraph.From(ticket.Table, ticket.FieldID, selector),
 			sqlgraph.To(group.Table, group.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, ticket.GroupTable, ticket.GroupColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryRoutingRule chains the current query on the "routing_rule" edge.
+func (_q *TicketQuery) QueryRoutingRule() *RoutingRuleQuery {
+	query := (&RoutingRuleClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(ticket.Table, ticket.FieldID, selector),
+			sqlgraph.To(routingrule.Table, routingrule.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, ticket.RoutingRuleTable, ticket.RoutingRuleColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryNotifications chains the current query on the "notifications" edge.
+func (_q *TicketQuery) QueryNotifications() *NotificationQuery {
+	query := (&NotificationClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(ticket.Table, ticket.FieldID, selector),
+			sqlgraph.To(notification.Table, notification.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ticket.NotificationsTable, ticket.NotificationsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryFollows chains the current query on the "follows" edge.
+func (_q *TicketQuery) QueryFollows() *FollowQuery {
+	query := (&FollowClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(ticket.Table, ticket.FieldID, selector),
+			sqlgraph.To(follow.Table, follow.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ticket.FollowsTable, ticket.FollowsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryMentions chains the current query on the "mentions" edge.
+func (_q *TicketQuery) QueryMentions() *MentionQuery {
+	query := (&MentionClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(ticket.Table, ticket.FieldID, selector),
+			sqlgraph.To(mention.Table, mention.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ticket.MentionsTable, ticket.MentionsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -347,15 +446,19 @@ func (_q *TicketQuery) Clone() *TicketQuery {
 		return nil
 	}
 	return &TicketQuery{
-		config:        _q.config,
-		ctx:           _q.ctx.Clone(),
-		order:         append([]ticket.OrderOption{}, _q.order...),
-		inters:        append([]Interceptor{}, _q.inters...),
-		predicates:    append([]predicate.Ticket{}, _q.predicates...),
-		withRequester: _q.withRequester.Clone(),
-		withAssignee:  _q.withAssignee.Clone(),
-		withGroup:     _q.withGroup.Clone(),
-		withMessages:  _q.withMessages.Clone(),
+		config:            _q.config,
+		ctx:               _q.ctx.Clone(),
+		order:             append([]ticket.OrderOption{}, _q.order...),
+		inters:            append([]Interceptor{}, _q.inters...),
+		predicates:        append([]predicate.Ticket{}, _q.predicates...),
+		withRequester:     _q.withRequester.Clone(),
+		withAssignee:      _q.withAssignee.Clone(),
+		withGroup:         _q.withGroup.Clone(),
+		withRoutingRule:   _q.withRoutingRule.Clone(),
+		withNotifications: _q.withNotifications.Clone(),
+		withFollows:       _q.withFollows.Clone(),
+		withMentions:      _q.withMentions.Clone(),
+		withMessages:      _q.withMessages.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -392,6 +495,50 @@ func (_q *TicketQuery) WithGroup(opts ...func(*GroupQuery)) *TicketQuery {
 		opt(query)
 	}
 	_q.withGroup = query
+	return _q
+}
+
+// WithRoutingRule tells the query-builder to eager-load the nodes that are connected to
+// the "routing_rule" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *TicketQuery) WithRoutingRule(opts ...func(*RoutingRuleQuery)) *TicketQuery {
+	query := (&RoutingRuleClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRoutingRule = query
+	return _q
+}
+
+// WithNotifications tells the query-builder to eager-load the nodes that are connected to
+// the "notifications" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *TicketQuery) WithNotifications(opts ...func(*NotificationQuery)) *TicketQuery {
+	query := (&NotificationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withNotifications = query
+	return _q
+}
+
+// WithFollows tells the query-builder to eager-load the nodes that are connected to
+// the "follows" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *TicketQuery) WithFollows(opts ...func(*FollowQuery)) *TicketQuery {
+	query := (&FollowClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withFollows = query
+	return _q
+}
+
+// WithMentions tells the query-builder to eager-load the nodes that are connected to
+// the "mentions" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *TicketQuery) WithMentions(opts ...func(*MentionQuery)) *TicketQuery {
+	query := (&MentionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withMentions = query
 	return _q
 }
 
@@ -490,10 +637,14 @@ func (_q *TicketQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Ticke
 	var (
 		nodes       = []*Ticket{}
 		_spec       = _q.querySpec()
-		loadedTypes = [4]bool{
+		loadedTypes = [8]bool{
 			_q.withRequester != nil,
 			_q.withAssignee != nil,
 			_q.withGroup != nil,
+			_q.withRoutingRule != nil,
+			_q.withNotifications != nil,
+			_q.withFollows != nil,
+			_q.withMentions != nil,
 			_q.withMessages != nil,
 		}
 	)
@@ -536,10 +687,58 @@ func (_q *TicketQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Ticke
 			return nil, err
 		}
 	}
+	if query := _q.withRoutingRule; query != nil {
+		if err := _q.loadRoutingRule(ctx, query, nodes, nil,
+			func(n *Ticket, e *RoutingRule) { n.Edges.RoutingRule = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withNotifications; query != nil {
+		if err := _q.loadNotifications(ctx, query, nodes,
+			func(n *Ticket) { n.Edges.Notifications = []*Notification{} },
+			func(n *Ticket, e *Notification) { n.Edges.Notifications = append(n.Edges.Notifications, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withFollows; query != nil {
+		if err := _q.loadFollows(ctx, query, nodes,
+			func(n *Ticket) { n.Edges.Follows = []*Follow{} },
+			func(n *Ticket, e *Follow) { n.Edges.Follows = append(n.Edges.Follows, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withMentions; query != nil {
+		if err := _q.loadMentions(ctx, query, nodes,
+			func(n *Ticket) { n.Edges.Mentions = []*Mention{} },
+			func(n *Ticket, e *Mention) { n.Edges.Mentions = append(n.Edges.Mentions, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withMessages; query != nil {
 		if err := _q.loadMessages(ctx, query, nodes,
 			func(n *Ticket) { n.Edges.Messages = []*Message{} },
 			func(n *Ticket, e *Message) { n.Edges.Messages = append(n.Edges.Messages, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedNotifications {
+		if err := _q.loadNotifications(ctx, query, nodes,
+			func(n *Ticket) { n.appendNamedNotifications(name) },
+			func(n *Ticket, e *Notification) { n.appendNamedNotifications(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedFollows {
+		if err := _q.loadFollows(ctx, query, nodes,
+			func(n *Ticket) { n.appendNamedFollows(name) },
+			func(n *Ticket, e *Follow) { n.appendNamedFollows(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedMentions {
+		if err := _q.loadMentions(ctx, query, nodes,
+			func(n *Ticket) { n.appendNamedMentions(name) },
+			func(n *Ticket, e *Mention) { n.appendNamedMentions(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -651,6 +850,128 @@ func (_q *TicketQuery) loadGroup(ctx context.Context, query *GroupQuery, nodes [
 	}
 	return nil
 }
+func (_q *TicketQuery) loadRoutingRule(ctx context.Context, query *RoutingRuleQuery, nodes []*Ticket, init func(*Ticket), assign func(*Ticket, *RoutingRule)) error {
+	ids := make([]globalid.ID, 0, len(nodes))
+	nodeids := make(map[globalid.ID][]*Ticket)
+	for i := range nodes {
+		if nodes[i].RoutingRuleID == nil {
+			continue
+		}
+		fk := *nodes[i].RoutingRuleID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(routingrule.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "routing_rule_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *TicketQuery) loadNotifications(ctx context.Context, query *NotificationQuery, nodes []*Ticket, init func(*Ticket), assign func(*Ticket, *Notification)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[globalid.ID]*Ticket)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(notification.FieldTicketID)
+	}
+	query.Where(predicate.Notification(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(ticket.NotificationsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.TicketID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "ticket_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *TicketQuery) loadFollows(ctx context.Context, query *FollowQuery, nodes []*Ticket, init func(*Ticket), assign func(*Ticket, *Follow)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[globalid.ID]*Ticket)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(follow.FieldTicketID)
+	}
+	query.Where(predicate.Follow(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(ticket.FollowsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.TicketID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "ticket_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *TicketQuery) loadMentions(ctx context.Context, query *MentionQuery, nodes []*Ticket, init func(*Ticket), assign func(*Ticket, *Mention)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[globalid.ID]*Ticket)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(mention.FieldTicketID)
+	}
+	query.Where(predicate.Mention(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(ticket.MentionsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.TicketID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "ticket_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 func (_q *TicketQuery) loadMessages(ctx context.Context, query *MessageQuery, nodes []*Ticket, init func(*Ticket), assign func(*Ticket, *Message)) error {
 	fks := make([]driver.Value, 0, len(nodes))
 	nodeids := make(map[globalid.ID]*Ticket)
@@ -718,6 +1039,9 @@ func (_q *TicketQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withGroup != nil {
 			_spec.Node.AddColumnOnce(ticket.FieldGroupID)
+		}
+		if _q.withRoutingRule != nil {
+			_spec.Node.AddColumnOnce(ticket.FieldRoutingRuleID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {
@@ -801,6 +1125,48 @@ func (_q *TicketQuery) ForShare(opts ...sql.LockOption) *TicketQuery {
 	_q.modifiers = append(_q.modifiers, func(s *sql.Selector) {
 		s.ForShare(opts...)
 	})
+	return _q
+}
+
+// WithNamedNotifications tells the query-builder to eager-load the nodes that are connected to the "notifications"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *TicketQuery) WithNamedNotifications(name string, opts ...func(*NotificationQuery)) *TicketQuery {
+	query := (&NotificationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedNotifications == nil {
+		_q.withNamedNotifications = make(map[string]*NotificationQuery)
+	}
+	_q.withNamedNotifications[name] = query
+	return _q
+}
+
+// WithNamedFollows tells the query-builder to eager-load the nodes that are connected to the "follows"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *TicketQuery) WithNamedFollows(name string, opts ...func(*FollowQuery)) *TicketQuery {
+	query := (&FollowClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedFollows == nil {
+		_q.withNamedFollows = make(map[string]*FollowQuery)
+	}
+	_q.withNamedFollows[name] = query
+	return _q
+}
+
+// WithNamedMentions tells the query-builder to eager-load the nodes that are connected to the "mentions"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *TicketQuery) WithNamedMentions(name string, opts ...func(*MentionQuery)) *TicketQuery {
+	query := (&MentionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedMentions == nil {
+		_q.withNamedMentions = make(map[string]*MentionQuery)
+	}
+	_q.withNamedMentions[name] = query
 	return _q
 }
 

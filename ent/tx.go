@@ -18,12 +18,24 @@ type Tx struct {
 	APIToken *APITokenClient
 	// Event is the client for interacting with the Event builders.
 	Event *EventClient
+	// Follow is the client for interacting with the Follow builders.
+	Follow *FollowClient
 	// Group is the client for interacting with the Group builders.
 	Group *GroupClient
+	// Macro is the client for interacting with the Macro builders.
+	Macro *MacroClient
+	// Mention is the client for interacting with the Mention builders.
+	Mention *MentionClient
 	// Message is the client for interacting with the Message builders.
 	Message *MessageClient
+	// Notification is the client for interacting with the Notification builders.
+	Notification *NotificationClient
+	// RoutingRule is the client for interacting with the RoutingRule builders.
+	RoutingRule *RoutingRuleClient
 	// SLAPolicy is the client for interacting with the SLAPolicy builders.
 	SLAPolicy *SLAPolicyClient
+	// SavedView is the client for interacting with the SavedView builders.
+	SavedView *SavedViewClient
 	// Sequence is the client for interacting with the Sequence builders.
 	Sequence *SequenceClient
 	// Session is the client for interacting with the Session builders.
@@ -165,9 +177,15 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.APIToken = NewAPITokenClient(tx.config)
 	tx.Event = NewEventClient(tx.config)
+	tx.Follow = NewFollowClient(tx.config)
 	tx.Group = NewGroupClient(tx.config)
+	tx.Macro = NewMacroClient(tx.config)
+	tx.Mention = NewMentionClient(tx.config)
 	tx.Message = NewMessageClient(tx.config)
+	tx.Notification = NewNotificationClient(tx.config)
+	tx.RoutingRule = NewRoutingRuleClient(tx.config)
 	tx.SLAPolicy = NewSLAPolicyClient(tx.config)
+	tx.SavedView = NewSavedViewClient(tx.config)
 	tx.Sequence = NewSequenceClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.Ticket = NewTicketClient(tx.config)

@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -34,6 +35,10 @@ type User struct {
 	Phone string `json:"phone,omitempty"`
 	// Active holds the value of the "active" field.
 	Active bool `json:"active,omitempty"`
+	// Away holds the value of the "away" field.
+	Away bool `json:"away,omitempty"`
+	// MutedNotifications holds the value of the "muted_notifications" field.
+	MutedNotifications []string `json:"muted_notifications,omitempty"`
 	// LastSeenAt holds the value of the "last_seen_at" field.
 	LastSeenAt *time.Time `json:"last_seen_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -56,18 +61,36 @@ type UserEdges struct {
 	Sessions []*Session `json:"sessions,omitempty"`
 	// APITokens holds the value of the api_tokens edge.
 	APITokens []*APIToken `json:"api_tokens,omitempty"`
+	// Notifications holds the value of the notifications edge.
+	Notifications []*Notification `json:"notifications,omitempty"`
+	// CausedNotifications holds the value of the caused_notifications edge.
+	CausedNotifications []*Notification `json:"caused_notifications,omitempty"`
+	// Follows holds the value of the follows edge.
+	Follows []*Follow `json:"follows,omitempty"`
+	// Mentions holds the value of the mentions edge.
+	Mentions []*Mention `json:"mentions,omitempty"`
+	// SavedViews holds the value of the saved_views edge.
+	SavedViews []*SavedView `json:"saved_views,omitempty"`
+	// MacrosAssigning holds the value of the macros_assigning edge.
+	MacrosAssigning []*Macro `json:"macros_assigning,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [6]bool
+	loadedTypes [12]bool
 	// totalCount holds the count of the edges above.
 	totalCount [1]map[string]int
 
-	namedGroups           map[string][]*Group
-	namedRequestedTickets map[string][]*Ticket
-	namedAssignedTickets  map[string][]*Ticket
-	namedMessages         map[string][]*Message
-	namedSessions         map[string][]*Session
-	namedAPITokens        map[string][]*APIToken
+	namedGroups              map[string][]*Group
+	namedRequestedTickets    map[string][]*Ticket
+	namedAssignedTickets     map[string][]*Ticket
+	namedMessages            map[string][]*Message
+	namedSessions            map[string][]*Session
+	namedAPITokens           map[string][]*APIToken
+	namedNotifications       map[string][]*Notification
+	namedCausedNotifications map[string][]*Notification
+	namedFollows             map[string][]*Follow
+	namedMentions            map[string][]*Mention
+	namedSavedViews          map[string][]*SavedView
+	namedMacrosAssigning     map[string][]*Macro
 }
 
 // GroupsOrErr returns the Groups value or an error if the edge
@@ -124,14 +147,70 @@ func (e UserEdges) APITokensOrErr() ([]*APIToken, error) {
 	return nil, &NotLoadedError{edge: "api_tokens"}
 }
 
+// NotificationsOrErr returns the Notifications value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) NotificationsOrErr() ([]*Notification, error) {
+	if e.loadedTypes[6] {
+		return e.Notifications, nil
+	}
+	return nil, &NotLoadedError{edge: "notifications"}
+}
+
+// CausedNotificationsOrErr returns the CausedNotifications value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) CausedNotificationsOrErr() ([]*Notification, error) {
+	if e.loadedTypes[7] {
+		return e.CausedNotifications, nil
+	}
+	return nil, &NotLoadedError{edge: "caused_notifications"}
+}
+
+// FollowsOrErr returns the Follows value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) FollowsOrErr() ([]*Follow, error) {
+	if e.loadedTypes[8] {
+		return e.Follows, nil
+	}
+	return nil, &NotLoadedError{edge: "follows"}
+}
+
+// MentionsOrErr returns the Mentions value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) MentionsOrErr() ([]*Mention, error) {
+	if e.loadedTypes[9] {
+		return e.Mentions, nil
+	}
+	return nil, &NotLoadedError{edge: "mentions"}
+}
+
+// SavedViewsOrErr returns the SavedViews value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) SavedViewsOrErr() ([]*SavedView, error) {
+	if e.loadedTypes[10] {
+		return e.SavedViews, nil
+	}
+	return nil, &NotLoadedError{edge: "saved_views"}
+}
+
+// MacrosAssigningOrErr returns the MacrosAssigning value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) MacrosAssigningOrErr() ([]*Macro, error) {
+	if e.loadedTypes[11] {
+		return e.MacrosAssigning, nil
+	}
+	return nil, &NotLoadedError{edge: "macros_assigning"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*User) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case user.FieldMutedNotifications:
+			values[i] = new([]byte)
 		case user.FieldID:
 			values[i] = new(globalid.ID)
-		case user.FieldActive:
+		case user.FieldActive, user.FieldAway:
 			values[i] = new(sql.NullBool)
 		case user.FieldEmail, user.FieldName, user.FieldRole, user.FieldPasswordHash:
 			values[i] = new(sql.NullString)
@@ -208,6 +287,20 @@ func (_m *User) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Active = value.Bool
 			}
+		case user.FieldAway:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field away", values[i])
+			} else if value.Valid {
+				_m.Away = value.Bool
+			}
+		case user.FieldMutedNotifications:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field muted_notifications", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.MutedNotifications); err != nil {
+					return fmt.Errorf("unmarshal field muted_notifications: %w", err)
+				}
+			}
 		case user.FieldLastSeenAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field last_seen_at", values[i])
@@ -258,6 +351,36 @@ func (_m *User) QueryAPITokens() *APITokenQuery {
 	return NewUserClient(_m.config).QueryAPITokens(_m)
 }
 
+// QueryNotifications queries the "notifications" edge of the User entity.
+func (_m *User) QueryNotifications() *NotificationQuery {
+	return NewUserClient(_m.config).QueryNotifications(_m)
+}
+
+// QueryCausedNotifications queries the "caused_notifications" edge of the User entity.
+func (_m *User) QueryCausedNotifications() *NotificationQuery {
+	return NewUserClient(_m.config).QueryCausedNotifications(_m)
+}
+
+// QueryFollows queries the "follows" edge of the User entity.
+func (_m *User) QueryFollows() *FollowQuery {
+	return NewUserClient(_m.config).QueryFollows(_m)
+}
+
+// QueryMentions queries the "mentions" edge of the User entity.
+func (_m *User) QueryMentions() *MentionQuery {
+	return NewUserClient(_m.config).QueryMentions(_m)
+}
+
+// QuerySavedViews queries the "saved_views" edge of the User entity.
+func (_m *User) QuerySavedViews() *SavedViewQuery {
+	return NewUserClient(_m.config).QuerySavedViews(_m)
+}
+
+// QueryMacrosAssigning queries the "macros_assigning" edge of the User entity.
+func (_m *User) QueryMacrosAssigning() *MacroQuery {
+	return NewUserClient(_m.config).QueryMacrosAssigning(_m)
+}
+
 // Update returns a builder for updating this User.
 // Note that you need to call User.Unwrap() before calling this method if this User
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -303,6 +426,12 @@ func (_m *User) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("active=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Active))
+	builder.WriteString(", ")
+	builder.WriteString("away=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Away))
+	builder.WriteString(", ")
+	builder.WriteString("muted_notifications=")
+	builder.WriteString(fmt.Sprintf("%v", _m.MutedNotifications))
 	builder.WriteString(", ")
 	if v := _m.LastSeenAt; v != nil {
 		builder.WriteString("last_seen_at=")
@@ -453,6 +582,150 @@ func (_m *User) appendNamedAPITokens(name string, edges ...*APIToken) {
 		_m.Edges.namedAPITokens[name] = []*APIToken{}
 	} else {
 		_m.Edges.namedAPITokens[name] = append(_m.Edges.namedAPITokens[name], edges...)
+	}
+}
+
+// NamedNotifications returns the Notifications named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedNotifications(name string) ([]*Notification, error) {
+	if _m.Edges.namedNotifications == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedNotifications[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedNotifications(name string, edges ...*Notification) {
+	if _m.Edges.namedNotifications == nil {
+		_m.Edges.namedNotifications = make(map[string][]*Notification)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedNotifications[name] = []*Notification{}
+	} else {
+		_m.Edges.namedNotifications[name] = append(_m.Edges.namedNotifications[name], edges...)
+	}
+}
+
+// NamedCausedNotifications returns the CausedNotifications named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedCausedNotifications(name string) ([]*Notification, error) {
+	if _m.Edges.namedCausedNotifications == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedCausedNotifications[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedCausedNotifications(name string, edges ...*Notification) {
+	if _m.Edges.namedCausedNotifications == nil {
+		_m.Edges.namedCausedNotifications = make(map[string][]*Notification)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedCausedNotifications[name] = []*Notification{}
+	} else {
+		_m.Edges.namedCausedNotifications[name] = append(_m.Edges.namedCausedNotifications[name], edges...)
+	}
+}
+
+// NamedFollows returns the Follows named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedFollows(name string) ([]*Follow, error) {
+	if _m.Edges.namedFollows == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedFollows[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedFollows(name string, edges ...*Follow) {
+	if _m.Edges.namedFollows == nil {
+		_m.Edges.namedFollows = make(map[string][]*Follow)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedFollows[name] = []*Follow{}
+	} else {
+		_m.Edges.namedFollows[name] = append(_m.Edges.namedFollows[name], edges...)
+	}
+}
+
+// NamedMentions returns the Mentions named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedMentions(name string) ([]*Mention, error) {
+	if _m.Edges.namedMentions == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedMentions[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedMentions(name string, edges ...*Mention) {
+	if _m.Edges.namedMentions == nil {
+		_m.Edges.namedMentions = make(map[string][]*Mention)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedMentions[name] = []*Mention{}
+	} else {
+		_m.Edges.namedMentions[name] = append(_m.Edges.namedMentions[name], edges...)
+	}
+}
+
+// NamedSavedViews returns the SavedViews named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedSavedViews(name string) ([]*SavedView, error) {
+	if _m.Edges.namedSavedViews == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedSavedViews[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedSavedViews(name string, edges ...*SavedView) {
+	if _m.Edges.namedSavedViews == nil {
+		_m.Edges.namedSavedViews = make(map[string][]*SavedView)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedSavedViews[name] = []*SavedView{}
+	} else {
+		_m.Edges.namedSavedViews[name] = append(_m.Edges.namedSavedViews[name], edges...)
+	}
+}
+
+// NamedMacrosAssigning returns the MacrosAssigning named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedMacrosAssigning(name string) ([]*Macro, error) {
+	if _m.Edges.namedMacrosAssigning == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedMacrosAssigning[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedMacrosAssigning(name string, edges ...*Macro) {
+	if _m.Edges.namedMacrosAssigning == nil {
+		_m.Edges.namedMacrosAssigning = make(map[string][]*Macro)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedMacrosAssigning[name] = []*Macro{}
+	} else {
+		_m.Edges.namedMacrosAssigning[name] = append(_m.Edges.namedMacrosAssigning[name], edges...)
 	}
 }
 

@@ -13,8 +13,13 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/switchboardhq/switchboard/ent/apitoken"
+	"github.com/switchboardhq/switchboard/ent/follow"
 	"github.com/switchboardhq/switchboard/ent/group"
+	"github.com/switchboardhq/switchboard/ent/macro"
+	"github.com/switchboardhq/switchboard/ent/mention"
 	"github.com/switchboardhq/switchboard/ent/message"
+	"github.com/switchboardhq/switchboard/ent/notification"
+	"github.com/switchboardhq/switchboard/ent/savedview"
 	"github.com/switchboardhq/switchboard/ent/session"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/ent/user"
@@ -122,6 +127,26 @@ func (_c *UserCreate) SetNillableActive(v *bool) *UserCreate {
 	if v != nil {
 		_c.SetActive(*v)
 	}
+	return _c
+}
+
+// SetAway sets the "away" field.
+func (_c *UserCreate) SetAway(v bool) *UserCreate {
+	_c.mutation.SetAway(v)
+	return _c
+}
+
+// SetNillableAway sets the "away" field if the given value is not nil.
+func (_c *UserCreate) SetNillableAway(v *bool) *UserCreate {
+	if v != nil {
+		_c.SetAway(*v)
+	}
+	return _c
+}
+
+// SetMutedNotifications sets the "muted_notifications" field.
+func (_c *UserCreate) SetMutedNotifications(v []string) *UserCreate {
+	_c.mutation.SetMutedNotifications(v)
 	return _c
 }
 
@@ -243,6 +268,96 @@ func (_c *UserCreate) AddAPITokens(v ...*APIToken) *UserCreate {
 	return _c.AddAPITokenIDs(ids...)
 }
 
+// AddNotificationIDs adds the "notifications" edge to the Notification entity by IDs.
+func (_c *UserCreate) AddNotificationIDs(ids ...globalid.ID) *UserCreate {
+	_c.mutation.AddNotificationIDs(ids...)
+	return _c
+}
+
+// AddNotifications adds the "notifications" edges to the Notification entity.
+func (_c *UserCreate) AddNotifications(v ...*Notification) *UserCreate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddNotificationIDs(ids...)
+}
+
+// AddCausedNotificationIDs adds the "caused_notifications" edge to the Notification entity by IDs.
+func (_c *UserCreate) AddCausedNotificationIDs(ids ...globalid.ID) *UserCreate {
+	_c.mutation.AddCausedNotificationIDs(ids...)
+	return _c
+}
+
+// AddCausedNotifications adds the "caused_notifications" edges to the Notification entity.
+func (_c *UserCreate) AddCausedNotifications(v ...*Notification) *UserCreate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddCausedNotificationIDs(ids...)
+}
+
+// AddFollowIDs adds the "follows" edge to the Follow entity by IDs.
+func (_c *UserCreate) AddFollowIDs(ids ...globalid.ID) *UserCreate {
+	_c.mutation.AddFollowIDs(ids...)
+	return _c
+}
+
+// AddFollows adds the "follows" edges to the Follow entity.
+func (_c *UserCreate) AddFollows(v ...*Follow) *UserCreate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddFollowIDs(ids...)
+}
+
+// AddMentionIDs adds the "mentions" edge to the Mention entity by IDs.
+func (_c *UserCreate) AddMentionIDs(ids ...globalid.ID) *UserCreate {
+	_c.mutation.AddMentionIDs(ids...)
+	return _c
+}
+
+// AddMentions adds the "mentions" edges to the Mention entity.
+func (_c *UserCreate) AddMentions(v ...*Mention) *UserCreate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddMentionIDs(ids...)
+}
+
+// AddSavedViewIDs adds the "saved_views" edge to the SavedView entity by IDs.
+func (_c *UserCreate) AddSavedViewIDs(ids ...globalid.ID) *UserCreate {
+	_c.mutation.AddSavedViewIDs(ids...)
+	return _c
+}
+
+// AddSavedViews adds the "saved_views" edges to the SavedView entity.
+func (_c *UserCreate) AddSavedViews(v ...*SavedView) *UserCreate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddSavedViewIDs(ids...)
+}
+
+// AddMacrosAssigningIDs adds the "macros_assigning" edge to the Macro entity by IDs.
+func (_c *UserCreate) AddMacrosAssigningIDs(ids ...globalid.ID) *UserCreate {
+	_c.mutation.AddMacrosAssigningIDs(ids...)
+	return _c
+}
+
+// AddMacrosAssigning adds the "macros_assigning" edges to the Macro entity.
+func (_c *UserCreate) AddMacrosAssigning(v ...*Macro) *UserCreate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddMacrosAssigningIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_c *UserCreate) Mutation() *UserMutation {
 	return _c.mutation
@@ -302,6 +417,14 @@ func (_c *UserCreate) defaults() error {
 		v := user.DefaultActive
 		_c.mutation.SetActive(v)
 	}
+	if _, ok := _c.mutation.Away(); !ok {
+		v := user.DefaultAway
+		_c.mutation.SetAway(v)
+	}
+	if _, ok := _c.mutation.MutedNotifications(); !ok {
+		v := user.DefaultMutedNotifications
+		_c.mutation.SetMutedNotifications(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if user.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized user.DefaultID (forgotten import ent/runtime?)")
@@ -351,6 +474,9 @@ func (_c *UserCreate) check() error {
 	}
 	if _, ok := _c.mutation.Active(); !ok {
 		return &ValidationError{Name: "active", err: errors.New(`ent: missing required field "User.active"`)}
+	}
+	if _, ok := _c.mutation.Away(); !ok {
+		return &ValidationError{Name: "away", err: errors.New(`ent: missing required field "User.away"`)}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := v.Validate(); err != nil {
@@ -431,6 +557,14 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec, error) {
 	if value, ok := _c.mutation.Active(); ok {
 		_spec.SetField(user.FieldActive, field.TypeBool, value)
 		_node.Active = value
+	}
+	if value, ok := _c.mutation.Away(); ok {
+		_spec.SetField(user.FieldAway, field.TypeBool, value)
+		_node.Away = value
+	}
+	if value, ok := _c.mutation.MutedNotifications(); ok {
+		_spec.SetField(user.FieldMutedNotifications, field.TypeJSON, value)
+		_node.MutedNotifications = value
 	}
 	if value, ok := _c.mutation.LastSeenAt(); ok {
 		_spec.SetField(user.FieldLastSeenAt, field.TypeTime, value)
@@ -525,6 +659,102 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec, error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(apitoken.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.NotificationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.NotificationsTable,
+			Columns: []string{user.NotificationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(notification.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.CausedNotificationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CausedNotificationsTable,
+			Columns: []string{user.CausedNotificationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(notification.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.FollowsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.FollowsTable,
+			Columns: []string{user.FollowsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(follow.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.MentionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.MentionsTable,
+			Columns: []string{user.MentionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(mention.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.SavedViewsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.SavedViewsTable,
+			Columns: []string{user.SavedViewsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(savedview.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.MacrosAssigningIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.MacrosAssigningTable,
+			Columns: []string{user.MacrosAssigningColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(macro.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {
@@ -677,6 +907,36 @@ func (u *UserUpsert) SetActive(v bool) *UserUpsert {
 // UpdateActive sets the "active" field to the value that was provided on create.
 func (u *UserUpsert) UpdateActive() *UserUpsert {
 	u.SetExcluded(user.FieldActive)
+	return u
+}
+
+// SetAway sets the "away" field.
+func (u *UserUpsert) SetAway(v bool) *UserUpsert {
+	u.Set(user.FieldAway, v)
+	return u
+}
+
+// UpdateAway sets the "away" field to the value that was provided on create.
+func (u *UserUpsert) UpdateAway() *UserUpsert {
+	u.SetExcluded(user.FieldAway)
+	return u
+}
+
+// SetMutedNotifications sets the "muted_notifications" field.
+func (u *UserUpsert) SetMutedNotifications(v []string) *UserUpsert {
+	u.Set(user.FieldMutedNotifications, v)
+	return u
+}
+
+// UpdateMutedNotifications sets the "muted_notifications" field to the value that was provided on create.
+func (u *UserUpsert) UpdateMutedNotifications() *UserUpsert {
+	u.SetExcluded(user.FieldMutedNotifications)
+	return u
+}
+
+// ClearMutedNotifications clears the value of the "muted_notifications" field.
+func (u *UserUpsert) ClearMutedNotifications() *UserUpsert {
+	u.SetNull(user.FieldMutedNotifications)
 	return u
 }
 
@@ -858,6 +1118,41 @@ func (u *UserUpsertOne) SetActive(v bool) *UserUpsertOne {
 func (u *UserUpsertOne) UpdateActive() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateActive()
+	})
+}
+
+// SetAway sets the "away" field.
+func (u *UserUpsertOne) SetAway(v bool) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetAway(v)
+	})
+}
+
+// UpdateAway sets the "away" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateAway() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateAway()
+	})
+}
+
+// SetMutedNotifications sets the "muted_notifications" field.
+func (u *UserUpsertOne) SetMutedNotifications(v []string) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetMutedNotifications(v)
+	})
+}
+
+// UpdateMutedNotifications sets the "muted_notifications" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateMutedNotifications() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateMutedNotifications()
+	})
+}
+
+// ClearMutedNotifications clears the value of the "muted_notifications" field.
+func (u *UserUpsertOne) ClearMutedNotifications() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearMutedNotifications()
 	})
 }
 
@@ -1212,6 +1507,41 @@ func (u *UserUpsertBulk) SetActive(v bool) *UserUpsertBulk {
 func (u *UserUpsertBulk) UpdateActive() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateActive()
+	})
+}
+
+// SetAway sets the "away" field.
+func (u *UserUpsertBulk) SetAway(v bool) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetAway(v)
+	})
+}
+
+// UpdateAway sets the "away" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateAway() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateAway()
+	})
+}
+
+// SetMutedNotifications sets the "muted_notifications" field.
+func (u *UserUpsertBulk) SetMutedNotifications(v []string) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetMutedNotifications(v)
+	})
+}
+
+// UpdateMutedNotifications sets the "muted_notifications" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateMutedNotifications() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateMutedNotifications()
+	})
+}
+
+// ClearMutedNotifications clears the value of the "muted_notifications" field.
+func (u *UserUpsertBulk) ClearMutedNotifications() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearMutedNotifications()
 	})
 }
 

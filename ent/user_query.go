@@ -15,9 +15,14 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/switchboardhq/switchboard/ent/apitoken"
+	"github.com/switchboardhq/switchboard/ent/follow"
 	"github.com/switchboardhq/switchboard/ent/group"
+	"github.com/switchboardhq/switchboard/ent/macro"
+	"github.com/switchboardhq/switchboard/ent/mention"
 	"github.com/switchboardhq/switchboard/ent/message"
+	"github.com/switchboardhq/switchboard/ent/notification"
 	"github.com/switchboardhq/switchboard/ent/predicate"
+	"github.com/switchboardhq/switchboard/ent/savedview"
 	"github.com/switchboardhq/switchboard/ent/session"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/ent/user"
@@ -27,24 +32,36 @@ import (
 // UserQuery is the builder for querying User entities.
 type UserQuery struct {
 	config
-	ctx                       *QueryContext
-	order                     []user.OrderOption
-	inters                    []Interceptor
-	predicates                []predicate.User
-	withGroups                *GroupQuery
-	withRequestedTickets      *TicketQuery
-	withAssignedTickets       *TicketQuery
-	withMessages              *MessageQuery
-	withSessions              *SessionQuery
-	withAPITokens             *APITokenQuery
-	loadTotal                 []func(context.Context, []*User) error
-	modifiers                 []func(*sql.Selector)
-	withNamedGroups           map[string]*GroupQuery
-	withNamedRequestedTickets map[string]*TicketQuery
-	withNamedAssignedTickets  map[string]*TicketQuery
-	withNamedMessages         map[string]*MessageQuery
-	withNamedSessions         map[string]*SessionQuery
-	withNamedAPITokens        map[string]*APITokenQuery
+	ctx                          *QueryContext
+	order                        []user.OrderOption
+	inters                       []Interceptor
+	predicates                   []predicate.User
+	withGroups                   *GroupQuery
+	withRequestedTickets         *TicketQuery
+	withAssignedTickets          *TicketQuery
+	withMessages                 *MessageQuery
+	withSessions                 *SessionQuery
+	withAPITokens                *APITokenQuery
+	withNotifications            *NotificationQuery
+	withCausedNotifications      *NotificationQuery
+	withFollows                  *FollowQuery
+	withMentions                 *MentionQuery
+	withSavedViews               *SavedViewQuery
+	withMacrosAssigning          *MacroQuery
+	loadTotal                    []func(context.Context, []*User) error
+	modifiers                    []func(*sql.Selector)
+	withNamedGroups              map[string]*GroupQuery
+	withNamedRequestedTickets    map[string]*TicketQuery
+	withNamedAssignedTickets     map[string]*TicketQuery
+	withNamedMessages            map[string]*MessageQuery
+	withNamedSessions            map[string]*SessionQuery
+	withNamedAPITokens           map[string]*APITokenQuery
+	withNamedNotifications       map[string]*NotificationQuery
+	withNamedCausedNotifications map[string]*NotificationQuery
+	withNamedFollows             map[string]*FollowQuery
+	withNamedMentions            map[string]*MentionQuery
+	withNamedSavedViews          map[string]*SavedViewQuery
+	withNamedMacrosAssigning     map[string]*MacroQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -206,6 +223,138 @@ func (_q *UserQuery) QueryAPITokens() *APITokenQuery {
 			sqlgraph.From(user.Table, user.FieldID, selector),
 			sqlgraph.To(apitoken.Table, apitoken.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, user.APITokensTable, user.APITokensColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryNotifications chains the current query on the "notifications" edge.
+func (_q *UserQuery) QueryNotifications() *NotificationQuery {
+	query := (&NotificationClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(notification.Table, notification.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.NotificationsTable, user.NotificationsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCausedNotifications chains the current query on the "caused_notifications" edge.
+func (_q *UserQuery) QueryCausedNotifications() *NotificationQuery {
+	query := (&NotificationClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(notification.Table, notification.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.CausedNotificationsTable, user.CausedNotificationsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryFollows chains the current query on the "follows" edge.
+func (_q *UserQuery) QueryFollows() *FollowQuery {
+	query := (&FollowClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(follow.Table, follow.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.FollowsTable, user.FollowsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryMentions chains the current query on the "mentions" edge.
+func (_q *UserQuery) QueryMentions() *MentionQuery {
+	query := (&MentionClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(mention.Table, mention.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.MentionsTable, user.MentionsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QuerySavedViews chains the current query on the "saved_views" edge.
+func (_q *UserQuery) QuerySavedViews() *SavedViewQuery {
+	query := (&SavedViewClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(savedview.Table, savedview.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.SavedViewsTable, user.SavedViewsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryMacrosAssigning chains the current query on the "macros_assigning" edge.
+func (_q *UserQuery) QueryMacrosAssigning() *MacroQuery {
+	query := (&MacroClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(macro.Table, macro.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.MacrosAssigningTable, user.MacrosAssigningColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -400,17 +549,23 @@ func (_q *UserQuery) Clone() *UserQuery {
 		return nil
 	}
 	return &UserQuery{
-		config:               _q.config,
-		ctx:                  _q.ctx.Clone(),
-		order:                append([]user.OrderOption{}, _q.order...),
-		inters:               append([]Interceptor{}, _q.inters...),
-		predicates:           append([]predicate.User{}, _q.predicates...),
-		withGroups:           _q.withGroups.Clone(),
-		withRequestedTickets: _q.withRequestedTickets.Clone(),
-		withAssignedTickets:  _q.withAssignedTickets.Clone(),
-		withMessages:         _q.withMessages.Clone(),
-		withSessions:         _q.withSessions.Clone(),
-		withAPITokens:        _q.withAPITokens.Clone(),
+		config:                  _q.config,
+		ctx:                     _q.ctx.Clone(),
+		order:                   append([]user.OrderOption{}, _q.order...),
+		inters:                  append([]Interceptor{}, _q.inters...),
+		predicates:              append([]predicate.User{}, _q.predicates...),
+		withGroups:              _q.withGroups.Clone(),
+		withRequestedTickets:    _q.withRequestedTickets.Clone(),
+		withAssignedTickets:     _q.withAssignedTickets.Clone(),
+		withMessages:            _q.withMessages.Clone(),
+		withSessions:            _q.withSessions.Clone(),
+		withAPITokens:           _q.withAPITokens.Clone(),
+		withNotifications:       _q.withNotifications.Clone(),
+		withCausedNotifications: _q.withCausedNotifications.Clone(),
+		withFollows:             _q.withFollows.Clone(),
+		withMentions:            _q.withMentions.Clone(),
+		withSavedViews:          _q.withSavedViews.Clone(),
+		withMacrosAssigning:     _q.withMacrosAssigning.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -480,6 +635,72 @@ func (_q *UserQuery) WithAPITokens(opts ...func(*APITokenQuery)) *UserQuery {
 		opt(query)
 	}
 	_q.withAPITokens = query
+	return _q
+}
+
+// WithNotifications tells the query-builder to eager-load the nodes that are connected to
+// the "notifications" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNotifications(opts ...func(*NotificationQuery)) *UserQuery {
+	query := (&NotificationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withNotifications = query
+	return _q
+}
+
+// WithCausedNotifications tells the query-builder to eager-load the nodes that are connected to
+// the "caused_notifications" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithCausedNotifications(opts ...func(*NotificationQuery)) *UserQuery {
+	query := (&NotificationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCausedNotifications = query
+	return _q
+}
+
+// WithFollows tells the query-builder to eager-load the nodes that are connected to
+// the "follows" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithFollows(opts ...func(*FollowQuery)) *UserQuery {
+	query := (&FollowClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withFollows = query
+	return _q
+}
+
+// WithMentions tells the query-builder to eager-load the nodes that are connected to
+// the "mentions" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithMentions(opts ...func(*MentionQuery)) *UserQuery {
+	query := (&MentionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withMentions = query
+	return _q
+}
+
+// WithSavedViews tells the query-builder to eager-load the nodes that are connected to
+// the "saved_views" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithSavedViews(opts ...func(*SavedViewQuery)) *UserQuery {
+	query := (&SavedViewClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withSavedViews = query
+	return _q
+}
+
+// WithMacrosAssigning tells the query-builder to eager-load the nodes that are connected to
+// the "macros_assigning" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithMacrosAssigning(opts ...func(*MacroQuery)) *UserQuery {
+	query := (&MacroClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withMacrosAssigning = query
 	return _q
 }
 
@@ -567,13 +788,19 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [6]bool{
+		loadedTypes = [12]bool{
 			_q.withGroups != nil,
 			_q.withRequestedTickets != nil,
 			_q.withAssignedTickets != nil,
 			_q.withMessages != nil,
 			_q.withSessions != nil,
 			_q.withAPITokens != nil,
+			_q.withNotifications != nil,
+			_q.withCausedNotifications != nil,
+			_q.withFollows != nil,
+			_q.withMentions != nil,
+			_q.withSavedViews != nil,
+			_q.withMacrosAssigning != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -639,6 +866,48 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			return nil, err
 		}
 	}
+	if query := _q.withNotifications; query != nil {
+		if err := _q.loadNotifications(ctx, query, nodes,
+			func(n *User) { n.Edges.Notifications = []*Notification{} },
+			func(n *User, e *Notification) { n.Edges.Notifications = append(n.Edges.Notifications, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withCausedNotifications; query != nil {
+		if err := _q.loadCausedNotifications(ctx, query, nodes,
+			func(n *User) { n.Edges.CausedNotifications = []*Notification{} },
+			func(n *User, e *Notification) { n.Edges.CausedNotifications = append(n.Edges.CausedNotifications, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withFollows; query != nil {
+		if err := _q.loadFollows(ctx, query, nodes,
+			func(n *User) { n.Edges.Follows = []*Follow{} },
+			func(n *User, e *Follow) { n.Edges.Follows = append(n.Edges.Follows, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withMentions; query != nil {
+		if err := _q.loadMentions(ctx, query, nodes,
+			func(n *User) { n.Edges.Mentions = []*Mention{} },
+			func(n *User, e *Mention) { n.Edges.Mentions = append(n.Edges.Mentions, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withSavedViews; query != nil {
+		if err := _q.loadSavedViews(ctx, query, nodes,
+			func(n *User) { n.Edges.SavedViews = []*SavedView{} },
+			func(n *User, e *SavedView) { n.Edges.SavedViews = append(n.Edges.SavedViews, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withMacrosAssigning; query != nil {
+		if err := _q.loadMacrosAssigning(ctx, query, nodes,
+			func(n *User) { n.Edges.MacrosAssigning = []*Macro{} },
+			func(n *User, e *Macro) { n.Edges.MacrosAssigning = append(n.Edges.MacrosAssigning, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedGroups {
 		if err := _q.loadGroups(ctx, query, nodes,
 			func(n *User) { n.appendNamedGroups(name) },
@@ -678,6 +947,48 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadAPITokens(ctx, query, nodes,
 			func(n *User) { n.appendNamedAPITokens(name) },
 			func(n *User, e *APIToken) { n.appendNamedAPITokens(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedNotifications {
+		if err := _q.loadNotifications(ctx, query, nodes,
+			func(n *User) { n.appendNamedNotifications(name) },
+			func(n *User, e *Notification) { n.appendNamedNotifications(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedCausedNotifications {
+		if err := _q.loadCausedNotifications(ctx, query, nodes,
+			func(n *User) { n.appendNamedCausedNotifications(name) },
+			func(n *User, e *Notification) { n.appendNamedCausedNotifications(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedFollows {
+		if err := _q.loadFollows(ctx, query, nodes,
+			func(n *User) { n.appendNamedFollows(name) },
+			func(n *User, e *Follow) { n.appendNamedFollows(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedMentions {
+		if err := _q.loadMentions(ctx, query, nodes,
+			func(n *User) { n.appendNamedMentions(name) },
+			func(n *User, e *Mention) { n.appendNamedMentions(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedSavedViews {
+		if err := _q.loadSavedViews(ctx, query, nodes,
+			func(n *User) { n.appendNamedSavedViews(name) },
+			func(n *User, e *SavedView) { n.appendNamedSavedViews(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedMacrosAssigning {
+		if err := _q.loadMacrosAssigning(ctx, query, nodes,
+			func(n *User) { n.appendNamedMacrosAssigning(name) },
+			func(n *User, e *Macro) { n.appendNamedMacrosAssigning(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -903,6 +1214,192 @@ func (_q *UserQuery) loadAPITokens(ctx context.Context, query *APITokenQuery, no
 	}
 	return nil
 }
+func (_q *UserQuery) loadNotifications(ctx context.Context, query *NotificationQuery, nodes []*User, init func(*User), assign func(*User, *Notification)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[globalid.ID]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(notification.FieldRecipientID)
+	}
+	query.Where(predicate.Notification(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.NotificationsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.RecipientID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "recipient_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadCausedNotifications(ctx context.Context, query *NotificationQuery, nodes []*User, init func(*User), assign func(*User, *Notification)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[globalid.ID]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(notification.FieldActorID)
+	}
+	query.Where(predicate.Notification(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.CausedNotificationsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ActorID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "actor_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "actor_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadFollows(ctx context.Context, query *FollowQuery, nodes []*User, init func(*User), assign func(*User, *Follow)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[globalid.ID]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(follow.FieldUserID)
+	}
+	query.Where(predicate.Follow(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.FollowsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadMentions(ctx context.Context, query *MentionQuery, nodes []*User, init func(*User), assign func(*User, *Mention)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[globalid.ID]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(mention.FieldUserID)
+	}
+	query.Where(predicate.Mention(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.MentionsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadSavedViews(ctx context.Context, query *SavedViewQuery, nodes []*User, init func(*User), assign func(*User, *SavedView)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[globalid.ID]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(savedview.FieldOwnerID)
+	}
+	query.Where(predicate.SavedView(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.SavedViewsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.OwnerID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "owner_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadMacrosAssigning(ctx context.Context, query *MacroQuery, nodes []*User, init func(*User), assign func(*User, *Macro)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[globalid.ID]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(macro.FieldAssignToID)
+	}
+	query.Where(predicate.Macro(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.MacrosAssigningColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.AssignToID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "assign_to_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "assign_to_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *UserQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1098,6 +1595,90 @@ func (_q *UserQuery) WithNamedAPITokens(name string, opts ...func(*APITokenQuery
 		_q.withNamedAPITokens = make(map[string]*APITokenQuery)
 	}
 	_q.withNamedAPITokens[name] = query
+	return _q
+}
+
+// WithNamedNotifications tells the query-builder to eager-load the nodes that are connected to the "notifications"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedNotifications(name string, opts ...func(*NotificationQuery)) *UserQuery {
+	query := (&NotificationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedNotifications == nil {
+		_q.withNamedNotifications = make(map[string]*NotificationQuery)
+	}
+	_q.withNamedNotifications[name] = query
+	return _q
+}
+
+// WithNamedCausedNotifications tells the query-builder to eager-load the nodes that are connected to the "caused_notifications"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedCausedNotifications(name string, opts ...func(*NotificationQuery)) *UserQuery {
+	query := (&NotificationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedCausedNotifications == nil {
+		_q.withNamedCausedNotifications = make(map[string]*NotificationQuery)
+	}
+	_q.withNamedCausedNotifications[name] = query
+	return _q
+}
+
+// WithNamedFollows tells the query-builder to eager-load the nodes that are connected to the "follows"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedFollows(name string, opts ...func(*FollowQuery)) *UserQuery {
+	query := (&FollowClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedFollows == nil {
+		_q.withNamedFollows = make(map[string]*FollowQuery)
+	}
+	_q.withNamedFollows[name] = query
+	return _q
+}
+
+// WithNamedMentions tells the query-builder to eager-load the nodes that are connected to the "mentions"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedMentions(name string, opts ...func(*MentionQuery)) *UserQuery {
+	query := (&MentionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedMentions == nil {
+		_q.withNamedMentions = make(map[string]*MentionQuery)
+	}
+	_q.withNamedMentions[name] = query
+	return _q
+}
+
+// WithNamedSavedViews tells the query-builder to eager-load the nodes that are connected to the "saved_views"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedSavedViews(name string, opts ...func(*SavedViewQuery)) *UserQuery {
+	query := (&SavedViewClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedSavedViews == nil {
+		_q.withNamedSavedViews = make(map[string]*SavedViewQuery)
+	}
+	_q.withNamedSavedViews[name] = query
+	return _q
+}
+
+// WithNamedMacrosAssigning tells the query-builder to eager-load the nodes that are connected to the "macros_assigning"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedMacrosAssigning(name string, opts ...func(*MacroQuery)) *UserQuery {
+	query := (&MacroClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedMacrosAssigning == nil {
+		_q.withNamedMacrosAssigning = make(map[string]*MacroQuery)
+	}
+	_q.withNamedMacrosAssigning[name] = query
 	return _q
 }
 

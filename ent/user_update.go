@@ -10,11 +10,17 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/switchboardhq/switchboard/ent/apitoken"
+	"github.com/switchboardhq/switchboard/ent/follow"
 	"github.com/switchboardhq/switchboard/ent/group"
+	"github.com/switchboardhq/switchboard/ent/macro"
+	"github.com/switchboardhq/switchboard/ent/mention"
 	"github.com/switchboardhq/switchboard/ent/message"
+	"github.com/switchboardhq/switchboard/ent/notification"
 	"github.com/switchboardhq/switchboard/ent/predicate"
+	"github.com/switchboardhq/switchboard/ent/savedview"
 	"github.com/switchboardhq/switchboard/ent/session"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/ent/user"
@@ -136,6 +142,38 @@ func (_u *UserUpdate) SetNillableActive(v *bool) *UserUpdate {
 	return _u
 }
 
+// SetAway sets the "away" field.
+func (_u *UserUpdate) SetAway(v bool) *UserUpdate {
+	_u.mutation.SetAway(v)
+	return _u
+}
+
+// SetNillableAway sets the "away" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableAway(v *bool) *UserUpdate {
+	if v != nil {
+		_u.SetAway(*v)
+	}
+	return _u
+}
+
+// SetMutedNotifications sets the "muted_notifications" field.
+func (_u *UserUpdate) SetMutedNotifications(v []string) *UserUpdate {
+	_u.mutation.SetMutedNotifications(v)
+	return _u
+}
+
+// AppendMutedNotifications appends value to the "muted_notifications" field.
+func (_u *UserUpdate) AppendMutedNotifications(v []string) *UserUpdate {
+	_u.mutation.AppendMutedNotifications(v)
+	return _u
+}
+
+// ClearMutedNotifications clears the value of the "muted_notifications" field.
+func (_u *UserUpdate) ClearMutedNotifications() *UserUpdate {
+	_u.mutation.ClearMutedNotifications()
+	return _u
+}
+
 // SetLastSeenAt sets the "last_seen_at" field.
 func (_u *UserUpdate) SetLastSeenAt(v time.Time) *UserUpdate {
 	_u.mutation.SetLastSeenAt(v)
@@ -244,6 +282,96 @@ func (_u *UserUpdate) AddAPITokens(v ...*APIToken) *UserUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.AddAPITokenIDs(ids...)
+}
+
+// AddNotificationIDs adds the "notifications" edge to the Notification entity by IDs.
+func (_u *UserUpdate) AddNotificationIDs(ids ...globalid.ID) *UserUpdate {
+	_u.mutation.AddNotificationIDs(ids...)
+	return _u
+}
+
+// AddNotifications adds the "notifications" edges to the Notification entity.
+func (_u *UserUpdate) AddNotifications(v ...*Notification) *UserUpdate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddNotificationIDs(ids...)
+}
+
+// AddCausedNotificationIDs adds the "caused_notifications" edge to the Notification entity by IDs.
+func (_u *UserUpdate) AddCausedNotificationIDs(ids ...globalid.ID) *UserUpdate {
+	_u.mutation.AddCausedNotificationIDs(ids...)
+	return _u
+}
+
+// AddCausedNotifications adds the "caused_notifications" edges to the Notification entity.
+func (_u *UserUpdate) AddCausedNotifications(v ...*Notification) *UserUpdate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCausedNotificationIDs(ids...)
+}
+
+// AddFollowIDs adds the "follows" edge to the Follow entity by IDs.
+func (_u *UserUpdate) AddFollowIDs(ids ...globalid.ID) *UserUpdate {
+	_u.mutation.AddFollowIDs(ids...)
+	return _u
+}
+
+// AddFollows adds the "follows" edges to the Follow entity.
+func (_u *UserUpdate) AddFollows(v ...*Follow) *UserUpdate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddFollowIDs(ids...)
+}
+
+// AddMentionIDs adds the "mentions" edge to the Mention entity by IDs.
+func (_u *UserUpdate) AddMentionIDs(ids ...globalid.ID) *UserUpdate {
+	_u.mutation.AddMentionIDs(ids...)
+	return _u
+}
+
+// AddMentions adds the "mentions" edges to the Mention entity.
+func (_u *UserUpdate) AddMentions(v ...*Mention) *UserUpdate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMentionIDs(ids...)
+}
+
+// AddSavedViewIDs adds the "saved_views" edge to the SavedView entity by IDs.
+func (_u *UserUpdate) AddSavedViewIDs(ids ...globalid.ID) *UserUpdate {
+	_u.mutation.AddSavedViewIDs(ids...)
+	return _u
+}
+
+// AddSavedViews adds the "saved_views" edges to the SavedView entity.
+func (_u *UserUpdate) AddSavedViews(v ...*SavedView) *UserUpdate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddSavedViewIDs(ids...)
+}
+
+// AddMacrosAssigningIDs adds the "macros_assigning" edge to the Macro entity by IDs.
+func (_u *UserUpdate) AddMacrosAssigningIDs(ids ...globalid.ID) *UserUpdate {
+	_u.mutation.AddMacrosAssigningIDs(ids...)
+	return _u
+}
+
+// AddMacrosAssigning adds the "macros_assigning" edges to the Macro entity.
+func (_u *UserUpdate) AddMacrosAssigning(v ...*Macro) *UserUpdate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMacrosAssigningIDs(ids...)
 }
 
 // Mutation returns the UserMutation object of the builder.
@@ -377,6 +505,132 @@ func (_u *UserUpdate) RemoveAPITokens(v ...*APIToken) *UserUpdate {
 	return _u.RemoveAPITokenIDs(ids...)
 }
 
+// ClearNotifications clears all "notifications" edges to the Notification entity.
+func (_u *UserUpdate) ClearNotifications() *UserUpdate {
+	_u.mutation.ClearNotifications()
+	return _u
+}
+
+// RemoveNotificationIDs removes the "notifications" edge to Notification entities by IDs.
+func (_u *UserUpdate) RemoveNotificationIDs(ids ...globalid.ID) *UserUpdate {
+	_u.mutation.RemoveNotificationIDs(ids...)
+	return _u
+}
+
+// RemoveNotifications removes "notifications" edges to Notification entities.
+func (_u *UserUpdate) RemoveNotifications(v ...*Notification) *UserUpdate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveNotificationIDs(ids...)
+}
+
+// ClearCausedNotifications clears all "caused_notifications" edges to the Notification entity.
+func (_u *UserUpdate) ClearCausedNotifications() *UserUpdate {
+	_u.mutation.ClearCausedNotifications()
+	return _u
+}
+
+// RemoveCausedNotificationIDs removes the "caused_notifications" edge to Notification entities by IDs.
+func (_u *UserUpdate) RemoveCausedNotificationIDs(ids ...globalid.ID) *UserUpdate {
+	_u.mutation.RemoveCausedNotificationIDs(ids...)
+	return _u
+}
+
+// RemoveCausedNotifications removes "caused_notifications" edges to Notification entities.
+func (_u *UserUpdate) RemoveCausedNotifications(v ...*Notification) *UserUpdate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCausedNotificationIDs(ids...)
+}
+
+// ClearFollows clears all "follows" edges to the Follow entity.
+func (_u *UserUpdate) ClearFollows() *UserUpdate {
+	_u.mutation.ClearFollows()
+	return _u
+}
+
+// RemoveFollowIDs removes the "follows" edge to Follow entities by IDs.
+func (_u *UserUpdate) RemoveFollowIDs(ids ...globalid.ID) *UserUpdate {
+	_u.mutation.RemoveFollowIDs(ids...)
+	return _u
+}
+
+// RemoveFollows removes "follows" edges to Follow entities.
+func (_u *UserUpdate) RemoveFollows(v ...*Follow) *UserUpdate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveFollowIDs(ids...)
+}
+
+// ClearMentions clears all "mentions" edges to the Mention entity.
+func (_u *UserUpdate) ClearMentions() *UserUpdate {
+	_u.mutation.ClearMentions()
+	return _u
+}
+
+// RemoveMentionIDs removes the "mentions" edge to Mention entities by IDs.
+func (_u *UserUpdate) RemoveMentionIDs(ids ...globalid.ID) *UserUpdate {
+	_u.mutation.RemoveMentionIDs(ids...)
+	return _u
+}
+
+// RemoveMentions removes "mentions" edges to Mention entities.
+func (_u *UserUpdate) RemoveMentions(v ...*Mention) *UserUpdate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMentionIDs(ids...)
+}
+
+// ClearSavedViews clears all "saved_views" edges to the SavedView entity.
+func (_u *UserUpdate) ClearSavedViews() *UserUpdate {
+	_u.mutation.ClearSavedViews()
+	return _u
+}
+
+// RemoveSavedViewIDs removes the "saved_views" edge to SavedView entities by IDs.
+func (_u *UserUpdate) RemoveSavedViewIDs(ids ...globalid.ID) *UserUpdate {
+	_u.mutation.RemoveSavedViewIDs(ids...)
+	return _u
+}
+
+// RemoveSavedViews removes "saved_views" edges to SavedView entities.
+func (_u *UserUpdate) RemoveSavedViews(v ...*SavedView) *UserUpdate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveSavedViewIDs(ids...)
+}
+
+// ClearMacrosAssigning clears all "macros_assigning" edges to the Macro entity.
+func (_u *UserUpdate) ClearMacrosAssigning() *UserUpdate {
+	_u.mutation.ClearMacrosAssigning()
+	return _u
+}
+
+// RemoveMacrosAssigningIDs removes the "macros_assigning" edge to Macro entities by IDs.
+func (_u *UserUpdate) RemoveMacrosAssigningIDs(ids ...globalid.ID) *UserUpdate {
+	_u.mutation.RemoveMacrosAssigningIDs(ids...)
+	return _u
+}
+
+// RemoveMacrosAssigning removes "macros_assigning" edges to Macro entities.
+func (_u *UserUpdate) RemoveMacrosAssigning(v ...*Macro) *UserUpdate {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMacrosAssigningIDs(ids...)
+}
+
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *UserUpdate) Save(ctx context.Context) (int, error) {
 	if err := _u.defaults(); err != nil {
@@ -486,6 +740,20 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Active(); ok {
 		_spec.SetField(user.FieldActive, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Away(); ok {
+		_spec.SetField(user.FieldAway, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.MutedNotifications(); ok {
+		_spec.SetField(user.FieldMutedNotifications, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedMutedNotifications(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, user.FieldMutedNotifications, value)
+		})
+	}
+	if _u.mutation.MutedNotificationsCleared() {
+		_spec.ClearField(user.FieldMutedNotifications, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.LastSeenAt(); ok {
 		_spec.SetField(user.FieldLastSeenAt, field.TypeTime, value)
@@ -763,6 +1031,276 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.NotificationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.NotificationsTable,
+			Columns: []string{user.NotificationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(notification.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedNotificationsIDs(); len(nodes) > 0 && !_u.mutation.NotificationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.NotificationsTable,
+			Columns: []string{user.NotificationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(notification.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.NotificationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.NotificationsTable,
+			Columns: []string{user.NotificationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(notification.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CausedNotificationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CausedNotificationsTable,
+			Columns: []string{user.CausedNotificationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(notification.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCausedNotificationsIDs(); len(nodes) > 0 && !_u.mutation.CausedNotificationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CausedNotificationsTable,
+			Columns: []string{user.CausedNotificationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(notification.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CausedNotificationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CausedNotificationsTable,
+			Columns: []string{user.CausedNotificationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(notification.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.FollowsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.FollowsTable,
+			Columns: []string{user.FollowsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(follow.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedFollowsIDs(); len(nodes) > 0 && !_u.mutation.FollowsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.FollowsTable,
+			Columns: []string{user.FollowsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(follow.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FollowsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.FollowsTable,
+			Columns: []string{user.FollowsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(follow.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MentionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.MentionsTable,
+			Columns: []string{user.MentionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(mention.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMentionsIDs(); len(nodes) > 0 && !_u.mutation.MentionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.MentionsTable,
+			Columns: []string{user.MentionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(mention.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MentionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.MentionsTable,
+			Columns: []string{user.MentionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(mention.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.SavedViewsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.SavedViewsTable,
+			Columns: []string{user.SavedViewsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(savedview.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedSavedViewsIDs(); len(nodes) > 0 && !_u.mutation.SavedViewsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.SavedViewsTable,
+			Columns: []string{user.SavedViewsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(savedview.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SavedViewsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.SavedViewsTable,
+			Columns: []string{user.SavedViewsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(savedview.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MacrosAssigningCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.MacrosAssigningTable,
+			Columns: []string{user.MacrosAssigningColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(macro.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMacrosAssigningIDs(); len(nodes) > 0 && !_u.mutation.MacrosAssigningCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.MacrosAssigningTable,
+			Columns: []string{user.MacrosAssigningColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(macro.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MacrosAssigningIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.MacrosAssigningTable,
+			Columns: []string{user.MacrosAssigningColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(macro.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{user.Label}
@@ -885,6 +1423,38 @@ func (_u *UserUpdateOne) SetNillableActive(v *bool) *UserUpdateOne {
 	return _u
 }
 
+// SetAway sets the "away" field.
+func (_u *UserUpdateOne) SetAway(v bool) *UserUpdateOne {
+	_u.mutation.SetAway(v)
+	return _u
+}
+
+// SetNillableAway sets the "away" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableAway(v *bool) *UserUpdateOne {
+	if v != nil {
+		_u.SetAway(*v)
+	}
+	return _u
+}
+
+// SetMutedNotifications sets the "muted_notifications" field.
+func (_u *UserUpdateOne) SetMutedNotifications(v []string) *UserUpdateOne {
+	_u.mutation.SetMutedNotifications(v)
+	return _u
+}
+
+// AppendMutedNotifications appends value to the "muted_notifications" field.
+func (_u *UserUpdateOne) AppendMutedNotifications(v []string) *UserUpdateOne {
+	_u.mutation.AppendMutedNotifications(v)
+	return _u
+}
+
+// ClearMutedNotifications clears the value of the "muted_notifications" field.
+func (_u *UserUpdateOne) ClearMutedNotifications() *UserUpdateOne {
+	_u.mutation.ClearMutedNotifications()
+	return _u
+}
+
 // SetLastSeenAt sets the "last_seen_at" field.
 func (_u *UserUpdateOne) SetLastSeenAt(v time.Time) *UserUpdateOne {
 	_u.mutation.SetLastSeenAt(v)
@@ -993,6 +1563,96 @@ func (_u *UserUpdateOne) AddAPITokens(v ...*APIToken) *UserUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.AddAPITokenIDs(ids...)
+}
+
+// AddNotificationIDs adds the "notifications" edge to the Notification entity by IDs.
+func (_u *UserUpdateOne) AddNotificationIDs(ids ...globalid.ID) *UserUpdateOne {
+	_u.mutation.AddNotificationIDs(ids...)
+	return _u
+}
+
+// AddNotifications adds the "notifications" edges to the Notification entity.
+func (_u *UserUpdateOne) AddNotifications(v ...*Notification) *UserUpdateOne {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddNotificationIDs(ids...)
+}
+
+// AddCausedNotificationIDs adds the "caused_notifications" edge to the Notification entity by IDs.
+func (_u *UserUpdateOne) AddCausedNotificationIDs(ids ...globalid.ID) *UserUpdateOne {
+	_u.mutation.AddCausedNotificationIDs(ids...)
+	return _u
+}
+
+// AddCausedNotifications adds the "caused_notifications" edges to the Notification entity.
+func (_u *UserUpdateOne) AddCausedNotifications(v ...*Notification) *UserUpdateOne {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCausedNotificationIDs(ids...)
+}
+
+// AddFollowIDs adds the "follows" edge to the Follow entity by IDs.
+func (_u *UserUpdateOne) AddFollowIDs(ids ...globalid.ID) *UserUpdateOne {
+	_u.mutation.AddFollowIDs(ids...)
+	return _u
+}
+
+// AddFollows adds the "follows" edges to the Follow entity.
+func (_u *UserUpdateOne) AddFollows(v ...*Follow) *UserUpdateOne {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddFollowIDs(ids...)
+}
+
+// AddMentionIDs adds the "mentions" edge to the Mention entity by IDs.
+func (_u *UserUpdateOne) AddMentionIDs(ids ...globalid.ID) *UserUpdateOne {
+	_u.mutation.AddMentionIDs(ids...)
+	return _u
+}
+
+// AddMentions adds the "mentions" edges to the Mention entity.
+func (_u *UserUpdateOne) AddMentions(v ...*Mention) *UserUpdateOne {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMentionIDs(ids...)
+}
+
+// AddSavedViewIDs adds the "saved_views" edge to the SavedView entity by IDs.
+func (_u *UserUpdateOne) AddSavedViewIDs(ids ...globalid.ID) *UserUpdateOne {
+	_u.mutation.AddSavedViewIDs(ids...)
+	return _u
+}
+
+// AddSavedViews adds the "saved_views" edges to the SavedView entity.
+func (_u *UserUpdateOne) AddSavedViews(v ...*SavedView) *UserUpdateOne {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddSavedViewIDs(ids...)
+}
+
+// AddMacrosAssigningIDs adds the "macros_assigning" edge to the Macro entity by IDs.
+func (_u *UserUpdateOne) AddMacrosAssigningIDs(ids ...globalid.ID) *UserUpdateOne {
+	_u.mutation.AddMacrosAssigningIDs(ids...)
+	return _u
+}
+
+// AddMacrosAssigning adds the "macros_assigning" edges to the Macro entity.
+func (_u *UserUpdateOne) AddMacrosAssigning(v ...*Macro) *UserUpdateOne {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMacrosAssigningIDs(ids...)
 }
 
 // Mutation returns the UserMutation object of the builder.
@@ -1124,6 +1784,132 @@ func (_u *UserUpdateOne) RemoveAPITokens(v ...*APIToken) *UserUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAPITokenIDs(ids...)
+}
+
+// ClearNotifications clears all "notifications" edges to the Notification entity.
+func (_u *UserUpdateOne) ClearNotifications() *UserUpdateOne {
+	_u.mutation.ClearNotifications()
+	return _u
+}
+
+// RemoveNotificationIDs removes the "notifications" edge to Notification entities by IDs.
+func (_u *UserUpdateOne) RemoveNotificationIDs(ids ...globalid.ID) *UserUpdateOne {
+	_u.mutation.RemoveNotificationIDs(ids...)
+	return _u
+}
+
+// RemoveNotifications removes "notifications" edges to Notification entities.
+func (_u *UserUpdateOne) RemoveNotifications(v ...*Notification) *UserUpdateOne {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveNotificationIDs(ids...)
+}
+
+// ClearCausedNotifications clears all "caused_notifications" edges to the Notification entity.
+func (_u *UserUpdateOne) ClearCausedNotifications() *UserUpdateOne {
+	_u.mutation.ClearCausedNotifications()
+	return _u
+}
+
+// RemoveCausedNotificationIDs removes the "caused_notifications" edge to Notification entities by IDs.
+func (_u *UserUpdateOne) RemoveCausedNotificationIDs(ids ...globalid.ID) *UserUpdateOne {
+	_u.mutation.RemoveCausedNotificationIDs(ids...)
+	return _u
+}
+
+// RemoveCausedNotifications removes "caused_notifications" edges to Notification entities.
+func (_u *UserUpdateOne) RemoveCausedNotifications(v ...*Notification) *UserUpdateOne {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCausedNotificationIDs(ids...)
+}
+
+// ClearFollows clears all "follows" edges to the Follow entity.
+func (_u *UserUpdateOne) ClearFollows() *UserUpdateOne {
+	_u.mutation.ClearFollows()
+	return _u
+}
+
+// RemoveFollowIDs removes the "follows" edge to Follow entities by IDs.
+func (_u *UserUpdateOne) RemoveFollowIDs(ids ...globalid.ID) *UserUpdateOne {
+	_u.mutation.RemoveFollowIDs(ids...)
+	return _u
+}
+
+// RemoveFollows removes "follows" edges to Follow entities.
+func (_u *UserUpdateOne) RemoveFollows(v ...*Follow) *UserUpdateOne {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveFollowIDs(ids...)
+}
+
+// ClearMentions clears all "mentions" edges to the Mention entity.
+func (_u *UserUpdateOne) ClearMentions() *UserUpdateOne {
+	_u.mutation.ClearMentions()
+	return _u
+}
+
+// RemoveMentionIDs removes the "mentions" edge to Mention entities by IDs.
+func (_u *UserUpdateOne) RemoveMentionIDs(ids ...globalid.ID) *UserUpdateOne {
+	_u.mutation.RemoveMentionIDs(ids...)
+	return _u
+}
+
+// RemoveMentions removes "mentions" edges to Mention entities.
+func (_u *UserUpdateOne) RemoveMentions(v ...*Mention) *UserUpdateOne {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMentionIDs(ids...)
+}
+
+// ClearSavedViews clears all "saved_views" edges to the SavedView entity.
+func (_u *UserUpdateOne) ClearSavedViews() *UserUpdateOne {
+	_u.mutation.ClearSavedViews()
+	return _u
+}
+
+// RemoveSavedViewIDs removes the "saved_views" edge to SavedView entities by IDs.
+func (_u *UserUpdateOne) RemoveSavedViewIDs(ids ...globalid.ID) *UserUpdateOne {
+	_u.mutation.RemoveSavedViewIDs(ids...)
+	return _u
+}
+
+// RemoveSavedViews removes "saved_views" edges to SavedView entities.
+func (_u *UserUpdateOne) RemoveSavedViews(v ...*SavedView) *UserUpdateOne {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveSavedViewIDs(ids...)
+}
+
+// ClearMacrosAssigning clears all "macros_assigning" edges to the Macro entity.
+func (_u *UserUpdateOne) ClearMacrosAssigning() *UserUpdateOne {
+	_u.mutation.ClearMacrosAssigning()
+	return _u
+}
+
+// RemoveMacrosAssigningIDs removes the "macros_assigning" edge to Macro entities by IDs.
+func (_u *UserUpdateOne) RemoveMacrosAssigningIDs(ids ...globalid.ID) *UserUpdateOne {
+	_u.mutation.RemoveMacrosAssigningIDs(ids...)
+	return _u
+}
+
+// RemoveMacrosAssigning removes "macros_assigning" edges to Macro entities.
+func (_u *UserUpdateOne) RemoveMacrosAssigning(v ...*Macro) *UserUpdateOne {
+	ids := make([]globalid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMacrosAssigningIDs(ids...)
 }
 
 // Where appends a list predicates to the UserUpdate builder.
@@ -1266,6 +2052,20 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	if value, ok := _u.mutation.Active(); ok {
 		_spec.SetField(user.FieldActive, field.TypeBool, value)
 	}
+	if value, ok := _u.mutation.Away(); ok {
+		_spec.SetField(user.FieldAway, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.MutedNotifications(); ok {
+		_spec.SetField(user.FieldMutedNotifications, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedMutedNotifications(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, user.FieldMutedNotifications, value)
+		})
+	}
+	if _u.mutation.MutedNotificationsCleared() {
+		_spec.ClearField(user.FieldMutedNotifications, field.TypeJSON)
+	}
 	if value, ok := _u.mutation.LastSeenAt(); ok {
 		_spec.SetField(user.FieldLastSeenAt, field.TypeTime, value)
 	}
@@ -1535,6 +2335,276 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(apitoken.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.NotificationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.NotificationsTable,
+			Columns: []string{user.NotificationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(notification.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedNotificationsIDs(); len(nodes) > 0 && !_u.mutation.NotificationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.NotificationsTable,
+			Columns: []string{user.NotificationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(notification.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.NotificationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.NotificationsTable,
+			Columns: []string{user.NotificationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(notification.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CausedNotificationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CausedNotificationsTable,
+			Columns: []string{user.CausedNotificationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(notification.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCausedNotificationsIDs(); len(nodes) > 0 && !_u.mutation.CausedNotificationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CausedNotificationsTable,
+			Columns: []string{user.CausedNotificationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(notification.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CausedNotificationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CausedNotificationsTable,
+			Columns: []string{user.CausedNotificationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(notification.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.FollowsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.FollowsTable,
+			Columns: []string{user.FollowsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(follow.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedFollowsIDs(); len(nodes) > 0 && !_u.mutation.FollowsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.FollowsTable,
+			Columns: []string{user.FollowsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(follow.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FollowsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.FollowsTable,
+			Columns: []string{user.FollowsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(follow.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MentionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.MentionsTable,
+			Columns: []string{user.MentionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(mention.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMentionsIDs(); len(nodes) > 0 && !_u.mutation.MentionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.MentionsTable,
+			Columns: []string{user.MentionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(mention.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MentionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.MentionsTable,
+			Columns: []string{user.MentionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(mention.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.SavedViewsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.SavedViewsTable,
+			Columns: []string{user.SavedViewsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(savedview.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedSavedViewsIDs(); len(nodes) > 0 && !_u.mutation.SavedViewsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.SavedViewsTable,
+			Columns: []string{user.SavedViewsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(savedview.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SavedViewsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.SavedViewsTable,
+			Columns: []string{user.SavedViewsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(savedview.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MacrosAssigningCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.MacrosAssigningTable,
+			Columns: []string{user.MacrosAssigningColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(macro.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMacrosAssigningIDs(); len(nodes) > 0 && !_u.mutation.MacrosAssigningCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.MacrosAssigningTable,
+			Columns: []string{user.MacrosAssigningColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(macro.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MacrosAssigningIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.MacrosAssigningTable,
+			Columns: []string{user.MacrosAssigningColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(macro.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

@@ -12,6 +12,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/nodes"
+	"github.com/switchboardhq/switchboard/internal/routing"
 )
 
 // Node is the resolver for the node field.
@@ -27,6 +28,16 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []globalid.ID) ([]ent.Nod
 // Groups is the resolver for the groups field.
 func (r *queryResolver) Groups(ctx context.Context, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy *ent.GroupOrder, where *ent.GroupWhereInput) (*ent.GroupConnection, error) {
 	return r.Client.Group.Query().Paginate(ctx, after, first, before, last, ent.WithGroupOrder(orderBy), ent.WithGroupFilter(where.Filter))
+}
+
+// Macros is the resolver for the macros field.
+func (r *queryResolver) Macros(ctx context.Context, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy *ent.MacroOrder, where *ent.MacroWhereInput) (*ent.MacroConnection, error) {
+	return r.Client.Macro.Query().Paginate(ctx, after, first, before, last, ent.WithMacroOrder(orderBy), ent.WithMacroFilter(where.Filter))
+}
+
+// RoutingRules is the resolver for the routingRules field.
+func (r *queryResolver) RoutingRules(ctx context.Context, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy *ent.RoutingRuleOrder, where *ent.RoutingRuleWhereInput) (*ent.RoutingRuleConnection, error) {
+	return r.Client.RoutingRule.Query().Paginate(ctx, after, first, before, last, ent.WithRoutingRuleOrder(routing.OrderOrDefault(orderBy)), ent.WithRoutingRuleFilter(where.Filter))
 }
 
 // SLAPolicies is the resolver for the slaPolicies field.

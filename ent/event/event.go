@@ -41,6 +41,8 @@ const (
 	FieldAfter = "after"
 	// FieldMembers holds the string denoting the members field in the database.
 	FieldMembers = "members"
+	// FieldNotified holds the string denoting the notified field in the database.
+	FieldNotified = "notified"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
 	// Table holds the table name of the event in the database.
@@ -63,6 +65,7 @@ var Columns = []string{
 	FieldBefore,
 	FieldAfter,
 	FieldMembers,
+	FieldNotified,
 	FieldCreatedAt,
 }
 

@@ -740,6 +740,16 @@ func MembersNotNil() predicate.Event {
 	return predicate.Event(sql.FieldNotNull(FieldMembers))
 }
 
+// NotifiedIsNil applies the IsNil predicate on the "notified" field.
+func NotifiedIsNil() predicate.Event {
+	return predicate.Event(sql.FieldIsNull(FieldNotified))
+}
+
+// NotifiedNotNil applies the NotNil predicate on the "notified" field.
+func NotifiedNotNil() predicate.Event {
+	return predicate.Event(sql.FieldNotNull(FieldNotified))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Event {
 	return predicate.Event(sql.FieldEQ(FieldCreatedAt, v))

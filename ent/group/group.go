@@ -3,6 +3,9 @@
 package group
 
 import (
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"entgo.io/ent"
@@ -24,10 +27,24 @@ const (
 	FieldName = "name"
 	// FieldDescription holds the string denoting the description field in the database.
 	FieldDescription = "description"
+	// FieldIsDefault holds the string denoting the is_default field in the database.
+	FieldIsDefault = "is_default"
+	// FieldAutoAssign holds the string denoting the auto_assign field in the database.
+	FieldAutoAssign = "auto_assign"
+	// FieldNotifyUnassigned holds the string denoting the notify_unassigned field in the database.
+	FieldNotifyUnassigned = "notify_unassigned"
 	// EdgeMembers holds the string denoting the members edge name in mutations.
 	EdgeMembers = "members"
 	// EdgeTickets holds the string denoting the tickets edge name in mutations.
 	EdgeTickets = "tickets"
+	// EdgeRoutingRules holds the string denoting the routing_rules edge name in mutations.
+	EdgeRoutingRules = "routing_rules"
+	// EdgeMacros holds the string denoting the macros edge name in mutations.
+	EdgeMacros = "macros"
+	// EdgeMacrosMovingHere holds the string denoting the macros_moving_here edge name in mutations.
+	EdgeMacrosMovingHere = "macros_moving_here"
+	// EdgeSavedViews holds the string denoting the saved_views edge name in mutations.
+	EdgeSavedViews = "saved_views"
 	// Table holds the table name of the group in the database.
 	Table = "groups"
 	// MembersTable is the table that holds the members relation/edge. The primary key declared below.
@@ -42,6 +59,34 @@ const (
 	TicketsInverseTable = "tickets"
 	// TicketsColumn is the table column denoting the tickets relation/edge.
 	TicketsColumn = "group_id"
+	// RoutingRulesTable is the table that holds the routing_rules relation/edge.
+	RoutingRulesTable = "routing_rules"
+	// RoutingRulesInverseTable is the table name for the RoutingRule entity.
+	// It exists in this package in order to avoid circular dependency with the "routingrule" package.
+	RoutingRulesInverseTable = "routing_rules"
+	// RoutingRulesColumn is the table column denoting the routing_rules relation/edge.
+	RoutingRulesColumn = "group_id"
+	// MacrosTable is the table that holds the macros relation/edge.
+	MacrosTable = "macros"
+	// MacrosInverseTable is the table name for the Macro entity.
+	// It exists in this package in order to avoid circular dependency with the "macro" package.
+	MacrosInverseTable = "macros"
+	// MacrosColumn is the table column denoting the macros relation/edge.
+	MacrosColumn = "group_id"
+	// MacrosMovingHereTable is the table that holds the macros_moving_here relation/edge.
+	MacrosMovingHereTable = "macros"
+	// MacrosMovingHereInverseTable is the table name for the Macro entity.
+	// It exists in this package in order to avoid circular dependency with the "macro" package.
+	MacrosMovingHereInverseTable = "macros"
+	// MacrosMovingHereColumn is the table column denoting the macros_moving_here relation/edge.
+	MacrosMovingHereColumn = "move_to_group_id"
+	// SavedViewsTable is the table that holds the saved_views relation/edge.
+	SavedViewsTable = "saved_views"
+	// SavedViewsInverseTable is the table name for the SavedView entity.
+	// It exists in this package in order to avoid circular dependency with the "savedview" package.
+	SavedViewsInverseTable = "saved_views"
+	// SavedViewsColumn is the table column denoting the saved_views relation/edge.
+	SavedViewsColumn = "group_id"
 )
 
 // Columns holds all SQL columns for group fields.
@@ -51,6 +96,9 @@ var Columns = []string{
 	FieldUpdatedAt,
 	FieldName,
 	FieldDescription,
+	FieldIsDefault,
+	FieldAutoAssign,
+	FieldNotifyUnassigned,
 }
 
 var (
@@ -87,9 +135,40 @@ var (
 	NameValidator func(string) error
 	// DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
 	DescriptionValidator func(string) error
+	// DefaultIsDefault holds the default value on creation for the "is_default" field.
+	DefaultIsDefault bool
+	// DefaultNotifyUnassigned holds the default value on creation for the "notify_unassigned" field.
+	DefaultNotifyUnassigned bool
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() globalid.ID
 )
+
+// AutoAssign defines the type for the "auto_assign" enum field.
+type AutoAssign string
+
+// AutoAssignOFF is the default value of the AutoAssign enum.
+const DefaultAutoAssign = AutoAssignOFF
+
+// AutoAssign values.
+const (
+	AutoAssignOFF           AutoAssign = "OFF"
+	AutoAssignALL_AGENTS    AutoAssign = "ALL_AGENTS"
+	AutoAssignONLINE_AGENTS AutoAssign = "ONLINE_AGENTS"
+)
+
+func (aa AutoAssign) String() string {
+	return string(aa)
+}
+
+// AutoAssignValidator is a validator for the "auto_assign" field enum values. It is called by the builders before save.
+func AutoAssignValidator(aa AutoAssign) error {
+	switch aa {
+	case AutoAssignOFF, AutoAssignALL_AGENTS, AutoAssignONLINE_AGENTS:
+		return nil
+	default:
+		return fmt.Errorf("group: invalid enum value for auto_assign field: %q", aa)
+	}
+}
 
 // OrderOption defines the ordering options for the Group queries.
 type OrderOption func(*sql.Selector)
@@ -119,6 +198,21 @@ func ByDescription(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDescription, opts...).ToFunc()
 }
 
+// ByIsDefault orders the results by the is_default field.
+func ByIsDefault(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldIsDefault, opts...).ToFunc()
+}
+
+// ByAutoAssign orders the results by the auto_assign field.
+func ByAutoAssign(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAutoAssign, opts...).ToFunc()
+}
+
+// ByNotifyUnassigned orders the results by the notify_unassigned field.
+func ByNotifyUnassigned(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNotifyUnassigned, opts...).ToFunc()
+}
+
 // ByMembersCount orders the results by members count.
 func ByMembersCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -146,6 +240,62 @@ func ByTickets(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newTicketsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByRoutingRulesCount orders the results by routing_rules count.
+func ByRoutingRulesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newRoutingRulesStep(), opts...)
+	}
+}
+
+// ByRoutingRules orders the results by routing_rules terms.
+func ByRoutingRules(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newRoutingRulesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByMacrosCount orders the results by macros count.
+func ByMacrosCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newMacrosStep(), opts...)
+	}
+}
+
+// ByMacros orders the results by macros terms.
+func ByMacros(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newMacrosStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByMacrosMovingHereCount orders the results by macros_moving_here count.
+func ByMacrosMovingHereCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newMacrosMovingHereStep(), opts...)
+	}
+}
+
+// ByMacrosMovingHere orders the results by macros_moving_here terms.
+func ByMacrosMovingHere(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newMacrosMovingHereStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// BySavedViewsCount orders the results by saved_views count.
+func BySavedViewsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newSavedViewsStep(), opts...)
+	}
+}
+
+// BySavedViews orders the results by saved_views terms.
+func BySavedViews(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newSavedViewsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newMembersStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -159,4 +309,50 @@ func newTicketsStep() *sqlgraph.Step {
 		sqlgraph.To(TicketsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, TicketsTable, TicketsColumn),
 	)
+}
+func newRoutingRulesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(RoutingRulesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, RoutingRulesTable, RoutingRulesColumn),
+	)
+}
+func newMacrosStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(MacrosInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, MacrosTable, MacrosColumn),
+	)
+}
+func newMacrosMovingHereStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(MacrosMovingHereInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, MacrosMovingHereTable, MacrosMovingHereColumn),
+	)
+}
+func newSavedViewsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(SavedViewsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, SavedViewsTable, SavedViewsColumn),
+	)
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e AutoAssign) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *AutoAssign) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = AutoAssign(str)
+	if err := AutoAssignValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid AutoAssign", str)
+	}
+	return nil
 }

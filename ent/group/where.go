@@ -76,6 +76,16 @@ func Description(v string) predicate.Group {
 	return predicate.Group(sql.FieldEQ(FieldDescription, v))
 }
 
+// IsDefault applies equality check predicate on the "is_default" field. It's identical to IsDefaultEQ.
+func IsDefault(v bool) predicate.Group {
+	return predicate.Group(sql.FieldEQ(FieldIsDefault, v))
+}
+
+// NotifyUnassigned applies equality check predicate on the "notify_unassigned" field. It's identical to NotifyUnassignedEQ.
+func NotifyUnassigned(v bool) predicate.Group {
+	return predicate.Group(sql.FieldEQ(FieldNotifyUnassigned, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Group {
 	return predicate.Group(sql.FieldEQ(FieldCreatedAt, v))
@@ -296,6 +306,46 @@ func DescriptionContainsFold(v string) predicate.Group {
 	return predicate.Group(sql.FieldContainsFold(FieldDescription, v))
 }
 
+// IsDefaultEQ applies the EQ predicate on the "is_default" field.
+func IsDefaultEQ(v bool) predicate.Group {
+	return predicate.Group(sql.FieldEQ(FieldIsDefault, v))
+}
+
+// IsDefaultNEQ applies the NEQ predicate on the "is_default" field.
+func IsDefaultNEQ(v bool) predicate.Group {
+	return predicate.Group(sql.FieldNEQ(FieldIsDefault, v))
+}
+
+// AutoAssignEQ applies the EQ predicate on the "auto_assign" field.
+func AutoAssignEQ(v AutoAssign) predicate.Group {
+	return predicate.Group(sql.FieldEQ(FieldAutoAssign, v))
+}
+
+// AutoAssignNEQ applies the NEQ predicate on the "auto_assign" field.
+func AutoAssignNEQ(v AutoAssign) predicate.Group {
+	return predicate.Group(sql.FieldNEQ(FieldAutoAssign, v))
+}
+
+// AutoAssignIn applies the In predicate on the "auto_assign" field.
+func AutoAssignIn(vs ...AutoAssign) predicate.Group {
+	return predicate.Group(sql.FieldIn(FieldAutoAssign, vs...))
+}
+
+// AutoAssignNotIn applies the NotIn predicate on the "auto_assign" field.
+func AutoAssignNotIn(vs ...AutoAssign) predicate.Group {
+	return predicate.Group(sql.FieldNotIn(FieldAutoAssign, vs...))
+}
+
+// NotifyUnassignedEQ applies the EQ predicate on the "notify_unassigned" field.
+func NotifyUnassignedEQ(v bool) predicate.Group {
+	return predicate.Group(sql.FieldEQ(FieldNotifyUnassigned, v))
+}
+
+// NotifyUnassignedNEQ applies the NEQ predicate on the "notify_unassigned" field.
+func NotifyUnassignedNEQ(v bool) predicate.Group {
+	return predicate.Group(sql.FieldNEQ(FieldNotifyUnassigned, v))
+}
+
 // HasMembers applies the HasEdge predicate on the "members" edge.
 func HasMembers() predicate.Group {
 	return predicate.Group(func(s *sql.Selector) {
@@ -334,6 +384,98 @@ func HasTickets() predicate.Group {
 func HasTicketsWith(preds ...predicate.Ticket) predicate.Group {
 	return predicate.Group(func(s *sql.Selector) {
 		step := newTicketsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasRoutingRules applies the HasEdge predicate on the "routing_rules" edge.
+func HasRoutingRules() predicate.Group {
+	return predicate.Group(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, RoutingRulesTable, RoutingRulesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasRoutingRulesWith applies the HasEdge predicate on the "routing_rules" edge with a given conditions (other predicates).
+func HasRoutingRulesWith(preds ...predicate.RoutingRule) predicate.Group {
+	return predicate.Group(func(s *sql.Selector) {
+		step := newRoutingRulesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasMacros applies the HasEdge predicate on the "macros" edge.
+func HasMacros() predicate.Group {
+	return predicate.Group(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, MacrosTable, MacrosColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasMacrosWith applies the HasEdge predicate on the "macros" edge with a given conditions (other predicates).
+func HasMacrosWith(preds ...predicate.Macro) predicate.Group {
+	return predicate.Group(func(s *sql.Selector) {
+		step := newMacrosStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasMacrosMovingHere applies the HasEdge predicate on the "macros_moving_here" edge.
+func HasMacrosMovingHere() predicate.Group {
+	return predicate.Group(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, MacrosMovingHereTable, MacrosMovingHereColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasMacrosMovingHereWith applies the HasEdge predicate on the "macros_moving_here" edge with a given conditions (other predicates).
+func HasMacrosMovingHereWith(preds ...predicate.Macro) predicate.Group {
+	return predicate.Group(func(s *sql.Selector) {
+		step := newMacrosMovingHereStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasSavedViews applies the HasEdge predicate on the "saved_views" edge.
+func HasSavedViews() predicate.Group {
+	return predicate.Group(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, SavedViewsTable, SavedViewsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasSavedViewsWith applies the HasEdge predicate on the "saved_views" edge with a given conditions (other predicates).
+func HasSavedViewsWith(preds ...predicate.SavedView) predicate.Group {
+	return predicate.Group(func(s *sql.Selector) {
+		step := newSavedViewsStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

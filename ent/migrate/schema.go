@@ -68,6 +68,7 @@ var (
 		{Name: "before", Type: field.TypeJSON, Nullable: true},
 		{Name: "after", Type: field.TypeJSON, Nullable: true},
 		{Name: "members", Type: field.TypeJSON, Nullable: true},
+		{Name: "notified", Type: field.TypeJSON, Nullable: true},
 		{Name: "created_at", Type: field.TypeTime},
 	}
 	// EventsTable holds the schema information for the "events" table.
@@ -79,7 +80,7 @@ var (
 			{
 				Name:    "event_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{EventsColumns[14]},
+				Columns: []*schema.Column{EventsColumns[15]},
 			},
 			{
 				Name:    "event_ticket_id_cursor",
@@ -93,6 +94,45 @@ var (
 			},
 		},
 	}
+	// FollowsColumns holds the columns for the "follows" table.
+	FollowsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "ticket_id", Type: field.TypeString},
+		{Name: "user_id", Type: field.TypeString},
+	}
+	// FollowsTable holds the schema information for the "follows" table.
+	FollowsTable = &schema.Table{
+		Name:       "follows",
+		Columns:    FollowsColumns,
+		PrimaryKey: []*schema.Column{FollowsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "follows_tickets_follows",
+				Columns:    []*schema.Column{FollowsColumns[2]},
+				RefColumns: []*schema.Column{TicketsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "follows_users_follows",
+				Columns:    []*schema.Column{FollowsColumns[3]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "follow_ticket_id_user_id",
+				Unique:  true,
+				Columns: []*schema.Column{FollowsColumns[2], FollowsColumns[3]},
+			},
+			{
+				Name:    "follow_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{FollowsColumns[3]},
+			},
+		},
+	}
 	// GroupsColumns holds the columns for the "groups" table.
 	GroupsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -100,6 +140,9 @@ var (
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "name", Type: field.TypeString, Unique: true, Size: 100},
 		{Name: "description", Type: field.TypeString, Nullable: true, Size: 1000},
+		{Name: "is_default", Type: field.TypeBool, Default: false},
+		{Name: "auto_assign", Type: field.TypeEnum, Enums: []string{"OFF", "ALL_AGENTS", "ONLINE_AGENTS"}, Default: "OFF"},
+		{Name: "notify_unassigned", Type: field.TypeBool, Default: true},
 	}
 	// GroupsTable holds the schema information for the "groups" table.
 	GroupsTable = &schema.Table{
@@ -116,6 +159,106 @@ var (
 				Name:    "group_updated_at",
 				Unique:  false,
 				Columns: []*schema.Column{GroupsColumns[2]},
+			},
+		},
+	}
+	// MacrosColumns holds the columns for the "macros" table.
+	MacrosColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Unique: true},
+		{Name: "body", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "internal", Type: field.TypeBool, Default: false},
+		{Name: "set_status", Type: field.TypeEnum, Nullable: true, Enums: []string{"NEW", "OPEN", "PENDING", "SOLVED", "CLOSED"}},
+		{Name: "set_priority", Type: field.TypeInt, Nullable: true},
+		{Name: "add_tags", Type: field.TypeJSON, Nullable: true},
+		{Name: "remove_tags", Type: field.TypeJSON, Nullable: true},
+		{Name: "group_id", Type: field.TypeString, Nullable: true},
+		{Name: "move_to_group_id", Type: field.TypeString, Nullable: true},
+		{Name: "assign_to_id", Type: field.TypeString, Nullable: true},
+	}
+	// MacrosTable holds the schema information for the "macros" table.
+	MacrosTable = &schema.Table{
+		Name:       "macros",
+		Columns:    MacrosColumns,
+		PrimaryKey: []*schema.Column{MacrosColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "macros_groups_macros",
+				Columns:    []*schema.Column{MacrosColumns[10]},
+				RefColumns: []*schema.Column{GroupsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "macros_groups_macros_moving_here",
+				Columns:    []*schema.Column{MacrosColumns[11]},
+				RefColumns: []*schema.Column{GroupsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "macros_users_macros_assigning",
+				Columns:    []*schema.Column{MacrosColumns[12]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "macro_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{MacrosColumns[1]},
+			},
+			{
+				Name:    "macro_updated_at",
+				Unique:  false,
+				Columns: []*schema.Column{MacrosColumns[2]},
+			},
+		},
+	}
+	// MentionsColumns holds the columns for the "mentions" table.
+	MentionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "message_id", Type: field.TypeString},
+		{Name: "ticket_id", Type: field.TypeString},
+		{Name: "user_id", Type: field.TypeString},
+	}
+	// MentionsTable holds the schema information for the "mentions" table.
+	MentionsTable = &schema.Table{
+		Name:       "mentions",
+		Columns:    MentionsColumns,
+		PrimaryKey: []*schema.Column{MentionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "mentions_messages_mentions",
+				Columns:    []*schema.Column{MentionsColumns[2]},
+				RefColumns: []*schema.Column{MessagesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "mentions_tickets_mentions",
+				Columns:    []*schema.Column{MentionsColumns[3]},
+				RefColumns: []*schema.Column{TicketsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "mentions_users_mentions",
+				Columns:    []*schema.Column{MentionsColumns[4]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "mention_message_id_user_id",
+				Unique:  true,
+				Columns: []*schema.Column{MentionsColumns[2], MentionsColumns[4]},
+			},
+			{
+				Name:    "mention_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{MentionsColumns[4]},
 			},
 		},
 	}
@@ -171,6 +314,116 @@ var (
 			},
 		},
 	}
+	// NotificationsColumns holds the columns for the "notifications" table.
+	NotificationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"MENTIONED", "ASSIGNED", "MESSAGE_ON_ASSIGNED", "FOLLOWED_REPLY", "UNASSIGNED_IN_GROUP"}},
+		{Name: "event_cursor", Type: field.TypeInt64},
+		{Name: "read_at", Type: field.TypeTime, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "message_id", Type: field.TypeString, Nullable: true},
+		{Name: "ticket_id", Type: field.TypeString},
+		{Name: "recipient_id", Type: field.TypeString},
+		{Name: "actor_id", Type: field.TypeString, Nullable: true},
+	}
+	// NotificationsTable holds the schema information for the "notifications" table.
+	NotificationsTable = &schema.Table{
+		Name:       "notifications",
+		Columns:    NotificationsColumns,
+		PrimaryKey: []*schema.Column{NotificationsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "notifications_messages_notifications",
+				Columns:    []*schema.Column{NotificationsColumns[5]},
+				RefColumns: []*schema.Column{MessagesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "notifications_tickets_notifications",
+				Columns:    []*schema.Column{NotificationsColumns[6]},
+				RefColumns: []*schema.Column{TicketsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "notifications_users_notifications",
+				Columns:    []*schema.Column{NotificationsColumns[7]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "notifications_users_caused_notifications",
+				Columns:    []*schema.Column{NotificationsColumns[8]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "notification_recipient_id_event_cursor",
+				Unique:  true,
+				Columns: []*schema.Column{NotificationsColumns[7], NotificationsColumns[2]},
+			},
+			{
+				Name:    "notification_recipient_id_read_at",
+				Unique:  false,
+				Columns: []*schema.Column{NotificationsColumns[7], NotificationsColumns[3]},
+			},
+			{
+				Name:    "notification_ticket_id",
+				Unique:  false,
+				Columns: []*schema.Column{NotificationsColumns[6]},
+			},
+		},
+	}
+	// RoutingRulesColumns holds the columns for the "routing_rules" table.
+	RoutingRulesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString},
+		{Name: "position", Type: field.TypeInt, Default: 0},
+		{Name: "enabled", Type: field.TypeBool, Default: true},
+		{Name: "channels", Type: field.TypeJSON, Nullable: true},
+		{Name: "words", Type: field.TypeJSON, Nullable: true},
+		{Name: "email_domains", Type: field.TypeJSON, Nullable: true},
+		{Name: "priorities", Type: field.TypeJSON, Nullable: true},
+		{Name: "tags", Type: field.TypeJSON, Nullable: true},
+		{Name: "set_priority", Type: field.TypeInt, Nullable: true},
+		{Name: "add_tags", Type: field.TypeJSON, Nullable: true},
+		{Name: "round_robin", Type: field.TypeBool, Default: false},
+		{Name: "group_id", Type: field.TypeString, Nullable: true},
+	}
+	// RoutingRulesTable holds the schema information for the "routing_rules" table.
+	RoutingRulesTable = &schema.Table{
+		Name:       "routing_rules",
+		Columns:    RoutingRulesColumns,
+		PrimaryKey: []*schema.Column{RoutingRulesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "routing_rules_groups_routing_rules",
+				Columns:    []*schema.Column{RoutingRulesColumns[14]},
+				RefColumns: []*schema.Column{GroupsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "routingrule_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{RoutingRulesColumns[1]},
+			},
+			{
+				Name:    "routingrule_updated_at",
+				Unique:  false,
+				Columns: []*schema.Column{RoutingRulesColumns[2]},
+			},
+			{
+				Name:    "routingrule_position",
+				Unique:  false,
+				Columns: []*schema.Column{RoutingRulesColumns[4]},
+			},
+		},
+	}
 	// SLAPoliciesColumns holds the columns for the "sla_policies" table.
 	SLAPoliciesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -195,6 +448,59 @@ var (
 				Name:    "slapolicy_updated_at",
 				Unique:  false,
 				Columns: []*schema.Column{SLAPoliciesColumns[2]},
+			},
+		},
+	}
+	// SavedViewsColumns holds the columns for the "saved_views" table.
+	SavedViewsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString},
+		{Name: "ticket_filter", Type: field.TypeJSON, Nullable: true},
+		{Name: "ticket_order", Type: field.TypeJSON, Nullable: true},
+		{Name: "group_id", Type: field.TypeString, Nullable: true},
+		{Name: "owner_id", Type: field.TypeString},
+	}
+	// SavedViewsTable holds the schema information for the "saved_views" table.
+	SavedViewsTable = &schema.Table{
+		Name:       "saved_views",
+		Columns:    SavedViewsColumns,
+		PrimaryKey: []*schema.Column{SavedViewsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "saved_views_groups_saved_views",
+				Columns:    []*schema.Column{SavedViewsColumns[6]},
+				RefColumns: []*schema.Column{GroupsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "saved_views_users_saved_views",
+				Columns:    []*schema.Column{SavedViewsColumns[7]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "savedview_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{SavedViewsColumns[1]},
+			},
+			{
+				Name:    "savedview_updated_at",
+				Unique:  false,
+				Columns: []*schema.Column{SavedViewsColumns[2]},
+			},
+			{
+				Name:    "savedview_owner_id",
+				Unique:  false,
+				Columns: []*schema.Column{SavedViewsColumns[7]},
+			},
+			{
+				Name:    "savedview_group_id",
+				Unique:  false,
+				Columns: []*schema.Column{SavedViewsColumns[6]},
 			},
 		},
 	}
@@ -269,6 +575,7 @@ var (
 		{Name: "first_responded_at", Type: field.TypeTime, Nullable: true},
 		{Name: "solved_at", Type: field.TypeTime, Nullable: true},
 		{Name: "group_id", Type: field.TypeString, Nullable: true},
+		{Name: "routing_rule_id", Type: field.TypeString, Nullable: true},
 		{Name: "requester_id", Type: field.TypeString},
 		{Name: "assignee_id", Type: field.TypeString, Nullable: true},
 	}
@@ -285,14 +592,20 @@ var (
 				OnDelete:   schema.SetNull,
 			},
 			{
-				Symbol:     "tickets_users_requested_tickets",
+				Symbol:     "tickets_routing_rules_tickets",
 				Columns:    []*schema.Column{TicketsColumns[14]},
+				RefColumns: []*schema.Column{RoutingRulesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "tickets_users_requested_tickets",
+				Columns:    []*schema.Column{TicketsColumns[15]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "tickets_users_assigned_tickets",
-				Columns:    []*schema.Column{TicketsColumns[15]},
+				Columns:    []*schema.Column{TicketsColumns[16]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -321,17 +634,27 @@ var (
 			{
 				Name:    "ticket_requester_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{TicketsColumns[14], TicketsColumns[1]},
+				Columns: []*schema.Column{TicketsColumns[15], TicketsColumns[1]},
 			},
 			{
 				Name:    "ticket_assignee_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{TicketsColumns[15], TicketsColumns[5]},
+				Columns: []*schema.Column{TicketsColumns[16], TicketsColumns[5]},
 			},
 			{
 				Name:    "ticket_group_id_status",
 				Unique:  false,
 				Columns: []*schema.Column{TicketsColumns[13], TicketsColumns[5]},
+			},
+			{
+				Name:    "ticket_first_response_due_at",
+				Unique:  false,
+				Columns: []*schema.Column{TicketsColumns[9]},
+			},
+			{
+				Name:    "ticket_resolution_due_at",
+				Unique:  false,
+				Columns: []*schema.Column{TicketsColumns[10]},
 			},
 		},
 	}
@@ -346,6 +669,8 @@ var (
 		{Name: "password_hash", Type: field.TypeString, Nullable: true},
 		{Name: "phone", Type: field.TypeString, Nullable: true},
 		{Name: "active", Type: field.TypeBool, Default: true},
+		{Name: "away", Type: field.TypeBool, Default: false},
+		{Name: "muted_notifications", Type: field.TypeJSON, Nullable: true},
 		{Name: "last_seen_at", Type: field.TypeTime, Nullable: true},
 	}
 	// UsersTable holds the schema information for the "users" table.
@@ -405,9 +730,15 @@ var (
 	Tables = []*schema.Table{
 		APITokensTable,
 		EventsTable,
+		FollowsTable,
 		GroupsTable,
+		MacrosTable,
+		MentionsTable,
 		MessagesTable,
+		NotificationsTable,
+		RoutingRulesTable,
 		SLAPoliciesTable,
+		SavedViewsTable,
 		SequencesTable,
 		SessionsTable,
 		TicketsTable,
@@ -418,12 +749,28 @@ var (
 
 func init() {
 	APITokensTable.ForeignKeys[0].RefTable = UsersTable
+	FollowsTable.ForeignKeys[0].RefTable = TicketsTable
+	FollowsTable.ForeignKeys[1].RefTable = UsersTable
+	MacrosTable.ForeignKeys[0].RefTable = GroupsTable
+	MacrosTable.ForeignKeys[1].RefTable = GroupsTable
+	MacrosTable.ForeignKeys[2].RefTable = UsersTable
+	MentionsTable.ForeignKeys[0].RefTable = MessagesTable
+	MentionsTable.ForeignKeys[1].RefTable = TicketsTable
+	MentionsTable.ForeignKeys[2].RefTable = UsersTable
 	MessagesTable.ForeignKeys[0].RefTable = TicketsTable
 	MessagesTable.ForeignKeys[1].RefTable = UsersTable
+	NotificationsTable.ForeignKeys[0].RefTable = MessagesTable
+	NotificationsTable.ForeignKeys[1].RefTable = TicketsTable
+	NotificationsTable.ForeignKeys[2].RefTable = UsersTable
+	NotificationsTable.ForeignKeys[3].RefTable = UsersTable
+	RoutingRulesTable.ForeignKeys[0].RefTable = GroupsTable
+	SavedViewsTable.ForeignKeys[0].RefTable = GroupsTable
+	SavedViewsTable.ForeignKeys[1].RefTable = UsersTable
 	SessionsTable.ForeignKeys[0].RefTable = UsersTable
 	TicketsTable.ForeignKeys[0].RefTable = GroupsTable
-	TicketsTable.ForeignKeys[1].RefTable = UsersTable
+	TicketsTable.ForeignKeys[1].RefTable = RoutingRulesTable
 	TicketsTable.ForeignKeys[2].RefTable = UsersTable
+	TicketsTable.ForeignKeys[3].RefTable = UsersTable
 	GroupMembersTable.ForeignKeys[0].RefTable = GroupsTable
 	GroupMembersTable.ForeignKeys[1].RefTable = UsersTable
 }

@@ -159,6 +159,30 @@ func (f EventMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation)
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.EventMutation", m)
 }
 
+// The FollowQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type FollowQueryRuleFunc func(context.Context, *ent.FollowQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f FollowQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.FollowQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.FollowQuery", q)
+}
+
+// The FollowMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type FollowMutationRuleFunc func(context.Context, *ent.FollowMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f FollowMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.FollowMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.FollowMutation", m)
+}
+
 // The GroupQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type GroupQueryRuleFunc func(context.Context, *ent.GroupQuery) error
@@ -181,6 +205,54 @@ func (f GroupMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation)
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.GroupMutation", m)
+}
+
+// The MacroQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type MacroQueryRuleFunc func(context.Context, *ent.MacroQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f MacroQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MacroQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.MacroQuery", q)
+}
+
+// The MacroMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type MacroMutationRuleFunc func(context.Context, *ent.MacroMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f MacroMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.MacroMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MacroMutation", m)
+}
+
+// The MentionQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type MentionQueryRuleFunc func(context.Context, *ent.MentionQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f MentionQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MentionQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.MentionQuery", q)
+}
+
+// The MentionMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type MentionMutationRuleFunc func(context.Context, *ent.MentionMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f MentionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.MentionMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MentionMutation", m)
 }
 
 // The MessageQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -207,6 +279,54 @@ func (f MessageMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutatio
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MessageMutation", m)
 }
 
+// The NotificationQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type NotificationQueryRuleFunc func(context.Context, *ent.NotificationQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f NotificationQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.NotificationQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.NotificationQuery", q)
+}
+
+// The NotificationMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type NotificationMutationRuleFunc func(context.Context, *ent.NotificationMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f NotificationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.NotificationMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.NotificationMutation", m)
+}
+
+// The RoutingRuleQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type RoutingRuleQueryRuleFunc func(context.Context, *ent.RoutingRuleQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f RoutingRuleQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RoutingRuleQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.RoutingRuleQuery", q)
+}
+
+// The RoutingRuleMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type RoutingRuleMutationRuleFunc func(context.Context, *ent.RoutingRuleMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f RoutingRuleMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.RoutingRuleMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RoutingRuleMutation", m)
+}
+
 // The SLAPolicyQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type SLAPolicyQueryRuleFunc func(context.Context, *ent.SLAPolicyQuery) error
@@ -229,6 +349,30 @@ func (f SLAPolicyMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutat
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SLAPolicyMutation", m)
+}
+
+// The SavedViewQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type SavedViewQueryRuleFunc func(context.Context, *ent.SavedViewQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f SavedViewQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SavedViewQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.SavedViewQuery", q)
+}
+
+// The SavedViewMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type SavedViewMutationRuleFunc func(context.Context, *ent.SavedViewMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f SavedViewMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.SavedViewMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SavedViewMutation", m)
 }
 
 // The SequenceQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -366,11 +510,23 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.EventQuery:
 		return q.Filter(), nil
+	case *ent.FollowQuery:
+		return q.Filter(), nil
 	case *ent.GroupQuery:
+		return q.Filter(), nil
+	case *ent.MacroQuery:
+		return q.Filter(), nil
+	case *ent.MentionQuery:
 		return q.Filter(), nil
 	case *ent.MessageQuery:
 		return q.Filter(), nil
+	case *ent.NotificationQuery:
+		return q.Filter(), nil
+	case *ent.RoutingRuleQuery:
+		return q.Filter(), nil
 	case *ent.SLAPolicyQuery:
+		return q.Filter(), nil
+	case *ent.SavedViewQuery:
 		return q.Filter(), nil
 	case *ent.SequenceQuery:
 		return q.Filter(), nil
@@ -391,11 +547,23 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.EventMutation:
 		return m.Filter(), nil
+	case *ent.FollowMutation:
+		return m.Filter(), nil
 	case *ent.GroupMutation:
+		return m.Filter(), nil
+	case *ent.MacroMutation:
+		return m.Filter(), nil
+	case *ent.MentionMutation:
 		return m.Filter(), nil
 	case *ent.MessageMutation:
 		return m.Filter(), nil
+	case *ent.NotificationMutation:
+		return m.Filter(), nil
+	case *ent.RoutingRuleMutation:
+		return m.Filter(), nil
 	case *ent.SLAPolicyMutation:
+		return m.Filter(), nil
+	case *ent.SavedViewMutation:
 		return m.Filter(), nil
 	case *ent.SequenceMutation:
 		return m.Filter(), nil

@@ -8,8 +8,14 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent/apitoken"
 	"github.com/switchboardhq/switchboard/ent/event"
+	"github.com/switchboardhq/switchboard/ent/follow"
 	"github.com/switchboardhq/switchboard/ent/group"
+	"github.com/switchboardhq/switchboard/ent/macro"
+	"github.com/switchboardhq/switchboard/ent/mention"
 	"github.com/switchboardhq/switchboard/ent/message"
+	"github.com/switchboardhq/switchboard/ent/notification"
+	"github.com/switchboardhq/switchboard/ent/routingrule"
+	"github.com/switchboardhq/switchboard/ent/savedview"
 	"github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/ent/sequence"
 	"github.com/switchboardhq/switchboard/ent/session"
@@ -106,13 +112,35 @@ func init() {
 	// event.DefaultInternal holds the default value on creation for the internal field.
 	event.DefaultInternal = eventDescInternal.Default.(bool)
 	// eventDescCreatedAt is the schema descriptor for created_at field.
-	eventDescCreatedAt := eventFields[13].Descriptor()
+	eventDescCreatedAt := eventFields[14].Descriptor()
 	// event.DefaultCreatedAt holds the default value on creation for the created_at field.
 	event.DefaultCreatedAt = eventDescCreatedAt.Default.(func() time.Time)
 	// eventDescID is the schema descriptor for id field.
 	eventDescID := eventMixinFields0[0].Descriptor()
 	// event.DefaultID holds the default value on creation for the id field.
 	event.DefaultID = eventDescID.Default.(func() globalid.ID)
+	followMixin := schema.Follow{}.Mixin()
+	follow.Policy = privacy.NewPolicies(schema.Follow{})
+	follow.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := follow.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	followMixinFields0 := followMixin[0].Fields()
+	_ = followMixinFields0
+	followFields := schema.Follow{}.Fields()
+	_ = followFields
+	// followDescCreatedAt is the schema descriptor for created_at field.
+	followDescCreatedAt := followFields[2].Descriptor()
+	// follow.DefaultCreatedAt holds the default value on creation for the created_at field.
+	follow.DefaultCreatedAt = followDescCreatedAt.Default.(func() time.Time)
+	// followDescID is the schema descriptor for id field.
+	followDescID := followMixinFields0[0].Descriptor()
+	// follow.DefaultID holds the default value on creation for the id field.
+	follow.DefaultID = followDescID.Default.(func() globalid.ID)
 	groupMixin := schema.Group{}.Mixin()
 	group.Policy = privacy.NewPolicies(schema.Group{})
 	group.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -164,10 +192,108 @@ func init() {
 	groupDescDescription := groupFields[1].Descriptor()
 	// group.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
 	group.DescriptionValidator = groupDescDescription.Validators[0].(func(string) error)
+	// groupDescIsDefault is the schema descriptor for is_default field.
+	groupDescIsDefault := groupFields[2].Descriptor()
+	// group.DefaultIsDefault holds the default value on creation for the is_default field.
+	group.DefaultIsDefault = groupDescIsDefault.Default.(bool)
+	// groupDescNotifyUnassigned is the schema descriptor for notify_unassigned field.
+	groupDescNotifyUnassigned := groupFields[4].Descriptor()
+	// group.DefaultNotifyUnassigned holds the default value on creation for the notify_unassigned field.
+	group.DefaultNotifyUnassigned = groupDescNotifyUnassigned.Default.(bool)
 	// groupDescID is the schema descriptor for id field.
 	groupDescID := groupMixinFields0[0].Descriptor()
 	// group.DefaultID holds the default value on creation for the id field.
 	group.DefaultID = groupDescID.Default.(func() globalid.ID)
+	macroMixin := schema.Macro{}.Mixin()
+	macro.Policy = privacy.NewPolicies(schema.Macro{})
+	macro.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := macro.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	macroMixinFields0 := macroMixin[0].Fields()
+	_ = macroMixinFields0
+	macroMixinFields1 := macroMixin[1].Fields()
+	_ = macroMixinFields1
+	macroFields := schema.Macro{}.Fields()
+	_ = macroFields
+	// macroDescCreatedAt is the schema descriptor for created_at field.
+	macroDescCreatedAt := macroMixinFields1[0].Descriptor()
+	// macro.DefaultCreatedAt holds the default value on creation for the created_at field.
+	macro.DefaultCreatedAt = macroDescCreatedAt.Default.(func() time.Time)
+	// macroDescUpdatedAt is the schema descriptor for updated_at field.
+	macroDescUpdatedAt := macroMixinFields1[1].Descriptor()
+	// macro.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	macro.DefaultUpdatedAt = macroDescUpdatedAt.Default.(func() time.Time)
+	// macro.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	macro.UpdateDefaultUpdatedAt = macroDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// macroDescName is the schema descriptor for name field.
+	macroDescName := macroFields[0].Descriptor()
+	// macro.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	macro.NameValidator = func() func(string) error {
+		validators := macroDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// macroDescBody is the schema descriptor for body field.
+	macroDescBody := macroFields[2].Descriptor()
+	// macro.BodyValidator is a validator for the "body" field. It is called by the builders before save.
+	macro.BodyValidator = macroDescBody.Validators[0].(func(string) error)
+	// macroDescInternal is the schema descriptor for internal field.
+	macroDescInternal := macroFields[3].Descriptor()
+	// macro.DefaultInternal holds the default value on creation for the internal field.
+	macro.DefaultInternal = macroDescInternal.Default.(bool)
+	// macroDescSetPriority is the schema descriptor for set_priority field.
+	macroDescSetPriority := macroFields[5].Descriptor()
+	// macro.SetPriorityValidator is a validator for the "set_priority" field. It is called by the builders before save.
+	macro.SetPriorityValidator = macroDescSetPriority.Validators[0].(func(int) error)
+	// macroDescAddTags is the schema descriptor for add_tags field.
+	macroDescAddTags := macroFields[8].Descriptor()
+	// macro.DefaultAddTags holds the default value on creation for the add_tags field.
+	macro.DefaultAddTags = macroDescAddTags.Default.([]string)
+	// macroDescRemoveTags is the schema descriptor for remove_tags field.
+	macroDescRemoveTags := macroFields[9].Descriptor()
+	// macro.DefaultRemoveTags holds the default value on creation for the remove_tags field.
+	macro.DefaultRemoveTags = macroDescRemoveTags.Default.([]string)
+	// macroDescID is the schema descriptor for id field.
+	macroDescID := macroMixinFields0[0].Descriptor()
+	// macro.DefaultID holds the default value on creation for the id field.
+	macro.DefaultID = macroDescID.Default.(func() globalid.ID)
+	mentionMixin := schema.Mention{}.Mixin()
+	mention.Policy = privacy.NewPolicies(schema.Mention{})
+	mention.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := mention.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	mentionMixinFields0 := mentionMixin[0].Fields()
+	_ = mentionMixinFields0
+	mentionFields := schema.Mention{}.Fields()
+	_ = mentionFields
+	// mentionDescCreatedAt is the schema descriptor for created_at field.
+	mentionDescCreatedAt := mentionFields[3].Descriptor()
+	// mention.DefaultCreatedAt holds the default value on creation for the created_at field.
+	mention.DefaultCreatedAt = mentionDescCreatedAt.Default.(func() time.Time)
+	// mentionDescID is the schema descriptor for id field.
+	mentionDescID := mentionMixinFields0[0].Descriptor()
+	// mention.DefaultID holds the default value on creation for the id field.
+	mention.DefaultID = mentionDescID.Default.(func() globalid.ID)
 	messageMixin := schema.Message{}.Mixin()
 	message.Policy = privacy.NewPolicies(schema.Message{})
 	message.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -225,6 +351,116 @@ func init() {
 	messageDescID := messageMixinFields0[0].Descriptor()
 	// message.DefaultID holds the default value on creation for the id field.
 	message.DefaultID = messageDescID.Default.(func() globalid.ID)
+	notificationMixin := schema.Notification{}.Mixin()
+	notification.Policy = privacy.NewPolicies(schema.Notification{})
+	notification.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := notification.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	notificationMixinFields0 := notificationMixin[0].Fields()
+	_ = notificationMixinFields0
+	notificationFields := schema.Notification{}.Fields()
+	_ = notificationFields
+	// notificationDescCreatedAt is the schema descriptor for created_at field.
+	notificationDescCreatedAt := notificationFields[7].Descriptor()
+	// notification.DefaultCreatedAt holds the default value on creation for the created_at field.
+	notification.DefaultCreatedAt = notificationDescCreatedAt.Default.(func() time.Time)
+	// notificationDescID is the schema descriptor for id field.
+	notificationDescID := notificationMixinFields0[0].Descriptor()
+	// notification.DefaultID holds the default value on creation for the id field.
+	notification.DefaultID = notificationDescID.Default.(func() globalid.ID)
+	routingruleMixin := schema.RoutingRule{}.Mixin()
+	routingrule.Policy = privacy.NewPolicies(schema.RoutingRule{})
+	routingrule.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := routingrule.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	routingruleMixinFields0 := routingruleMixin[0].Fields()
+	_ = routingruleMixinFields0
+	routingruleMixinFields1 := routingruleMixin[1].Fields()
+	_ = routingruleMixinFields1
+	routingruleFields := schema.RoutingRule{}.Fields()
+	_ = routingruleFields
+	// routingruleDescCreatedAt is the schema descriptor for created_at field.
+	routingruleDescCreatedAt := routingruleMixinFields1[0].Descriptor()
+	// routingrule.DefaultCreatedAt holds the default value on creation for the created_at field.
+	routingrule.DefaultCreatedAt = routingruleDescCreatedAt.Default.(func() time.Time)
+	// routingruleDescUpdatedAt is the schema descriptor for updated_at field.
+	routingruleDescUpdatedAt := routingruleMixinFields1[1].Descriptor()
+	// routingrule.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	routingrule.DefaultUpdatedAt = routingruleDescUpdatedAt.Default.(func() time.Time)
+	// routingrule.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	routingrule.UpdateDefaultUpdatedAt = routingruleDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// routingruleDescName is the schema descriptor for name field.
+	routingruleDescName := routingruleFields[0].Descriptor()
+	// routingrule.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	routingrule.NameValidator = func() func(string) error {
+		validators := routingruleDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// routingruleDescPosition is the schema descriptor for position field.
+	routingruleDescPosition := routingruleFields[1].Descriptor()
+	// routingrule.DefaultPosition holds the default value on creation for the position field.
+	routingrule.DefaultPosition = routingruleDescPosition.Default.(int)
+	// routingruleDescEnabled is the schema descriptor for enabled field.
+	routingruleDescEnabled := routingruleFields[2].Descriptor()
+	// routingrule.DefaultEnabled holds the default value on creation for the enabled field.
+	routingrule.DefaultEnabled = routingruleDescEnabled.Default.(bool)
+	// routingruleDescChannels is the schema descriptor for channels field.
+	routingruleDescChannels := routingruleFields[3].Descriptor()
+	// routingrule.DefaultChannels holds the default value on creation for the channels field.
+	routingrule.DefaultChannels = routingruleDescChannels.Default.([]string)
+	// routingruleDescWords is the schema descriptor for words field.
+	routingruleDescWords := routingruleFields[4].Descriptor()
+	// routingrule.DefaultWords holds the default value on creation for the words field.
+	routingrule.DefaultWords = routingruleDescWords.Default.([]string)
+	// routingruleDescEmailDomains is the schema descriptor for email_domains field.
+	routingruleDescEmailDomains := routingruleFields[5].Descriptor()
+	// routingrule.DefaultEmailDomains holds the default value on creation for the email_domains field.
+	routingrule.DefaultEmailDomains = routingruleDescEmailDomains.Default.([]string)
+	// routingruleDescPriorities is the schema descriptor for priorities field.
+	routingruleDescPriorities := routingruleFields[6].Descriptor()
+	// routingrule.DefaultPriorities holds the default value on creation for the priorities field.
+	routingrule.DefaultPriorities = routingruleDescPriorities.Default.([]priority.Priority)
+	// routingruleDescTags is the schema descriptor for tags field.
+	routingruleDescTags := routingruleFields[7].Descriptor()
+	// routingrule.DefaultTags holds the default value on creation for the tags field.
+	routingrule.DefaultTags = routingruleDescTags.Default.([]string)
+	// routingruleDescSetPriority is the schema descriptor for set_priority field.
+	routingruleDescSetPriority := routingruleFields[9].Descriptor()
+	// routingrule.SetPriorityValidator is a validator for the "set_priority" field. It is called by the builders before save.
+	routingrule.SetPriorityValidator = routingruleDescSetPriority.Validators[0].(func(int) error)
+	// routingruleDescAddTags is the schema descriptor for add_tags field.
+	routingruleDescAddTags := routingruleFields[10].Descriptor()
+	// routingrule.DefaultAddTags holds the default value on creation for the add_tags field.
+	routingrule.DefaultAddTags = routingruleDescAddTags.Default.([]string)
+	// routingruleDescRoundRobin is the schema descriptor for round_robin field.
+	routingruleDescRoundRobin := routingruleFields[11].Descriptor()
+	// routingrule.DefaultRoundRobin holds the default value on creation for the round_robin field.
+	routingrule.DefaultRoundRobin = routingruleDescRoundRobin.Default.(bool)
+	// routingruleDescID is the schema descriptor for id field.
+	routingruleDescID := routingruleMixinFields0[0].Descriptor()
+	// routingrule.DefaultID holds the default value on creation for the id field.
+	routingrule.DefaultID = routingruleDescID.Default.(func() globalid.ID)
 	slapolicyMixin := schema.SLAPolicy{}.Mixin()
 	slapolicy.Policy = privacy.NewPolicies(schema.SLAPolicy{})
 	slapolicy.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -267,6 +503,54 @@ func init() {
 	slapolicyDescID := slapolicyMixinFields0[0].Descriptor()
 	// slapolicy.DefaultID holds the default value on creation for the id field.
 	slapolicy.DefaultID = slapolicyDescID.Default.(func() globalid.ID)
+	savedviewMixin := schema.SavedView{}.Mixin()
+	savedview.Policy = privacy.NewPolicies(schema.SavedView{})
+	savedview.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := savedview.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	savedviewMixinFields0 := savedviewMixin[0].Fields()
+	_ = savedviewMixinFields0
+	savedviewMixinFields1 := savedviewMixin[1].Fields()
+	_ = savedviewMixinFields1
+	savedviewFields := schema.SavedView{}.Fields()
+	_ = savedviewFields
+	// savedviewDescCreatedAt is the schema descriptor for created_at field.
+	savedviewDescCreatedAt := savedviewMixinFields1[0].Descriptor()
+	// savedview.DefaultCreatedAt holds the default value on creation for the created_at field.
+	savedview.DefaultCreatedAt = savedviewDescCreatedAt.Default.(func() time.Time)
+	// savedviewDescUpdatedAt is the schema descriptor for updated_at field.
+	savedviewDescUpdatedAt := savedviewMixinFields1[1].Descriptor()
+	// savedview.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	savedview.DefaultUpdatedAt = savedviewDescUpdatedAt.Default.(func() time.Time)
+	// savedview.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	savedview.UpdateDefaultUpdatedAt = savedviewDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// savedviewDescName is the schema descriptor for name field.
+	savedviewDescName := savedviewFields[0].Descriptor()
+	// savedview.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	savedview.NameValidator = func() func(string) error {
+		validators := savedviewDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// savedviewDescID is the schema descriptor for id field.
+	savedviewDescID := savedviewMixinFields0[0].Descriptor()
+	// savedview.DefaultID holds the default value on creation for the id field.
+	savedview.DefaultID = savedviewDescID.Default.(func() globalid.ID)
 	sequenceMixin := schema.Sequence{}.Mixin()
 	sequence.Policy = privacy.NewPolicies(schema.Sequence{})
 	sequence.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -476,6 +760,14 @@ func init() {
 	userDescActive := userFields[5].Descriptor()
 	// user.DefaultActive holds the default value on creation for the active field.
 	user.DefaultActive = userDescActive.Default.(bool)
+	// userDescAway is the schema descriptor for away field.
+	userDescAway := userFields[6].Descriptor()
+	// user.DefaultAway holds the default value on creation for the away field.
+	user.DefaultAway = userDescAway.Default.(bool)
+	// userDescMutedNotifications is the schema descriptor for muted_notifications field.
+	userDescMutedNotifications := userFields[7].Descriptor()
+	// user.DefaultMutedNotifications holds the default value on creation for the muted_notifications field.
+	user.DefaultMutedNotifications = userDescMutedNotifications.Default.([]string)
 	// userDescID is the schema descriptor for id field.
 	userDescID := userMixinFields0[0].Descriptor()
 	// user.DefaultID holds the default value on creation for the id field.

@@ -48,6 +48,9 @@ func (Event) Fields() []ent.Field {
 		field.JSON("after", json.RawMessage{}).Optional().Immutable(),
 		// MEMBERSHIP_CHANGED: the users who joined or left group_id.
 		field.JSON("members", []globalid.ID{}).Optional().Immutable(),
+		// The users this event notified (internal/notify), so that their
+		// notifications subscriptions read them.
+		field.JSON("notified", []globalid.ID{}).Optional().Immutable(),
 		field.Time("created_at").Default(time.Now).Immutable(),
 	}
 }

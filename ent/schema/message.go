@@ -35,6 +35,8 @@ func (Message) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("ticket", Ticket.Type).Ref("messages").Field("ticket_id").Unique().Required().Immutable(),
 		edge.From("author", User.Type).Ref("messages").Field("author_id").Unique().Required().Immutable(),
+		edge.To("mentions", Mention.Type).Annotations(entgql.Skip()),
+		edge.To("notifications", Notification.Type).Annotations(entgql.Skip()),
 	}
 }
 

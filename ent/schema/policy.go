@@ -34,3 +34,22 @@ func (Event) Policy() ent.Policy { return privacy.SystemOnlyPolicy() }
 
 // Policy of the Sequence.
 func (Sequence) Policy() ent.Policy { return privacy.SystemOnlyPolicy() }
+
+
+// Policy of the RoutingRule.
+func (RoutingRule) Policy() ent.Policy { return privacy.StaffReadAdminWritePolicy() }
+
+// Policy of the Macro.
+func (Macro) Policy() ent.Policy { return privacy.StaffReadAdminWritePolicy() }
+
+// Policy of the Notification.
+func (Notification) Policy() ent.Policy { return privacy.NotificationPolicy() }
+
+// Policy of the Follow.
+func (Follow) Policy() ent.Policy { return privacy.FollowPolicy() }
+
+// Policy of the Mention.
+func (Mention) Policy() ent.Policy { return privacy.MentionPolicy() }
+
+// Policy of the SavedView.
+func (SavedView) Policy() ent.Policy { return privacy.SavedViewPolicy() }

@@ -22,10 +22,12 @@ func (Ticket) Mixin() []ent.Mixin {
 	return []ent.Mixin{IDMixin{prefix: globalid.PrefixTicket}, TimeMixin{}}
 }
 
+// staffOnly marks what only agents and admins may read (@staffOnly).
+var staffOnly = entgql.Directives(entgql.NewDirective("staffOnly"))
+
 // Fields of the Ticket.
 func (Ticket) Fields() []ent.Field {
 	noInput := entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)
-	staffOnly := entgql.Directives(entgql.NewDirective("staffOnly"))
 	return []ent.Field{
 		// Assigned by the numbering hook, gap-free and increasing.
 		field.Int("number").Positive().Unique().Immutable().
@@ -43,8 +45,14 @@ func (Ticket) Fields() []ent.Field {
 		field.String("requester_id").GoType(globalid.ID("")).Immutable().Annotations(noInput),
 		field.String("assignee_id").GoType(globalid.ID("")).Optional().Nillable(),
 		field.String("group_id").GoType(globalid.ID("")).Optional().Nillable(),
-		field.Time("first_response_due_at").Optional().Nillable().Annotations(noInput, staffOnly),
-		field.Time("resolution_due_at").Optional().Nillable().Annotations(noInput, staffOnly),
+		// Which routing rule placed the ticket (none: the default group or
+		// the creator did).
+		field.String("routing_rule_id").GoType(globalid.ID("")).Optional().Nillable().Immutable().
+			Annotations(noInput, staffOnly, entgql.Skip(entgql.SkipWhereInput)),
+		field.Time("first_response_due_at").Optional().Nillable().
+			Annotations(noInput, staffOnly, entgql.OrderField("FIRST_RESPONSE_DUE_AT")),
+		field.Time("resolution_due_at").Optional().Nillable().
+			Annotations(noInput, staffOnly, entgql.OrderField("RESOLUTION_DUE_AT")),
 		field.Time("first_responded_at").Optional().Nillable().Annotations(noInput),
 		field.Time("solved_at").Optional().Nillable().Annotations(noInput),
 	}
@@ -57,6 +65,11 @@ func (Ticket) Edges() []ent.Edge {
 			Unique().Required().Immutable(),
 		edge.From("assignee", User.Type).Ref("assigned_tickets").Field("assignee_id").Unique(),
 		edge.From("group", Group.Type).Ref("tickets").Field("group_id").Unique(),
+		edge.From("routing_rule", RoutingRule.Type).Ref("tickets").Field("routing_rule_id").Unique().Immutable().
+			Annotations(staffOnly, entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		edge.To("notifications", Notification.Type).Annotations(entgql.Skip()),
+		edge.To("follows", Follow.Type).Annotations(entgql.Skip()),
+		edge.To("mentions", Mention.Type).Annotations(entgql.Skip()),
 		edge.To("messages", Message.Type).
 			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 	}
@@ -70,6 +83,8 @@ func (Ticket) Indexes() []ent.Index {
 		index.Fields("requester_id", "created_at"),
 		index.Fields("assignee_id", "status"),
 		index.Fields("group_id", "status"),
+		index.Fields("first_response_due_at"),
+		index.Fields("resolution_due_at"),
 	}
 }
 

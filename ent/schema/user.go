@@ -39,6 +39,10 @@ func (User) Fields() []ent.Field {
 			ValueScanner(confidential.String("users.phone")).
 			Annotations(entgql.Directives(entgql.NewDirective("contactData")), entgql.Skip(entgql.SkipWhereInput, entgql.SkipOrderField)),
 		field.Bool("active").Default(true),
+		// Out of office: round-robin assignment skips them.
+		field.Bool("away").Default(false),
+		// The notification kinds the user turned off.
+		field.Strings("muted_notifications").Optional().Default([]string{}).Annotations(entgql.Skip()),
 		field.Time("last_seen_at").Optional().Nillable().
 			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 	}
@@ -54,6 +58,12 @@ func (User) Edges() []ent.Edge {
 		edge.To("messages", Message.Type).Annotations(entgql.Skip()),
 		edge.To("sessions", Session.Type).Annotations(entgql.Skip()),
 		edge.To("api_tokens", APIToken.Type).Annotations(entgql.Skip()),
+		edge.To("notifications", Notification.Type).Annotations(entgql.Skip()),
+		edge.To("caused_notifications", Notification.Type).Annotations(entgql.Skip()),
+		edge.To("follows", Follow.Type).Annotations(entgql.Skip()),
+		edge.To("mentions", Mention.Type).Annotations(entgql.Skip()),
+		edge.To("saved_views", SavedView.Type).Annotations(entgql.Skip()),
+		edge.To("macros_assigning", Macro.Type).Annotations(entgql.Skip()),
 	}
 }
 

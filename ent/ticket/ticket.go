@@ -42,6 +42,8 @@ const (
 	FieldAssigneeID = "assignee_id"
 	// FieldGroupID holds the string denoting the group_id field in the database.
 	FieldGroupID = "group_id"
+	// FieldRoutingRuleID holds the string denoting the routing_rule_id field in the database.
+	FieldRoutingRuleID = "routing_rule_id"
 	// FieldFirstResponseDueAt holds the string denoting the first_response_due_at field in the database.
 	FieldFirstResponseDueAt = "first_response_due_at"
 	// FieldResolutionDueAt holds the string denoting the resolution_due_at field in the database.
@@ -56,6 +58,14 @@ const (
 	EdgeAssignee = "assignee"
 	// EdgeGroup holds the string denoting the group edge name in mutations.
 	EdgeGroup = "group"
+	// EdgeRoutingRule holds the string denoting the routing_rule edge name in mutations.
+	EdgeRoutingRule = "routing_rule"
+	// EdgeNotifications holds the string denoting the notifications edge name in mutations.
+	EdgeNotifications = "notifications"
+	// EdgeFollows holds the string denoting the follows edge name in mutations.
+	EdgeFollows = "follows"
+	// EdgeMentions holds the string denoting the mentions edge name in mutations.
+	EdgeMentions = "mentions"
 	// EdgeMessages holds the string denoting the messages edge name in mutations.
 	EdgeMessages = "messages"
 	// Table holds the table name of the ticket in the database.
@@ -81,6 +91,34 @@ const (
 	GroupInverseTable = "groups"
 	// GroupColumn is the table column denoting the group relation/edge.
 	GroupColumn = "group_id"
+	// RoutingRuleTable is the table that holds the routing_rule relation/edge.
+	RoutingRuleTable = "tickets"
+	// RoutingRuleInverseTable is the table name for the RoutingRule entity.
+	// It exists in this package in order to avoid circular dependency with the "routingrule" package.
+	RoutingRuleInverseTable = "routing_rules"
+	// RoutingRuleColumn is the table column denoting the routing_rule relation/edge.
+	RoutingRuleColumn = "routing_rule_id"
+	// NotificationsTable is the table that holds the notifications relation/edge.
+	NotificationsTable = "notifications"
+	// NotificationsInverseTable is the table name for the Notification entity.
+	// It exists in this package in order to avoid circular dependency with the "notification" package.
+	NotificationsInverseTable = "notifications"
+	// NotificationsColumn is the table column denoting the notifications relation/edge.
+	NotificationsColumn = "ticket_id"
+	// FollowsTable is the table that holds the follows relation/edge.
+	FollowsTable = "follows"
+	// FollowsInverseTable is the table name for the Follow entity.
+	// It exists in this package in order to avoid circular dependency with the "follow" package.
+	FollowsInverseTable = "follows"
+	// FollowsColumn is the table column denoting the follows relation/edge.
+	FollowsColumn = "ticket_id"
+	// MentionsTable is the table that holds the mentions relation/edge.
+	MentionsTable = "mentions"
+	// MentionsInverseTable is the table name for the Mention entity.
+	// It exists in this package in order to avoid circular dependency with the "mention" package.
+	MentionsInverseTable = "mentions"
+	// MentionsColumn is the table column denoting the mentions relation/edge.
+	MentionsColumn = "ticket_id"
 	// MessagesTable is the table that holds the messages relation/edge.
 	MessagesTable = "messages"
 	// MessagesInverseTable is the table name for the Message entity.
@@ -104,6 +142,7 @@ var Columns = []string{
 	FieldRequesterID,
 	FieldAssigneeID,
 	FieldGroupID,
+	FieldRoutingRuleID,
 	FieldFirstResponseDueAt,
 	FieldResolutionDueAt,
 	FieldFirstRespondedAt,
@@ -262,6 +301,11 @@ func ByGroupID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldGroupID, opts...).ToFunc()
 }
 
+// ByRoutingRuleID orders the results by the routing_rule_id field.
+func ByRoutingRuleID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRoutingRuleID, opts...).ToFunc()
+}
+
 // ByFirstResponseDueAt orders the results by the first_response_due_at field.
 func ByFirstResponseDueAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldFirstResponseDueAt, opts...).ToFunc()
@@ -303,6 +347,55 @@ func ByGroupField(field string, opts ...sql.OrderTermOption) OrderOption {
 	}
 }
 
+// ByRoutingRuleField orders the results by routing_rule field.
+func ByRoutingRuleField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newRoutingRuleStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByNotificationsCount orders the results by notifications count.
+func ByNotificationsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newNotificationsStep(), opts...)
+	}
+}
+
+// ByNotifications orders the results by notifications terms.
+func ByNotifications(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newNotificationsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByFollowsCount orders the results by follows count.
+func ByFollowsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newFollowsStep(), opts...)
+	}
+}
+
+// ByFollows orders the results by follows terms.
+func ByFollows(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newFollowsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByMentionsCount orders the results by mentions count.
+func ByMentionsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newMentionsStep(), opts...)
+	}
+}
+
+// ByMentions orders the results by mentions terms.
+func ByMentions(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newMentionsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByMessagesCount orders the results by messages count.
 func ByMessagesCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -335,6 +428,34 @@ func newGroupStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(GroupInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, GroupTable, GroupColumn),
+	)
+}
+func newRoutingRuleStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(RoutingRuleInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, RoutingRuleTable, RoutingRuleColumn),
+	)
+}
+func newNotificationsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(NotificationsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, NotificationsTable, NotificationsColumn),
+	)
+}
+func newFollowsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(FollowsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, FollowsTable, FollowsColumn),
+	)
+}
+func newMentionsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(MentionsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, MentionsTable, MentionsColumn),
 	)
 }
 func newMessagesStep() *sqlgraph.Step {

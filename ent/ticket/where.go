@@ -97,6 +97,11 @@ func GroupID(v globalid.ID) predicate.Ticket {
 	return predicate.Ticket(sql.FieldEQ(FieldGroupID, v))
 }
 
+// RoutingRuleID applies equality check predicate on the "routing_rule_id" field. It's identical to RoutingRuleIDEQ.
+func RoutingRuleID(v globalid.ID) predicate.Ticket {
+	return predicate.Ticket(sql.FieldEQ(FieldRoutingRuleID, v))
+}
+
 // FirstResponseDueAt applies equality check predicate on the "first_response_due_at" field. It's identical to FirstResponseDueAtEQ.
 func FirstResponseDueAt(v time.Time) predicate.Ticket {
 	return predicate.Ticket(sql.FieldEQ(FieldFirstResponseDueAt, v))
@@ -622,6 +627,86 @@ func GroupIDContainsFold(v globalid.ID) predicate.Ticket {
 	return predicate.Ticket(sql.FieldContainsFold(FieldGroupID, vc))
 }
 
+// RoutingRuleIDEQ applies the EQ predicate on the "routing_rule_id" field.
+func RoutingRuleIDEQ(v globalid.ID) predicate.Ticket {
+	return predicate.Ticket(sql.FieldEQ(FieldRoutingRuleID, v))
+}
+
+// RoutingRuleIDNEQ applies the NEQ predicate on the "routing_rule_id" field.
+func RoutingRuleIDNEQ(v globalid.ID) predicate.Ticket {
+	return predicate.Ticket(sql.FieldNEQ(FieldRoutingRuleID, v))
+}
+
+// RoutingRuleIDIn applies the In predicate on the "routing_rule_id" field.
+func RoutingRuleIDIn(vs ...globalid.ID) predicate.Ticket {
+	return predicate.Ticket(sql.FieldIn(FieldRoutingRuleID, vs...))
+}
+
+// RoutingRuleIDNotIn applies the NotIn predicate on the "routing_rule_id" field.
+func RoutingRuleIDNotIn(vs ...globalid.ID) predicate.Ticket {
+	return predicate.Ticket(sql.FieldNotIn(FieldRoutingRuleID, vs...))
+}
+
+// RoutingRuleIDGT applies the GT predicate on the "routing_rule_id" field.
+func RoutingRuleIDGT(v globalid.ID) predicate.Ticket {
+	return predicate.Ticket(sql.FieldGT(FieldRoutingRuleID, v))
+}
+
+// RoutingRuleIDGTE applies the GTE predicate on the "routing_rule_id" field.
+func RoutingRuleIDGTE(v globalid.ID) predicate.Ticket {
+	return predicate.Ticket(sql.FieldGTE(FieldRoutingRuleID, v))
+}
+
+// RoutingRuleIDLT applies the LT predicate on the "routing_rule_id" field.
+func RoutingRuleIDLT(v globalid.ID) predicate.Ticket {
+	return predicate.Ticket(sql.FieldLT(FieldRoutingRuleID, v))
+}
+
+// RoutingRuleIDLTE applies the LTE predicate on the "routing_rule_id" field.
+func RoutingRuleIDLTE(v globalid.ID) predicate.Ticket {
+	return predicate.Ticket(sql.FieldLTE(FieldRoutingRuleID, v))
+}
+
+// RoutingRuleIDContains applies the Contains predicate on the "routing_rule_id" field.
+func RoutingRuleIDContains(v globalid.ID) predicate.Ticket {
+	vc := string(v)
+	return predicate.Ticket(sql.FieldContains(FieldRoutingRuleID, vc))
+}
+
+// RoutingRuleIDHasPrefix applies the HasPrefix predicate on the "routing_rule_id" field.
+func RoutingRuleIDHasPrefix(v globalid.ID) predicate.Ticket {
+	vc := string(v)
+	return predicate.Ticket(sql.FieldHasPrefix(FieldRoutingRuleID, vc))
+}
+
+// RoutingRuleIDHasSuffix applies the HasSuffix predicate on the "routing_rule_id" field.
+func RoutingRuleIDHasSuffix(v globalid.ID) predicate.Ticket {
+	vc := string(v)
+	return predicate.Ticket(sql.FieldHasSuffix(FieldRoutingRuleID, vc))
+}
+
+// RoutingRuleIDIsNil applies the IsNil predicate on the "routing_rule_id" field.
+func RoutingRuleIDIsNil() predicate.Ticket {
+	return predicate.Ticket(sql.FieldIsNull(FieldRoutingRuleID))
+}
+
+// RoutingRuleIDNotNil applies the NotNil predicate on the "routing_rule_id" field.
+func RoutingRuleIDNotNil() predicate.Ticket {
+	return predicate.Ticket(sql.FieldNotNull(FieldRoutingRuleID))
+}
+
+// RoutingRuleIDEqualFold applies the EqualFold predicate on the "routing_rule_id" field.
+func RoutingRuleIDEqualFold(v globalid.ID) predicate.Ticket {
+	vc := string(v)
+	return predicate.Ticket(sql.FieldEqualFold(FieldRoutingRuleID, vc))
+}
+
+// RoutingRuleIDContainsFold applies the ContainsFold predicate on the "routing_rule_id" field.
+func RoutingRuleIDContainsFold(v globalid.ID) predicate.Ticket {
+	vc := string(v)
+	return predicate.Ticket(sql.FieldContainsFold(FieldRoutingRuleID, vc))
+}
+
 // FirstResponseDueAtEQ applies the EQ predicate on the "first_response_due_at" field.
 func FirstResponseDueAtEQ(v time.Time) predicate.Ticket {
 	return predicate.Ticket(sql.FieldEQ(FieldFirstResponseDueAt, v))
@@ -883,6 +968,98 @@ func HasGroup() predicate.Ticket {
 func HasGroupWith(preds ...predicate.Group) predicate.Ticket {
 	return predicate.Ticket(func(s *sql.Selector) {
 		step := newGroupStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasRoutingRule applies the HasEdge predicate on the "routing_rule" edge.
+func HasRoutingRule() predicate.Ticket {
+	return predicate.Ticket(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, RoutingRuleTable, RoutingRuleColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasRoutingRuleWith applies the HasEdge predicate on the "routing_rule" edge with a given conditions (other predicates).
+func HasRoutingRuleWith(preds ...predicate.RoutingRule) predicate.Ticket {
+	return predicate.Ticket(func(s *sql.Selector) {
+		step := newRoutingRuleStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasNotifications applies the HasEdge predicate on the "notifications" edge.
+func HasNotifications() predicate.Ticket {
+	return predicate.Ticket(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, NotificationsTable, NotificationsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasNotificationsWith applies the HasEdge predicate on the "notifications" edge with a given conditions (other predicates).
+func HasNotificationsWith(preds ...predicate.Notification) predicate.Ticket {
+	return predicate.Ticket(func(s *sql.Selector) {
+		step := newNotificationsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasFollows applies the HasEdge predicate on the "follows" edge.
+func HasFollows() predicate.Ticket {
+	return predicate.Ticket(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, FollowsTable, FollowsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasFollowsWith applies the HasEdge predicate on the "follows" edge with a given conditions (other predicates).
+func HasFollowsWith(preds ...predicate.Follow) predicate.Ticket {
+	return predicate.Ticket(func(s *sql.Selector) {
+		step := newFollowsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasMentions applies the HasEdge predicate on the "mentions" edge.
+func HasMentions() predicate.Ticket {
+	return predicate.Ticket(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, MentionsTable, MentionsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasMentionsWith applies the HasEdge predicate on the "mentions" edge with a given conditions (other predicates).
+func HasMentionsWith(preds ...predicate.Mention) predicate.Ticket {
+	return predicate.Ticket(func(s *sql.Selector) {
+		step := newMentionsStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -36,6 +36,10 @@ const (
 	FieldPhone = "phone"
 	// FieldActive holds the string denoting the active field in the database.
 	FieldActive = "active"
+	// FieldAway holds the string denoting the away field in the database.
+	FieldAway = "away"
+	// FieldMutedNotifications holds the string denoting the muted_notifications field in the database.
+	FieldMutedNotifications = "muted_notifications"
 	// FieldLastSeenAt holds the string denoting the last_seen_at field in the database.
 	FieldLastSeenAt = "last_seen_at"
 	// EdgeGroups holds the string denoting the groups edge name in mutations.
@@ -50,6 +54,18 @@ const (
 	EdgeSessions = "sessions"
 	// EdgeAPITokens holds the string denoting the api_tokens edge name in mutations.
 	EdgeAPITokens = "api_tokens"
+	// EdgeNotifications holds the string denoting the notifications edge name in mutations.
+	EdgeNotifications = "notifications"
+	// EdgeCausedNotifications holds the string denoting the caused_notifications edge name in mutations.
+	EdgeCausedNotifications = "caused_notifications"
+	// EdgeFollows holds the string denoting the follows edge name in mutations.
+	EdgeFollows = "follows"
+	// EdgeMentions holds the string denoting the mentions edge name in mutations.
+	EdgeMentions = "mentions"
+	// EdgeSavedViews holds the string denoting the saved_views edge name in mutations.
+	EdgeSavedViews = "saved_views"
+	// EdgeMacrosAssigning holds the string denoting the macros_assigning edge name in mutations.
+	EdgeMacrosAssigning = "macros_assigning"
 	// Table holds the table name of the user in the database.
 	Table = "users"
 	// GroupsTable is the table that holds the groups relation/edge. The primary key declared below.
@@ -92,6 +108,48 @@ const (
 	APITokensInverseTable = "api_tokens"
 	// APITokensColumn is the table column denoting the api_tokens relation/edge.
 	APITokensColumn = "user_id"
+	// NotificationsTable is the table that holds the notifications relation/edge.
+	NotificationsTable = "notifications"
+	// NotificationsInverseTable is the table name for the Notification entity.
+	// It exists in this package in order to avoid circular dependency with the "notification" package.
+	NotificationsInverseTable = "notifications"
+	// NotificationsColumn is the table column denoting the notifications relation/edge.
+	NotificationsColumn = "recipient_id"
+	// CausedNotificationsTable is the table that holds the caused_notifications relation/edge.
+	CausedNotificationsTable = "notifications"
+	// CausedNotificationsInverseTable is the table name for the Notification entity.
+	// It exists in this package in order to avoid circular dependency with the "notification" package.
+	CausedNotificationsInverseTable = "notifications"
+	// CausedNotificationsColumn is the table column denoting the caused_notifications relation/edge.
+	CausedNotificationsColumn = "actor_id"
+	// FollowsTable is the table that holds the follows relation/edge.
+	FollowsTable = "follows"
+	// FollowsInverseTable is the table name for the Follow entity.
+	// It exists in this package in order to avoid circular dependency with the "follow" package.
+	FollowsInverseTable = "follows"
+	// FollowsColumn is the table column denoting the follows relation/edge.
+	FollowsColumn = "user_id"
+	// MentionsTable is the table that holds the mentions relation/edge.
+	MentionsTable = "mentions"
+	// MentionsInverseTable is the table name for the Mention entity.
+	// It exists in this package in order to avoid circular dependency with the "mention" package.
+	MentionsInverseTable = "mentions"
+	// MentionsColumn is the table column denoting the mentions relation/edge.
+	MentionsColumn = "user_id"
+	// SavedViewsTable is the table that holds the saved_views relation/edge.
+	SavedViewsTable = "saved_views"
+	// SavedViewsInverseTable is the table name for the SavedView entity.
+	// It exists in this package in order to avoid circular dependency with the "savedview" package.
+	SavedViewsInverseTable = "saved_views"
+	// SavedViewsColumn is the table column denoting the saved_views relation/edge.
+	SavedViewsColumn = "owner_id"
+	// MacrosAssigningTable is the table that holds the macros_assigning relation/edge.
+	MacrosAssigningTable = "macros"
+	// MacrosAssigningInverseTable is the table name for the Macro entity.
+	// It exists in this package in order to avoid circular dependency with the "macro" package.
+	MacrosAssigningInverseTable = "macros"
+	// MacrosAssigningColumn is the table column denoting the macros_assigning relation/edge.
+	MacrosAssigningColumn = "assign_to_id"
 )
 
 // Columns holds all SQL columns for user fields.
@@ -105,6 +163,8 @@ var Columns = []string{
 	FieldPasswordHash,
 	FieldPhone,
 	FieldActive,
+	FieldAway,
+	FieldMutedNotifications,
 	FieldLastSeenAt,
 }
 
@@ -146,6 +206,10 @@ var (
 	PhoneValidator func(string) error
 	// DefaultActive holds the default value on creation for the "active" field.
 	DefaultActive bool
+	// DefaultAway holds the default value on creation for the "away" field.
+	DefaultAway bool
+	// DefaultMutedNotifications holds the default value on creation for the "muted_notifications" field.
+	DefaultMutedNotifications []string
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() globalid.ID
 	// ValueScanner of all User fields.
@@ -227,6 +291,11 @@ func ByPhone(opts ...sql.OrderTermOption) OrderOption {
 // ByActive orders the results by the active field.
 func ByActive(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldActive, opts...).ToFunc()
+}
+
+// ByAway orders the results by the away field.
+func ByAway(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAway, opts...).ToFunc()
 }
 
 // ByLastSeenAt orders the results by the last_seen_at field.
@@ -317,6 +386,90 @@ func ByAPITokens(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newAPITokensStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByNotificationsCount orders the results by notifications count.
+func ByNotificationsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newNotificationsStep(), opts...)
+	}
+}
+
+// ByNotifications orders the results by notifications terms.
+func ByNotifications(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newNotificationsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByCausedNotificationsCount orders the results by caused_notifications count.
+func ByCausedNotificationsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newCausedNotificationsStep(), opts...)
+	}
+}
+
+// ByCausedNotifications orders the results by caused_notifications terms.
+func ByCausedNotifications(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCausedNotificationsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByFollowsCount orders the results by follows count.
+func ByFollowsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newFollowsStep(), opts...)
+	}
+}
+
+// ByFollows orders the results by follows terms.
+func ByFollows(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newFollowsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByMentionsCount orders the results by mentions count.
+func ByMentionsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newMentionsStep(), opts...)
+	}
+}
+
+// ByMentions orders the results by mentions terms.
+func ByMentions(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newMentionsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// BySavedViewsCount orders the results by saved_views count.
+func BySavedViewsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newSavedViewsStep(), opts...)
+	}
+}
+
+// BySavedViews orders the results by saved_views terms.
+func BySavedViews(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newSavedViewsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByMacrosAssigningCount orders the results by macros_assigning count.
+func ByMacrosAssigningCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newMacrosAssigningStep(), opts...)
+	}
+}
+
+// ByMacrosAssigning orders the results by macros_assigning terms.
+func ByMacrosAssigning(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newMacrosAssigningStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newGroupsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -357,6 +510,48 @@ func newAPITokensStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(APITokensInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, APITokensTable, APITokensColumn),
+	)
+}
+func newNotificationsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(NotificationsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, NotificationsTable, NotificationsColumn),
+	)
+}
+func newCausedNotificationsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CausedNotificationsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, CausedNotificationsTable, CausedNotificationsColumn),
+	)
+}
+func newFollowsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(FollowsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, FollowsTable, FollowsColumn),
+	)
+}
+func newMentionsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(MentionsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, MentionsTable, MentionsColumn),
+	)
+}
+func newSavedViewsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(SavedViewsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, SavedViewsTable, SavedViewsColumn),
+	)
+}
+func newMacrosAssigningStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(MacrosAssigningInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, MacrosAssigningTable, MacrosAssigningColumn),
 	)
 }
 

@@ -32,6 +32,12 @@ const (
 	PrefixAPIToken  = "AT"
 	PrefixEvent     = "EV"
 	PrefixSequence  = "SQ"
+	PrefixRule      = "RR"
+	PrefixNotice    = "NT"
+	PrefixMention   = "MN"
+	PrefixFollow    = "FL"
+	PrefixMacro     = "MC"
+	PrefixView      = "SV"
 )
 
 const prefixLen = 2

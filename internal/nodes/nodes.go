@@ -11,7 +11,11 @@ import (
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/apitoken"
 	"github.com/switchboardhq/switchboard/ent/group"
+	"github.com/switchboardhq/switchboard/ent/macro"
 	"github.com/switchboardhq/switchboard/ent/message"
+	"github.com/switchboardhq/switchboard/ent/notification"
+	"github.com/switchboardhq/switchboard/ent/routingrule"
+	"github.com/switchboardhq/switchboard/ent/savedview"
 	"github.com/switchboardhq/switchboard/ent/session"
 	"github.com/switchboardhq/switchboard/ent/slapolicy"
 	"github.com/switchboardhq/switchboard/ent/ticket"
@@ -28,6 +32,10 @@ var tableOfPrefix = map[string]string{
 	globalid.PrefixSLAPolicy: slapolicy.Table,
 	globalid.PrefixSession:   session.Table,
 	globalid.PrefixAPIToken:  apitoken.Table,
+	globalid.PrefixRule:      routingrule.Table,
+	globalid.PrefixNotice:    notification.Table,
+	globalid.PrefixMacro:     macro.Table,
+	globalid.PrefixView:      savedview.Table,
 }
 
 // NodeType resolves the table of a global ID from its prefix, for

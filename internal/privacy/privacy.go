@@ -11,9 +11,13 @@ import (
 	"entgo.io/ent/entql"
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/follow"
+	"github.com/switchboardhq/switchboard/ent/mention"
 	"github.com/switchboardhq/switchboard/ent/message"
+	"github.com/switchboardhq/switchboard/ent/notification"
 	"github.com/switchboardhq/switchboard/ent/predicate"
 	entprivacy "github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/ent/savedview"
 	"github.com/switchboardhq/switchboard/ent/slapolicy"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/ent/user"
@@ -339,5 +343,187 @@ func SystemOnlyPolicy() ent.Policy {
 	return entprivacy.Policy{
 		Query:    entprivacy.QueryPolicy{allowSystem, entprivacy.AlwaysDenyRule()},
 		Mutation: entprivacy.MutationPolicy{allowSystem, entprivacy.AlwaysDenyRule()},
+	}
+}
+
+// reachOf is ticketReach, or nothing to add for those who reach every
+// ticket (admins, the system).
+func reachOf(v *viewer.Viewer) []predicate.Ticket {
+	if v.IsSystem() || v.IsAdmin() {
+		return nil
+	}
+	return []predicate.Ticket{ticketReach(v)}
+}
+
+// hideAll makes every row of a query read as not found.
+var hideAll = entprivacy.FilterFunc(func(ctx context.Context, f entprivacy.Filter) error {
+	idf, ok := f.(interface{ WhereID(p entql.StringP) })
+	if !ok {
+		return entprivacy.Denyf("unexpected filter %T", f)
+	}
+	idf.WhereID(entql.StringEQ(""))
+	return entprivacy.Allow
+})
+
+// StaffReadAdminWritePolicy is for the team's configuration (routing
+// rules, macros): agents and admins read it, admins change it, customers
+// do not know it exists.
+func StaffReadAdminWritePolicy() ent.Policy {
+	staffOnly := entprivacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if viewer.FromContext(ctx).IsStaff() {
+			return entprivacy.Allow
+		}
+		return entprivacy.Skip
+	})
+	return entprivacy.Policy{
+		Query:    entprivacy.QueryPolicy{allowSystem, denyAnonymous, staffOnly, hideAll},
+		Mutation: entprivacy.MutationPolicy{allowSystem, denyReadOnly, allowAdmin, denyAnonymous, entprivacy.AlwaysDenyRule()},
+	}
+}
+
+// NotificationPolicy: an inbox is its owner's alone (admins included), and
+// shows only notifications of tickets its owner may read now: someone who
+// left a group no longer sees what its tickets' notifications said. They
+// are written by the system (internal/notify); their owner marks them read.
+func NotificationPolicy() ent.Policy {
+	return entprivacy.Policy{
+		Query: entprivacy.QueryPolicy{
+			allowSystem, denyAnonymous,
+			entprivacy.NotificationQueryRuleFunc(func(ctx context.Context, q *ent.NotificationQuery) error {
+				v := viewer.FromContext(ctx)
+				q.Where(notification.RecipientID(v.UserID))
+				if reach := reachOf(v); reach != nil {
+					q.Where(notification.HasTicketWith(reach...))
+				}
+				return entprivacy.Allow
+			}),
+		},
+		Mutation: entprivacy.MutationPolicy{
+			allowSystem, denyReadOnly, denyAnonymous,
+			entprivacy.NotificationMutationRuleFunc(func(ctx context.Context, m *ent.NotificationMutation) error {
+				if !m.Op().Is(ent.OpUpdate | ent.OpUpdateOne) {
+					return entprivacy.Denyf("notifications are written by the system")
+				}
+				for _, f := range append(m.Fields(), m.ClearedFields()...) {
+					if f != notification.FieldReadAt {
+						return apierr.Errorf(apierr.Forbidden, "only the read mark of a notification changes")
+					}
+				}
+				v := viewer.FromContext(ctx)
+				m.Where(notification.RecipientID(v.UserID))
+				if reach := reachOf(v); reach != nil {
+					m.Where(notification.HasTicketWith(reach...))
+				}
+				return entprivacy.Allow
+			}),
+		},
+	}
+}
+
+// FollowPolicy: customers see and make their own follows; staff see who
+// follows the tickets they reach, and follow or unfollow as themselves.
+func FollowPolicy() ent.Policy {
+	return entprivacy.Policy{
+		Query: entprivacy.QueryPolicy{
+			allowSystem, denyAnonymous,
+			entprivacy.FollowQueryRuleFunc(func(ctx context.Context, q *ent.FollowQuery) error {
+				v := viewer.FromContext(ctx)
+				if v.IsCustomer() {
+					q.Where(follow.UserID(v.UserID))
+				}
+				if reach := reachOf(v); reach != nil {
+					q.Where(follow.HasTicketWith(reach...))
+				}
+				return entprivacy.Allow
+			}),
+		},
+		Mutation: entprivacy.MutationPolicy{
+			allowSystem, denyReadOnly, denyAnonymous,
+			entprivacy.FollowMutationRuleFunc(func(ctx context.Context, m *ent.FollowMutation) error {
+				v := viewer.FromContext(ctx)
+				switch {
+				case m.Op().Is(ent.OpCreate):
+					if u, _ := m.UserID(); u != v.UserID {
+						return apierr.Errorf(apierr.Forbidden, "you follow tickets as yourself")
+					}
+					tid, _ := m.TicketID()
+					ok, err := m.Client().Ticket.Query().Where(ticket.ID(tid)).Exist(ctx)
+					if err != nil {
+						return err
+					}
+					if !ok {
+						return apierr.Errorf(apierr.NotFound, "ticket not found")
+					}
+					return entprivacy.Allow
+				case m.Op().Is(ent.OpDelete | ent.OpDeleteOne):
+					m.Where(follow.UserID(v.UserID))
+					return entprivacy.Allow
+				}
+				return entprivacy.Denyf("follows are not changed, only made or removed")
+			}),
+		},
+	}
+}
+
+// MentionPolicy: mentions are of internal notes, so staff who reach the
+// ticket read them and customers never; the system records them.
+func MentionPolicy() ent.Policy {
+	return entprivacy.Policy{
+		Query: entprivacy.QueryPolicy{
+			allowSystem, denyAnonymous,
+			entprivacy.MentionQueryRuleFunc(func(ctx context.Context, q *ent.MentionQuery) error {
+				v := viewer.FromContext(ctx)
+				if !v.IsStaff() {
+					q.Where(mention.IDIn())
+					return entprivacy.Allow
+				}
+				if reach := reachOf(v); reach != nil {
+					q.Where(mention.HasTicketWith(reach...))
+				}
+				return entprivacy.Allow
+			}),
+		},
+		Mutation: entprivacy.MutationPolicy{allowSystem, entprivacy.AlwaysDenyRule()},
+	}
+}
+
+// SavedViewPolicy: staff keep their own views and read those shared with
+// their groups; admins read and manage all. Customers have none.
+func SavedViewPolicy() ent.Policy {
+	return entprivacy.Policy{
+		Query: entprivacy.QueryPolicy{
+			allowSystem, allowAdmin, denyAnonymous,
+			entprivacy.SavedViewQueryRuleFunc(func(ctx context.Context, q *ent.SavedViewQuery) error {
+				v := viewer.FromContext(ctx)
+				own := []predicate.SavedView{savedview.OwnerID(v.UserID)}
+				if v.IsStaff() && len(v.GroupIDs) > 0 {
+					own = append(own, savedview.GroupIDIn(v.GroupIDs...))
+				}
+				q.Where(savedview.Or(own...))
+				return entprivacy.Allow
+			}),
+		},
+		Mutation: entprivacy.MutationPolicy{
+			allowSystem, denyReadOnly, denyAnonymous,
+			entprivacy.SavedViewMutationRuleFunc(func(ctx context.Context, m *ent.SavedViewMutation) error {
+				v := viewer.FromContext(ctx)
+				if !v.IsStaff() {
+					return apierr.Errorf(apierr.Forbidden, "saved views are for agents and admins")
+				}
+				if g, ok := m.GroupID(); ok && !v.IsAdmin() && !v.InGroup(g) {
+					return apierr.Invalid("groupID", "views are shared only with your own groups")
+				}
+				if m.Op().Is(ent.OpCreate) {
+					if o, _ := m.OwnerID(); o != v.UserID {
+						return apierr.Errorf(apierr.Forbidden, "views are saved as yourself")
+					}
+					return entprivacy.Allow
+				}
+				if !v.IsAdmin() {
+					m.Where(savedview.OwnerID(v.UserID))
+				}
+				return entprivacy.Allow
+			}),
+		},
 	}
 }

@@ -1,0 +1,73 @@
+package schema
+
+import (
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/switchboardhq/switchboard/internal/globalid"
+)
+
+// Notification is one entry of a user's inbox, written in the same
+// transaction as the event that caused it (internal/notify).
+type Notification struct{ ent.Schema }
+
+// Mixin of the Notification.
+func (Notification) Mixin() []ent.Mixin {
+	return []ent.Mixin{IDMixin{prefix: globalid.PrefixNotice}}
+}
+
+// Fields of the Notification.
+func (Notification) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("recipient_id").GoType(globalid.ID("")).Immutable().Annotations(entgql.Skip()),
+		field.Enum("kind").Values(NotificationKinds...).Immutable(),
+		field.String("ticket_id").GoType(globalid.ID("")).Immutable(),
+		field.String("message_id").GoType(globalid.ID("")).Optional().Nillable().Immutable(),
+		field.String("actor_id").GoType(globalid.ID("")).Optional().Nillable().Immutable(),
+		// The cursor of the event that caused it: inboxes are read in this
+		// order and the notifications subscription resumes from it.
+		field.Int64("event_cursor").Immutable().Annotations(entgql.Skip(), entgql.OrderField("CURSOR")),
+		field.Time("read_at").Optional().Nillable(),
+		field.Time("created_at").Default(time.Now).Immutable(),
+	}
+}
+
+// NotificationKinds are why someone is told, in the order a notification
+// of several causes takes its kind from (one per recipient and event).
+var NotificationKinds = []string{
+	"MENTIONED",           // @name in an internal note
+	"ASSIGNED",            // a ticket was assigned to me
+	"MESSAGE_ON_ASSIGNED", // a reply or note on a ticket assigned to me
+	"FOLLOWED_REPLY",      // a reply on a ticket I follow (for staff: a customer's)
+	"UNASSIGNED_IN_GROUP", // a ticket came to my group with nobody assigned
+}
+
+// Edges of the Notification.
+func (Notification) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("recipient", User.Type).Ref("notifications").Field("recipient_id").Unique().Required().Immutable().Annotations(entgql.Skip()),
+		edge.From("ticket", Ticket.Type).Ref("notifications").Field("ticket_id").Unique().Required().Immutable(),
+		edge.From("message", Message.Type).Ref("notifications").Field("message_id").Unique().Immutable(),
+		edge.From("actor", User.Type).Ref("caused_notifications").Field("actor_id").Unique().Immutable(),
+	}
+}
+
+// Indexes of the Notification.
+func (Notification) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("recipient_id", "event_cursor").Unique(),
+		index.Fields("recipient_id", "read_at"),
+		index.Fields("ticket_id"),
+	}
+}
+
+// Annotations of the Notification.
+func (Notification) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection()}
+}
