@@ -38,6 +38,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/presence"
 	"github.com/switchboardhq/switchboard/internal/querycache"
 	"github.com/switchboardhq/switchboard/internal/ratelimit"
+	"github.com/switchboardhq/switchboard/internal/routing"
 	"github.com/switchboardhq/switchboard/internal/search"
 	"github.com/switchboardhq/switchboard/internal/ticketing"
 	"github.com/switchboardhq/switchboard/internal/viewer"
@@ -261,6 +262,9 @@ func (p *program) serve(ctx context.Context, a *app, rest []string) int {
 			p.printLogins(logins)
 		}
 	}
+	if err := routing.EnsureDefaultGroup(ctx, a.client, a.cfg.DefaultGroup); err != nil {
+		return p.fail(exitError, err.Error())
+	}
 	hub, stopLive, err := a.startLive(ctx)
 	if err != nil {
 		return p.fail(exitConfig, err.Error())
@@ -380,6 +384,7 @@ func (a *app) startLive(ctx context.Context) (*live.Hub, func(), error) {
 		return nil, nil, err
 	}
 	a.tickets.Announce = hub.Announce
+	a.tickets.Online = hub.AgentsOnline
 	a.resolver.Live = hub
 	a.resolver.Wallboards = wallboard.New(a.client, hub, wallboard.Options{
 		Coalesce: a.cfg.WallboardCoalesce, Refresh: a.cfg.WallboardRefresh, DueSoonWindow: a.cfg.WallboardDueSoon,

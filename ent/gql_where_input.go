@@ -2809,10 +2809,6 @@ type TicketWhereInput struct {
 	HasGroup     *bool              `json:"hasGroup,omitempty"`
 	HasGroupWith []*GroupWhereInput `json:"hasGroupWith,omitempty"`
 
-	// "routing_rule" edge predicates.
-	HasRoutingRule     *bool                    `json:"hasRoutingRule,omitempty"`
-	HasRoutingRuleWith []*RoutingRuleWhereInput `json:"hasRoutingRuleWith,omitempty"`
-
 	// "messages" edge predicates.
 	HasMessages     *bool                `json:"hasMessages,omitempty"`
 	HasMessagesWith []*MessageWhereInput `json:"hasMessagesWith,omitempty"`
@@ -3375,24 +3371,6 @@ func (i *TicketWhereInput) P() (predicate.Ticket, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, ticket.HasGroupWith(with...))
-	}
-	if i.HasRoutingRule != nil {
-		p := ticket.HasRoutingRule()
-		if !*i.HasRoutingRule {
-			p = ticket.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasRoutingRuleWith) > 0 {
-		with := make([]predicate.RoutingRule, 0, len(i.HasRoutingRuleWith))
-		for _, w := range i.HasRoutingRuleWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasRoutingRuleWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, ticket.HasRoutingRuleWith(with...))
 	}
 	if i.HasMessages != nil {
 		p := ticket.HasMessages()

@@ -55,7 +55,17 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[globalid
 	return r.Client.User.Query().Paginate(ctx, after, first, before, last, ent.WithUserOrder(orderBy), ent.WithUserFilter(where.Filter))
 }
 
+// Message returns MessageResolver implementation.
+func (r *Resolver) Message() MessageResolver { return &messageResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+// Ticket returns TicketResolver implementation.
+func (r *Resolver) Ticket() TicketResolver { return &ticketResolver{r} }
+
+type (
+	messageResolver struct{ *Resolver }
+	queryResolver   struct{ *Resolver }
+	ticketResolver  struct{ *Resolver }
+)

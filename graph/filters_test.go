@@ -23,7 +23,7 @@ func TestForbiddenKey(t *testing.T) {
 
 func TestStaffOnlyFields(t *testing.T) {
 	got := StaffOnlyFields("Ticket")
-	if !got["firstResponseDueAt"] || !got["resolutionDueAt"] || got["status"] || len(got) != 2 {
+	if !got["firstResponseDueAt"] || !got["resolutionDueAt"] || !got["routingRule"] || !got["routingRuleID"] || got["status"] || len(got) != 4 {
 		t.Fatalf("Ticket's @staffOnly fields = %v", got)
 	}
 }

@@ -42,9 +42,11 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Message() MessageResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
+	Ticket() TicketResolver
 	TicketEvent() TicketEventResolver
 }
 
@@ -134,6 +136,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	MentionCandidate struct {
+		Handle func(childComplexity int) int
+		User   func(childComplexity int) int
+	}
+
 	Message struct {
 		Author    func(childComplexity int) int
 		AuthorID  func(childComplexity int) int
@@ -141,6 +148,7 @@ type ComplexityRoot struct {
 		CreatedAt func(childComplexity int) int
 		ID        func(childComplexity int) int
 		Internal  func(childComplexity int) int
+		Mentions  func(childComplexity int) int
 		Ticket    func(childComplexity int) int
 		TicketID  func(childComplexity int) int
 		UpdatedAt func(childComplexity int) int
@@ -158,24 +166,31 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddMessage      func(childComplexity int, ticketID globalid.ID, body string, internal *bool) int
-		ChangePassword  func(childComplexity int, currentPassword string, newPassword string) int
-		CreateAPIToken  func(childComplexity int, input model.CreateAPITokenInput) int
-		CreateGroup     func(childComplexity int, input ent.CreateGroupInput) int
-		CreateSLAPolicy func(childComplexity int, input ent.CreateSLAPolicyInput) int
-		CreateTicket    func(childComplexity int, input model.CreateTicketInput) int
-		InviteUser      func(childComplexity int, input model.InviteUserInput) int
-		Login           func(childComplexity int, email string, password string, cookie *bool) int
-		Logout          func(childComplexity int) int
-		RevokeAPIToken  func(childComplexity int, id globalid.ID) int
-		RevokeSession   func(childComplexity int, id globalid.ID) int
-		Signup          func(childComplexity int, input model.SignupInput, cookie *bool) int
-		UpdateGroup     func(childComplexity int, id globalid.ID, input ent.UpdateGroupInput) int
-		UpdateProfile   func(childComplexity int, input model.UpdateProfileInput) int
-		UpdateSLAPolicy func(childComplexity int, id globalid.ID, input ent.UpdateSLAPolicyInput) int
-		UpdateTicket    func(childComplexity int, id globalid.ID, input ent.UpdateTicketInput) int
-		UpdateUser      func(childComplexity int, id globalid.ID, input ent.UpdateUserInput) int
-		ViewTicket      func(childComplexity int, ticketID globalid.ID, typing *bool) int
+		AddMessage        func(childComplexity int, ticketID globalid.ID, body string, internal *bool) int
+		ChangePassword    func(childComplexity int, currentPassword string, newPassword string) int
+		CreateAPIToken    func(childComplexity int, input model.CreateAPITokenInput) int
+		CreateGroup       func(childComplexity int, input ent.CreateGroupInput) int
+		CreateRoutingRule func(childComplexity int, input ent.CreateRoutingRuleInput) int
+		CreateSLAPolicy   func(childComplexity int, input ent.CreateSLAPolicyInput) int
+		CreateTicket      func(childComplexity int, input model.CreateTicketInput) int
+		DeleteRoutingRule func(childComplexity int, id globalid.ID) int
+		FollowTicket      func(childComplexity int, ticketID globalid.ID) int
+		InviteUser        func(childComplexity int, input model.InviteUserInput) int
+		Login             func(childComplexity int, email string, password string, cookie *bool) int
+		Logout            func(childComplexity int) int
+		RevokeAPIToken    func(childComplexity int, id globalid.ID) int
+		RevokeSession     func(childComplexity int, id globalid.ID) int
+		SetAway           func(childComplexity int, away bool) int
+		SetDefaultGroup   func(childComplexity int, id globalid.ID) int
+		Signup            func(childComplexity int, input model.SignupInput, cookie *bool) int
+		UnfollowTicket    func(childComplexity int, ticketID globalid.ID) int
+		UpdateGroup       func(childComplexity int, id globalid.ID, input ent.UpdateGroupInput) int
+		UpdateProfile     func(childComplexity int, input model.UpdateProfileInput) int
+		UpdateRoutingRule func(childComplexity int, id globalid.ID, input ent.UpdateRoutingRuleInput) int
+		UpdateSLAPolicy   func(childComplexity int, id globalid.ID, input ent.UpdateSLAPolicyInput) int
+		UpdateTicket      func(childComplexity int, id globalid.ID, input ent.UpdateTicketInput) int
+		UpdateUser        func(childComplexity int, id globalid.ID, input ent.UpdateUserInput) int
+		ViewTicket        func(childComplexity int, ticketID globalid.ID, typing *bool) int
 	}
 
 	Notification struct {
@@ -210,19 +225,21 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Groups       func(childComplexity int, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy *ent.GroupOrder, where *ent.GroupWhereInput) int
-		Macros       func(childComplexity int, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy *ent.MacroOrder, where *ent.MacroWhereInput) int
-		Me           func(childComplexity int) int
-		MyAPITokens  func(childComplexity int) int
-		MySessions   func(childComplexity int) int
-		Node         func(childComplexity int, id globalid.ID) int
-		Nodes        func(childComplexity int, ids []globalid.ID) int
-		RoutingRules func(childComplexity int, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy *ent.RoutingRuleOrder, where *ent.RoutingRuleWhereInput) int
-		SLAPolicies  func(childComplexity int) int
-		Search       func(childComplexity int, query string, after *entgql.Cursor[globalid.ID], first *int) int
-		Tickets      func(childComplexity int, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy []*ent.TicketOrder, where *ent.TicketWhereInput) int
-		Users        func(childComplexity int, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) int
-		Wallboard    func(childComplexity int, groupID *globalid.ID) int
+		DefaultGroup      func(childComplexity int) int
+		Groups            func(childComplexity int, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy *ent.GroupOrder, where *ent.GroupWhereInput) int
+		Macros            func(childComplexity int, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy *ent.MacroOrder, where *ent.MacroWhereInput) int
+		Me                func(childComplexity int) int
+		MentionCandidates func(childComplexity int, ticketID globalid.ID, prefix string, first *int) int
+		MyAPITokens       func(childComplexity int) int
+		MySessions        func(childComplexity int) int
+		Node              func(childComplexity int, id globalid.ID) int
+		Nodes             func(childComplexity int, ids []globalid.ID) int
+		RoutingRules      func(childComplexity int, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy *ent.RoutingRuleOrder, where *ent.RoutingRuleWhereInput) int
+		SLAPolicies       func(childComplexity int) int
+		Search            func(childComplexity int, query string, after *entgql.Cursor[globalid.ID], first *int) int
+		Tickets           func(childComplexity int, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy []*ent.TicketOrder, where *ent.TicketWhereInput) int
+		Users             func(childComplexity int, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) int
+		Wallboard         func(childComplexity int, groupID *globalid.ID) int
 	}
 
 	RoutingRule struct {
@@ -298,6 +315,8 @@ type ComplexityRoot struct {
 		CreatedAt          func(childComplexity int) int
 		FirstRespondedAt   func(childComplexity int) int
 		FirstResponseDueAt func(childComplexity int) int
+		FollowedByMe       func(childComplexity int) int
+		Followers          func(childComplexity int) int
 		Group              func(childComplexity int) int
 		GroupID            func(childComplexity int) int
 		ID                 func(childComplexity int) int
@@ -399,6 +418,9 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type MessageResolver interface {
+	Mentions(ctx context.Context, obj *ent.Message) ([]*ent.User, error)
+}
 type MutationResolver interface {
 	Signup(ctx context.Context, input model.SignupInput, cookie *bool) (*model.AuthPayload, error)
 	Login(ctx context.Context, email string, password string, cookie *bool) (*model.AuthPayload, error)
@@ -406,6 +428,13 @@ type MutationResolver interface {
 	CreateTicket(ctx context.Context, input model.CreateTicketInput) (*ent.Ticket, error)
 	UpdateTicket(ctx context.Context, id globalid.ID, input ent.UpdateTicketInput) (*ent.Ticket, error)
 	AddMessage(ctx context.Context, ticketID globalid.ID, body string, internal *bool) (*ent.Message, error)
+	FollowTicket(ctx context.Context, ticketID globalid.ID) (*ent.Ticket, error)
+	UnfollowTicket(ctx context.Context, ticketID globalid.ID) (*ent.Ticket, error)
+	CreateRoutingRule(ctx context.Context, input ent.CreateRoutingRuleInput) (*ent.RoutingRule, error)
+	UpdateRoutingRule(ctx context.Context, id globalid.ID, input ent.UpdateRoutingRuleInput) (*ent.RoutingRule, error)
+	DeleteRoutingRule(ctx context.Context, id globalid.ID) (globalid.ID, error)
+	SetDefaultGroup(ctx context.Context, id globalid.ID) (*ent.Group, error)
+	SetAway(ctx context.Context, away bool) (*ent.User, error)
 	UpdateProfile(ctx context.Context, input model.UpdateProfileInput) (*ent.User, error)
 	RevokeSession(ctx context.Context, id globalid.ID) (*ent.Session, error)
 	ChangePassword(ctx context.Context, currentPassword string, newPassword string) (bool, error)
@@ -428,6 +457,8 @@ type QueryResolver interface {
 	SLAPolicies(ctx context.Context) ([]*ent.SLAPolicy, error)
 	Tickets(ctx context.Context, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy []*ent.TicketOrder, where *ent.TicketWhereInput) (*ent.TicketConnection, error)
 	Users(ctx context.Context, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) (*ent.UserConnection, error)
+	MentionCandidates(ctx context.Context, ticketID globalid.ID, prefix string, first *int) ([]*model.MentionCandidate, error)
+	DefaultGroup(ctx context.Context) (*ent.Group, error)
 	Search(ctx context.Context, query string, after *entgql.Cursor[globalid.ID], first *int) (*search.Connection, error)
 	Me(ctx context.Context) (*ent.User, error)
 	MySessions(ctx context.Context) ([]*ent.Session, error)
@@ -438,6 +469,10 @@ type SubscriptionResolver interface {
 	TicketEvents(ctx context.Context, groupID *globalid.ID, ticketID *globalid.ID, where *ent.TicketWhereInput, after *string) (<-chan *live.Event, error)
 	TicketViewers(ctx context.Context, ticketID globalid.ID) (<-chan []*live.TicketViewer, error)
 	Wallboard(ctx context.Context, groupID *globalid.ID) (<-chan *wallboard.Wallboard, error)
+}
+type TicketResolver interface {
+	Followers(ctx context.Context, obj *ent.Ticket) ([]*ent.User, error)
+	FollowedByMe(ctx context.Context, obj *ent.Ticket) (bool, error)
 }
 type TicketEventResolver interface {
 	TicketID(ctx context.Context, obj *live.Event) (*globalid.ID, error)
@@ -773,6 +808,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MacroEdge.Node(childComplexity), true
 
+	case "MentionCandidate.handle":
+		if e.ComplexityRoot.MentionCandidate.Handle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MentionCandidate.Handle(childComplexity), true
+	case "MentionCandidate.user":
+		if e.ComplexityRoot.MentionCandidate.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MentionCandidate.User(childComplexity), true
+
 	case "Message.author":
 		if e.ComplexityRoot.Message.Author == nil {
 			break
@@ -809,6 +857,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.Internal(childComplexity), true
+	case "Message.mentions":
+		if e.ComplexityRoot.Message.Mentions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.Mentions(childComplexity), true
 	case "Message.ticket":
 		if e.ComplexityRoot.Message.Ticket == nil {
 			break
@@ -904,6 +958,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateGroup(childComplexity, args["input"].(ent.CreateGroupInput)), true
+	case "Mutation.createRoutingRule":
+		if e.ComplexityRoot.Mutation.CreateRoutingRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createRoutingRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateRoutingRule(childComplexity, args["input"].(ent.CreateRoutingRuleInput)), true
 	case "Mutation.createSLAPolicy":
 		if e.ComplexityRoot.Mutation.CreateSLAPolicy == nil {
 			break
@@ -926,6 +991,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateTicket(childComplexity, args["input"].(model.CreateTicketInput)), true
+	case "Mutation.deleteRoutingRule":
+		if e.ComplexityRoot.Mutation.DeleteRoutingRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteRoutingRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteRoutingRule(childComplexity, args["id"].(globalid.ID)), true
+	case "Mutation.followTicket":
+		if e.ComplexityRoot.Mutation.FollowTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_followTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FollowTicket(childComplexity, args["ticketID"].(globalid.ID)), true
 	case "Mutation.inviteUser":
 		if e.ComplexityRoot.Mutation.InviteUser == nil {
 			break
@@ -976,6 +1063,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeSession(childComplexity, args["id"].(globalid.ID)), true
+	case "Mutation.setAway":
+		if e.ComplexityRoot.Mutation.SetAway == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setAway_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetAway(childComplexity, args["away"].(bool)), true
+	case "Mutation.setDefaultGroup":
+		if e.ComplexityRoot.Mutation.SetDefaultGroup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setDefaultGroup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetDefaultGroup(childComplexity, args["id"].(globalid.ID)), true
 	case "Mutation.signup":
 		if e.ComplexityRoot.Mutation.Signup == nil {
 			break
@@ -987,6 +1096,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Signup(childComplexity, args["input"].(model.SignupInput), args["cookie"].(*bool)), true
+	case "Mutation.unfollowTicket":
+		if e.ComplexityRoot.Mutation.UnfollowTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unfollowTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnfollowTicket(childComplexity, args["ticketID"].(globalid.ID)), true
 	case "Mutation.updateGroup":
 		if e.ComplexityRoot.Mutation.UpdateGroup == nil {
 			break
@@ -1009,6 +1129,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateProfile(childComplexity, args["input"].(model.UpdateProfileInput)), true
+	case "Mutation.updateRoutingRule":
+		if e.ComplexityRoot.Mutation.UpdateRoutingRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateRoutingRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateRoutingRule(childComplexity, args["id"].(globalid.ID), args["input"].(ent.UpdateRoutingRuleInput)), true
 	case "Mutation.updateSLAPolicy":
 		if e.ComplexityRoot.Mutation.UpdateSLAPolicy == nil {
 			break
@@ -1172,6 +1303,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "Query.defaultGroup":
+		if e.ComplexityRoot.Query.DefaultGroup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.DefaultGroup(childComplexity), true
 	case "Query.groups":
 		if e.ComplexityRoot.Query.Groups == nil {
 			break
@@ -1201,6 +1338,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.mentionCandidates":
+		if e.ComplexityRoot.Query.MentionCandidates == nil {
+			break
+		}
+
+		args, err := ec.field_Query_mentionCandidates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MentionCandidates(childComplexity, args["ticketID"].(globalid.ID), args["prefix"].(string), args["first"].(*int)), true
 	case "Query.myAPITokens":
 		if e.ComplexityRoot.Query.MyAPITokens == nil {
 			break
@@ -1625,6 +1773,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Ticket.FirstResponseDueAt(childComplexity), true
+	case "Ticket.followedByMe":
+		if e.ComplexityRoot.Ticket.FollowedByMe == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.FollowedByMe(childComplexity), true
+	case "Ticket.followers":
+		if e.ComplexityRoot.Ticket.Followers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Followers(childComplexity), true
 	case "Ticket.group":
 		if e.ComplexityRoot.Ticket.Group == nil {
 			break
@@ -3881,11 +4041,6 @@ input TicketWhereInput {
   hasGroup: Boolean
   hasGroupWith: [GroupWhereInput!]
   """
-  routing_rule edge predicates
-  """
-  hasRoutingRule: Boolean
-  hasRoutingRuleWith: [RoutingRuleWhereInput!]
-  """
   messages edge predicates
   """
   hasMessages: Boolean
@@ -4196,6 +4351,71 @@ input UserWhereInput {
   """
   hasGroups: Boolean
   hasGroupsWith: [GroupWhereInput!]
+}
+`, BuiltIn: false},
+	{Name: "../schema/following.graphql", Input: `# Following tickets and @mentions (internal/notify).
+
+extend type Ticket {
+  "Who follows the ticket (hears of its replies). Staff see all followers; a customer sees only themself."
+  followers: [User!]!
+  "Whether the viewer follows the ticket."
+  followedByMe: Boolean!
+}
+
+extend type Message {
+  "The staff @mentioned in an internal note (empty for customers and for replies)."
+  mentions: [User!]!
+}
+
+extend type Query {
+  """
+  Agents and admins: whom an internal note on the ticket can @mention, for
+  an autocomplete as one types: active staff who may see the ticket whose
+  name, handle (the email's local part) or email starts with prefix
+  (case-insensitive), by name. Write @handle, or @Firstname when unique.
+  """
+  mentionCandidates(ticketID: ID!, prefix: String! = "", first: Int = 10): [MentionCandidate!]!
+}
+
+"Someone an internal note can @mention."
+type MentionCandidate {
+  user: User!
+  "What to write after @ to mention them."
+  handle: String!
+}
+
+extend type Mutation {
+  "Follow a ticket you can see: you are told of its replies."
+  followTicket(ticketID: ID!): Ticket!
+  "Stop following a ticket."
+  unfollowTicket(ticketID: ID!): Ticket!
+}
+`, BuiltIn: false},
+	{Name: "../schema/routing.graphql", Input: `# How a ticket finds its agent (internal/routing): routing rules, the
+# default group, round-robin assignment, agents away.
+
+extend type Query {
+  "The group that tickets no routing rule places go to (null: none set)."
+  defaultGroup: Group
+}
+
+extend type Mutation {
+  """
+  Admins: a routing rule. Conditions left empty do not restrict; a rule
+  matches when every condition set matches (within one, any value). Rules
+  are tried by position (then creation), the first match wins.
+  """
+  createRoutingRule(input: CreateRoutingRuleInput!): RoutingRule!
+  updateRoutingRule(id: ID!, input: UpdateRoutingRuleInput!): RoutingRule!
+  "Admins: delete a rule; tickets it placed keep their group and forget the rule."
+  deleteRoutingRule(id: ID!): ID!
+  "Admins: make the group the default one (in place of any other)."
+  setDefaultGroup(id: ID!): Group!
+  """
+  Mark yourself away (out of office) or back: round-robin skips agents who
+  are away. Admins set it for others with updateUser.
+  """
+  setAway(away: Boolean!): User!
 }
 `, BuiltIn: false},
 	{Name: "../schema/search.graphql", Input: `# Full-text search over tickets (internal/search; README: Search).
@@ -4733,6 +4953,16 @@ func (ec *executionContext) childFields_MacroEdge(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type MacroEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_MentionCandidate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_MentionCandidate_user(ctx, field)
+	case "handle":
+		return ec.fieldContext_MentionCandidate_handle(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MentionCandidate", field.Name)
+}
+
 func (ec *executionContext) childFields_Message(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4753,6 +4983,8 @@ func (ec *executionContext) childFields_Message(ctx context.Context, field graph
 		return ec.fieldContext_Message_ticket(ctx, field)
 	case "author":
 		return ec.fieldContext_Message_author(ctx, field)
+	case "mentions":
+		return ec.fieldContext_Message_mentions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Message", field.Name)
 }
@@ -4973,6 +5205,10 @@ func (ec *executionContext) childFields_Ticket(ctx context.Context, field graphq
 		return ec.fieldContext_Ticket_routingRule(ctx, field)
 	case "messages":
 		return ec.fieldContext_Ticket_messages(ctx, field)
+	case "followers":
+		return ec.fieldContext_Ticket_followers(ctx, field)
+	case "followedByMe":
+		return ec.fieldContext_Ticket_followedByMe(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Ticket", field.Name)
 }
@@ -5329,6 +5565,20 @@ func (ec *executionContext) field_Mutation_createGroup_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createRoutingRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ent.CreateRoutingRuleInput, error) {
+			return ec.unmarshalNCreateRoutingRuleInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCreateRoutingRuleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createSLAPolicy_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5354,6 +5604,34 @@ func (ec *executionContext) field_Mutation_createTicket_args(ctx context.Context
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteRoutingRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (globalid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋglobalidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_followTicket_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ticketID",
+		func(ctx context.Context, v any) (globalid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋglobalidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ticketID"] = arg0
 	return args, nil
 }
 
@@ -5429,6 +5707,34 @@ func (ec *executionContext) field_Mutation_revokeSession_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setAway_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "away",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["away"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setDefaultGroup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (globalid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋglobalidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_signup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5448,6 +5754,20 @@ func (ec *executionContext) field_Mutation_signup_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["cookie"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unfollowTicket_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ticketID",
+		func(ctx context.Context, v any) (globalid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋglobalidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ticketID"] = arg0
 	return args, nil
 }
 
@@ -5484,6 +5804,28 @@ func (ec *executionContext) field_Mutation_updateProfile_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateRoutingRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (globalid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋglobalidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ent.UpdateRoutingRuleInput, error) {
+			return ec.unmarshalNUpdateRoutingRuleInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐUpdateRoutingRuleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -5694,6 +6036,36 @@ func (ec *executionContext) field_Query_macros_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_mentionCandidates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ticketID",
+		func(ctx context.Context, v any) (globalid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋglobalidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ticketID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "prefix",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["prefix"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
 	return args, nil
 }
 
@@ -7383,6 +7755,61 @@ func (ec *executionContext) fieldContext_MacroEdge_cursor(_ context.Context, fie
 	return graphql.NewScalarFieldContext("MacroEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _MentionCandidate_user(ctx context.Context, field graphql.CollectedField, obj *model.MentionCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MentionCandidate_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MentionCandidate_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MentionCandidate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MentionCandidate_handle(ctx context.Context, field graphql.CollectedField, obj *model.MentionCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MentionCandidate_handle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Handle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MentionCandidate_handle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MentionCandidate", field, false, false, "String")
+}
+
 func (ec *executionContext) _Message_id(ctx context.Context, field graphql.CollectedField, obj *ent.Message) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7601,6 +8028,38 @@ func (ec *executionContext) fieldContext_Message_author(_ context.Context, field
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Message_mentions(ctx context.Context, field graphql.CollectedField, obj *ent.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_mentions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Message().Mentions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐUserᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Message_mentions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Message",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
@@ -7987,6 +8446,314 @@ func (ec *executionContext) fieldContext_Mutation_addMessage(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_addMessage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_followTicket(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_followTicket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FollowTicket(ctx, fc.Args["ticketID"].(globalid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_followTicket(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_followTicket_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unfollowTicket(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unfollowTicket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnfollowTicket(ctx, fc.Args["ticketID"].(globalid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unfollowTicket(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unfollowTicket_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createRoutingRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createRoutingRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateRoutingRule(ctx, fc.Args["input"].(ent.CreateRoutingRuleInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.RoutingRule) graphql.Marshaler {
+			return ec.marshalNRoutingRule2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐRoutingRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createRoutingRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoutingRule(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createRoutingRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateRoutingRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateRoutingRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateRoutingRule(ctx, fc.Args["id"].(globalid.ID), fc.Args["input"].(ent.UpdateRoutingRuleInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.RoutingRule) graphql.Marshaler {
+			return ec.marshalNRoutingRule2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐRoutingRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateRoutingRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoutingRule(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateRoutingRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteRoutingRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteRoutingRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteRoutingRule(ctx, fc.Args["id"].(globalid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v globalid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋglobalidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteRoutingRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteRoutingRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setDefaultGroup(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setDefaultGroup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetDefaultGroup(ctx, fc.Args["id"].(globalid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Group) graphql.Marshaler {
+			return ec.marshalNGroup2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setDefaultGroup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Group(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setDefaultGroup_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setAway(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setAway(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetAway(ctx, fc.Args["away"].(bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setAway(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setAway_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9348,6 +10115,82 @@ func (ec *executionContext) fieldContext_Query_users(ctx context.Context, field 
 	if fc.Args, err = ec.field_Query_users_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_mentionCandidates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_mentionCandidates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MentionCandidates(ctx, fc.Args["ticketID"].(globalid.ID), fc.Args["prefix"].(string), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MentionCandidate) graphql.Marshaler {
+			return ec.marshalNMentionCandidate2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋgraphᚋmodelᚐMentionCandidateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_mentionCandidates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MentionCandidate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_mentionCandidates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_defaultGroup(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_defaultGroup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().DefaultGroup(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Group) graphql.Marshaler {
+			return ec.marshalOGroup2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐGroup(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_defaultGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Group(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -11377,6 +12220,61 @@ func (ec *executionContext) fieldContext_Ticket_messages(ctx context.Context, fi
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Ticket_followers(ctx context.Context, field graphql.CollectedField, obj *ent.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_followers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Ticket().Followers(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐUserᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_followers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Ticket",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Ticket_followedByMe(ctx context.Context, field graphql.CollectedField, obj *ent.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_followedByMe(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Ticket().FollowedByMe(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_followedByMe(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ticket", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _TicketConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.TicketConnection) (ret graphql.Marshaler) {
@@ -18184,7 +19082,7 @@ func (ec *executionContext) unmarshalInputTicketWhereInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "number", "numberNEQ", "numberIn", "numberNotIn", "numberGT", "numberGTE", "numberLT", "numberLTE", "subject", "subjectNEQ", "subjectIn", "subjectNotIn", "subjectGT", "subjectGTE", "subjectLT", "subjectLTE", "subjectContains", "subjectHasPrefix", "subjectHasSuffix", "subjectEqualFold", "subjectContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "priority", "priorityNEQ", "priorityIn", "priorityNotIn", "priorityGT", "priorityGTE", "priorityLT", "priorityLTE", "channel", "channelNEQ", "channelIn", "channelNotIn", "requesterID", "requesterIDNEQ", "requesterIDIn", "requesterIDNotIn", "requesterIDGT", "requesterIDGTE", "requesterIDLT", "requesterIDLTE", "requesterIDContains", "requesterIDHasPrefix", "requesterIDHasSuffix", "requesterIDEqualFold", "requesterIDContainsFold", "assigneeID", "assigneeIDNEQ", "assigneeIDIn", "assigneeIDNotIn", "assigneeIDGT", "assigneeIDGTE", "assigneeIDLT", "assigneeIDLTE", "assigneeIDContains", "assigneeIDHasPrefix", "assigneeIDHasSuffix", "assigneeIDIsNil", "assigneeIDNotNil", "assigneeIDEqualFold", "assigneeIDContainsFold", "groupID", "groupIDNEQ", "groupIDIn", "groupIDNotIn", "groupIDGT", "groupIDGTE", "groupIDLT", "groupIDLTE", "groupIDContains", "groupIDHasPrefix", "groupIDHasSuffix", "groupIDIsNil", "groupIDNotNil", "groupIDEqualFold", "groupIDContainsFold", "firstResponseDueAt", "firstResponseDueAtNEQ", "firstResponseDueAtIn", "firstResponseDueAtNotIn", "firstResponseDueAtGT", "firstResponseDueAtGTE", "firstResponseDueAtLT", "firstResponseDueAtLTE", "firstResponseDueAtIsNil", "firstResponseDueAtNotNil", "resolutionDueAt", "resolutionDueAtNEQ", "resolutionDueAtIn", "resolutionDueAtNotIn", "resolutionDueAtGT", "resolutionDueAtGTE", "resolutionDueAtLT", "resolutionDueAtLTE", "resolutionDueAtIsNil", "resolutionDueAtNotNil", "firstRespondedAt", "firstRespondedAtNEQ", "firstRespondedAtIn", "firstRespondedAtNotIn", "firstRespondedAtGT", "firstRespondedAtGTE", "firstRespondedAtLT", "firstRespondedAtLTE", "firstRespondedAtIsNil", "firstRespondedAtNotNil", "solvedAt", "solvedAtNEQ", "solvedAtIn", "solvedAtNotIn", "solvedAtGT", "solvedAtGTE", "solvedAtLT", "solvedAtLTE", "solvedAtIsNil", "solvedAtNotNil", "hasRequester", "hasRequesterWith", "hasAssignee", "hasAssigneeWith", "hasGroup", "hasGroupWith", "hasRoutingRule", "hasRoutingRuleWith", "hasMessages", "hasMessagesWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "number", "numberNEQ", "numberIn", "numberNotIn", "numberGT", "numberGTE", "numberLT", "numberLTE", "subject", "subjectNEQ", "subjectIn", "subjectNotIn", "subjectGT", "subjectGTE", "subjectLT", "subjectLTE", "subjectContains", "subjectHasPrefix", "subjectHasSuffix", "subjectEqualFold", "subjectContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "priority", "priorityNEQ", "priorityIn", "priorityNotIn", "priorityGT", "priorityGTE", "priorityLT", "priorityLTE", "channel", "channelNEQ", "channelIn", "channelNotIn", "requesterID", "requesterIDNEQ", "requesterIDIn", "requesterIDNotIn", "requesterIDGT", "requesterIDGTE", "requesterIDLT", "requesterIDLTE", "requesterIDContains", "requesterIDHasPrefix", "requesterIDHasSuffix", "requesterIDEqualFold", "requesterIDContainsFold", "assigneeID", "assigneeIDNEQ", "assigneeIDIn", "assigneeIDNotIn", "assigneeIDGT", "assigneeIDGTE", "assigneeIDLT", "assigneeIDLTE", "assigneeIDContains", "assigneeIDHasPrefix", "assigneeIDHasSuffix", "assigneeIDIsNil", "assigneeIDNotNil", "assigneeIDEqualFold", "assigneeIDContainsFold", "groupID", "groupIDNEQ", "groupIDIn", "groupIDNotIn", "groupIDGT", "groupIDGTE", "groupIDLT", "groupIDLTE", "groupIDContains", "groupIDHasPrefix", "groupIDHasSuffix", "groupIDIsNil", "groupIDNotNil", "groupIDEqualFold", "groupIDContainsFold", "firstResponseDueAt", "firstResponseDueAtNEQ", "firstResponseDueAtIn", "firstResponseDueAtNotIn", "firstResponseDueAtGT", "firstResponseDueAtGTE", "firstResponseDueAtLT", "firstResponseDueAtLTE", "firstResponseDueAtIsNil", "firstResponseDueAtNotNil", "resolutionDueAt", "resolutionDueAtNEQ", "resolutionDueAtIn", "resolutionDueAtNotIn", "resolutionDueAtGT", "resolutionDueAtGTE", "resolutionDueAtLT", "resolutionDueAtLTE", "resolutionDueAtIsNil", "resolutionDueAtNotNil", "firstRespondedAt", "firstRespondedAtNEQ", "firstRespondedAtIn", "firstRespondedAtNotIn", "firstRespondedAtGT", "firstRespondedAtGTE", "firstRespondedAtLT", "firstRespondedAtLTE", "firstRespondedAtIsNil", "firstRespondedAtNotNil", "solvedAt", "solvedAtNEQ", "solvedAtIn", "solvedAtNotIn", "solvedAtGT", "solvedAtGTE", "solvedAtLT", "solvedAtLTE", "solvedAtIsNil", "solvedAtNotNil", "hasRequester", "hasRequesterWith", "hasAssignee", "hasAssigneeWith", "hasGroup", "hasGroupWith", "hasMessages", "hasMessagesWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -19262,20 +20160,6 @@ func (ec *executionContext) unmarshalInputTicketWhereInput(ctx context.Context, 
 				return it, err
 			}
 			it.HasGroupWith = data
-		case "hasRoutingRule":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRoutingRule"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasRoutingRule = data
-		case "hasRoutingRuleWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRoutingRuleWith"))
-			data, err := ec.unmarshalORoutingRuleWhereInput2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐRoutingRuleWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasRoutingRuleWith = data
 		case "hasMessages":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasMessages"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -21293,6 +22177,44 @@ func (ec *executionContext) _MacroEdge(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var mentionCandidateImplementors = []string{"MentionCandidate"}
+
+func (ec *executionContext) _MentionCandidate(ctx context.Context, sel ast.SelectionSet, obj *model.MentionCandidate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mentionCandidateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MentionCandidate")
+		case "user":
+			out.Values[i] = ec._MentionCandidate_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "handle":
+			out.Values[i] = ec._MentionCandidate_handle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var messageImplementors = []string{"Message", "Node"}
 
 func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, obj *ent.Message) graphql.Marshaler {
@@ -21350,6 +22272,12 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Message_author(ctx, field, obj)
+				})
+		case "mentions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_mentions(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -21506,6 +22434,55 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "addMessage":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_addMessage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "followTicket":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_followTicket(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unfollowTicket":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unfollowTicket(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createRoutingRule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createRoutingRule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateRoutingRule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateRoutingRule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteRoutingRule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteRoutingRule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setDefaultGroup":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setDefaultGroup(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setAway":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setAway(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -21887,6 +22864,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_users(ctx, field)
+				})
+		case "mentionCandidates":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_mentionCandidates(ctx, field)
+				})
+		case "defaultGroup":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_defaultGroup(ctx, field)
 				})
 		case "search":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -22479,6 +23468,18 @@ func (ec *executionContext) _Ticket(ctx context.Context, sel ast.SelectionSet, o
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Ticket_messages(ctx, field, obj)
+				})
+		case "followers":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Ticket_followers(ctx, field, obj)
+				})
+		case "followedByMe":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Ticket_followedByMe(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -23456,6 +24457,11 @@ func (ec *executionContext) unmarshalNCreateGroupInput2githubᚗcomᚋswitchboar
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateRoutingRuleInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCreateRoutingRuleInput(ctx context.Context, v any) (ent.CreateRoutingRuleInput, error) {
+	res, err := ec.unmarshalInputCreateRoutingRuleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateSLAPolicyInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCreateSLAPolicyInput(ctx context.Context, v any) (ent.CreateSLAPolicyInput, error) {
 	res, err := ec.unmarshalInputCreateSLAPolicyInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -23644,6 +24650,30 @@ func (ec *executionContext) unmarshalNMacroWhereInput2ᚖgithubᚗcomᚋswitchbo
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNMentionCandidate2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋgraphᚋmodelᚐMentionCandidateᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MentionCandidate) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMentionCandidate2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋgraphᚋmodelᚐMentionCandidate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMentionCandidate2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋgraphᚋmodelᚐMentionCandidate(ctx context.Context, sel ast.SelectionSet, v *model.MentionCandidate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MentionCandidate!")
+		return graphql.Null
+	}
+	return ec._MentionCandidate(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNMessage2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐMessage(ctx context.Context, sel ast.SelectionSet, v *ent.Message) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Message!")
@@ -23716,6 +24746,14 @@ func (ec *executionContext) marshalNOrderDirection2entgoᚗioᚋcontribᚋentgql
 
 func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v entgql.PageInfo[globalid.ID]) graphql.Marshaler {
 	return ec._PageInfo(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRoutingRule2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐRoutingRule(ctx context.Context, sel ast.SelectionSet, v *ent.RoutingRule) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RoutingRule!")
+		return graphql.Null
+	}
+	return ec._RoutingRule(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNRoutingRuleConnection2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐRoutingRuleConnection(ctx context.Context, sel ast.SelectionSet, v *ent.RoutingRuleConnection) graphql.Marshaler {
@@ -23999,6 +25037,11 @@ func (ec *executionContext) unmarshalNUpdateProfileInput2githubᚗcomᚋswitchbo
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNUpdateRoutingRuleInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐUpdateRoutingRuleInput(ctx context.Context, v any) (ent.UpdateRoutingRuleInput, error) {
+	res, err := ec.unmarshalInputUpdateRoutingRuleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNUpdateSLAPolicyInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐUpdateSLAPolicyInput(ctx context.Context, v any) (ent.UpdateSLAPolicyInput, error) {
 	res, err := ec.unmarshalInputUpdateSLAPolicyInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -24012,6 +25055,22 @@ func (ec *executionContext) unmarshalNUpdateTicketInput2githubᚗcomᚋswitchboa
 func (ec *executionContext) unmarshalNUpdateUserInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐUpdateUserInput(ctx context.Context, v any) (ent.UpdateUserInput, error) {
 	res, err := ec.unmarshalInputUpdateUserInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUser2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.User) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUser2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐUser(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐUser(ctx context.Context, sel ast.SelectionSet, v *ent.User) graphql.Marshaler {

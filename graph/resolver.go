@@ -8,8 +8,10 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/graph/model"
 	"github.com/switchboardhq/switchboard/internal/auth"
 	"github.com/switchboardhq/switchboard/internal/live"
+	"github.com/switchboardhq/switchboard/internal/notify"
 	"github.com/switchboardhq/switchboard/internal/search"
 	"github.com/switchboardhq/switchboard/internal/ticketing"
 	"github.com/switchboardhq/switchboard/internal/wallboard"
@@ -37,4 +39,16 @@ func NewSchema(r *Resolver, pageSize int) graphql.ExecutableSchema {
 	}
 	setConnectionComplexity(&cfg, parsedSchema, pageSize)
 	return NewExecutableSchema(cfg)
+}
+
+// follows answers about following and mentions.
+func (r *Resolver) follows() *notify.Service { return notify.NewService(r.Client) }
+
+// mentionCandidates wraps users as MentionCandidates.
+func mentionCandidates(users []*ent.User, err error) ([]*model.MentionCandidate, error) {
+	out := make([]*model.MentionCandidate, len(users))
+	for i, u := range users {
+		out[i] = &model.MentionCandidate{User: u, Handle: notify.Handle(u)}
+	}
+	return out, err
 }

@@ -383,6 +383,9 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	routingruleHooks := schema.RoutingRule{}.Hooks()
+
+	routingrule.Hooks[1] = routingruleHooks[0]
 	routingruleMixinFields0 := routingruleMixin[0].Fields()
 	_ = routingruleMixinFields0
 	routingruleMixinFields1 := routingruleMixin[1].Fields()
@@ -632,6 +635,8 @@ func init() {
 	ticket.Hooks[4] = ticketHooks[3]
 
 	ticket.Hooks[5] = ticketHooks[4]
+
+	ticket.Hooks[6] = ticketHooks[5]
 	ticketMixinFields0 := ticketMixin[0].Fields()
 	_ = ticketMixinFields0
 	ticketMixinFields1 := ticketMixin[1].Fields()

@@ -20,6 +20,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/sequence"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/internal/globalid"
+	"github.com/switchboardhq/switchboard/internal/notify"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
 
@@ -111,7 +112,7 @@ func recordTicketEvent(next ent.Mutator) ent.Mutator {
 		if err := setSnapshots(create, before, t); err != nil {
 			return nil, err
 		}
-		return v, writeEvent(ctx, tx, create)
+		return v, writeEvent(ctx, tx, create, &notify.Cause{Type: typ, Before: before, After: t})
 	})
 }
 
@@ -170,7 +171,11 @@ func recordMessageEvent(next ent.Mutator) ent.Mutator {
 		if err := setSnapshots(create, before, t); err != nil {
 			return nil, err
 		}
-		return v, writeEvent(ctx, tx, create)
+		cause := &notify.Cause{Type: EventMessageAdded, After: t, Message: msg}
+		if before != t {
+			cause.Before = before
+		}
+		return v, writeEvent(ctx, tx, create, cause)
 	})
 }
 
@@ -209,7 +214,7 @@ func recordMembershipEvent(next ent.Mutator) ent.Mutator {
 		}
 		slices.Sort(members)
 		return v, writeEvent(ctx, tx, tx.Event.Create().
-			SetType(EventMembershipChanged).SetGroupID(g.ID).SetMembers(slices.Compact(members)))
+			SetType(EventMembershipChanged).SetGroupID(g.ID).SetMembers(slices.Compact(members)), nil)
 	})
 }
 
@@ -230,10 +235,26 @@ func setSnapshots(create *gen.EventCreate, before, after *gen.Ticket) error {
 	return nil
 }
 
-// writeEvent numbers the event from the cursor sequence and saves it. The
+// writeEvent numbers the event from the cursor sequence and saves it, with
+// what it causes (internal/notify: notifications, mentions, follows). The
 // sequence row stays locked until the transaction ends, which orders
 // cursors by commit.
-func writeEvent(ctx context.Context, tx *gen.Tx, create *gen.EventCreate) error {
+func writeEvent(ctx context.Context, tx *gen.Tx, create *gen.EventCreate, cause *notify.Cause) error {
+	var actor globalid.ID
+	if v := viewer.FromContext(ctx); v != nil {
+		actor = v.UserID
+	}
+	var plan *notify.Plan
+	if cause != nil {
+		cause.Actor = actor
+		var err error
+		if plan, err = notify.Prepare(ctx, tx, *cause); err != nil {
+			return err
+		}
+		if ids := plan.Recipients(); len(ids) > 0 {
+			create.SetNotified(ids)
+		}
+	}
 	sys := entprivacy.DecisionContext(ctx, entprivacy.Allow)
 	n, err := tx.Sequence.Update().Where(sequence.Name(EventCursorSequence)).AddValue(1).Save(sys)
 	if err != nil {
@@ -246,13 +267,16 @@ func writeEvent(ctx context.Context, tx *gen.Tx, create *gen.EventCreate) error 
 	if err != nil {
 		return fmt.Errorf("reading event cursor: %w", err)
 	}
-	if v := viewer.FromContext(ctx); v != nil && v.UserID != "" {
-		create.SetActorID(v.UserID)
+	if actor != "" {
+		create.SetActorID(actor)
 	}
 	if err := create.SetCursor(int64(seq.Value)).Exec(sys); err != nil {
 		return fmt.Errorf("writing event: %w", err)
 	}
-	return nil
+	if plan == nil {
+		return nil
+	}
+	return plan.Write(ctx, tx, int64(seq.Value))
 }
 
 // TicketChanges names, as the GraphQL schema does (assignee, group,

@@ -17,6 +17,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/session"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/internal/apierr"
+	"github.com/switchboardhq/switchboard/internal/routing"
 )
 
 // Business rules that every entry point obeys (GraphQL, CLI, imports).
@@ -33,12 +34,43 @@ func (User) Hooks() []ent.Hook {
 func (Ticket) Hooks() []ent.Hook {
 	return []ent.Hook{
 		hook.On(assignTicketNumber, ent.OpCreate),
+		// Before the SLA: a rule may change the priority.
+		hook.On(routeTicket, ent.OpCreate),
 		hook.On(applySLA, ent.OpCreate|ent.OpUpdateOne),
 		hook.On(trackTicketStatus, ent.OpUpdateOne),
 		// Last, so the event sees the final values of the other hooks.
 		hook.On(recordTicketEvent, ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne),
 		hook.Reject(ent.OpDelete | ent.OpDeleteOne),
 	}
+}
+
+// Hooks of the RoutingRule.
+func (RoutingRule) Hooks() []ent.Hook {
+	return []ent.Hook{
+		hook.On(func(next ent.Mutator) ent.Mutator {
+			return hook.RoutingRuleFunc(func(ctx context.Context, m *gen.RoutingRuleMutation) (gen.Value, error) {
+				if err := routing.CheckRule(m); err != nil {
+					return nil, err
+				}
+				return next.Mutate(ctx, m)
+			})
+		}, ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne),
+	}
+}
+
+// routeTicket gives a new ticket its group and maybe its agent
+// (internal/routing), in the creating transaction.
+func routeTicket(next ent.Mutator) ent.Mutator {
+	return hook.TicketFunc(func(ctx context.Context, m *gen.TicketMutation) (gen.Value, error) {
+		tx, err := m.Tx()
+		if err != nil {
+			return nil, errors.New("tickets must be created inside a transaction (routing)")
+		}
+		if err := routing.Route(ctx, tx, m); err != nil {
+			return nil, err
+		}
+		return next.Mutate(ctx, m)
+	})
 }
 
 // TicketNumberSequence names the sequence that numbers tickets.

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/schema/index"
 
 	"github.com/switchboardhq/switchboard/internal/globalid"
+	"github.com/switchboardhq/switchboard/internal/notify"
 )
 
 // Notification is one entry of a user's inbox, written in the same
@@ -26,7 +27,7 @@ func (Notification) Mixin() []ent.Mixin {
 func (Notification) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("recipient_id").GoType(globalid.ID("")).Immutable().Annotations(entgql.Skip()),
-		field.Enum("kind").Values(NotificationKinds...).Immutable(),
+		field.Enum("kind").Values(notify.Kinds...).Immutable(),
 		field.String("ticket_id").GoType(globalid.ID("")).Immutable(),
 		field.String("message_id").GoType(globalid.ID("")).Optional().Nillable().Immutable(),
 		field.String("actor_id").GoType(globalid.ID("")).Optional().Nillable().Immutable(),
@@ -36,16 +37,6 @@ func (Notification) Fields() []ent.Field {
 		field.Time("read_at").Optional().Nillable(),
 		field.Time("created_at").Default(time.Now).Immutable(),
 	}
-}
-
-// NotificationKinds are why someone is told, in the order a notification
-// of several causes takes its kind from (one per recipient and event).
-var NotificationKinds = []string{
-	"MENTIONED",           // @name in an internal note
-	"ASSIGNED",            // a ticket was assigned to me
-	"MESSAGE_ON_ASSIGNED", // a reply or note on a ticket assigned to me
-	"FOLLOWED_REPLY",      // a reply on a ticket I follow (for staff: a customer's)
-	"UNASSIGNED_IN_GROUP", // a ticket came to my group with nobody assigned
 }
 
 // Edges of the Notification.

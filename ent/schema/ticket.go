@@ -66,7 +66,7 @@ func (Ticket) Edges() []ent.Edge {
 		edge.From("assignee", User.Type).Ref("assigned_tickets").Field("assignee_id").Unique(),
 		edge.From("group", Group.Type).Ref("tickets").Field("group_id").Unique(),
 		edge.From("routing_rule", RoutingRule.Type).Ref("tickets").Field("routing_rule_id").Unique().Immutable().
-			Annotations(staffOnly, entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+			Annotations(staffOnly, entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)),
 		edge.To("notifications", Notification.Type).Annotations(entgql.Skip()),
 		edge.To("follows", Follow.Type).Annotations(entgql.Skip()),
 		edge.To("mentions", Mention.Type).Annotations(entgql.Skip()),

@@ -52,6 +52,13 @@ type InviteUserInput struct {
 	Password string    `json:"password"`
 }
 
+// Someone an internal note can @mention.
+type MentionCandidate struct {
+	User *ent.User `json:"user"`
+	// What to write after @ to mention them.
+	Handle string `json:"handle"`
+}
+
 type SignupInput struct {
 	Email string `json:"email"`
 	// At least 12 and at most 128 characters.

@@ -226,3 +226,15 @@ func (s *Service) UpdateProfile(ctx context.Context, name, phone *string) (*ent.
 	}
 	return s.UpdateUser(ctx, v.UserID, in)
 }
+
+// SetAway marks the signed-in agent or admin away (out of office) or back.
+func (s *Service) SetAway(ctx context.Context, away bool) (*ent.User, error) {
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !v.IsStaff() {
+		return nil, apierr.Errorf(apierr.Forbidden, "only agents and admins are assigned tickets")
+	}
+	return s.UpdateUser(ctx, v.UserID, ent.UpdateUserInput{Away: &away})
+}

@@ -32,6 +32,7 @@ type Config struct {
 	AllowedOrigins []string
 
 	DefaultPageSize int
+	DefaultGroup    string
 	MaxPageSize     int
 	Playground      bool
 
@@ -173,6 +174,7 @@ var Settings = []Setting{
 		}
 		return nil
 	}},
+	{"default-group", "SWITCHBOARD_DEFAULT_GROUP", "", "name of the group that tickets no routing rule places go to, made the default (and created if missing) at start when no group is the default yet; admins change it with setDefaultGroup", func(c *Config, v string) error { c.DefaultGroup = v; return nil }},
 	{"default-page-size", "SWITCHBOARD_DEFAULT_PAGE_SIZE", "20", "page size of connections when first/last are not given", intSetter(func(c *Config, n int) { c.DefaultPageSize = n })},
 	{"max-page-size", "SWITCHBOARD_MAX_PAGE_SIZE", "100", "largest first/last a client may ask for", intSetter(func(c *Config, n int) { c.MaxPageSize = n })},
 	{"playground", "SWITCHBOARD_PLAYGROUND", "", "serve the GraphiQL playground at / (default: on in development, off in production)", optionalBoolSetter(func(c *Config) **bool { return &c.playground })},

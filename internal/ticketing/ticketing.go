@@ -17,7 +17,9 @@ import (
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/nodes"
+	"github.com/switchboardhq/switchboard/internal/notify"
 	"github.com/switchboardhq/switchboard/internal/priority"
+	"github.com/switchboardhq/switchboard/internal/routing"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
 
@@ -38,6 +40,8 @@ type Service struct {
 	// events to the log), so that live subscribers hear of them at once
 	// instead of at the next poll of the log.
 	Announce func(ctx context.Context)
+	// Online, when set, tells round-robin which agents are online.
+	Online routing.Online
 }
 
 // New returns a Service.
@@ -87,6 +91,10 @@ func (s *Service) Create(ctx context.Context, in NewTicket) (*ent.Ticket, error)
 			return nil, err
 		}
 	}
+	ctx = routing.WithFirstMessage(ctx, body)
+	if s.Online != nil {
+		ctx = routing.WithOnline(ctx, s.Online)
+	}
 	var t *ent.Ticket
 	err := s.withTx(ctx, func(tx *ent.Tx) error {
 		create := tx.Ticket.Create().
@@ -104,7 +112,7 @@ func (s *Service) Create(ctx context.Context, in NewTicket) (*ent.Ticket, error)
 		if t, err = create.Save(ctx); err != nil {
 			return err
 		}
-		return tx.Message.Create().SetTicketID(t.ID).SetAuthorID(v.UserID).SetBody(body).Exec(ctx)
+		return tx.Message.Create().SetTicketID(t.ID).SetAuthorID(v.UserID).SetBody(body).Exec(notify.Opening(ctx))
 	})
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync/atomic"
 
+	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 )
 
@@ -100,4 +101,12 @@ func Replace(ctx context.Context, old, v *Viewer) bool {
 // it. Use it only in the CLI, imports and background work.
 func SystemContext(ctx context.Context) context.Context {
 	return NewContext(ctx, &Viewer{system: true, Role: Admin})
+}
+
+// Require returns the viewer, or UNAUTHENTICATED for an anonymous caller.
+func Require(ctx context.Context) (*Viewer, error) {
+	if v := FromContext(ctx); v != nil {
+		return v, nil
+	}
+	return nil, apierr.Errorf(apierr.Unauthenticated, "sign in first")
 }
