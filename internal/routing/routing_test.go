@@ -111,7 +111,9 @@ func TestRouting(t *testing.T) {
 			if _, err := routing.SetDefaultGroup(d.sys, d.client, d.support.ID); err != nil {
 				t.Fatal(err)
 			}
-			d.rule(t, "disabled", 0, func(c *ent.RoutingRuleCreate) { c.SetWords([]string{"refund"}).SetGroupID(d.support.ID).SetEnabled(false) })
+			d.rule(t, "disabled", 0, func(c *ent.RoutingRuleCreate) {
+				c.SetWords([]string{"refund"}).SetGroupID(d.support.ID).SetEnabled(false)
+			})
 			refunds := d.rule(t, "refunds", 1, func(c *ent.RoutingRuleCreate) {
 				c.SetWords([]string{"Refund"}).SetGroupID(d.billing.ID).SetSetPriority(priority.High).SetAddTags([]string{"billing"})
 			})
