@@ -133,6 +133,8 @@ type accessFixture struct {
 	noteBody string
 	sessionA string // customer A's session
 	roToken  string // the READ token's ID
+	rule     string // a routing rule, made by the first cell that needs it
+	macro    string // a macro, likewise
 	n        int
 }
 
@@ -150,6 +152,12 @@ func (f *accessFixture) throwawayTicket(t *testing.T) string {
 }
 
 // newReadToken makes another READ token of the agent in group.
+func (f *accessFixture) throwawayRule(t *testing.T) string {
+	t.Helper()
+	r := f.s.do(t, f.token[actAdmin], `mutation($name: String!) { createRoutingRule(input: {name: $name, enabled: false}) { id } }`, map[string]any{"name": f.uniq("Throwaway rule ")}).ok(t)
+	return str(r, "createRoutingRule", "id")
+}
+
 func (f *accessFixture) newReadToken(t *testing.T) (token, id string) {
 	t.Helper()
 	r := f.s.do(t, f.token[actAgentIn], `mutation($n: String!) { createAPIToken(input: {name: $n}) { token apiToken { id } } }`,
@@ -650,6 +658,117 @@ func accessRows() []accessRow {
 				return expect(str(data, "updateProfile", "id") != "", "updateProfile = %v", data)
 			},
 		},
+		// Routing, following and mentions (issue 13).
+		{
+			op: "routingRules", what: "(a rule listed)", doc: `{ routingRules { edges { node { id name } } } }`,
+			vars: func(c *accessCell) map[string]any {
+				if c.f.rule == "" {
+					c.f.rule = str(c.f.s.do(c.t, c.f.token[actAdmin], `mutation { createRoutingRule(input: {name: "Refunds", words: ["refund"]}) { id } }`, nil).ok(c.t), "createRoutingRule", "id")
+				}
+				return nil
+			},
+			want: cells(ua, hd, hd, ok, ok, ok, ok),
+			check: func(c *accessCell, data map[string]any) error {
+				return expect(strings.Contains(jsonOf(data), c.f.rule) == (c.want != outHidden), "routingRules = %v", data)
+			},
+		},
+		{
+			op: "createRoutingRule", doc: `mutation($name: String!) { createRoutingRule(input: {name: $name, enabled: false}) { id name } }`,
+			vars: func(c *accessCell) map[string]any { return map[string]any{"name": c.f.uniq("Rule ")} },
+			want: cells(ua, fb, fb, fb, fb, ok, fb),
+		},
+		{
+			op: "updateRoutingRule", what: "(a throwaway rule)", doc: `mutation($id: ID!) { updateRoutingRule(id: $id, input: {position: 5}) { id position } }`,
+			vars: func(c *accessCell) map[string]any { return map[string]any{"id": c.f.throwawayRule(c.t)} }, target: "id",
+			want: cells(ua, fb, fb, fb, fb, ok, fb),
+		},
+		{
+			op: "deleteRoutingRule", what: "(a throwaway rule)", doc: `mutation($id: ID!) { deleteRoutingRule(id: $id) }`,
+			vars: func(c *accessCell) map[string]any { return map[string]any{"id": c.f.throwawayRule(c.t)} }, target: "id",
+			want: cells(ua, fb, fb, fb, fb, ok, fb),
+		},
+		{
+			op: "setDefaultGroup", what: "(a new group)", doc: `mutation($id: ID!) { setDefaultGroup(id: $id) { id isDefault } }`,
+			vars: func(c *accessCell) map[string]any {
+				g := c.f.s.do(c.t, c.f.token[actAdmin], `mutation($name: String!) { createGroup(input: {name: $name}) { id } }`, map[string]any{"name": c.f.uniq("Default ")}).ok(c.t)
+				return map[string]any{"id": str(g, "createGroup", "id")}
+			},
+			want: cells(ua, fb, fb, fb, fb, ok, fb),
+			check: func(c *accessCell, data map[string]any) error {
+				return expect(path(data, "setDefaultGroup", "isDefault") == true, "setDefaultGroup = %v", data)
+			},
+		},
+		{
+			op: "defaultGroup", doc: `{ defaultGroup { id } }`,
+			want: cells(ua, ok, ok, ok, ok, ok, ok),
+		},
+		{
+			op: "setAway", what: "(back, no change)", doc: `mutation { setAway(away: false) { id away } }`,
+			want: cells(ua, fb, fb, ok, ok, ok, fb),
+		},
+		{
+			op: "Ticket.routingRule", what: "(T)", doc: ticketNode("routingRule { id }"),
+			vars: idVar(func(f *accessFixture) string { return f.ticket }), target: "id", field: []any{"node", "routingRule"},
+			want: cells(ua, fb, nf, ok, nf, ok, ok),
+			check: func(c *accessCell, data map[string]any) error {
+				return expect(str(data, "node", "subject") == "Printer on fire", "node = %v", data)
+			},
+		},
+		{
+			op: "Ticket.routingRuleID", what: "(T)", doc: ticketNode("routingRuleID"),
+			vars: idVar(func(f *accessFixture) string { return f.ticket }), target: "id", field: []any{"node", "routingRuleID"},
+			want: cells(ua, fb, nf, ok, nf, ok, ok),
+			check: func(c *accessCell, data map[string]any) error {
+				return expect(str(data, "node", "subject") == "Printer on fire", "node = %v", data)
+			},
+		},
+		{
+			op: "Ticket.followers", what: "(T)", doc: ticketNode("followers { id }"),
+			vars: idVar(func(f *accessFixture) string { return f.ticket }), target: "id",
+			want: cells(ua, ok, nf, ok, nf, ok, ok),
+			check: func(c *accessCell, data map[string]any) error {
+				// The requester follows; customers see no one but themself.
+				got := jsonOf(path(data, "node", "followers"))
+				sees := strings.Contains(got, c.f.user[actCustomerA]) && strings.Contains(got, c.f.user[actAgentIn])
+				if c.a == actCustomerA {
+					return expect(strings.Contains(got, c.f.user[actCustomerA]) && !strings.Contains(got, c.f.user[actAgentIn]), "followers = %s", got)
+				}
+				return expect(sees, "followers = %s", got)
+			},
+		},
+		{
+			op: "followTicket", what: "(T)", doc: `mutation($id: ID!) { followTicket(ticketID: $id) { id followedByMe } }`,
+			vars: idVar(func(f *accessFixture) string { return f.ticket }), target: "id",
+			want: cells(ua, ok, nf, ok, nf, ok, fb),
+			check: func(c *accessCell, data map[string]any) error {
+				return expect(path(data, "followTicket", "followedByMe") == true, "followTicket = %v", data)
+			},
+		},
+		{
+			op: "unfollowTicket", what: "(T)", doc: `mutation($id: ID!) { unfollowTicket(ticketID: $id) { id followedByMe } }`,
+			vars: idVar(func(f *accessFixture) string { return f.ticket }), target: "id",
+			want: cells(ua, ok, nf, ok, nf, ok, fb),
+			check: func(c *accessCell, data map[string]any) error {
+				return expect(path(data, "unfollowTicket", "followedByMe") == false, "unfollowTicket = %v", data)
+			},
+		},
+		{
+			op: "mentionCandidates", what: "(T)", doc: `query($id: ID!) { mentionCandidates(ticketID: $id) { handle user { id } } }`,
+			vars: idVar(func(f *accessFixture) string { return f.ticket }), target: "id",
+			want: cells(ua, fb, fb, ok, nf, ok, ok),
+			check: func(c *accessCell, data map[string]any) error {
+				got := jsonOf(data)
+				return expect(strings.Contains(got, c.f.user[actAgentIn]) && !strings.Contains(got, c.f.user[actAgentOut]), "candidates = %s", got)
+			},
+		},
+		{
+			op: "Message.mentions", what: "(the internal note on T)", doc: `query($id: ID!) { node(id: $id) { id ... on Message { mentions { id } } } }`,
+			vars: idVar(func(f *accessFixture) string { return f.note }), target: "id",
+			want: cells(ua, nf, nf, ok, nf, ok, ok),
+			check: func(c *accessCell, data map[string]any) error {
+				return expect(strings.Contains(jsonOf(data), c.f.user[actAdmin]), "mentions = %v", data)
+			},
+		},
 		{
 			op: "createGroup", doc: `mutation($name: String!) { createGroup(input: {name: $name}) { id name } }`,
 			vars: func(c *accessCell) map[string]any { return map[string]any{"name": c.f.uniq("Group ")} },
@@ -990,7 +1109,7 @@ func setupAccessFixture(t *testing.T, tg dbtest.Target) *accessFixture {
 		password: map[accessActor]string{actAdmin: "amber canyon whistle", actAgentIn: "copper fox meadow 77", actAgentOut: "copper fox meadow 77", actCustomerA: "correct horse battery", actCustomerB: "correct horse battery"},
 		name:     map[accessActor]string{actAdmin: "Ada Admin", actAgentIn: "Ina Inside", actAgentOut: "Otto Outside", actCustomerA: "Customer A", actCustomerB: "Customer B"},
 		phoneA:   "+1 555 0100",
-		noteBody: "customer is grumpy, refund quietly",
+		noteBody: "customer is grumpy, refund quietly @ada",
 	}
 	createUser(t, tg, f.email[actAdmin], f.name[actAdmin], "admin", f.password[actAdmin])
 	s := startServer(t, tg, nil)

@@ -1,6 +1,10 @@
 package routing
 
-import "github.com/switchboardhq/switchboard/ent"
+import (
+	"entgo.io/contrib/entgql"
+
+	"github.com/switchboardhq/switchboard/ent"
+)
 
 // OrderOrDefault is the order rules are listed in: the one asked for, or
 // the order they are tried in.
@@ -8,5 +12,5 @@ func OrderOrDefault(o *ent.RoutingRuleOrder) *ent.RoutingRuleOrder {
 	if o != nil {
 		return o
 	}
-	return &ent.RoutingRuleOrder{Field: ent.RoutingRuleOrderFieldPosition}
+	return &ent.RoutingRuleOrder{Field: ent.RoutingRuleOrderFieldPosition, Direction: entgql.OrderDirectionAsc}
 }
