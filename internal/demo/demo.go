@@ -55,14 +55,9 @@ func Seed(ctx context.Context, client *ent.Client, accounts *auth.Service, ticke
 			return nil, fmt.Errorf("creating SLA policy: %w", err)
 		}
 	}
-	groupNames := []string{"Billing", "Technical", "Sales"}
-	groups := make([]*ent.Group, len(groupNames))
-	for i, name := range groupNames {
-		g, err := client.Group.Create().SetName(name).SetDescription(name + " questions").Save(sys)
-		if err != nil {
-			return nil, fmt.Errorf("creating group: %w", err)
-		}
-		groups[i] = g
+	groups, err := seedTeam(sys, client)
+	if err != nil {
+		return nil, err
 	}
 
 	var logins []Login
@@ -118,17 +113,35 @@ func Seed(ctx context.Context, client *ent.Client, accounts *auth.Service, ticke
 		if err != nil {
 			return nil, fmt.Errorf("creating demo ticket: %w", err)
 		}
-		// Triage: the system routes it to the topic's group at a priority.
-		g := groups[topic.group]
+		// The routing rules placed it (seedTeam); triage sets a priority
+		// and, in a group that does not assign by itself, an agent takes
+		// most tickets.
 		p := priority.All()[rng.IntN(4)]
-		if _, err := tickets.Update(sys, t.ID, ent.UpdateTicketInput{GroupID: &g.ID, Priority: &p}); err != nil {
+		triage := ent.UpdateTicketInput{Priority: &p}
+		agent := agentFor(agents, *t.GroupID, rng)
+		if t.AssigneeID == nil && rng.IntN(3) > 0 {
+			triage.AssigneeID = &agent.UserID
+		}
+		if t, err = tickets.Update(sys, t.ID, triage); err != nil {
 			return nil, err
 		}
-		if err := converse(ctx, rng, tickets, t.ID, c, agentFor(agents, g.ID, rng)); err != nil {
+		if t.AssigneeID != nil {
+			agent = agentByID(agents, *t.AssigneeID)
+		}
+		if err := converse(ctx, rng, tickets, t.ID, c, agent); err != nil {
 			return nil, err
 		}
 	}
 	return logins, nil
+}
+
+func agentByID(agents []*viewer.Viewer, id globalid.ID) *viewer.Viewer {
+	for _, a := range agents {
+		if a.UserID == id {
+			return a
+		}
+	}
+	return agents[0]
 }
 
 func agentFor(agents []*viewer.Viewer, group globalid.ID, rng *rand.Rand) *viewer.Viewer {

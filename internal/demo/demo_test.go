@@ -6,7 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboardhq/switchboard/ent/group"
+	"github.com/switchboardhq/switchboard/ent/macro"
 	"github.com/switchboardhq/switchboard/ent/message"
+	"github.com/switchboardhq/switchboard/ent/notification"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/auth"
@@ -67,6 +70,27 @@ func TestSeed(t *testing.T) {
 			if m.Edges.Author.Role == user.RoleCUSTOMER {
 				t.Fatalf("internal note by a customer: %q", m.Body)
 			}
+		}
+	})
+	t.Run("TheTeamIsSetUp", func(t *testing.T) {
+		def := client.Group.Query().Where(group.IsDefault(true)).OnlyX(sys)
+		if def.Name != "Technical" {
+			t.Fatalf("default group %q", def.Name)
+		}
+		if n := client.RoutingRule.Query().CountX(sys); n < 2 {
+			t.Fatalf("%d routing rules", n)
+		}
+		for _, g := range client.Group.Query().AllX(sys) {
+			if !client.Macro.Query().Where(macro.GroupID(g.ID)).ExistX(sys) {
+				t.Fatalf("group %s has no macro", g.Name)
+			}
+		}
+		if n := client.Ticket.Query().Where(ticket.RoutingRuleIDNotNil()).CountX(sys); n == 0 {
+			t.Fatal("no ticket was placed by a routing rule")
+		}
+		agents := client.User.Query().Where(user.RoleEQ(user.RoleAGENT)).IDsX(sys)
+		if n := client.Notification.Query().Where(notification.RecipientIDIn(agents...)).CountX(sys); n == 0 {
+			t.Fatal("the demo agents have no notifications")
 		}
 	})
 	t.Run("ErrNotEmpty", func(t *testing.T) {
