@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/group"
@@ -14,8 +15,11 @@ import (
 	"github.com/switchboardhq/switchboard/internal/globalid"
 )
 
-// MaxRuleValues bounds each condition's and action's list of a rule.
-const MaxRuleValues = 100
+// Limits of a rule's lists (conditions and tags to add).
+const (
+	MaxRuleValues   = 100 // values in one list
+	MaxRuleValueLen = 200 // characters of one value
+)
 
 // CheckRule refuses a rule that could never be what its author meant
 // (an unknown channel, an empty word), and stores its values in the form
@@ -52,6 +56,9 @@ func CheckRule(m *ent.RoutingRuleMutation) error {
 		for _, v := range values {
 			if strings.TrimSpace(v) == "" {
 				return apierr.Invalid(l.field, "%s has an empty value", l.field)
+			}
+			if utf8.RuneCountInString(v) > MaxRuleValueLen {
+				return apierr.Invalid(l.field, "a value of %s is longer than %d characters", l.field, MaxRuleValueLen)
 			}
 		}
 		l.set(clean(values, l.norm))
