@@ -58,4 +58,14 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[globalid
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+// SavedView returns SavedViewResolver implementation.
+func (r *Resolver) SavedView() SavedViewResolver { return &savedViewResolver{r} }
+
+// User returns UserResolver implementation.
+func (r *Resolver) User() UserResolver { return &userResolver{r} }
+
+type (
+	queryResolver     struct{ *Resolver }
+	savedViewResolver struct{ *Resolver }
+	userResolver      struct{ *Resolver }
+)
