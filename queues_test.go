@@ -307,6 +307,13 @@ func TestQueuesUserTickets(t *testing.T) {
 			if r.code(t) != "QUERY_TOO_COMPLEX" {
 				t.Fatalf("nested User.tickets: %+v", r.Errors)
 			}
+			// The same users without their tickets are well within it.
+			w.s.do(t, w.admin, `{ users(first: 100) { edges { node { id name } } } }`, nil).ok(t)
+			// A saved view's tickets are a connection too.
+			r = w.s.do(t, w.admin, `{ savedViews { tickets(first: 100) { edges { node { messages(first: 100) { edges { node { id } } } } } } } }`, nil)
+			if r.code(t) != "QUERY_TOO_COMPLEX" {
+				t.Fatalf("SavedView.tickets x Ticket.messages: %+v", r.Errors)
+			}
 		})
 	})
 }
