@@ -1,12 +1,15 @@
 package main
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/switchboardhq/switchboard/internal/database/dbtest"
 )
@@ -210,6 +213,15 @@ func TestQueuesDueTimeOrder(t *testing.T) {
 			r := w.s.do(t, w.admin, dueListQuery, map[string]any{"o": []any{map[string]any{"field": "FIRST_RESPONSE_DUE_AT"}}, "first": 2, "after": str(data, "tickets", "edges", 0, "cursor")})
 			if r.code(t) != "BAD_USER_INPUT" || r.Errors[0].Extensions["field"] != "after" {
 				t.Fatalf("cursor of another order: %+v", r.Errors)
+			}
+			// A forged value where a time belongs is refused, not compared
+			// (PostgreSQL would fail on it).
+			for _, v := range []any{"garbage", 42, true, map[string]any{"x": 1}} {
+				b, _ := msgpack.Marshal(map[string]any{"i": w.tickets[0], "v": []any{v}})
+				r := w.s.do(t, w.admin, dueListQuery, map[string]any{"o": []any{map[string]any{"field": "FIRST_RESPONSE_DUE_AT"}}, "last": 2, "before": base64.RawStdEncoding.EncodeToString(b)})
+				if r.code(t) != "BAD_USER_INPUT" || r.Errors[0].Extensions["field"] != "before" {
+					t.Fatalf("forged cursor value %v: %+v", v, r.Errors)
+				}
 			}
 		})
 		t.Run("CustomerMayNotOrderByDueTimes", func(t *testing.T) {

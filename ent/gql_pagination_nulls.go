@@ -12,12 +12,20 @@ import (
 	"github.com/switchboardhq/switchboard/internal/apierr"
 )
 
+// orderColumn is what the keyset needs to know of an order field's
+// column: whether it may be NULL, and the kind of value a cursor holds for
+// it, so that a forged cursor is refused rather than compared.
+type orderColumn struct {
+	nullable bool
+	kind     reflect.Kind // of the cursor value: String, Int64 (any number), Bool or Struct (time.Time)
+}
+
 // orderKey is one term of a keyset order, in the order the client asked
 // for (not reversed for last:).
 type orderKey struct {
-	column   string
-	desc     bool
-	nullable bool
+	orderColumn
+	column string
+	desc   bool
 }
 
 // nullsAsGreatest places NULLs where the greatest value goes: last when
@@ -44,7 +52,7 @@ func keysetPredicates(after, before *Cursor, keys []orderKey) ([]func(*sql.Selec
 		if c == nil {
 			continue
 		}
-		values, err := cursorValues(arg, c, len(keys)-1)
+		values, err := cursorValues(arg, c, keys[:len(keys)-1])
 		if err != nil {
 			return nil, err
 		}
@@ -53,21 +61,35 @@ func keysetPredicates(after, before *Cursor, keys []orderKey) ([]func(*sql.Selec
 	return preds, nil
 }
 
-// cursorValues are a cursor's order values, checked against the order:
-// a cursor of another orderBy, or a forged one, is the client's mistake.
-func cursorValues(arg string, c *Cursor, n int) ([]any, error) {
+// cursorValues are a cursor's order values, checked against the order
+// keys (the ID's aside): a cursor of another orderBy, or a forged one, is
+// the client's mistake.
+func cursorValues(arg string, c *Cursor, keys []orderKey) ([]any, error) {
 	values, _ := c.Value.([]any)
-	if c.Value != nil && values == nil || len(values) != n {
+	if c.Value != nil && values == nil || len(values) != len(keys) {
 		return nil, apierr.Invalid(arg, "%s is not a cursor of this orderBy: use a cursor of the same order", arg)
 	}
-	for _, v := range values {
-		switch v.(type) {
-		case nil, string, bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64, float32, float64, time.Time:
-		default:
+	for i, v := range values {
+		if !isNull(v) && valueKind(v) != keys[i].kind {
 			return nil, apierr.Invalid(arg, "%s is not a cursor of this connection", arg)
 		}
 	}
 	return values, nil
+}
+
+// valueKind groups what msgpack decodes a cursor value to.
+func valueKind(v any) reflect.Kind {
+	switch v.(type) {
+	case string:
+		return reflect.String
+	case bool:
+		return reflect.Bool
+	case int8, int16, int32, int64, int, uint8, uint16, uint32, uint64, uint, float32, float64:
+		return reflect.Int64 // any number: the database compares them
+	case time.Time, *time.Time:
+		return reflect.Struct
+	}
+	return reflect.Invalid
 }
 
 // keysetAfter selects the rows after values in the order of keys (each
@@ -128,19 +150,24 @@ func isNull(v any) bool {
 	return r.Kind() == reflect.Pointer && r.IsNil()
 }
 
-// ticketNullableOrder holds the columns of Ticket's order fields that may be NULL.
-var ticketNullableOrder = map[string]bool{
-	ticket.FieldFirstResponseDueAt: true,
-	ticket.FieldResolutionDueAt:    true,
+// ticketOrderColumns describes the columns of Ticket's order fields.
+var ticketOrderColumns = map[string]orderColumn{
+	ticket.FieldCreatedAt:          {nullable: false, kind: reflect.Struct},
+	ticket.FieldUpdatedAt:          {nullable: false, kind: reflect.Struct},
+	ticket.FieldNumber:             {nullable: false, kind: reflect.Int64},
+	ticket.FieldStatus:             {nullable: false, kind: reflect.String},
+	ticket.FieldPriority:           {nullable: false, kind: reflect.Int64},
+	ticket.FieldFirstResponseDueAt: {nullable: true, kind: reflect.Struct},
+	ticket.FieldResolutionDueAt:    {nullable: true, kind: reflect.Struct},
 }
 
 // orderKeys are the pager's order terms, the ID last (once).
 func (p *ticketPager) orderKeys() []orderKey {
 	keys := make([]orderKey, 0, len(p.order)+1)
 	for _, o := range p.order {
-		keys = append(keys, orderKey{column: o.Field.column, desc: o.Direction == entgql.OrderDirectionDesc, nullable: ticketNullableOrder[o.Field.column]})
+		keys = append(keys, orderKey{orderColumn: ticketOrderColumns[o.Field.column], column: o.Field.column, desc: o.Direction == entgql.OrderDirectionDesc})
 	}
-	return append(keys, orderKey{column: DefaultTicketOrder.Field.column})
+	return append(keys, orderKey{orderColumn: orderColumn{kind: reflect.String}, column: DefaultTicketOrder.Field.column})
 }
 
 // applyNullsCursors is applyCursors with NULL as the greatest value.
