@@ -14,10 +14,11 @@ import (
 
 // Field-level access for filters and orders: a viewer who may not see a
 // field may not filter on it either, or they could read it by bisection,
-// nor order by it, or they could read it off the order of the list. Internal notes
-// are not fields but rows, yet the same holds: a `hasMessagesWith` filter
-// runs as a plain SQL subquery, outside the privacy policies, so a
-// customer could find tickets by the words of their internal notes.
+// nor order by it, or they could read it off the order of the list.
+// Internal notes are not fields but rows, yet the same holds: a
+// `hasMessagesWith` filter runs as a plain SQL subquery, outside the
+// privacy policies, so a customer could find tickets by the words of their
+// internal notes.
 //
 // staffOnlyFilters lists, by the GraphQL names of where-input fields, what
 // only agents and admins may filter on or order by. A where key matches

@@ -74,7 +74,10 @@ func Update(ctx context.Context, client *ent.Client, id globalid.ID, in Input) (
 
 // Delete deletes a view as Update changes one.
 func Delete(ctx context.Context, client *ent.Client, id globalid.ID) (globalid.ID, error) {
-	return id, client.SavedView.DeleteOneID(id).Exec(ctx)
+	if err := client.SavedView.DeleteOneID(id).Exec(ctx); err != nil {
+		return "", err
+	}
+	return id, nil
 }
 
 // List returns the views the viewer may read (the policy decides), by name.
