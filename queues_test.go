@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -470,4 +471,35 @@ func TestQueuesSavedViews(t *testing.T) {
 			}
 		})
 	})
+}
+
+// TestQueuesDocsExamples runs every GraphQL example of docs/queues.md as
+// an agent: each must answer without errors.
+func TestQueuesDocsExamples(t *testing.T) {
+	raw, err := os.ReadFile("docs/queues.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var examples []string
+	for _, block := range strings.Split(string(raw), "```graphql\n")[1:] {
+		examples = append(examples, strings.SplitN(block, "```", 2)[0])
+	}
+	if len(examples) < 5 {
+		t.Fatalf("found %d examples", len(examples))
+	}
+	w := setupQueues(t, dbtest.NewTarget(t, dbtest.SQLite))
+	view := ""
+	for _, ex := range examples {
+		vars := map[string]any{"id": w.cust1ID}
+		if strings.Contains(ex, "updateSavedView") {
+			vars["id"] = view
+		}
+		data := w.s.do(t, w.ann, ex, vars).ok(t)
+		if id := str(data, "createSavedView", "id"); id != "" {
+			view = id
+		}
+	}
+	if view == "" {
+		t.Fatal("no example created a view")
+	}
 }
