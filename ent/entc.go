@@ -6,6 +6,7 @@ package main
 
 import (
 	"log"
+	"text/template"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent/entc"
@@ -28,11 +29,32 @@ func nullableContactData(_ *gen.Graph, s *ast.Schema) error {
 	return nil
 }
 
+// hasNullableOrder reports a node whose pagination needs the null-aware
+// keyset of ent/template/pagination.tmpl: several orders at once
+// (MultiOrder) and an order field on a nullable column.
+func hasNullableOrder(n *gen.Type) (bool, error) {
+	var ant entgql.Annotation
+	if err := ant.Decode(n.Annotations[ant.Name()]); err != nil || !ant.MultiOrder {
+		return false, err
+	}
+	for _, f := range n.Fields {
+		var fa entgql.Annotation
+		if err := fa.Decode(f.Annotations[fa.Name()]); err != nil {
+			return false, err
+		}
+		if fa.OrderField != "" && f.Optional {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // overridePagination loads ent/template/pagination.tmpl after entgql's
 // templates, so that its definition of entgql's Paginate body wins.
 func overridePagination(cfg *gen.Config) error {
 	t, err := gen.NewTemplate("switchboard_pagination").
 		Funcs(entgql.TemplateFuncs).
+		Funcs(template.FuncMap{"hasNullableOrder": hasNullableOrder}).
 		ParseFiles("./ent/template/pagination.tmpl")
 	if err != nil {
 		return err

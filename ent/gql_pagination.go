@@ -3157,7 +3157,7 @@ func (_m *TicketQuery) Paginate(
 	if emptyPage {
 		return conn, nil
 	}
-	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+	if _m, err = pager.applyNullsCursors(_m, after, before); err != nil {
 		return nil, err
 	}
 	limit := paginateLimit(first, last)
@@ -3169,7 +3169,7 @@ func (_m *TicketQuery) Paginate(
 			return nil, err
 		}
 	}
-	_m = pager.applyOrder(_m)
+	_m = pager.applyNullsOrder(_m)
 	nodes, err := _m.All(ctx)
 	if err != nil {
 		return nil, err

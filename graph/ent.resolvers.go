@@ -61,11 +61,19 @@ func (r *Resolver) Message() MessageResolver { return &messageResolver{r} }
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// SavedView returns SavedViewResolver implementation.
+func (r *Resolver) SavedView() SavedViewResolver { return &savedViewResolver{r} }
+
 // Ticket returns TicketResolver implementation.
 func (r *Resolver) Ticket() TicketResolver { return &ticketResolver{r} }
 
+// User returns UserResolver implementation.
+func (r *Resolver) User() UserResolver { return &userResolver{r} }
+
 type (
-	messageResolver struct{ *Resolver }
-	queryResolver   struct{ *Resolver }
-	ticketResolver  struct{ *Resolver }
+	messageResolver   struct{ *Resolver }
+	queryResolver     struct{ *Resolver }
+	savedViewResolver struct{ *Resolver }
+	ticketResolver    struct{ *Resolver }
+	userResolver      struct{ *Resolver }
 )

@@ -27,3 +27,21 @@ func TestStaffOnlyFields(t *testing.T) {
 		t.Fatalf("Ticket's @staffOnly fields = %v", got)
 	}
 }
+
+func TestForbiddenOrder(t *testing.T) {
+	for name, tc := range map[string]struct {
+		order any
+		want  string
+	}{
+		"PlainOrderAllowed":    {map[string]any{"field": "PRIORITY", "direction": "DESC"}, ""},
+		"ErrStaffOnlyField":    {map[string]any{"field": "FIRST_RESPONSE_DUE_AT"}, "FIRST_RESPONSE_DUE_AT"},
+		"ErrLaterInAList":      {[]any{map[string]any{"field": "STATUS"}, map[string]any{"field": "RESOLUTION_DUE_AT", "direction": "ASC"}}, "RESOLUTION_DUE_AT"},
+		"MalformedLeftToTypes": {"FIRST", ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got := forbiddenOrder(tc.order); got != tc.want {
+				t.Fatalf("forbiddenOrder = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

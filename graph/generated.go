@@ -45,9 +45,11 @@ type ResolverRoot interface {
 	Message() MessageResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	SavedView() SavedViewResolver
 	Subscription() SubscriptionResolver
 	Ticket() TicketResolver
 	TicketEvent() TicketEventResolver
+	User() UserResolver
 }
 
 type DirectiveRoot struct {
@@ -172,8 +174,10 @@ type ComplexityRoot struct {
 		CreateGroup       func(childComplexity int, input ent.CreateGroupInput) int
 		CreateRoutingRule func(childComplexity int, input ent.CreateRoutingRuleInput) int
 		CreateSLAPolicy   func(childComplexity int, input ent.CreateSLAPolicyInput) int
+		CreateSavedView   func(childComplexity int, input model.SavedViewInput) int
 		CreateTicket      func(childComplexity int, input model.CreateTicketInput) int
 		DeleteRoutingRule func(childComplexity int, id globalid.ID) int
+		DeleteSavedView   func(childComplexity int, id globalid.ID) int
 		FollowTicket      func(childComplexity int, ticketID globalid.ID) int
 		InviteUser        func(childComplexity int, input model.InviteUserInput) int
 		Login             func(childComplexity int, email string, password string, cookie *bool) int
@@ -188,6 +192,7 @@ type ComplexityRoot struct {
 		UpdateProfile     func(childComplexity int, input model.UpdateProfileInput) int
 		UpdateRoutingRule func(childComplexity int, id globalid.ID, input ent.UpdateRoutingRuleInput) int
 		UpdateSLAPolicy   func(childComplexity int, id globalid.ID, input ent.UpdateSLAPolicyInput) int
+		UpdateSavedView   func(childComplexity int, id globalid.ID, input model.SavedViewInput) int
 		UpdateTicket      func(childComplexity int, id globalid.ID, input ent.UpdateTicketInput) int
 		UpdateUser        func(childComplexity int, id globalid.ID, input ent.UpdateUserInput) int
 		ViewTicket        func(childComplexity int, ticketID globalid.ID, typing *bool) int
@@ -236,6 +241,7 @@ type ComplexityRoot struct {
 		Nodes             func(childComplexity int, ids []globalid.ID) int
 		RoutingRules      func(childComplexity int, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy *ent.RoutingRuleOrder, where *ent.RoutingRuleWhereInput) int
 		SLAPolicies       func(childComplexity int) int
+		SavedViews        func(childComplexity int) int
 		Search            func(childComplexity int, query string, after *entgql.Cursor[globalid.ID], first *int) int
 		Tickets           func(childComplexity int, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy []*ent.TicketOrder, where *ent.TicketWhereInput) int
 		Users             func(childComplexity int, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) int
@@ -287,9 +293,12 @@ type ComplexityRoot struct {
 		GroupID   func(childComplexity int) int
 		ID        func(childComplexity int) int
 		Name      func(childComplexity int) int
+		OrderBy   func(childComplexity int) int
 		Owner     func(childComplexity int) int
 		OwnerID   func(childComplexity int) int
+		Tickets   func(childComplexity int, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int) int
 		UpdatedAt func(childComplexity int) int
+		Where     func(childComplexity int) int
 	}
 
 	Session struct {
@@ -385,6 +394,7 @@ type ComplexityRoot struct {
 		Name       func(childComplexity int) int
 		Phone      func(childComplexity int) int
 		Role       func(childComplexity int) int
+		Tickets    func(childComplexity int, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy []*ent.TicketOrder, where *ent.TicketWhereInput) int
 		UpdatedAt  func(childComplexity int) int
 	}
 
@@ -430,6 +440,9 @@ type MutationResolver interface {
 	AddMessage(ctx context.Context, ticketID globalid.ID, body string, internal *bool) (*ent.Message, error)
 	FollowTicket(ctx context.Context, ticketID globalid.ID) (*ent.Ticket, error)
 	UnfollowTicket(ctx context.Context, ticketID globalid.ID) (*ent.Ticket, error)
+	CreateSavedView(ctx context.Context, input model.SavedViewInput) (*ent.SavedView, error)
+	UpdateSavedView(ctx context.Context, id globalid.ID, input model.SavedViewInput) (*ent.SavedView, error)
+	DeleteSavedView(ctx context.Context, id globalid.ID) (globalid.ID, error)
 	CreateRoutingRule(ctx context.Context, input ent.CreateRoutingRuleInput) (*ent.RoutingRule, error)
 	UpdateRoutingRule(ctx context.Context, id globalid.ID, input ent.UpdateRoutingRuleInput) (*ent.RoutingRule, error)
 	DeleteRoutingRule(ctx context.Context, id globalid.ID) (globalid.ID, error)
@@ -458,12 +471,18 @@ type QueryResolver interface {
 	Tickets(ctx context.Context, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy []*ent.TicketOrder, where *ent.TicketWhereInput) (*ent.TicketConnection, error)
 	Users(ctx context.Context, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) (*ent.UserConnection, error)
 	MentionCandidates(ctx context.Context, ticketID globalid.ID, prefix string, first *int) ([]*model.MentionCandidate, error)
+	SavedViews(ctx context.Context) ([]*ent.SavedView, error)
 	DefaultGroup(ctx context.Context) (*ent.Group, error)
 	Search(ctx context.Context, query string, after *entgql.Cursor[globalid.ID], first *int) (*search.Connection, error)
 	Me(ctx context.Context) (*ent.User, error)
 	MySessions(ctx context.Context) ([]*ent.Session, error)
 	MyAPITokens(ctx context.Context) ([]*ent.APIToken, error)
 	Wallboard(ctx context.Context, groupID *globalid.ID) (*wallboard.Wallboard, error)
+}
+type SavedViewResolver interface {
+	Where(ctx context.Context, obj *ent.SavedView) (any, error)
+	OrderBy(ctx context.Context, obj *ent.SavedView) (any, error)
+	Tickets(ctx context.Context, obj *ent.SavedView, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int) (*ent.TicketConnection, error)
 }
 type SubscriptionResolver interface {
 	TicketEvents(ctx context.Context, groupID *globalid.ID, ticketID *globalid.ID, where *ent.TicketWhereInput, after *string) (<-chan *live.Event, error)
@@ -478,6 +497,9 @@ type TicketEventResolver interface {
 	TicketID(ctx context.Context, obj *live.Event) (*globalid.ID, error)
 
 	Changes(ctx context.Context, obj *live.Event) ([]*live.FieldChange, error)
+}
+type UserResolver interface {
+	Tickets(ctx context.Context, obj *ent.User, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy []*ent.TicketOrder, where *ent.TicketWhereInput) (*ent.TicketConnection, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -980,6 +1002,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateSLAPolicy(childComplexity, args["input"].(ent.CreateSLAPolicyInput)), true
+	case "Mutation.createSavedView":
+		if e.ComplexityRoot.Mutation.CreateSavedView == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createSavedView_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateSavedView(childComplexity, args["input"].(model.SavedViewInput)), true
 	case "Mutation.createTicket":
 		if e.ComplexityRoot.Mutation.CreateTicket == nil {
 			break
@@ -1002,6 +1035,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteRoutingRule(childComplexity, args["id"].(globalid.ID)), true
+	case "Mutation.deleteSavedView":
+		if e.ComplexityRoot.Mutation.DeleteSavedView == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteSavedView_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteSavedView(childComplexity, args["id"].(globalid.ID)), true
 	case "Mutation.followTicket":
 		if e.ComplexityRoot.Mutation.FollowTicket == nil {
 			break
@@ -1151,6 +1195,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateSLAPolicy(childComplexity, args["id"].(globalid.ID), args["input"].(ent.UpdateSLAPolicyInput)), true
+	case "Mutation.updateSavedView":
+		if e.ComplexityRoot.Mutation.UpdateSavedView == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateSavedView_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateSavedView(childComplexity, args["id"].(globalid.ID), args["input"].(model.SavedViewInput)), true
 	case "Mutation.updateTicket":
 		if e.ComplexityRoot.Mutation.UpdateTicket == nil {
 			break
@@ -1400,6 +1455,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SLAPolicies(childComplexity), true
+	case "Query.savedViews":
+		if e.ComplexityRoot.Query.SavedViews == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.SavedViews(childComplexity), true
 	case "Query.search":
 		if e.ComplexityRoot.Query.Search == nil {
 			break
@@ -1641,6 +1702,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SavedView.Name(childComplexity), true
+	case "SavedView.orderBy":
+		if e.ComplexityRoot.SavedView.OrderBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedView.OrderBy(childComplexity), true
 	case "SavedView.owner":
 		if e.ComplexityRoot.SavedView.Owner == nil {
 			break
@@ -1653,12 +1720,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SavedView.OwnerID(childComplexity), true
+	case "SavedView.tickets":
+		if e.ComplexityRoot.SavedView.Tickets == nil {
+			break
+		}
+
+		args, err := ec.field_SavedView_tickets_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.SavedView.Tickets(childComplexity, args["after"].(*entgql.Cursor[globalid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[globalid.ID]), args["last"].(*int)), true
 	case "SavedView.updatedAt":
 		if e.ComplexityRoot.SavedView.UpdatedAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.SavedView.UpdatedAt(childComplexity), true
+	case "SavedView.where":
+		if e.ComplexityRoot.SavedView.Where == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedView.Where(childComplexity), true
 
 	case "Session.createdAt":
 		if e.ComplexityRoot.Session.CreatedAt == nil {
@@ -2079,6 +2163,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Role(childComplexity), true
+	case "User.tickets":
+		if e.ComplexityRoot.User.Tickets == nil {
+			break
+		}
+
+		args, err := ec.field_User_tickets_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.Tickets(childComplexity, args["after"].(*entgql.Cursor[globalid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[globalid.ID]), args["last"].(*int), args["orderBy"].([]*ent.TicketOrder), args["where"].(*ent.TicketWhereInput)), true
 	case "User.updatedAt":
 		if e.ComplexityRoot.User.UpdatedAt == nil {
 			break
@@ -2212,6 +2307,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RoutingRuleWhereInput", ec.unmarshalInputRoutingRuleWhereInput),
 			graphql.NewInputUnmarshaler("SLAPolicyOrder", ec.unmarshalInputSLAPolicyOrder),
 			graphql.NewInputUnmarshaler("SLAPolicyWhereInput", ec.unmarshalInputSLAPolicyWhereInput),
+			graphql.NewInputUnmarshaler("SavedViewInput", ec.unmarshalInputSavedViewInput),
 			graphql.NewInputUnmarshaler("SignupInput", ec.unmarshalInputSignupInput),
 			graphql.NewInputUnmarshaler("TicketOrder", ec.unmarshalInputTicketOrder),
 			graphql.NewInputUnmarshaler("TicketWhereInput", ec.unmarshalInputTicketWhereInput),
@@ -4391,6 +4487,79 @@ extend type Mutation {
   unfollowTicket(ticketID: ID!): Ticket!
 }
 `, BuiltIn: false},
+	{Name: "../schema/queues.graphql", Input: `# Hand-written part of the API for working a queue: a user's tickets, and
+# saved views (a named filter and order, personal or shared with a group;
+# internal/views). Every list here is read under the viewer's own rights.
+
+extend type User {
+  """
+  The tickets this user requested, as far as the viewer may see them: an
+  agent only those in their reach (their groups, or assigned to them), a
+  customer only their own, an admin all. Arguments as Query.tickets.
+  """
+  tickets(
+    after: Cursor
+    first: Int
+    before: Cursor
+    last: Int
+    orderBy: [TicketOrder!]
+    where: TicketWhereInput
+  ): TicketConnection!
+}
+
+extend type SavedView {
+  """
+  The saved filter, as tickets(where:) takes it; null for none.
+  """
+  where: JSON
+  """
+  The saved order, as tickets(orderBy:) takes it; null for none.
+  """
+  orderBy: JSON
+  """
+  The view's tickets: its filter and order, run with the rights of whoever
+  opens it, so a shared view shows each member only the tickets they may
+  see.
+  """
+  tickets(after: Cursor, first: Int, before: Cursor, last: Int): TicketConnection!
+}
+
+"""
+A saved view: its name (1 to 100 characters), filter and order as
+tickets(where:, orderBy:) take them, and the group it is shared with (one
+of your own; none: yours alone).
+"""
+input SavedViewInput {
+  name: String!
+  where: TicketWhereInput
+  orderBy: [TicketOrder!]
+  groupID: ID
+}
+
+extend type Query {
+  """
+  Agents and admins: your saved views and those shared with your groups
+  (admins: all), by name.
+  """
+  savedViews: [SavedView!]!
+}
+
+extend type Mutation {
+  """
+  Agents and admins: save a view as yourself.
+  """
+  createSavedView(input: SavedViewInput!): SavedView!
+  """
+  Replace one of your views (admins: any) with input; a groupID left out
+  stops sharing it.
+  """
+  updateSavedView(id: ID!, input: SavedViewInput!): SavedView!
+  """
+  Delete one of your views (admins: any); returns its ID.
+  """
+  deleteSavedView(id: ID!): ID!
+}
+`, BuiltIn: false},
 	{Name: "../schema/routing.graphql", Input: `# How a ticket finds its agent (internal/routing): routing rules, the
 # default group, round-robin assignment, agents away.
 
@@ -5139,6 +5308,34 @@ func (ec *executionContext) childFields_SLAPolicy(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type SLAPolicy", field.Name)
 }
 
+func (ec *executionContext) childFields_SavedView(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SavedView_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_SavedView_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_SavedView_updatedAt(ctx, field)
+	case "name":
+		return ec.fieldContext_SavedView_name(ctx, field)
+	case "ownerID":
+		return ec.fieldContext_SavedView_ownerID(ctx, field)
+	case "groupID":
+		return ec.fieldContext_SavedView_groupID(ctx, field)
+	case "owner":
+		return ec.fieldContext_SavedView_owner(ctx, field)
+	case "group":
+		return ec.fieldContext_SavedView_group(ctx, field)
+	case "where":
+		return ec.fieldContext_SavedView_where(ctx, field)
+	case "orderBy":
+		return ec.fieldContext_SavedView_orderBy(ctx, field)
+	case "tickets":
+		return ec.fieldContext_SavedView_tickets(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SavedView", field.Name)
+}
+
 func (ec *executionContext) childFields_Session(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5315,6 +5512,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_lastSeenAt(ctx, field)
 	case "groups":
 		return ec.fieldContext_User_groups(ctx, field)
+	case "tickets":
+		return ec.fieldContext_User_tickets(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -5593,6 +5792,20 @@ func (ec *executionContext) field_Mutation_createSLAPolicy_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createSavedView_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SavedViewInput, error) {
+			return ec.unmarshalNSavedViewInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋgraphᚋmodelᚐSavedViewInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createTicket_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5608,6 +5821,20 @@ func (ec *executionContext) field_Mutation_createTicket_args(ctx context.Context
 }
 
 func (ec *executionContext) field_Mutation_deleteRoutingRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (globalid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋglobalidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteSavedView_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -5843,6 +6070,28 @@ func (ec *executionContext) field_Mutation_updateSLAPolicy_args(ctx context.Cont
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.UpdateSLAPolicyInput, error) {
 			return ec.unmarshalNUpdateSLAPolicyInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐUpdateSLAPolicyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateSavedView_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (globalid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋglobalidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SavedViewInput, error) {
+			return ec.unmarshalNSavedViewInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋgraphᚋmodelᚐSavedViewInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6303,6 +6552,44 @@ func (ec *executionContext) field_Query_wallboard_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_SavedView_tickets_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[globalid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[globalid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Subscription_ticketEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6415,6 +6702,60 @@ func (ec *executionContext) field_Ticket_messages_args(ctx context.Context, rawA
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.MessageWhereInput, error) {
 			return ec.unmarshalOMessageWhereInput2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐMessageWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_User_tickets_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[globalid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[globalid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.TicketOrder, error) {
+			return ec.unmarshalOTicketOrder2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTicketOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.TicketWhereInput, error) {
+			return ec.unmarshalOTicketWhereInput2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTicketWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8540,6 +8881,138 @@ func (ec *executionContext) fieldContext_Mutation_unfollowTicket(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createSavedView(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createSavedView(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateSavedView(ctx, fc.Args["input"].(model.SavedViewInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SavedView) graphql.Marshaler {
+			return ec.marshalNSavedView2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐSavedView(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createSavedView(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedView(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createSavedView_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateSavedView(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateSavedView(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateSavedView(ctx, fc.Args["id"].(globalid.ID), fc.Args["input"].(model.SavedViewInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SavedView) graphql.Marshaler {
+			return ec.marshalNSavedView2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐSavedView(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateSavedView(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedView(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateSavedView_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteSavedView(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteSavedView(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteSavedView(ctx, fc.Args["id"].(globalid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v globalid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋglobalidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteSavedView(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteSavedView_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createRoutingRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10163,6 +10636,38 @@ func (ec *executionContext) fieldContext_Query_mentionCandidates(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_savedViews(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_savedViews(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().SavedViews(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SavedView) graphql.Marshaler {
+			return ec.marshalNSavedView2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐSavedViewᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_savedViews(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedView(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_defaultGroup(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11310,6 +11815,96 @@ func (ec *executionContext) fieldContext_SavedView_group(_ context.Context, fiel
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Group(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SavedView_where(ctx context.Context, field graphql.CollectedField, obj *ent.SavedView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedView_where(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SavedView().Where(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SavedView_where(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedView", field, true, true, "JSON")
+}
+
+func (ec *executionContext) _SavedView_orderBy(ctx context.Context, field graphql.CollectedField, obj *ent.SavedView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedView_orderBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SavedView().OrderBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SavedView_orderBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedView", field, true, true, "JSON")
+}
+
+func (ec *executionContext) _SavedView_tickets(ctx context.Context, field graphql.CollectedField, obj *ent.SavedView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedView_tickets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.SavedView().Tickets(ctx, obj, fc.Args["after"].(*entgql.Cursor[globalid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[globalid.ID]), fc.Args["last"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.TicketConnection) graphql.Marshaler {
+			return ec.marshalNTicketConnection2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTicketConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedView_tickets(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SavedView",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_SavedView_tickets_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -13143,6 +13738,50 @@ func (ec *executionContext) fieldContext_User_groups(_ context.Context, field gr
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Group(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_tickets(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_tickets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.User().Tickets(ctx, obj, fc.Args["after"].(*entgql.Cursor[globalid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[globalid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.TicketOrder), fc.Args["where"].(*ent.TicketWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.TicketConnection) graphql.Marshaler {
+			return ec.marshalNTicketConnection2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTicketConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_tickets(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_tickets_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -18962,6 +19601,69 @@ func UnmarshalSLAPolicyWhereInput(ctx context.Context, raw any) (ent.SLAPolicyWh
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSavedViewInput(ctx context.Context, obj any) (model.SavedViewInput, error) {
+	var it model.SavedViewInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "where", "orderBy", "groupID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "where":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("where"))
+			data, err := ec.unmarshalOTicketWhereInput2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTicketWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Where = data
+		case "orderBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderBy"))
+			data, err := ec.unmarshalOTicketOrder2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTicketOrderᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderBy = data
+		case "groupID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋglobalidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSavedViewInput unmarshals raw into the SavedViewInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSavedViewInput(ctx context.Context, raw any) (model.SavedViewInput, error) {
+	var out model.SavedViewInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SavedViewInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSignupInput(ctx context.Context, obj any) (model.SignupInput, error) {
 	var it model.SignupInput
 	if obj == nil {
@@ -22452,6 +23154,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createSavedView":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createSavedView(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateSavedView":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateSavedView(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteSavedView":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteSavedView(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createRoutingRule":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createRoutingRule(ctx, field)
@@ -22871,6 +23594,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_mentionCandidates(ctx, field)
 				})
+		case "savedViews":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_savedViews(ctx, field)
+				})
 		case "defaultGroup":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -23238,6 +23967,24 @@ func (ec *executionContext) _SavedView(ctx context.Context, sel ast.SelectionSet
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SavedView_group(ctx, field, obj)
+				})
+		case "where":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SavedView_where(ctx, field, obj)
+				})
+		case "orderBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SavedView_orderBy(ctx, field, obj)
+				})
+		case "tickets":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SavedView_tickets(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -23839,6 +24586,12 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_groups(ctx, field, obj)
+				})
+		case "tickets":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_tickets(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -24824,6 +25577,35 @@ func (ec *executionContext) marshalNSLAPolicyOrderField2ᚖgithubᚗcomᚋswitch
 func (ec *executionContext) unmarshalNSLAPolicyWhereInput2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐSLAPolicyWhereInput(ctx context.Context, v any) (*ent.SLAPolicyWhereInput, error) {
 	res, err := ec.unmarshalInputSLAPolicyWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSavedView2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐSavedViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.SavedView) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSavedView2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐSavedView(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSavedView2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐSavedView(ctx context.Context, sel ast.SelectionSet, v *ent.SavedView) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SavedView!")
+		return graphql.Null
+	}
+	return ec._SavedView(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSavedViewInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋgraphᚋmodelᚐSavedViewInput(ctx context.Context, v any) (model.SavedViewInput, error) {
+	res, err := ec.unmarshalInputSavedViewInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNSession2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐSessionᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Session) graphql.Marshaler {

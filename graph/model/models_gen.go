@@ -59,6 +59,16 @@ type MentionCandidate struct {
 	Handle string `json:"handle"`
 }
 
+// A saved view: its name (1 to 100 characters), filter and order as
+// tickets(where:, orderBy:) take them, and the group it is shared with (one
+// of your own; none: yours alone).
+type SavedViewInput struct {
+	Name    string                `json:"name"`
+	Where   *ent.TicketWhereInput `json:"where,omitempty"`
+	OrderBy []*ent.TicketOrder    `json:"orderBy,omitempty"`
+	GroupID *globalid.ID          `json:"groupID,omitempty"`
+}
+
 type SignupInput struct {
 	Email string `json:"email"`
 	// At least 12 and at most 128 characters.
