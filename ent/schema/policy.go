@@ -35,7 +35,6 @@ func (Event) Policy() ent.Policy { return privacy.SystemOnlyPolicy() }
 // Policy of the Sequence.
 func (Sequence) Policy() ent.Policy { return privacy.SystemOnlyPolicy() }
 
-
 // Policy of the RoutingRule.
 func (RoutingRule) Policy() ent.Policy { return privacy.StaffReadAdminWritePolicy() }
 
