@@ -135,6 +135,7 @@ type accessFixture struct {
 	roToken  string // the READ token's ID
 	rule     string // a routing rule, made by the first cell that needs it
 	macro    string // a macro, likewise
+	view     string // a saved view of the agent in group, shared with Support
 	n        int
 }
 
@@ -156,6 +157,13 @@ func (f *accessFixture) throwawayRule(t *testing.T) string {
 	t.Helper()
 	r := f.s.do(t, f.token[actAdmin], `mutation($name: String!) { createRoutingRule(input: {name: $name, enabled: false}) { id } }`, map[string]any{"name": f.uniq("Throwaway rule ")}).ok(t)
 	return str(r, "createRoutingRule", "id")
+}
+
+func (f *accessFixture) throwawayView(t *testing.T) string {
+	t.Helper()
+	r := f.s.do(t, f.token[actAgentIn], `mutation($name: String!, $g: ID) { createSavedView(input: {name: $name, groupID: $g}) { id } }`,
+		map[string]any{"name": f.uniq("View "), "g": f.group}).ok(t)
+	return str(r, "createSavedView", "id")
 }
 
 func (f *accessFixture) newReadToken(t *testing.T) (token, id string) {
@@ -768,6 +776,34 @@ func accessRows() []accessRow {
 			check: func(c *accessCell, data map[string]any) error {
 				return expect(strings.Contains(jsonOf(data), c.f.user[actAdmin]), "mentions = %v", data)
 			},
+		},
+		// Saved views.
+		{
+			op: "savedViews", what: "(a view shared with Support listed)", doc: `{ savedViews { id name } }`,
+			vars: func(c *accessCell) map[string]any {
+				if c.f.view == "" {
+					c.f.view = c.f.throwawayView(c.t)
+				}
+				return nil
+			},
+			want: cells(ua, hd, hd, ok, hd, ok, ok),
+			check: func(c *accessCell, data map[string]any) error {
+				return expect(strings.Contains(jsonOf(data), c.f.view) == (c.want != outHidden), "savedViews = %v", data)
+			},
+		},
+		{
+			op: "createSavedView", doc: `mutation { createSavedView(input: {name: "Urgent", where: {priority: URGENT}}) { id name } }`,
+			want: cells(ua, fb, fb, ok, ok, ok, fb),
+		},
+		{
+			op: "updateSavedView", what: "(a view of the agent in group)", doc: `mutation($id: ID!) { updateSavedView(id: $id, input: {name: "Renamed"}) { id name } }`,
+			vars: func(c *accessCell) map[string]any { return map[string]any{"id": c.f.throwawayView(c.t)} }, target: "id",
+			want: cells(ua, fb, fb, ok, nf, ok, fb),
+		},
+		{
+			op: "deleteSavedView", what: "(a view of the agent in group)", doc: `mutation($id: ID!) { deleteSavedView(id: $id) }`,
+			vars: func(c *accessCell) map[string]any { return map[string]any{"id": c.f.throwawayView(c.t)} }, target: "id",
+			want: cells(ua, fb, fb, ok, nf, ok, fb),
 		},
 		{
 			op: "createGroup", doc: `mutation($name: String!) { createGroup(input: {name: $name}) { id name } }`,
