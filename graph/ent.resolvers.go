@@ -58,4 +58,10 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[globalid
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+// TicketWhereInput returns TicketWhereInputResolver implementation.
+func (r *Resolver) TicketWhereInput() TicketWhereInputResolver { return &ticketWhereInputResolver{r} }
+
+type (
+	queryResolver            struct{ *Resolver }
+	ticketWhereInputResolver struct{ *Resolver }
+)
