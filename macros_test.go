@@ -151,7 +151,13 @@ func TestMacrosUsable(t *testing.T) {
 func TestMacrosApply(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
 		d := newMacroDesk(t, tg)
+		// Subscribed before the ticket exists, so that its events are
+		// awaited in order whenever the hub reads the log.
+		ws := d.ws(t, d.admin)
+		ws.sub(t, "1", liveEvents, nil)
+		ws.sync(t)
 		ticket := d.supportTicket(t, "Printer on fire")
+		ws.expect(t, "1", "TICKET_CREATED", "MESSAGE_ADDED:help")
 		number := num(d.s.do(t, d.admin, `query($id: ID!) { node(id: $id) { ... on Ticket { number } } }`, map[string]any{"id": ticket}).ok(t), "node", "number")
 		welcome := d.macro(t, map[string]any{
 			"name":       "Welcome",
@@ -162,9 +168,6 @@ func TestMacrosApply(t *testing.T) {
 		step := liveSteps(t)
 
 		step("OneTransactionOneMessageOneChange", func(t *testing.T) {
-			ws := d.ws(t, d.admin)
-			ws.sub(t, "1", liveEvents, map[string]any{"ticketID": ticket})
-			ws.sync(t)
 			r := d.s.do(t, d.agent, macroApply, map[string]any{"t": ticket, "m": welcome}).ok(t)
 			tk := path(r, "applyMacro")
 			want := fmt.Sprintf("Hi {{agent.name}} <cara@example.com>, #%d Printer on fire is with Support. — Alice Agent", number)
