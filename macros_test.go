@@ -160,9 +160,9 @@ func TestMacrosApply(t *testing.T) {
 		ws.expect(t, "1", "TICKET_CREATED", "MESSAGE_ADDED:help")
 		number := num(d.s.do(t, d.admin, `query($id: ID!) { node(id: $id) { ... on Ticket { number } } }`, map[string]any{"id": ticket}).ok(t), "node", "number")
 		welcome := d.macro(t, map[string]any{
-			"name":       "Welcome",
-			"body":       "Hi {{requester.name}} <{{ requester.email }}>, #{{ticket.number}} {{ticket.subject}} is with {{group.name}}. — {{agent.name}}",
-			"setStatus":  "PENDING", "setPriority": "HIGH", "assignToID": d.agentID,
+			"name":      "Welcome",
+			"body":      "Hi {{requester.name}} <{{ requester.email }}>, #{{ticket.number}} {{ticket.subject}} is with {{group.name}}. — {{agent.name}}",
+			"setStatus": "PENDING", "setPriority": "HIGH", "assignToID": d.agentID,
 			"addTags": []string{"vip", " printer "}, "removeTags": []string{"spam"},
 		})
 		step := liveSteps(t)
