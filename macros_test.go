@@ -79,6 +79,7 @@ func TestMacrosSave(t *testing.T) {
 			{"ErrUnknownPlaceholder", map[string]any{"name": "x", "body": "Hi {{ requester.phone }}"}, "body", []string{"{{ requester.phone }}", known}},
 			{"ErrUnclosedPlaceholder", map[string]any{"name": "x", "body": "Hi {{requester.name"}, "body", []string{`"{{"`, known}},
 			{"ErrNothingToDo", map[string]any{"name": "x"}, "body", []string{"at least one change"}},
+			{"ErrEmptyTag", map[string]any{"name": "x", "addTags": []string{"ok", " "}}, "addTags", []string{"empty"}},
 			{"ErrAssigneeIsACustomer", map[string]any{"name": "x", "assignToID": d.customerID}, "assignToID", nil},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
@@ -94,6 +95,17 @@ func TestMacrosSave(t *testing.T) {
 		})
 		t.Run("ClearingTheBodyOfAMacroWithChanges", func(t *testing.T) {
 			d.s.do(t, d.admin, macroUpdate, map[string]any{"id": id, "in": map[string]any{"clearBody": true, "setStatus": "PENDING"}}).ok(t)
+		})
+		t.Run("TagsAreTrimmedAndAppended", func(t *testing.T) {
+			const q = `mutation($id: ID!, $in: UpdateMacroInput!) { updateMacro(id: $id, input: $in) { addTags removeTags } }`
+			r := d.s.do(t, d.admin, q, map[string]any{"id": id, "in": map[string]any{"addTags": []string{" vip ", "vip"}}}).ok(t)
+			if got := fmt.Sprint(path(r, "updateMacro", "addTags")); got != "[vip]" {
+				t.Fatalf("addTags %s", got)
+			}
+			r = d.s.do(t, d.admin, q, map[string]any{"id": id, "in": map[string]any{"appendAddTags": []string{"printer"}}}).ok(t)
+			if got := fmt.Sprint(path(r, "updateMacro", "addTags")); got != "[vip printer]" {
+				t.Fatalf("addTags after appending %s", got)
+			}
 		})
 		t.Run("ErrAgentsDoNotDefineMacros", func(t *testing.T) {
 			if r := d.s.do(t, d.agent, macroCreate, map[string]any{"in": map[string]any{"name": "y", "body": "b"}}); r.code(t) != "FORBIDDEN" {

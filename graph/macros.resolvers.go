@@ -19,7 +19,7 @@ func (r *mutationResolver) CreateMacro(ctx context.Context, input ent.CreateMacr
 
 // UpdateMacro is the resolver for the updateMacro field.
 func (r *mutationResolver) UpdateMacro(ctx context.Context, id globalid.ID, input ent.UpdateMacroInput) (*ent.Macro, error) {
-	return r.Client.Macro.UpdateOneID(id).SetInput(input).Save(ctx)
+	return r.Tickets.UpdateMacro(ctx, id, input)
 }
 
 // DeleteMacro is the resolver for the deleteMacro field.

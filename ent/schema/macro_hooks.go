@@ -13,6 +13,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/macro"
+	"github.com/switchboardhq/switchboard/internal/tags"
 )
 
 // Hooks of the Macro: a macro is checked when it is saved, so that its
@@ -33,6 +34,9 @@ func checkMacro(next ent.Mutator) ent.Mutator {
 				return nil, err
 			}
 		}
+		if err := normalizeMacroTags(m); err != nil {
+			return nil, err
+		}
 		if id, ok := m.AssignToID(); ok {
 			if err := CheckAssignable(ctx, m.Client(), "assignToID", id); err != nil {
 				return nil, err
@@ -50,6 +54,32 @@ func checkMacro(next ent.Mutator) ent.Mutator {
 		}
 		return next.Mutate(ctx, m)
 	})
+}
+
+// normalizeMacroTags stores the macro's tags as the tag mutations would
+// (trimmed, no repeats), refusing empty ones when saved, not when applied.
+// Appended tags are checked only: the mutation cannot replace them.
+func normalizeMacroTags(m *gen.MacroMutation) error {
+	for field, f := range map[string]struct {
+		get func() ([]string, bool)
+		set func([]string)
+	}{"addTags": {m.AddTags, m.SetAddTags}, "removeTags": {m.RemoveTags, m.SetRemoveTags}} {
+		if v, ok := f.get(); ok {
+			norm, err := tags.Normalize(field, v)
+			if err != nil {
+				return err
+			}
+			f.set(norm)
+		}
+	}
+	for field, get := range map[string]func() ([]string, bool){"appendAddTags": m.AppendedAddTags, "appendRemoveTags": m.AppendedRemoveTags} {
+		if v, ok := get(); ok {
+			if _, err := tags.Normalize(field, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // CheckAssignable refuses, as BAD_USER_INPUT on field, a user who cannot

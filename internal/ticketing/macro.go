@@ -30,6 +30,22 @@ func (s *Service) UsableMacros(ctx context.Context, ticketID globalid.ID) ([]*en
 	return s.client.Macro.Query().Where(usable).Order(ent.Asc(entmacro.FieldName)).All(ctx)
 }
 
+// UpdateMacro changes a macro. entgql's generated Mutate appends the
+// input's addTags instead of its appendAddTags (ent/contrib#639, as for
+// tickets in Update), so appending is done here.
+func (s *Service) UpdateMacro(ctx context.Context, id globalid.ID, in ent.UpdateMacroInput) (*ent.Macro, error) {
+	appendAdd, appendRemove := in.AppendAddTags, in.AppendRemoveTags
+	in.AppendAddTags, in.AppendRemoveTags = nil, nil
+	update := s.client.Macro.UpdateOneID(id).SetInput(in)
+	if len(appendAdd) > 0 {
+		update.AppendAddTags(appendAdd)
+	}
+	if len(appendRemove) > 0 {
+		update.AppendRemoveTags(appendRemove)
+	}
+	return update.Save(ctx)
+}
+
 // ApplyMacro applies a macro to a ticket in one transaction: the reply or
 // note first (as Reply writes it: the same status and first-response
 // rules, its MESSAGE_ADDED event), then the macro's field changes with the

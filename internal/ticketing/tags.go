@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqljson"
@@ -15,11 +14,9 @@ import (
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/globalid"
+	"github.com/switchboardhq/switchboard/internal/tags"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
-
-// MaxTagLen bounds one tag.
-const MaxTagLen = 100
 
 // AddTags adds tags to a ticket, keeping those it has: two agents adding
 // different tags at the same time both keep theirs.
@@ -45,7 +42,7 @@ func (s *Service) changeTags(ctx context.Context, id globalid.ID, add, remove []
 	case !v.IsStaff():
 		return nil, apierr.Errorf(apierr.Forbidden, "only agents and admins change tags")
 	}
-	if _, err := NormalizeTags("tags", append(slices.Clone(add), remove...)); err != nil {
+	if _, err := tags.Normalize("tags", append(slices.Clone(add), remove...)); err != nil {
 		return nil, err
 	}
 	var out *ent.Ticket
@@ -57,16 +54,16 @@ func (s *Service) changeTags(ctx context.Context, id globalid.ID, add, remove []
 		if err != nil {
 			return err
 		}
-		tags, err := applyTagChange(t.Tags, add, remove, "tags")
+		next, err := applyTagChange(t.Tags, add, remove, "tags")
 		if err != nil {
 			return err
 		}
-		if slices.Equal(tags, t.Tags) {
+		if slices.Equal(next, t.Tags) {
 			// Nothing changes: nothing is written, no event.
 			out = t
 			return nil
 		}
-		out, err = tx.Ticket.UpdateOneID(id).SetTags(tags).Save(ctx)
+		out, err = tx.Ticket.UpdateOneID(id).SetTags(next).Save(ctx)
 		return err
 	})
 	if err != nil {
@@ -75,32 +72,14 @@ func (s *Service) changeTags(ctx context.Context, id globalid.ID, add, remove []
 	return out.Unwrap(), nil
 }
 
-// NormalizeTags trims tags, refuses empty or overlong ones and drops
-// repeats (keeping the first), as BAD_USER_INPUT on field.
-func NormalizeTags(field string, tags []string) ([]string, error) {
-	out := make([]string, 0, len(tags))
-	for _, tag := range tags {
-		tag = strings.TrimSpace(tag)
-		switch {
-		case tag == "":
-			return nil, apierr.Invalid(field, "%s must not contain an empty tag", field)
-		case utf8.RuneCountInString(tag) > MaxTagLen:
-			return nil, apierr.Invalid(field, "a tag in %s is longer than %d characters", field, MaxTagLen)
-		case !slices.Contains(out, tag):
-			out = append(out, tag)
-		}
-	}
-	return out, nil
-}
-
 // applyTagChange returns current with add appended (those not there yet)
 // and remove taken out, refusing more than MaxTags in all.
 func applyTagChange(current, add, remove []string, field string) ([]string, error) {
-	add, err := NormalizeTags(field, add)
+	add, err := tags.Normalize(field, add)
 	if err != nil {
 		return nil, err
 	}
-	remove, err = NormalizeTags(field, remove)
+	remove, err = tags.Normalize(field, remove)
 	if err != nil {
 		return nil, err
 	}
