@@ -19,13 +19,21 @@ import (
 // not predicates added here, so a tag filter would be silently ignored
 // and the live list would differ from tickets(where:).
 func addTagFilter(ctx context.Context, obj *ent.TicketWhereInput, p predicate.Ticket) error {
-	if graphql.HasOperationContext(ctx) && graphql.GetOperationContext(ctx).Operation != nil &&
-		graphql.GetOperationContext(ctx).Operation.Operation == ast.Subscription {
+	if isSubscription(ctx) {
 		field := inputPath(graphql.GetPath(ctx))
 		return apierr.Invalid(field, "%s cannot be followed live: subscriptions do not take tag filters; filter the events by ticket or group, or refetch tickets(where:) on events", field)
 	}
 	obj.AddPredicates(p)
 	return nil
+}
+
+// isSubscription reports whether ctx is of a subscription's operation.
+func isSubscription(ctx context.Context) bool {
+	if !graphql.HasOperationContext(ctx) {
+		return false
+	}
+	op := graphql.GetOperationContext(ctx).Operation
+	return op != nil && op.Operation == ast.Subscription
 }
 
 // inputPath names an input field from its argument on, as clients write
