@@ -70,10 +70,14 @@ func (r *Resolver) Ticket() TicketResolver { return &ticketResolver{r} }
 // User returns UserResolver implementation.
 func (r *Resolver) User() UserResolver { return &userResolver{r} }
 
+// TicketWhereInput returns TicketWhereInputResolver implementation.
+func (r *Resolver) TicketWhereInput() TicketWhereInputResolver { return &ticketWhereInputResolver{r} }
+
 type (
-	messageResolver   struct{ *Resolver }
-	queryResolver     struct{ *Resolver }
-	savedViewResolver struct{ *Resolver }
-	ticketResolver    struct{ *Resolver }
-	userResolver      struct{ *Resolver }
+	messageResolver          struct{ *Resolver }
+	queryResolver            struct{ *Resolver }
+	savedViewResolver        struct{ *Resolver }
+	ticketResolver           struct{ *Resolver }
+	userResolver             struct{ *Resolver }
+	ticketWhereInputResolver struct{ *Resolver }
 )

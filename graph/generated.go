@@ -50,6 +50,7 @@ type ResolverRoot interface {
 	Ticket() TicketResolver
 	TicketEvent() TicketEventResolver
 	User() UserResolver
+	TicketWhereInput() TicketWhereInputResolver
 }
 
 type DirectiveRoot struct {
@@ -169,19 +170,24 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		AddMessage        func(childComplexity int, ticketID globalid.ID, body string, internal *bool) int
+		AddTags           func(childComplexity int, ticketID globalid.ID, tags []string) int
+		ApplyMacro        func(childComplexity int, ticketID globalid.ID, macroID globalid.ID) int
 		ChangePassword    func(childComplexity int, currentPassword string, newPassword string) int
 		CreateAPIToken    func(childComplexity int, input model.CreateAPITokenInput) int
 		CreateGroup       func(childComplexity int, input ent.CreateGroupInput) int
+		CreateMacro       func(childComplexity int, input ent.CreateMacroInput) int
 		CreateRoutingRule func(childComplexity int, input ent.CreateRoutingRuleInput) int
 		CreateSLAPolicy   func(childComplexity int, input ent.CreateSLAPolicyInput) int
 		CreateSavedView   func(childComplexity int, input model.SavedViewInput) int
 		CreateTicket      func(childComplexity int, input model.CreateTicketInput) int
+		DeleteMacro       func(childComplexity int, id globalid.ID) int
 		DeleteRoutingRule func(childComplexity int, id globalid.ID) int
 		DeleteSavedView   func(childComplexity int, id globalid.ID) int
 		FollowTicket      func(childComplexity int, ticketID globalid.ID) int
 		InviteUser        func(childComplexity int, input model.InviteUserInput) int
 		Login             func(childComplexity int, email string, password string, cookie *bool) int
 		Logout            func(childComplexity int) int
+		RemoveTags        func(childComplexity int, ticketID globalid.ID, tags []string) int
 		RevokeAPIToken    func(childComplexity int, id globalid.ID) int
 		RevokeSession     func(childComplexity int, id globalid.ID) int
 		SetAway           func(childComplexity int, away bool) int
@@ -189,6 +195,7 @@ type ComplexityRoot struct {
 		Signup            func(childComplexity int, input model.SignupInput, cookie *bool) int
 		UnfollowTicket    func(childComplexity int, ticketID globalid.ID) int
 		UpdateGroup       func(childComplexity int, id globalid.ID, input ent.UpdateGroupInput) int
+		UpdateMacro       func(childComplexity int, id globalid.ID, input ent.UpdateMacroInput) int
 		UpdateProfile     func(childComplexity int, input model.UpdateProfileInput) int
 		UpdateRoutingRule func(childComplexity int, id globalid.ID, input ent.UpdateRoutingRuleInput) int
 		UpdateSLAPolicy   func(childComplexity int, id globalid.ID, input ent.UpdateSLAPolicyInput) int
@@ -244,6 +251,7 @@ type ComplexityRoot struct {
 		SavedViews        func(childComplexity int) int
 		Search            func(childComplexity int, query string, after *entgql.Cursor[globalid.ID], first *int) int
 		Tickets           func(childComplexity int, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy []*ent.TicketOrder, where *ent.TicketWhereInput) int
+		UsableMacros      func(childComplexity int, ticketID globalid.ID) int
 		Users             func(childComplexity int, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) int
 		Wallboard         func(childComplexity int, groupID *globalid.ID) int
 	}
@@ -440,6 +448,10 @@ type MutationResolver interface {
 	AddMessage(ctx context.Context, ticketID globalid.ID, body string, internal *bool) (*ent.Message, error)
 	FollowTicket(ctx context.Context, ticketID globalid.ID) (*ent.Ticket, error)
 	UnfollowTicket(ctx context.Context, ticketID globalid.ID) (*ent.Ticket, error)
+	CreateMacro(ctx context.Context, input ent.CreateMacroInput) (*ent.Macro, error)
+	UpdateMacro(ctx context.Context, id globalid.ID, input ent.UpdateMacroInput) (*ent.Macro, error)
+	DeleteMacro(ctx context.Context, id globalid.ID) (globalid.ID, error)
+	ApplyMacro(ctx context.Context, ticketID globalid.ID, macroID globalid.ID) (*ent.Ticket, error)
 	CreateSavedView(ctx context.Context, input model.SavedViewInput) (*ent.SavedView, error)
 	UpdateSavedView(ctx context.Context, id globalid.ID, input model.SavedViewInput) (*ent.SavedView, error)
 	DeleteSavedView(ctx context.Context, id globalid.ID) (globalid.ID, error)
@@ -460,6 +472,8 @@ type MutationResolver interface {
 	CreateSLAPolicy(ctx context.Context, input ent.CreateSLAPolicyInput) (*ent.SLAPolicy, error)
 	UpdateSLAPolicy(ctx context.Context, id globalid.ID, input ent.UpdateSLAPolicyInput) (*ent.SLAPolicy, error)
 	ViewTicket(ctx context.Context, ticketID globalid.ID, typing *bool) (bool, error)
+	AddTags(ctx context.Context, ticketID globalid.ID, tags []string) (*ent.Ticket, error)
+	RemoveTags(ctx context.Context, ticketID globalid.ID, tags []string) (*ent.Ticket, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id globalid.ID) (ent.Noder, error)
@@ -471,6 +485,7 @@ type QueryResolver interface {
 	Tickets(ctx context.Context, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy []*ent.TicketOrder, where *ent.TicketWhereInput) (*ent.TicketConnection, error)
 	Users(ctx context.Context, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) (*ent.UserConnection, error)
 	MentionCandidates(ctx context.Context, ticketID globalid.ID, prefix string, first *int) ([]*model.MentionCandidate, error)
+	UsableMacros(ctx context.Context, ticketID globalid.ID) ([]*ent.Macro, error)
 	SavedViews(ctx context.Context) ([]*ent.SavedView, error)
 	DefaultGroup(ctx context.Context) (*ent.Group, error)
 	Search(ctx context.Context, query string, after *entgql.Cursor[globalid.ID], first *int) (*search.Connection, error)
@@ -500,6 +515,12 @@ type TicketEventResolver interface {
 }
 type UserResolver interface {
 	Tickets(ctx context.Context, obj *ent.User, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy []*ent.TicketOrder, where *ent.TicketWhereInput) (*ent.TicketConnection, error)
+}
+
+type TicketWhereInputResolver interface {
+	HasTag(ctx context.Context, obj *ent.TicketWhereInput, data *string) error
+	HasAnyTag(ctx context.Context, obj *ent.TicketWhereInput, data []string) error
+	HasAllTags(ctx context.Context, obj *ent.TicketWhereInput, data []string) error
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -947,6 +968,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddMessage(childComplexity, args["ticketID"].(globalid.ID), args["body"].(string), args["internal"].(*bool)), true
+	case "Mutation.addTags":
+		if e.ComplexityRoot.Mutation.AddTags == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addTags_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddTags(childComplexity, args["ticketID"].(globalid.ID), args["tags"].([]string)), true
+	case "Mutation.applyMacro":
+		if e.ComplexityRoot.Mutation.ApplyMacro == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_applyMacro_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApplyMacro(childComplexity, args["ticketID"].(globalid.ID), args["macroID"].(globalid.ID)), true
 	case "Mutation.changePassword":
 		if e.ComplexityRoot.Mutation.ChangePassword == nil {
 			break
@@ -980,6 +1023,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateGroup(childComplexity, args["input"].(ent.CreateGroupInput)), true
+	case "Mutation.createMacro":
+		if e.ComplexityRoot.Mutation.CreateMacro == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createMacro_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateMacro(childComplexity, args["input"].(ent.CreateMacroInput)), true
 	case "Mutation.createRoutingRule":
 		if e.ComplexityRoot.Mutation.CreateRoutingRule == nil {
 			break
@@ -1024,6 +1078,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateTicket(childComplexity, args["input"].(model.CreateTicketInput)), true
+	case "Mutation.deleteMacro":
+		if e.ComplexityRoot.Mutation.DeleteMacro == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteMacro_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteMacro(childComplexity, args["id"].(globalid.ID)), true
 	case "Mutation.deleteRoutingRule":
 		if e.ComplexityRoot.Mutation.DeleteRoutingRule == nil {
 			break
@@ -1085,6 +1150,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.removeTags":
+		if e.ComplexityRoot.Mutation.RemoveTags == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeTags_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveTags(childComplexity, args["ticketID"].(globalid.ID), args["tags"].([]string)), true
 	case "Mutation.revokeAPIToken":
 		if e.ComplexityRoot.Mutation.RevokeAPIToken == nil {
 			break
@@ -1162,6 +1238,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateGroup(childComplexity, args["id"].(globalid.ID), args["input"].(ent.UpdateGroupInput)), true
+	case "Mutation.updateMacro":
+		if e.ComplexityRoot.Mutation.UpdateMacro == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateMacro_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateMacro(childComplexity, args["id"].(globalid.ID), args["input"].(ent.UpdateMacroInput)), true
 	case "Mutation.updateProfile":
 		if e.ComplexityRoot.Mutation.UpdateProfile == nil {
 			break
@@ -1483,6 +1570,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Tickets(childComplexity, args["after"].(*entgql.Cursor[globalid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[globalid.ID]), args["last"].(*int), args["orderBy"].([]*ent.TicketOrder), args["where"].(*ent.TicketWhereInput)), true
+	case "Query.usableMacros":
+		if e.ComplexityRoot.Query.UsableMacros == nil {
+			break
+		}
+
+		args, err := ec.field_Query_usableMacros_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.UsableMacros(childComplexity, args["ticketID"].(globalid.ID)), true
 	case "Query.users":
 		if e.ComplexityRoot.Query.Users == nil {
 			break
@@ -4487,6 +4585,45 @@ extend type Mutation {
   unfollowTicket(ticketID: ID!): Ticket!
 }
 `, BuiltIn: false},
+	{Name: "../schema/macros.graphql", Input: `# Macros: canned replies and field changes an agent applies to a ticket in
+# one step (internal/macro, internal/ticketing/macro.go). Admins define
+# them; agents and admins list and apply them.
+
+extend type Query {
+  """
+  The macros that may be applied to this ticket: those of no group and
+  those of the ticket's group, by name. NOT_FOUND when the ticket is out of
+  your reach; empty for customers.
+  """
+  usableMacros(ticketID: ID!): [Macro!]!
+}
+
+extend type Mutation {
+  """
+  Admins: define a macro. The body may use the placeholders
+  {{requester.name}}, {{requester.email}}, {{ticket.number}},
+  {{ticket.subject}}, {{agent.name}} and {{group.name}}; any other, or an
+  unclosed {{, is BAD_USER_INPUT on body. A macro needs a body or at least
+  one change; its assignee must be an active agent or admin.
+  """
+  createMacro(input: CreateMacroInput!): Macro!
+  """
+  Admins: change a macro (the same checks as createMacro).
+  """
+  updateMacro(id: ID!, input: UpdateMacroInput!): Macro!
+  """
+  Admins: delete a macro; returns its ID.
+  """
+  deleteMacro(id: ID!): ID!
+  """
+  Agents and admins: apply a macro to a ticket, in one transaction: its
+  body (placeholders filled in) as a reply or internal note, then its
+  changes (status, priority, group, assignee, tags). If any part is
+  refused, nothing is written.
+  """
+  applyMacro(ticketID: ID!, macroID: ID!): Ticket!
+}
+`, BuiltIn: false},
 	{Name: "../schema/queues.graphql", Input: `# Hand-written part of the API for working a queue: a user's tickets, and
 # saved views (a named filter and order, personal or shared with a group;
 # internal/views). Every list here is read under the viewer's own rights.
@@ -4906,6 +5043,41 @@ type Subscription {
 extend type Mutation {
   "Heartbeat: the viewer (staff) is on the ticket, typing or not, for the presence TTL."
   viewTicket(ticketID: ID!, typing: Boolean = false): Boolean!
+}
+`, BuiltIn: false},
+	{Name: "../schema/tags.graphql", Input: `# Tags: changed one at a time under the ticket's row lock, so concurrent
+# changes by different agents are all kept (internal/ticketing/tags.go).
+
+extend type Mutation {
+  """
+  Agents and admins: add tags to a ticket, keeping the ones it has. Tags
+  are trimmed; an empty one is BAD_USER_INPUT; repeats are dropped; a
+  ticket has at most 100 tags. Adding tags it has already changes nothing
+  (and writes no event).
+  """
+  addTags(ticketID: ID!, tags: [String!]!): Ticket!
+  """
+  Agents and admins: remove tags from a ticket (tags it lacks are ignored).
+  """
+  removeTags(ticketID: ID!, tags: [String!]!): Ticket!
+}
+
+# Tag filters. Not available in subscriptions (ticketEvents(where:)): a
+# where using them there is BAD_USER_INPUT, since live updates are matched
+# in memory (internal/live/filter.go) and cannot apply them.
+extend input TicketWhereInput {
+  """
+  Tickets with this tag. Not in subscriptions.
+  """
+  hasTag: String
+  """
+  Tickets with at least one of these tags.
+  """
+  hasAnyTag: [String!]
+  """
+  Tickets with all of these tags.
+  """
+  hasAllTags: [String!]
 }
 `, BuiltIn: false},
 	{Name: "../schema/wallboard.graphql", Input: `extend type Query {
@@ -5714,6 +5886,50 @@ func (ec *executionContext) field_Mutation_addMessage_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_addTags_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ticketID",
+		func(ctx context.Context, v any) (globalid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋglobalidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ticketID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "tags",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tags"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_applyMacro_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ticketID",
+		func(ctx context.Context, v any) (globalid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋglobalidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ticketID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "macroID",
+		func(ctx context.Context, v any) (globalid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋglobalidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["macroID"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5756,6 +5972,20 @@ func (ec *executionContext) field_Mutation_createGroup_args(ctx context.Context,
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.CreateGroupInput, error) {
 			return ec.unmarshalNCreateGroupInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCreateGroupInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createMacro_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ent.CreateMacroInput, error) {
+			return ec.unmarshalNCreateMacroInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCreateMacroInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5817,6 +6047,20 @@ func (ec *executionContext) field_Mutation_createTicket_args(ctx context.Context
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteMacro_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (globalid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋglobalidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -5903,6 +6147,28 @@ func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["cookie"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeTags_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ticketID",
+		func(ctx context.Context, v any) (globalid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋglobalidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ticketID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "tags",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tags"] = arg1
 	return args, nil
 }
 
@@ -6012,6 +6278,28 @@ func (ec *executionContext) field_Mutation_updateGroup_args(ctx context.Context,
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.UpdateGroupInput, error) {
 			return ec.unmarshalNUpdateGroupInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐUpdateGroupInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateMacro_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (globalid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋglobalidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ent.UpdateMacroInput, error) {
+			return ec.unmarshalNUpdateMacroInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐUpdateMacroInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6481,6 +6769,20 @@ func (ec *executionContext) field_Query_tickets_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_usableMacros_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ticketID",
+		func(ctx context.Context, v any) (globalid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋglobalidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ticketID"] = arg0
 	return args, nil
 }
 
@@ -8881,6 +9183,182 @@ func (ec *executionContext) fieldContext_Mutation_unfollowTicket(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createMacro(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createMacro(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateMacro(ctx, fc.Args["input"].(ent.CreateMacroInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Macro) graphql.Marshaler {
+			return ec.marshalNMacro2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐMacro(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createMacro(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Macro(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createMacro_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateMacro(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateMacro(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateMacro(ctx, fc.Args["id"].(globalid.ID), fc.Args["input"].(ent.UpdateMacroInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Macro) graphql.Marshaler {
+			return ec.marshalNMacro2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐMacro(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateMacro(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Macro(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateMacro_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteMacro(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteMacro(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteMacro(ctx, fc.Args["id"].(globalid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v globalid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋglobalidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteMacro(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteMacro_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_applyMacro(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_applyMacro(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApplyMacro(ctx, fc.Args["ticketID"].(globalid.ID), fc.Args["macroID"].(globalid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_applyMacro(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_applyMacro_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createSavedView(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9761,6 +10239,94 @@ func (ec *executionContext) fieldContext_Mutation_viewTicket(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_addTags(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addTags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddTags(ctx, fc.Args["ticketID"].(globalid.ID), fc.Args["tags"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addTags(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addTags_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeTags(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeTags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveTags(ctx, fc.Args["ticketID"].(globalid.ID), fc.Args["tags"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeTags(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeTags_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Notification_id(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10630,6 +11196,50 @@ func (ec *executionContext) fieldContext_Query_mentionCandidates(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_mentionCandidates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_usableMacros(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_usableMacros(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().UsableMacros(ctx, fc.Args["ticketID"].(globalid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Macro) graphql.Marshaler {
+			return ec.marshalNMacro2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐMacroᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_usableMacros(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Macro(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_usableMacros_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -19784,7 +20394,7 @@ func (ec *executionContext) unmarshalInputTicketWhereInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "number", "numberNEQ", "numberIn", "numberNotIn", "numberGT", "numberGTE", "numberLT", "numberLTE", "subject", "subjectNEQ", "subjectIn", "subjectNotIn", "subjectGT", "subjectGTE", "subjectLT", "subjectLTE", "subjectContains", "subjectHasPrefix", "subjectHasSuffix", "subjectEqualFold", "subjectContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "priority", "priorityNEQ", "priorityIn", "priorityNotIn", "priorityGT", "priorityGTE", "priorityLT", "priorityLTE", "channel", "channelNEQ", "channelIn", "channelNotIn", "requesterID", "requesterIDNEQ", "requesterIDIn", "requesterIDNotIn", "requesterIDGT", "requesterIDGTE", "requesterIDLT", "requesterIDLTE", "requesterIDContains", "requesterIDHasPrefix", "requesterIDHasSuffix", "requesterIDEqualFold", "requesterIDContainsFold", "assigneeID", "assigneeIDNEQ", "assigneeIDIn", "assigneeIDNotIn", "assigneeIDGT", "assigneeIDGTE", "assigneeIDLT", "assigneeIDLTE", "assigneeIDContains", "assigneeIDHasPrefix", "assigneeIDHasSuffix", "assigneeIDIsNil", "assigneeIDNotNil", "assigneeIDEqualFold", "assigneeIDContainsFold", "groupID", "groupIDNEQ", "groupIDIn", "groupIDNotIn", "groupIDGT", "groupIDGTE", "groupIDLT", "groupIDLTE", "groupIDContains", "groupIDHasPrefix", "groupIDHasSuffix", "groupIDIsNil", "groupIDNotNil", "groupIDEqualFold", "groupIDContainsFold", "firstResponseDueAt", "firstResponseDueAtNEQ", "firstResponseDueAtIn", "firstResponseDueAtNotIn", "firstResponseDueAtGT", "firstResponseDueAtGTE", "firstResponseDueAtLT", "firstResponseDueAtLTE", "firstResponseDueAtIsNil", "firstResponseDueAtNotNil", "resolutionDueAt", "resolutionDueAtNEQ", "resolutionDueAtIn", "resolutionDueAtNotIn", "resolutionDueAtGT", "resolutionDueAtGTE", "resolutionDueAtLT", "resolutionDueAtLTE", "resolutionDueAtIsNil", "resolutionDueAtNotNil", "firstRespondedAt", "firstRespondedAtNEQ", "firstRespondedAtIn", "firstRespondedAtNotIn", "firstRespondedAtGT", "firstRespondedAtGTE", "firstRespondedAtLT", "firstRespondedAtLTE", "firstRespondedAtIsNil", "firstRespondedAtNotNil", "solvedAt", "solvedAtNEQ", "solvedAtIn", "solvedAtNotIn", "solvedAtGT", "solvedAtGTE", "solvedAtLT", "solvedAtLTE", "solvedAtIsNil", "solvedAtNotNil", "hasRequester", "hasRequesterWith", "hasAssignee", "hasAssigneeWith", "hasGroup", "hasGroupWith", "hasMessages", "hasMessagesWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "number", "numberNEQ", "numberIn", "numberNotIn", "numberGT", "numberGTE", "numberLT", "numberLTE", "subject", "subjectNEQ", "subjectIn", "subjectNotIn", "subjectGT", "subjectGTE", "subjectLT", "subjectLTE", "subjectContains", "subjectHasPrefix", "subjectHasSuffix", "subjectEqualFold", "subjectContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "priority", "priorityNEQ", "priorityIn", "priorityNotIn", "priorityGT", "priorityGTE", "priorityLT", "priorityLTE", "channel", "channelNEQ", "channelIn", "channelNotIn", "requesterID", "requesterIDNEQ", "requesterIDIn", "requesterIDNotIn", "requesterIDGT", "requesterIDGTE", "requesterIDLT", "requesterIDLTE", "requesterIDContains", "requesterIDHasPrefix", "requesterIDHasSuffix", "requesterIDEqualFold", "requesterIDContainsFold", "assigneeID", "assigneeIDNEQ", "assigneeIDIn", "assigneeIDNotIn", "assigneeIDGT", "assigneeIDGTE", "assigneeIDLT", "assigneeIDLTE", "assigneeIDContains", "assigneeIDHasPrefix", "assigneeIDHasSuffix", "assigneeIDIsNil", "assigneeIDNotNil", "assigneeIDEqualFold", "assigneeIDContainsFold", "groupID", "groupIDNEQ", "groupIDIn", "groupIDNotIn", "groupIDGT", "groupIDGTE", "groupIDLT", "groupIDLTE", "groupIDContains", "groupIDHasPrefix", "groupIDHasSuffix", "groupIDIsNil", "groupIDNotNil", "groupIDEqualFold", "groupIDContainsFold", "firstResponseDueAt", "firstResponseDueAtNEQ", "firstResponseDueAtIn", "firstResponseDueAtNotIn", "firstResponseDueAtGT", "firstResponseDueAtGTE", "firstResponseDueAtLT", "firstResponseDueAtLTE", "firstResponseDueAtIsNil", "firstResponseDueAtNotNil", "resolutionDueAt", "resolutionDueAtNEQ", "resolutionDueAtIn", "resolutionDueAtNotIn", "resolutionDueAtGT", "resolutionDueAtGTE", "resolutionDueAtLT", "resolutionDueAtLTE", "resolutionDueAtIsNil", "resolutionDueAtNotNil", "firstRespondedAt", "firstRespondedAtNEQ", "firstRespondedAtIn", "firstRespondedAtNotIn", "firstRespondedAtGT", "firstRespondedAtGTE", "firstRespondedAtLT", "firstRespondedAtLTE", "firstRespondedAtIsNil", "firstRespondedAtNotNil", "solvedAt", "solvedAtNEQ", "solvedAtIn", "solvedAtNotIn", "solvedAtGT", "solvedAtGTE", "solvedAtLT", "solvedAtLTE", "solvedAtIsNil", "solvedAtNotNil", "hasRequester", "hasRequesterWith", "hasAssignee", "hasAssigneeWith", "hasGroup", "hasGroupWith", "hasMessages", "hasMessagesWith", "hasTag", "hasAnyTag", "hasAllTags"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -20876,6 +21486,33 @@ func (ec *executionContext) unmarshalInputTicketWhereInput(ctx context.Context, 
 				return it, err
 			}
 			it.HasMessagesWith = data
+		case "hasTag":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasTag"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.TicketWhereInput().HasTag(ctx, &it, data); err != nil {
+				return it, err
+			}
+		case "hasAnyTag":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAnyTag"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.TicketWhereInput().HasAnyTag(ctx, &it, data); err != nil {
+				return it, err
+			}
+		case "hasAllTags":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAllTags"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.TicketWhereInput().HasAllTags(ctx, &it, data); err != nil {
+				return it, err
+			}
 		}
 	}
 	return it, nil
@@ -23154,6 +23791,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createMacro":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createMacro(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateMacro":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateMacro(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteMacro":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteMacro(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "applyMacro":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_applyMacro(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createSavedView":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createSavedView(ctx, field)
@@ -23290,6 +23955,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "viewTicket":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_viewTicket(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addTags":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addTags(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeTags":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeTags(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -23593,6 +24272,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_mentionCandidates(ctx, field)
+				})
+		case "usableMacros":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_usableMacros(ctx, field)
 				})
 		case "savedViews":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -25210,6 +25895,11 @@ func (ec *executionContext) unmarshalNCreateGroupInput2githubᚗcomᚋswitchboar
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateMacroInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCreateMacroInput(ctx context.Context, v any) (ent.CreateMacroInput, error) {
+	res, err := ec.unmarshalInputCreateMacroInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateRoutingRuleInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCreateRoutingRuleInput(ctx context.Context, v any) (ent.CreateRoutingRuleInput, error) {
 	res, err := ec.unmarshalInputCreateRoutingRuleInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -25364,6 +26054,30 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 func (ec *executionContext) unmarshalNInviteUserInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋgraphᚋmodelᚐInviteUserInput(ctx context.Context, v any) (model.InviteUserInput, error) {
 	res, err := ec.unmarshalInputInviteUserInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMacro2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐMacroᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Macro) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMacro2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐMacro(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMacro2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐMacro(ctx context.Context, sel ast.SelectionSet, v *ent.Macro) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Macro!")
+		return graphql.Null
+	}
+	return ec._Macro(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNMacroConnection2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐMacroConnection(ctx context.Context, sel ast.SelectionSet, v *ent.MacroConnection) graphql.Marshaler {
@@ -25651,6 +26365,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	return res
 }
 
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNTicket2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTicket(ctx context.Context, sel ast.SelectionSet, v *ent.Ticket) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Ticket!")
@@ -25811,6 +26554,11 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 
 func (ec *executionContext) unmarshalNUpdateGroupInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐUpdateGroupInput(ctx context.Context, v any) (ent.UpdateGroupInput, error) {
 	res, err := ec.unmarshalInputUpdateGroupInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateMacroInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐUpdateMacroInput(ctx context.Context, v any) (ent.UpdateMacroInput, error) {
+	res, err := ec.unmarshalInputUpdateMacroInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 

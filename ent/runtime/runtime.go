@@ -214,6 +214,9 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	macroHooks := schema.Macro{}.Hooks()
+
+	macro.Hooks[1] = macroHooks[0]
 	macroMixinFields0 := macroMixin[0].Fields()
 	_ = macroMixinFields0
 	macroMixinFields1 := macroMixin[1].Fields()

@@ -124,72 +124,92 @@ func (s *Service) Create(ctx context.Context, in NewTicket) (*ent.Ticket, error)
 // stops the first-response clock and opens a new ticket; a customer's reply
 // reopens a pending or solved one.
 func (s *Service) Reply(ctx context.Context, ticketID globalid.ID, body string, internal bool) (*ent.Message, error) {
-	v := viewer.FromContext(ctx)
-	if v == nil {
-		return nil, apierr.Errorf(apierr.Unauthenticated, "sign in first")
-	}
-	body = strings.TrimSpace(body)
-	if err := checkText("body", body, MaxBodyLen); err != nil {
-		return nil, err
-	}
 	var msg *ent.Message
 	err := s.withTx(ctx, func(tx *ent.Tx) error {
-		// The ticket row is locked first, as every ticket change locks it
-		// before numbering its event: taking the event sequence first, for
-		// the message, would deadlock with a concurrent update on
-		// PostgreSQL. As the system, since reach is checked next; a
-		// refused reply rolls it back. What it read is the ticket before
-		// the reply, for the reply's event.
-		before, err := entschema.LockTicket(ctx, tx, ticketID)
-		if err != nil && !ent.IsNotFound(err) {
+		m, bookkeeping, err := s.reply(ctx, tx, ticketID, body, internal)
+		msg = m
+		if err != nil || bookkeeping == nil {
 			return err
-		}
-		if err == nil {
-			ctx = entschema.WithTicketBefore(ctx, before)
-			if err := tx.Ticket.UpdateOneID(ticketID).SetUpdatedAt(s.now()).Exec(viewer.SystemContext(ctx)); err != nil {
-				return err
-			}
-		}
-		t, err := tx.Ticket.Get(ctx, ticketID)
-		if err != nil {
-			return err
-		}
-		if t.Status == ticket.StatusCLOSED {
-			return apierr.Errorf(apierr.Conflict, "ticket #%d is closed; open a new ticket instead", t.Number)
-		}
-		if msg, err = tx.Message.Create().SetTicketID(ticketID).SetAuthorID(v.UserID).SetBody(body).SetInternal(internal).Save(ctx); err != nil {
-			return err
-		}
-		if internal {
-			return nil
-		}
-		update := tx.Ticket.UpdateOne(t)
-		changed := false
-		switch {
-		case v.IsStaff():
-			if t.FirstRespondedAt == nil {
-				update.SetFirstRespondedAt(s.now())
-				changed = true
-			}
-			if t.Status == ticket.StatusNEW {
-				update.SetStatus(ticket.StatusOPEN)
-				changed = true
-			}
-		case t.Status == ticket.StatusPENDING || t.Status == ticket.StatusSOLVED:
-			update.SetStatus(ticket.StatusOPEN)
-			changed = true
-		}
-		if !changed {
-			return nil
 		}
 		// The status bookkeeping is the system's doing, not the author's
 		// (customers may not set firstRespondedAt themselves).
-		return update.Exec(viewer.SystemContext(ctx))
+		return bookkeeping.Exec(viewer.SystemContext(ctx))
 	})
 	if err != nil {
 		return nil, err
 	}
 	return msg.Unwrap(), nil
+}
+
+// reply writes a message in tx and returns, not yet saved, the change of
+// the ticket the reply implies (first response, status), or nil when it
+// implies none. Leaving the save to the caller lets a macro add its own
+// field changes to the same update: one change, one TICKET_UPDATED event.
+func (s *Service) reply(ctx context.Context, tx *ent.Tx, ticketID globalid.ID, body string, internal bool) (*ent.Message, *ent.TicketUpdateOne, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return nil, nil, apierr.Errorf(apierr.Unauthenticated, "sign in first")
+	}
+	body = strings.TrimSpace(body)
+	if err := checkText("body", body, MaxBodyLen); err != nil {
+		return nil, nil, err
+	}
+	// The ticket row is locked first, as every ticket change locks it
+	// before numbering its event: taking the event sequence first, for
+	// the message, would deadlock with a concurrent update on
+	// PostgreSQL. As the system, since reach is checked next; a
+	// refused reply rolls it back. What it read is the ticket before
+	// the reply, for the reply's event.
+	before, err := entschema.LockTicket(ctx, tx, ticketID)
+	if err != nil && !ent.IsNotFound(err) {
+		return nil, nil, err
+	}
+	if err == nil {
+		ctx = entschema.WithTicketBefore(ctx, before)
+		if err := tx.Ticket.UpdateOneID(ticketID).SetUpdatedAt(s.now()).Exec(viewer.SystemContext(ctx)); err != nil {
+			return nil, nil, err
+		}
+	}
+	t, err := tx.Ticket.Get(ctx, ticketID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if t.Status == ticket.StatusCLOSED {
+		return nil, nil, apierr.Errorf(apierr.Conflict, "ticket #%d is closed; open a new ticket instead", t.Number)
+	}
+	msg, err := tx.Message.Create().SetTicketID(ticketID).SetAuthorID(v.UserID).SetBody(body).SetInternal(internal).Save(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if internal {
+		return msg, nil, nil
+	}
+	return msg, replyBookkeeping(tx, t, v, s.now()), nil
+}
+
+// replyBookkeeping is the change a public reply makes to its ticket t, or
+// nil when it makes none.
+func replyBookkeeping(tx *ent.Tx, t *ent.Ticket, v *viewer.Viewer, now time.Time) *ent.TicketUpdateOne {
+	update := tx.Ticket.UpdateOne(t)
+	changed := false
+	switch {
+	case v.IsStaff():
+		if t.FirstRespondedAt == nil {
+			update.SetFirstRespondedAt(now)
+			changed = true
+		}
+		if t.Status == ticket.StatusNEW {
+			update.SetStatus(ticket.StatusOPEN)
+			changed = true
+		}
+	case t.Status == ticket.StatusPENDING || t.Status == ticket.StatusSOLVED:
+		update.SetStatus(ticket.StatusOPEN)
+		changed = true
+	}
+	if !changed {
+		return nil
+	}
+	return update
 }
 
 func (s *Service) withTx(ctx context.Context, fn func(tx *ent.Tx) error) error {

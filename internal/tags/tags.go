@@ -1,0 +1,33 @@
+// Package tags is the one rule of what a tag is, shared by the tag
+// mutations (internal/ticketing) and macros, which are checked on save
+// (ent/schema): trimmed, not empty, at most MaxLen characters, no repeats.
+package tags
+
+import (
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/switchboardhq/switchboard/internal/apierr"
+)
+
+// MaxLen bounds one tag.
+const MaxLen = 100
+
+// Normalize trims tags, refuses empty or overlong ones and drops repeats
+// (keeping the first), as BAD_USER_INPUT on field.
+func Normalize(field string, tags []string) ([]string, error) {
+	out := make([]string, 0, len(tags))
+	for _, tag := range tags {
+		tag = strings.TrimSpace(tag)
+		switch {
+		case tag == "":
+			return nil, apierr.Invalid(field, "%s must not contain an empty tag", field)
+		case utf8.RuneCountInString(tag) > MaxLen:
+			return nil, apierr.Invalid(field, "a tag in %s is longer than %d characters", field, MaxLen)
+		case !slices.Contains(out, tag):
+			out = append(out, tag)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,131 @@
+package ticketing
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqljson"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/predicate"
+	entschema "github.com/switchboardhq/switchboard/ent/schema"
+	"github.com/switchboardhq/switchboard/ent/ticket"
+	"github.com/switchboardhq/switchboard/internal/apierr"
+	"github.com/switchboardhq/switchboard/internal/globalid"
+	"github.com/switchboardhq/switchboard/internal/tags"
+	"github.com/switchboardhq/switchboard/internal/viewer"
+)
+
+// AddTags adds tags to a ticket, keeping those it has: two agents adding
+// different tags at the same time both keep theirs.
+func (s *Service) AddTags(ctx context.Context, id globalid.ID, tags []string) (*ent.Ticket, error) {
+	return s.changeTags(ctx, id, tags, nil)
+}
+
+// RemoveTags removes tags from a ticket; tags it does not have are no
+// error.
+func (s *Service) RemoveTags(ctx context.Context, id globalid.ID, tags []string) (*ent.Ticket, error) {
+	return s.changeTags(ctx, id, nil, tags)
+}
+
+// changeTags is a read-modify-write of the ticket's tags under its row
+// lock (PostgreSQL: SELECT … FOR UPDATE; SQLite: the IMMEDIATE write
+// transaction), so that no concurrent change of the tags is lost, as a
+// plain "set tags to what I read plus mine" would lose it.
+func (s *Service) changeTags(ctx context.Context, id globalid.ID, add, remove []string) (*ent.Ticket, error) {
+	v := viewer.FromContext(ctx)
+	switch {
+	case v == nil:
+		return nil, apierr.Errorf(apierr.Unauthenticated, "sign in first")
+	case !v.IsStaff():
+		return nil, apierr.Errorf(apierr.Forbidden, "only agents and admins change tags")
+	}
+	if _, err := tags.Normalize("tags", append(slices.Clone(add), remove...)); err != nil {
+		return nil, err
+	}
+	var out *ent.Ticket
+	err := s.withTx(ctx, func(tx *ent.Tx) error {
+		if _, err := entschema.LockTicket(ctx, tx, id); err != nil && !ent.IsNotFound(err) {
+			return err
+		}
+		t, err := s.readableTicket(ctx, tx.Client(), id)
+		if err != nil {
+			return err
+		}
+		next, err := applyTagChange(t.Tags, add, remove, "tags")
+		if err != nil {
+			return err
+		}
+		if slices.Equal(next, t.Tags) {
+			// Nothing changes: nothing is written, no event.
+			out = t
+			return nil
+		}
+		out, err = tx.Ticket.UpdateOneID(id).SetTags(next).Save(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out.Unwrap(), nil
+}
+
+// applyTagChange returns current with add appended (those not there yet)
+// and remove taken out, refusing more than MaxTags in all.
+func applyTagChange(current, add, remove []string, field string) ([]string, error) {
+	add, err := tags.Normalize(field, add)
+	if err != nil {
+		return nil, err
+	}
+	remove, err = tags.Normalize(field, remove)
+	if err != nil {
+		return nil, err
+	}
+	out := slices.Clone(current)
+	for _, tag := range add {
+		if !slices.Contains(out, tag) {
+			out = append(out, tag)
+		}
+	}
+	out = slices.DeleteFunc(out, func(tag string) bool { return slices.Contains(remove, tag) })
+	if len(out) > MaxTags {
+		return nil, apierr.Invalid(field, "a ticket has at most %d tags", MaxTags)
+	}
+	return out, nil
+}
+
+// HasTag is the predicate of tickets with the tag, on SQLite (json_each)
+// and PostgreSQL (jsonb @>) alike.
+func HasTag(tag string) predicate.Ticket {
+	return func(s *sql.Selector) {
+		s.Where(sqljson.ValueContains(s.C(ticket.FieldTags), strings.TrimSpace(tag)))
+	}
+}
+
+// HasAnyTag is the predicate of tickets with at least one of the tags
+// (none: no ticket).
+func HasAnyTag(tags []string) predicate.Ticket {
+	ps := make([]predicate.Ticket, len(tags))
+	for i, tag := range tags {
+		ps[i] = HasTag(tag)
+	}
+	if len(ps) == 0 {
+		return func(s *sql.Selector) { s.Where(sql.False()) }
+	}
+	return ticket.Or(ps...)
+}
+
+// HasAllTags is the predicate of tickets with every one of the tags
+// (none: every ticket).
+func HasAllTags(tags []string) predicate.Ticket {
+	ps := make([]predicate.Ticket, len(tags))
+	for i, tag := range tags {
+		ps[i] = HasTag(tag)
+	}
+	if len(ps) == 0 {
+		return func(*sql.Selector) {}
+	}
+	return ticket.And(ps...)
+}
