@@ -55,7 +55,13 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[globalid
 	return r.Client.User.Query().Paginate(ctx, after, first, before, last, ent.WithUserOrder(orderBy), ent.WithUserFilter(where.Filter))
 }
 
+// Notification returns NotificationResolver implementation.
+func (r *Resolver) Notification() NotificationResolver { return &notificationResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+type (
+	notificationResolver struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/inbox"
 	"github.com/switchboardhq/switchboard/internal/live"
 	"github.com/switchboardhq/switchboard/internal/search"
 	"github.com/switchboardhq/switchboard/internal/ticketing"
@@ -38,3 +39,7 @@ func NewSchema(r *Resolver, pageSize int) graphql.ExecutableSchema {
 	setConnectionComplexity(&cfg, parsedSchema, pageSize)
 	return NewExecutableSchema(cfg)
 }
+
+// inboxService reads and marks inboxes; it holds nothing but the client,
+// so resolvers built without it (tests) need not set it.
+func (r *Resolver) inboxService() *inbox.Service { return inbox.New(r.Client) }
