@@ -24360,13 +24360,17 @@ func (ec *executionContext) marshalNNotificationConnection2ᚖgithubᚗcomᚋswi
 }
 
 func (ec *executionContext) unmarshalNNotificationKind2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋnotificationᚐKind(ctx context.Context, v any) (notification.Kind, error) {
-	var res notification.Kind
-	err := res.UnmarshalGQL(v)
+	res, err := model.UnmarshalNotificationKind(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNNotificationKind2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋnotificationᚐKind(ctx context.Context, sel ast.SelectionSet, v notification.Kind) graphql.Marshaler {
-	return v
+	_ = sel
+	res := model.MarshalNotificationKind(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "NotificationKind!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNNotificationPreference2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋinboxᚐPreferenceᚄ(ctx context.Context, sel ast.SelectionSet, v []*inbox.Preference) graphql.Marshaler {
@@ -25467,16 +25471,18 @@ func (ec *executionContext) unmarshalONotificationKind2ᚖgithubᚗcomᚋswitchb
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(notification.Kind)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	res, err := model.UnmarshalNotificationKind(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalONotificationKind2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋnotificationᚐKind(ctx context.Context, sel ast.SelectionSet, v *notification.Kind) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := model.MarshalNotificationKind(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalONotificationWhereInput2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐNotificationWhereInputᚄ(ctx context.Context, v any) ([]*ent.NotificationWhereInput, error) {
