@@ -3,6 +3,7 @@ package live_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"testing"
@@ -150,6 +151,47 @@ func TestNotifications(t *testing.T) {
 				t.Fatal(err)
 			}
 			noNotice(t, agent)
+		})
+		t.Run("QueriesPerEventDoNotGrowWithSubscribers", func(t *testing.T) {
+			w := newWorld(t, tg)
+			tk := w.open(t, "Crowded")
+			quiet := live.New(w.client, broker.NewMemory(), presence.NewMemory(), allowAll{}, live.Options{PollInterval: time.Hour}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err := quiet.Start(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			sys := viewer.SystemContext(context.Background())
+			var agents []*viewer.Viewer
+			for i := range 30 {
+				u, err := w.client.User.Create().SetEmail(fmt.Sprintf("crowd%d@example.com", i)).SetName("crowd").SetRole(user.RoleAGENT).AddGroupIDs(w.group).Save(sys)
+				if err != nil {
+					t.Fatal(err)
+				}
+				agents = append(agents, &viewer.Viewer{UserID: u.ID, Role: viewer.Agent, GroupIDs: []globalid.ID{w.group}})
+			}
+			// Every event notifies all of them, so that writing it costs
+			// the same; only how many of them listen differs.
+			cost := func(listeners int) int64 {
+				var chans []<-chan *ent.Notification
+				for _, a := range agents[:listeners] {
+					chans = append(chans, subscribeInbox(t, quiet, a, nil))
+				}
+				cheapest := int64(-1)
+				for range 3 {
+					before := w.counted.n.Load()
+					notifyOf(t, w, quiet, tk, agents...)
+					for _, ch := range chans {
+						nextNotice(t, ch)
+					}
+					if n := w.counted.n.Load() - before; cheapest < 0 || n < cheapest {
+						cheapest = n
+					}
+				}
+				return cheapest
+			}
+			one, many := cost(1), cost(30)
+			if many > one+2 { // housekeeping timers may still fall in between
+				t.Fatalf("one notifying event cost %d statements with 1 listener and %d with 30", one, many)
+			}
 		})
 		t.Run("NotAfterLeavingTheGroup", func(t *testing.T) {
 			w := newWorld(t, tg)
