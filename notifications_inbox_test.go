@@ -155,6 +155,9 @@ func TestNotificationsInbox(t *testing.T) {
 			if r := s.do(t, agent, inboxMarkRead, nil); r.code(t) != "BAD_USER_INPUT" || r.Errors[0].Extensions["field"] != "ids" {
 				t.Fatalf("neither ids nor all: %+v", r.Errors)
 			}
+			if r := s.do(t, agent, inboxMarkRead, map[string]any{"ids": []string{ticketID}}); r.code(t) != "BAD_USER_INPUT" || r.Errors[0].Extensions["field"] != "ids" {
+				t.Fatalf("a ticket's ID: %+v", r.Errors)
+			}
 			if n := num(s.do(t, agent, inboxMarkRead, map[string]any{"all": true}).ok(t), "markNotificationsRead"); n != 2 {
 				t.Fatalf("marked all: %d, want 2", n)
 			}

@@ -74,6 +74,9 @@ func (s *Service) MarkRead(ctx context.Context, ids []globalid.ID, all bool) (in
 	if !all && ids == nil {
 		return 0, apierr.Invalid("ids", "give the ids of the notifications to mark read, or all: true")
 	}
+	if err := notificationIDs(ids); err != nil {
+		return 0, err
+	}
 	u := s.client.Notification.Update().Where(notification.ReadAtIsNil()).SetReadAt(s.now())
 	if !all {
 		if len(ids) == 0 {
@@ -82,6 +85,18 @@ func (s *Service) MarkRead(ctx context.Context, ids []globalid.ID, all bool) (in
 		u.Where(notification.IDIn(ids...))
 	}
 	return u.Save(ctx)
+}
+
+// notificationIDs refuses IDs of other types: those are a client's
+// mistake worth telling (a ticket's ID for its notification's), unlike
+// notifications that are not the viewer's, which just match nothing.
+func notificationIDs(ids []globalid.ID) error {
+	for _, id := range ids {
+		if id.Prefix() != globalid.PrefixNotice {
+			return apierr.Invalid("ids", "ids must be IDs of notifications")
+		}
+	}
+	return nil
 }
 
 // Preferences lists every kind of notification with whether the viewer
