@@ -143,6 +143,9 @@ func TestNotifications(t *testing.T) {
 					t.Fatalf("got %s's notification of #%d, want the agent's of #%d", n.RecipientID, n.EventCursor, cursor)
 				}
 			}
+			if n := w.hub.Stats().Subscriptions; n != 4 {
+				t.Errorf("Stats().Subscriptions = %d, want the 4 inboxes", n)
+			}
 			noNotice(t, outsider)
 			noNotice(t, admin)
 			noNotice(t, agent)
