@@ -142,6 +142,12 @@ func (h *Hub) notify(ctx context.Context, e *Event, targets map[globalid.ID][]*i
 		return
 	}
 	for _, n := range ns {
+		if e.Ticket != nil && e.Ticket.ID == n.TicketID {
+			// Rendered without a query per subscriber: the ticket as it
+			// is now, which every recipient below may read (as the
+			// ticketEvents render e.Ticket).
+			n.Edges.Ticket = e.Ticket
+		}
 		for _, s := range targets[n.RecipientID] {
 			if v := s.conn.Viewer(); privacy.InReach(v, e.After) && privacy.InReach(v, e.Ticket) {
 				s.deliver(n)
