@@ -1614,6 +1614,53 @@ func (_m *NotificationQuery) Paginate(
 	return conn, nil
 }
 
+var (
+	// NotificationOrderFieldEventCursor orders Notification by event_cursor.
+	NotificationOrderFieldEventCursor = &NotificationOrderField{
+		Value: func(_m *Notification) (ent.Value, error) {
+			return _m.EventCursor, nil
+		},
+		column: notification.FieldEventCursor,
+		toTerm: notification.ByEventCursor,
+		toCursor: func(_m *Notification) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.EventCursor,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f NotificationOrderField) String() string {
+	var str string
+	switch f.column {
+	case NotificationOrderFieldEventCursor.column:
+		str = "CURSOR"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f NotificationOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *NotificationOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("NotificationOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CURSOR":
+		*f = *NotificationOrderFieldEventCursor
+	default:
+		return fmt.Errorf("%s is not a valid NotificationOrderField", str)
+	}
+	return nil
+}
+
 // NotificationOrderField defines the ordering field of Notification.
 type NotificationOrderField struct {
 	// Value extracts the ordering value from the given Notification.

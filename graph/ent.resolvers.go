@@ -58,6 +58,9 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[globalid
 // Message returns MessageResolver implementation.
 func (r *Resolver) Message() MessageResolver { return &messageResolver{r} }
 
+// Notification returns NotificationResolver implementation.
+func (r *Resolver) Notification() NotificationResolver { return &notificationResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
@@ -75,6 +78,7 @@ func (r *Resolver) TicketWhereInput() TicketWhereInputResolver { return &ticketW
 
 type (
 	messageResolver          struct{ *Resolver }
+	notificationResolver     struct{ *Resolver }
 	queryResolver            struct{ *Resolver }
 	savedViewResolver        struct{ *Resolver }
 	ticketResolver           struct{ *Resolver }

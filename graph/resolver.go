@@ -10,6 +10,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/graph/model"
 	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/inbox"
 	"github.com/switchboardhq/switchboard/internal/live"
 	"github.com/switchboardhq/switchboard/internal/notify"
 	"github.com/switchboardhq/switchboard/internal/search"
@@ -52,3 +53,7 @@ func mentionCandidates(users []*ent.User, err error) ([]*model.MentionCandidate,
 	}
 	return out, err
 }
+
+// inboxService reads and marks inboxes; it holds nothing but the client,
+// so resolvers built without it (tests) need not set it.
+func (r *Resolver) inboxService() *inbox.Service { return inbox.New(r.Client) }

@@ -33,7 +33,8 @@ func (Notification) Fields() []ent.Field {
 		field.String("actor_id").GoType(globalid.ID("")).Optional().Nillable().Immutable(),
 		// The cursor of the event that caused it: inboxes are read in this
 		// order and the notifications subscription resumes from it.
-		field.Int64("event_cursor").Immutable().Annotations(entgql.Skip(), entgql.OrderField("CURSOR")),
+		field.Int64("event_cursor").Immutable().
+			Annotations(entgql.Skip(entgql.SkipType, entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput), entgql.OrderField("CURSOR")),
 		field.Time("read_at").Optional().Nillable(),
 		field.Time("created_at").Default(time.Now).Immutable(),
 	}

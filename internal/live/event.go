@@ -70,6 +70,9 @@ type Event struct {
 	Before, After *ent.Ticket
 	// Members are the users whose groups changed (MEMBERSHIP_CHANGED).
 	Members []globalid.ID
+	// Notified are the users the event notified (internal/notify): their
+	// notifications subscriptions read the notifications of the event.
+	Notified []globalid.ID
 	// The ticket as it is when the event is delivered, with its
 	// requester, assignee and group loaded; the message with its author
 	// and ticket; the user who made the change (nil: the system).

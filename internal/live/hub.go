@@ -118,6 +118,8 @@ type Hub struct {
 	conns       map[*Conn]struct{}
 	perUser     map[globalid.ID]int
 	watchers    map[globalid.ID]map[*watcher]struct{}
+	// byRecipient are the notifications subscriptions, by user.
+	byRecipient map[globalid.ID]map[*inboxSub]struct{}
 	// tracked are connections not yet registered (websockets before
 	// connection_init), closed with the others on shutdown.
 	tracked map[*func(int, string)]struct{}
@@ -148,6 +150,7 @@ func New(client *ent.Client, b broker.Broker, p presence.Store, auth Revalidator
 		conns:       map[*Conn]struct{}{},
 		perUser:     map[globalid.ID]int{},
 		watchers:    map[globalid.ID]map[*watcher]struct{}{},
+		byRecipient: map[globalid.ID]map[*inboxSub]struct{}{},
 	}
 }
 
@@ -342,7 +345,7 @@ func (h *Hub) read(ctx context.Context, where ...predicate.Event) ([]*Event, err
 	for i, r := range rows {
 		e := &Event{
 			Seq: r.Cursor, Type: EventType(r.Type), TicketID: deref(r.TicketID), RequesterID: deref(r.RequesterID),
-			Internal: r.Internal, At: r.CreatedAt, Members: r.Members,
+			Internal: r.Internal, At: r.CreatedAt, Members: r.Members, Notified: r.Notified,
 			Ticket: byTicket[deref(r.TicketID)], Message: byMessage[deref(r.MessageID)], Actor: byActor[deref(r.ActorID)],
 		}
 		if e.Before, err = snapshot(r.Before); err == nil {
@@ -390,9 +393,14 @@ func (h *Hub) dispatch(ctx context.Context, e *Event) {
 	}
 	if e.Type == eventMembership {
 		targets := h.subscribersOf(e.Members)
+		inboxes := h.inboxSubsOfLocked(e.Members)
 		h.mu.Unlock()
-		h.membershipChanged(ctx, e, targets)
+		h.membershipChanged(ctx, e, targets, inboxes)
 		return
+	}
+	// Only events that notified someone subscribed here cost a query.
+	if inboxes := h.inboxTargetsLocked(e); inboxes != nil {
+		defer h.notify(ctx, e, inboxes)
 	}
 	// The subscribers the ticket may concern on either side of the change.
 	targets := map[*subscriber]struct{}{}
@@ -464,16 +472,24 @@ func (h *Hub) subscribersOf(users []globalid.ID) []*subscriber {
 
 // membershipChanged applies a change of group memberships at its place in
 // the log: the members' connections get their new groups before the next
-// event is judged, and each of their subscriptions VIEW_CHANGED, since
-// what they may see changed as a whole.
-func (h *Hub) membershipChanged(ctx context.Context, e *Event, subs []*subscriber) {
+// event is judged, and each of their ticketEvents subscriptions
+// VIEW_CHANGED, since what they may see changed as a whole.
+func (h *Hub) membershipChanged(ctx context.Context, e *Event, subs []*subscriber, inboxes []*inboxSub) {
 	var conns []*Conn
 	var viewers []*viewer.Viewer
-	for _, s := range subs {
-		if !slices.Contains(conns, s.conn) {
-			conns = append(conns, s.conn)
-			viewers = append(viewers, s.conn.Viewer())
+	addConn := func(c *Conn) {
+		if !slices.Contains(conns, c) {
+			conns = append(conns, c)
+			viewers = append(viewers, c.Viewer())
 		}
+	}
+	for _, s := range subs {
+		addConn(s.conn)
+	}
+	// Notifications subscriptions are judged on the viewer's groups too:
+	// a member who left a group is told nothing more of its tickets.
+	for _, s := range inboxes {
+		addConn(s.conn)
 	}
 	if len(conns) > 0 && !h.applyRevalidation(ctx, conns, viewers, true) {
 		// Their groups could not be re-read: rather than judge the next

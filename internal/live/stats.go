@@ -16,7 +16,7 @@ type counters struct {
 // Stats is a snapshot of the hub's state and totals.
 type Stats struct {
 	// Connections are registered live connections; Subscriptions the
-	// running ticketEvents and ticketViewers subscriptions.
+	// running ticketEvents, ticketViewers and notifications subscriptions.
 	Connections, Subscriptions int
 	// NoticesPublished are announcements sent to the broker;
 	// NoticesDropped those dropped because the outbox was full.
@@ -42,6 +42,9 @@ func (h *Hub) Stats() Stats {
 		subs += len(set)
 	}
 	for _, set := range h.watchers {
+		subs += len(set)
+	}
+	for _, set := range h.byRecipient {
 		subs += len(set)
 	}
 	conns := len(h.conns)

@@ -243,15 +243,15 @@ func UserPolicy() ent.Policy {
 	}
 }
 
-// ownProfile lets people change their own name, phone and away mark,
-// nothing else.
+// ownProfile lets people change their own name, phone, away mark and
+// which kinds of notification they are told of, nothing else.
 func ownProfile(ctx context.Context, m *ent.UserMutation) error {
 	id, ok := m.ID()
 	if !m.Op().Is(ent.OpUpdateOne) || !ok || id != viewer.FromContext(ctx).UserID {
 		return entprivacy.Skip
 	}
 	for _, f := range m.Fields() {
-		if f != user.FieldName && f != user.FieldPhone && f != user.FieldUpdatedAt && f != user.FieldAway {
+		if f != user.FieldName && f != user.FieldPhone && f != user.FieldUpdatedAt && f != user.FieldAway && f != user.FieldMutedNotifications {
 			return apierr.Errorf(apierr.Forbidden, "you cannot change your own %s", f)
 		}
 	}
