@@ -166,6 +166,35 @@ func (f *accessFixture) throwawayView(t *testing.T) string {
 	return str(r, "createSavedView", "id")
 }
 
+func (f *accessFixture) throwawayMacro(t *testing.T) string {
+	t.Helper()
+	r := f.s.do(t, f.token[actAdmin], `mutation($name: String!) { createMacro(input: {name: $name, body: "Thanks, {{requester.name}}!", setStatus: PENDING}) { id } }`, map[string]any{"name": f.uniq("Throwaway macro ")}).ok(t)
+	return str(r, "createMacro", "id")
+}
+
+// notifyActor gives the actor a notification: customers by a staff reply
+// on a ticket of theirs, staff by being assigned one.
+func (f *accessFixture) notifyActor(t *testing.T, a accessActor) {
+	t.Helper()
+	requester := f.user[actCustomerA]
+	if a == actCustomerB {
+		requester = f.user[a]
+	}
+	opener := actAdmin
+	if a == actAdmin {
+		opener = actAgentIn
+	}
+	tk := str(f.s.do(t, f.token[opener], `mutation($input: CreateTicketInput!) { createTicket(input: $input) { id } }`,
+		map[string]any{"input": map[string]any{"subject": f.uniq("Notice "), "body": "x", "requesterID": requester, "groupID": f.group}}).ok(t), "createTicket", "id")
+	switch a {
+	case actAnonymous:
+	case actCustomerA, actCustomerB:
+		f.s.do(t, f.token[actAdmin], addMessage, map[string]any{"id": tk, "body": "an answer"}).ok(t)
+	default:
+		f.s.do(t, f.token[opener], `mutation($id: ID!, $a: ID) { updateTicket(id: $id, input: {assigneeID: $a}) { id } }`, map[string]any{"id": tk, "a": f.user[a]}).ok(t)
+	}
+}
+
 func (f *accessFixture) newReadToken(t *testing.T) (token, id string) {
 	t.Helper()
 	r := f.s.do(t, f.token[actAgentIn], `mutation($n: String!) { createAPIToken(input: {name: $n}) { token apiToken { id } } }`,
@@ -217,6 +246,10 @@ func idVar(id func(f *accessFixture) string) func(c *accessCell) map[string]any 
 func onThrowawayTicket(extra func(c *accessCell) map[string]any) func(c *accessCell) map[string]any {
 	return func(c *accessCell) map[string]any {
 		vars := map[string]any{"id": c.f.throwawayTicket(c.t)}
+		if c.state == nil {
+			c.state = map[string]any{}
+		}
+		c.state["ticket"] = vars["id"]
 		if extra != nil {
 			for k, v := range extra(c) {
 				vars[k] = v
@@ -806,6 +839,84 @@ func accessRows() []accessRow {
 			want: cells(ua, fb, fb, ok, nf, ok, fb),
 		},
 		{
+			op: "macros", what: "(a macro listed)", doc: `{ macros { edges { node { id name } } } }`,
+			vars: func(c *accessCell) map[string]any {
+				if c.f.macro == "" {
+					c.f.macro = str(c.f.s.do(c.t, c.f.token[actAdmin], `mutation { createMacro(input: {name: "Thanks", body: "Thank you!"}) { id } }`, nil).ok(c.t), "createMacro", "id")
+				}
+				return nil
+			},
+			want: cells(ua, hd, hd, ok, ok, ok, ok),
+			check: func(c *accessCell, data map[string]any) error {
+				return expect(strings.Contains(jsonOf(data), c.f.macro) == (c.want != outHidden), "macros = %v", data)
+			},
+		},
+		{
+			op: "usableMacros", what: "(on T)", doc: `query($id: ID!) { usableMacros(ticketID: $id) { id } }`,
+			vars: idVar(func(f *accessFixture) string { return f.ticket }), target: "id",
+			want: cells(ua, hd, nf, ok, nf, ok, ok),
+		},
+		{
+			op: "createMacro", doc: `mutation($name: String!) { createMacro(input: {name: $name, body: "Hello {{requester.name}}"}) { id } }`,
+			vars: func(c *accessCell) map[string]any { return map[string]any{"name": c.f.uniq("Macro ")} },
+			want: cells(ua, fb, fb, fb, fb, ok, fb),
+		},
+		{
+			op: "updateMacro", what: "(a throwaway macro)", doc: `mutation($id: ID!) { updateMacro(id: $id, input: {body: "Bye"}) { id } }`,
+			vars: func(c *accessCell) map[string]any { return map[string]any{"id": c.f.throwawayMacro(c.t)} }, target: "id",
+			want: cells(ua, fb, fb, fb, fb, ok, fb),
+		},
+		{
+			op: "deleteMacro", what: "(a throwaway macro)", doc: `mutation($id: ID!) { deleteMacro(id: $id) }`,
+			vars: func(c *accessCell) map[string]any { return map[string]any{"id": c.f.throwawayMacro(c.t)} }, target: "id",
+			want: cells(ua, fb, fb, fb, fb, ok, fb),
+		},
+		{
+			op: "applyMacro", what: "(on a throwaway ticket in Support)", doc: `mutation($id: ID!, $m: ID!) { applyMacro(ticketID: $id, macroID: $m) { id } }`,
+			vars: onThrowawayTicket(func(c *accessCell) map[string]any { return map[string]any{"m": c.f.throwawayMacro(c.t)} }), target: "id",
+			want: cells(ua, fb, fb, ok, nf, ok, fb),
+		},
+		{
+			op: "addTags", what: "(on a throwaway ticket in Support)", doc: `mutation($id: ID!) { addTags(ticketID: $id, tags: ["vip"]) { tags } }`,
+			vars: onThrowawayTicket(nil), target: "id",
+			want: cells(ua, fb, fb, ok, nf, ok, fb),
+		},
+		{
+			op: "removeTags", what: "(vip, on a throwaway ticket in Support tagged vip)", doc: `mutation($id: ID!) { removeTags(ticketID: $id, tags: ["vip"]) { tags } }`,
+			vars: onThrowawayTicket(func(c *accessCell) map[string]any {
+				c.f.s.do(c.t, c.f.token[actAdmin], `mutation($id: ID!) { addTags(ticketID: $id, tags: ["vip"]) { id } }`, map[string]any{"id": c.state["ticket"]}).ok(c.t)
+				return nil
+			}), target: "id",
+			want: cells(ua, fb, fb, ok, nf, ok, fb),
+		},
+		// The inbox.
+		{
+			op: "notifications", what: "(of T, among the oldest)", doc: `{ notifications(last: 3) { edges { node { kind ticket { id } } } } }`,
+			want: cells(ua, ok, hd, ok, hd, ok, ok),
+			check: func(c *accessCell, data map[string]any) error {
+				return expect(strings.Contains(jsonOf(data), c.f.ticket) == (c.want != outHidden), "notifications = %v", data)
+			},
+		},
+		{
+			op: "unreadNotificationCount", doc: `{ unreadNotificationCount }`,
+			want: cells(ua, ok, ok, ok, ok, ok, ok),
+		},
+		{
+			op: "notificationPreferences", doc: `{ notificationPreferences { kind enabled } }`,
+			want: cells(ua, ok, ok, ok, ok, ok, ok),
+		},
+		{
+			op: "setNotificationPreference", what: "(MESSAGE_ON_ASSIGNED flipped)", doc: `mutation($on: Boolean!) { setNotificationPreference(kind: MESSAGE_ON_ASSIGNED, enabled: $on) { kind enabled } }`,
+			// Each cell changes the setting: the READ token acts as the
+			// agent in group, whose cell turned it off.
+			vars: func(c *accessCell) map[string]any { return map[string]any{"on": c.a == actReadToken} },
+			want: cells(ua, ok, ok, ok, ok, ok, fb),
+		},
+		{
+			op: "markNotificationsRead", what: "(all)", doc: `mutation { markNotificationsRead(all: true) }`,
+			want: cells(ua, ok, ok, ok, ok, ok, fb),
+		},
+		{
 			op: "createGroup", doc: `mutation($name: String!) { createGroup(input: {name: $name}) { id name } }`,
 			vars: func(c *accessCell) map[string]any { return map[string]any{"name": c.f.uniq("Group ")} },
 			want: cells(ua, fb, fb, fb, fb, ok, fb),
@@ -928,6 +1039,15 @@ func accessRows() []accessRow {
 			want: cells(ua, ok, nf, ok, nf, ok, ok),
 			check: func(c *accessCell, data map[string]any) error {
 				return expect(str(data, "ticketEvents", "type") == "TICKET_CREATED" && str(data, "ticketEvents", "ticket", "id") == c.f.ticket, "first event = %v", data)
+			},
+		},
+		{
+			op: "notifications", what: "(subscription, from the start)", stream: true,
+			doc: `subscription { notifications(after: "0") { kind ticket { id } } }`,
+			vars: func(c *accessCell) map[string]any { c.f.notifyActor(c.t, c.a); return nil },
+			want: cells(ua, ok, ok, ok, ok, ok, ok),
+			check: func(c *accessCell, data map[string]any) error {
+				return expect(str(data, "notifications", "kind") != "" && str(data, "notifications", "ticket", "id") != "", "first notification = %v", data)
 			},
 		},
 		{

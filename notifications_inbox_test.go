@@ -14,6 +14,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/sequence"
 	"github.com/switchboardhq/switchboard/internal/database/dbtest"
 	"github.com/switchboardhq/switchboard/internal/globalid"
+	"github.com/switchboardhq/switchboard/internal/notify"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
 
@@ -171,7 +172,7 @@ func TestNotificationsInbox(t *testing.T) {
 		})
 		t.Run("Preferences", func(t *testing.T) {
 			prefs, _ := path(s.do(t, agent, inboxPreferences, nil).ok(t), "notificationPreferences").([]any)
-			if len(prefs) != len(schema.NotificationKinds) {
+			if len(prefs) != len(notify.Kinds) {
 				t.Fatalf("preferences = %v", prefs)
 			}
 			for _, p := range prefs {
