@@ -9,6 +9,9 @@ package notify
 
 import (
 	"context"
+
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
 	"fmt"
 	"slices"
 
@@ -17,6 +20,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/group"
 	"github.com/switchboardhq/switchboard/ent/notification"
 	entprivacy "github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/privacy"
@@ -255,4 +259,20 @@ func Follow(ctx context.Context, tx *ent.Tx, ticketID globalid.ID, users ...glob
 		return fmt.Errorf("recording followers: %w", err)
 	}
 	return nil
+}
+
+// lockTicket takes the ticket's row lock (PostgreSQL; SQLite's write
+// transaction holds the database) before a follow is written outside a
+// change of the ticket: every change of a ticket locks its row first, then
+// records followers, so a follow that took the rows in the other order
+// would deadlock with it. The same lock as ent/schema LockTicket, which
+// this package cannot import.
+func lockTicket(ctx context.Context, tx *ent.Tx, id globalid.ID) error {
+	sys := entprivacy.DecisionContext(ctx, entprivacy.Allow)
+	_, err := tx.Ticket.Query().Where(ticket.ID(id), func(s *sql.Selector) {
+		if s.Dialect() == dialect.Postgres {
+			s.ForUpdate()
+		}
+	}).Only(sys)
+	return err
 }

@@ -32,6 +32,10 @@ func (s *Service) FollowTicket(ctx context.Context, ticketID globalid.ID) (*ent.
 	if err != nil {
 		return nil, err
 	}
+	if err := lockTicket(ctx, tx, t.ID); err != nil {
+		_ = tx.Rollback()
+		return nil, err
+	}
 	if err := Follow(ctx, tx, t.ID, v.UserID); err != nil {
 		_ = tx.Rollback()
 		return nil, err

@@ -11,12 +11,18 @@ import (
 	"github.com/switchboardhq/switchboard/internal/apierr"
 )
 
-// MaxLen bounds one tag.
-const MaxLen = 100
+// Limits of tags.
+const (
+	MaxLen     = 100 // characters of one tag
+	MaxPerList = 100 // tags one list (a mutation's, a macro's) may name
+)
 
 // Normalize trims tags, refuses empty or overlong ones and drops repeats
 // (keeping the first), as BAD_USER_INPUT on field.
 func Normalize(field string, tags []string) ([]string, error) {
+	if len(tags) > MaxPerList {
+		return nil, apierr.Invalid(field, "%s takes at most %d tags", field, MaxPerList)
+	}
 	out := make([]string, 0, len(tags))
 	for _, tag := range tags {
 		tag = strings.TrimSpace(tag)
