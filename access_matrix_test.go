@@ -1043,7 +1043,7 @@ func accessRows() []accessRow {
 		},
 		{
 			op: "notifications", what: "(subscription, from the start)", stream: true,
-			doc: `subscription { notifications(after: "0") { kind ticket { id } } }`,
+			doc:  `subscription { notifications(after: "0") { kind ticket { id } } }`,
 			vars: func(c *accessCell) map[string]any { c.f.notifyActor(c.t, c.a); return nil },
 			want: cells(ua, ok, ok, ok, ok, ok, ok),
 			check: func(c *accessCell, data map[string]any) error {
