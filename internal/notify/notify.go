@@ -93,7 +93,8 @@ func Prepare(ctx context.Context, tx *ent.Tx, c Cause) (*Plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		p.mentions = mentioned
+		// Writing one's own name mentions nobody.
+		p.mentions = slices.DeleteFunc(mentioned, func(id globalid.ID) bool { return id == c.Actor })
 		for _, id := range mentioned {
 			p.propose(id, notification.KindMENTIONED)
 		}

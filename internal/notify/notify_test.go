@@ -11,6 +11,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/event"
 	"github.com/switchboardhq/switchboard/ent/follow"
 	"github.com/switchboardhq/switchboard/ent/group"
+	"github.com/switchboardhq/switchboard/ent/mention"
 	"github.com/switchboardhq/switchboard/ent/message"
 	"github.com/switchboardhq/switchboard/ent/notification"
 	"github.com/switchboardhq/switchboard/ent/user"
@@ -200,6 +201,13 @@ func TestNotifications(t *testing.T) {
 			}
 			if got, _ := notify.NewService(d.client).Mentions(d.as(d.cara), note); len(got) != 0 {
 				t.Fatalf("a customer reads mentions %v", got)
+			}
+			// Writing one's own name mentions nobody.
+			if err := d.reply(t, d.as(d.ann), tk, "note to self, @ann: call back", true); err != nil {
+				t.Fatal(err)
+			}
+			if n := d.client.Mention.Query().Where(mention.UserID(d.ann.ID)).CountX(d.sys); n != 0 {
+				t.Fatalf("%d self-mentions recorded", n)
 			}
 			// Someone who may not see the ticket is not mentioned.
 			if err := d.reply(t, d.as(d.ann), tk, "@olga FYI", true); err != nil {
