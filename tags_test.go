@@ -62,6 +62,20 @@ func TestTagsChange(t *testing.T) {
 			}
 			wantInvalid(t, d.s.do(t, d.agent, tagsAdd, map[string]any{"t": ticket, "tags": many}), "tags", "at most 100")
 		})
+		step("ErrAppendingPastTheLimit", func(t *testing.T) {
+			for round := range 2 {
+				batch := make([]string, 60)
+				for i := range batch {
+					batch[i] = fmt.Sprintf("r%d-%d", round, i)
+				}
+				r := d.s.do(t, d.agent, `mutation($t: ID!, $tags: [String!]) { updateTicket(id: $t, input: {appendTags: $tags}) { tags } }`, map[string]any{"t": ticket, "tags": batch})
+				if round == 1 {
+					wantInvalid(t, r, "appendTags", "at most 100")
+				} else {
+					r.ok(t)
+				}
+			}
+		})
 		step("ErrCustomersDoNotTag", func(t *testing.T) {
 			if r := d.s.do(t, d.customer, tagsAdd, map[string]any{"t": ticket, "tags": []string{"x"}}); r.code(t) != "FORBIDDEN" {
 				t.Fatalf("got %+v", r.Errors)
@@ -149,6 +163,23 @@ func TestTagsFilter(t *testing.T) {
 		t.Run("CustomersFilterByTagsToo", func(t *testing.T) {
 			if got := list(t, d.customer, map[string]any{"hasTag": "printer"}); got != "AC" {
 				t.Fatalf("customer: %q", got)
+			}
+		})
+		t.Run("ErrTooManyTagsInAFilter", func(t *testing.T) {
+			many := make([]string, 101)
+			for i := range many {
+				many[i] = fmt.Sprintf("t%d", i)
+			}
+			r := d.s.do(t, d.customer, `query($w: TicketWhereInput) { tickets(where: $w) { totalCount } }`, map[string]any{"w": map[string]any{"hasAnyTag": many}})
+			if r.code(t) != "BAD_USER_INPUT" || r.Errors[0].Extensions["field"] != "where.hasAnyTag" {
+				t.Fatalf("101 tags in hasAnyTag: %+v", r.Errors)
+			}
+		})
+		t.Run("ErrSavedViewsRefuseTagFilters", func(t *testing.T) {
+			r := d.s.do(t, d.agent, `mutation($w: TicketWhereInput) { createSavedView(input: {name: "vip", where: $w}) { id } }`,
+				map[string]any{"w": map[string]any{"not": map[string]any{"hasTag": "vip"}}})
+			if r.code(t) != "BAD_USER_INPUT" || r.Errors[0].Extensions["field"] != "where.not.hasTag" {
+				t.Fatalf("a saved view with a tag filter: %+v", r.Errors)
 			}
 		})
 		t.Run("ErrSubscriptionsRefuseTagFilters", func(t *testing.T) {

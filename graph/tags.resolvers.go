@@ -28,7 +28,7 @@ func (r *ticketWhereInputResolver) HasTag(ctx context.Context, obj *ent.TicketWh
 	if data == nil {
 		return nil
 	}
-	return addTagFilter(ctx, obj, ticketing.HasTag(*data))
+	return addTagFilter(ctx, obj, ticketing.HasTag(*data), 1)
 }
 
 // HasAnyTag is the resolver for the hasAnyTag field.
@@ -36,7 +36,7 @@ func (r *ticketWhereInputResolver) HasAnyTag(ctx context.Context, obj *ent.Ticke
 	if data == nil {
 		return nil
 	}
-	return addTagFilter(ctx, obj, ticketing.HasAnyTag(data))
+	return addTagFilter(ctx, obj, ticketing.HasAnyTag(data), len(data))
 }
 
 // HasAllTags is the resolver for the hasAllTags field.
@@ -44,5 +44,5 @@ func (r *ticketWhereInputResolver) HasAllTags(ctx context.Context, obj *ent.Tick
 	if data == nil {
 		return nil
 	}
-	return addTagFilter(ctx, obj, ticketing.HasAllTags(data))
+	return addTagFilter(ctx, obj, ticketing.HasAllTags(data), len(data))
 }

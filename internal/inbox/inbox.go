@@ -7,12 +7,16 @@ package inbox
 
 import (
 	"context"
-	"entgo.io/contrib/entgql"
 	"slices"
 	"time"
 
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/notification"
+	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/notify"
@@ -131,7 +135,14 @@ func (s *Service) SetPreference(ctx context.Context, kind notification.Kind, ena
 	defer tx.Rollback()
 	// Read and written in one transaction, so that two changes at once
 	// (two tabs) do not undo each other.
-	u, err := tx.User.Get(ctx, v.UserID)
+	u, err := tx.User.Query().Where(user.ID(v.UserID), func(s *sql.Selector) {
+		// Locked (PostgreSQL; SQLite's write transaction holds the
+		// database), or two tabs muting two kinds at once both read the
+		// old list and one change is lost.
+		if s.Dialect() == dialect.Postgres {
+			s.ForUpdate()
+		}
+	}).Only(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -59,7 +59,7 @@ func Route(ctx context.Context, tx *ent.Tx, m *ent.TicketMutation) error {
 		}
 	}
 	if _, ok := m.GroupID(); !ok {
-		def, err := tx.Group.Query().Where(group.IsDefault(true)).Only(sys)
+		def, err := tx.Group.Query().Where(group.IsDefault(true)).Order(ent.Asc(group.FieldID)).First(sys)
 		switch {
 		case ent.IsNotFound(err):
 		case err != nil:
@@ -197,12 +197,17 @@ func wordRune(r rune) bool { return r != utf8.RuneError && (unicode.IsLetter(r) 
 // lockGroup reads the group, locking its row until the transaction ends
 // (PostgreSQL; SQLite's write transaction already holds the database), so
 // that concurrent creations in one group count open tickets one after the
-// other and never assign by a stale count.
+// other and never assign by a stale count. NO KEY UPDATE: strong enough
+// to serialise round-robin, yet it lets other transactions take the
+// foreign-key lock on the group (a ticket moved into it, a macro), which
+// FOR UPDATE would block into a deadlock with the event log's lock.
 func lockGroup(ctx context.Context, tx *ent.Tx, id globalid.ID) (*ent.Group, error) {
-	sys := entprivacy.DecisionContext(ctx, entprivacy.Allow)
-	return tx.Group.Query().Where(group.ID(id), func(s *sql.Selector) {
-		if s.Dialect() == dialect.Postgres {
-			s.ForUpdate()
-		}
-	}).Only(sys)
+	return tx.Group.Query().Where(group.ID(id), lockRow).Only(entprivacy.DecisionContext(ctx, entprivacy.Allow))
+}
+
+// lockRow locks the rows a query reads FOR NO KEY UPDATE on PostgreSQL.
+func lockRow(s *sql.Selector) {
+	if s.Dialect() == dialect.Postgres {
+		s.For(sql.LockNoKeyUpdate)
+	}
 }

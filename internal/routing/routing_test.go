@@ -263,3 +263,27 @@ func TestMatches(t *testing.T) {
 		})
 	}
 }
+
+func TestDefaultGroupUnderConcurrentChanges(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
+		d := newDesk(t, dbtest.NewTarget(t, tg.Dialect).Open(t))
+		third := d.client.Group.Create().SetName("Third").SaveX(d.sys)
+		ids := []globalid.ID{d.billing.ID, d.support.ID, third.ID}
+		for round := range 5 {
+			var wg sync.WaitGroup
+			for _, id := range ids {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if _, err := routing.SetDefaultGroup(d.sys, d.client, id); err != nil {
+						t.Error(err)
+					}
+				}()
+			}
+			wg.Wait()
+			if n := d.client.Group.Query().Where(group.IsDefault(true)).CountX(d.sys); n != 1 {
+				t.Fatalf("round %d: %d default groups", round, n)
+			}
+		}
+	})
+}

@@ -103,6 +103,14 @@ func SetDefaultGroup(ctx context.Context, client *ent.Client, id globalid.ID) (*
 }
 
 func setDefault(ctx context.Context, tx *ent.Tx, id globalid.ID) (*ent.Group, error) {
+	// Every group is locked first (in ID order; a team has few), so that
+	// two changes at once run one after the other and the second clears
+	// what the first set: at most one default, always. (It takes no lock
+	// of the event log, so it cannot deadlock with ticket changes.)
+	if _, err := tx.Group.Query().Order(ent.Asc(group.FieldID)).Where(lockRow).
+		IDs(entprivacy.DecisionContext(ctx, entprivacy.Allow)); err != nil {
+		return nil, err
+	}
 	if err := tx.Group.Update().Where(group.IsDefault(true), group.IDNEQ(id)).SetIsDefault(false).Exec(ctx); err != nil {
 		return nil, err
 	}
@@ -145,7 +153,7 @@ func EnsureDefaultGroup(ctx context.Context, client *ent.Client, name string) er
 
 // DefaultGroup is the default group, or nil when none is set.
 func DefaultGroup(ctx context.Context, client *ent.Client) (*ent.Group, error) {
-	g, err := client.Group.Query().Where(group.IsDefault(true)).Only(ctx)
+	g, err := client.Group.Query().Where(group.IsDefault(true)).Order(ent.Asc(group.FieldID)).First(ctx)
 	if ent.IsNotFound(err) {
 		return nil, nil
 	}

@@ -90,7 +90,9 @@ func applyTagChange(current, add, remove []string, field string) ([]string, erro
 		}
 	}
 	out = slices.DeleteFunc(out, func(tag string) bool { return slices.Contains(remove, tag) })
-	if len(out) > MaxTags {
+	// A change that does not add to a ticket over the limit (one that
+	// came from before the limit) is let through, so it can shrink.
+	if len(out) > MaxTags && len(out) > len(current) {
 		return nil, apierr.Invalid(field, "a ticket has at most %d tags", MaxTags)
 	}
 	return out, nil

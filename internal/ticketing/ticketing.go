@@ -284,6 +284,21 @@ func (s *Service) Update(ctx context.Context, id globalid.ID, in ent.UpdateTicke
 	err := s.withTx(ctx, func(tx *ent.Tx) error {
 		update := tx.Ticket.UpdateOneID(id).SetInput(in)
 		if len(appendTags) > 0 {
+			// The limit is of the ticket's tags, not of one list: read
+			// them under the row lock the update takes anyway.
+			current, err := entschema.LockTicket(ctx, tx, id)
+			if err != nil && !ent.IsNotFound(err) {
+				return err
+			}
+			if current != nil {
+				base := current.Tags
+				if in.Tags != nil || in.ClearTags {
+					base = in.Tags
+				}
+				if _, err := applyTagChange(base, appendTags, nil, "appendTags"); err != nil {
+					return err
+				}
+			}
 			update.AppendTags(appendTags)
 		}
 		var err error
