@@ -287,3 +287,57 @@ func TestDefaultGroupUnderConcurrentChanges(t *testing.T) {
 		}
 	})
 }
+
+// TestRoundRobinBesideMacrosMovingTickets runs ticket creations that
+// assign round-robin in a group beside macros that move tickets into that
+// group: on PostgreSQL the group's lock and the foreign-key lock of the
+// move once deadlocked through the event log's lock.
+func TestRoundRobinBesideMacrosMovingTickets(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
+		d := newDesk(t, dbtest.NewTarget(t, tg.Dialect).Open(t))
+		if _, err := routing.SetDefaultGroup(d.sys, d.client, d.billing.ID); err != nil {
+			t.Fatal(err)
+		}
+		move := d.client.Macro.Create().SetName("To Billing").SetBody("Moving this to Billing.").SetInternal(true).
+			SetMoveToGroupID(d.billing.ID).SaveX(d.sys)
+		back := d.client.Macro.Create().SetName("To Support").SetBody("Moving this to Support.").SetInternal(true).
+			SetMoveToGroupID(d.support.ID).SaveX(d.sys)
+		admin := d.user(t, "ada@helpdesk.test", "Ada Admin", user.RoleADMIN)
+		asAdmin := viewer.NewContext(context.Background(), &viewer.Viewer{UserID: admin.ID, Role: viewer.Admin})
+		var moving []*ent.Ticket
+		for i := range 6 {
+			moving = append(moving, d.open(t, d.customer(t, fmt.Sprintf("m%d@example.com", i)), "to move", "x"))
+		}
+		custs := make([]context.Context, 12)
+		for i := range custs {
+			custs[i] = d.customer(t, fmt.Sprintf("n%d@example.com", i))
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 100)
+		for i, c := range custs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := d.svc.Create(c, ticketing.NewTicket{Subject: fmt.Sprint(i), Body: "help"}); err != nil {
+					errs <- fmt.Errorf("creating: %w", err)
+				}
+			}()
+		}
+		for _, tk := range moving {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for _, m := range []*ent.Macro{back, move, back, move} {
+					if _, err := d.svc.ApplyMacro(asAdmin, tk.ID, m.ID); err != nil {
+						errs <- fmt.Errorf("applying %s: %w", m.Name, err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+	})
+}
