@@ -260,10 +260,7 @@ func TestHub(t *testing.T) {
 			tk := w.open(t, "Burst")
 			// A hub that reads the log only when told: it finds the whole
 			// burst at once.
-			quiet := live.New(w.client, broker.NewMemory(), presence.NewMemory(), allowAll{}, live.Options{PollInterval: time.Hour}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-			if err := quiet.Start(t.Context()); err != nil {
-				t.Fatal(err)
-			}
+			quiet := quietHub(t, w)
 			ch := subscribe(t, quiet, w.admin, live.Filter{TicketID: tk.ID}, nil)
 			w.tickets.Announce = nil
 			const n = 150 // more than SubscriberQueue (64)
@@ -296,10 +293,7 @@ func TestHub(t *testing.T) {
 			// not get the new subject, only lose the ticket.
 			w := newWorld(t, tg)
 			tk := w.open(t, "Invoice")
-			quiet := live.New(w.client, broker.NewMemory(), presence.NewMemory(), allowAll{}, live.Options{PollInterval: time.Hour}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-			if err := quiet.Start(t.Context()); err != nil {
-				t.Fatal(err)
-			}
+			quiet := quietHub(t, w)
 			agent := subscribe(t, quiet, w.agent, live.Filter{}, nil)
 			w.tickets.Announce = nil
 			sys := viewer.SystemContext(context.Background())
@@ -357,3 +351,20 @@ func TestHub(t *testing.T) {
 func strPtr(s string) *string { return &s }
 
 func itoa(n int64) string { return (&live.Event{Seq: n}).Cursor() }
+
+// quietHub is a second hub on w's database that reads the log only when
+// told: its broker's opening Resync is taken before the hub starts (the
+// hub would read on it, whenever its loop gets to run), and it polls
+// hourly.
+func quietHub(t *testing.T, w *world) *live.Hub {
+	t.Helper()
+	b := broker.NewMemory()
+	if n := <-b.Notices(); n.Kind != broker.Resync {
+		t.Fatalf("the broker opened with %v, want a Resync", n.Kind)
+	}
+	h := live.New(w.client, b, presence.NewMemory(), allowAll{}, live.Options{PollInterval: time.Hour}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := h.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}

@@ -160,10 +160,7 @@ func TestNotifications(t *testing.T) {
 			// polls do not fall inside the measurement (a loaded CI machine).
 			w := newWorldPolling(t, tg, time.Hour)
 			tk := w.open(t, "Crowded")
-			quiet := live.New(w.client, broker.NewMemory(), presence.NewMemory(), allowAll{}, live.Options{PollInterval: time.Hour}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-			if err := quiet.Start(t.Context()); err != nil {
-				t.Fatal(err)
-			}
+			quiet := quietHub(t, w)
 			sys := viewer.SystemContext(context.Background())
 			var agents []*viewer.Viewer
 			for i := range 30 {
@@ -250,10 +247,7 @@ func TestNotifications(t *testing.T) {
 		t.Run("BurstLargerThanTheQueueIsDeliveredInFull", func(t *testing.T) {
 			w := newWorld(t, tg)
 			tk := w.open(t, "Burst")
-			quiet := live.New(w.client, broker.NewMemory(), presence.NewMemory(), allowAll{}, live.Options{PollInterval: time.Hour}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-			if err := quiet.Start(t.Context()); err != nil {
-				t.Fatal(err)
-			}
+			quiet := quietHub(t, w)
 			ch := subscribeInbox(t, quiet, w.agent, nil)
 			const n = 100 // more than SubscriberQueue (64)
 			var want []int64
