@@ -89,7 +89,7 @@ func TestTicketListQueries(t *testing.T) {
 		}
 		t.Cleanup(func() { client.Close() })
 		accounts := auth.New(client, auth.Options{SessionIdleTimeout: time.Hour, SessionAbsoluteTimeout: 24 * time.Hour})
-		resolver := &graph.Resolver{Client: client, Auth: accounts, Tickets: ticketing.New(client), MaxPageSize: 100}
+		resolver := &graph.Resolver{Client: client, Auth: accounts, Tickets: ticketing.New(client, ticketing.Options{}), MaxPageSize: 100}
 		srv := httptest.NewServer(httpserver.Handler(slog.New(slog.NewTextHandler(io.Discard, nil)), resolver,
 			httpserver.Options{DefaultPageSize: 20, MaxPageSize: 100}))
 		t.Cleanup(srv.Close)

@@ -190,7 +190,7 @@ func TestTicketStatus(t *testing.T) {
 				t.Fatal(err)
 			}
 			asCust := viewer.NewContext(context.Background(), &viewer.Viewer{UserID: cust.ID, Role: viewer.Customer})
-			err := ticketing.New(client).SetStatus(asCust, tk.ID, ticket.StatusOPEN)
+			err := ticketing.New(client, ticketing.Options{}).SetStatus(asCust, tk.ID, ticket.StatusOPEN)
 			wantCode(t, err, apierr.Conflict)
 		})
 		t.Run("SolvedAtFollowsStatus", func(t *testing.T) {
@@ -265,7 +265,7 @@ func TestSLA(t *testing.T) {
 			}
 			asAdmin := viewer.NewContext(context.Background(), &viewer.Viewer{UserID: admin.ID, Role: viewer.Admin})
 			p := priority.High
-			created, err := ticketing.New(client).Create(asAdmin, ticketing.NewTicket{Subject: "VIP", Body: "x", Priority: &p, RequesterID: &cust.ID})
+			created, err := ticketing.New(client, ticketing.Options{}).Create(asAdmin, ticketing.NewTicket{Subject: "VIP", Body: "x", Priority: &p, RequesterID: &cust.ID})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,14 +1,13 @@
-// Package config reads Switchboard's settings from flags and environment
-// variables (flags win), applies defaults and checks them, so that a bad
+// Package config defines Switchboard's settings (each one's environment
+// variable, flag name, default and check), applies defaults and checks them, so that a bad
 // setting stops start-up with one readable line instead of a surprise later.
 package config
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -111,8 +110,12 @@ type Setting struct {
 	set                       func(c *Config, v string) error
 }
 
-// Settings lists every setting in the order of the README's table.
-var Settings = []Setting{
+// Settings lists every setting in the order of the documentation's tables
+// (docs/configuration.md): the server's, the hardening ones, then live
+// updates and the rest.
+var Settings = slices.Concat(serverSettings, hardeningSettings, liveSettings)
+
+var serverSettings = []Setting{
 	{"addr", "SWITCHBOARD_ADDR", ":8080", "address to listen on", func(c *Config, v string) error { c.Addr = v; return nil }},
 	{"data-dir", "SWITCHBOARD_DATA_DIR", "./data", "directory of the embedded SQLite database", func(c *Config, v string) error { c.DataDir = v; return nil }},
 	{"database-url", "DATABASE_URL", "", "postgres://… for PostgreSQL; empty for SQLite in the data directory", func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
@@ -178,6 +181,9 @@ var Settings = []Setting{
 	{"default-page-size", "SWITCHBOARD_DEFAULT_PAGE_SIZE", "20", "page size of connections when first/last are not given", intSetter(func(c *Config, n int) { c.DefaultPageSize = n })},
 	{"max-page-size", "SWITCHBOARD_MAX_PAGE_SIZE", "100", "largest first/last a client may ask for", intSetter(func(c *Config, n int) { c.MaxPageSize = n })},
 	{"playground", "SWITCHBOARD_PLAYGROUND", "", "serve the GraphiQL playground at / (default: on in development, off in production)", optionalBoolSetter(func(c *Config) **bool { return &c.playground })},
+}
+
+var liveSettings = []Setting{
 	{"redis-url", "REDIS_URL", "", "redis://… to fan live updates out between instances; empty for one process", func(c *Config, v string) error { c.RedisURL = v; return nil }},
 	{"redis-optional", "SWITCHBOARD_REDIS_OPTIONAL", "false", "start even when Redis is unreachable, degraded (live updates by polling the log; presence and persisted queries local)", boolSetter(func(c *Config, b bool) { c.RedisOptional = b })},
 	{"event-retention", "SWITCHBOARD_EVENT_RETENTION", "24h", "how long the event log keeps events, so how far back subscriptions resume with after:", durationSetter(func(c *Config, d time.Duration) { c.EventRetention = d })},
@@ -211,59 +217,41 @@ var Settings = []Setting{
 	}},
 }
 
-// Load reads the settings from args (flags) and getenv, and validates them.
-// It returns the remaining positional arguments.
-func Load(name string, args []string, getenv func(string) string) (*Config, []string, error) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	values := make([]*string, len(Settings))
-	for i, s := range Settings {
-		def := s.Default
-		if v := getenv(s.Env); v != "" {
-			def = v
-		}
-		if s.Flag == "" {
-			values[i] = &def
-			continue
-		}
-		values[i] = fs.String(s.Flag, def, s.Usage+" ($"+s.Env+")")
-	}
-	demo := fs.Bool("demo", false, "seed demo data into an empty database before serving")
-	if err := fs.Parse(withBoolFlags(args)); err != nil {
-		return nil, nil, fmt.Errorf("%v (see the README's configuration table)", err)
-	}
+// Error is a bad setting: the program cannot run as configured. Its
+// message names the setting.
+type Error struct{ err error }
+
+func (e *Error) Error() string { return e.err.Error() }
+func (e *Error) Unwrap() error { return e.err }
+
+// Errorf returns an *Error.
+func Errorf(format string, args ...any) error { return &Error{fmt.Errorf(format, args...)} }
+
+// Read reads every setting through value (an environment variable's
+// value, or the flag that overrides it: internal/cli decides), applies the
+// defaults of the unset ones and validates the whole. Its errors are
+// *Error.
+func Read(value func(env string) string) (*Config, error) {
 	c := &Config{}
-	for i, s := range Settings {
-		if err := s.set(c, *values[i]); err != nil {
-			return nil, nil, fmt.Errorf("%s: %v", s.Env, err)
+	for _, s := range Settings {
+		v := value(s.Env)
+		if v == "" {
+			v = s.Default
+		}
+		if err := s.set(c, v); err != nil {
+			return nil, Errorf("%s: %v", s.Env, err)
 		}
 	}
 	if err := c.validate(); err != nil {
-		return nil, nil, err
+		return nil, &Error{err}
 	}
-	rest := fs.Args()
-	if *demo {
-		rest = append([]string{"--demo"}, rest...)
-	}
-	return c, rest, nil
+	return c, nil
 }
 
-// withBoolFlags lets on/off settings be given as bare flags
-// (--redis-optional means --redis-optional=true).
-func withBoolFlags(args []string) []string {
-	out := make([]string, 0, len(args))
-	for i, a := range args {
-		name := strings.TrimLeft(a, "-")
-		valueFollows := i+1 < len(args) && (args[i+1] == "true" || args[i+1] == "false")
-		for _, s := range Settings {
-			if s.Flag != "" && s.Flag == name && a != name && !valueFollows && (s.Default == "true" || s.Default == "false" || optionalBool[s.Env]) {
-				a += "=true"
-				break
-			}
-		}
-		out = append(out, a)
-	}
-	return out
+// IsBool tells whether the setting is on/off, so that its flag may be
+// given bare (--redis-optional means --redis-optional=true).
+func (s Setting) IsBool() bool {
+	return s.Default == "true" || s.Default == "false" || optionalBool[s.Env]
 }
 
 func (c *Config) validate() error {

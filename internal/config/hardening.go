@@ -55,7 +55,7 @@ const (
 // Production reports whether the server runs in production mode.
 func (h Hardening) Production() bool { return h.Env == EnvProduction }
 
-// hardeningSettings are appended to Settings (in README order) by init.
+// hardeningSettings are the settings of Hardening.
 var hardeningSettings = []Setting{
 	{"env", "SWITCHBOARD_ENV", EnvDevelopment, "development or production: production turns introspection, the playground and field suggestions off unless set explicitly, and logs JSON unless SWITCHBOARD_LOG_FORMAT says otherwise", func(c *Config, v string) error { c.Env = v; return nil }},
 	{"introspection", "SWITCHBOARD_INTROSPECTION", "", "answer introspection queries (__schema, __type) (default: on in development, off in production)", optionalBoolSetter(func(c *Config) **bool { return &c.introspection })},
@@ -82,17 +82,6 @@ var hardeningSettings = []Setting{
 	{"idle-timeout", "SWITCHBOARD_IDLE_TIMEOUT", "120s", "how long an idle keep-alive connection is kept", durationSetter(func(c *Config, d time.Duration) { c.IdleTimeout = d })},
 	{"tls-cert", "SWITCHBOARD_TLS_CERT", "", "PEM certificate (chain) file: serve HTTPS with --tls-key", func(c *Config, v string) error { c.TLSCert = v; return nil }},
 	{"tls-key", "SWITCHBOARD_TLS_KEY", "", "PEM private key file of --tls-cert", func(c *Config, v string) error { c.TLSKey = v; return nil }},
-}
-
-func init() {
-	// After the playground, in the README's order.
-	for i, s := range Settings {
-		if s.Env == "SWITCHBOARD_PLAYGROUND" {
-			Settings = append(Settings[:i+1], append(append([]Setting{}, hardeningSettings...), Settings[i+1:]...)...)
-			return
-		}
-	}
-	Settings = append(Settings, hardeningSettings...)
 }
 
 // resolveHardening applies production mode's defaults and checks the

@@ -45,7 +45,7 @@ func openTickets(t *testing.T, client *ent.Client, n int) []*ent.Ticket {
 		t.Fatal(err)
 	}
 	as := viewer.NewContext(context.Background(), &viewer.Viewer{UserID: u.ID, Role: viewer.Customer})
-	svc := ticketing.New(client)
+	svc := ticketing.New(client, ticketing.Options{})
 	var out []*ent.Ticket
 	for i := 0; i < n; i++ {
 		tk, err := svc.Create(as, ticketing.NewTicket{Subject: "Ticket", Body: "Body"})
@@ -99,7 +99,7 @@ func TestMigrate(t *testing.T) {
 				t.Fatal("sequence still there after delete")
 			}
 			// Without it, tickets cannot be numbered.
-			_, err := ticketing.New(client).Create(viewer.NewContext(ctx, &viewer.Viewer{UserID: "x", Role: viewer.Admin}), ticketing.NewTicket{Subject: "s", Body: "b"})
+			_, err := ticketing.New(client, ticketing.Options{}).Create(viewer.NewContext(ctx, &viewer.Viewer{UserID: "x", Role: viewer.Admin}), ticketing.NewTicket{Subject: "s", Body: "b"})
 			if err == nil || !strings.Contains(err.Error(), "migrations") {
 				t.Fatalf("creating a ticket without the number sequence: err = %v, want one pointing to the migrations", err)
 			}

@@ -23,7 +23,7 @@ func TestSeed(t *testing.T) {
 	ctx := context.Background()
 	client := dbtest.Client(t)
 	accounts := auth.New(client, auth.Options{SessionIdleTimeout: time.Hour, SessionAbsoluteTimeout: time.Hour})
-	logins, err := demo.Seed(ctx, client, accounts, ticketing.New(client), demo.Options{Customers: 3, Tickets: 12})
+	logins, err := demo.Seed(ctx, client, accounts, ticketing.New(client, ticketing.Options{}), demo.Options{Customers: 3, Tickets: 12})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestSeed(t *testing.T) {
 		}
 	})
 	t.Run("ErrNotEmpty", func(t *testing.T) {
-		_, err := demo.Seed(ctx, client, accounts, ticketing.New(client), demo.Options{Customers: 1, Tickets: 1})
+		_, err := demo.Seed(ctx, client, accounts, ticketing.New(client, ticketing.Options{}), demo.Options{Customers: 1, Tickets: 1})
 		if !errors.Is(err, demo.ErrNotEmpty) {
 			t.Fatalf("second seed: %v", err)
 		}

@@ -23,7 +23,7 @@ func newServer(t *testing.T, playground bool) *httptest.Server {
 func newResolver(t *testing.T) *graph.Resolver {
 	client := dbtest.Client(t)
 	svc := auth.New(client, auth.Options{SignupEnabled: true, SessionIdleTimeout: time.Hour, SessionAbsoluteTimeout: time.Hour})
-	return &graph.Resolver{Client: client, Auth: svc, Tickets: ticketing.New(client)}
+	return &graph.Resolver{Client: client, Auth: svc, Tickets: ticketing.New(client, ticketing.Options{})}
 }
 
 func newServerWith(t *testing.T, opts httpserver.Options) *httptest.Server {

@@ -76,7 +76,7 @@ func newObservedServer(t *testing.T, opts httpserver.Options) *observed {
 	opts.DefaultPageSize, opts.MaxPageSize = 20, 100
 	opts.Metrics = o.metrics
 	opts.Tracer = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(o.spans))
-	h := httpserver.Handler(logger, &graph.Resolver{Client: client, Auth: svc, Tickets: ticketing.New(client)}, opts)
+	h := httpserver.Handler(logger, &graph.Resolver{Client: client, Auth: svc, Tickets: ticketing.New(client, ticketing.Options{})}, opts)
 	o.srv = httptest.NewServer(h)
 	t.Cleanup(o.srv.Close)
 	return o

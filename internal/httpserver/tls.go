@@ -32,6 +32,21 @@ var DefaultServerOptions = ServerOptions{
 
 // ListenWith binds addr with the given timeouts, and TLS when configured.
 func ListenWith(addr string, h http.Handler, log *slog.Logger, opts ServerOptions) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	s, err := NewServer(ln, h, log, opts)
+	if err != nil {
+		_ = ln.Close()
+	}
+	return s, err
+}
+
+// NewServer serves h on ln, which is already bound (so that a busy port
+// is found before anything else is done), with the given timeouts, and
+// TLS when configured.
+func NewServer(ln net.Listener, h http.Handler, log *slog.Logger, opts ServerOptions) (*Server, error) {
 	var tlsConfig *tls.Config
 	if opts.TLSCert != "" || opts.TLSKey != "" {
 		cert, err := tls.LoadX509KeyPair(opts.TLSCert, opts.TLSKey)
@@ -44,10 +59,6 @@ func ListenWith(addr string, h http.Handler, log *slog.Logger, opts ServerOption
 			// Websockets need HTTP/1.1.
 			NextProtos: []string{"http/1.1"},
 		}
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, err
 	}
 	if tlsConfig != nil {
 		ln = tls.NewListener(ln, tlsConfig)

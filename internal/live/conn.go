@@ -87,6 +87,7 @@ func (c *Conn) Close() {
 			return
 		}
 		delete(h.conns, c)
+		h.signalGone()
 		if c.user != "" {
 			if h.perUser[c.user]--; h.perUser[c.user] <= 0 {
 				delete(h.perUser, c.user)

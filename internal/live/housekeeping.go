@@ -194,5 +194,6 @@ func (h *Hub) Track(disconnect func(code int, reason string)) (release func(), o
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		delete(h.tracked, key)
+		h.signalGone()
 	}, !h.closed
 }

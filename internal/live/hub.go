@@ -124,11 +124,14 @@ type Hub struct {
 	// connection_init), closed with the others on shutdown.
 	tracked map[*func(int, string)]struct{}
 	closed  bool
+	// gone is closed, and replaced, whenever a connection leaves conns or
+	// tracked: Wait sleeps on it instead of polling.
+	gone chan struct{}
 
 	counters counters
 }
 
-// New returns a hub; Start starts it.
+// New returns a hub; Init and Run (or Start) start it.
 func New(client *ent.Client, b broker.Broker, p presence.Store, auth Revalidator, opts Options, log *slog.Logger) *Hub {
 	d := DefaultOptions()
 	orDefault(&opts.Retention, d.Retention)
@@ -141,6 +144,7 @@ func New(client *ent.Client, b broker.Broker, p presence.Store, auth Revalidator
 	return &Hub{
 		client: client, broker: b, presence: p, auth: auth, opts: opts, log: log,
 		wake:        make(chan struct{}, 1),
+		gone:        make(chan struct{}),
 		outbox:      make(chan broker.Notice, outboxSize),
 		tracked:     map[*func(int, string)]struct{}{},
 		byTicket:    map[globalid.ID]map[*subscriber]struct{}{},
@@ -154,9 +158,20 @@ func New(client *ent.Client, b broker.Broker, p presence.Store, auth Revalidator
 	}
 }
 
-// Start reads the log's position and starts the hub's loops, which run
-// until ctx ends.
+// Start is Init, then Run in the background until ctx ends: for tests
+// and tools that do not need to join the loops. The server uses Init and
+// Run (internal/app).
 func (h *Hub) Start(ctx context.Context) error {
+	if err := h.Init(ctx); err != nil {
+		return err
+	}
+	go func() { _ = h.Run(ctx) }()
+	return nil
+}
+
+// Init reads the log's position: subscriptions without a cursor start
+// there.
+func (h *Hub) Init(ctx context.Context) error {
 	last, err := h.head(ctx)
 	if err != nil {
 		return err
@@ -164,10 +179,19 @@ func (h *Hub) Start(ctx context.Context) error {
 	h.mu.Lock()
 	h.last = last
 	h.mu.Unlock()
-	go h.dispatchLoop(ctx)
-	go h.housekeeping(ctx)
-	go h.revalidating(ctx)
-	go h.publisher(ctx)
+	return nil
+}
+
+// Run runs the hub's loops (reading the log, housekeeping, revalidation,
+// announcing to the broker) until ctx ends, and returns once all of them
+// have returned: the broker may be closed after it.
+func (h *Hub) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Go(func() { h.dispatchLoop(ctx) })
+	wg.Go(func() { h.housekeeping(ctx) })
+	wg.Go(func() { h.revalidating(ctx) })
+	wg.Go(func() { h.publisher(ctx) })
+	wg.Wait()
 	return nil
 }
 

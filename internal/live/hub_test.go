@@ -97,7 +97,7 @@ func newWorldPolling(t *testing.T, tg dbtest.Target, poll time.Duration) *world 
 	if err := w.hub.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	w.tickets = ticketing.New(client)
+	w.tickets = ticketing.New(client, ticketing.Options{})
 	w.tickets.Announce = w.hub.Announce
 	return w
 }

@@ -3,7 +3,6 @@ package live
 import (
 	"context"
 	"sync/atomic"
-	"time"
 )
 
 // counters are the hub's running totals, read by Stats (for metrics):
@@ -64,11 +63,9 @@ func (h *Hub) Stats() Stats {
 // finished closing (after Close), or when ctx ends: the process must not
 // exit before the close frames are on the wire.
 func (h *Hub) Wait(ctx context.Context) error {
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
 	for {
 		h.mu.Lock()
-		open := len(h.conns) + len(h.tracked)
+		open, gone := len(h.conns)+len(h.tracked), h.gone
 		h.mu.Unlock()
 		if open == 0 {
 			return nil
@@ -76,7 +73,13 @@ func (h *Hub) Wait(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-tick.C:
+		case <-gone:
 		}
 	}
+}
+
+// signalGone wakes the callers of Wait; h.mu is held.
+func (h *Hub) signalGone() {
+	close(h.gone)
+	h.gone = make(chan struct{})
 }

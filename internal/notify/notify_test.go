@@ -34,7 +34,7 @@ type desk struct {
 func newDesk(t *testing.T, tg dbtest.Target) *desk {
 	t.Helper()
 	client := dbtest.NewTarget(t, tg.Dialect).Open(t)
-	d := &desk{client: client, svc: ticketing.New(client), sys: viewer.SystemContext(context.Background())}
+	d := &desk{client: client, svc: ticketing.New(client, ticketing.Options{}), sys: viewer.SystemContext(context.Background())}
 	d.ann = d.user(t, "ann@helpdesk.test", "Ann Lee", user.RoleAGENT)
 	d.bob = d.user(t, "bob@helpdesk.test", "Bob Ray", user.RoleAGENT)
 	d.out = d.user(t, "olga@helpdesk.test", "Olga Out", user.RoleAGENT)

@@ -77,7 +77,7 @@ func as(u *ent.User, groups ...*ent.Group) context.Context {
 
 func newFixture(t *testing.T, client *ent.Client) *fixture {
 	t.Helper()
-	f := &fixture{client: client, svc: ticketing.New(client), sys: viewer.SystemContext(context.Background())}
+	f := &fixture{client: client, svc: ticketing.New(client, ticketing.Options{}), sys: viewer.SystemContext(context.Background())}
 	f.alice = newUser(t, client, f.sys, "alice@example.com", "Alice", user.RoleCUSTOMER)
 	f.bob = newUser(t, client, f.sys, "bob@example.com", "Bob", user.RoleCUSTOMER)
 	f.billingAgent = newUser(t, client, f.sys, "bill@helpdesk.test", "Bill", user.RoleAGENT)

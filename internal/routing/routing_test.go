@@ -32,7 +32,7 @@ type desk struct {
 
 func newDesk(t *testing.T, client *ent.Client) *desk {
 	t.Helper()
-	d := &desk{client: client, svc: ticketing.New(client), sys: viewer.SystemContext(context.Background())}
+	d := &desk{client: client, svc: ticketing.New(client, ticketing.Options{}), sys: viewer.SystemContext(context.Background())}
 	d.ann = d.user(t, "ann@helpdesk.test", "Ann Lee", user.RoleAGENT)
 	d.bob = d.user(t, "bob@helpdesk.test", "Bob Ray", user.RoleAGENT)
 	d.cid = d.user(t, "cid@helpdesk.test", "Cid Moe", user.RoleAGENT)

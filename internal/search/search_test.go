@@ -44,7 +44,7 @@ func newFixture(t *testing.T, tg dbtest.Target) *fixture {
 	if tg.Dialect == dbtest.Postgres {
 		d = dialect.Postgres
 	}
-	f := &fixture{client: client, dialect: d, svc: search.New(client, d, search.Options{}), tickets: ticketing.New(client),
+	f := &fixture{client: client, dialect: d, svc: search.New(client, d, search.Options{}), tickets: ticketing.New(client, ticketing.Options{}),
 		sys: viewer.SystemContext(context.Background()), ids: map[string]globalid.ID{}}
 	mkUser := func(email string, role user.Role) *ent.User {
 		u, err := client.User.Create().SetEmail(email).SetName(strings.Split(email, "@")[0]).SetRole(role).Save(f.sys)

@@ -35,7 +35,7 @@ func TestRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ticketing.New(client).Create(viewer.NewContext(ctx, &viewer.Viewer{UserID: cust.ID, Role: viewer.Customer}),
+		if _, err := ticketing.New(client, ticketing.Options{}).Create(viewer.NewContext(ctx, &viewer.Viewer{UserID: cust.ID, Role: viewer.Customer}),
 			ticketing.NewTicket{Subject: "Before the seed", Body: "Hello"}); err != nil {
 			t.Fatal(err)
 		}

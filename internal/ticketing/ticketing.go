@@ -44,8 +44,20 @@ type Service struct {
 	Online routing.Online
 }
 
+// Options are what the Service tells and asks beyond the database.
+type Options struct {
+	// Announce, when set, is called after every commit (internal/live's
+	// Hub.Announce).
+	Announce func(ctx context.Context)
+	// Online, when set, tells round-robin which agents are online
+	// (internal/live's Hub.AgentsOnline).
+	Online routing.Online
+}
+
 // New returns a Service.
-func New(client *ent.Client) *Service { return &Service{client: client, now: time.Now} }
+func New(client *ent.Client, opts Options) *Service {
+	return &Service{client: client, now: time.Now, Announce: opts.Announce, Online: opts.Online}
+}
 
 // NewTicket describes a ticket to open.
 type NewTicket struct {

@@ -34,7 +34,7 @@ type desk struct {
 
 func newDesk(t *testing.T, client *ent.Client) *desk {
 	t.Helper()
-	d := &desk{client: client, svc: ticketing.New(client), sys: viewer.SystemContext(context.Background())}
+	d := &desk{client: client, svc: ticketing.New(client, ticketing.Options{}), sys: viewer.SystemContext(context.Background())}
 	d.customer = d.user(t, "carol@example.com", user.RoleCUSTOMER)
 	d.agent = d.user(t, "ada@helpdesk.test", user.RoleAGENT)
 	d.other = d.user(t, "otto@helpdesk.test", user.RoleAGENT)

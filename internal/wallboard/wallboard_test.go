@@ -46,7 +46,7 @@ func newHelpdesk(t *testing.T, tg dbtest.Target) *helpdesk {
 		}
 		return &viewer.Viewer{UserID: u.ID, Role: viewer.Role(role)}
 	}
-	h := &helpdesk{target: tg, client: client, tickets: ticketing.New(client)}
+	h := &helpdesk{target: tg, client: client, tickets: ticketing.New(client, ticketing.Options{})}
 	h.admin = newUser("admin@example.com", user.RoleADMIN)
 	h.agent = newUser("agent@example.com", user.RoleAGENT)
 	h.customer = newUser("cara@example.com", user.RoleCUSTOMER)

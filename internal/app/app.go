@@ -1,0 +1,176 @@
+// Package app builds Switchboard's parts once, in dependency order,
+// through their constructors, and runs them. Open gives every command
+// what it shares (the database with its keys and current schema, the
+// cache of hot reads, accounts, metrics); NewServer adds what serving
+// needs (broker, presence, the live hub, wallboards, the GraphQL API and
+// the HTTP listeners); Server.Run owns every goroutine it starts and
+// returns only when all have stopped. The shutdown order is written down
+// once, at Server.Run.
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/broker"
+	"github.com/switchboardhq/switchboard/internal/cache"
+	"github.com/switchboardhq/switchboard/internal/config"
+	"github.com/switchboardhq/switchboard/internal/database"
+	"github.com/switchboardhq/switchboard/internal/encryption"
+	"github.com/switchboardhq/switchboard/internal/metrics"
+	"github.com/switchboardhq/switchboard/internal/ticketing"
+)
+
+// Data is what every command works on.
+type Data struct {
+	Config  *config.Config
+	Log     *slog.Logger
+	Client  *ent.Client
+	Auth    *auth.Service
+	Metrics *metrics.Metrics
+	// Cache is the cache of hot reads; nil when SWITCHBOARD_CACHE_TTL is 0.
+	Cache      cache.Cache
+	closeCache func()
+}
+
+// Open opens the database of cfg, loads the keys of confidential fields,
+// brings the schema up to date (always in embedded mode, with --migrate on
+// PostgreSQL), and builds the cache and the accounts service. Errors a
+// setting causes are *config.Error.
+func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, dbOptions ...ent.Option) (*Data, error) {
+	client, err := database.OpenWith(cfg.DatabaseURL, cfg.DataDir, Pool(cfg), dbOptions...)
+	if err != nil {
+		return nil, config.Errorf("%v", err)
+	}
+	keys := encryption.Source{EnvKeys: cfg.EncryptionKey}
+	if cfg.DatabaseURL == "" {
+		keys.KeyFile = encryption.KeyFilePath(cfg.DataDir)
+	}
+	if _, created, err := encryption.Load(keys); err != nil {
+		_ = client.Close()
+		return nil, config.Errorf("%v", err)
+	} else if created {
+		log.Warn("generated a new encryption key for confidential fields: back it up, without it they cannot be read",
+			"path", keys.KeyFile)
+	}
+	if err := prepareSchema(ctx, cfg, client, log); err != nil {
+		_ = client.Close()
+		return nil, err
+	}
+	hot, closeCache, err := openCache(cfg, log)
+	if err != nil {
+		_ = client.Close()
+		return nil, err
+	}
+	if hot != nil {
+		ticketing.CacheSLAPolicies(client, hot)
+	}
+	m := metrics.New()
+	accounts := auth.New(client, auth.Options{
+		LoginFailed:            m.LoginFailed,
+		SignupEnabled:          cfg.SignupEnabled,
+		SessionIdleTimeout:     cfg.SessionIdleTimeout,
+		SessionAbsoluteTimeout: cfg.SessionAbsoluteTimeout,
+		Cache:                  hot,
+	})
+	return &Data{Config: cfg, Log: log, Client: client, Auth: accounts, Metrics: m, Cache: hot, closeCache: closeCache}, nil
+}
+
+// Close closes the cache and the database.
+func (d *Data) Close() error {
+	d.closeCache()
+	return d.Client.Close()
+}
+
+// NewLogger is the logger the settings describe, writing to w.
+func NewLogger(w io.Writer, cfg *config.Config) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogJSON() {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Pool is the PostgreSQL pool the settings describe.
+func Pool(cfg *config.Config) database.Pool {
+	return database.Pool{
+		MaxConns: cfg.DBMaxConns, ConnMaxLifetime: cfg.DBConnMaxLifetime,
+		StatementTimeout: cfg.DBStatementTimeout, RandomPageCost: cfg.DBRandomPageCost,
+	}
+}
+
+// OpenSQL opens the configured store as plain database/sql, for the bulk
+// commands' own statements.
+func (d *Data) OpenSQL() (*database.SQL, error) {
+	// A few connections, long-lived: one command, long transactions.
+	pool := Pool(d.Config)
+	pool.MaxConns, pool.ConnMaxLifetime = 4, time.Hour
+	return database.OpenSQL(d.Config.DatabaseURL, d.Config.DataDir, pool)
+}
+
+// prepareSchema brings the database schema up to date: always in embedded
+// mode, with --migrate on PostgreSQL. Otherwise a PostgreSQL schema that
+// lacks migrations stops the program: applying them is the operator's
+// decision (switchboard migrate up) so that several instances do not
+// race an upgrade they did not expect.
+func prepareSchema(ctx context.Context, cfg *config.Config, client *ent.Client, log *slog.Logger) error {
+	if cfg.DatabaseURL == "" || cfg.Migrate {
+		applied, err := database.MigrateUp(ctx, client)
+		if err != nil {
+			return fmt.Errorf("migrating database: %w", err)
+		}
+		for _, m := range applied {
+			log.Info("applied database migration", "migration", m.Name())
+		}
+	} else if err := database.RequireCurrent(ctx, client); err != nil {
+		return err
+	}
+	return database.Prepare(ctx, client, database.MigrateOptions{SearchLanguage: cfg.SearchLanguage})
+}
+
+// openCache returns the cache of hot reads: in memory (for LocalTTL, or
+// SWITCHBOARD_CACHE_TTL when shorter), in front of Redis when REDIS_URL is
+// set (with a client of its own, whose timeouts are short so that a
+// failing Redis is bypassed quickly), or nil when SWITCHBOARD_CACHE_TTL is
+// 0. The commands get it too, so that their changes invalidate it.
+func openCache(cfg *config.Config, log *slog.Logger) (cache.Cache, func(), error) {
+	local := min(cache.LocalTTL, cfg.CacheTTL)
+	switch {
+	case cfg.CacheTTL == 0:
+		return nil, func() {}, nil
+	case cfg.RedisURL == "":
+		return cache.NewMemory(cfg.CacheSize, local), func() {}, nil
+	}
+	rdb, err := broker.ParseURL(cache.FailFastURL(cfg.RedisURL))
+	if err != nil {
+		return nil, nil, config.Errorf("REDIS_URL: %v", err)
+	}
+	shared := cache.NewRedis(rdb, cfg.CachePrefix, cfg.CacheTTL, log)
+	return cache.NewTiered(cfg.CacheSize, local, shared), func() { shared.Close(); _ = rdb.Close() }, nil
+}
+
+// Dialect is the SQL dialect of the configured database.
+func Dialect(cfg *config.Config) string {
+	if cfg.DatabaseURL != "" {
+		return dialect.Postgres
+	}
+	return dialect.SQLite
+}
+
+// DatabaseKind names the configured database for logs.
+func DatabaseKind(cfg *config.Config) string {
+	if cfg.DatabaseURL != "" {
+		return "postgres"
+	}
+	return "sqlite:" + cfg.DataDir
+}
+
