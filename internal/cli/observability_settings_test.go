@@ -1,9 +1,7 @@
-package config_test
+package cli
 
 import (
 	"testing"
-
-	"github.com/switchboardhq/switchboard/internal/config"
 )
 
 func TestObservabilitySettings(t *testing.T) {
@@ -17,7 +15,7 @@ func TestObservabilitySettings(t *testing.T) {
 		"JSONLogsWhenAskedInDevelopment": {env: map[string]string{"SWITCHBOARD_LOG_FORMAT": "json"}, wantJSON: true},
 	} {
 		t.Run(name, func(t *testing.T) {
-			c, _, err := config.Load("serve", nil, env(tc.env))
+			c, _, err := load(nil, env(tc.env))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -27,7 +25,7 @@ func TestObservabilitySettings(t *testing.T) {
 		})
 	}
 	t.Run("MetricsAndTracingDefaults", func(t *testing.T) {
-		c, _, err := config.Load("serve", nil, env(nil))
+		c, _, err := load(nil, env(nil))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,7 +39,7 @@ func TestObservabilitySettings(t *testing.T) {
 		"ErrUnknownLogFormat":   {env: map[string]string{"SWITCHBOARD_LOG_FORMAT": "xml"}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, _, err := config.Load("serve", nil, env(tc.env)); err == nil {
+			if _, _, err := load(nil, env(tc.env)); err == nil {
 				t.Fatal("accepted")
 			}
 		})

@@ -1,16 +1,14 @@
-package config_test
+package cli
 
 import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/switchboardhq/switchboard/internal/config"
 )
 
 func TestHardening(t *testing.T) {
 	t.Run("DevelopmentKeepsEverythingOn", func(t *testing.T) {
-		c, _, err := config.Load("serve", nil, env(nil))
+		c, _, err := load(nil, env(nil))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -22,7 +20,7 @@ func TestHardening(t *testing.T) {
 		}
 	})
 	t.Run("ProductionTurnsDisclosureOff", func(t *testing.T) {
-		c, _, err := config.Load("serve", nil, env(map[string]string{"SWITCHBOARD_ENV": "production"}))
+		c, _, err := load(nil, env(map[string]string{"SWITCHBOARD_ENV": "production"}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -31,7 +29,7 @@ func TestHardening(t *testing.T) {
 		}
 	})
 	t.Run("ExplicitSettingBeatsProduction", func(t *testing.T) {
-		c, _, err := config.Load("serve", []string{"--introspection", "--playground=true"}, env(map[string]string{"SWITCHBOARD_ENV": "production", "SWITCHBOARD_FIELD_SUGGESTIONS": "true"}))
+		c, _, err := load([]string{"--introspection", "--playground=true"}, env(map[string]string{"SWITCHBOARD_ENV": "production", "SWITCHBOARD_FIELD_SUGGESTIONS": "true"}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -40,7 +38,7 @@ func TestHardening(t *testing.T) {
 		}
 	})
 	t.Run("ExplicitOffInDevelopment", func(t *testing.T) {
-		c, _, err := config.Load("serve", nil, env(map[string]string{"SWITCHBOARD_INTROSPECTION": "false"}))
+		c, _, err := load(nil, env(map[string]string{"SWITCHBOARD_INTROSPECTION": "false"}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -60,7 +58,7 @@ func TestHardening(t *testing.T) {
 		"ErrNegativeDeadline": {map[string]string{"SWITCHBOARD_OPERATION_TIMEOUT": "-1s"}, "SWITCHBOARD_OPERATION_TIMEOUT"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, _, err := config.Load("serve", nil, env(tc.env))
+			_, _, err := load(nil, env(tc.env))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want mention of %s", err, tc.want)
 			}

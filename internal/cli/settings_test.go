@@ -1,7 +1,8 @@
-package config_test
+package cli
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -11,9 +12,21 @@ import (
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
+// load reads the settings as serve does from args and the environment,
+// and returns serve's arguments.
+func load(args []string, getenv func(string) string) (*config.Config, []string, error) {
+	f := newFlags(&Env{Stdout: io.Discard}, "serve", serveUsage)
+	rest, err := f.parse(args)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := f.config(getenv)
+	return c, rest, err
+}
+
 func TestLoad(t *testing.T) {
 	t.Run("Defaults", func(t *testing.T) {
-		c, rest, err := config.Load("serve", nil, env(nil))
+		c, rest, err := load(nil, env(nil))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -23,7 +36,7 @@ func TestLoad(t *testing.T) {
 		}
 	})
 	t.Run("FlagBeatsEnvironment", func(t *testing.T) {
-		c, _, err := config.Load("serve", []string{"--addr", ":9000"}, env(map[string]string{"SWITCHBOARD_ADDR": ":7000", "SWITCHBOARD_SIGNUP": "false"}))
+		c, _, err := load([]string{"--addr", ":9000"}, env(map[string]string{"SWITCHBOARD_ADDR": ":7000", "SWITCHBOARD_SIGNUP": "false"}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -32,7 +45,7 @@ func TestLoad(t *testing.T) {
 		}
 	})
 	t.Run("TrustedProxiesAcceptAddressesAndRanges", func(t *testing.T) {
-		c, _, err := config.Load("serve", nil, env(map[string]string{"SWITCHBOARD_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1 ,::1"}))
+		c, _, err := load(nil, env(map[string]string{"SWITCHBOARD_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1 ,::1"}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -42,13 +55,13 @@ func TestLoad(t *testing.T) {
 		}
 	})
 	t.Run("BareBoolFlagMeansTrue", func(t *testing.T) {
-		c, rest, err := config.Load("serve", []string{"--redis-optional", "--signup", "false"}, env(nil))
+		c, rest, err := load([]string{"--redis-optional", "--signup", "false"}, env(nil))
 		if err != nil || !c.RedisOptional || c.SignupEnabled || len(rest) != 0 {
 			t.Fatalf("redis optional %v, signup %v, rest %v, err %v", c.RedisOptional, c.SignupEnabled, rest, err)
 		}
 	})
 	t.Run("LiveDefaults", func(t *testing.T) {
-		c, _, err := config.Load("serve", nil, env(nil))
+		c, _, err := load(nil, env(nil))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -57,11 +70,11 @@ func TestLoad(t *testing.T) {
 		}
 	})
 	t.Run("CacheDefaultsAndOff", func(t *testing.T) {
-		c, _, err := config.Load("serve", nil, env(nil))
+		c, _, err := load(nil, env(nil))
 		if err != nil || c.CacheTTL != time.Minute || c.CacheSize != 10000 || c.CachePrefix != "switchboard:cache:" {
 			t.Fatalf("cache defaults: ttl %v size %d prefix %q, err %v", c.CacheTTL, c.CacheSize, c.CachePrefix, err)
 		}
-		c, _, err = config.Load("serve", nil, env(map[string]string{"SWITCHBOARD_CACHE_TTL": "0"}))
+		c, _, err = load(nil, env(map[string]string{"SWITCHBOARD_CACHE_TTL": "0"}))
 		if err != nil || c.CacheTTL != 0 {
 			t.Fatalf("SWITCHBOARD_CACHE_TTL=0: ttl %v, err %v", c.CacheTTL, err)
 		}
@@ -70,7 +83,7 @@ func TestLoad(t *testing.T) {
 			"ErrZeroCacheSize":    {"SWITCHBOARD_CACHE_SIZE": "0"},
 		} {
 			t.Run(name, func(t *testing.T) {
-				_, _, err := config.Load("serve", nil, env(bad))
+				_, _, err := load(nil, env(bad))
 				for k := range bad {
 					if err == nil || !strings.Contains(err.Error(), k) {
 						t.Fatalf("err = %v, want one mentioning %s", err, k)
@@ -80,15 +93,9 @@ func TestLoad(t *testing.T) {
 		}
 	})
 	t.Run("SearchDefaults", func(t *testing.T) {
-		c, _, err := config.Load("serve", []string{"--search-language", "german"}, env(nil))
+		c, _, err := load([]string{"--search-language", "german"}, env(nil))
 		if err != nil || c.SearchLanguage != "german" || c.SearchMaxQueryLength != 500 || c.SearchMaxCandidates != 500 {
 			t.Fatalf("search settings %q %d %d, err %v", c.SearchLanguage, c.SearchMaxQueryLength, c.SearchMaxCandidates, err)
-		}
-	})
-	t.Run("DemoFlagIsPassedOn", func(t *testing.T) {
-		_, rest, err := config.Load("serve", []string{"--demo"}, env(nil))
-		if err != nil || len(rest) != 1 || rest[0] != "--demo" {
-			t.Fatalf("rest = %v, err = %v", rest, err)
 		}
 	})
 	for name, tc := range map[string]struct {
@@ -111,7 +118,7 @@ func TestLoad(t *testing.T) {
 		"ErrSearchCands":     {args: []string{"--search-max-candidates", "-1"}, want: "SWITCHBOARD_SEARCH_MAX_CANDIDATES"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, _, err := config.Load("serve", tc.args, env(tc.env))
+			_, _, err := load(tc.args, env(tc.env))
 			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 				t.Fatalf("err = %v, want one line mentioning %s", err, tc.want)
 			}
