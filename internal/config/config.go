@@ -1,6 +1,7 @@
 // Package config defines Switchboard's settings (each one's environment
-// variable, flag name, default and check), applies defaults and checks them, so that a bad
-// setting stops start-up with one readable line instead of a surprise later.
+// variable, flag name, default and check), applies the defaults and checks
+// them, so that a bad setting stops start-up with one readable line
+// instead of a surprise later. Flags are internal/cli's.
 package config
 
 import (
@@ -12,10 +13,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboardhq/switchboard/internal/database"
+	"github.com/switchboardhq/switchboard/internal/live"
 	"github.com/switchboardhq/switchboard/internal/search"
+	"github.com/switchboardhq/switchboard/internal/wallboard"
+	"github.com/switchboardhq/switchboard/internal/wstransport"
 )
 
-// Config holds every setting. The README's configuration table lists them.
+// Config holds every setting; docs/configuration.md lists them.
 type Config struct {
 	Addr        string
 	DataDir     string
@@ -110,6 +115,24 @@ type Setting struct {
 	set                       func(c *Config, v string) error
 }
 
+// Defaults a package owns are read from it (its DefaultOptions or
+// Default… values), so that each is written once; the documentation's
+// tables are checked against them (e2e's TestDocsDocumentEverySetting).
+
+func itoa[N int | int64](n N) string { return strconv.FormatInt(int64(n), 10) }
+
+// duration writes d as the documentation does: 24h, 30m, 1s, 1m30s.
+func duration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
 // Settings lists every setting in the order of the documentation's tables
 // (docs/configuration.md): the server's, the hardening ones, then live
 // updates and the rest.
@@ -119,10 +142,10 @@ var serverSettings = []Setting{
 	{"addr", "SWITCHBOARD_ADDR", ":8080", "address to listen on", func(c *Config, v string) error { c.Addr = v; return nil }},
 	{"data-dir", "SWITCHBOARD_DATA_DIR", "./data", "directory of the embedded SQLite database", func(c *Config, v string) error { c.DataDir = v; return nil }},
 	{"database-url", "DATABASE_URL", "", "postgres://… for PostgreSQL; empty for SQLite in the data directory", func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
-	{"db-max-conns", "SWITCHBOARD_DB_MAX_CONNS", "20", "PostgreSQL: most open connections per instance", intSetter(func(c *Config, n int) { c.DBMaxConns = n })},
-	{"db-conn-max-lifetime", "SWITCHBOARD_DB_CONN_MAX_LIFETIME", "30m", "PostgreSQL: connections older than this are replaced", durationSetter(func(c *Config, d time.Duration) { c.DBConnMaxLifetime = d })},
-	{"db-statement-timeout", "SWITCHBOARD_DB_STATEMENT_TIMEOUT", "30s", "PostgreSQL: statements running longer are cancelled (unless DATABASE_URL sets statement_timeout)", durationSetter(func(c *Config, d time.Duration) { c.DBStatementTimeout = d })},
-	{"db-random-page-cost", "SWITCHBOARD_DB_RANDOM_PAGE_COST", "1.1", "PostgreSQL: the planner's random_page_cost for Switchboard's sessions (1.1 suits SSDs; empty leaves the server's setting; a random_page_cost in DATABASE_URL wins)", func(c *Config, v string) error {
+	{"db-max-conns", "SWITCHBOARD_DB_MAX_CONNS", itoa(database.DefaultPool.MaxConns), "PostgreSQL: most open connections per instance", intSetter(func(c *Config, n int) { c.DBMaxConns = n })},
+	{"db-conn-max-lifetime", "SWITCHBOARD_DB_CONN_MAX_LIFETIME", duration(database.DefaultPool.ConnMaxLifetime), "PostgreSQL: connections older than this are replaced", durationSetter(func(c *Config, d time.Duration) { c.DBConnMaxLifetime = d })},
+	{"db-statement-timeout", "SWITCHBOARD_DB_STATEMENT_TIMEOUT", duration(database.DefaultPool.StatementTimeout), "PostgreSQL: statements running longer are cancelled (unless DATABASE_URL sets statement_timeout)", durationSetter(func(c *Config, d time.Duration) { c.DBStatementTimeout = d })},
+	{"db-random-page-cost", "SWITCHBOARD_DB_RANDOM_PAGE_COST", database.DefaultPool.RandomPageCost, "PostgreSQL: the planner's random_page_cost for Switchboard's sessions (1.1 suits SSDs; empty leaves the server's setting; a random_page_cost in DATABASE_URL wins)", func(c *Config, v string) error {
 		if v != "" {
 			if f, err := strconv.ParseFloat(v, 64); err != nil || f <= 0 {
 				return fmt.Errorf("%q is not a positive number", v)
@@ -186,23 +209,23 @@ var serverSettings = []Setting{
 var liveSettings = []Setting{
 	{"redis-url", "REDIS_URL", "", "redis://… to fan live updates out between instances; empty for one process", func(c *Config, v string) error { c.RedisURL = v; return nil }},
 	{"redis-optional", "SWITCHBOARD_REDIS_OPTIONAL", "false", "start even when Redis is unreachable, degraded (live updates by polling the log; presence and persisted queries local)", boolSetter(func(c *Config, b bool) { c.RedisOptional = b })},
-	{"event-retention", "SWITCHBOARD_EVENT_RETENTION", "24h", "how long the event log keeps events, so how far back subscriptions resume with after:", durationSetter(func(c *Config, d time.Duration) { c.EventRetention = d })},
-	{"live-poll-interval", "SWITCHBOARD_LIVE_POLL_INTERVAL", "1s", "how often each instance reads the event log without an announcement (the delay when one is lost)", durationSetter(func(c *Config, d time.Duration) { c.LivePollInterval = d })},
-	{"live-revalidate-interval", "SWITCHBOARD_LIVE_REVALIDATE_INTERVAL", "5s", "how often live connections' sessions, tokens and groups are checked again", durationSetter(func(c *Config, d time.Duration) { c.LiveRevalidateInterval = d })},
-	{"subscription-queue", "SWITCHBOARD_SUBSCRIPTION_QUEUE", "64", "events waiting for one subscription before it is disconnected as too slow", intSetter(func(c *Config, n int) { c.SubscriptionQueue = n })},
-	{"ws-init-timeout", "SWITCHBOARD_WS_INIT_TIMEOUT", "10s", "time a websocket client has to send connection_init (then 4408)", durationSetter(func(c *Config, d time.Duration) { c.WSInitTimeout = d })},
-	{"ws-keepalive", "SWITCHBOARD_WS_KEEPALIVE", "15s", "interval of websocket pings (graphql-transport-ws) and keep-alives (graphql-ws)", durationSetter(func(c *Config, d time.Duration) { c.WSKeepAlive = d })},
-	{"ws-outbound-queue", "SWITCHBOARD_WS_OUTBOUND_QUEUE", "256", "messages waiting to be written to one websocket before it is disconnected as too slow (1013)", intSetter(func(c *Config, n int) { c.WSOutboundQueue = n })},
-	{"ws-outbound-bytes", "SWITCHBOARD_WS_OUTBOUND_BYTES", "4194304", "bytes of messages waiting to be written to one websocket before it is disconnected as too slow (1013)", intSetter(func(c *Config, n int) { c.WSOutboundBytes = n })},
-	{"max-subscriptions-per-connection", "SWITCHBOARD_MAX_SUBSCRIPTIONS_PER_CONNECTION", "100", "operations one websocket may run at once", intSetter(func(c *Config, n int) { c.MaxSubscriptionsPerConn = n })},
-	{"max-connections-per-user", "SWITCHBOARD_MAX_CONNECTIONS_PER_USER", "50", "live connections (websockets, event streams) one user may hold on an instance", intSetter(func(c *Config, n int) { c.MaxConnectionsPerUser = n })},
-	{"presence-ttl", "SWITCHBOARD_PRESENCE_TTL", "30s", "how long a viewTicket heartbeat keeps an agent on a ticket's viewers", durationSetter(func(c *Config, d time.Duration) { c.PresenceTTL = d })},
-	{"wallboard-coalesce", "SWITCHBOARD_WALLBOARD_COALESCE", "1s", "shortest time between two computations of a wallboard: changes within it are shown together", durationSetter(func(c *Config, d time.Duration) { c.WallboardCoalesce = d })},
-	{"wallboard-refresh", "SWITCHBOARD_WALLBOARD_REFRESH", "30s", "how often a subscribed wallboard is recomputed without any change (SLA clocks run out by themselves)", durationSetter(func(c *Config, d time.Duration) { c.WallboardRefresh = d })},
-	{"wallboard-due-soon", "SWITCHBOARD_WALLBOARD_DUE_SOON", "1h", "how far ahead a wallboard counts a first response or resolution as due soon", durationSetter(func(c *Config, d time.Duration) { c.WallboardDueSoon = d })},
+	{"event-retention", "SWITCHBOARD_EVENT_RETENTION", duration(live.DefaultOptions().Retention), "how long the event log keeps events, so how far back subscriptions resume with after:", durationSetter(func(c *Config, d time.Duration) { c.EventRetention = d })},
+	{"live-poll-interval", "SWITCHBOARD_LIVE_POLL_INTERVAL", duration(live.DefaultOptions().PollInterval), "how often each instance reads the event log without an announcement (the delay when one is lost)", durationSetter(func(c *Config, d time.Duration) { c.LivePollInterval = d })},
+	{"live-revalidate-interval", "SWITCHBOARD_LIVE_REVALIDATE_INTERVAL", duration(live.DefaultOptions().RevalidateInterval), "how often live connections' sessions, tokens and groups are checked again", durationSetter(func(c *Config, d time.Duration) { c.LiveRevalidateInterval = d })},
+	{"subscription-queue", "SWITCHBOARD_SUBSCRIPTION_QUEUE", itoa(live.DefaultOptions().SubscriberQueue), "events waiting for one subscription before it is disconnected as too slow", intSetter(func(c *Config, n int) { c.SubscriptionQueue = n })},
+	{"ws-init-timeout", "SWITCHBOARD_WS_INIT_TIMEOUT", duration(wstransport.DefaultOptions().InitTimeout), "time a websocket client has to send connection_init (then 4408)", durationSetter(func(c *Config, d time.Duration) { c.WSInitTimeout = d })},
+	{"ws-keepalive", "SWITCHBOARD_WS_KEEPALIVE", duration(wstransport.DefaultOptions().KeepAlive), "interval of websocket pings (graphql-transport-ws) and keep-alives (graphql-ws)", durationSetter(func(c *Config, d time.Duration) { c.WSKeepAlive = d })},
+	{"ws-outbound-queue", "SWITCHBOARD_WS_OUTBOUND_QUEUE", itoa(wstransport.DefaultOptions().OutboundQueue), "messages waiting to be written to one websocket before it is disconnected as too slow (1013)", intSetter(func(c *Config, n int) { c.WSOutboundQueue = n })},
+	{"ws-outbound-bytes", "SWITCHBOARD_WS_OUTBOUND_BYTES", itoa(wstransport.DefaultOptions().OutboundBytes), "bytes of messages waiting to be written to one websocket before it is disconnected as too slow (1013)", intSetter(func(c *Config, n int) { c.WSOutboundBytes = n })},
+	{"max-subscriptions-per-connection", "SWITCHBOARD_MAX_SUBSCRIPTIONS_PER_CONNECTION", itoa(wstransport.DefaultOptions().MaxSubscriptions), "operations one websocket may run at once", intSetter(func(c *Config, n int) { c.MaxSubscriptionsPerConn = n })},
+	{"max-connections-per-user", "SWITCHBOARD_MAX_CONNECTIONS_PER_USER", itoa(live.DefaultOptions().MaxConnectionsPerUser), "live connections (websockets, event streams) one user may hold on an instance", intSetter(func(c *Config, n int) { c.MaxConnectionsPerUser = n })},
+	{"presence-ttl", "SWITCHBOARD_PRESENCE_TTL", duration(live.DefaultOptions().PresenceTTL), "how long a viewTicket heartbeat keeps an agent on a ticket's viewers", durationSetter(func(c *Config, d time.Duration) { c.PresenceTTL = d })},
+	{"wallboard-coalesce", "SWITCHBOARD_WALLBOARD_COALESCE", duration(wallboard.DefaultOptions().Coalesce), "shortest time between two computations of a wallboard: changes within it are shown together", durationSetter(func(c *Config, d time.Duration) { c.WallboardCoalesce = d })},
+	{"wallboard-refresh", "SWITCHBOARD_WALLBOARD_REFRESH", duration(wallboard.DefaultOptions().Refresh), "how often a subscribed wallboard is recomputed without any change (SLA clocks run out by themselves)", durationSetter(func(c *Config, d time.Duration) { c.WallboardRefresh = d })},
+	{"wallboard-due-soon", "SWITCHBOARD_WALLBOARD_DUE_SOON", duration(wallboard.DefaultOptions().DueSoonWindow), "how far ahead a wallboard counts a first response or resolution as due soon", durationSetter(func(c *Config, d time.Duration) { c.WallboardDueSoon = d })},
 	{"search-language", "SWITCHBOARD_SEARCH_LANGUAGE", "english", "search stemming and stop words: a PostgreSQL text search configuration (english, simple, german, …); SQLite stems only english; a change rebuilds the index at start", func(c *Config, v string) error { c.SearchLanguage = v; return nil }},
-	{"search-max-query-length", "SWITCHBOARD_SEARCH_MAX_QUERY_LENGTH", "500", "longest search query, in characters", intSetter(func(c *Config, n int) { c.SearchMaxQueryLength = n })},
-	{"search-max-candidates", "SWITCHBOARD_SEARCH_MAX_CANDIDATES", "500", "most matching tickets a relevance-ordered search ranks (bounds its cost; sort:newest/oldest are not bounded)", intSetter(func(c *Config, n int) { c.SearchMaxCandidates = n })},
+	{"search-max-query-length", "SWITCHBOARD_SEARCH_MAX_QUERY_LENGTH", itoa(search.DefaultMaxQueryLength), "longest search query, in characters", intSetter(func(c *Config, n int) { c.SearchMaxQueryLength = n })},
+	{"search-max-candidates", "SWITCHBOARD_SEARCH_MAX_CANDIDATES", itoa(search.DefaultMaxCandidates), "most matching tickets a relevance-ordered search ranks (bounds its cost; sort:newest/oldest are not bounded)", intSetter(func(c *Config, n int) { c.SearchMaxCandidates = n })},
 	{"shutdown-timeout", "SWITCHBOARD_SHUTDOWN_TIMEOUT", "10s", "how long to wait for in-flight requests on shutdown", durationSetter(func(c *Config, d time.Duration) { c.ShutdownTimeout = d })},
 	{"log-format", "SWITCHBOARD_LOG_FORMAT", "", "text or json (default: json with SWITCHBOARD_ENV=production, else text)", func(c *Config, v string) error { c.LogFormat = v; return nil }},
 	{"log-level", "SWITCHBOARD_LOG_LEVEL", "info", "debug, info, warn or error", func(c *Config, v string) error { c.LogLevel = v; return nil }},

@@ -6,6 +6,9 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/switchboardhq/switchboard/graph"
+	"github.com/switchboardhq/switchboard/internal/httpserver"
 )
 
 // Hardening holds the settings that protect the server from abusive or
@@ -60,7 +63,7 @@ var hardeningSettings = []Setting{
 	{"env", "SWITCHBOARD_ENV", EnvDevelopment, "development or production: production turns introspection, the playground and field suggestions off unless set explicitly, and logs JSON unless SWITCHBOARD_LOG_FORMAT says otherwise", func(c *Config, v string) error { c.Env = v; return nil }},
 	{"introspection", "SWITCHBOARD_INTROSPECTION", "", "answer introspection queries (__schema, __type) (default: on in development, off in production)", optionalBoolSetter(func(c *Config) **bool { return &c.introspection })},
 	{"field-suggestions", "SWITCHBOARD_FIELD_SUGGESTIONS", "", "add \"Did you mean …\" suggestions to validation errors (default: on in development, off in production)", optionalBoolSetter(func(c *Config) **bool { return &c.fieldSuggestions })},
-	{"max-body-bytes", "SWITCHBOARD_MAX_BODY_BYTES", "1048576", "largest request body; larger ones get 413 PAYLOAD_TOO_LARGE", func(c *Config, v string) error {
+	{"max-body-bytes", "SWITCHBOARD_MAX_BODY_BYTES", itoa(httpserver.DefaultMaxBodyBytes), "largest request body; larger ones get 413 PAYLOAD_TOO_LARGE", func(c *Config, v string) error {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
 			return fmt.Errorf("%q is not a whole number", v)
@@ -68,18 +71,18 @@ var hardeningSettings = []Setting{
 		c.MaxBodyBytes = n
 		return nil
 	}},
-	{"max-query-depth", "SWITCHBOARD_MAX_QUERY_DEPTH", "15", "deepest nesting of fields in an operation (fragments expanded)", intSetter(func(c *Config, n int) { c.MaxQueryDepth = n })},
-	{"max-query-complexity", "SWITCHBOARD_MAX_QUERY_COMPLEXITY", "10000", "highest complexity of an operation: each field costs 1 plus its children, connections multiply their children by first/last (or the default page size)", intSetter(func(c *Config, n int) { c.MaxQueryComplexity = n })},
-	{"max-query-aliases", "SWITCHBOARD_MAX_QUERY_ALIASES", "50", "aliases in one operation", intSetter(func(c *Config, n int) { c.MaxQueryAliases = n })},
-	{"max-query-fields", "SWITCHBOARD_MAX_QUERY_FIELDS", "300", "field selections in one operation, repeated ones and those of fragments included", intSetter(func(c *Config, n int) { c.MaxQueryFields = n })},
-	{"max-directives-per-field", "SWITCHBOARD_MAX_DIRECTIVES_PER_FIELD", "5", "directives on one field, fragment spread or inline fragment", intSetter(func(c *Config, n int) { c.MaxDirectivesPerField = n })},
-	{"max-query-tokens", "SWITCHBOARD_MAX_QUERY_TOKENS", "5000", "lexical tokens in a query document, counted before it is parsed", intSetter(func(c *Config, n int) { c.MaxQueryTokens = n })},
-	{"max-operations-per-request", "SWITCHBOARD_MAX_OPERATIONS_PER_REQUEST", "10", "operation definitions in one document (batches of JSON arrays are not accepted at all)", intSetter(func(c *Config, n int) { c.MaxOperationsPerRequest = n })},
+	{"max-query-depth", "SWITCHBOARD_MAX_QUERY_DEPTH", itoa(graph.DefaultQueryLimits.MaxDepth), "deepest nesting of fields in an operation (fragments expanded)", intSetter(func(c *Config, n int) { c.MaxQueryDepth = n })},
+	{"max-query-complexity", "SWITCHBOARD_MAX_QUERY_COMPLEXITY", itoa(graph.DefaultQueryLimits.MaxComplexity), "highest complexity of an operation: each field costs 1 plus its children, connections multiply their children by first/last (or the default page size)", intSetter(func(c *Config, n int) { c.MaxQueryComplexity = n })},
+	{"max-query-aliases", "SWITCHBOARD_MAX_QUERY_ALIASES", itoa(graph.DefaultQueryLimits.MaxAliases), "aliases in one operation", intSetter(func(c *Config, n int) { c.MaxQueryAliases = n })},
+	{"max-query-fields", "SWITCHBOARD_MAX_QUERY_FIELDS", itoa(graph.DefaultQueryLimits.MaxFields), "field selections in one operation, repeated ones and those of fragments included", intSetter(func(c *Config, n int) { c.MaxQueryFields = n })},
+	{"max-directives-per-field", "SWITCHBOARD_MAX_DIRECTIVES_PER_FIELD", itoa(graph.DefaultQueryLimits.MaxDirectivesPerField), "directives on one field, fragment spread or inline fragment", intSetter(func(c *Config, n int) { c.MaxDirectivesPerField = n })},
+	{"max-query-tokens", "SWITCHBOARD_MAX_QUERY_TOKENS", itoa(graph.DefaultQueryLimits.MaxTokens), "lexical tokens in a query document, counted before it is parsed", intSetter(func(c *Config, n int) { c.MaxQueryTokens = n })},
+	{"max-operations-per-request", "SWITCHBOARD_MAX_OPERATIONS_PER_REQUEST", itoa(graph.DefaultQueryLimits.MaxOperations), "operation definitions in one document (batches of JSON arrays are not accepted at all)", intSetter(func(c *Config, n int) { c.MaxOperationsPerRequest = n })},
 	{"operation-timeout", "SWITCHBOARD_OPERATION_TIMEOUT", "30s", "deadline of one query or mutation (not subscriptions); fields still resolving then fail with TIMEOUT", durationSetter(func(c *Config, d time.Duration) { c.OperationTimeout = d })},
-	{"read-header-timeout", "SWITCHBOARD_READ_HEADER_TIMEOUT", "10s", "time a client has to send a request's headers", durationSetter(func(c *Config, d time.Duration) { c.ReadHeaderTimeout = d })},
-	{"read-timeout", "SWITCHBOARD_READ_TIMEOUT", "30s", "time a client has to send a whole request", durationSetter(func(c *Config, d time.Duration) { c.ReadTimeout = d })},
-	{"write-timeout", "SWITCHBOARD_WRITE_TIMEOUT", "60s", "time to write a response (event streams and websockets set their own deadlines)", durationSetter(func(c *Config, d time.Duration) { c.WriteTimeout = d })},
-	{"idle-timeout", "SWITCHBOARD_IDLE_TIMEOUT", "120s", "how long an idle keep-alive connection is kept", durationSetter(func(c *Config, d time.Duration) { c.IdleTimeout = d })},
+	{"read-header-timeout", "SWITCHBOARD_READ_HEADER_TIMEOUT", duration(httpserver.DefaultServerOptions.ReadHeaderTimeout), "time a client has to send a request's headers", durationSetter(func(c *Config, d time.Duration) { c.ReadHeaderTimeout = d })},
+	{"read-timeout", "SWITCHBOARD_READ_TIMEOUT", duration(httpserver.DefaultServerOptions.ReadTimeout), "time a client has to send a whole request", durationSetter(func(c *Config, d time.Duration) { c.ReadTimeout = d })},
+	{"write-timeout", "SWITCHBOARD_WRITE_TIMEOUT", duration(httpserver.DefaultServerOptions.WriteTimeout), "time to write a response (event streams and websockets set their own deadlines)", durationSetter(func(c *Config, d time.Duration) { c.WriteTimeout = d })},
+	{"idle-timeout", "SWITCHBOARD_IDLE_TIMEOUT", duration(httpserver.DefaultServerOptions.IdleTimeout), "how long an idle keep-alive connection is kept", durationSetter(func(c *Config, d time.Duration) { c.IdleTimeout = d })},
 	{"tls-cert", "SWITCHBOARD_TLS_CERT", "", "PEM certificate (chain) file: serve HTTPS with --tls-key", func(c *Config, v string) error { c.TLSCert = v; return nil }},
 	{"tls-key", "SWITCHBOARD_TLS_KEY", "", "PEM private key file of --tls-cert", func(c *Config, v string) error { c.TLSKey = v; return nil }},
 }
