@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"entgo.io/ent"
-	"entgo.io/ent/dialect"
-	"entgo.io/ent/dialect/sql"
 
 	gen "github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/group"
@@ -21,6 +19,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/notify"
+	"github.com/switchboardhq/switchboard/internal/rowlock"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
 
@@ -123,11 +122,7 @@ func recordTicketEvent(next ent.Mutator) ent.Mutator {
 // result as its before.
 func LockTicket(ctx context.Context, tx *gen.Tx, id globalid.ID) (*gen.Ticket, error) {
 	sys := entprivacy.DecisionContext(ctx, entprivacy.Allow)
-	return tx.Ticket.Query().Where(ticket.ID(id), func(s *sql.Selector) {
-		if s.Dialect() == dialect.Postgres {
-			s.ForUpdate()
-		}
-	}).Only(sys)
+	return tx.Ticket.Query().Where(ticket.ID(id), rowlock.ForUpdate).Only(sys)
 }
 
 type ticketBeforeKey struct{}

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"entgo.io/contrib/entgql"
-	"entgo.io/ent/dialect"
-	"entgo.io/ent/dialect/sql"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/notification"
@@ -20,6 +18,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/notify"
+	"github.com/switchboardhq/switchboard/internal/rowlock"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
 
@@ -135,14 +134,9 @@ func (s *Service) SetPreference(ctx context.Context, kind notification.Kind, ena
 	defer tx.Rollback()
 	// Read and written in one transaction, so that two changes at once
 	// (two tabs) do not undo each other.
-	u, err := tx.User.Query().Where(user.ID(v.UserID), func(s *sql.Selector) {
-		// Locked (PostgreSQL; SQLite's write transaction holds the
-		// database), or two tabs muting two kinds at once both read the
-		// old list and one change is lost.
-		if s.Dialect() == dialect.Postgres {
-			s.ForUpdate()
-		}
-	}).Only(ctx)
+	// Locked, or two tabs muting two kinds at once both read the old list
+	// and one change is lost.
+	u, err := tx.User.Query().Where(user.ID(v.UserID), rowlock.ForUpdate).Only(ctx)
 	if err != nil {
 		return nil, err
 	}

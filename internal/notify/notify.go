@@ -9,9 +9,6 @@ package notify
 
 import (
 	"context"
-
-	"entgo.io/ent/dialect"
-	"entgo.io/ent/dialect/sql"
 	"fmt"
 	"slices"
 
@@ -24,6 +21,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/privacy"
+	"github.com/switchboardhq/switchboard/internal/rowlock"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
 
@@ -273,14 +271,9 @@ func Follow(ctx context.Context, tx *ent.Tx, ticketID globalid.ID, users ...glob
 // transaction holds the database) before a follow is written outside a
 // change of the ticket: every change of a ticket locks its row first, then
 // records followers, so a follow that took the rows in the other order
-// would deadlock with it. The same lock as ent/schema LockTicket, which
-// this package cannot import.
+// would deadlock with it. The same lock as ent/schema LockTicket.
 func lockTicket(ctx context.Context, tx *ent.Tx, id globalid.ID) error {
 	sys := entprivacy.DecisionContext(ctx, entprivacy.Allow)
-	_, err := tx.Ticket.Query().Where(ticket.ID(id), func(s *sql.Selector) {
-		if s.Dialect() == dialect.Postgres {
-			s.ForUpdate()
-		}
-	}).Only(sys)
+	_, err := tx.Ticket.Query().Where(ticket.ID(id), rowlock.ForUpdate).Only(sys)
 	return err
 }

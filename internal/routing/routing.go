@@ -8,9 +8,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"entgo.io/ent/dialect"
-	"entgo.io/ent/dialect/sql"
-
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/group"
 	entprivacy "github.com/switchboardhq/switchboard/ent/privacy"
@@ -19,6 +16,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/priority"
+	"github.com/switchboardhq/switchboard/internal/rowlock"
 )
 
 type firstMessageKey struct{}
@@ -202,12 +200,5 @@ func wordRune(r rune) bool { return r != utf8.RuneError && (unicode.IsLetter(r) 
 // foreign-key lock on the group (a ticket moved into it, a macro), which
 // FOR UPDATE would block into a deadlock with the event log's lock.
 func lockGroup(ctx context.Context, tx *ent.Tx, id globalid.ID) (*ent.Group, error) {
-	return tx.Group.Query().Where(group.ID(id), lockRow).Only(entprivacy.DecisionContext(ctx, entprivacy.Allow))
-}
-
-// lockRow locks the rows a query reads FOR NO KEY UPDATE on PostgreSQL.
-func lockRow(s *sql.Selector) {
-	if s.Dialect() == dialect.Postgres {
-		s.For(sql.LockNoKeyUpdate)
-	}
+	return tx.Group.Query().Where(group.ID(id), rowlock.ForNoKeyUpdate).Only(entprivacy.DecisionContext(ctx, entprivacy.Allow))
 }

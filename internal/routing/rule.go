@@ -13,6 +13,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/globalid"
+	"github.com/switchboardhq/switchboard/internal/rowlock"
 )
 
 // Limits of a rule's lists (conditions and tags to add).
@@ -107,7 +108,7 @@ func setDefault(ctx context.Context, tx *ent.Tx, id globalid.ID) (*ent.Group, er
 	// two changes at once run one after the other and the second clears
 	// what the first set: at most one default, always. (It takes no lock
 	// of the event log, so it cannot deadlock with ticket changes.)
-	if _, err := tx.Group.Query().Order(ent.Asc(group.FieldID)).Where(lockRow).
+	if _, err := tx.Group.Query().Order(ent.Asc(group.FieldID)).Where(rowlock.ForNoKeyUpdate).
 		IDs(entprivacy.DecisionContext(ctx, entprivacy.Allow)); err != nil {
 		return nil, err
 	}
