@@ -49,6 +49,9 @@ type Redis struct {
 	failures uint64
 	retrying bool
 	closed   chan struct{}
+	// loops counts the running retry loops, so that Close waits for them
+	// (the caller closes the Redis client after).
+	loops sync.WaitGroup
 	once     sync.Once
 
 	hits, misses atomic.Int64
@@ -232,9 +235,14 @@ func (r *Redis) retryLater(keys []string) {
 		}
 		r.pending[k] = r.failures
 	}
+	select {
+	case <-r.closed:
+		return // closing: the rest expire with their TTL
+	default:
+	}
 	if !r.retrying {
 		r.retrying = true
-		go r.retryLoop()
+		r.loops.Go(r.retryLoop)
 	}
 }
 
@@ -281,5 +289,9 @@ func (r *Redis) Pending() int {
 // Stats returns the lookups answered from Redis and those that missed.
 func (r *Redis) Stats() (hits, misses int64) { return r.hits.Load(), r.misses.Load() }
 
-// Close stops the retry loop (the client is the caller's).
-func (r *Redis) Close() { r.once.Do(func() { close(r.closed) }) }
+// Close stops the retry loop and waits for it (the client is the
+// caller's, closed after).
+func (r *Redis) Close() {
+	r.once.Do(func() { close(r.closed) })
+	r.loops.Wait()
+}
