@@ -1,4 +1,4 @@
-// The README's live-list recipe, run as printed with urql: the list of
+// The live-list recipe of docs/live-updates.md, run as printed with urql: the list of
 // tickets(where: WHERE) kept from the events of ticketEvents(where: WHERE).
 // Prints {"list": ["<id>|<status>|<priority>", …]} (sorted) once loaded and
 // after every event, and {"event": TYPE} before applying each; runs until
@@ -20,7 +20,7 @@ const client = new Client({
 });
 const show = () => emit({ list: [...list.values()].map((t) => `${t.id}|${t.status}|${t.priority}`).sort() });
 
-// ---- the recipe (README, Live updates) ----
+// ---- the recipe (docs/live-updates.md) ----
 const where = JSON.parse(process.env.WHERE || '{"status":"OPEN"}');
 const list = new Map();                        // id → ticket
 let held = [];                                 // events that come while the list loads

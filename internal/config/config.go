@@ -97,7 +97,7 @@ type Config struct {
 	LogFormat       string
 	LogLevel        string
 
-	// Observability (see the README's Operations section).
+	// Observability (docs/production.md, Operations).
 	MetricsAddr  string
 	MetricsToken string
 	OTLPEndpoint string
@@ -117,7 +117,7 @@ type Setting struct {
 
 // Defaults a package owns are read from it (its DefaultOptions or
 // Default… values), so that each is written once; the documentation's
-// tables are checked against them (e2e's TestDocsDocumentEverySetting).
+// tables are checked against them (docs/docs_test.go).
 
 func itoa[N int | int64](n N) string { return strconv.FormatInt(int64(n), 10) }
 

@@ -19,7 +19,7 @@ import (
 )
 
 // Versioned migrations: the SQL files under ent/migrate/migrations/<dialect>
-// (generated from ent/schema, see the README) are embedded in the binary
+// (generated from ent/schema, see docs/development.md) are embedded in the binary
 // and applied in version order, each in its own transaction together with
 // the row recording it in switchboard_migrations. On PostgreSQL each
 // transaction first takes an advisory lock (scoped to the schema), so
@@ -88,7 +88,7 @@ func migrationsIn(fsys fs.FS, dialect string) ([]Migration, error) {
 		}
 	}
 	if err := migrate.Validate(dir); err != nil {
-		return nil, fmt.Errorf("migrations for %s: %w (regenerate atlas.sum after editing a file, see the README)", dialect, err)
+		return nil, fmt.Errorf("migrations for %s: %w (regenerate atlas.sum after editing a file, see docs/development.md)", dialect, err)
 	}
 	files, err := dir.Files()
 	if err != nil {

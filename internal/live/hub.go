@@ -36,7 +36,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
 
-// Options are the hub's settings (see the README's configuration table).
+// Options are the hub's settings (docs/configuration.md).
 type Options struct {
 	// Retention is how long events stay in the log, and so how far back
 	// a client can resume with after:.

@@ -12,7 +12,7 @@ import (
 // none.
 type Field string
 
-// The filters of the query language (README: Search).
+// The filters of the query language (docs/search.md).
 const (
 	FieldText      Field = ""
 	FieldStatus    Field = "status"

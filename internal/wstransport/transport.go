@@ -30,7 +30,7 @@ const (
 	ProtocolLegacyWS    = "graphql-ws"
 )
 
-// Options are the websocket settings (see the README's configuration table).
+// Options are the websocket settings (docs/configuration.md).
 type Options struct {
 	AllowedOrigins []string
 	// Scheme tells the scheme clients reach the server by, for the Origin
