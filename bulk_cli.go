@@ -56,7 +56,7 @@ func (a *app) openSQL() (*database.SQL, error) {
 	// A few connections, long-lived: one command, long transactions.
 	pool := poolOf(a.cfg)
 	pool.MaxConns, pool.ConnMaxLifetime = 4, time.Hour
-	return database.OpenSQL(a.cfg.DatabaseURL, a.cfg.DataDir, pool)
+	return database.OpenSQL(a.cfg.DatabaseURL, a.cfg.DataDir, pool, a.keys)
 }
 
 const seedUsage = "usage: switchboard seed --demo | seed --tickets N --messages M [--seed S]"

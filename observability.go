@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/switchboardhq/switchboard/internal/database"
 	"github.com/switchboardhq/switchboard/internal/httpserver"
 	"github.com/switchboardhq/switchboard/internal/live"
 	"github.com/switchboardhq/switchboard/internal/metrics"
@@ -31,13 +30,11 @@ func (a *app) startObservability(ctx context.Context, getenv func(string) string
 	// The two types have the same fields, so that the hub need not know
 	// of Prometheus; the conversion stops compiling if they part.
 	a.metrics.Live(func() metrics.LiveStats { return metrics.LiveStats(hub.Stats()) })
-	if db := database.SQLDB(a.client); db != nil {
-		name := "sqlite"
-		if a.cfg.DatabaseURL != "" {
-			name = "postgres"
-		}
-		a.metrics.DB(name, db)
+	name := "sqlite"
+	if a.cfg.DatabaseURL != "" {
+		name = "postgres"
 	}
+	a.metrics.DB(name, a.db)
 	tr, err := tracing.Start(ctx, a.cfg.OTLPEndpoint, getenv)
 	if err != nil {
 		return nil, fmt.Errorf("SWITCHBOARD_OTLP_ENDPOINT: %w", err)

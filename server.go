@@ -6,6 +6,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -28,10 +29,8 @@ import (
 	"github.com/switchboardhq/switchboard/internal/broker"
 	"github.com/switchboardhq/switchboard/internal/confidential"
 	"github.com/switchboardhq/switchboard/internal/config"
-	"github.com/switchboardhq/switchboard/internal/crypto"
 	"github.com/switchboardhq/switchboard/internal/database"
 	"github.com/switchboardhq/switchboard/internal/demo"
-	"github.com/switchboardhq/switchboard/internal/encryption"
 	"github.com/switchboardhq/switchboard/internal/httpserver"
 	"github.com/switchboardhq/switchboard/internal/live"
 	"github.com/switchboardhq/switchboard/internal/metrics"
@@ -142,9 +141,13 @@ func (p *program) fail(code int, msg string) int {
 
 // app is the wired program.
 type app struct {
-	cfg      *config.Config
-	log      *slog.Logger
-	client   *ent.Client
+	cfg    *config.Config
+	log    *slog.Logger
+	client *ent.Client
+	// db is client's connection pool, for its metrics.
+	db *sql.DB
+	// keys are the keyring client seals confidential fields with.
+	keys     *confidential.Keyring
 	auth     *auth.Service
 	tickets  *ticketing.Service
 	resolver *graph.Resolver
@@ -162,20 +165,21 @@ func (p *program) withApp(ctx context.Context, name string, args []string, fn fu
 		return p.fail(exitConfig, err.Error())
 	}
 	log := newLogger(p.stderr, cfg)
-	client, err := database.OpenWith(cfg.DatabaseURL, cfg.DataDir, poolOf(cfg), p.dbOptions...)
-	if err != nil {
-		return p.fail(exitConfig, err.Error())
-	}
-	keys := encryption.Source{EnvKeys: cfg.EncryptionKey}
+	// The keys first: the client is opened with them.
+	src := confidential.Source{EnvKeys: cfg.EncryptionKey}
 	if cfg.DatabaseURL == "" {
-		keys.KeyFile = encryption.KeyFilePath(cfg.DataDir)
+		src.KeyFile = confidential.KeyFilePath(cfg.DataDir)
 	}
-	if _, created, err := encryption.Load(keys); err != nil {
-		_ = client.Close()
+	keys, created, err := confidential.Load(src)
+	if err != nil {
 		return p.fail(exitConfig, err.Error())
 	} else if created {
 		log.Warn("generated a new encryption key for confidential fields: back it up, without it they cannot be read",
-			"path", keys.KeyFile)
+			"path", src.KeyFile)
+	}
+	client, db, err := database.OpenWith(cfg.DatabaseURL, cfg.DataDir, poolOf(cfg), keys, p.dbOptions...)
+	if err != nil {
+		return p.fail(exitConfig, err.Error())
 	}
 	defer client.Close()
 	if err := prepareSchema(ctx, cfg, client, log); err != nil {
@@ -186,7 +190,7 @@ func (p *program) withApp(ctx context.Context, name string, args []string, fn fu
 		return p.fail(exitConfig, err.Error())
 	}
 	defer closeCache()
-	a := &app{cfg: cfg, log: log, client: client, metrics: metrics.New()}
+	a := &app{cfg: cfg, log: log, client: client, db: db, keys: keys, metrics: metrics.New()}
 	a.auth = auth.New(client, auth.Options{
 		LoginFailed:            a.metrics.LoginFailed,
 		SignupEnabled:          cfg.SignupEnabled,
@@ -462,7 +466,8 @@ func (p *program) migrate(ctx context.Context, args []string) int {
 	if len(rest) > 0 {
 		return p.fail(exitConfig, fmt.Sprintf("migrate %s: unexpected argument %q", sub, rest[0]))
 	}
-	client, err := database.OpenWith(cfg.DatabaseURL, cfg.DataDir, poolOf(cfg))
+	// No keyring: migrations never read or write a confidential value.
+	client, _, err := database.OpenWith(cfg.DatabaseURL, cfg.DataDir, poolOf(cfg), nil)
 	if err != nil {
 		return p.fail(exitConfig, err.Error())
 	}
@@ -557,15 +562,15 @@ func (p *program) keys(ctx context.Context, args []string) int {
 	}
 	switch args[0] {
 	case "generate":
-		var known []crypto.Key
+		var known []confidential.Key
 		if env := p.getenv("SWITCHBOARD_ENCRYPTION_KEY"); env != "" {
-			cur, older, err := crypto.ParseKeys(env)
+			cur, older, err := confidential.ParseKeys(env)
 			if err != nil {
 				return p.fail(exitConfig, "SWITCHBOARD_ENCRYPTION_KEY: "+err.Error())
 			}
 			known = append(older, cur)
 		}
-		k, err := crypto.GenerateKey(encryption.NextKeyID(known...))
+		k, err := confidential.GenerateKey(confidential.NextKeyID(known...))
 		if err != nil {
 			return p.fail(exitError, err.Error())
 		}
@@ -573,18 +578,28 @@ func (p *program) keys(ctx context.Context, args []string) int {
 		return exitOK
 	case "rotate":
 		return p.withApp(ctx, "keys rotate", args[1:], func(ctx context.Context, a *app, _ []string) int {
+			client, keys := a.client, a.keys
 			if a.cfg.EncryptionKey == "" {
-				_, next, err := encryption.RotateKeyFile(encryption.KeyFilePath(a.cfg.DataDir))
+				rotated, next, err := confidential.RotateKeyFile(confidential.KeyFilePath(a.cfg.DataDir))
 				if err != nil {
 					return p.fail(exitError, err.Error())
 				}
-				fmt.Fprintf(p.stdout, "new current key %s written to %s (older keys kept for decryption)\n", next.ID, encryption.KeyFilePath(a.cfg.DataDir))
+				fmt.Fprintf(p.stdout, "new current key %s written to %s (older keys kept for decryption)\n", next.ID, confidential.KeyFilePath(a.cfg.DataDir))
+				// a.client seals with the keys it was opened with; the
+				// values are rewritten by a client given the new ones.
+				keys = rotated
+				c, _, err := database.OpenWith(a.cfg.DatabaseURL, a.cfg.DataDir, poolOf(a.cfg), keys)
+				if err != nil {
+					return p.fail(exitError, err.Error())
+				}
+				defer c.Close()
+				client = c
 			}
-			n, err := encryption.Reencrypt(ctx, a.client)
+			n, err := confidential.Reencrypt(ctx, client)
 			if err != nil {
 				return p.fail(exitError, err.Error())
 			}
-			fmt.Fprintf(p.stdout, "re-encrypted %d confidential values under key %s\n", n, confidential.Keyring().CurrentID())
+			fmt.Fprintf(p.stdout, "re-encrypted %d confidential values under key %s\n", n, keys.CurrentID())
 			return exitOK
 		})
 	}
