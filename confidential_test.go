@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/switchboardhq/switchboard/internal/confidential"
 	"github.com/switchboardhq/switchboard/internal/database/dbtest"
-	"github.com/switchboardhq/switchboard/internal/encryption"
 )
 
 // rawDump returns every stored byte a database holds for the target: the
@@ -94,7 +94,7 @@ func TestConfidentialDataAtRest(t *testing.T) {
 		createUserEnv(t, tg, env, "admin@example.com", "Ada", "admin", adminPassword)
 		s := startServer(t, tg, env)
 		if tg.Dialect == dbtest.SQLite {
-			info, err := os.Stat(encryption.KeyFilePath(tg.DataDir))
+			info, err := os.Stat(confidential.KeyFilePath(tg.DataDir))
 			if err != nil || info.Mode().Perm() != 0o600 {
 				t.Fatalf("key file: %v %v", info, err)
 			}
@@ -138,7 +138,10 @@ func TestConfidentialDataAtRest(t *testing.T) {
 			if len(after) != 1 || !strings.HasPrefix(after[0], "enc:v1:k2:") {
 				t.Fatalf("after rotation the stored phone is %v", after)
 			}
-			r := s.do(t, admin, `query($id: ID!) { node(id: $id) { ... on User { phone } } }`, map[string]any{"id": custID}).ok(t)
+			// A server reads its keys only at start (s still holds k1
+			// alone): one started after the rotation opens the k2 value.
+			s2 := startServer(t, tg, env)
+			r := s2.do(t, admin, `query($id: ID!) { node(id: $id) { ... on User { phone } } }`, map[string]any{"id": custID}).ok(t)
 			if str(r, "node", "phone") != phone {
 				t.Fatalf("phone after rotation = %v", r)
 			}

@@ -72,8 +72,8 @@ const ticketPage = `query($first: Int!) { tickets(first: $first, orderBy: [{fiel
 // of SQL statements, however many tickets the page has (no N+1).
 func TestTicketListQueries(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
-		tg.Open(t) // migrated, with the test's encryption key
-		db, err := database.OpenSQL(tg.DatabaseURL, tg.DataDir, database.Pool{})
+		tg.Open(t) // migrated
+		db, err := database.OpenSQL(tg.DatabaseURL, tg.DataDir, database.Pool{}, tg.Keyring(t))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,7 +83,7 @@ func TestTicketListQueries(t *testing.T) {
 			t.Fatal(err)
 		}
 		counted := &statements{}
-		client, err := database.Open(tg.DatabaseURL, tg.DataDir, ent.Debug(), ent.Log(counted.log))
+		client, _, err := database.Open(tg.DatabaseURL, tg.DataDir, tg.Keyring(t), ent.Debug(), ent.Log(counted.log))
 		if err != nil {
 			t.Fatal(err)
 		}

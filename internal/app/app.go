@@ -10,6 +10,7 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,18 +22,22 @@ import (
 	"github.com/switchboardhq/switchboard/internal/auth"
 	"github.com/switchboardhq/switchboard/internal/broker"
 	"github.com/switchboardhq/switchboard/internal/cache"
+	"github.com/switchboardhq/switchboard/internal/confidential"
 	"github.com/switchboardhq/switchboard/internal/config"
 	"github.com/switchboardhq/switchboard/internal/database"
-	"github.com/switchboardhq/switchboard/internal/encryption"
 	"github.com/switchboardhq/switchboard/internal/metrics"
 	"github.com/switchboardhq/switchboard/internal/ticketing"
 )
 
 // Data is what every command works on.
 type Data struct {
-	Config  *config.Config
-	Log     *slog.Logger
-	Client  *ent.Client
+	Config *config.Config
+	Log    *slog.Logger
+	Client *ent.Client
+	// DB is Client's connection pool, for its metrics.
+	DB *sql.DB
+	// Keys are the keyring Client seals confidential fields with.
+	Keys    *confidential.Keyring
 	Auth    *auth.Service
 	Metrics *metrics.Metrics
 	// Cache is the cache of hot reads; nil when SWITCHBOARD_CACHE_TTL is 0.
@@ -45,20 +50,21 @@ type Data struct {
 // PostgreSQL), and builds the cache and the accounts service. Errors a
 // setting causes are *config.Error.
 func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, dbOptions ...ent.Option) (*Data, error) {
-	client, err := database.OpenWith(cfg.DatabaseURL, cfg.DataDir, Pool(cfg), dbOptions...)
-	if err != nil {
-		return nil, config.Errorf("%v", err)
-	}
-	keys := encryption.Source{EnvKeys: cfg.EncryptionKey}
+	// The keys first: the client is opened with them.
+	src := confidential.Source{EnvKeys: cfg.EncryptionKey}
 	if cfg.DatabaseURL == "" {
-		keys.KeyFile = encryption.KeyFilePath(cfg.DataDir)
+		src.KeyFile = confidential.KeyFilePath(cfg.DataDir)
 	}
-	if _, created, err := encryption.Load(keys); err != nil {
-		_ = client.Close()
+	keys, created, err := confidential.Load(src)
+	if err != nil {
 		return nil, config.Errorf("%v", err)
 	} else if created {
 		log.Warn("generated a new encryption key for confidential fields: back it up, without it they cannot be read",
-			"path", keys.KeyFile)
+			"path", src.KeyFile)
+	}
+	client, db, err := database.OpenWith(cfg.DatabaseURL, cfg.DataDir, Pool(cfg), keys, dbOptions...)
+	if err != nil {
+		return nil, config.Errorf("%v", err)
 	}
 	if err := prepareSchema(ctx, cfg, client, log); err != nil {
 		_ = client.Close()
@@ -80,7 +86,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, dbOptions .
 		SessionAbsoluteTimeout: cfg.SessionAbsoluteTimeout,
 		Cache:                  hot,
 	})
-	return &Data{Config: cfg, Log: log, Client: client, Auth: accounts, Metrics: m, Cache: hot, closeCache: closeCache}, nil
+	return &Data{Config: cfg, Log: log, Client: client, DB: db, Keys: keys, Auth: accounts, Metrics: m, Cache: hot, closeCache: closeCache}, nil
 }
 
 // Close closes the cache and the database.
@@ -114,7 +120,7 @@ func (d *Data) OpenSQL() (*database.SQL, error) {
 	// A few connections, long-lived: one command, long transactions.
 	pool := Pool(d.Config)
 	pool.MaxConns, pool.ConnMaxLifetime = 4, time.Hour
-	return database.OpenSQL(d.Config.DatabaseURL, d.Config.DataDir, pool)
+	return database.OpenSQL(d.Config.DatabaseURL, d.Config.DataDir, pool, d.Keys)
 }
 
 // prepareSchema brings the database schema up to date: always in embedded

@@ -15,7 +15,6 @@ import (
 	"github.com/switchboardhq/switchboard/graph"
 	"github.com/switchboardhq/switchboard/internal/broker"
 	"github.com/switchboardhq/switchboard/internal/config"
-	"github.com/switchboardhq/switchboard/internal/database"
 	"github.com/switchboardhq/switchboard/internal/httpserver"
 	"github.com/switchboardhq/switchboard/internal/live"
 	"github.com/switchboardhq/switchboard/internal/metrics"
@@ -94,13 +93,11 @@ func NewServer(ctx context.Context, d *Data, ln *Listeners, getenv func(string) 
 	// The two types have the same fields, so that the hub need not know
 	// of Prometheus; the conversion stops compiling if they part.
 	d.Metrics.Live(func() metrics.LiveStats { return metrics.LiveStats(s.hub.Stats()) })
-	if db := database.SQLDB(d.Client); db != nil {
-		name := "sqlite"
-		if cfg.DatabaseURL != "" {
-			name = "postgres"
-		}
-		d.Metrics.DB(name, db)
+	name := "sqlite"
+	if cfg.DatabaseURL != "" {
+		name = "postgres"
 	}
+	d.Metrics.DB(name, d.DB)
 	if s.tracing, err = tracing.Start(ctx, cfg.OTLPEndpoint, getenv); err != nil {
 		return nil, config.Errorf("SWITCHBOARD_OTLP_ENDPOINT: %v", err)
 	}

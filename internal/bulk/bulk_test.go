@@ -30,7 +30,7 @@ type store struct {
 func open(t *testing.T, tg dbtest.Target) store {
 	t.Helper()
 	client := tg.Open(t)
-	db, err := database.OpenSQL(tg.DatabaseURL, tg.DataDir, database.Pool{})
+	db, err := database.OpenSQL(tg.DatabaseURL, tg.DataDir, database.Pool{}, tg.Keyring(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	entschema "github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/ent/user"
+	"github.com/switchboardhq/switchboard/internal/confidential"
 	"github.com/switchboardhq/switchboard/internal/database"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/priority"
@@ -334,7 +335,7 @@ type upsert struct {
 	table    string
 	columns  []string
 	conflict string // the ON CONFLICT action
-	values   func(*Record) ([]any, error)
+	values   func(*Record, *confidential.Keyring) ([]any, error)
 }
 
 func setAll(columns []string) string {
@@ -346,13 +347,14 @@ func setAll(columns []string) string {
 }
 
 var upserts = map[string]upsert{
-	TypeGroup: {`"groups"`, []string{"id", "created_at", "updated_at", "name", "description"}, "", func(r *Record) ([]any, error) {
+	TypeGroup: {`"groups"`, []string{"id", "created_at", "updated_at", "name", "description"}, "", func(r *Record, _ *confidential.Keyring) ([]any, error) {
 		return []any{string(r.ID), r.CreatedAt, r.UpdatedAt, r.Name, nullString(r.Description)}, nil
 	}},
-	TypeUser: {"users", []string{"id", "created_at", "updated_at", "email", "name", "role", "password_hash", "phone", "active", "last_seen_at"}, "", func(r *Record) ([]any, error) {
+	TypeUser: {"users", []string{"id", "created_at", "updated_at", "email", "name", "role", "password_hash", "phone", "active", "last_seen_at"}, "", func(r *Record, keys *confidential.Keyring) ([]any, error) {
 		var phone any
 		if r.Phone != "" {
-			v, err := user.ValueScanner.Phone.Value(r.Phone)
+			// Plain SQL bypasses ent's driver, which would seal it.
+			v, err := keys.Seal(user.ValueScanner.Phone, r.Phone)
 			if err != nil {
 				return nil, err
 			}
@@ -362,7 +364,7 @@ var upserts = map[string]upsert{
 		return []any{string(r.ID), r.CreatedAt, r.UpdatedAt, entschema.NormalizeEmail(r.Email), r.Name, r.Role, nullString(r.PasswordHash), phone, active, nullTime(r.LastSeenAt)}, nil
 	}},
 	TypeTicket: {"tickets", []string{"id", "created_at", "updated_at", "number", "subject", "status", "priority", "channel", "tags",
-		"first_response_due_at", "resolution_due_at", "first_responded_at", "solved_at", "group_id", "requester_id", "assignee_id"}, "", func(r *Record) ([]any, error) {
+		"first_response_due_at", "resolution_due_at", "first_responded_at", "solved_at", "group_id", "requester_id", "assignee_id"}, "", func(r *Record, _ *confidential.Keyring) ([]any, error) {
 		p, _ := priority.Parse(r.Priority)
 		tags := r.Tags
 		if tags == nil {
@@ -373,7 +375,7 @@ var upserts = map[string]upsert{
 			nullTime(r.FirstResponseDueAt), nullTime(r.ResolutionDueAt), nullTime(r.FirstRespondedAt), nullTime(r.SolvedAt),
 			nullID(r.Group), string(r.Requester), nullID(r.Assignee)}, nil
 	}},
-	TypeMessage: {"messages", []string{"id", "created_at", "updated_at", "body", "internal", "ticket_id", "author_id"}, "DO NOTHING", func(r *Record) ([]any, error) {
+	TypeMessage: {"messages", []string{"id", "created_at", "updated_at", "body", "internal", "ticket_id", "author_id"}, "DO NOTHING", func(r *Record, _ *confidential.Keyring) ([]any, error) {
 		return []any{string(r.ID), r.CreatedAt, r.UpdatedAt, r.Body, r.Internal, string(r.Ticket), string(r.Author)}, nil
 	}},
 }
@@ -405,7 +407,7 @@ func writeBatch(ctx context.Context, db *database.SQL, batch []line) error {
 		}
 		var args []any
 		for _, l := range batch[start:end] {
-			vals, err := u.values(&l.rec)
+			vals, err := u.values(&l.rec, db.Keyring)
 			if err != nil {
 				return lineError(l.n, "%v", err)
 			}

@@ -7,8 +7,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/app"
 	"github.com/switchboardhq/switchboard/internal/confidential"
 	"github.com/switchboardhq/switchboard/internal/config"
-	"github.com/switchboardhq/switchboard/internal/crypto"
-	"github.com/switchboardhq/switchboard/internal/encryption"
+	"github.com/switchboardhq/switchboard/internal/database"
 )
 
 const keysUsage = `Usage: switchboard keys generate | keys rotate [settings]
@@ -29,15 +28,15 @@ func keys(ctx context.Context, env *Env, args []string) error {
 	}
 	switch args[0] {
 	case "generate":
-		var known []crypto.Key
+		var known []confidential.Key
 		if v := env.Getenv("SWITCHBOARD_ENCRYPTION_KEY"); v != "" {
-			cur, older, err := crypto.ParseKeys(v)
+			cur, older, err := confidential.ParseKeys(v)
 			if err != nil {
 				return config.Errorf("SWITCHBOARD_ENCRYPTION_KEY: %v", err)
 			}
 			known = append(older, cur)
 		}
-		k, err := crypto.GenerateKey(encryption.NextKeyID(known...))
+		k, err := confidential.GenerateKey(confidential.NextKeyID(known...))
 		if err != nil {
 			return err
 		}
@@ -45,19 +44,29 @@ func keys(ctx context.Context, env *Env, args []string) error {
 		return nil
 	case "rotate":
 		return withData(ctx, env, f, func(d *app.Data) error {
+			client, keys := d.Client, d.Keys
 			if d.Config.EncryptionKey == "" {
-				path := encryption.KeyFilePath(d.Config.DataDir)
-				_, next, err := encryption.RotateKeyFile(path)
+				path := confidential.KeyFilePath(d.Config.DataDir)
+				rotated, next, err := confidential.RotateKeyFile(path)
 				if err != nil {
 					return err
 				}
 				fmt.Fprintf(env.Stdout, "new current key %s written to %s (older keys kept for decryption)\n", next.ID, path)
+				// d.Client seals with the keys it was opened with; the
+				// values are rewritten by a client given the new ones.
+				keys = rotated
+				c, _, err := database.OpenWith(d.Config.DatabaseURL, d.Config.DataDir, app.Pool(d.Config), keys)
+				if err != nil {
+					return err
+				}
+				defer c.Close()
+				client = c
 			}
-			n, err := encryption.Reencrypt(ctx, d.Client)
+			n, err := confidential.Reencrypt(ctx, client)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(env.Stdout, "re-encrypted %d confidential values under key %s\n", n, confidential.Keyring().CurrentID())
+			fmt.Fprintf(env.Stdout, "re-encrypted %d confidential values under key %s\n", n, keys.CurrentID())
 			return nil
 		})
 	}

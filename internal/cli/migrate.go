@@ -28,7 +28,8 @@ func migrate(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	client, err := database.OpenWith(cfg.DatabaseURL, cfg.DataDir, app.Pool(cfg))
+	// No keyring: migrations never read or write a confidential value.
+	client, _, err := database.OpenWith(cfg.DatabaseURL, cfg.DataDir, app.Pool(cfg), nil)
 	if err != nil {
 		return config.Errorf("%v", err)
 	}

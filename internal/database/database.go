@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 
@@ -25,6 +26,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/ent/sequence"
 	"github.com/switchboardhq/switchboard/ent/ticket"
+	"github.com/switchboardhq/switchboard/internal/confidential"
 	"github.com/switchboardhq/switchboard/internal/search"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
@@ -53,32 +55,44 @@ type Pool struct {
 var DefaultPool = Pool{MaxConns: 20, ConnMaxLifetime: 30 * time.Minute, StatementTimeout: 30 * time.Second, RandomPageCost: "1.1"}
 
 // Open connects to PostgreSQL when databaseURL is set, otherwise to the
-// SQLite database in dataDir (created with mode 0700 if missing).
-func Open(databaseURL, dataDir string, opts ...ent.Option) (*ent.Client, error) {
-	return OpenWith(databaseURL, dataDir, DefaultPool, opts...)
+// SQLite database in dataDir (created with mode 0700 if missing). The
+// client seals and opens confidential fields with keys (see
+// confidential.Driver); nil gives a client that fails on them, for
+// commands that never touch them (migrate). It returns the client and its
+// connection pool, whose statistics the metrics report (ent's client does
+// not expose it); closing the client closes the pool.
+func Open(databaseURL, dataDir string, keys *confidential.Keyring, opts ...ent.Option) (*ent.Client, *sql.DB, error) {
+	return OpenWith(databaseURL, dataDir, DefaultPool, keys, opts...)
 }
 
 // OpenWith is Open with the PostgreSQL pool's settings.
-func OpenWith(databaseURL, dataDir string, pool Pool, opts ...ent.Option) (*ent.Client, error) {
+func OpenWith(databaseURL, dataDir string, pool Pool, keys *confidential.Keyring, opts ...ent.Option) (*ent.Client, *sql.DB, error) {
 	if databaseURL != "" {
-		return openPostgres(databaseURL, pool, opts...)
+		return openPostgres(databaseURL, pool, keys, opts...)
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("creating data directory: %w", err)
+		return nil, nil, fmt.Errorf("creating data directory: %w", err)
 	}
-	return OpenSQLite(filepath.Join(dataDir, SQLiteFile), opts...)
+	return OpenSQLite(filepath.Join(dataDir, SQLiteFile), keys, opts...)
 }
 
-// OpenSQLite opens (creating if needed) the SQLite database at path.
-// Transactions begin IMMEDIATE, taking the write lock up front: with WAL, a
-// deferred transaction that reads and then writes can fail with BUSY when
-// another writer got in between, and the busy timeout cannot help it.
-func OpenSQLite(path string, opts ...ent.Option) (*ent.Client, error) {
+// OpenSQLite opens (creating if needed) the SQLite database at path, as
+// Open does. Transactions begin IMMEDIATE, taking the write lock up front:
+// with WAL, a deferred transaction that reads and then writes can fail
+// with BUSY when another writer got in between, and the busy timeout
+// cannot help it.
+func OpenSQLite(path string, keys *confidential.Keyring, opts ...ent.Option) (*ent.Client, *sql.DB, error) {
 	db, err := openSQLiteDB(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return newClient(dialect.SQLite, db, opts), nil
+	return newClient(dialect.SQLite, db, keys, opts), db, nil
+}
+
+// newClient is the ent client over db, carrying keys in its driver.
+func newClient(dialectName string, db *sql.DB, keys *confidential.Keyring, opts []ent.Option) *ent.Client {
+	drv := confidential.Driver(entsql.OpenDB(dialectName, db), keys)
+	return ent.NewClient(append([]ent.Option{ent.Driver(drv)}, opts...)...)
 }
 
 func openSQLiteDB(path string) (*sql.DB, error) {
@@ -110,9 +124,9 @@ func SQLiteDSN(path string) string {
 	return (&url.URL{Scheme: "file", OmitHost: true, Path: path, RawQuery: q.Encode()}).String()
 }
 
-// OpenPostgres connects to the PostgreSQL database at url.
-func OpenPostgres(url string, opts ...ent.Option) (*ent.Client, error) {
-	return openPostgres(url, DefaultPool, opts...)
+// OpenPostgres connects to the PostgreSQL database at url, as Open does.
+func OpenPostgres(url string, keys *confidential.Keyring, opts ...ent.Option) (*ent.Client, *sql.DB, error) {
+	return openPostgres(url, DefaultPool, keys, opts...)
 }
 
 // PostgresDSN is the connection string used for rawURL: with the pool's
@@ -134,12 +148,12 @@ func PostgresDSN(rawURL string, pool Pool) string {
 	return u.String()
 }
 
-func openPostgres(rawURL string, pool Pool, opts ...ent.Option) (*ent.Client, error) {
+func openPostgres(rawURL string, pool Pool, keys *confidential.Keyring, opts ...ent.Option) (*ent.Client, *sql.DB, error) {
 	db, err := openPostgresDB(rawURL, pool)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return newClient(dialect.Postgres, db, opts), nil
+	return newClient(dialect.Postgres, db, keys, opts), db, nil
 }
 
 func openPostgresDB(rawURL string, pool Pool) (*sql.DB, error) {

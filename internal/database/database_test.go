@@ -143,7 +143,7 @@ func TestOpenSQLite(t *testing.T) {
 
 	t.Run("CreatesTheDatabaseFile", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "help.db")
-		client, err := database.OpenSQLite(path)
+		client, _, err := database.OpenSQLite(path, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -161,7 +161,7 @@ func TestOpenSQLite(t *testing.T) {
 	})
 	t.Run("EnforcesForeignKeys", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "fk.db")
-		client, err := database.OpenSQLite(path)
+		client, _, err := database.OpenSQLite(path, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -183,7 +183,7 @@ func TestOpenSQLite(t *testing.T) {
 	})
 	t.Run("DataIsKeptAcrossReopening", func(t *testing.T) {
 		dir := t.TempDir()
-		client, err := database.Open("", dir)
+		client, _, err := database.Open("", dir, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -192,7 +192,7 @@ func TestOpenSQLite(t *testing.T) {
 		}
 		openTickets(t, client, 2)
 		client.Close()
-		client, err = database.Open("", dir)
+		client, _, err = database.Open("", dir, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -206,7 +206,7 @@ func TestOpenSQLite(t *testing.T) {
 	})
 	t.Run("OpenCreatesPrivateDataDirectory", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "data", "switchboard")
-		client, err := database.Open("", dir)
+		client, _, err := database.Open("", dir, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -253,7 +253,7 @@ func TestOpenSQLite(t *testing.T) {
 func checkSQLiteAt(path string) string {
 	ctx := context.Background()
 	sys := viewer.SystemContext(ctx)
-	client, err := database.OpenSQLite(path)
+	client, _, err := database.OpenSQLite(path, nil)
 	if err != nil {
 		return fmt.Sprintf("opening %q: %v", path, err)
 	}
@@ -336,7 +336,7 @@ func TestOpenPostgres(t *testing.T) {
 		"Malformed":   "postgres://u:" + secret + "@127.0.0.1:notaport/x",
 	} {
 		t.Run(name+"ErrorHidesPassword", func(t *testing.T) {
-			client, err := database.Open(url, "")
+			client, _, err := database.Open(url, "", nil)
 			if err == nil {
 				client.Close()
 				t.Fatal("opened an unreachable database")
@@ -357,4 +357,39 @@ func orphanMessage(sys context.Context, client *ent.Client, author globalid.ID) 
 	}
 	defer tx.Rollback()
 	return tx.Message.Create().SetTicketID(globalid.New(globalid.PrefixTicket)).SetAuthorID(author).SetBody("orphan").Exec(sys)
+}
+
+// Open returns the client's own connection pool (the metrics report its
+// statistics), which closes with the client.
+func TestOpenReturnsThePool(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
+		ctx := viewer.SystemContext(context.Background())
+		client, db, err := database.Open(tg.DatabaseURL, tg.DataDir, tg.Keyring(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := database.Migrate(ctx, client); err != nil {
+			t.Fatal(err)
+		}
+		// Hold a transaction, so that the client's connection stays open.
+		tx, err := client.Tx(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.User.Query().Count(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if in := db.Stats().InUse; in != 1 {
+			t.Fatalf("pool in use = %d during the client's transaction, want 1", in)
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		if err := client.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.PingContext(ctx); err == nil {
+			t.Fatal("the pool is still open after the client closed")
+		}
+	})
 }

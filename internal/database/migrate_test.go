@@ -24,7 +24,7 @@ import (
 // openTarget opens a client on tg without migrating it.
 func openTarget(t *testing.T, tg dbtest.Target) *ent.Client {
 	t.Helper()
-	client, err := database.Open(tg.DatabaseURL, tg.DataDir)
+	client, _, err := database.Open(tg.DatabaseURL, tg.DataDir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

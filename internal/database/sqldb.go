@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"entgo.io/ent/dialect"
+
+	"github.com/switchboardhq/switchboard/internal/confidential"
 )
 
 // SQL is the store as plain database/sql, for the bulk commands (seed,
@@ -19,16 +21,20 @@ type SQL struct {
 	DB *sql.DB
 	// Dialect is dialect.Postgres or dialect.SQLite.
 	Dialect string
+	// Keyring seals the confidential values these statements write
+	// (Keyring.Seal), as ent's driver does for ent's; nil if none was given.
+	Keyring *confidential.Keyring
 }
 
-// OpenSQL opens the same store as OpenWith, as plain database/sql.
-func OpenSQL(databaseURL, dataDir string, pool Pool) (*SQL, error) {
+// OpenSQL opens the same store as OpenWith, as plain database/sql, with
+// keys for the confidential values its users write by hand.
+func OpenSQL(databaseURL, dataDir string, pool Pool, keys *confidential.Keyring) (*SQL, error) {
 	if databaseURL != "" {
 		db, err := openPostgresDB(databaseURL, pool)
 		if err != nil {
 			return nil, err
 		}
-		return &SQL{DB: db, Dialect: dialect.Postgres}, nil
+		return &SQL{DB: db, Dialect: dialect.Postgres, Keyring: keys}, nil
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
@@ -37,7 +43,7 @@ func OpenSQL(databaseURL, dataDir string, pool Pool) (*SQL, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &SQL{DB: db, Dialect: dialect.SQLite}, nil
+	return &SQL{DB: db, Dialect: dialect.SQLite, Keyring: keys}, nil
 }
 
 // Close closes the connections.

@@ -35,7 +35,7 @@ func TestWhereAgreesWithSQL(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
 		tg = dbtest.NewTarget(t, tg.Dialect)
 		tg.Open(t)
-		client, err := database.Open(tg.DatabaseURL, tg.DataDir)
+		client, _, err := database.Open(tg.DatabaseURL, tg.DataDir, tg.Keyring(t))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -62,9 +62,9 @@ func newWorld(t *testing.T, tg dbtest.Target) *world {
 func newWorldPolling(t *testing.T, tg dbtest.Target, poll time.Duration) *world {
 	t.Helper()
 	tg = dbtest.NewTarget(t, tg.Dialect) // a database of this subtest's own
-	tg.Open(t)                           // migrated, with the test's encryption key
+	tg.Open(t)                           // migrated
 	counted := &statements{}
-	client, err := database.Open(tg.DatabaseURL, tg.DataDir, ent.Debug(), ent.Log(counted.log))
+	client, _, err := database.Open(tg.DatabaseURL, tg.DataDir, tg.Keyring(t), ent.Debug(), ent.Log(counted.log))
 	if err != nil {
 		t.Fatal(err)
 	}

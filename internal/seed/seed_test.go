@@ -24,7 +24,7 @@ func TestRun(t *testing.T) {
 		ctx := context.Background()
 		sys := viewer.SystemContext(ctx)
 		client := tg.Open(t)
-		db, err := database.OpenSQL(tg.DatabaseURL, tg.DataDir, database.Pool{})
+		db, err := database.OpenSQL(tg.DatabaseURL, tg.DataDir, database.Pool{}, tg.Keyring(t))
 		if err != nil {
 			t.Fatal(err)
 		}

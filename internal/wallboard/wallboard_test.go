@@ -210,7 +210,7 @@ func TestSubscribe(t *testing.T) {
 	src := &events{subs: make(chan chan *live.Event, 16)}
 	var computed atomic.Int64
 	// One statement of each computation groups by status.
-	counted, err := database.Open(h.target.DatabaseURL, h.target.DataDir, ent.Debug(), ent.Log(func(args ...any) {
+	counted, _, err := database.Open(h.target.DatabaseURL, h.target.DataDir, h.target.Keyring(t), ent.Debug(), ent.Log(func(args ...any) {
 		if m, ok := args[0].(string); ok && strings.Contains(m, "GROUP BY") {
 			computed.Add(1)
 		}

@@ -14,9 +14,8 @@ import (
 	"testing"
 
 	"github.com/switchboardhq/switchboard/ent"
-	"github.com/switchboardhq/switchboard/internal/crypto"
+	"github.com/switchboardhq/switchboard/internal/confidential"
 	"github.com/switchboardhq/switchboard/internal/database"
-	"github.com/switchboardhq/switchboard/internal/encryption"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 )
 
@@ -53,7 +52,7 @@ func Each(t *testing.T, fn func(t *testing.T, target Target)) {
 // test ends.
 func NewTarget(t testing.TB, d Dialect) Target {
 	t.Helper()
-	key, err := crypto.GenerateKey("k1")
+	key, err := confidential.GenerateKey("k1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,14 +90,29 @@ func NewTarget(t testing.TB, d Dialect) Target {
 	return Target{Dialect: Postgres, DatabaseURL: u.String(), EncryptionKey: key.Encode()}
 }
 
-// Open returns a migrated client on the target, closed when the test ends.
-// Confidential fields use the target's key (see Env).
-func (tg Target) Open(t testing.TB) *ent.Client {
+// Keyring is the keyring of the target's EncryptionKey.
+func (tg Target) Keyring(t testing.TB) *confidential.Keyring {
 	t.Helper()
-	if _, _, err := encryption.Load(encryption.Source{EnvKeys: tg.EncryptionKey}); err != nil {
+	keys, _, err := confidential.Load(confidential.Source{EnvKeys: tg.EncryptionKey})
+	if err != nil {
 		t.Fatalf("loading the test encryption key: %v", err)
 	}
-	client, err := database.Open(tg.DatabaseURL, tg.DataDir)
+	return keys
+}
+
+// Open returns a migrated client on the target, closed when the test ends.
+// Confidential fields use the target's key (Keyring).
+func (tg Target) Open(t testing.TB) *ent.Client {
+	t.Helper()
+	return tg.OpenWith(t, tg.Keyring(t))
+}
+
+// OpenWith is Open with keys instead of the target's (nil: a client
+// without any) and with ent options. Several clients may be open on one
+// target at once, each with its own keys.
+func (tg Target) OpenWith(t testing.TB, keys *confidential.Keyring, opts ...ent.Option) *ent.Client {
+	t.Helper()
+	client, _, err := database.Open(tg.DatabaseURL, tg.DataDir, keys, opts...)
 	if err != nil {
 		t.Fatalf("opening %s: %v", tg.Dialect, err)
 	}

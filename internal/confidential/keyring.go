@@ -1,13 +1,14 @@
-// Package crypto encrypts confidential fields (for example phone numbers) at
-// rest with an AEAD (AES-256-GCM) under keys identified by a short key id, so
-// that keys can be rotated: new values are always sealed with the keyring's
-// current key and carry that key's id in the stored value
+// The keyring: AES-256-GCM under keys identified by a short key id, so
+// that keys can be rotated. New values are always sealed with the current
+// key and carry its id in the stored value
 // ("enc:v1:<keyid>:<base64url(nonce||ciphertext)>"), while ciphertexts
 // produced under older keys still open as long as those keys remain in the
-// keyring, until they are re-encrypted (see Keyring.NeedsRotation). Associated
-// data supplied by the caller (such as "users.phone") binds each ciphertext to
-// its place, so a value copied to another column fails to open.
-package crypto
+// keyring, until they are re-encrypted (see Keyring.NeedsRotation and
+// Reencrypt). Associated data supplied by the caller (such as
+// "users.phone") binds each ciphertext to its place, so a value copied to
+// another column fails to open.
+
+package confidential
 
 import (
 	"crypto/aes"
@@ -24,13 +25,13 @@ var (
 	// ErrNotEncrypted reports a non-empty value that does not carry the
 	// "enc:v1:" prefix, i.e. a value stored before encryption was enabled.
 	// Callers decide whether to accept it as plaintext.
-	ErrNotEncrypted = errors.New("crypto: value is not encrypted")
+	ErrNotEncrypted = errors.New("confidential: value is not encrypted")
 	// ErrUnknownKey reports a value sealed under a key id that is not in the
 	// keyring. The wrapping error names the id.
-	ErrUnknownKey = errors.New("crypto: unknown encryption key id")
+	ErrUnknownKey = errors.New("confidential: unknown encryption key id")
 	// ErrDecrypt reports a malformed or tampered ciphertext, or one opened
 	// with the wrong associated data.
-	ErrDecrypt = errors.New("crypto: decryption failed")
+	ErrDecrypt = errors.New("confidential: decryption failed")
 )
 
 // prefix marks values produced by Encrypt (format version 1).
@@ -57,14 +58,14 @@ func NewKeyring(current Key, older ...Key) (*Keyring, error) {
 	}
 	for i, key := range all {
 		if err := key.validate(); err != nil {
-			return nil, fmt.Errorf("crypto: keyring key %d: %w", i+1, err)
+			return nil, fmt.Errorf("confidential: keyring key %d: %w", i+1, err)
 		}
 		if _, dup := kr.aeads[key.ID]; dup {
-			return nil, fmt.Errorf("crypto: keyring: duplicate key id %q", key.ID)
+			return nil, fmt.Errorf("confidential: keyring: duplicate key id %q", key.ID)
 		}
 		aead, err := newAEAD(key.Secret)
 		if err != nil {
-			return nil, fmt.Errorf("crypto: keyring key %q: %w", key.ID, err)
+			return nil, fmt.Errorf("confidential: keyring key %q: %w", key.ID, err)
 		}
 		kr.aeads[key.ID] = aead
 		kr.ids = append(kr.ids, key.ID)
@@ -87,7 +88,7 @@ func (k *Keyring) CurrentID() string { return k.currentID }
 
 // String describes the keyring by key ids only; it never prints secrets.
 func (k *Keyring) String() string {
-	return fmt.Sprintf("crypto.Keyring{current: %s, keys: [%s]}", k.currentID, strings.Join(k.ids, " "))
+	return fmt.Sprintf("confidential.Keyring{current: %s, keys: [%s]}", k.currentID, strings.Join(k.ids, " "))
 }
 
 // additionalData binds the ciphertext to the format version, the key id and
@@ -108,7 +109,7 @@ func (k *Keyring) Encrypt(plaintext string, associated string) (string, error) {
 	}
 	aead, ok := k.aeads[k.currentID]
 	if !ok { // only possible for a zero Keyring not built by NewKeyring
-		return "", errors.New("crypto: keyring has no current key")
+		return "", errors.New("confidential: keyring has no current key")
 	}
 	// NewGCMWithRandomNonce draws the nonce itself and requires nil here.
 	sealed := aead.Seal(nil, nil, []byte(plaintext), additionalData(k.currentID, associated)) // #nosec G407 -- random nonce drawn by the AEAD

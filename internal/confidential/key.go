@@ -1,4 +1,7 @@
-package crypto
+// A key: a short id stored beside every ciphertext and a 32-byte secret,
+// in the text form SWITCHBOARD_ENCRYPTION_KEY and the key file use.
+
+package confidential
 
 import (
 	"crypto/rand"
@@ -65,11 +68,11 @@ func (k Key) validate() error {
 // crypto/rand.
 func GenerateKey(id string) (Key, error) {
 	if !validID(id) {
-		return Key{}, fmt.Errorf("crypto: generate key: %w", errBadID)
+		return Key{}, fmt.Errorf("confidential: generate key: %w", errBadID)
 	}
 	secret := make([]byte, KeySize)
 	if _, err := rand.Read(secret); err != nil {
-		return Key{}, fmt.Errorf("crypto: generate key: %w", err)
+		return Key{}, fmt.Errorf("confidential: generate key: %w", err)
 	}
 	return Key{ID: id, Secret: secret}, nil
 }
@@ -81,7 +84,7 @@ func GenerateKey(id string) (Key, error) {
 func ParseKey(s string) (Key, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return Key{}, errors.New("crypto: empty encryption key")
+		return Key{}, errors.New("confidential: empty encryption key")
 	}
 	id, encoded, hasID := strings.Cut(s, ":")
 	if !hasID {
@@ -89,14 +92,14 @@ func ParseKey(s string) (Key, error) {
 	}
 	id, encoded = strings.TrimSpace(id), strings.TrimSpace(encoded)
 	if !validID(id) {
-		return Key{}, fmt.Errorf("crypto: invalid encryption key: %w", errBadID)
+		return Key{}, fmt.Errorf("confidential: invalid encryption key: %w", errBadID)
 	}
 	secret, err := decodeBase64(encoded)
 	if err != nil {
-		return Key{}, fmt.Errorf("crypto: invalid encryption key %q: secret is not valid base64", id)
+		return Key{}, fmt.Errorf("confidential: invalid encryption key %q: secret is not valid base64", id)
 	}
 	if len(secret) != KeySize {
-		return Key{}, fmt.Errorf("crypto: invalid encryption key %q: secret must be %d bytes, got %d", id, KeySize, len(secret))
+		return Key{}, fmt.Errorf("confidential: invalid encryption key %q: secret must be %d bytes, got %d", id, KeySize, len(secret))
 	}
 	return Key{ID: id, Secret: secret}, nil
 }
@@ -138,13 +141,13 @@ func ParseKeys(s string) (current Key, older []Key, err error) {
 			return Key{}, nil, fmt.Errorf("%w (entry %d of key list)", err, i+1)
 		}
 		if seen[key.ID] {
-			return Key{}, nil, fmt.Errorf("crypto: duplicate encryption key id %q", key.ID)
+			return Key{}, nil, fmt.Errorf("confidential: duplicate encryption key id %q", key.ID)
 		}
 		seen[key.ID] = true
 		keys = append(keys, key)
 	}
 	if len(keys) == 0 {
-		return Key{}, nil, errors.New("crypto: no encryption key given")
+		return Key{}, nil, errors.New("confidential: no encryption key given")
 	}
 	return keys[0], keys[1:], nil
 }

@@ -1,9 +1,8 @@
-package encryption_test
+package confidential_test
 
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"os"
 	"path/filepath"
@@ -14,211 +13,40 @@ import (
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/confidential"
-	"github.com/switchboardhq/switchboard/internal/crypto"
 	"github.com/switchboardhq/switchboard/internal/database/dbtest"
-	"github.com/switchboardhq/switchboard/internal/encryption"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
 
-// The keyring installed by Load and RotateKeyFile is a process-global, so
-// these tests never run in parallel; each restores the previous keyring.
-
-const phone = "+1 555 0100 4242"
-
-func keepKeyring(t *testing.T) {
-	t.Helper()
-	prev := confidential.Keyring()
-	t.Cleanup(func() { confidential.Use(prev) })
-}
-
-func mustKey(t *testing.T, id string) crypto.Key {
-	t.Helper()
-	k, err := crypto.GenerateKey(id)
-	if err != nil {
-		t.Fatalf("GenerateKey(%q): %v", id, err)
-	}
-	return k
-}
-
-func mustKeyring(t *testing.T, current crypto.Key, older ...crypto.Key) *crypto.Keyring {
-	t.Helper()
-	k, err := crypto.NewKeyring(current, older...)
-	if err != nil {
-		t.Fatalf("NewKeyring: %v", err)
-	}
-	return k
-}
-
 func TestNextKeyID(t *testing.T) {
 	t.Run("NoKeys", func(t *testing.T) {
-		if got := encryption.NextKeyID(); got != "k1" {
+		if got := confidential.NextKeyID(); got != "k1" {
 			t.Fatalf("NextKeyID() = %q, want k1", got)
 		}
 	})
 	t.Run("AfterHighestNumberedKey", func(t *testing.T) {
-		got := encryption.NextKeyID(mustKey(t, "k1"), mustKey(t, "k3"), mustKey(t, "custom"))
+		got := confidential.NextKeyID(mustKey(t, "k1"), mustKey(t, "k3"), mustKey(t, "custom"))
 		if got != "k4" {
 			t.Fatalf("NextKeyID(k1, k3, custom) = %q, want k4", got)
 		}
 	})
 	t.Run("OrderDoesNotMatter", func(t *testing.T) {
-		got := encryption.NextKeyID(mustKey(t, "k12"), mustKey(t, "k2"))
+		got := confidential.NextKeyID(mustKey(t, "k12"), mustKey(t, "k2"))
 		if got != "k13" {
 			t.Fatalf("NextKeyID(k12, k2) = %q, want k13", got)
 		}
 	})
 	t.Run("OnlyCustomIDs", func(t *testing.T) {
-		got := encryption.NextKeyID(mustKey(t, "prod-2024"), mustKey(t, "k1a"))
+		got := confidential.NextKeyID(mustKey(t, "prod-2024"), mustKey(t, "k1a"))
 		if got != "k1" {
 			t.Fatalf("NextKeyID(prod-2024, k1a) = %q, want k1", got)
 		}
 	})
 }
 
-func TestLoad(t *testing.T) {
-	t.Run("EnvKeys", func(t *testing.T) {
-		keepKeyring(t)
-		k2, k1 := mustKey(t, "k2"), mustKey(t, "k1")
-		kr, created, err := encryption.Load(encryption.Source{EnvKeys: k2.Encode() + "," + k1.Encode()})
-		if err != nil {
-			t.Fatalf("Load: %v", err)
-		}
-		if created {
-			t.Fatal("Load from EnvKeys reported a created key file")
-		}
-		if kr.CurrentID() != "k2" {
-			t.Fatalf("CurrentID = %q, want k2 (the first key)", kr.CurrentID())
-		}
-		if confidential.Keyring() != kr {
-			t.Fatal("Load did not install the keyring for confidential fields")
-		}
-		// The older key still decrypts.
-		old, err := mustKeyring(t, k1).Encrypt(phone, "users.phone")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, err := kr.Decrypt(old, "users.phone"); err != nil || got != phone {
-			t.Fatalf("Decrypt(k1 value) = (%q, %v), want %q", got, err, phone)
-		}
-	})
-
-	t.Run("EnvKeysWinOverKeyFile", func(t *testing.T) {
-		keepKeyring(t)
-		path := filepath.Join(t.TempDir(), encryption.KeyFileName)
-		kr, created, err := encryption.Load(encryption.Source{EnvKeys: mustKey(t, "k5").Encode(), KeyFile: path})
-		if err != nil {
-			t.Fatalf("Load: %v", err)
-		}
-		if created || kr.CurrentID() != "k5" {
-			t.Fatalf("Load = (current %s, created %v), want (k5, false)", kr.CurrentID(), created)
-		}
-		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
-			t.Fatalf("key file was touched although EnvKeys was set: stat err = %v", err)
-		}
-	})
-
-	t.Run("BadEnvKeys", func(t *testing.T) {
-		keepKeyring(t)
-		before := mustKeyring(t, mustKey(t, "k1"))
-		confidential.Use(before)
-
-		short := base64.RawURLEncoding.EncodeToString([]byte("sixteen byte key"))
-		good := mustKey(t, "k1").Encode()
-		goodSecret := strings.TrimPrefix(good, "k1:")
-		for name, tc := range map[string]struct{ value, secret string }{
-			"ShortSecret":  {"k1:" + short, short},
-			"NotBase64":    {"k1:s3cr3t!not*base64", "s3cr3t!not*base64"},
-			"SecretAsID":   {"TopSecretValue:" + goodSecret, "TopSecretValue"},
-			"BadSecondKey": {good + ",k2:" + short, short},
-			"DuplicateIDs": {good + "," + good, goodSecret},
-			"OnlyCommas":   {" , ", ""},
-		} {
-			t.Run(name, func(t *testing.T) {
-				kr, _, err := encryption.Load(encryption.Source{EnvKeys: tc.value})
-				if err == nil {
-					t.Fatalf("Load(%s) succeeded with keyring %v", name, kr)
-				}
-				if kr != nil {
-					t.Fatalf("Load returned keyring %v with error %v", kr, err)
-				}
-				if !strings.Contains(err.Error(), "SWITCHBOARD_ENCRYPTION_KEY") {
-					t.Fatalf("error %q does not mention SWITCHBOARD_ENCRYPTION_KEY", err)
-				}
-				if tc.secret != "" && strings.Contains(err.Error(), tc.secret) {
-					t.Fatalf("error %q reveals the secret", err)
-				}
-				if confidential.Keyring() != before {
-					t.Fatal("a failed Load replaced the installed keyring")
-				}
-			})
-		}
-	})
-
-	t.Run("KeyFile", func(t *testing.T) {
-		keepKeyring(t)
-		path := encryption.KeyFilePath(filepath.Join(t.TempDir(), "data"))
-		if filepath.Base(path) != encryption.KeyFileName {
-			t.Fatalf("KeyFilePath = %q, want a file named %s", path, encryption.KeyFileName)
-		}
-		first, created, err := encryption.Load(encryption.Source{KeyFile: path})
-		if err != nil {
-			t.Fatalf("first Load: %v", err)
-		}
-		if !created {
-			t.Fatal("first Load did not report creating the key file")
-		}
-		if confidential.Keyring() != first {
-			t.Fatal("Load did not install the keyring")
-		}
-		info, err := os.Stat(path)
-		if err != nil {
-			t.Fatalf("key file not created: %v", err)
-		}
-		if perm := info.Mode().Perm(); runtime.GOOS != "windows" && perm != 0o600 {
-			t.Fatalf("key file mode %#o, want 0600", perm)
-		}
-		stored, err := first.Encrypt(phone, "users.phone")
-		if err != nil {
-			t.Fatal(err)
-		}
-
-		second, created, err := encryption.Load(encryption.Source{KeyFile: path})
-		if err != nil {
-			t.Fatalf("second Load: %v", err)
-		}
-		if created {
-			t.Fatal("second Load reported creating the key file again")
-		}
-		if second.CurrentID() != first.CurrentID() {
-			t.Fatalf("second Load current key %q, first %q", second.CurrentID(), first.CurrentID())
-		}
-		if got, err := second.Decrypt(stored, "users.phone"); err != nil || got != phone {
-			t.Fatalf("value from the first load does not open after the second: (%q, %v)", got, err)
-		}
-	})
-
-	t.Run("ErrNoKey", func(t *testing.T) {
-		keepKeyring(t)
-		before := mustKeyring(t, mustKey(t, "k1"))
-		confidential.Use(before)
-		kr, created, err := encryption.Load(encryption.Source{})
-		if !errors.Is(err, encryption.ErrNoKey) {
-			t.Fatalf("Load(no source) err = %v, want ErrNoKey", err)
-		}
-		if kr != nil || created {
-			t.Fatalf("Load(no source) = (%v, %v), want (nil, false)", kr, created)
-		}
-		if confidential.Keyring() != before {
-			t.Fatal("a failed Load replaced the installed keyring")
-		}
-	})
-}
-
 func TestRotateKeyFile(t *testing.T) {
 	t.Run("NewCurrentKeyOldKeyStillDecrypts", func(t *testing.T) {
-		keepKeyring(t)
-		path := filepath.Join(t.TempDir(), encryption.KeyFileName)
-		old, _, err := encryption.Load(encryption.Source{KeyFile: path})
+		path := filepath.Join(t.TempDir(), confidential.KeyFileName)
+		old, _, err := confidential.Load(confidential.Source{KeyFile: path})
 		if err != nil {
 			t.Fatalf("Load: %v", err)
 		}
@@ -227,15 +55,12 @@ func TestRotateKeyFile(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		kr, next, err := encryption.RotateKeyFile(path)
+		kr, next, err := confidential.RotateKeyFile(path)
 		if err != nil {
 			t.Fatalf("RotateKeyFile: %v", err)
 		}
 		if next.ID != "k2" || kr.CurrentID() != "k2" {
 			t.Fatalf("rotated to key %q (keyring current %q), want k2", next.ID, kr.CurrentID())
-		}
-		if confidential.Keyring() != kr {
-			t.Fatal("RotateKeyFile did not install the new keyring")
 		}
 		if got, err := kr.Decrypt(oldValue, "users.phone"); err != nil || got != phone {
 			t.Fatalf("old value after rotation = (%q, %v), want %q", got, err, phone)
@@ -248,7 +73,7 @@ func TestRotateKeyFile(t *testing.T) {
 			t.Fatalf("new value %q not sealed with k2", newValue)
 		}
 
-		cur, older, created, err := crypto.LoadOrCreateKeyFile(path)
+		cur, older, created, err := confidential.LoadOrCreateKeyFile(path)
 		if err != nil {
 			t.Fatalf("reading the rotated key file: %v", err)
 		}
@@ -277,22 +102,21 @@ func TestRotateKeyFile(t *testing.T) {
 	})
 
 	t.Run("TwiceKeepsAllKeys", func(t *testing.T) {
-		keepKeyring(t)
-		path := filepath.Join(t.TempDir(), encryption.KeyFileName)
-		if _, _, err := encryption.Load(encryption.Source{KeyFile: path}); err != nil {
+		path := filepath.Join(t.TempDir(), confidential.KeyFileName)
+		if _, _, err := confidential.Load(confidential.Source{KeyFile: path}); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := encryption.RotateKeyFile(path); err != nil {
+		if _, _, err := confidential.RotateKeyFile(path); err != nil {
 			t.Fatal(err)
 		}
-		kr, next, err := encryption.RotateKeyFile(path)
+		kr, next, err := confidential.RotateKeyFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if next.ID != "k3" {
 			t.Fatalf("second rotation key %q, want k3", next.ID)
 		}
-		cur, older, _, err := crypto.LoadOrCreateKeyFile(path)
+		cur, older, _, err := confidential.LoadOrCreateKeyFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -304,17 +128,16 @@ func TestRotateKeyFile(t *testing.T) {
 			t.Fatalf("key file ids %s, want k3,k2,k1", got)
 		}
 		if kr.String() != mustKeyring(t, cur, older...).String() {
-			t.Fatalf("installed keyring %v differs from the file's", kr)
+			t.Fatalf("returned keyring %v differs from the file's", kr)
 		}
 	})
 
 	t.Run("AfterCustomKeyID", func(t *testing.T) {
-		keepKeyring(t)
-		path := filepath.Join(t.TempDir(), encryption.KeyFileName)
-		if err := crypto.WriteKeyFile(path, mustKey(t, "prod"), mustKey(t, "k7")); err != nil {
+		path := filepath.Join(t.TempDir(), confidential.KeyFileName)
+		if err := confidential.WriteKeyFile(path, mustKey(t, "prod"), mustKey(t, "k7")); err != nil {
 			t.Fatal(err)
 		}
-		_, next, err := encryption.RotateKeyFile(path)
+		_, next, err := confidential.RotateKeyFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -324,22 +147,16 @@ func TestRotateKeyFile(t *testing.T) {
 	})
 
 	t.Run("UnreadableFileChangesNothing", func(t *testing.T) {
-		keepKeyring(t)
-		before := mustKeyring(t, mustKey(t, "k1"))
-		confidential.Use(before)
-		path := filepath.Join(t.TempDir(), encryption.KeyFileName)
+		path := filepath.Join(t.TempDir(), confidential.KeyFileName)
 		if err := os.WriteFile(path, []byte("garbage\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := encryption.RotateKeyFile(path); err == nil {
+		if _, _, err := confidential.RotateKeyFile(path); err == nil {
 			t.Fatal("RotateKeyFile on a corrupt key file succeeded")
 		}
 		data, err := os.ReadFile(path)
 		if err != nil || string(data) != "garbage\n" {
 			t.Fatalf("corrupt key file was rewritten: %q, %v", data, err)
-		}
-		if confidential.Keyring() != before {
-			t.Fatal("a failed rotation replaced the installed keyring")
 		}
 	})
 }
@@ -423,10 +240,9 @@ func phonesByEmail(t *testing.T, client *ent.Client) map[string]string {
 
 func TestReencrypt(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
-		keepKeyring(t)
 		ctx := context.Background()
-		client := tg.Open(t) // installs k1 from tg.EncryptionKey
-		k1, err := crypto.ParseKey(tg.EncryptionKey)
+		client := tg.Open(t) // seals with k1, tg.EncryptionKey
+		k1, err := confidential.ParseKey(tg.EncryptionKey)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -451,10 +267,10 @@ func TestReencrypt(t *testing.T) {
 			t.Fatalf("stored phones before rotation %q, want 2 sealed with k1", before)
 		}
 
+		// Rotation: a client given the new keyring re-encrypts.
 		k2 := mustKey(t, "k2")
-		confidential.Use(mustKeyring(t, k2, k1))
-
-		n, err := encryption.Reencrypt(ctx, client)
+		rotated := tg.OpenWith(t, mustKeyring(t, k2, k1))
+		n, err := confidential.Reencrypt(ctx, rotated)
 		if err != nil {
 			t.Fatalf("Reencrypt: %v", err)
 		}
@@ -482,22 +298,28 @@ func TestReencrypt(t *testing.T) {
 			t.Fatalf("stored phones after Reencrypt %q, want 2 sealed with k2", after)
 		}
 
-		if got := phonesByEmail(t, client); !equal(got, want) {
+		if got := phonesByEmail(t, rotated); !equal(got, want) {
 			t.Fatalf("phones through ent after Reencrypt = %q, want %q", got, want)
 		}
 
+		// The first client still holds only k1, which no longer opens them:
+		// the rotation did not reach into it.
+		if _, err := client.User.Query().All(viewer.SystemContext(ctx)); !errors.Is(err, confidential.ErrUnknownKey) {
+			t.Fatalf("reading k2 values with a k1 client: err = %v, want ErrUnknownKey", err)
+		}
+
 		// The old key is no longer needed.
-		confidential.Use(mustKeyring(t, k2))
-		if got := phonesByEmail(t, client); !equal(got, want) {
+		onlyK2 := tg.OpenWith(t, mustKeyring(t, k2))
+		if got := phonesByEmail(t, onlyK2); !equal(got, want) {
 			t.Fatalf("phones with only k2 = %q, want %q", got, want)
 		}
 
 		// Running it again is harmless and still counts the values.
-		n, err = encryption.Reencrypt(ctx, client)
+		n, err = confidential.Reencrypt(ctx, onlyK2)
 		if err != nil || n != 2 {
 			t.Fatalf("second Reencrypt = (%d, %v), want (2, nil)", n, err)
 		}
-		if got := phonesByEmail(t, client); !equal(got, want) {
+		if got := phonesByEmail(t, onlyK2); !equal(got, want) {
 			t.Fatalf("phones after a second Reencrypt = %q, want %q", got, want)
 		}
 	})
@@ -505,13 +327,12 @@ func TestReencrypt(t *testing.T) {
 
 func TestReencryptLegacyPlaintext(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
-		keepKeyring(t)
 		client := tg.Open(t)
 		u := createUser(t, client, "old@example.com", "+1 555 02", true)
 		// Written before encryption existed.
 		setRawPhone(t, tg, string(u.ID), "+1 555 02")
 
-		n, err := encryption.Reencrypt(context.Background(), client)
+		n, err := confidential.Reencrypt(context.Background(), client)
 		if err != nil || n != 1 {
 			t.Fatalf("Reencrypt = (%d, %v), want (1, nil)", n, err)
 		}
@@ -527,9 +348,8 @@ func TestReencryptLegacyPlaintext(t *testing.T) {
 
 func TestReencryptEmptyPhone(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
-		keepKeyring(t)
 		client := tg.Open(t)
-		k1, err := crypto.ParseKey(tg.EncryptionKey)
+		k1, err := confidential.ParseKey(tg.EncryptionKey)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -539,8 +359,8 @@ func TestReencryptEmptyPhone(t *testing.T) {
 			t.Fatalf("stored phones %q, want one empty string", raw)
 		}
 
-		confidential.Use(mustKeyring(t, mustKey(t, "k2"), k1))
-		n, err := encryption.Reencrypt(context.Background(), client)
+		rotated := tg.OpenWith(t, mustKeyring(t, mustKey(t, "k2"), k1))
+		n, err := confidential.Reencrypt(context.Background(), rotated)
 		if err != nil {
 			t.Fatalf("Reencrypt: %v", err)
 		}
@@ -560,7 +380,7 @@ func TestReencryptEmptyPhone(t *testing.T) {
 				t.Fatalf("stored phones after Reencrypt %q, want one empty and one sealed with k2", raw)
 			}
 			want := map[string]string{"a@example.com": "+1 555 03", "b@example.com": ""}
-			if got := phonesByEmail(t, client); !equal(got, want) {
+			if got := phonesByEmail(t, rotated); !equal(got, want) {
 				t.Fatalf("phones after Reencrypt = %q, want %q", got, want)
 			}
 		})
@@ -575,12 +395,10 @@ func TestReencryptEmptyPhone(t *testing.T) {
 
 func TestReencryptUnknownKeyFails(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
-		keepKeyring(t)
 		client := tg.Open(t)
 		createUser(t, client, "a@example.com", "+1 555 04", true)
 		// A keyring that lacks k1 cannot read, so must not rewrite.
-		confidential.Use(mustKeyring(t, mustKey(t, "k2")))
-		n, err := encryption.Reencrypt(context.Background(), client)
+		n, err := confidential.Reencrypt(context.Background(), tg.OpenWith(t, mustKeyring(t, mustKey(t, "k2"))))
 		if err == nil {
 			t.Fatalf("Reencrypt without the old key succeeded with %d", n)
 		}

@@ -1,4 +1,7 @@
-package crypto
+// The key file of an embedded installation: the keys, current first, in
+// <data-dir>/encryption.key with mode 0600, created atomically on first use.
+
+package confidential
 
 import (
 	"errors"
@@ -10,6 +13,12 @@ import (
 	"runtime"
 	"strings"
 )
+
+// KeyFileName is the key file's name inside the data directory.
+const KeyFileName = "encryption.key"
+
+// KeyFilePath is the key file of an embedded installation.
+func KeyFilePath(dataDir string) string { return filepath.Join(dataDir, KeyFileName) }
 
 // LoadOrCreateKeyFile loads the keys stored at path, creating the file with
 // a new key "k1" if it does not exist (for the embedded mode).
@@ -37,7 +46,7 @@ func LoadOrCreateKeyFile(path string) (current Key, older []Key, created bool, e
 	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return Key{}, nil, false, fmt.Errorf("crypto: create key file directory: %w", err)
+		return Key{}, nil, false, fmt.Errorf("confidential: create key file directory: %w", err)
 	}
 	tmp, err := writeTemp(dir, filepath.Base(path), key.Encode()+"\n")
 	if err != nil {
@@ -54,7 +63,7 @@ func LoadOrCreateKeyFile(path string) (current Key, older []Key, created bool, e
 		}
 		// Hard links unsupported on this file system: fall back to rename.
 		if err := os.Rename(tmp, path); err != nil {
-			return Key{}, nil, false, fmt.Errorf("crypto: install key file: %w", err)
+			return Key{}, nil, false, fmt.Errorf("confidential: install key file: %w", err)
 		}
 	}
 	if err := syncDir(dir); err != nil {
@@ -83,7 +92,7 @@ func WriteKeyFile(path string, current Key, older ...Key) error {
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		_ = os.Remove(tmp)
-		return fmt.Errorf("crypto: install key file: %w", err)
+		return fmt.Errorf("confidential: install key file: %w", err)
 	}
 	return syncDir(dir)
 }
@@ -96,27 +105,27 @@ func readKeyFile(path string) (Key, []Key, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return Key{}, nil, err
 		}
-		return Key{}, nil, fmt.Errorf("crypto: open key file: %w", err)
+		return Key{}, nil, fmt.Errorf("confidential: open key file: %w", err)
 	}
 	defer f.Close()
 	info, err := f.Stat()
 	if err != nil {
-		return Key{}, nil, fmt.Errorf("crypto: stat key file: %w", err)
+		return Key{}, nil, fmt.Errorf("confidential: stat key file: %w", err)
 	}
 	if !info.Mode().IsRegular() {
-		return Key{}, nil, fmt.Errorf("crypto: key file %s is not a regular file", path)
+		return Key{}, nil, fmt.Errorf("confidential: key file %s is not a regular file", path)
 	}
 	// Unix permission bits are not meaningful on Windows.
 	if perm := info.Mode().Perm(); runtime.GOOS != "windows" && perm&0o077 != 0 {
-		return Key{}, nil, fmt.Errorf("crypto: key file %s has permissions %#o, which allow group/other access; run: chmod 600 %s", path, perm, path)
+		return Key{}, nil, fmt.Errorf("confidential: key file %s has permissions %#o, which allow group/other access; run: chmod 600 %s", path, perm, path)
 	}
 	data, err := readAll(f)
 	if err != nil {
-		return Key{}, nil, fmt.Errorf("crypto: read key file: %w", err)
+		return Key{}, nil, fmt.Errorf("confidential: read key file: %w", err)
 	}
 	current, older, err := ParseKeys(strings.TrimSpace(string(data)))
 	if err != nil {
-		return Key{}, nil, fmt.Errorf("crypto: key file %s: %w", path, err)
+		return Key{}, nil, fmt.Errorf("confidential: key file %s: %w", path, err)
 	}
 	return current, older, nil
 }
@@ -141,7 +150,7 @@ func readAll(f *os.File) ([]byte, error) {
 func writeTemp(dir, base, content string) (name string, err error) {
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return "", fmt.Errorf("crypto: create temp key file: %w", err)
+		return "", fmt.Errorf("confidential: create temp key file: %w", err)
 	}
 	name = f.Name()
 	defer func() {
@@ -151,16 +160,16 @@ func writeTemp(dir, base, content string) (name string, err error) {
 		}
 	}()
 	if err := f.Chmod(0o600); err != nil {
-		return "", fmt.Errorf("crypto: chmod temp key file: %w", err)
+		return "", fmt.Errorf("confidential: chmod temp key file: %w", err)
 	}
 	if _, err := f.WriteString(content); err != nil {
-		return "", fmt.Errorf("crypto: write temp key file: %w", err)
+		return "", fmt.Errorf("confidential: write temp key file: %w", err)
 	}
 	if err := f.Sync(); err != nil {
-		return "", fmt.Errorf("crypto: sync temp key file: %w", err)
+		return "", fmt.Errorf("confidential: sync temp key file: %w", err)
 	}
 	if err := f.Close(); err != nil {
-		return "", fmt.Errorf("crypto: close temp key file: %w", err)
+		return "", fmt.Errorf("confidential: close temp key file: %w", err)
 	}
 	return name, nil
 }
@@ -173,11 +182,11 @@ func syncDir(dir string) error {
 	}
 	d, err := os.Open(dir) // #nosec G304 -- the data directory is the operator's setting
 	if err != nil {
-		return fmt.Errorf("crypto: open key file directory: %w", err)
+		return fmt.Errorf("confidential: open key file directory: %w", err)
 	}
 	defer d.Close()
 	if err := d.Sync(); err != nil {
-		return fmt.Errorf("crypto: sync key file directory: %w", err)
+		return fmt.Errorf("confidential: sync key file directory: %w", err)
 	}
 	return nil
 }
