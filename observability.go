@@ -49,7 +49,7 @@ func (a *app) startObservability(ctx context.Context, getenv func(string) string
 	var msrv *httpserver.Server
 	if a.cfg.MetricsAddr != "" {
 		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", a.metrics.Handler(a.cfg.MetricsToken))
+		mux.Handle("GET /metrics", httpserver.MetricsHandler(a.metrics, a.cfg.MetricsToken))
 		msrv, err = httpserver.Listen(a.cfg.MetricsAddr, mux, a.log)
 		if err != nil {
 			_ = tr.Shutdown(ctx, time.Second)
