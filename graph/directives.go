@@ -29,12 +29,22 @@ func contactData(ctx context.Context, obj any, next graphql.Resolver) (any, erro
 	return nil, errFieldForbidden
 }
 
-// staffOnly allows agents and admins.
+// errStaffOnly is the error of a customer at a @staffOnly field.
+var errStaffOnly = apierr.Errorf(apierr.Forbidden, "for agents and admins only")
+
+// staffOnly allows agents and admins: the one staff check of the fields
+// it marks, Ticket's SLA fields and the root fields of the wallboard and
+// of presence alike. Anonymous callers are asked to sign in first, as
+// everywhere else.
 func staffOnly(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
-	if v := viewer.FromContext(ctx); v.IsStaff() || v.IsSystem() {
+	v, err := viewer.Require(ctx)
+	switch {
+	case err != nil:
+		return nil, err
+	case v.IsStaff() || v.IsSystem():
 		return next(ctx)
 	}
-	return nil, errFieldForbidden
+	return nil, errStaffOnly
 }
 
 func directives() DirectiveRoot {

@@ -28,7 +28,8 @@ import (
 )
 
 // classify maps any error to what a client may see: the one table from
-// domain, ent and GraphQL errors to the codes of the contract.
+// domain, ent and GraphQL errors to the codes of the contract. What it
+// makes from another error keeps that error as its cause, for the logs.
 func classify(err error) *apierr.Error {
 	var (
 		appErr     *apierr.Error
@@ -47,28 +48,32 @@ func classify(err error) *apierr.Error {
 	case isEmptyFilter(err):
 		return apierr.Invalid("where", "a filter (where, not, and, or, has…With) must not be empty: leave it out instead")
 	case ent.IsNotFound(err):
-		return apierr.Errorf(apierr.NotFound, "no object with this ID")
+		return apierr.Wrap(apierr.NotFound, err, "no object with this ID")
 	case ent.IsNotSingular(err):
-		return apierr.Errorf(apierr.Conflict, "more than one object matches")
+		return apierr.Wrap(apierr.Conflict, err, "more than one object matches")
 	case errors.As(err, &validation):
 		field := lowerCamel(validation.Name)
-		return apierr.Invalid(field, "%s %s", field, validatorWords(validation))
+		e := apierr.Wrap(apierr.BadUserInput, err, "%s %s", field, validatorWords(validation))
+		e.Field = field
+		return e
 	case sqlgraph.IsUniqueConstraintError(err):
 		field := uniqueField(err)
 		if field == "" {
-			return apierr.Errorf(apierr.Conflict, "this conflicts with an existing object")
+			return apierr.Wrap(apierr.Conflict, err, "this conflicts with an existing object")
 		}
-		return &apierr.Error{Code: apierr.Conflict, Field: field, Message: fmt.Sprintf("an object with this %s already exists", field)}
+		e := apierr.Wrap(apierr.Conflict, err, "an object with this %s already exists", field)
+		e.Field = field
+		return e
 	case sqlgraph.IsForeignKeyConstraintError(err):
-		return apierr.Errorf(apierr.BadUserInput, "a referenced object does not exist")
+		return apierr.Wrap(apierr.BadUserInput, err, "a referenced object does not exist")
 	case sqlgraph.IsConstraintError(err):
-		return apierr.Errorf(apierr.Conflict, "this conflicts with existing data")
+		return apierr.Wrap(apierr.Conflict, err, "this conflicts with existing data")
 	case errors.Is(err, privacy.Deny):
-		return apierr.Errorf(apierr.Forbidden, "you are not allowed to do this")
+		return apierr.Wrap(apierr.Forbidden, err, "you are not allowed to do this")
 	case DatabaseUnreachable(err):
-		return apierr.Errorf(apierr.Unavailable, "the database is unavailable; try again shortly")
+		return apierr.Wrap(apierr.Unavailable, err, "the database is unavailable; try again shortly")
 	case errors.Is(err, context.DeadlineExceeded):
-		return apierr.Errorf(apierr.Timeout, "the operation took too long (SWITCHBOARD_OPERATION_TIMEOUT)")
+		return apierr.Wrap(apierr.Timeout, err, "the operation took too long (SWITCHBOARD_OPERATION_TIMEOUT)")
 	case errors.As(err, &gqlErr) && gqlErr.Err == nil:
 		// Produced by gqlgen itself: syntax, validation and variable
 		// coercion errors are the client's input; NOT_FOUND comes from entgql.
@@ -97,6 +102,24 @@ func DatabaseUnreachable(err error) bool {
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
 }
 
+// NewError is the GraphQL error a client is shown for e: its message (never
+// its cause) and extensions: code, field for bad input, retryAfter in whole
+// seconds for RATE_LIMITED. It is the one constructor of client errors:
+// the error presenter shapes every error of a response with it, and so do
+// the responses made outside execution (rate limits, refused subscription
+// filters, the websocket transport's refusals, internal/httpserver's
+// writeError).
+func NewError(e *apierr.Error) *gqlerror.Error {
+	out := &gqlerror.Error{Message: e.Message, Err: e, Extensions: map[string]any{"code": string(e.Code)}}
+	if e.Field != "" {
+		out.Extensions["field"] = e.Field
+	}
+	if e.Code == apierr.RateLimited {
+		out.Extensions["retryAfter"] = apierr.RetrySeconds(e.RetryAfter)
+	}
+	return out
+}
+
 // ErrorPresenter gives every error an extensions.code. Errors it cannot
 // classify are internal: logged with the request id, shown only as INTERNAL
 // with that id.
@@ -104,18 +127,19 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		e := classify(err)
+		var requestID string
 		if e == nil || e.Code == apierr.Internal {
-			id := requestid.FromContext(ctx)
-			log.ErrorContext(ctx, "internal error", "request_id", id, "path", gqlErr.Path.String(), "err", err)
-			gqlErr.Message = "internal error (request id " + id + ")"
-			gqlErr.Extensions = map[string]any{"code": string(apierr.Internal), "requestId": id}
-			return gqlErr
+			requestID = requestid.FromContext(ctx)
+			log.ErrorContext(ctx, "internal error", "request_id", requestID, "path", gqlErr.Path.String(), "err", err)
+			e = apierr.Wrap(apierr.Internal, err, "internal error (request id %s)", requestID)
 		}
-		gqlErr.Message = e.Message
-		gqlErr.Extensions = map[string]any{"code": string(e.Code)}
-		if e.Field != "" {
-			gqlErr.Extensions["field"] = e.Field
+		// The path and locations stay the executor's; what is said is
+		// NewError's.
+		shown := NewError(e)
+		if requestID != "" {
+			shown.Extensions["requestId"] = requestID
 		}
+		gqlErr.Message, gqlErr.Extensions = shown.Message, shown.Extensions
 		return gqlErr
 	}
 }

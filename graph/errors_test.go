@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -70,6 +72,32 @@ func TestErrorPresenter(t *testing.T) {
 			t.Fatalf("got %+v", got)
 		}
 	})
+	t.Run("CauseIsKeptButNotShown", func(t *testing.T) {
+		cause := errors.New("pq: duplicate key value violates unique constraint secret_idx")
+		got, logs := present(t, fmt.Errorf("saving: %w", apierr.Wrap(apierr.Conflict, cause, "this name is taken")))
+		if got.Message != "this name is taken" || got.Extensions["code"] != "CONFLICT" || logs != "" {
+			t.Fatalf("got %q %v, logged %q", got.Message, got.Extensions, logs)
+		}
+		if !errors.Is(got, cause) {
+			t.Fatal("the presented error lost its cause")
+		}
+	})
+	t.Run("ClassifiedErrorsKeepTheirCause", func(t *testing.T) {
+		refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+		e := classify(fmt.Errorf("querying: %w", refused))
+		if e.Code != apierr.Unavailable || strings.Contains(e.Message, "dial") || !errors.Is(e, syscall.ECONNREFUSED) {
+			t.Fatalf("classify = %+v", e)
+		}
+	})
+	t.Run("InternalAppErrorsAreMaskedAndLogged", func(t *testing.T) {
+		got, logs := present(t, apierr.Wrap(apierr.Internal, errors.New("disk full at /var/lib"), "could not save"))
+		if got.Extensions["code"] != "INTERNAL" || strings.Contains(got.Message, "disk") || strings.Contains(got.Message, "could not save") {
+			t.Fatalf("got %q %v", got.Message, got.Extensions)
+		}
+		if !strings.Contains(logs, "disk full") {
+			t.Fatalf("log lacks the cause: %s", logs)
+		}
+	})
 	t.Run("LowerCamelFieldNames", func(t *testing.T) {
 		for in, want := range map[string]string{"subject": "subject", "group_id": "groupID", "first_response_due_at": "firstResponseDueAt"} {
 			if got := lowerCamel(in); got != want {
@@ -110,6 +138,38 @@ func TestPageLimits(t *testing.T) {
 		args, err := call(map[string]any{"id": "x"})
 		if err != nil || len(args) != 1 {
 			t.Fatalf("args %v err %v", args, err)
+		}
+	})
+}
+
+func TestNewError(t *testing.T) {
+	t.Run("CodeAndMessage", func(t *testing.T) {
+		got := NewError(apierr.Errorf(apierr.NotFound, "no object with this ID"))
+		if got.Message != "no object with this ID" || len(got.Extensions) != 1 || got.Extensions["code"] != "NOT_FOUND" {
+			t.Fatalf("got %q %v", got.Message, got.Extensions)
+		}
+	})
+	t.Run("FieldOfBadInput", func(t *testing.T) {
+		got := NewError(apierr.Invalid("subject", "subject is required"))
+		if got.Extensions["field"] != "subject" || got.Extensions["code"] != "BAD_USER_INPUT" {
+			t.Fatalf("extensions = %v", got.Extensions)
+		}
+	})
+	t.Run("RateLimitedSaysWhenToRetry", func(t *testing.T) {
+		got := NewError(apierr.TooMany(2500*time.Millisecond, "too many requests"))
+		if got.Extensions["retryAfter"] != 3 || got.Extensions["code"] != "RATE_LIMITED" {
+			t.Fatalf("extensions = %v", got.Extensions)
+		}
+	})
+	t.Run("ErrCauseIsNotShown", func(t *testing.T) {
+		cause := errors.New("redis: connection refused")
+		got := NewError(apierr.Wrap(apierr.Unavailable, cause, "the service is busy; try again shortly"))
+		b, err := json.Marshal(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), "redis") || !errors.Is(got, cause) {
+			t.Fatalf("shown %s; cause kept: %v", b, errors.Is(got, cause))
 		}
 	})
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/viewer"
@@ -71,10 +70,7 @@ func RestrictSubscriptionFilters() graphql.OperationMiddleware {
 			return next(ctx)
 		}
 		if r := forbiddenFilter(oc.Operation.SelectionSet, oc.Variables, map[string]bool{}); r != nil {
-			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
-				Message:    r.Message,
-				Extensions: map[string]any{"code": string(r.Code), "field": r.Field},
-			}}})
+			return graphql.OneShot(errorResponse(r))
 		}
 		return next(ctx)
 	}

@@ -4951,8 +4951,10 @@ admins. Anyone else reads null with a FORBIDDEN error at the field.
 directive @contactData on FIELD_DEFINITION
 
 """
-Visible to agents and admins only (e.g. SLA due times); others read null
-with a FORBIDDEN error at the field.
+Visible to agents and admins only (e.g. SLA due times); customers read null
+with a FORBIDDEN error at the field, anonymous callers UNAUTHENTICATED. On a
+root field (wallboard, ticketViewers, viewTicket) only agents and admins may
+call it.
 """
 directive @staffOnly on FIELD_DEFINITION
 
@@ -5205,12 +5207,12 @@ type Subscription {
   """
   ticketEvents(groupID: ID, ticketID: ID, where: TicketWhereInput, after: String): TicketEvent!
   "Agents and admins on a ticket (staff only): the list now, then each change."
-  ticketViewers(ticketID: ID!): [TicketViewer!]!
+  ticketViewers(ticketID: ID!): [TicketViewer!]! @staffOnly
 }
 
 extend type Mutation {
   "Heartbeat: the viewer (staff) is on the ticket, typing or not, for the presence TTL."
-  viewTicket(ticketID: ID!, typing: Boolean = false): Boolean!
+  viewTicket(ticketID: ID!, typing: Boolean = false): Boolean! @staffOnly
 }
 `, BuiltIn: false},
 	{Name: "../schema/tags.graphql", Input: `# Tags: changed one at a time under the ticket's row lock, so concurrent
@@ -5254,7 +5256,7 @@ extend input TicketWhereInput {
   reach without groupID. Agents and admins only (FORBIDDEN for customers);
   an agent's board counts the tickets that agent may see.
   """
-  wallboard(groupID: ID): Wallboard!
+  wallboard(groupID: ID): Wallboard! @staffOnly
 }
 
 extend type Subscription {
@@ -5264,7 +5266,7 @@ extend type Subscription {
   since SLA clocks run out without any change. Screens that see the same
   numbers share one computation per instance.
   """
-  wallboard(groupID: ID): Wallboard!
+  wallboard(groupID: ID): Wallboard! @staffOnly
 }
 
 "Queue numbers. Waiting tickets are those NEW, OPEN or PENDING."
@@ -10591,7 +10593,20 @@ func (ec *executionContext) _Mutation_viewTicket(ctx context.Context, field grap
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().ViewTicket(ctx, fc.Args["ticketID"].(globalid.ID), fc.Args["typing"].(*bool))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.StaffOnly == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive staffOnly is not implemented")
+				}
+				return ec.Directives.StaffOnly(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
 			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
@@ -12014,7 +12029,20 @@ func (ec *executionContext) _Query_wallboard(ctx context.Context, field graphql.
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Wallboard(ctx, fc.Args["groupID"].(*globalid.ID))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.StaffOnly == nil {
+					var zeroVal *wallboard.Wallboard
+					return zeroVal, errors.New("directive staffOnly is not implemented")
+				}
+				return ec.Directives.StaffOnly(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *wallboard.Wallboard) graphql.Marshaler {
 			return ec.marshalNWallboard2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋwallboardᚐWallboard(ctx, selections, v)
 		},
@@ -13288,7 +13316,20 @@ func (ec *executionContext) _Subscription_ticketViewers(ctx context.Context, fie
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Subscription().TicketViewers(ctx, fc.Args["ticketID"].(globalid.ID))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.StaffOnly == nil {
+					var zeroVal []*live.TicketViewer
+					return zeroVal, errors.New("directive staffOnly is not implemented")
+				}
+				return ec.Directives.StaffOnly(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*live.TicketViewer) graphql.Marshaler {
 			return ec.marshalNTicketViewer2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋliveᚐTicketViewerᚄ(ctx, selections, v)
 		},
@@ -13376,7 +13417,20 @@ func (ec *executionContext) _Subscription_wallboard(ctx context.Context, field g
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Subscription().Wallboard(ctx, fc.Args["groupID"].(*globalid.ID))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.StaffOnly == nil {
+					var zeroVal *wallboard.Wallboard
+					return zeroVal, errors.New("directive staffOnly is not implemented")
+				}
+				return ec.Directives.StaffOnly(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *wallboard.Wallboard) graphql.Marshaler {
 			return ec.marshalNWallboard2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋwallboardᚐWallboard(ctx, selections, v)
 		},

@@ -128,7 +128,7 @@ func refuse(ctx context.Context, code apierr.Code, msg string) *gqlerror.Error {
 	if h := responseHintFrom(ctx); h != nil {
 		h.set(apierr.HTTPStatus(code), 0)
 	}
-	return &gqlerror.Error{Message: msg, Err: apierr.Errorf(code, "%s", msg), Extensions: map[string]any{"code": string(code)}}
+	return NewError(apierr.Errorf(code, "%s", msg))
 }
 
 // operationMeasure is what the limits look at.

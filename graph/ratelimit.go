@@ -83,26 +83,25 @@ func (r RateLimit) InterceptOperation(ctx context.Context, next graphql.Operatio
 			r.Log.WarnContext(ctx, "rate limiter unavailable; letting the request through", "err", err)
 		case err != nil:
 			r.Log.ErrorContext(ctx, "rate limiter unavailable; refusing the request", "err", err)
-			return graphql.OneShot(errorResponse(apierr.Unavailable, "the service is busy; try again shortly", nil))
+			return graphql.OneShot(errorResponse(apierr.Wrap(apierr.Unavailable, err, "the service is busy; try again shortly")))
 		case !res.Allowed:
 			e := apierr.TooMany(res.RetryAfter, "too many requests")
 			hintRetry(ctx, e)
-			return graphql.OneShot(errorResponse(e.Code, e.Message, map[string]any{"retryAfter": apierr.RetrySeconds(e.RetryAfter)}))
+			return graphql.OneShot(errorResponse(e))
 		}
 	}
 	return next(ctx)
 }
 
-// WithRetryAfter wraps an error presenter so that every RATE_LIMITED
-// error says when to try again, in extensions.retryAfter and, over HTTP,
-// with status 429 and Retry-After (a refused login, for one, is an error
-// of its field, which gqlgen would answer with 200).
+// WithRetryAfter wraps an error presenter so that, over HTTP, every
+// RATE_LIMITED error answers with status 429 and Retry-After (a refused
+// login, for one, is an error of its field, which gqlgen would answer with
+// 200); extensions.retryAfter is NewError's.
 func WithRetryAfter(present graphql.ErrorPresenterFunc) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := present(ctx, err)
 		var e *apierr.Error
 		if errors.As(err, &e) && e.Code == apierr.RateLimited && gqlErr.Extensions["code"] == string(apierr.RateLimited) {
-			gqlErr.Extensions["retryAfter"] = apierr.RetrySeconds(e.RetryAfter)
 			hintRetry(ctx, e)
 		}
 		return gqlErr
@@ -116,12 +115,10 @@ func hintRetry(ctx context.Context, e *apierr.Error) {
 	}
 }
 
-func errorResponse(code apierr.Code, msg string, ext map[string]any) *graphql.Response {
-	e := &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": string(code)}}
-	for k, v := range ext {
-		e.Extensions[k] = v
-	}
-	return &graphql.Response{Errors: gqlerror.List{e}}
+// errorResponse is the response of an operation refused before it ran,
+// outside the executor (whose errors the presenter shapes).
+func errorResponse(e *apierr.Error) *graphql.Response {
+	return &graphql.Response{Errors: gqlerror.List{NewError(e)}}
 }
 
 // ResponseHint carries an HTTP status (and Retry-After) that an operation

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,8 +18,10 @@ import (
 type brokenLimiter struct{}
 
 func (brokenLimiter) Allow(context.Context, string, ratelimit.Limit, int) (ratelimit.Result, error) {
-	return ratelimit.Result{}, errors.New("redis: connection refused")
+	return ratelimit.Result{}, errLimiterDown
 }
+
+var errLimiterDown = errors.New("redis: connection refused")
 
 func TestRateLimitWhenTheLimiterFails(t *testing.T) {
 	ctx := viewer.NewContext(context.Background(), &viewer.Viewer{UserID: "US1", Role: viewer.Agent})
@@ -44,6 +47,9 @@ func TestRateLimitWhenTheLimiterFails(t *testing.T) {
 		resp := r.InterceptOperation(ctx, next)(ctx)
 		if reached || len(resp.Errors) != 1 || resp.Errors[0].Extensions["code"] != "UNAVAILABLE" {
 			t.Fatalf("reached %v, response %+v", reached, resp)
+		}
+		if msg := resp.Errors[0].Message; strings.Contains(msg, "redis") || !errors.Is(resp.Errors[0], errLimiterDown) {
+			t.Fatalf("message %q shows the cause, or the cause is lost", msg)
 		}
 	})
 }

@@ -1,13 +1,17 @@
 // Package apierr is Switchboard's one error type: an error with a code a
 // client can act on (the codes of the GraphQL contract), a message safe to
-// show, and, for bad input, the name of the offending field. Domain code
-// returns these; the GraphQL layer maps every other error to INTERNAL.
+// show, for bad input the name of the offending field, and the cause it
+// was made from, for the logs only. Domain code returns these; the GraphQL
+// layer maps every other error to INTERNAL. The code decides the HTTP
+// status of a request refused as a whole (HTTPStatus): the one table of
+// docs/errors.md.
 package apierr
 
 import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -46,9 +50,20 @@ const (
 	Timeout Code = "TIMEOUT"
 )
 
+// Codes lists every code, in the order of docs/errors.md, so that tests
+// can walk them all.
+var Codes = []Code{
+	Unauthenticated, Forbidden, NotFound, BadUserInput, Conflict, RateLimited,
+	PersistedQueryNotFound, CursorExpired, Unavailable, QueryTooComplex,
+	PayloadTooLarge, UnsupportedMediaType, MethodNotAllowed, Timeout, Internal,
+}
+
 // httpStatus is the HTTP status of a request refused with a code as a
-// whole. Codes not listed answer 200 with the error in the body, as
-// GraphQL over HTTP does for errors of individual fields.
+// whole: the one place a status is chosen for an error, by GraphQL
+// responses (operations refused before they ran, rate limits) and by every
+// other HTTP error (internal/httpserver's writeError). Codes not listed
+// answer 200 with the error in the body, as GraphQL over HTTP does for
+// errors of individual fields.
 var httpStatus = map[Code]int{
 	Unauthenticated:      401,
 	Forbidden:            403,
@@ -72,9 +87,10 @@ func HTTPStatus(code Code) int {
 	return 200
 }
 
-// Error is an error a client may see.
+// Error is an error a client may see: its Message, never its Cause.
 type Error struct {
-	Code    Code
+	Code Code
+	// Message is what the client is told.
 	Message string
 	// Field names the input field at fault, for BAD_USER_INPUT.
 	Field string
@@ -82,9 +98,26 @@ type Error struct {
 	// again (extensions.retryAfter and the Retry-After header, in
 	// RetrySeconds).
 	RetryAfter time.Duration
+	// Cause is the error this one was made from (a database's, a
+	// parser's), kept for the logs and for errors.Is and errors.As; it
+	// is never shown to the client, whose text is Message alone.
+	Cause error
 }
 
-func (e *Error) Error() string { return e.Message }
+// Error is the message followed by the cause, as Go errors print their
+// chain: what the logs show. Clients are shown Message, never this.
+func (e *Error) Error() string {
+	// A message that already ends with its cause's text (BAD_USER_INPUT
+	// repeating a parser's words) does not say it twice.
+	if e.Cause == nil || strings.HasSuffix(e.Message, e.Cause.Error()) {
+		return e.Message
+	}
+	return e.Message + ": " + e.Cause.Error()
+}
+
+// Unwrap returns the cause, so that errors.Is and errors.As see through
+// an Error to what it was made from.
+func (e *Error) Unwrap() error { return e.Cause }
 
 // TooMany returns a RATE_LIMITED error asking the client to wait: the
 // message ends with when to try again, e.g. "too many requests; try again
@@ -109,6 +142,12 @@ func RetrySeconds(wait time.Duration) int {
 // Errorf returns an Error with the code and a formatted message.
 func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Wrap returns an Error with the code and a formatted message, made from
+// cause: the client sees the message, the logs and errors.Is/As the cause.
+func Wrap(code Code, cause error, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Cause: cause}
 }
 
 // Invalid returns a BAD_USER_INPUT error about one input field.

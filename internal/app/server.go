@@ -150,7 +150,7 @@ func NewServer(ctx context.Context, d *Data, ln *Listeners, getenv func(string) 
 	}
 	if ln.Metrics != nil {
 		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", d.Metrics.Handler(cfg.MetricsToken))
+		mux.Handle("GET /metrics", httpserver.MetricsHandler(d.Metrics, cfg.MetricsToken))
 		s.metrics, _ = httpserver.NewServer(ln.Metrics, mux, d.Log, httpserver.DefaultServerOptions)
 	}
 	return s, nil

@@ -234,9 +234,9 @@ func (s *Service) startSession(ctx context.Context, u *ent.User, userAgent strin
 
 // Logout revokes the session the viewer signed in with.
 func (s *Service) Logout(ctx context.Context) error {
-	v := viewer.FromContext(ctx)
-	if v == nil {
-		return apierr.Errorf(apierr.Unauthenticated, "sign in first")
+	v, err := viewer.Require(ctx)
+	if err != nil {
+		return err
 	}
 	if v.SessionID == "" {
 		return apierr.Errorf(apierr.Forbidden, "API tokens have no session to log out of; revoke the token instead")

@@ -21,17 +21,9 @@ const APITokenPrefix = "sbt_"
 // MaxAPITokenNameLen bounds an API token's name.
 const MaxAPITokenNameLen = 100
 
-func signedIn(ctx context.Context) (*viewer.Viewer, error) {
-	v := viewer.FromContext(ctx)
-	if v == nil || v.IsSystem() {
-		return nil, apierr.Errorf(apierr.Unauthenticated, "sign in first")
-	}
-	return v, nil
-}
-
 // MySessions lists the viewer's own sessions, newest first.
 func (s *Service) MySessions(ctx context.Context) ([]*ent.Session, error) {
-	v, err := signedIn(ctx)
+	v, err := viewer.RequireUser(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +32,7 @@ func (s *Service) MySessions(ctx context.Context) ([]*ent.Session, error) {
 
 // RevokeSession ends one of the viewer's sessions (privacy: own ones only).
 func (s *Service) RevokeSession(ctx context.Context, id globalid.ID) (*ent.Session, error) {
-	if _, err := signedIn(ctx); err != nil {
+	if _, err := viewer.RequireUser(ctx); err != nil {
 		return nil, err
 	}
 	return s.client.Session.UpdateOneID(id).Where(session.RevokedAtIsNil()).SetRevokedAt(s.now()).Save(ctx)
@@ -49,7 +41,7 @@ func (s *Service) RevokeSession(ctx context.Context, id globalid.ID) (*ent.Sessi
 // ChangePassword replaces the viewer's password after checking the current
 // one, and ends every other session of theirs.
 func (s *Service) ChangePassword(ctx context.Context, current, next string) error {
-	v, err := signedIn(ctx)
+	v, err := viewer.RequireUser(ctx)
 	if err != nil {
 		return err
 	}
@@ -94,7 +86,7 @@ type NewAPIToken struct {
 // CreateAPIToken makes a token for the viewer; the plain token is returned
 // only here.
 func (s *Service) CreateAPIToken(ctx context.Context, in NewAPIToken) (string, *ent.APIToken, error) {
-	v, err := signedIn(ctx)
+	v, err := viewer.RequireUser(ctx)
 	if err != nil {
 		return "", nil, err
 	}
@@ -120,7 +112,7 @@ func (s *Service) CreateAPIToken(ctx context.Context, in NewAPIToken) (string, *
 
 // MyAPITokens lists the viewer's own API tokens, newest first.
 func (s *Service) MyAPITokens(ctx context.Context) ([]*ent.APIToken, error) {
-	v, err := signedIn(ctx)
+	v, err := viewer.RequireUser(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +121,7 @@ func (s *Service) MyAPITokens(ctx context.Context) ([]*ent.APIToken, error) {
 
 // RevokeAPIToken ends an API token (privacy: own ones, or any for admins).
 func (s *Service) RevokeAPIToken(ctx context.Context, id globalid.ID) (*ent.APIToken, error) {
-	if _, err := signedIn(ctx); err != nil {
+	if _, err := viewer.RequireUser(ctx); err != nil {
 		return nil, err
 	}
 	return s.client.APIToken.UpdateOneID(id).Where(apitoken.RevokedAtIsNil()).SetRevokedAt(s.now()).Save(ctx)
@@ -212,7 +204,7 @@ func validPhone(s string) bool {
 // UpdateProfile changes the viewer's own name and phone (privacy: only
 // those fields of their own account). An empty phone removes it.
 func (s *Service) UpdateProfile(ctx context.Context, name, phone *string) (*ent.User, error) {
-	v, err := signedIn(ctx)
+	v, err := viewer.RequireUser(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +221,7 @@ func (s *Service) UpdateProfile(ctx context.Context, name, phone *string) (*ent.
 
 // SetAway marks the signed-in agent or admin away (out of office) or back.
 func (s *Service) SetAway(ctx context.Context, away bool) (*ent.User, error) {
-	v, err := signedIn(ctx)
+	v, err := viewer.RequireUser(ctx)
 	if err != nil {
 		return nil, err
 	}

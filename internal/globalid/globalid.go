@@ -95,7 +95,7 @@ func (id *ID) UnmarshalGQL(v any) error {
 		return apierr.Errorf(apierr.BadUserInput, "an ID must be a string")
 	}
 	if err := parsed.Validate(); err != nil {
-		return apierr.Errorf(apierr.BadUserInput, "%v", err)
+		return apierr.Wrap(apierr.BadUserInput, err, "%v", err)
 	}
 	*id = parsed
 	return nil

@@ -27,6 +27,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/switchboardhq/switchboard/internal/apierr"
@@ -145,7 +146,7 @@ func Handler(log *slog.Logger, resolver *graph.Resolver, opts Options) http.Hand
 		mux.Handle("GET /{$}", playground.Handler("Switchboard", "/query"))
 	}
 	if opts.Metrics != nil && opts.ServeMetrics {
-		mux.Handle("GET /metrics", opts.Metrics.Handler(opts.MetricsToken))
+		mux.Handle("GET /metrics", MetricsHandler(opts.Metrics, opts.MetricsToken))
 	}
 	return requestid.Middleware(observe(log, opts.Metrics, opts.Tracer, securityHeaders(mux)))
 }
@@ -167,12 +168,12 @@ func authenticate(log *slog.Logger, svc *auth.Service, allowedOrigins []string, 
 		if h := r.Header.Get("Authorization"); h != "" {
 			var ok bool
 			if token, ok = auth.BearerToken(h); !ok {
-				writeError(w, http.StatusUnauthorized, apierr.Errorf(apierr.Unauthenticated, "Authorization header must be \"Bearer <token>\""))
+				writeError(w, apierr.Errorf(apierr.Unauthenticated, "Authorization header must be \"Bearer <token>\""))
 				return
 			}
 		} else if c, err := r.Cookie(auth.SessionCookieName); err == nil && c.Value != "" {
 			if !sameOriginOrAllowed(r, ips.scheme(r), allowedOrigins) {
-				writeError(w, http.StatusForbidden, apierr.Errorf(apierr.Forbidden, "cross-site request refused: send the %s header or call from an allowed origin", auth.CSRFHeader))
+				writeError(w, apierr.Errorf(apierr.Forbidden, "cross-site request refused: send the %s header or call from an allowed origin", auth.CSRFHeader))
 				return
 			}
 			token, fromCookie = c.Value, true
@@ -191,17 +192,18 @@ func authenticate(log *slog.Logger, svc *auth.Service, allowedOrigins []string, 
 					if fromCookie {
 						cw.add(auth.ClearedSessionCookie())
 					}
-					writeError(w, http.StatusUnauthorized, e)
+					writeError(w, e)
 					return
 				}
 				id := requestid.FromContext(ctx)
 				log.ErrorContext(ctx, "authentication failed", "request_id", id, "err", err)
 				if graph.DatabaseUnreachable(err) {
-					w.Header().Set("Retry-After", "5")
-					writeError(w, http.StatusServiceUnavailable, apierr.Errorf(apierr.Unavailable, "the database is unavailable; try again shortly (request id %s)", id))
+					e := apierr.Wrap(apierr.Unavailable, err, "the database is unavailable; try again shortly (request id %s)", id)
+					e.RetryAfter = databaseRetry
+					writeError(w, e)
 					return
 				}
-				writeError(w, http.StatusInternalServerError, apierr.Errorf(apierr.Internal, "internal error (request id %s)", id))
+				writeError(w, apierr.Wrap(apierr.Internal, err, "internal error (request id %s)", id))
 				return
 			}
 			signedIn = v
@@ -210,6 +212,10 @@ func authenticate(log *slog.Logger, svc *auth.Service, allowedOrigins []string, 
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
+
+// databaseRetry is the Retry-After of a request refused because the
+// database could not be reached while checking its credentials.
+const databaseRetry = 5 * time.Second
 
 func isWebsocket(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
@@ -301,7 +307,7 @@ func (w *cookieWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func limitBody(max int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > max {
-			writeError(w, http.StatusRequestEntityTooLarge, apierr.Errorf(apierr.PayloadTooLarge, "request body is larger than %d bytes", max))
+			writeError(w, apierr.Errorf(apierr.PayloadTooLarge, "request body is larger than %d bytes", max))
 			return
 		}
 		// Bodies without a declared length are read here, within the
@@ -309,11 +315,11 @@ func limitBody(max int64, next http.Handler) http.Handler {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			writeError(w, http.StatusRequestEntityTooLarge, apierr.Errorf(apierr.PayloadTooLarge, "request body is larger than %d bytes", max))
+			writeError(w, apierr.Errorf(apierr.PayloadTooLarge, "request body is larger than %d bytes", max))
 			return
 		}
 		if err != nil {
-			writeError(w, http.StatusBadRequest, apierr.Errorf(apierr.BadUserInput, "reading the request body: %v", err))
+			writeError(w, apierr.Wrap(apierr.BadUserInput, err, "reading the request body: %v", err))
 			return
 		}
 		r.Body = readBody{bytes.NewReader(body), body}
@@ -341,22 +347,28 @@ func bodyOf(r *http.Request) ([]byte, error) {
 	return data, err
 }
 
-// writeError answers with a GraphQL-shaped error body.
-func writeError(w http.ResponseWriter, status int, e *apierr.Error) {
+// writeError answers every HTTP request refused outside GraphQL execution
+// (bad credentials, CSRF, body limits, request checks, event streams,
+// metrics) with a GraphQL-shaped error body. The status is always the one
+// of the error's code (apierr.HTTPStatus), never chosen here: the table of
+// docs/errors.md. An error that is not an *apierr.Error is INTERNAL, and
+// only its message is shown, never its cause.
+func writeError(w http.ResponseWriter, err error) {
+	var e *apierr.Error
+	if !errors.As(err, &e) {
+		e = apierr.Wrap(apierr.Internal, err, "internal error")
+	}
 	w.Header().Set("Content-Type", "application/json")
-	if status == http.StatusUnauthorized {
+	if e.Code == apierr.Unauthenticated {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard"`)
 	}
-	ext := map[string]any{"code": e.Code}
-	if e.Code == apierr.RateLimited {
-		secs := apierr.RetrySeconds(e.RetryAfter)
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		ext["retryAfter"] = secs
+	// RATE_LIMITED always says when to try again; other codes when they
+	// know (the database while checking credentials).
+	if e.RetryAfter > 0 || e.Code == apierr.RateLimited {
+		w.Header().Set("Retry-After", strconv.Itoa(apierr.RetrySeconds(e.RetryAfter)))
 	}
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []map[string]any{{"message": e.Message, "extensions": ext}},
-	})
+	w.WriteHeader(apierr.HTTPStatus(e.Code))
+	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []*gqlerror.Error{graph.NewError(e)}})
 }
 
 // Server is the HTTP server with its timeouts.

@@ -3,6 +3,7 @@ package httpserver
 import (
 	"bufio"
 	"context"
+	"crypto/subtle"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/metrics"
 	"github.com/switchboardhq/switchboard/internal/requestid"
 	"github.com/switchboardhq/switchboard/internal/viewer"
@@ -257,3 +259,23 @@ func errorCode(ext map[string]any) string {
 
 // noopTracer is the tracer provider when tracing is off.
 func noopTracer() trace.TracerProvider { return noop.NewTracerProvider() }
+
+// MetricsHandler serves m at /metrics, on the main listener or on one of
+// its own (SWITCHBOARD_METRICS_ADDR). With a non-empty token, requests must
+// carry "Authorization: Bearer <token>"; others are refused as every HTTP
+// error is, through writeError (401, UNAUTHENTICATED).
+func MetricsHandler(m *metrics.Metrics, token string) http.Handler {
+	h := m.Handler()
+	if token == "" {
+		return h
+	}
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// In constant time: how much of a guess matched must not show.
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			writeError(w, apierr.Errorf(apierr.Unauthenticated, "metrics need the bearer token of SWITCHBOARD_METRICS_TOKEN"))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}

@@ -258,6 +258,17 @@ func TestMetricsEndpoint(t *testing.T) {
 			t.Fatalf("with the token: %d", status)
 		}
 	})
+	t.Run("ErrWithoutTheTokenIsAnHTTPError", func(t *testing.T) {
+		// Refused as every HTTP error is (writeError): the status of
+		// UNAUTHENTICATED, a JSON error body, WWW-Authenticate.
+		h := httpserver.MetricsHandler(metrics.New(), "s3cret")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		if rec.Code != http.StatusUnauthorized || rec.Header().Get("WWW-Authenticate") == "" ||
+			!strings.Contains(rec.Body.String(), `"code":"UNAUTHENTICATED"`) || !strings.Contains(rec.Body.String(), "SWITCHBOARD_METRICS_TOKEN") {
+			t.Fatalf("%d %q %s", rec.Code, rec.Header().Get("WWW-Authenticate"), rec.Body)
+		}
+	})
 	t.Run("NotOnTheMainListenerWhenServedApart", func(t *testing.T) {
 		o := newObservedServer(t, httpserver.Options{ServeMetrics: false})
 		if status, _ := o.scrape(t, nil); status != http.StatusNotFound {

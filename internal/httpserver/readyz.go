@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sort"
 	"time"
+
+	"github.com/switchboardhq/switchboard/internal/apierr"
 )
 
 // readyTimeout bounds each readiness check.
@@ -37,7 +39,9 @@ func readiness(checks map[string]func(context.Context) error) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		if !ready {
-			w.WriteHeader(http.StatusServiceUnavailable)
+			// Not an error body (load balancers read the checks), but the
+			// status of the code it stands for, from the one table.
+			w.WriteHeader(apierr.HTTPStatus(apierr.Unavailable))
 		}
 		_ = json.NewEncoder(w).Encode(map[string]any{"ready": ready, "checks": status})
 	})

@@ -35,7 +35,7 @@ func checkRequest(next http.Handler) http.Handler {
 			if !isWebsocket(r) {
 				ctx = graph.WithSafeMethod(ctx)
 				if e := checkQueryParams(r); e != nil {
-					writeError(w, http.StatusBadRequest, e)
+					writeError(w, e)
 					return
 				}
 			}
@@ -46,23 +46,23 @@ func checkRequest(next http.Handler) http.Handler {
 			case r.Header.Get(auth.CSRFHeader) != "":
 				// Not a browser's cross-site form: read the body as JSON.
 			default:
-				writeError(w, http.StatusUnsupportedMediaType, apierr.Errorf(apierr.UnsupportedMediaType,
+				writeError(w, apierr.Errorf(apierr.UnsupportedMediaType,
 					"POST /query takes Content-Type application/json (or send the %s header)", auth.CSRFHeader))
 				return
 			}
 			body, err := bodyOf(r)
 			if err != nil {
-				writeError(w, http.StatusBadRequest, apierr.Errorf(apierr.BadUserInput, "reading the request body: %v", err))
+				writeError(w, apierr.Wrap(apierr.BadUserInput, err, "reading the request body: %v", err))
 				return
 			}
 			if e := checkBody(body); e != nil {
-				writeError(w, apierr.HTTPStatus(e.Code), e)
+				writeError(w, e)
 				return
 			}
 			r.Header.Set("Content-Type", "application/json")
 		default:
 			w.Header().Set("Allow", "GET, POST, OPTIONS")
-			writeError(w, http.StatusMethodNotAllowed, apierr.Errorf(apierr.MethodNotAllowed, "/query takes GET and POST, not %s", r.Method))
+			writeError(w, apierr.Errorf(apierr.MethodNotAllowed, "/query takes GET and POST, not %s", r.Method))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))

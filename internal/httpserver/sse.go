@@ -18,7 +18,6 @@ import (
 
 	"github.com/switchboardhq/switchboard/graph"
 
-	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/live"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
@@ -146,11 +145,9 @@ func (t eventStream) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		cancel()
 	})
 	if err != nil {
-		var e *apierr.Error
-		if !errors.As(err, &e) {
-			e = apierr.Errorf(apierr.Internal, "internal error")
-		}
-		writeError(w, apierr.HTTPStatus(e.Code), e)
+		// Refused before the stream starts (shutting down, too many
+		// connections): a plain HTTP error, its status from its code.
+		writeError(w, err)
 		return
 	}
 	defer conn.Close()

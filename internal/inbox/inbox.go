@@ -37,19 +37,11 @@ type Preference struct {
 	Enabled bool
 }
 
-// signedIn refuses anonymous callers: an anonymous query of notifications
-// would otherwise read as an empty inbox rather than say why.
-func signedIn(ctx context.Context) (*viewer.Viewer, error) {
-	v := viewer.FromContext(ctx)
-	if v == nil || v.UserID == "" {
-		return nil, apierr.Errorf(apierr.Unauthenticated, "sign in first")
-	}
-	return v, nil
-}
-
-// List is a page of the viewer's inbox, newest first.
+// List is a page of the viewer's inbox, newest first. An anonymous caller
+// is refused (as by every method here) rather than shown an empty inbox,
+// which would not say why.
 func (s *Service) List(ctx context.Context, after *ent.Cursor, first *int, before *ent.Cursor, last *int, unreadOnly bool) (*ent.NotificationConnection, error) {
-	if _, err := signedIn(ctx); err != nil {
+	if _, err := viewer.RequireUser(ctx); err != nil {
 		return nil, err
 	}
 	q := s.client.Notification.Query()
@@ -61,7 +53,7 @@ func (s *Service) List(ctx context.Context, after *ent.Cursor, first *int, befor
 
 // UnreadCount is how many of the viewer's notifications are unread.
 func (s *Service) UnreadCount(ctx context.Context) (int, error) {
-	if _, err := signedIn(ctx); err != nil {
+	if _, err := viewer.RequireUser(ctx); err != nil {
 		return 0, err
 	}
 	return s.client.Notification.Query().Where(notification.ReadAtIsNil()).Count(ctx)
@@ -72,7 +64,7 @@ func (s *Service) UnreadCount(ctx context.Context) (int, error) {
 // that are not the viewer's match nothing (the policy narrows the update),
 // so they are neither marked nor told apart from unknown ones.
 func (s *Service) MarkRead(ctx context.Context, ids []globalid.ID, all bool) (int, error) {
-	if _, err := signedIn(ctx); err != nil {
+	if _, err := viewer.RequireUser(ctx); err != nil {
 		return 0, err
 	}
 	if !all && ids == nil {
@@ -106,7 +98,7 @@ func notificationIDs(ids []globalid.ID) error {
 // Preferences lists every kind of notification with whether the viewer
 // is told of it.
 func (s *Service) Preferences(ctx context.Context) ([]*Preference, error) {
-	v, err := signedIn(ctx)
+	v, err := viewer.RequireUser(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +112,7 @@ func (s *Service) Preferences(ctx context.Context) ([]*Preference, error) {
 // SetPreference turns one kind of notification on or off for the viewer
 // and returns the preferences as they now are.
 func (s *Service) SetPreference(ctx context.Context, kind notification.Kind, enabled bool) ([]*Preference, error) {
-	v, err := signedIn(ctx)
+	v, err := viewer.RequireUser(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -173,7 +173,9 @@ func compileWhere(w reflect.Value, dialectName, path string) (func(*ent.Ticket) 
 		}
 		m, err := compilePredicate(sf.Name, v, dialectName)
 		if err != nil {
-			return nil, apierr.Invalid(path+"."+name, "%s cannot be followed live: %v", name, err)
+			e := apierr.Wrap(apierr.BadUserInput, err, "%s cannot be followed live: %v", name, err)
+			e.Field = path + "." + name
+			return nil, e
 		}
 		ms = append(ms, m)
 	}

@@ -38,13 +38,12 @@ type inboxSub struct {
 // after (when given), then live ones, without gap or duplicate. It ends
 // when ctx ends.
 func (h *Hub) SubscribeNotifications(ctx context.Context, after *string) (<-chan *ent.Notification, error) {
-	v := viewer.FromContext(ctx)
-	if v == nil || v.UserID == "" {
-		return nil, apierr.Errorf(apierr.Unauthenticated, "sign in to subscribe")
+	v, err := viewer.RequireUser(ctx)
+	if err != nil {
+		return nil, err
 	}
 	from := int64(-1)
 	if after != nil {
-		var err error
 		if from, err = h.checkInboxCursor(ctx, *after); err != nil {
 			return nil, err
 		}

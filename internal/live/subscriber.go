@@ -52,9 +52,9 @@ type subscriber struct {
 // after (when given) from the log, then live ones, without gap or
 // duplicate. It ends when ctx ends.
 func (h *Hub) Subscribe(ctx context.Context, f Filter, after *string) (<-chan *Event, error) {
-	v := viewer.FromContext(ctx)
-	if v == nil {
-		return nil, apierr.Errorf(apierr.Unauthenticated, "sign in to subscribe")
+	v, err := viewer.Require(ctx)
+	if err != nil {
+		return nil, err
 	}
 	if f.TicketID != "" {
 		if err := nodes.MustSee(ctx, h.client, "ticketID", globalid.PrefixTicket, f.TicketID); err != nil {
@@ -71,7 +71,6 @@ func (h *Hub) Subscribe(ctx context.Context, f Filter, after *string) (<-chan *E
 	}
 	from := int64(-1)
 	if after != nil {
-		var err error
 		if from, err = h.checkCursor(ctx, *after); err != nil {
 			return nil, err
 		}

@@ -60,7 +60,7 @@ func (p *Priority) UnmarshalGQL(v any) error {
 	}
 	parsed, err := Parse(s)
 	if err != nil {
-		return apierr.Errorf(apierr.BadUserInput, "%v", err)
+		return apierr.Wrap(apierr.BadUserInput, err, "%v", err)
 	}
 	*p = parsed
 	return nil

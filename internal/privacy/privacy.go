@@ -44,8 +44,8 @@ var allowAdmin = entprivacy.ContextQueryMutationRule(func(ctx context.Context) e
 
 // denyAnonymous refuses callers that are not signed in.
 var denyAnonymous = entprivacy.ContextQueryMutationRule(func(ctx context.Context) error {
-	if viewer.FromContext(ctx) == nil {
-		return apierr.Errorf(apierr.Unauthenticated, "sign in first")
+	if _, err := viewer.Require(ctx); err != nil {
+		return err
 	}
 	return entprivacy.Skip
 })

@@ -97,9 +97,9 @@ type Connection struct {
 // Search returns the first tickets after the cursor that match query and
 // that the viewer in ctx may read.
 func (s *Service) Search(ctx context.Context, query string, after *ent.Cursor, first int) (*Connection, error) {
-	v := viewer.FromContext(ctx)
-	if v == nil {
-		return nil, apierr.Errorf(apierr.Unauthenticated, "sign in first")
+	v, err := viewer.Require(ctx)
+	if err != nil {
+		return nil, err
 	}
 	if first < 0 {
 		return nil, apierr.Invalid("first", "first must not be negative")
@@ -109,7 +109,9 @@ func (s *Service) Search(ctx context.Context, query string, after *ent.Cursor, f
 	}
 	q, err := Parse(query)
 	if err != nil {
-		return nil, apierr.Invalid("query", "%v", err)
+		e := apierr.Wrap(apierr.BadUserInput, err, "%v", err)
+		e.Field = "query"
+		return nil, e
 	}
 	c, err := compile(q, v, s.now())
 	if err != nil {

@@ -393,6 +393,17 @@ func TestSearch(t *testing.T) {
 			_, err = f.svc.Search(f.ann, strings.Repeat("a", search.DefaultMaxQueryLength+1), nil, 10)
 			wantCode(t, err, apierr.BadUserInput, fmt.Sprintf("at %d:", search.DefaultMaxQueryLength+1))
 		})
+		t.Run("ErrMalformedQueryKeepsTheParseError", func(t *testing.T) {
+			_, err := f.svc.Search(f.ann, "status:open created:>", nil, 10)
+			var pe *search.ParseError
+			if !errors.As(err, &pe) || pe.Pos != 22 {
+				t.Fatalf("errors.As(%v, *ParseError) = %+v, want the parser's error at 22", err, pe)
+			}
+			var e *apierr.Error
+			if !errors.As(err, &e) || e.Message != pe.Error() || e.Field != "query" {
+				t.Fatalf("client error %+v, want the parser's words alone, at query", e)
+			}
+		})
 		t.Run("ErrAnonymous", func(t *testing.T) {
 			_, err := f.svc.Search(context.Background(), "printer", nil, 10)
 			wantCode(t, err, apierr.Unauthenticated, "")

@@ -52,15 +52,15 @@ func (s *Service) UpdateMacro(ctx context.Context, id globalid.ID, in ent.Update
 // reply's bookkeeping in one update (one TICKET_UPDATED or TICKET_ASSIGNED
 // event). Any refusal rolls the whole back, the reply included.
 func (s *Service) ApplyMacro(ctx context.Context, ticketID, macroID globalid.ID) (*ent.Ticket, error) {
-	v := viewer.FromContext(ctx)
-	switch {
-	case v == nil:
-		return nil, apierr.Errorf(apierr.Unauthenticated, "sign in first")
-	case !v.IsStaff():
+	v, err := viewer.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !v.IsStaff() {
 		return nil, apierr.Errorf(apierr.Forbidden, "only agents and admins apply macros")
 	}
 	var t *ent.Ticket
-	err := s.withTx(ctx, func(tx *ent.Tx) error {
+	err = s.withTx(ctx, func(tx *ent.Tx) error {
 		var err error
 		t, err = s.applyMacro(ctx, tx, v, ticketID, macroID)
 		return err

@@ -35,18 +35,18 @@ func (s *Service) RemoveTags(ctx context.Context, id globalid.ID, tags []string)
 // transaction), so that no concurrent change of the tags is lost, as a
 // plain "set tags to what I read plus mine" would lose it.
 func (s *Service) changeTags(ctx context.Context, id globalid.ID, add, remove []string) (*ent.Ticket, error) {
-	v := viewer.FromContext(ctx)
-	switch {
-	case v == nil:
-		return nil, apierr.Errorf(apierr.Unauthenticated, "sign in first")
-	case !v.IsStaff():
+	v, err := viewer.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !v.IsStaff() {
 		return nil, apierr.Errorf(apierr.Forbidden, "only agents and admins change tags")
 	}
 	if _, err := tags.Normalize("tags", append(slices.Clone(add), remove...)); err != nil {
 		return nil, err
 	}
 	var out *ent.Ticket
-	err := s.withTx(ctx, func(tx *ent.Tx) error {
+	err = s.withTx(ctx, func(tx *ent.Tx) error {
 		if _, err := entschema.LockTicket(ctx, tx, id); err != nil && !ent.IsNotFound(err) {
 			return err
 		}

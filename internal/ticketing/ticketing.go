@@ -71,9 +71,9 @@ type NewTicket struct {
 
 // Create opens a ticket; its body becomes the first message.
 func (s *Service) Create(ctx context.Context, in NewTicket) (*ent.Ticket, error) {
-	v := viewer.FromContext(ctx)
-	if v == nil {
-		return nil, apierr.Errorf(apierr.Unauthenticated, "sign in first")
+	v, err := viewer.Require(ctx)
+	if err != nil {
+		return nil, err
 	}
 	subject := strings.TrimSpace(in.Subject)
 	if err := checkText("subject", subject, MaxSubjectLen); err != nil {
@@ -108,7 +108,7 @@ func (s *Service) Create(ctx context.Context, in NewTicket) (*ent.Ticket, error)
 		ctx = routing.WithOnline(ctx, s.Online)
 	}
 	var t *ent.Ticket
-	err := s.withTx(ctx, func(tx *ent.Tx) error {
+	err = s.withTx(ctx, func(tx *ent.Tx) error {
 		create := tx.Ticket.Create().
 			SetSubject(subject).
 			SetRequesterID(requester).
@@ -158,9 +158,9 @@ func (s *Service) Reply(ctx context.Context, ticketID globalid.ID, body string, 
 // implies none. Leaving the save to the caller lets a macro add its own
 // field changes to the same update: one change, one TICKET_UPDATED event.
 func (s *Service) reply(ctx context.Context, tx *ent.Tx, ticketID globalid.ID, body string, internal bool) (*ent.Message, *ent.TicketUpdateOne, error) {
-	v := viewer.FromContext(ctx)
-	if v == nil {
-		return nil, nil, apierr.Errorf(apierr.Unauthenticated, "sign in first")
+	v, err := viewer.Require(ctx)
+	if err != nil {
+		return nil, nil, err
 	}
 	body = strings.TrimSpace(body)
 	if err := checkText("body", body, MaxBodyLen); err != nil {

@@ -103,10 +103,25 @@ func SystemContext(ctx context.Context) context.Context {
 	return NewContext(ctx, &Viewer{system: true, Role: Admin})
 }
 
+// ErrSignInFirst is the refusal of an anonymous caller: the one "sign in
+// first" of the code, from Require, RequireUser and the privacy rules.
+var ErrSignInFirst = apierr.Errorf(apierr.Unauthenticated, "sign in first")
+
 // Require returns the viewer, or UNAUTHENTICATED for an anonymous caller.
+// The system viewer passes (imports and the CLI act through it).
 func Require(ctx context.Context) (*Viewer, error) {
 	if v := FromContext(ctx); v != nil {
 		return v, nil
 	}
-	return nil, apierr.Errorf(apierr.Unauthenticated, "sign in first")
+	return nil, ErrSignInFirst
+}
+
+// RequireUser is Require for what belongs to a user of one's own (an
+// inbox, sessions, notifications): the system viewer, which is no user,
+// is refused like an anonymous caller.
+func RequireUser(ctx context.Context) (*Viewer, error) {
+	if v := FromContext(ctx); v != nil && v.UserID != "" && !v.IsSystem() {
+		return v, nil
+	}
+	return nil, ErrSignInFirst
 }

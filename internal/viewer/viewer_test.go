@@ -2,8 +2,10 @@ package viewer_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
+	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
@@ -45,6 +47,39 @@ func TestFromContext(t *testing.T) {
 		var nilViewer *viewer.Viewer
 		if nilViewer.IsSystem() || nilViewer.IsStaff() {
 			t.Fatal("nil viewer must have no rights")
+		}
+	})
+}
+
+func TestRequire(t *testing.T) {
+	user := viewer.NewContext(context.Background(), &viewer.Viewer{UserID: "u", Role: viewer.Customer})
+	system := viewer.SystemContext(context.Background())
+	anonymous := viewer.NewContext(context.Background(), nil)
+	t.Run("SignedInPasses", func(t *testing.T) {
+		for name, require := range map[string]func(context.Context) (*viewer.Viewer, error){"Require": viewer.Require, "RequireUser": viewer.RequireUser} {
+			if v, err := require(user); err != nil || v.UserID != "u" {
+				t.Fatalf("%s = %+v, %v", name, v, err)
+			}
+		}
+	})
+	t.Run("ErrAnonymousIsAskedToSignIn", func(t *testing.T) {
+		for _, ctx := range []context.Context{anonymous, context.Background()} {
+			for name, require := range map[string]func(context.Context) (*viewer.Viewer, error){"Require": viewer.Require, "RequireUser": viewer.RequireUser} {
+				v, err := require(ctx)
+				if v != nil || apierr.CodeOf(err) != apierr.Unauthenticated || !errors.Is(err, viewer.ErrSignInFirst) || err.Error() != "sign in first" {
+					t.Fatalf("%s = %+v, %v; want UNAUTHENTICATED sign in first", name, v, err)
+				}
+			}
+		}
+	})
+	t.Run("SystemIsAViewer", func(t *testing.T) {
+		if v, err := viewer.Require(system); err != nil || !v.IsSystem() {
+			t.Fatalf("Require(system) = %+v, %v", v, err)
+		}
+	})
+	t.Run("ErrSystemIsNoUser", func(t *testing.T) {
+		if _, err := viewer.RequireUser(system); apierr.CodeOf(err) != apierr.Unauthenticated {
+			t.Fatalf("RequireUser(system) = %v, want UNAUTHENTICATED", err)
 		}
 	})
 }

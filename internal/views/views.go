@@ -5,7 +5,6 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/savedview"
-	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
@@ -44,9 +43,9 @@ func encode(in Input) (stored, error) {
 // Create saves a view as the viewer (the policy refuses customers, and
 // groups the viewer is not in).
 func Create(ctx context.Context, client *ent.Client, in Input) (*ent.SavedView, error) {
-	v := viewer.FromContext(ctx)
-	if v == nil {
-		return nil, apierr.Errorf(apierr.Unauthenticated, "sign in first")
+	v, err := viewer.Require(ctx)
+	if err != nil {
+		return nil, err
 	}
 	s, err := encode(in)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/switchboardhq/switchboard/graph"
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/auth"
 	"github.com/switchboardhq/switchboard/internal/live"
@@ -369,16 +370,16 @@ func (c *conn) start(m message) bool {
 	if n >= c.t.MaxSubscriptions {
 		// A place frees as soon as the client completes one of its
 		// operations: retryAfter says "at once, after that".
-		e := codedError(apierr.RateLimited, "this connection already runs %d operations, the most allowed", c.t.MaxSubscriptions)
-		e.Extensions["retryAfter"] = 1
-		c.sendErrors(m.ID, gqlerror.List{e})
+		e := &apierr.Error{Code: apierr.RateLimited, RetryAfter: time.Second,
+			Message: fmt.Sprintf("this connection already runs %d operations, the most allowed", c.t.MaxSubscriptions)}
+		c.sendErrors(m.ID, gqlerror.List{graph.NewError(e)})
 		return true
 	}
 	params := &graphql.RawParams{}
 	dec := json.NewDecoder(bytes.NewReader(m.Payload))
 	dec.UseNumber()
 	if err := dec.Decode(params); err != nil {
-		c.sendErrors(m.ID, gqlerror.List{codedError(apierr.BadUserInput, "the payload must be {query, variables, operationName}")})
+		c.sendErrors(m.ID, gqlerror.List{graph.NewError(apierr.Errorf(apierr.BadUserInput, "the payload must be {query, variables, operationName}"))})
 		return true
 	}
 	params.Headers = c.header
@@ -643,10 +644,4 @@ func truncateReason(s string) string {
 		s = s[:len(s)-1]
 	}
 	return strings.TrimSpace(s)
-}
-
-func codedError(code apierr.Code, format string, args ...any) *gqlerror.Error {
-	e := gqlerror.Errorf(format, args...)
-	e.Extensions = map[string]any{"code": string(code)}
-	return e
 }
