@@ -1,10 +1,13 @@
 // Package web holds the browser pages the server serves itself, embedded
-// in the binary so that a deployment needs no separate static files: for
-// now the live wallboard at /wallboard, a screen of queue numbers for
-// supervisors that subscribes to the wallboard over graphql-transport-ws.
-// The page is plain HTML, CSS and JavaScript with no build step and no
-// third-party code, so that it runs under a strict Content-Security-Policy
-// (see internal/httpserver/headers.go).
+// in the binary so that a deployment needs no separate static files and
+// nothing is loaded from elsewhere: the live wallboard at /wallboard, a
+// screen of queue numbers for supervisors that subscribes to the wallboard
+// over graphql-transport-ws, and the GraphiQL playground at / (see
+// playground.go). The wallboard is plain HTML, CSS and JavaScript with no
+// build step and no third-party code; the playground is GraphiQL's npm
+// release, copied unedited by playground/vendor.mjs. Both run under a
+// strict Content-Security-Policy (internal/httpserver/headers.go,
+// PlaygroundCSP).
 package web
 
 import (
@@ -43,7 +46,11 @@ var (
 )
 
 func mustAsset(name, contentType string) asset {
-	b, err := files.ReadFile(name)
+	return mustAssetOf(files, name, contentType)
+}
+
+func mustAssetOf(fsys embed.FS, name, contentType string) asset {
+	b, err := fsys.ReadFile(name)
 	if err != nil {
 		panic("web: " + name + " is not embedded: " + err.Error())
 	}

@@ -44,6 +44,9 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	apitokenMixinHooks1 := apitokenMixin[1].Hooks()
+
+	apitoken.Hooks[1] = apitokenMixinHooks1[0]
 	apitokenMixinFields0 := apitokenMixin[0].Fields()
 	_ = apitokenMixinFields0
 	apitokenMixinFields1 := apitokenMixin[1].Fields()
@@ -151,9 +154,12 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	groupMixinHooks1 := groupMixin[1].Hooks()
 	groupHooks := schema.Group{}.Hooks()
 
-	group.Hooks[1] = groupHooks[0]
+	group.Hooks[1] = groupMixinHooks1[0]
+
+	group.Hooks[2] = groupHooks[0]
 	groupMixinFields0 := groupMixin[0].Fields()
 	_ = groupMixinFields0
 	groupMixinFields1 := groupMixin[1].Fields()
@@ -214,9 +220,12 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	macroMixinHooks1 := macroMixin[1].Hooks()
 	macroHooks := schema.Macro{}.Hooks()
 
-	macro.Hooks[1] = macroHooks[0]
+	macro.Hooks[1] = macroMixinHooks1[0]
+
+	macro.Hooks[2] = macroHooks[0]
 	macroMixinFields0 := macroMixin[0].Fields()
 	_ = macroMixinFields0
 	macroMixinFields1 := macroMixin[1].Fields()
@@ -307,11 +316,14 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	messageMixinHooks1 := messageMixin[1].Hooks()
 	messageHooks := schema.Message{}.Hooks()
 
-	message.Hooks[1] = messageHooks[0]
+	message.Hooks[1] = messageMixinHooks1[0]
 
-	message.Hooks[2] = messageHooks[1]
+	message.Hooks[2] = messageHooks[0]
+
+	message.Hooks[3] = messageHooks[1]
 	messageMixinFields0 := messageMixin[0].Fields()
 	_ = messageMixinFields0
 	messageMixinFields1 := messageMixin[1].Fields()
@@ -386,9 +398,12 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	routingruleMixinHooks1 := routingruleMixin[1].Hooks()
 	routingruleHooks := schema.RoutingRule{}.Hooks()
 
-	routingrule.Hooks[1] = routingruleHooks[0]
+	routingrule.Hooks[1] = routingruleMixinHooks1[0]
+
+	routingrule.Hooks[2] = routingruleHooks[0]
 	routingruleMixinFields0 := routingruleMixin[0].Fields()
 	_ = routingruleMixinFields0
 	routingruleMixinFields1 := routingruleMixin[1].Fields()
@@ -477,6 +492,9 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	slapolicyMixinHooks1 := slapolicyMixin[1].Hooks()
+
+	slapolicy.Hooks[1] = slapolicyMixinHooks1[0]
 	slapolicyMixinFields0 := slapolicyMixin[0].Fields()
 	_ = slapolicyMixinFields0
 	slapolicyMixinFields1 := slapolicyMixin[1].Fields()
@@ -519,6 +537,9 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	savedviewMixinHooks1 := savedviewMixin[1].Hooks()
+
+	savedview.Hooks[1] = savedviewMixinHooks1[0]
 	savedviewMixinFields0 := savedviewMixin[0].Fields()
 	_ = savedviewMixinFields0
 	savedviewMixinFields1 := savedviewMixin[1].Fields()
@@ -593,6 +614,9 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	sessionMixinHooks1 := sessionMixin[1].Hooks()
+
+	session.Hooks[1] = sessionMixinHooks1[0]
 	sessionMixinFields0 := sessionMixin[0].Fields()
 	_ = sessionMixinFields0
 	sessionMixinFields1 := sessionMixin[1].Fields()
@@ -627,19 +651,22 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	ticketMixinHooks1 := ticketMixin[1].Hooks()
 	ticketHooks := schema.Ticket{}.Hooks()
 
-	ticket.Hooks[1] = ticketHooks[0]
+	ticket.Hooks[1] = ticketMixinHooks1[0]
 
-	ticket.Hooks[2] = ticketHooks[1]
+	ticket.Hooks[2] = ticketHooks[0]
 
-	ticket.Hooks[3] = ticketHooks[2]
+	ticket.Hooks[3] = ticketHooks[1]
 
-	ticket.Hooks[4] = ticketHooks[3]
+	ticket.Hooks[4] = ticketHooks[2]
 
-	ticket.Hooks[5] = ticketHooks[4]
+	ticket.Hooks[5] = ticketHooks[3]
 
-	ticket.Hooks[6] = ticketHooks[5]
+	ticket.Hooks[6] = ticketHooks[4]
+
+	ticket.Hooks[7] = ticketHooks[5]
 	ticketMixinFields0 := ticketMixin[0].Fields()
 	_ = ticketMixinFields0
 	ticketMixinFields1 := ticketMixin[1].Fields()
@@ -702,11 +729,14 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	userMixinHooks1 := userMixin[1].Hooks()
 	userHooks := schema.User{}.Hooks()
 
-	user.Hooks[1] = userHooks[0]
+	user.Hooks[1] = userMixinHooks1[0]
 
-	user.Hooks[2] = userHooks[1]
+	user.Hooks[2] = userHooks[0]
+
+	user.Hooks[3] = userHooks[1]
 	userMixinFields0 := userMixin[0].Fields()
 	_ = userMixinFields0
 	userMixinFields1 := userMixin[1].Fields()

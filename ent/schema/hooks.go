@@ -17,6 +17,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/session"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/internal/apierr"
+	"github.com/switchboardhq/switchboard/internal/clock"
 	"github.com/switchboardhq/switchboard/internal/routing"
 )
 
@@ -157,7 +158,7 @@ func applySLA(next ent.Mutator) ent.Mutator {
 		if !ok {
 			return next.Mutate(ctx, m)
 		}
-		start := time.Now()
+		start := clock.Now(ctx)
 		if created, ok := m.CreatedAt(); ok {
 			start = created
 		}
@@ -205,7 +206,7 @@ func trackTicketStatus(next ent.Mutator) ent.Mutator {
 		}
 		switch {
 		case status == ticket.StatusSOLVED && old != ticket.StatusSOLVED:
-			m.SetSolvedAt(time.Now())
+			m.SetSolvedAt(clock.Now(ctx))
 		case status != ticket.StatusSOLVED && status != ticket.StatusCLOSED:
 			m.ClearSolvedAt()
 		}

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"context"
 	"fmt"
 	"time"
 	"unicode/utf8"
@@ -11,6 +12,7 @@ import (
 	"entgo.io/ent/schema/index"
 	"entgo.io/ent/schema/mixin"
 
+	"github.com/switchboardhq/switchboard/internal/clock"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 )
 
@@ -45,6 +47,33 @@ func (TimeMixin) Fields() []ent.Field {
 			UpdateDefault(time.Now).
 			Annotations(entgql.OrderField("UPDATED_AT"), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 	}
+}
+
+// Hooks of the TimeMixin: under a context with a time of its own
+// (internal/clock.At, which only the demo data sets to write history in
+// the past) a change is stamped with that time instead of the defaults'
+// wall clock. Mixin hooks run before the schema's, so the SLA hook
+// (applySLA) counts its due times from this created_at.
+func (TimeMixin) Hooks() []ent.Hook {
+	return []ent.Hook{stampClockTime}
+}
+
+func stampClockTime(next ent.Mutator) ent.Mutator {
+	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+		t, ok := clock.Set(ctx)
+		if !ok {
+			return next.Mutate(ctx, m)
+		}
+		if m.Op().Is(ent.OpCreate) {
+			if err := m.SetField("created_at", t); err != nil {
+				return nil, err
+			}
+		}
+		if err := m.SetField("updated_at", t); err != nil {
+			return nil, err
+		}
+		return next.Mutate(ctx, m)
+	})
 }
 
 // Indexes of the TimeMixin: lists are ordered by these.

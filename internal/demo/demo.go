@@ -1,20 +1,25 @@
 // Package demo fills an empty database with a small, believable helpdesk —
 // groups, SLA policies, staff, customers and a few hundred tickets with
-// conversations — so that a newcomer sees data at once. Everything is made
-// through the same services and rules as real traffic.
+// conversations, opened over the past four weeks (History) — so that a
+// newcomer sees data at once: lists with a past, tickets resolved late,
+// and on the wallboard a backlog that breached its SLA and tickets due
+// within the hour. Everything is made through the same services and rules
+// as real traffic; the history's times come from internal/clock, which
+// the ent hooks and the ticketing service read instead of the wall clock.
 package demo
 
 import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"time"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/clock"
 	"github.com/switchboardhq/switchboard/internal/globalid"
-	"github.com/switchboardhq/switchboard/internal/priority"
 	"github.com/switchboardhq/switchboard/internal/ticketing"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
@@ -49,20 +54,22 @@ func Seed(ctx context.Context, client *ent.Client, accounts *auth.Service, ticke
 		return nil, ErrNotEmpty
 	}
 	rng := rand.New(rand.NewPCG(1, 2)) // #nosec G404 -- demo data, the same every time; nothing secret
+	// The helpdesk was set up the day before its history begins.
+	setup := clock.At(sys, time.Now().Add(-History-24*time.Hour))
 
 	for _, p := range ticketing.DefaultSLATargets {
-		if err := client.SLAPolicy.Create().SetPriority(p.Priority).SetFirstResponseMinutes(p.FirstResponseMinutes).SetResolutionMinutes(p.ResolutionMinutes).Exec(sys); err != nil {
+		if err := client.SLAPolicy.Create().SetPriority(p.Priority).SetFirstResponseMinutes(p.FirstResponseMinutes).SetResolutionMinutes(p.ResolutionMinutes).Exec(setup); err != nil {
 			return nil, fmt.Errorf("creating SLA policy: %w", err)
 		}
 	}
-	groups, err := seedTeam(sys, client)
+	groups, err := seedTeam(setup, client)
 	if err != nil {
 		return nil, err
 	}
 
 	var logins []Login
 	newUser := func(email, name string, role user.Role) (*ent.User, error) {
-		u, err := accounts.CreateUser(sys, auth.NewUser{Email: email, Name: name, Password: Password, Role: role})
+		u, err := accounts.CreateUser(setup, auth.NewUser{Email: email, Name: name, Password: Password, Role: role})
 		if err != nil {
 			return nil, fmt.Errorf("creating demo user: %w", err)
 		}
@@ -88,7 +95,7 @@ func Seed(ctx context.Context, client *ent.Client, accounts *auth.Service, ticke
 		}
 		v := &viewer.Viewer{UserID: u.ID, Role: viewer.Agent}
 		for _, g := range member {
-			if err := client.Group.UpdateOne(g).AddMemberIDs(u.ID).Exec(sys); err != nil {
+			if err := client.Group.UpdateOne(g).AddMemberIDs(u.ID).Exec(setup); err != nil {
 				return nil, err
 			}
 			v.GroupIDs = append(v.GroupIDs, g.ID)
@@ -104,31 +111,38 @@ func Seed(ctx context.Context, client *ent.Client, accounts *auth.Service, ticke
 		customers[i] = &viewer.Viewer{UserID: u.ID, Role: viewer.Customer}
 	}
 
-	for i := 0; i < opts.Tickets; i++ {
+	for _, pl := range planHistory(rng, opts.Tickets) {
 		c := customers[rng.IntN(len(customers))]
 		topic := topics[rng.IntN(len(topics))]
-		t, err := tickets.Create(viewer.NewContext(ctx, c), ticketing.NewTicket{
+		// Counted back from the moment the ticket is written, so that its
+		// due times fall as planned however long the seeding takes.
+		opened := time.Now().Add(-pl.age)
+		t, err := tickets.Create(viewer.NewContext(clock.At(ctx, opened), c), ticketing.NewTicket{
 			Subject: topic.subject, Body: topic.body, Channel: []ticket.Channel{ticket.ChannelWEB, ticket.ChannelEMAIL, ticket.ChannelAPI}[rng.IntN(3)],
 		})
 		if err != nil {
 			return nil, fmt.Errorf("creating demo ticket: %w", err)
 		}
-		// The routing rules placed it (seedTeam); triage sets a priority
-		// and, in a group that does not assign by itself, an agent takes
-		// most tickets.
-		p := priority.All()[rng.IntN(4)]
-		triage := ent.UpdateTicketInput{Priority: &p}
+		// The routing rules placed it (seedTeam); triage, a few minutes
+		// later and before any answer, sets the planned priority (the
+		// SLA's due times count from the opening) and, in a group that
+		// does not assign by itself, an agent takes most tickets.
+		triaged := min(between(rng, time.Minute, 15*time.Minute), pl.age/4)
+		if pl.fate != unanswered {
+			triaged = min(triaged, pl.firstResponse/2)
+		}
+		triage := ent.UpdateTicketInput{Priority: &pl.priority}
 		agent := agentFor(agents, *t.GroupID, rng)
 		if t.AssigneeID == nil && rng.IntN(3) > 0 {
 			triage.AssigneeID = &agent.UserID
 		}
-		if t, err = tickets.Update(sys, t.ID, triage); err != nil {
+		if t, err = tickets.Update(clock.At(sys, opened.Add(triaged)), t.ID, triage); err != nil {
 			return nil, err
 		}
 		if t.AssigneeID != nil {
 			agent = agentByID(agents, *t.AssigneeID)
 		}
-		if err := converse(ctx, rng, tickets, t.ID, c, agent); err != nil {
+		if err := converse(ctx, rng, tickets, t.ID, c, agent, opened, pl); err != nil {
 			return nil, err
 		}
 	}
@@ -154,27 +168,51 @@ func agentFor(agents []*viewer.Viewer, group globalid.ID, rng *rand.Rand) *viewe
 	return in[rng.IntN(len(in))]
 }
 
-// converse plays out a conversation of 0-5 more messages and a final status.
-func converse(ctx context.Context, rng *rand.Rand, tickets *ticketing.Service, id globalid.ID, customer, agent *viewer.Viewer) error {
-	turns := rng.IntN(6)
-	for i := 0; i < turns; i++ {
+// converse plays out the conversation of pl from its first answer: the
+// agent's public answer, then up to four more messages (agents' answers
+// and notes, the customer's replies) spread until the ticket's last
+// change, which gives it its final status: solved (and, for some, closed
+// days later) or still open or pending. An unanswered ticket stays new.
+func converse(ctx context.Context, rng *rand.Rand, tickets *ticketing.Service, id globalid.ID, customer, agent *viewer.Viewer, opened time.Time, pl plan) error {
+	if pl.fate == unanswered {
+		return nil
+	}
+	at := func(v *viewer.Viewer, d time.Duration) context.Context {
+		return clock.At(viewer.NewContext(ctx, v), opened.Add(d))
+	}
+	last := pl.resolvedAfter
+	if pl.fate == waiting {
+		last = pl.firstResponse + time.Duration(float64(pl.age-pl.firstResponse)*(0.3+0.6*rng.Float64()))
+	}
+	last = max(last, pl.firstResponse+time.Minute)
+	turns := 1 + rng.IntN(5)
+	for i := range turns {
+		when := pl.firstResponse + (last-pl.firstResponse)*time.Duration(i)/time.Duration(turns)
 		var err error
 		switch {
+		case i == 0:
+			_, err = tickets.Reply(at(agent, when), id, agentReplies[rng.IntN(len(agentReplies))], false)
 		case i%2 == 0 && rng.IntN(4) == 0:
-			_, err = tickets.Reply(viewer.NewContext(ctx, agent), id, notes[rng.IntN(len(notes))], true)
+			_, err = tickets.Reply(at(agent, when), id, notes[rng.IntN(len(notes))], true)
 		case i%2 == 0:
-			_, err = tickets.Reply(viewer.NewContext(ctx, agent), id, agentReplies[rng.IntN(len(agentReplies))], false)
+			_, err = tickets.Reply(at(agent, when), id, agentReplies[rng.IntN(len(agentReplies))], false)
 		default:
-			_, err = tickets.Reply(viewer.NewContext(ctx, customer), id, customerReplies[rng.IntN(len(customerReplies))], false)
+			_, err = tickets.Reply(at(customer, when), id, customerReplies[rng.IntN(len(customerReplies))], false)
 		}
 		if err != nil {
 			return fmt.Errorf("adding demo message: %w", err)
 		}
 	}
-	if turns == 0 {
-		return nil // still NEW: nobody has answered yet
+	if pl.fate == waiting {
+		return tickets.SetStatus(at(agent, last), id, []ticket.Status{ticket.StatusOPEN, ticket.StatusPENDING}[rng.IntN(2)])
 	}
-	final := []ticket.Status{ticket.StatusOPEN, ticket.StatusPENDING, ticket.StatusSOLVED, ticket.StatusCLOSED}[rng.IntN(4)]
-	agentCtx := viewer.NewContext(ctx, agent)
-	return tickets.SetStatus(agentCtx, id, final)
+	if err := tickets.SetStatus(at(agent, last), id, ticket.StatusSOLVED); err != nil {
+		return err
+	}
+	// Two in five solved tickets are closed one to three days later, when
+	// that day has come.
+	if closed := last + between(rng, 24*time.Hour, 72*time.Hour); rng.IntN(5) < 2 && closed < pl.age {
+		return tickets.SetStatus(at(agent, closed), id, ticket.StatusCLOSED)
+	}
+	return nil
 }

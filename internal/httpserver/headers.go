@@ -7,16 +7,11 @@ import (
 	"github.com/switchboardhq/switchboard/web"
 )
 
-// apiCSP is the Content-Security-Policy of everything but the playground:
-// API responses are data, never documents to render or frame.
+// apiCSP is the Content-Security-Policy of everything but the pages: API
+// responses are data, never documents to render or frame. The playground
+// page replaces it with its own (web.PlaygroundCSP), which holds a nonce
+// made for each response.
 const apiCSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-
-// playgroundCSP lets the GraphiQL page load its scripts and styles (from
-// jsDelivr, with subresource integrity) and talk to this server only.
-const playgroundCSP = "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; " +
-	"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://cdn.jsdelivr.net; " +
-	"font-src 'self' data: https://cdn.jsdelivr.net; connect-src 'self' ws: wss:; worker-src 'self' blob:; " +
-	"frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 // wallboardCSP lets the wallboard page (package web) run its own script
 // and style sheet and nothing else, and talk to this server only.
@@ -30,17 +25,14 @@ const wallboardCSP = "default-src 'none'; script-src 'self'; style-src 'self'; c
 const hstsHeader = "max-age=31536000; includeSubDomains"
 
 // securityHeaders sets the headers that keep browsers from sniffing,
-// framing or leaking: a CSP (the playground's and the wallboard's allow
-// their own scripts),
-// nosniff, no referrer, and HSTS on TLS connections.
+// framing or leaking: a CSP (the wallboard's allows its own script; the
+// playground's page sets its own), nosniff, no referrer, and HSTS on TLS
+// connections.
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		csp := apiCSP
-		switch p := r.URL.Path; {
-		case p == "/":
-			csp = playgroundCSP
-		case p == web.WallboardPath || strings.HasPrefix(p, web.WallboardPath+"/"):
+		if p := r.URL.Path; p == web.WallboardPath || strings.HasPrefix(p, web.WallboardPath+"/") {
 			csp = wallboardCSP
 		}
 		h.Set("Content-Security-Policy", csp)

@@ -25,7 +25,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"go.opentelemetry.io/otel/trace"
@@ -143,7 +142,10 @@ func Handler(log *slog.Logger, resolver *graph.Resolver, opts Options) http.Hand
 	mux.Handle("GET "+web.WallboardPath, wallboard)
 	mux.Handle("GET "+web.WallboardPath+"/", wallboard)
 	if opts.Playground {
-		mux.Handle("GET /{$}", playground.Handler("Switchboard", "/query"))
+		// GraphiQL from files embedded in the binary: it works offline.
+		pg := web.PlaygroundHandler()
+		mux.Handle("GET "+web.PlaygroundPath+"{$}", pg)
+		mux.Handle("GET "+web.PlaygroundAssets, pg)
 	}
 	if opts.Metrics != nil && opts.ServeMetrics {
 		mux.Handle("GET /metrics", MetricsHandler(opts.Metrics, opts.MetricsToken))

@@ -59,8 +59,12 @@ func TestHandler(t *testing.T) {
 	})
 	t.Run("PlaygroundAtRoot", func(t *testing.T) {
 		res, body := get(t, srv.URL+"/", nil)
-		if res.StatusCode != http.StatusOK || !strings.Contains(body, "/query") {
+		if res.StatusCode != http.StatusOK || !strings.Contains(body, "/playground/vendor/graphiql/graphiql.min.js") {
 			t.Fatalf("playground: %d", res.StatusCode)
+		}
+		// Its files come from the binary (package web tests each one).
+		if res, body := get(t, srv.URL+"/playground/playground.js", nil); res.StatusCode != http.StatusOK || !strings.Contains(body, "/query") {
+			t.Fatalf("playground.js: %d", res.StatusCode)
 		}
 		if res, _ := get(t, srv.URL+"/nope", nil); res.StatusCode != http.StatusNotFound {
 			t.Fatalf("unknown path: %d", res.StatusCode)
@@ -116,7 +120,9 @@ func TestHandler(t *testing.T) {
 
 func TestPlaygroundCanBeTurnedOff(t *testing.T) {
 	srv := newServer(t, false)
-	if res, _ := get(t, srv.URL+"/", nil); res.StatusCode != http.StatusNotFound {
-		t.Fatalf("playground off but / answered %d", res.StatusCode)
+	for _, p := range []string{"/", "/playground/playground.js", "/playground/vendor/graphiql/graphiql.min.js"} {
+		if res, _ := get(t, srv.URL+p, nil); res.StatusCode != http.StatusNotFound {
+			t.Fatalf("playground off but %s answered %d", p, res.StatusCode)
+		}
 	}
 }

@@ -98,13 +98,14 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 // RouteOf is the route label of a request path: /query, /healthz,
-// /readyz, /metrics, /playground, /wallboard (the page and its files), or
-// "other" for every other path.
+// /readyz, /metrics, /playground (the page at / and its files under
+// /playground/), /wallboard (the page and its files), or "other" for every
+// other path.
 func RouteOf(path string) string {
 	switch {
 	case path == "/query", path == "/healthz", path == "/readyz", path == "/metrics":
 		return path
-	case path == "/":
+	case path == "/", strings.HasPrefix(path, "/playground/"):
 		return "/playground"
 	case path == "/wallboard", strings.HasPrefix(path, "/wallboard/"):
 		return "/wallboard"

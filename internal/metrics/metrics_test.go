@@ -67,7 +67,7 @@ func TestMetrics(t *testing.T) {
 			path   string
 			status int
 		}{{"/query", 200}, {"/query", 429}, {"/query", 101}, {"/", 200}, {"/x/../etc", 404}, {"/readyz", 503},
-			{"/wallboard", 200}, {"/wallboard/wallboard.js", 304}, {"/wallboardx", 404}} {
+			{"/wallboard", 200}, {"/wallboard/wallboard.js", 304}, {"/wallboardx", 404}, {"/playground/playground.js", 304}} {
 			done := m.HTTPStarted()
 			done(metrics.RouteOf(c.path), "GET", c.status, time.Millisecond)
 		}
@@ -78,6 +78,7 @@ func TestMetrics(t *testing.T) {
 			`switchboard_http_requests_total{method="GET",route="/query",status="4xx"} 1`,
 			`switchboard_http_requests_total{method="GET",route="/query",status="101"} 1`,
 			`switchboard_http_requests_total{method="GET",route="/playground",status="2xx"} 1`,
+			`switchboard_http_requests_total{method="GET",route="/playground",status="3xx"} 1`,
 			`switchboard_http_requests_total{method="GET",route="other",status="4xx"} 2`,
 			`switchboard_http_requests_total{method="GET",route="/wallboard",status="2xx"} 1`,
 			`switchboard_http_requests_total{method="GET",route="/wallboard",status="3xx"} 1`,

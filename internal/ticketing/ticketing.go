@@ -15,6 +15,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/apierr"
+	"github.com/switchboardhq/switchboard/internal/clock"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/nodes"
 	"github.com/switchboardhq/switchboard/internal/notify"
@@ -57,6 +58,15 @@ type Options struct {
 // New returns a Service.
 func New(client *ent.Client, opts Options) *Service {
 	return &Service{client: client, now: time.Now, Announce: opts.Announce, Online: opts.Online}
+}
+
+// changeTime is the time of a change made under ctx: the time internal/clock
+// carries (the demo data's history), else s.now.
+func (s *Service) changeTime(ctx context.Context) time.Time {
+	if t, ok := clock.Set(ctx); ok {
+		return t
+	}
+	return s.now()
 }
 
 // NewTicket describes a ticket to open.
@@ -178,7 +188,7 @@ func (s *Service) reply(ctx context.Context, tx *ent.Tx, ticketID globalid.ID, b
 	}
 	if err == nil {
 		ctx = entschema.WithTicketBefore(ctx, before)
-		if err := tx.Ticket.UpdateOneID(ticketID).SetUpdatedAt(s.now()).Exec(viewer.SystemContext(ctx)); err != nil {
+		if err := tx.Ticket.UpdateOneID(ticketID).SetUpdatedAt(s.changeTime(ctx)).Exec(viewer.SystemContext(ctx)); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -196,7 +206,7 @@ func (s *Service) reply(ctx context.Context, tx *ent.Tx, ticketID globalid.ID, b
 	if internal {
 		return msg, nil, nil
 	}
-	return msg, replyBookkeeping(tx, t, v, s.now()), nil
+	return msg, replyBookkeeping(tx, t, v, s.changeTime(ctx)), nil
 }
 
 // replyBookkeeping is the change a public reply makes to its ticket t, or
