@@ -6,13 +6,16 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/switchboardhq/switchboard/ent"
+	entschema "github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
 
-// Field-level access: the schema directives of schema/switchboard.graphql.
-// Row-level access is the ent privacy policies' job; these decide only
-// which fields of a readable row a viewer may see.
+// Field-level access: the schema directives of schema/switchboard.graphql,
+// whose marks are written on the ent fields (ent/schema/marks.go, which
+// also says what each mark means: Mark.Hides). Row-level access is the ent
+// privacy policies' job; these decide only which fields of a readable row
+// a viewer may see.
 
 // errFieldForbidden is the error of a denied field; the field reads null.
 var errFieldForbidden = apierr.Errorf(apierr.Forbidden, "you may not see this field")
@@ -20,13 +23,11 @@ var errFieldForbidden = apierr.Errorf(apierr.Forbidden, "you may not see this fi
 // contactData allows the person themself, agents and admins.
 func contactData(ctx context.Context, obj any, next graphql.Resolver) (any, error) {
 	v := viewer.FromContext(ctx)
-	if v.IsStaff() || v.IsSystem() {
-		return next(ctx)
+	u, isUser := obj.(*ent.User)
+	if entschema.ContactData.Hides(v, isUser && v != nil && u.ID == v.UserID) {
+		return nil, errFieldForbidden
 	}
-	if u, ok := obj.(*ent.User); ok && v != nil && u.ID == v.UserID {
-		return next(ctx)
-	}
-	return nil, errFieldForbidden
+	return next(ctx)
 }
 
 // errStaffOnly is the error of a customer at a @staffOnly field.
@@ -38,13 +39,13 @@ var errStaffOnly = apierr.Errorf(apierr.Forbidden, "for agents and admins only")
 // everywhere else.
 func staffOnly(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
 	v, err := viewer.Require(ctx)
-	switch {
-	case err != nil:
+	if err != nil {
 		return nil, err
-	case v.IsStaff() || v.IsSystem():
-		return next(ctx)
 	}
-	return nil, errStaffOnly
+	if entschema.StaffOnly.Hides(v, false) {
+		return nil, errStaffOnly
+	}
+	return next(ctx)
 }
 
 func directives() DirectiveRoot {
@@ -58,7 +59,7 @@ func StaffOnlyFields(typeName string) map[string]bool {
 	out := map[string]bool{}
 	if def := parsedSchema.Types[typeName]; def != nil {
 		for _, f := range def.Fields {
-			if f.Directives.ForName("staffOnly") != nil {
+			if f.Directives.ForName(string(entschema.StaffOnly)) != nil {
 				out[f.Name] = true
 			}
 		}

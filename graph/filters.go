@@ -7,6 +7,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	entschema "github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
@@ -14,24 +15,44 @@ import (
 // Field-level access for filters and orders: a viewer who may not see a
 // field may not filter on it either, or they could read it by bisection,
 // nor order by it, or they could read it off the order of the list.
-// Internal notes are not fields but rows, yet the same holds: a
-// `hasMessagesWith` filter runs as a plain SQL subquery, outside the
-// privacy policies, so a customer could find tickets by the words of their
-// internal notes.
 //
-// staffOnlyFilters lists, by the GraphQL names of where-input fields, what
-// only agents and admins may filter on or order by. A where key matches
-// when it equals a prefix or extends it with an operator suffix
-// (emailHasPrefix, ...); an orderBy field when its enum value is the name
-// in upper snake case (FIRST_RESPONSE_DUE_AT), so that one list holds the
-// rule for both.
-var staffOnlyFilters = []string{
-	"email",              // @contactData
-	"phone",              // @contactData
-	"firstResponseDueAt", // @staffOnly
-	"resolutionDueAt",    // @staffOnly
-	"hasMessagesWith",    // reaches internal notes
+// Which fields those are is read from the schema's marks (@staffOnly,
+// @contactData; see ent/schema/marks.go), not listed here: every marked
+// field of an object type is refused, to viewers who are not staff, in
+// that type's where input (TicketWhereInput for Ticket) and order. A where
+// key matches when it is the field's name or extends it (an operator
+// suffix: firstResponseDueAtGT; an edge's filters: hasRoutingRuleWith), an
+// order when its enum value is the name in upper snake case
+// (FIRST_RESPONSE_DUE_AT). Contact data is refused even though a person
+// may see their own: a filter ranges over everyone's rows.
+//
+// One filter is refused for a reason of rows, not of a field: internal
+// notes (notesFilter).
+
+// restricted maps an object type to its marked fields.
+var restricted = markedFields(parsedSchema)
+
+// markedFields reads the marks of every object type of s.
+func markedFields(s *ast.Schema) map[string][]string {
+	out := map[string][]string{}
+	for name, def := range s.Types {
+		if def.Kind != ast.Object {
+			continue
+		}
+		for _, f := range def.Fields {
+			if f.Directives.ForName(string(entschema.StaffOnly)) != nil || f.Directives.ForName(string(entschema.ContactData)) != nil {
+				out[name] = append(out[name], f.Name)
+			}
+		}
+	}
+	return out
 }
+
+// notesFilter reaches internal notes: a has…With filter runs as a plain
+// SQL subquery, outside the privacy policies, so a customer could find
+// their tickets by the words of the internal notes on them, which do not
+// exist for customers.
+const notesInput, notesFilter = "TicketWhereInput", "hasMessagesWith"
 
 // RestrictFilters refuses a root field whose subtree uses, in a where
 // argument, a filter the viewer may not, or in an orderBy argument, an
@@ -84,7 +105,7 @@ func forbiddenFilter(set ast.SelectionSet, vars map[string]any, seen map[string]
 		var sub ast.SelectionSet
 		switch s := sel.(type) {
 		case *ast.Field:
-			if r := forbiddenArgument(s.Arguments, vars); r != nil {
+			if r := forbiddenArgument(s, vars); r != nil {
 				return r
 			}
 			sub = s.SelectionSet
@@ -104,10 +125,19 @@ func forbiddenFilter(set ast.SelectionSet, vars map[string]any, seen map[string]
 	return nil
 }
 
-// forbiddenArgument checks one field's where and orderBy arguments.
-func forbiddenArgument(args ast.ArgumentList, vars map[string]any) *apierr.Error {
-	for _, arg := range args {
+// forbiddenArgument checks one field's where and orderBy arguments, by
+// their types in the schema (the validator has resolved the field's
+// definition before any middleware runs).
+func forbiddenArgument(f *ast.Field, vars map[string]any) *apierr.Error {
+	if f.Definition == nil {
+		return nil
+	}
+	for _, arg := range f.Arguments {
 		if arg.Value == nil || arg.Name != "where" && arg.Name != "orderBy" {
+			continue
+		}
+		def := f.Definition.Arguments.ForName(arg.Name)
+		if def == nil {
 			continue
 		}
 		val, err := arg.Value.Value(vars)
@@ -115,28 +145,30 @@ func forbiddenArgument(args ast.ArgumentList, vars map[string]any) *apierr.Error
 			continue // the executor reports bad values itself
 		}
 		if arg.Name == "orderBy" {
-			if name := forbiddenOrder(val); name != "" {
+			if name := forbiddenOrder(def.Type.Name(), val); name != "" {
 				return &apierr.Error{Code: apierr.Forbidden, Field: name, Message: "you may not order by " + name}
 			}
-		} else if name := forbiddenKey(val); name != "" {
+		} else if name := forbiddenKey(def.Type.Name(), val); name != "" {
 			return &apierr.Error{Code: apierr.Forbidden, Field: name, Message: "you may not filter on " + name}
 		}
 	}
 	return nil
 }
 
-// forbiddenOrder returns the first staff-only field of an orderBy value:
-// one {field, direction} or a list of them.
-func forbiddenOrder(v any) string {
+// forbiddenOrder returns the first marked field of an orderBy value of the
+// input type orderType (TicketOrder orders Ticket): one {field, direction}
+// or a list of them.
+func forbiddenOrder(orderType string, v any) string {
+	object := strings.TrimSuffix(orderType, "Order")
 	switch v := v.(type) {
 	case map[string]any:
 		field, _ := v["field"].(string)
-		if field != "" && staffOnlyKey(upperSnakeToCamel(field)) {
+		if field != "" && restrictedKey(object, upperSnakeToCamel(field)) {
 			return field
 		}
 	case []any:
 		for _, sub := range v {
-			if name := forbiddenOrder(sub); name != "" {
+			if name := forbiddenOrder(orderType, sub); name != "" {
 				return name
 			}
 		}
@@ -144,10 +176,11 @@ func forbiddenOrder(v any) string {
 	return ""
 }
 
-// staffOnlyKey reports a where key or field name of staffOnlyFilters.
-func staffOnlyKey(key string) bool {
-	for _, f := range staffOnlyFilters {
-		if strings.HasPrefix(key, f) {
+// restrictedKey reports a where key or order field of the object type
+// that is, or filters on, one of its marked fields.
+func restrictedKey(object, key string) bool {
+	for _, f := range restricted[object] {
+		if strings.HasPrefix(key, f) || strings.HasPrefix(key, "has"+strings.ToUpper(f[:1])+f[1:]) {
 			return true
 		}
 	}
@@ -166,21 +199,34 @@ func upperSnakeToCamel(s string) string {
 	return strings.Join(parts, "")
 }
 
-// forbiddenKey walks a where value (nested inputs, and/or/not lists).
-func forbiddenKey(v any) string {
+// forbiddenKey walks a where value of the input type whereType (nested
+// inputs, and/or/not lists, edges' has…With filters of their own types)
+// and returns its first refused key.
+func forbiddenKey(whereType string, v any) string {
 	switch v := v.(type) {
 	case map[string]any:
+		def := parsedSchema.Types[whereType]
+		object := strings.TrimSuffix(whereType, "WhereInput")
 		for k, sub := range v {
-			if staffOnlyKey(k) {
+			if restrictedKey(object, k) || whereType == notesInput && k == notesFilter {
 				return k
 			}
-			if name := forbiddenKey(sub); name != "" {
-				return name
+			var field *ast.FieldDefinition
+			if def != nil {
+				field = def.Fields.ForName(k)
+			}
+			if field == nil {
+				continue // not an input field: the executor refuses it
+			}
+			if t := parsedSchema.Types[field.Type.Name()]; t != nil && t.Kind == ast.InputObject {
+				if name := forbiddenKey(t.Name, sub); name != "" {
+					return name
+				}
 			}
 		}
 	case []any:
 		for _, sub := range v {
-			if name := forbiddenKey(sub); name != "" {
+			if name := forbiddenKey(whereType, sub); name != "" {
 				return name
 			}
 		}

@@ -667,6 +667,10 @@ func init() {
 	ticket.Hooks[6] = ticketHooks[4]
 
 	ticket.Hooks[7] = ticketHooks[5]
+
+	ticket.Hooks[8] = ticketHooks[6]
+
+	ticket.Hooks[9] = ticketHooks[7]
 	ticketMixinFields0 := ticketMixin[0].Fields()
 	_ = ticketMixinFields0
 	ticketMixinFields1 := ticketMixin[1].Fields()

@@ -20,10 +20,15 @@ func (APIToken) Mixin() []ent.Mixin {
 	return []ent.Mixin{IDMixin{prefix: globalid.PrefixAPIToken}, TimeMixin{}}
 }
 
+// MaxAPITokenNameLen bounds a token's name: in bytes here (MaxLen), in
+// characters in internal/auth's check before it writes, so that a name of
+// few characters but many bytes is refused by this validator.
+const MaxAPITokenNameLen = 100
+
 // Fields of the APIToken.
 func (APIToken) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(100),
+		field.String("name").NotEmpty().MaxLen(MaxAPITokenNameLen),
 		field.Bytes("token_hash").Unique().Immutable().Sensitive().Annotations(entgql.Skip()),
 		// READ tokens can only read; READ_WRITE act with the owner's rights.
 		field.Enum("scope").Values("READ", "READ_WRITE").Default("READ").Immutable(),

@@ -34,9 +34,13 @@ func (User) Hooks() []ent.Hook {
 // Hooks of the Ticket.
 func (Ticket) Hooks() []ent.Hook {
 	return []ent.Hook{
+		// First: a refused ticket takes no number and no routing.
+		hook.On(checkRequester, ent.OpCreate),
 		hook.On(assignTicketNumber, ent.OpCreate),
 		// Before the SLA: a rule may change the priority.
 		hook.On(routeTicket, ent.OpCreate),
+		// After routing, which may assign round-robin.
+		hook.On(checkAssignee, ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne),
 		hook.On(applySLA, ent.OpCreate|ent.OpUpdateOne),
 		hook.On(trackTicketStatus, ent.OpUpdateOne),
 		// Last, so the event sees the final values of the other hooks.

@@ -29,7 +29,7 @@ func (Macro) Fields() []ent.Field {
 			Annotations(entgql.OrderField("NAME")),
 		// Only tickets of this group may use it; none: every ticket.
 		field.String("group_id").GoType(globalid.ID("")).Optional().Nillable(),
-		field.Text("body").Optional().Validate(maxRunes(65536)),
+		field.Text("body").Optional().Validate(maxRunes(MaxBodyLen)),
 		// The body is written as an internal note rather than a public reply.
 		field.Bool("internal").Default(false),
 		// The same values as the ticket's status (MacroSetStatus in GraphQL).

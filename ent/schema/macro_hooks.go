@@ -9,7 +9,6 @@ import (
 	gen "github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/hook"
 	entprivacy "github.com/switchboardhq/switchboard/ent/privacy"
-	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/macro"
@@ -83,21 +82,17 @@ func normalizeMacroTags(m *gen.MacroMutation) error {
 }
 
 // CheckAssignable refuses, as BAD_USER_INPUT on field, a user who cannot
-// be given tickets: missing, a customer, or deactivated. Read as the
-// system: whether an admin may see the user is not the question here.
-// Macros are checked on save and again when applied (the assignee may
-// have been deactivated in between).
+// be given tickets by a macro: missing, not staff (the rule of every
+// assignment, checkAssignee), or deactivated. Read as the system: whether
+// an admin may see the user is not the question here. Macros are checked
+// on save and again when applied (the assignee may have been deactivated
+// in between).
 func CheckAssignable(ctx context.Context, client *gen.Client, field string, id globalid.ID) error {
-	if id.Prefix() != globalid.PrefixUser {
-		return apierr.Invalid(field, "%s is not a user", field)
-	}
-	u, err := client.User.Get(entprivacy.DecisionContext(ctx, entprivacy.Allow), id)
+	u, err := person(ctx, client, field, id)
 	switch {
-	case gen.IsNotFound(err):
-		return apierr.Invalid(field, "%s is not a user", field)
 	case err != nil:
 		return err
-	case u.Role == user.RoleCUSTOMER:
+	case !staff(u.Role):
 		return apierr.Invalid(field, "%s must be an agent or an admin", field)
 	case !u.Active:
 		return apierr.Invalid(field, "%s is deactivated; choose an active agent or admin", field)

@@ -20,10 +20,15 @@ func (Message) Mixin() []ent.Mixin {
 	return []ent.Mixin{IDMixin{prefix: globalid.PrefixMessage}, TimeMixin{}}
 }
 
+// MaxBodyLen bounds a message's body, in characters: the validator below,
+// a macro's body (which becomes a message), and internal/ticketing's check
+// of an input before it writes.
+const MaxBodyLen = 65536
+
 // Fields of the Message.
 func (Message) Fields() []ent.Field {
 	return []ent.Field{
-		field.Text("body").NotEmpty().Validate(maxRunes(65536)),
+		field.Text("body").NotEmpty().Validate(maxRunes(MaxBodyLen)),
 		field.Bool("internal").Default(false).Immutable(),
 		field.String("ticket_id").GoType(globalid.ID("")).Immutable(),
 		field.String("author_id").GoType(globalid.ID("")).Immutable(),

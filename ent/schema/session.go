@@ -20,6 +20,10 @@ func (Session) Mixin() []ent.Mixin {
 	return []ent.Mixin{IDMixin{prefix: globalid.PrefixSession}, TimeMixin{}}
 }
 
+// MaxUserAgentLen bounds the stored user agent, in bytes: internal/auth
+// cuts longer ones to it rather than refusing a sign-in.
+const MaxUserAgentLen = 512
+
 // Fields of the Session.
 func (Session) Fields() []ent.Field {
 	return []ent.Field{
@@ -28,7 +32,7 @@ func (Session) Fields() []ent.Field {
 		field.Time("expires_at"),
 		field.Time("last_used_at"),
 		field.Time("revoked_at").Optional().Nillable(),
-		field.String("user_agent").Optional().MaxLen(512),
+		field.String("user_agent").Optional().MaxLen(MaxUserAgentLen),
 	}
 }
 

@@ -22,8 +22,12 @@ func (Ticket) Mixin() []ent.Mixin {
 	return []ent.Mixin{IDMixin{prefix: globalid.PrefixTicket}, TimeMixin{}}
 }
 
-// staffOnly marks what only agents and admins may read (@staffOnly).
-var staffOnly = entgql.Directives(entgql.NewDirective("staffOnly"))
+// staffOnly marks what only agents and admins may read (see marks.go).
+var staffOnly = StaffOnly.annotation()
+
+// MaxSubjectLen bounds a ticket's subject, in characters: the validator
+// below, and internal/ticketing's check of an input before it writes.
+const MaxSubjectLen = 200
 
 // Fields of the Ticket.
 func (Ticket) Fields() []ent.Field {
@@ -32,7 +36,7 @@ func (Ticket) Fields() []ent.Field {
 		// Assigned by the numbering hook, gap-free and increasing.
 		field.Int("number").Positive().Unique().Immutable().
 			Annotations(entgql.OrderField("NUMBER"), noInput),
-		field.String("subject").NotEmpty().Validate(maxRunes(200)),
+		field.String("subject").NotEmpty().Validate(maxRunes(MaxSubjectLen)),
 		field.Enum("status").Values("NEW", "OPEN", "PENDING", "SOLVED", "CLOSED").Default("NEW").
 			Annotations(entgql.OrderField("STATUS")),
 		field.Int("priority").GoType(priority.Priority(0)).

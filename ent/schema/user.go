@@ -20,6 +20,14 @@ func (User) Mixin() []ent.Mixin {
 	return []ent.Mixin{IDMixin{prefix: globalid.PrefixUser}, TimeMixin{}}
 }
 
+// Limits of a user's contact data, which internal/auth also checks (with
+// its own wording) before it writes: the email's in bytes (MaxLen), the
+// phone's in characters.
+const (
+	MaxEmailLen = 254
+	MaxPhoneLen = 50
+)
+
 // Fields of the User.
 func (User) Fields() []ent.Field {
 	return []ent.Field{
@@ -28,16 +36,16 @@ func (User) Fields() []ent.Field {
 		// data: ent/entc.go makes the GraphQL field nullable, so that a
 		// denied read is null plus FORBIDDEN rather than nulling the whole
 		// user.
-		field.String("email").NotEmpty().MaxLen(254).Unique().
-			Annotations(entgql.Directives(entgql.NewDirective("contactData"))),
+		field.String("email").NotEmpty().MaxLen(MaxEmailLen).Unique().
+			Annotations(ContactData.annotation()),
 		field.String("name").NotEmpty().MaxLen(200),
 		field.Enum("role").Values("CUSTOMER", "AGENT", "ADMIN").Default("CUSTOMER"),
 		field.String("password_hash").Optional().Sensitive().
 			Annotations(entgql.Skip()),
 		// Encrypted at rest; ciphertexts cannot be compared, so no filters.
-		field.String("phone").Optional().Validate(maxRunes(50)).
+		field.String("phone").Optional().Validate(maxRunes(MaxPhoneLen)).
 			ValueScanner(confidential.String("users.phone")).
-			Annotations(entgql.Directives(entgql.NewDirective("contactData")), entgql.Skip(entgql.SkipWhereInput, entgql.SkipOrderField)),
+			Annotations(ContactData.annotation(), entgql.Skip(entgql.SkipWhereInput, entgql.SkipOrderField)),
 		field.Bool("active").Default(true),
 		// Out of office: round-robin assignment skips them.
 		field.Bool("away").Default(false),

@@ -165,7 +165,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/switchboardhq/switchboard/ent/runtime"
 var (
-	Hooks  [8]ent.Hook
+	Hooks  [10]ent.Hook
 	Policy ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time

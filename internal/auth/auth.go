@@ -87,7 +87,7 @@ type NewUser struct {
 func ValidateEmail(s string) error {
 	s = strings.TrimSpace(s)
 	addr, err := mail.ParseAddress(s)
-	if err != nil || addr.Address != s || len(s) > 254 || !strings.Contains(s[strings.LastIndex(s, "@"):], ".") {
+	if err != nil || addr.Address != s || len(s) > entschema.MaxEmailLen || !strings.Contains(s[strings.LastIndex(s, "@"):], ".") {
 		return apierr.Invalid("email", "%q is not a valid email address", s)
 	}
 	return nil
@@ -220,7 +220,7 @@ func (s *Service) signIn(ctx context.Context, u *ent.User, userAgent string, coo
 func (s *Service) startSession(ctx context.Context, u *ent.User, userAgent string) (string, globalid.ID, error) {
 	tok := newToken(SessionTokenPrefix)
 	now := s.now()
-	userAgent = truncateUTF8(strings.ToValidUTF8(userAgent, ""), maxUserAgentLen)
+	userAgent = truncateUTF8(strings.ToValidUTF8(userAgent, ""), entschema.MaxUserAgentLen)
 	sess, err := s.client.Session.Create().
 		SetTokenHash(HashToken(tok)).SetUserID(u.ID).
 		SetExpiresAt(now.Add(s.opts.SessionAbsoluteTimeout)).SetLastUsedAt(now).
@@ -328,9 +328,6 @@ func viewerOf(u *ent.User, sessionID globalid.ID) *viewer.Viewer {
 	c.SessionID = sessionID
 	return c.viewer()
 }
-
-// maxUserAgentLen bounds the stored user agent (bytes).
-const maxUserAgentLen = 512
 
 // truncateUTF8 cuts s to at most n bytes without splitting a character.
 func truncateUTF8(s string, n int) string {

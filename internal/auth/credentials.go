@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/apitoken"
+	entschema "github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/ent/session"
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/globalid"
@@ -18,8 +19,6 @@ import (
 // APITokenPrefix marks API tokens (sessions use SessionTokenPrefix).
 const APITokenPrefix = "sbt_"
 
-// MaxAPITokenNameLen bounds an API token's name.
-const MaxAPITokenNameLen = 100
 
 // MySessions lists the viewer's own sessions, newest first.
 func (s *Service) MySessions(ctx context.Context) ([]*ent.Session, error) {
@@ -94,8 +93,8 @@ func (s *Service) CreateAPIToken(ctx context.Context, in NewAPIToken) (string, *
 	switch {
 	case name == "":
 		return "", nil, apierr.Invalid("name", "name is required")
-	case utf8.RuneCountInString(name) > MaxAPITokenNameLen:
-		return "", nil, apierr.Invalid("name", "name is longer than %d characters", MaxAPITokenNameLen)
+	case utf8.RuneCountInString(name) > entschema.MaxAPITokenNameLen:
+		return "", nil, apierr.Invalid("name", "name is longer than %d characters", entschema.MaxAPITokenNameLen)
 	case in.ExpiresAt != nil && !in.ExpiresAt.After(s.now()):
 		return "", nil, apierr.Invalid("expiresAt", "expiresAt must be in the future")
 	}
@@ -171,7 +170,7 @@ func (s *Service) UpdateUser(ctx context.Context, id globalid.ID, in ent.UpdateU
 	if in.Phone != nil {
 		phone := strings.TrimSpace(*in.Phone)
 		if !validPhone(phone) {
-			return nil, apierr.Invalid("phone", "a phone number has up to 50 digits, spaces and + - ( ) . characters")
+			return nil, apierr.Invalid("phone", "a phone number has up to %d digits, spaces and + - ( ) . characters", entschema.MaxPhoneLen)
 		}
 		in.Phone = &phone
 	}
@@ -190,7 +189,7 @@ func (s *Service) UpdateUser(ctx context.Context, id globalid.ID, in ent.UpdateU
 }
 
 func validPhone(s string) bool {
-	if s == "" || len(s) > 50 {
+	if s == "" || len(s) > entschema.MaxPhoneLen {
 		return false
 	}
 	for _, r := range s {

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/switchboardhq/switchboard/ent"
@@ -113,6 +115,8 @@ func Export(ctx context.Context, client *ent.Client, w io.Writer, opts ExportOpt
 				r.Groups = append(r.Groups, g.ID)
 			}
 			slices.Sort(r.Groups)
+		} else {
+			redact(r)
 		}
 		return write(r)
 	})
@@ -130,9 +134,9 @@ func Export(ctx context.Context, client *ent.Client, w io.Writer, opts ExportOpt
 			FirstResponseDueAt: utcp(t.FirstResponseDueAt), ResolutionDueAt: utcp(t.ResolutionDueAt),
 			FirstRespondedAt: utcp(t.FirstRespondedAt), SolvedAt: utcp(t.SolvedAt)}
 		if subject {
-			// Who handles a ticket is the helpdesk's business, and the
-			// SLA due times are staff-only in the API too.
-			r.Assignee, r.FirstResponseDueAt, r.ResolutionDueAt = nil, nil, nil
+			// Who handles a ticket is the helpdesk's business.
+			r.Assignee = nil
+			redact(r)
 		}
 		return write(r)
 	})
@@ -144,13 +148,62 @@ func Export(ctx context.Context, client *ent.Client, w io.Writer, opts ExportOpt
 	}, func(m *ent.Message) globalid.ID { return m.ID }, func(m *ent.Message) error {
 		counts.Messages++
 		bar.Add(1)
-		return write(&Record{Type: TypeMessage, ID: m.ID, CreatedAt: utc(m.CreatedAt), UpdatedAt: utc(m.UpdatedAt),
-			Ticket: m.TicketID, Author: m.AuthorID, Body: m.Body, Internal: m.Internal})
+		r := &Record{Type: TypeMessage, ID: m.ID, CreatedAt: utc(m.CreatedAt), UpdatedAt: utc(m.UpdatedAt),
+			Ticket: m.TicketID, Author: m.AuthorID, Body: m.Body, Internal: m.Internal}
+		if subject {
+			redact(r)
+		}
+		return write(r)
 	})
 	if err != nil {
 		return counts, fmt.Errorf("exporting messages: %w", err)
 	}
 	return counts, out.Flush()
+}
+
+// The fields a data-subject export leaves out are those the schema's marks
+// (ent/schema/marks.go) hide from the person as a customer would read
+// them, found by the Record field's JSON name, which is the ent field's
+// or edge's: the SLA due times (@staffOnly) of their tickets, but not the
+// contact data of their own user line (@contactData: the person themself
+// may see it, and it is theirs). A field marked later is left out without
+// a change here.
+var subjectRedactions = redactions(map[string]redactFrom{
+	TypeUser:    {entschema.Marks(entschema.User{}), true},
+	TypeTicket:  {entschema.Marks(entschema.Ticket{}), false},
+	TypeMessage: {entschema.Marks(entschema.Message{}), false},
+})
+
+// redactFrom is the marks of a line type's ent schema, and whether its
+// lines in a data-subject export are the person's own row.
+type redactFrom struct {
+	marks map[string]entschema.Mark
+	own   bool
+}
+
+// redactions returns, per line type, the indexes of the Record fields the
+// marks hide from the subject.
+func redactions(types map[string]redactFrom) map[string][]int {
+	subject := &viewer.Viewer{Role: viewer.Customer}
+	rt := reflect.TypeFor[Record]()
+	out := map[string][]int{}
+	for typ, from := range types {
+		for i := range rt.NumField() {
+			name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
+			if m, ok := from.marks[name]; ok && m.Hides(subject, from.own) {
+				out[typ] = append(out[typ], i)
+			}
+		}
+	}
+	return out
+}
+
+// redact clears what the subject of a data-subject export may not see.
+func redact(r *Record) {
+	v := reflect.ValueOf(r).Elem()
+	for _, i := range subjectRedactions[r.Type] {
+		v.Field(i).SetZero()
+	}
 }
 
 // pages reads a table in ID order, one page at a time (keyset pagination:

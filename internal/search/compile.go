@@ -1,6 +1,7 @@
 package search
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent/group"
 	"github.com/switchboardhq/switchboard/ent/predicate"
+	entschema "github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/apierr"
@@ -38,8 +40,10 @@ type compiled struct {
 
 // compile turns the terms into ent predicates for v at the time now.
 // Filters on what v may not read are refused (FORBIDDEN), or v could learn
-// it by bisection: SLA due times (is:breached) and staff email addresses
-// (assignee:EMAIL) for customers.
+// it by bisection: which those are follows from the fields each word reads
+// (readsOf) and the schema's marks on them (entschema.Marks), such as SLA
+// due times (is:breached) and staff email addresses (assignee:EMAIL) for
+// customers.
 func compile(q *Query, v *viewer.Viewer, now time.Time) (*compiled, error) {
 	c := &compiled{sort: q.Sort, text: textQuery{public: v.IsCustomer()}}
 	for _, t := range q.Terms {
@@ -53,6 +57,15 @@ func compile(q *Query, v *viewer.Viewer, now time.Time) (*compiled, error) {
 				c.text.positive = append(c.text.positive, t.Text)
 			}
 			continue
+		}
+		values := t.Values
+		if len(values) == 0 {
+			values = []string{""} // a date: one kind of value
+		}
+		for _, value := range values {
+			if err := mayUse(t, readsOf(t.Field, value), v); err != nil {
+				return nil, err
+			}
 		}
 		p, err := filter(t, v, now)
 		if err != nil {
@@ -75,8 +88,98 @@ func hasWordChar(s string) bool {
 	return false
 }
 
-func forbidden(t Term, format string) error {
-	return &apierr.Error{Code: apierr.Forbidden, Field: "query", Message: "at " + strconv.Itoa(t.Pos) + ": " + format}
+// reads is what a filter word tests, by ent field and edge names: fields
+// of the ticket and of the user or group the word names.
+type reads struct {
+	// what names the word in a refusal ("SLA state").
+	what   string
+	ticket []string
+	user   []string
+	group  []string
+	// own says the user is the viewer themself whenever the viewer is not
+	// staff: the requester of every ticket a customer may read.
+	own bool
+}
+
+// Marks of the fields words read (the fields themselves are written once,
+// in ent/schema).
+var (
+	ticketMarks = entschema.Marks(entschema.Ticket{})
+	userMarks   = entschema.Marks(entschema.User{})
+	groupMarks  = entschema.Marks(entschema.Group{})
+)
+
+// readsOf says what one value of a filter term reads. Every word lists what
+// its predicate (filter, breached) tests, so that a mark added to any of
+// those fields refuses the word to whoever the mark hides the field from.
+func readsOf(f Field, value string) reads {
+	switch f {
+	case FieldStatus:
+		return reads{ticket: []string{ticket.FieldStatus}}
+	case FieldPriority:
+		return reads{ticket: []string{ticket.FieldPriority}}
+	case FieldAssignee:
+		if value == "me" || value == "none" {
+			return reads{ticket: []string{ticket.FieldAssigneeID}}
+		}
+		// An assignee is staff (an ent hook), never a customer searching.
+		return reads{what: "an assignee's email address", ticket: []string{ticket.FieldAssigneeID, ticket.EdgeAssignee}, user: []string{user.FieldEmail}}
+	case FieldRequester:
+		if value == "me" {
+			return reads{ticket: []string{ticket.FieldRequesterID}}
+		}
+		return reads{what: "a requester's email address", ticket: []string{ticket.FieldRequesterID, ticket.EdgeRequester}, user: []string{user.FieldEmail}, own: true}
+	case FieldGroup:
+		if strings.EqualFold(value, "none") {
+			return reads{ticket: []string{ticket.FieldGroupID}}
+		}
+		return reads{ticket: []string{ticket.FieldGroupID, ticket.EdgeGroup}, group: []string{group.FieldName}}
+	case FieldTag:
+		return reads{ticket: []string{ticket.FieldTags}}
+	case FieldCreated:
+		return reads{ticket: []string{ticket.FieldCreatedAt}}
+	case FieldUpdated:
+		return reads{ticket: []string{ticket.FieldUpdatedAt}}
+	case FieldIs:
+		if value == "breached" {
+			return reads{what: "SLA state", ticket: []string{ticket.FieldFirstResponseDueAt, ticket.FieldFirstRespondedAt,
+				ticket.FieldResolutionDueAt, ticket.FieldSolvedAt, ticket.FieldStatus}}
+		}
+		return reads{ticket: []string{ticket.FieldAssigneeID}}
+	}
+	return reads{}
+}
+
+// mayUse refuses a word that reads a field the viewer may not see.
+func mayUse(t Term, r reads, v *viewer.Viewer) error {
+	what := r.what
+	if what == "" {
+		what = string(t.Field) + ":"
+	}
+	for _, of := range []struct {
+		marks  map[string]entschema.Mark
+		fields []string
+		own    bool
+	}{{ticketMarks, r.ticket, false}, {userMarks, r.user, r.own}, {groupMarks, r.group, false}} {
+		for _, f := range of.fields {
+			if m, ok := of.marks[f]; ok && m.Hides(v, of.own) {
+				return forbidden(t, "customers cannot search by %s (%s)", what, markReason(m))
+			}
+		}
+	}
+	return nil
+}
+
+// markReason words why a mark hides a field.
+func markReason(m entschema.Mark) string {
+	if m == entschema.ContactData {
+		return "contact data is shown to the person themself and to staff only"
+	}
+	return "it is shown to staff only"
+}
+
+func forbidden(t Term, format string, args ...any) error {
+	return &apierr.Error{Code: apierr.Forbidden, Field: "query", Message: "at " + strconv.Itoa(t.Pos) + ": " + fmt.Sprintf(format, args...)}
 }
 
 // filter is the predicate of one filter term (values of one term are OR-ed).
@@ -103,9 +206,6 @@ func filter(t Term, v *viewer.Viewer, now time.Time) (predicate.Ticket, error) {
 			case "none":
 				alts = append(alts, ticket.AssigneeIDIsNil())
 			default:
-				if v.IsCustomer() {
-					return nil, forbidden(t, "customers cannot search by an assignee's email address (staff addresses are not shown to them)")
-				}
 				alts = append(alts, ticket.HasAssigneeWith(user.Email(s)))
 			}
 		}
@@ -137,9 +237,6 @@ func filter(t Term, v *viewer.Viewer, now time.Time) (predicate.Ticket, error) {
 		case "unassigned":
 			return ticket.AssigneeIDIsNil(), nil
 		case "breached":
-			if v.IsCustomer() {
-				return nil, forbidden(t, "customers cannot search by SLA state (due times are shown to staff only)")
-			}
 			return breached(now), nil
 		}
 	case FieldCreated, FieldUpdated:

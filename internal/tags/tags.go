@@ -11,10 +11,14 @@ import (
 	"github.com/switchboardhq/switchboard/internal/apierr"
 )
 
-// Limits of tags.
+// Limits of tags. They are not ent validators: the ticket's tags field
+// takes any list, so that a ticket over a limit set later can still be
+// changed (internal/ticketing lets a change through that does not grow
+// it), and lists are checked where they are named.
 const (
-	MaxLen     = 100 // characters of one tag
-	MaxPerList = 100 // tags one list (a mutation's, a macro's) may name
+	MaxLen       = 100 // characters of one tag
+	MaxPerList   = 100 // tags one list (a mutation's, a macro's) may name
+	MaxPerTicket = 100 // tags one ticket may have
 )
 
 // Normalize trims tags, refuses empty or overlong ones and drops repeats

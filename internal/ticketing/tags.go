@@ -73,7 +73,7 @@ func (s *Service) changeTags(ctx context.Context, id globalid.ID, add, remove []
 }
 
 // applyTagChange returns current with add appended (those not there yet)
-// and remove taken out, refusing more than MaxTags in all.
+// and remove taken out, refusing more than tags.MaxPerTicket in all.
 func applyTagChange(current, add, remove []string, field string) ([]string, error) {
 	add, err := tags.Normalize(field, add)
 	if err != nil {
@@ -92,8 +92,8 @@ func applyTagChange(current, add, remove []string, field string) ([]string, erro
 	out = slices.DeleteFunc(out, func(tag string) bool { return slices.Contains(remove, tag) })
 	// A change that does not add to a ticket over the limit (one that
 	// came from before the limit) is let through, so it can shrink.
-	if len(out) > MaxTags && len(out) > len(current) {
-		return nil, apierr.Invalid(field, "a ticket has at most %d tags", MaxTags)
+	if len(out) > tags.MaxPerTicket && len(out) > len(current) {
+		return nil, apierr.Invalid(field, "a ticket has at most %d tags", tags.MaxPerTicket)
 	}
 	return out, nil
 }

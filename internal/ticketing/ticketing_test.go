@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/message"
+	entschema "github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/apierr"
@@ -162,22 +163,22 @@ func TestCreate(t *testing.T) {
 			}
 		})
 		t.Run("LongSubjectIsBadInput", func(t *testing.T) {
-			_, err := d.svc.Create(d.asCust, ticketing.NewTicket{Subject: strings.Repeat("s", ticketing.MaxSubjectLen+1), Body: "x"})
+			_, err := d.svc.Create(d.asCust, ticketing.NewTicket{Subject: strings.Repeat("s", entschema.MaxSubjectLen+1), Body: "x"})
 			wantField(t, err, apierr.BadUserInput, "subject")
-			if _, err := d.svc.Create(d.asCust, ticketing.NewTicket{Subject: strings.Repeat("s", ticketing.MaxSubjectLen), Body: "x"}); err != nil {
-				t.Fatalf("subject of exactly %d characters refused: %v", ticketing.MaxSubjectLen, err)
+			if _, err := d.svc.Create(d.asCust, ticketing.NewTicket{Subject: strings.Repeat("s", entschema.MaxSubjectLen), Body: "x"}); err != nil {
+				t.Fatalf("subject of exactly %d characters refused: %v", entschema.MaxSubjectLen, err)
 			}
 		})
 		t.Run("SubjectLimitCountsCharactersNotBytes", func(t *testing.T) {
 			// 200 characters, 400 bytes: within the documented limit.
-			subject := strings.Repeat("é", ticketing.MaxSubjectLen)
+			subject := strings.Repeat("é", entschema.MaxSubjectLen)
 			_, err := d.svc.Create(d.asCust, ticketing.NewTicket{Subject: subject, Body: "x"})
 			var verr *ent.ValidationError
 			if errors.As(err, &verr) {
-				t.Fatalf("fixed bug regressed: a %d-character non-ASCII subject passes ticketing's character limit but ent's MaxLen(200) (the subject field in ent/schema/ticket.go) counts bytes: %v", ticketing.MaxSubjectLen, err)
+				t.Fatalf("fixed bug regressed: a %d-character non-ASCII subject passes ticketing's character limit but ent's MaxLen(200) (the subject field in ent/schema/ticket.go) counts bytes: %v", entschema.MaxSubjectLen, err)
 			}
 			if err != nil {
-				t.Fatalf("subject of %d non-ASCII characters refused: %v", ticketing.MaxSubjectLen, err)
+				t.Fatalf("subject of %d non-ASCII characters refused: %v", entschema.MaxSubjectLen, err)
 			}
 		})
 		t.Run("EmptyBodyIsBadInput", func(t *testing.T) {
@@ -186,7 +187,7 @@ func TestCreate(t *testing.T) {
 		})
 		t.Run("BodyTooLongIsBadInput", func(t *testing.T) {
 			before := d.ticketCount(t)
-			_, err := d.svc.Create(d.asCust, ticketing.NewTicket{Subject: "Long", Body: strings.Repeat("b", ticketing.MaxBodyLen+1)})
+			_, err := d.svc.Create(d.asCust, ticketing.NewTicket{Subject: "Long", Body: strings.Repeat("b", entschema.MaxBodyLen+1)})
 			wantField(t, err, apierr.BadUserInput, "body")
 			if n := d.ticketCount(t); n != before {
 				t.Fatalf("%d tickets after refused creation, want %d", n, before)
@@ -200,6 +201,26 @@ func TestCreate(t *testing.T) {
 			missing := globalid.New(globalid.PrefixUser)
 			_, err := d.svc.Create(d.asAgent, ticketing.NewTicket{Subject: "Hi", Body: "x", RequesterID: &missing})
 			wantField(t, err, apierr.NotFound, "requesterID")
+		})
+		t.Run("StaffRequesterIsBadInput", func(t *testing.T) {
+			before := d.ticketCount(t)
+			_, err := d.svc.Create(d.asAgent, ticketing.NewTicket{Subject: "For Otto", Body: "x", RequesterID: &d.other.ID})
+			wantField(t, err, apierr.BadUserInput, "requesterID")
+			if msg := err.Error(); !strings.Contains(msg, "tickets are opened for customers") {
+				t.Fatalf("message %q", msg)
+			}
+			if n := d.ticketCount(t); n != before {
+				t.Fatalf("%d tickets after refused creation, want %d", n, before)
+			}
+		})
+		// Staff open their own tickets by naming no requester.
+		t.Run("StaffNamingThemselvesIsBadInput", func(t *testing.T) {
+			_, err := d.svc.Create(d.asAgent, ticketing.NewTicket{Subject: "Mine", Body: "x", RequesterID: &d.agent.ID})
+			wantField(t, err, apierr.BadUserInput, "requesterID")
+			tk, err := d.svc.Create(d.asAgent, ticketing.NewTicket{Subject: "Mine", Body: "x"})
+			if err != nil || tk.RequesterID != d.agent.ID {
+				t.Fatalf("created %v, %v", tk, err)
+			}
 		})
 		t.Run("AgentWithoutGroupBecomesAssignee", func(t *testing.T) {
 			tk, err := d.svc.Create(d.asAgent, ticketing.NewTicket{Subject: "Follow-up call", Body: "Call back.", RequesterID: &d.customer.ID})
@@ -406,7 +427,7 @@ func TestReply(t *testing.T) {
 			tk := d.open(t, "Empty reply")
 			_, err := d.svc.Reply(d.asAgent, tk.ID, " \n ", false)
 			wantField(t, err, apierr.BadUserInput, "body")
-			_, err = d.svc.Reply(d.asAgent, tk.ID, strings.Repeat("x", ticketing.MaxBodyLen+1), false)
+			_, err = d.svc.Reply(d.asAgent, tk.ID, strings.Repeat("x", entschema.MaxBodyLen+1), false)
 			wantField(t, err, apierr.BadUserInput, "body")
 		})
 		t.Run("AnonymousReplyIsUnauthenticated", func(t *testing.T) {
