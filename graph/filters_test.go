@@ -174,8 +174,8 @@ func TestMarksMatchTheEntSchema(t *testing.T) {
 		"Session": entschema.Session{}, "SLAPolicy": entschema.SLAPolicy{}, "Ticket": entschema.Ticket{}, "User": entschema.User{},
 	}
 	for name, obj := range parsedSchema.Types {
-		if obj.Kind != ast.Object {
-			continue
+		if obj.Kind != ast.Object || name == "Query" || name == "Mutation" || name == "Subscription" {
+			continue // root fields (wallboard, ticketViewers) are marked in schema/*.graphql only: no entity holds them
 		}
 		gql := map[string]string{}
 		for _, f := range obj.Fields {
