@@ -55,10 +55,11 @@ type Server struct {
 func NewServer(ctx context.Context, d *Data, ln *Listeners, getenv func(string) string) (s *Server, err error) {
 	cfg := d.Config
 	s = &Server{data: d, shutdown: cfg.ShutdownTimeout}
+	built := s // s is nil once an error is returned
 	defer func() {
 		if err != nil {
 			ln.Close()
-			s.closeShared(context.WithoutCancel(ctx))
+			built.closeShared(context.WithoutCancel(ctx))
 		}
 	}()
 	if err := routing.EnsureDefaultGroup(ctx, d.Client, cfg.DefaultGroup); err != nil {
