@@ -173,4 +173,3 @@ func DatabaseKind(cfg *config.Config) string {
 	}
 	return "sqlite:" + cfg.DataDir
 }
-

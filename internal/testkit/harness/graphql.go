@@ -128,17 +128,19 @@ type Client struct {
 // Client is a client of s with http.DefaultClient.
 func (s *Server) Client() *Client { return &Client{URL: s.URL, HTTP: http.DefaultClient} }
 
-// queryHTTP bounds Query's requests: a server that dies mid-request must
-// not hang the test.
-var queryHTTP = &http.Client{Timeout: time.Minute}
-
-// Query is Do for goroutines other than the test's, and for servers that
-// may die mid-request: it returns the data, or an error instead of
-// failing (a GraphQL error, a status other than 200, no answer within a
-// minute).
+// Query is Do for goroutines other than the test's: it returns the data,
+// or an error instead of failing (a GraphQL error, a status other than
+// 200, no answer).
 func (s *Server) Query(token, query string, vars map[string]any) (map[string]any, error) {
-	c := &Client{URL: s.URL, HTTP: queryHTTP}
-	return c.Query(context.Background(), token, query, vars)
+	return s.Client().Query(context.Background(), token, query, vars)
+}
+
+// QueryWithin is Query for servers that may die mid-request: no answer
+// within d is an error too.
+func (s *Server) QueryWithin(d time.Duration, token, query string, vars map[string]any) (map[string]any, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	return s.Client().Query(ctx, token, query, vars)
 }
 
 // SessionCookie is the session cookie a response sets (nil if none).
