@@ -421,7 +421,7 @@ func runFanout(tb testing.TB, cfg fanoutConfig) fanoutResult {
 	// baseline.
 	ctx := context.Background()
 	setup := startServer(tb, bin, dir, "setup.log", settings)
-	fix, err := setUp(ctx, newGQLClient(setup.url), cfg.Users, events+1)
+	fix, err := setUp(ctx, newGQLClient(setup.URL), cfg.Users, events+1)
 	if err != nil {
 		tb.Fatalf("setting up: %v\n%s", err, tail(setup.log(), 4000))
 	}
@@ -429,9 +429,9 @@ func runFanout(tb testing.TB, cfg fanoutConfig) fanoutResult {
 	srv := startServer(tb, bin, dir, "server.log", settings)
 	// Printed at once (not at the end, as tb.Log would be), so that the
 	// server's metrics can be watched while the benchmark runs.
-	fmt.Fprintf(os.Stderr, "bench: %d subscribers; server metrics at %s/metrics\n", n, srv.url)
-	gql := newGQLClient(srv.url)
-	if err := gql.do(ctx, fix.adminToken, `{ me { id } tickets(first: 10) { totalCount } }`, nil, nil); err != nil {
+	fmt.Fprintf(os.Stderr, "bench: %d subscribers; server metrics at %s/metrics\n", n, srv.URL)
+	gql := newGQLClient(srv.URL)
+	if err := gql.Do(ctx, fix.adminToken, `{ me { id } tickets(first: 10) { totalCount } }`, nil, nil); err != nil {
 		tb.Fatalf("first query: %v\n%s", err, tail(srv.log(), 4000))
 	}
 	time.Sleep(2 * time.Second)
@@ -445,7 +445,7 @@ func runFanout(tb testing.TB, cfg fanoutConfig) fanoutResult {
 	// Connect the subscribers.
 	f := &fanout{at: make([]atomic.Int64, events)}
 	subs := make([]*subscriber, n)
-	wsURL := "ws" + strings.TrimPrefix(srv.url, "http") + "/query"
+	wsURL := "ws" + strings.TrimPrefix(srv.URL, "http") + "/query"
 	var readers sync.WaitGroup
 	defer func() {
 		f.stopping.Store(true)
@@ -520,7 +520,7 @@ func runFanout(tb testing.TB, cfg fanoutConfig) fanoutResult {
 	}
 
 	// Warm up: one event that every subscriber must get.
-	err = gql.do(ctx, fix.adminToken, updateTicket, map[string]any{"id": fix.tickets[events], "input": map[string]any{"subject": "warmup-0"}}, nil)
+	err = gql.Do(ctx, fix.adminToken, updateTicket, map[string]any{"id": fix.tickets[events], "input": map[string]any{"subject": "warmup-0"}}, nil)
 	if err != nil {
 		tb.Fatalf("warm-up update: %v", err)
 	}
@@ -551,7 +551,7 @@ func runFanout(tb testing.TB, cfg fanoutConfig) fanoutResult {
 			defer publishers.Done()
 			vars := map[string]any{"id": fix.tickets[i], "input": map[string]any{"subject": "bench-" + strconv.Itoa(i)}}
 			sendStart[i] = time.Now().UnixNano()
-			if err := gql.do(ctx, fix.adminToken, updateTicket, vars, nil); err != nil {
+			if err := gql.Do(ctx, fix.adminToken, updateTicket, vars, nil); err != nil {
 				mutErrs.Add(1)
 				f.noteErr(fmt.Errorf("updateTicket: %w", err))
 			}

@@ -17,6 +17,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/switchboardhq/switchboard/internal/seed"
+	"github.com/switchboardhq/switchboard/internal/testkit/harness"
 )
 
 // BenchmarkMillion measures the data budget of the design on PostgreSQL
@@ -61,12 +62,12 @@ func BenchmarkMillion(b *testing.B) {
 		analyze(b, dbURL)
 
 		srv := startServer(b, bin, dir, "server.log", settings)
-		client := newGQLClient(srv.url)
-		agentToken, err := client.login(context.Background(), agent[1], seed.Password)
+		client := newGQLClient(srv.URL)
+		agentToken, err := client.Login(context.Background(), agent[1], seed.Password)
 		if err != nil {
 			b.Fatalf("login %s: %v", agent[1], err)
 		}
-		customerToken, err := client.login(context.Background(), customer[1], seed.Password)
+		customerToken, err := client.Login(context.Background(), customer[1], seed.Password)
 		if err != nil {
 			b.Fatalf("login %s: %v", customer[1], err)
 		}
@@ -198,10 +199,10 @@ func analyze(tb testing.TB, dbURL string) {
 
 // countEdges runs a query and returns how many edges its first field
 // has, failing on any error.
-func countEdges(tb testing.TB, c *gqlClient, token, query string, vars map[string]any) int {
+func countEdges(tb testing.TB, c *harness.Client, token, query string, vars map[string]any) int {
 	tb.Helper()
 	var out map[string]struct{ Edges []json.RawMessage }
-	if err := c.do(context.Background(), token, query, vars, &out); err != nil {
+	if err := c.Do(context.Background(), token, query, vars, &out); err != nil {
 		tb.Fatalf("%s: %v", query, err)
 	}
 	for _, v := range out {

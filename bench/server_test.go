@@ -3,8 +3,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,36 +17,25 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchboardhq/switchboard/internal/serverproc"
+	"github.com/switchboardhq/switchboard/internal/testkit/harness"
 )
 
 // buildServer compiles the switchboard binary into dir.
 func buildServer(tb testing.TB, dir string) string {
 	tb.Helper()
-	bin, err := serverproc.Build(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return bin
+	return harness.MustBuild(tb, dir)
 }
 
 // runCommand runs a switchboard command (not serve) to completion.
 func runCommand(tb testing.TB, bin string, settings map[string]string, args ...string) string {
 	tb.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Env = serverproc.Env(settings)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		tb.Fatalf("switchboard %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
+	return harness.RunBinary(tb, bin, settings, args...)
 }
 
 // serverProc is `switchboard serve` running as a subprocess.
 type serverProc struct {
-	*serverproc.Proc
+	*harness.Binary
 	pid int
-	url string
 }
 
 // startServer runs `switchboard serve` with settings and waits for it to
@@ -56,34 +43,30 @@ type serverProc struct {
 // name in dir.
 func startServer(tb testing.TB, bin, dir, name string, settings map[string]string) *serverProc {
 	tb.Helper()
-	p, err := serverproc.Start(bin, serverproc.Env(settings), filepath.Join(dir, name))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s := &serverProc{Proc: p, pid: p.Cmd.Process.Pid, url: p.URL}
-	tb.Cleanup(s.stop)
-	return s
+	b := harness.StartBinary(tb, bin, settings, filepath.Join(dir, name))
+	return &serverProc{Binary: b, pid: b.Proc.Cmd.Process.Pid}
 }
 
-func (s *serverProc) log() []byte { return s.Log() }
+func (s *serverProc) log() []byte { return s.Proc.Log() }
 
-// stop shuts the server down (SIGTERM, then SIGKILL after 30 seconds).
-func (s *serverProc) stop() { _ = s.Stop(syscall.SIGTERM, 30*time.Second) }
+// stop shuts the server down (SIGTERM, then SIGKILL after 30 seconds) and
+// waits for it to exit.
+func (s *serverProc) stop() { _ = s.Proc.Stop(syscall.SIGTERM, harness.StopGrace) }
 
 // dumpGoroutines ends the server with SIGQUIT, which (with GOTRACEBACK=all)
 // prints every goroutine, and returns the dump.
 func (s *serverProc) dumpGoroutines(tb testing.TB) []byte {
 	tb.Helper()
 	before := len(s.log())
-	if err := s.Cmd.Process.Signal(syscall.SIGQUIT); err != nil {
+	if err := s.Proc.Cmd.Process.Signal(syscall.SIGQUIT); err != nil {
 		tb.Logf("SIGQUIT: %v", err)
 		return nil
 	}
 	select {
-	case <-s.Done():
+	case <-s.Proc.Done():
 	case <-time.After(60 * time.Second):
 		tb.Logf("server did not exit within a minute of SIGQUIT")
-		_ = s.Stop(os.Kill, 0)
+		_ = s.Proc.Stop(os.Kill, 0)
 	}
 	log := s.log()
 	if len(log) < before {
@@ -96,63 +79,16 @@ func (s *serverProc) dumpGoroutines(tb testing.TB) []byte {
 	return dump
 }
 
-// gqlClient posts GraphQL operations to the server.
-type gqlClient struct {
-	url  string
-	http *http.Client
-}
-
-func newGQLClient(url string) *gqlClient {
+// newGQLClient is a client of the server at url that keeps enough idle
+// connections for the benchmarks' concurrency.
+func newGQLClient(url string) *harness.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns = 64
 	tr.MaxIdleConnsPerHost = 64
-	return &gqlClient{url: url + "/query", http: &http.Client{Transport: tr, Timeout: 60 * time.Second}}
-}
-
-// do runs an operation; a GraphQL error is an error.
-func (c *gqlClient) do(ctx context.Context, token, query string, vars map[string]any, out any) error {
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := c.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		return err
-	}
-	var r struct {
-		Data   json.RawMessage `json:"data"`
-		Errors []struct {
-			Message string `json:"message"`
-		} `json:"errors"`
-	}
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return fmt.Errorf("status %d, body not JSON: %.200s", res.StatusCode, raw)
-	}
-	if len(r.Errors) > 0 || res.StatusCode != http.StatusOK {
-		msgs := make([]string, len(r.Errors))
-		for i, e := range r.Errors {
-			msgs[i] = e.Message
-		}
-		return fmt.Errorf("status %d: %s", res.StatusCode, strings.Join(msgs, "; "))
-	}
-	if out != nil {
-		return json.Unmarshal(r.Data, out)
-	}
-	return nil
+	return &harness.Client{URL: url, HTTP: &http.Client{Transport: tr, Timeout: 60 * time.Second}}
 }
 
 const (
-	loginMutation       = `mutation($email: String!, $password: String!) { login(email: $email, password: $password) { token } }`
 	signupMutation      = `mutation($input: SignupInput!) { signup(input: $input) { token } }`
 	inviteUserMutation  = `mutation($input: InviteUserInput!) { inviteUser(input: $input) { id } }`
 	createTokenMutation = `mutation($input: CreateAPITokenInput!) { createAPIToken(input: $input) { token } }`
@@ -161,15 +97,6 @@ const (
 	// subscription is what every subscriber runs: a wallboard's feed.
 	subscription = `subscription { ticketEvents { cursor type at ticket { id subject status } } }`
 )
-
-func (c *gqlClient) login(ctx context.Context, email, password string) (string, error) {
-	var out struct{ Login struct{ Token string } }
-	err := c.do(ctx, "", loginMutation, map[string]any{"email": email, "password": password}, &out)
-	if err == nil && out.Login.Token == "" {
-		err = errors.New("login returned no token")
-	}
-	return out.Login.Token, err
-}
 
 // fixture is what the benchmark sets up before connecting subscribers.
 type fixture struct {
@@ -182,10 +109,10 @@ const benchPassword = "correct horse battery staple 7"
 
 // setUp creates the wallboard users (admins, each with a READ API token)
 // and the tickets that the publisher updates.
-func setUp(ctx context.Context, c *gqlClient, users, tickets int) (*fixture, error) {
+func setUp(ctx context.Context, c *harness.Client, users, tickets int) (*fixture, error) {
 	f := &fixture{}
 	var err error
-	if f.adminToken, err = c.login(ctx, "admin@bench.example.com", benchPassword); err != nil {
+	if f.adminToken, err = c.Login(ctx, "admin@bench.example.com", benchPassword); err != nil {
 		return nil, fmt.Errorf("admin login: %w", err)
 	}
 	// A few users at once: each costs two password hashes (invite, login).
@@ -205,7 +132,7 @@ func setUp(ctx context.Context, c *gqlClient, users, tickets int) (*fixture, err
 				if i >= users {
 					return
 				}
-				tok, err := c.wallboardUser(ctx, f.adminToken, i)
+				tok, err := wallboardUser(ctx, c, f.adminToken, i)
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = err
@@ -225,13 +152,13 @@ func setUp(ctx context.Context, c *gqlClient, users, tickets int) (*fixture, err
 	}
 	var signup struct{ Signup struct{ Token string } }
 	sin := map[string]any{"email": "customer@bench.example.com", "name": "Bench Customer", "password": benchPassword}
-	if err := c.do(ctx, "", signupMutation, map[string]any{"input": sin}, &signup); err != nil {
+	if err := c.Do(ctx, "", signupMutation, map[string]any{"input": sin}, &signup); err != nil {
 		return nil, fmt.Errorf("signup: %w", err)
 	}
 	for i := range tickets {
 		var out struct{ CreateTicket struct{ ID string } }
 		in := map[string]any{"subject": fmt.Sprintf("ticket %d", i), "body": "the wallboard should show this"}
-		if err := c.do(ctx, signup.Signup.Token, createTicket, map[string]any{"input": in}, &out); err != nil {
+		if err := c.Do(ctx, signup.Signup.Token, createTicket, map[string]any{"input": in}, &out); err != nil {
 			return nil, fmt.Errorf("createTicket: %w", err)
 		}
 		f.tickets = append(f.tickets, out.CreateTicket.ID)
@@ -240,19 +167,19 @@ func setUp(ctx context.Context, c *gqlClient, users, tickets int) (*fixture, err
 }
 
 // wallboardUser invites admin number i and returns a READ API token of it.
-func (c *gqlClient) wallboardUser(ctx context.Context, adminToken string, i int) (string, error) {
+func wallboardUser(ctx context.Context, c *harness.Client, adminToken string, i int) (string, error) {
 	email := fmt.Sprintf("wallboard%d@bench.example.com", i)
 	in := map[string]any{"email": email, "name": fmt.Sprintf("Wallboard %d", i), "role": "ADMIN", "password": benchPassword}
-	if err := c.do(ctx, adminToken, inviteUserMutation, map[string]any{"input": in}, nil); err != nil {
+	if err := c.Do(ctx, adminToken, inviteUserMutation, map[string]any{"input": in}, nil); err != nil {
 		return "", fmt.Errorf("inviteUser: %w", err)
 	}
-	session, err := c.login(ctx, email, benchPassword)
+	session, err := c.Login(ctx, email, benchPassword)
 	if err != nil {
 		return "", fmt.Errorf("login %s: %w", email, err)
 	}
 	var out struct{ CreateAPIToken struct{ Token string } }
 	tin := map[string]any{"name": "wallboard", "scope": "READ"}
-	if err := c.do(ctx, session, createTokenMutation, map[string]any{"input": tin}, &out); err != nil {
+	if err := c.Do(ctx, session, createTokenMutation, map[string]any{"input": tin}, &out); err != nil {
 		return "", fmt.Errorf("createAPIToken: %w", err)
 	}
 	return out.CreateAPIToken.Token, nil

@@ -99,8 +99,8 @@ func TestAttacks(t *testing.T) {
 	for _, a := range attacks {
 		t.Run(a.name, func(t *testing.T) {
 			r := s.send(t, a.req)
-			if r.Status != a.status || r.code() != a.code {
-				t.Fatalf("got %d %q, want %d %q: %.300s", r.Status, r.code(), a.status, a.code, r.Raw)
+			if r.Status != a.status || r.FirstCode() != a.code {
+				t.Fatalf("got %d %q, want %d %q: %.300s", r.Status, r.FirstCode(), a.status, a.code, r.Raw)
 			}
 			if a.check != nil {
 				a.check(t, r)
@@ -111,7 +111,7 @@ func TestAttacks(t *testing.T) {
 
 	t.Run("WebsocketForeignOriginWithCookie", func(t *testing.T) {
 		cookie := signupCookie(t, s)
-		wsURL := "ws" + strings.TrimPrefix(s.url, "http") + "/query"
+		wsURL := "ws" + strings.TrimPrefix(s.URL, "http") + "/query"
 		dialer := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}}
 		header := http.Header{"Origin": {"https://evil.example"}, "Cookie": {cookie}}
 		conn, res, err := dialer.Dial(wsURL, header)
@@ -123,7 +123,7 @@ func TestAttacks(t *testing.T) {
 			t.Fatalf("foreign-origin upgrade: %v %v", err, res)
 		}
 		// The same cookie from the server's own origin is accepted.
-		header.Set("Origin", s.url)
+		header.Set("Origin", s.URL)
 		conn, _, err = dialer.Dial(wsURL, header)
 		if err != nil {
 			t.Fatalf("same-origin upgrade refused: %v", err)
@@ -140,7 +140,7 @@ func signupCookie(t *testing.T, s *server) string {
 	body := jsonBody(`mutation($i: SignupInput!) { signup(input: $i, cookie: true) { user { id } } }`,
 		map[string]any{"i": map[string]any{"email": fmt.Sprintf("cookie-%d@example.com", uniq.Add(1)), "name": "Cookie", "password": password}})
 	r := s.send(t, request{contentType: "application/json", body: body})
-	r.ok(t)
+	r.OK(t)
 	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
 		if c.Value != "" {
 			return c.Name + "=" + c.Value
@@ -160,7 +160,7 @@ func TestProductionMode(t *testing.T) {
 	t.Run("ErrIntrospection", func(t *testing.T) {
 		for _, q := range []string{`{ __schema { types { name } } }`, `{ __type(name: "Ticket") { fields { name } } }`} {
 			r := s.send(t, post(q, nil))
-			if r.Status != http.StatusForbidden || r.code() != "FORBIDDEN" || strings.Contains(r.Raw, "queryType") || strings.Contains(r.Raw, "fields") {
+			if r.Status != http.StatusForbidden || r.FirstCode() != "FORBIDDEN" || strings.Contains(r.Raw, "queryType") || strings.Contains(r.Raw, "fields") {
 				t.Fatalf("introspection in production: %d %s", r.Status, r.Raw)
 			}
 		}
@@ -169,13 +169,13 @@ func TestProductionMode(t *testing.T) {
 	t.Run("ErrNoSuggestions", func(t *testing.T) {
 		for _, q := range []string{`{ ticketz { id } }`, `{ tickets(frist: 1) { totalCount } }`, `{ me { nmae } }`} {
 			r := s.send(t, post(q, nil))
-			if r.code() != "BAD_USER_INPUT" || strings.Contains(r.Raw, "Did you mean") {
+			if r.FirstCode() != "BAD_USER_INPUT" || strings.Contains(r.Raw, "Did you mean") {
 				t.Fatalf("suggestion in production: %d %s", r.Status, r.Raw)
 			}
 		}
 	})
 	t.Run("ErrNoPlayground", func(t *testing.T) {
-		res, err := http.Get(s.url + "/")
+		res, err := http.Get(s.URL + "/")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -195,7 +195,7 @@ func TestProductionMode(t *testing.T) {
 			// A request error is 200 with application/json, as GraphQL
 			// over HTTP says, and then has no data member.
 			r := s.send(t, req)
-			if r.code() == "" || r.Status >= 500 || r.Status < 400 && strings.Contains(r.Raw, `"data"`) {
+			if r.FirstCode() == "" || r.Status >= 500 || r.Status < 400 && strings.Contains(r.Raw, `"data"`) {
 				t.Fatalf("not refused: %d %s", r.Status, r.Raw)
 			}
 			for _, leak := range []string{"goroutine", ".go:", "exception", "stacktrace", "runtime error", "github.com/"} {
@@ -214,7 +214,7 @@ func TestWebsocketLimits(t *testing.T) {
 	s := startServer(t, nil)
 	token, _ := s.signup(t, "mallory")
 	dialer := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}}
-	conn, _, err := dialer.Dial("ws"+strings.TrimPrefix(s.url, "http")+"/query", nil)
+	conn, _, err := dialer.Dial("ws"+strings.TrimPrefix(s.URL, "http")+"/query", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

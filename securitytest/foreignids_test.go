@@ -176,7 +176,7 @@ func (s *server) firstEvent(t *testing.T, token, query string, vars map[string]a
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.url+"/query", strings.NewReader(string(body)))
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+"/query", strings.NewReader(string(body)))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "text/event-stream")
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -228,20 +228,20 @@ func TestForeignIDs(t *testing.T) {
 	victim, victimID := s.signup(t, "victim")
 	const secret = "victim's confidential subject"
 	d := s.do(t, victim, `mutation($i: CreateTicketInput!) { createTicket(input: $i) { id messages { edges { node { id } } } } }`,
-		map[string]any{"i": map[string]any{"subject": secret, "body": "first message"}}).ok(t)
+		map[string]any{"i": map[string]any{"subject": secret, "body": "first message"}}).OK(t)
 	ticketID := d["createTicket"].(map[string]any)["id"].(string)
 	messageID := d["createTicket"].(map[string]any)["messages"].(map[string]any)["edges"].([]any)[0].(map[string]any)["node"].(map[string]any)["id"].(string)
 	// An agent's API token and session are other users' objects too (the
 	// agent's own user is not: customers see who answers them).
 	s.createUser(t, "agent@example.com", "agent")
-	agent := s.do(t, "", `mutation { login(email: "agent@example.com", password: "`+password+`") { token user { id } } }`, nil).ok(t)["login"].(map[string]any)
+	agent := s.do(t, "", `mutation { login(email: "agent@example.com", password: "`+password+`") { token user { id } } }`, nil).OK(t)["login"].(map[string]any)
 	agentToken := agent["token"].(string)
-	d = s.do(t, agentToken, `mutation { createAPIToken(input: {name: "ci"}) { token apiToken { id } } }`, nil).ok(t)
+	d = s.do(t, agentToken, `mutation { createAPIToken(input: {name: "ci"}) { token apiToken { id } } }`, nil).OK(t)
 	apiToken := d["createAPIToken"].(map[string]any)["token"].(string)
 	tokenID := d["createAPIToken"].(map[string]any)["apiToken"].(map[string]any)["id"].(string)
-	d = s.do(t, victim, `{ mySessions { id } }`, nil).ok(t)
+	d = s.do(t, victim, `{ mySessions { id } }`, nil).OK(t)
 	sessionID := d["mySessions"].([]any)[0].(map[string]any)["id"].(string)
-	d = s.do(t, agentToken, `{ mySessions { id } }`, nil).ok(t)
+	d = s.do(t, agentToken, `{ mySessions { id } }`, nil).OK(t)
 	agentSessionID := d["mySessions"].([]any)[0].(map[string]any)["id"].(string)
 	foreign := map[string]string{"ticket": ticketID, "message": messageID, "user": victimID, "session": sessionID,
 		"agent's session": agentSessionID, "agent's API token": tokenID}
@@ -277,8 +277,8 @@ func TestForeignIDs(t *testing.T) {
 				if p.filter || r.Raw == "{}" {
 					continue
 				}
-				if !refusals[r.code()] || !empty(r.Data[p.field.Name]) {
-					t.Fatalf("%s with the victim's %s: not refused (code %q): %s\n%s %v", p, kind, r.code(), r.Raw, q, vars)
+				if !refusals[r.FirstCode()] || !empty(r.Data[p.field.Name]) {
+					t.Fatalf("%s with the victim's %s: not refused (code %q): %s\n%s %v", p, kind, r.FirstCode(), r.Raw, q, vars)
 				}
 			}
 		})
@@ -286,13 +286,13 @@ func TestForeignIDs(t *testing.T) {
 	t.Logf("%d ID positions, %d requests with another user's IDs", len(positions), checked)
 
 	t.Run("VictimUntouched", func(t *testing.T) {
-		d := s.do(t, victim, `query($id: ID!) { node(id: $id) { ... on Ticket { subject } } me { id } }`, map[string]any{"id": ticketID}).ok(t)
+		d := s.do(t, victim, `query($id: ID!) { node(id: $id) { ... on Ticket { subject } } me { id } }`, map[string]any{"id": ticketID}).OK(t)
 		if d["node"].(map[string]any)["subject"] != secret {
 			t.Fatalf("the victim's ticket changed: %v", d)
 		}
 		// The agent's API token and session still work.
-		s.do(t, apiToken, `{ me { id } }`, nil).ok(t)
-		s.do(t, agentToken, `{ me { id } }`, nil).ok(t)
+		s.do(t, apiToken, `{ me { id } }`, nil).OK(t)
+		s.do(t, agentToken, `{ me { id } }`, nil).OK(t)
 		s.stillServes(t)
 	})
 }

@@ -7,14 +7,13 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/switchboardhq/switchboard/internal/serverproc"
+	"github.com/switchboardhq/switchboard/internal/testkit/harness"
 )
 
 // binary is the switchboard binary built by TestMain.
@@ -26,7 +25,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	if binary, err = serverproc.Build(dir); err != nil {
+	if binary, err = harness.Build(dir); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.RemoveAll(dir)
 		os.Exit(1)
@@ -38,8 +37,8 @@ func TestMain(m *testing.M) {
 
 // server is a switchboard process serving on a random port.
 type server struct {
-	url string
-	env []string
+	*harness.Binary
+	settings map[string]string
 }
 
 // startServer runs `switchboard serve` with settings over the defaults
@@ -58,53 +57,24 @@ func startServer(t *testing.T, settings map[string]string) *server {
 	for k, v := range settings {
 		all[k] = v
 	}
-	env := serverproc.Env(all)
-	p, err := serverproc.Start(binary, env, filepath.Join(dir, "server.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = p.Stop(os.Interrupt, 15*time.Second)
-		if t.Failed() {
-			t.Logf("server log:\n%s", p.Log())
-		}
-	})
-	return &server{url: p.URL, env: env}
+	return &server{Binary: harness.StartBinary(t, binary, all, filepath.Join(dir, "server.log")), settings: all}
 }
 
 // createUser runs `switchboard user create` against the server's data.
 func (s *server) createUser(t *testing.T, email, role string) {
 	t.Helper()
-	cmd := exec.Command(binary, "user", "create", "--email", email, "--name", email, "--role", role)
-	cmd.Env = append(s.env, "SWITCHBOARD_PASSWORD="+password)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("user create: %v\n%s", err, out)
+	settings := map[string]string{"SWITCHBOARD_PASSWORD": password}
+	for k, v := range s.settings {
+		settings[k] = v
 	}
+	harness.RunBinary(t, binary, settings, "user", "create", "--email", email, "--name", email, "--role", role)
 }
 
 const password = "correct horse battery staple"
 
-// response is a GraphQL response with its HTTP status and raw body.
-type response struct {
-	Status int
-	Header http.Header
-	Raw    string
-	Data   map[string]any `json:"data"`
-	Errors []struct {
-		Message    string         `json:"message"`
-		Path       []any          `json:"path"`
-		Extensions map[string]any `json:"extensions"`
-	} `json:"errors"`
-}
-
-// code is the extensions.code of the first error ("" without errors).
-func (r response) code() string {
-	if len(r.Errors) == 0 {
-		return ""
-	}
-	c, _ := r.Errors[0].Extensions["code"].(string)
-	return c
-}
+// response is a GraphQL response with its HTTP status, headers and raw
+// body.
+type response = harness.Response
 
 // request is one HTTP request to /query.
 type request struct {
@@ -119,7 +89,7 @@ func (s *server) send(t *testing.T, req request) response {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	r, err := http.NewRequestWithContext(ctx, req.method, s.url+"/query"+req.query, strings.NewReader(req.body))
+	r, err := http.NewRequestWithContext(ctx, req.method, s.URL+"/query"+req.query, strings.NewReader(req.body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,6 +111,8 @@ func (s *server) send(t *testing.T, req request) response {
 }
 
 // do posts an operation as a client would, with a bearer token if given.
+// Unlike harness.Server.Do, it takes any answer (the status and raw body
+// tell what came back) and gives up after 30 seconds.
 func (s *server) do(t *testing.T, token, query string, vars map[string]any) response {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
@@ -151,15 +123,6 @@ func (s *server) do(t *testing.T, token, query string, vars map[string]any) resp
 	return s.send(t, request{contentType: "application/json", body: string(body), header: header})
 }
 
-// ok fails unless the response is a success and returns its data.
-func (r response) ok(t *testing.T) map[string]any {
-	t.Helper()
-	if r.Status != http.StatusOK || len(r.Errors) > 0 {
-		t.Fatalf("status %d: %s", r.Status, r.Raw)
-	}
-	return r.Data
-}
-
 var uniq atomic.Int64
 
 // signup makes a customer account and returns its token and ID.
@@ -167,7 +130,7 @@ func (s *server) signup(t *testing.T, name string) (token, id string) {
 	t.Helper()
 	email := fmt.Sprintf("%s-%d@example.com", name, uniq.Add(1))
 	d := s.do(t, "", `mutation($i: SignupInput!) { signup(input: $i) { token user { id } } }`,
-		map[string]any{"i": map[string]any{"email": email, "name": name, "password": password}}).ok(t)
+		map[string]any{"i": map[string]any{"email": email, "name": name, "password": password}}).OK(t)
 	signup := d["signup"].(map[string]any)
 	return signup["token"].(string), signup["user"].(map[string]any)["id"].(string)
 }

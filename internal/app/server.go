@@ -54,10 +54,11 @@ type Server struct {
 func NewServer(ctx context.Context, d *Data, ln *Listeners, getenv func(string) string) (s *Server, err error) {
 	cfg := d.Config
 	s = &Server{data: d, shutdown: cfg.ShutdownTimeout}
+	built := s // s is nil once an error is returned
 	defer func() {
 		if err != nil {
 			ln.Close()
-			s.closeShared(context.WithoutCancel(ctx))
+			built.closeShared(context.WithoutCancel(ctx))
 		}
 	}()
 	if err := routing.EnsureDefaultGroup(ctx, d.Client, cfg.DefaultGroup); err != nil {
@@ -124,28 +125,13 @@ func NewServer(ctx context.Context, d *Data, ln *Listeners, getenv func(string) 
 			OutboundBytes:    cfg.WSOutboundBytes,
 			MaxSubscriptions: cfg.MaxSubscriptionsPerConn,
 		},
-		MaxBodyBytes: cfg.MaxBodyBytes,
-		QueryLimits: &graph.QueryLimits{
-			MaxDepth:              cfg.MaxQueryDepth,
-			MaxComplexity:         cfg.MaxQueryComplexity,
-			MaxAliases:            cfg.MaxQueryAliases,
-			MaxFields:             cfg.MaxQueryFields,
-			MaxDirectivesPerField: cfg.MaxDirectivesPerField,
-			MaxTokens:             cfg.MaxQueryTokens,
-			MaxOperations:         cfg.MaxOperationsPerRequest,
-		},
+		MaxBodyBytes:     cfg.MaxBodyBytes,
+		QueryLimits:      queryLimits(cfg),
 		OperationTimeout: cfg.OperationTimeout,
 		Introspection:    cfg.Introspection,
 		FieldSuggestions: cfg.FieldSuggestions,
 	})
-	if s.http, err = httpserver.NewServer(ln.HTTP, handler, d.Log, httpserver.ServerOptions{
-		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
-		ReadTimeout:       cfg.ReadTimeout,
-		WriteTimeout:      cfg.WriteTimeout,
-		IdleTimeout:       cfg.IdleTimeout,
-		TLSCert:           cfg.TLSCert,
-		TLSKey:            cfg.TLSKey,
-	}); err != nil {
+	if s.http, err = httpserver.NewServer(ln.HTTP, handler, d.Log, serverOptions(cfg)); err != nil {
 		return nil, config.Errorf("%v", err)
 	}
 	if ln.Metrics != nil {
@@ -154,6 +140,32 @@ func NewServer(ctx context.Context, d *Data, ln *Listeners, getenv func(string) 
 		s.metrics, _ = httpserver.NewServer(ln.Metrics, mux, d.Log, httpserver.DefaultServerOptions)
 	}
 	return s, nil
+}
+
+// queryLimits are the GraphQL limits of the settings.
+func queryLimits(cfg *config.Config) *graph.QueryLimits {
+	return &graph.QueryLimits{
+		MaxDepth:              cfg.MaxQueryDepth,
+		MaxComplexity:         cfg.MaxQueryComplexity,
+		MaxAliases:            cfg.MaxQueryAliases,
+		MaxFields:             cfg.MaxQueryFields,
+		MaxDirectivesPerField: cfg.MaxDirectivesPerField,
+		MaxTokens:             cfg.MaxQueryTokens,
+		MaxOperations:         cfg.MaxOperationsPerRequest,
+	}
+}
+
+// serverOptions are the API server's timeouts and TLS files of the
+// settings.
+func serverOptions(cfg *config.Config) httpserver.ServerOptions {
+	return httpserver.ServerOptions{
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		TLSCert:           cfg.TLSCert,
+		TLSKey:            cfg.TLSKey,
+	}
 }
 
 // Addr is the address the API is served on.
