@@ -14,8 +14,8 @@ import (
 
 	"github.com/switchboardhq/switchboard/internal/testkit/harness"
 
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
 	"github.com/switchboardhq/switchboard/internal/globalid"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 )
 
 // The access matrix: every query, mutation and protected field of the API,

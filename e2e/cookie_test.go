@@ -9,7 +9,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/testkit/harness"
 
 	"github.com/switchboardhq/switchboard/internal/auth"
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 )
 
 func TestBrowserCookieSessions(t *testing.T) {

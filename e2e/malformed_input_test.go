@@ -19,7 +19,7 @@ import (
 
 	"github.com/vmihailenco/msgpack/v5"
 
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 )
 
 // The malformed-input sweep: every argument of every root query, mutation

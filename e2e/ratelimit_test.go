@@ -12,7 +12,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/internal/testkit/harness"
 
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 )
 
 // TestRateLimits: operations are charged to their user and address by

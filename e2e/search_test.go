@@ -8,7 +8,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/internal/testkit/harness"
 
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 )
 
 const searchQuery = `query($q: String!, $after: Cursor, $first: Int) { search(query: $q, after: $after, first: $first) {

@@ -18,9 +18,9 @@ import (
 	"github.com/switchboardhq/switchboard/graph"
 	"github.com/switchboardhq/switchboard/internal/auth"
 	"github.com/switchboardhq/switchboard/internal/database"
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
 	"github.com/switchboardhq/switchboard/internal/httpserver"
 	"github.com/switchboardhq/switchboard/internal/seed"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 	"github.com/switchboardhq/switchboard/internal/ticketing"
 )
 

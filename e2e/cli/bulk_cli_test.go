@@ -11,8 +11,8 @@ import (
 	"github.com/switchboardhq/switchboard/internal/cli"
 	"github.com/switchboardhq/switchboard/internal/testkit/harness"
 
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
 	"github.com/switchboardhq/switchboard/internal/seed"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 )
 
 // seededLogins runs `seed --tickets --messages` and returns the sample

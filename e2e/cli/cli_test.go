@@ -7,8 +7,8 @@ import (
 	"github.com/switchboardhq/switchboard/internal/cli"
 	"github.com/switchboardhq/switchboard/internal/testkit/harness"
 
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
 	"github.com/switchboardhq/switchboard/internal/demo"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 )
 
 func TestCLI(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/confidential"
 	"github.com/switchboardhq/switchboard/internal/testkit/harness"
 
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 )
 
 // rawDump returns every stored byte a database holds for the target: the

@@ -16,7 +16,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/internal/testkit/harness"
 
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 )
 
 // TestReferenceClients runs the npm reference clients in clients/ (one

@@ -10,7 +10,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/internal/testkit/harness"
 
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 )
 
 // chromiumPath is Debian's Chromium, which playwright-core drives (it

@@ -14,9 +14,9 @@ import (
 	"github.com/switchboardhq/switchboard/ent/notification"
 	"github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/ent/sequence"
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/notify"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
 

@@ -8,8 +8,8 @@ import (
 
 	"github.com/switchboardhq/switchboard/internal/testkit/harness"
 
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
 	"github.com/switchboardhq/switchboard/internal/live"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 )
 
 // TestSessionsOfLiveConnections: an open websocket is use of its session,

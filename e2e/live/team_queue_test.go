@@ -8,7 +8,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/internal/testkit/harness"
 
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 )
 
 // TestTeamWorksTheQueue is the story end to end, as a client sees

@@ -19,9 +19,9 @@ import (
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/session"
 	"github.com/switchboardhq/switchboard/internal/auth"
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
-	"github.com/switchboardhq/switchboard/internal/faultnet"
 	"github.com/switchboardhq/switchboard/internal/globalid"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
+	"github.com/switchboardhq/switchboard/internal/testkit/faultnet"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
 

@@ -28,7 +28,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 )
 
 const (

@@ -10,8 +10,8 @@ import (
 
 	"github.com/switchboardhq/switchboard/internal/testkit/harness"
 
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
-	"github.com/switchboardhq/switchboard/internal/faultnet"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
+	"github.com/switchboardhq/switchboard/internal/testkit/faultnet"
 )
 
 // TestDatabaseOutage: with PostgreSQL unreachable, /readyz fails and

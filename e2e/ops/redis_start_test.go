@@ -8,7 +8,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/cli"
 	"github.com/switchboardhq/switchboard/internal/testkit/harness"
 
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 )
 
 // Redis unreachable at start-up: a clear error, or with --redis-optional a

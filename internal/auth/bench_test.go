@@ -12,7 +12,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/internal/broker"
 	"github.com/switchboardhq/switchboard/internal/cache"
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
 

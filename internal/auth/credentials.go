@@ -19,7 +19,6 @@ import (
 // APITokenPrefix marks API tokens (sessions use SessionTokenPrefix).
 const APITokenPrefix = "sbt_"
 
-
 // MySessions lists the viewer's own sessions, newest first.
 func (s *Service) MySessions(ctx context.Context) ([]*ent.Session, error) {
 	v, err := viewer.RequireUser(ctx)

@@ -7,7 +7,7 @@ import (
 	entschema "github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/bulk"
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
 

@@ -52,7 +52,7 @@ type Redis struct {
 	// loops counts the running retry loops, so that Close waits for them
 	// (the caller closes the Redis client after).
 	loops sync.WaitGroup
-	once     sync.Once
+	once  sync.Once
 
 	hits, misses atomic.Int64
 }

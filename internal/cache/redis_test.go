@@ -17,7 +17,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/switchboardhq/switchboard/internal/faultnet"
+	"github.com/switchboardhq/switchboard/internal/testkit/faultnet"
 )
 
 // testRedisURL returns TEST_REDIS_URL or skips the test.

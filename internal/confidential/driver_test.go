@@ -15,7 +15,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/confidential"
 	"github.com/switchboardhq/switchboard/internal/database"
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
 

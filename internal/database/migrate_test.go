@@ -18,7 +18,7 @@ import (
 	entmigrate "github.com/switchboardhq/switchboard/ent/migrate"
 	"github.com/switchboardhq/switchboard/ent/migrate/migrations"
 	"github.com/switchboardhq/switchboard/internal/database"
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 )
 
 // openTarget opens a client on tg without migrating it.

@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard/internal/broker"
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/live"
 	"github.com/switchboardhq/switchboard/internal/presence"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 )
 
 func TestAgentsOnline(t *testing.T) {

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
 	"github.com/switchboardhq/switchboard/internal/live"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 )
 
 func TestStats(t *testing.T) {

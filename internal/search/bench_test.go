@@ -12,9 +12,9 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/switchboardhq/switchboard/ent/user"
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/search"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
 

@@ -8,8 +8,8 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent/slapolicy"
 	"github.com/switchboardhq/switchboard/internal/cache"
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
 	"github.com/switchboardhq/switchboard/internal/priority"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 	"github.com/switchboardhq/switchboard/internal/ticketing"
 )
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchboardhq/switchboard/internal/serverproc"
+	"github.com/switchboardhq/switchboard/internal/testkit/serverproc"
 )
 
 // Build compiles the switchboard binary into dir and returns its path.

@@ -3,7 +3,7 @@ package harness
 import (
 	"testing"
 
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 )
 
 // The admin of a Desk, and the password of the staff it invites.

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 )
 
 // Buffer collects a program's output from its goroutines.

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard/internal/cli"
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 )
 
 // serveVariable, set to 1, makes a test binary that imports this package

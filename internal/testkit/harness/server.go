@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard/internal/cli"
-	"github.com/switchboardhq/switchboard/internal/database/dbtest"
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 )
 
 // StartTimeout bounds how long a server may take to serve (it migrates

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchboardhq/switchboard/internal/serverproc"
+	"github.com/switchboardhq/switchboard/internal/testkit/serverproc"
 )
 
 func TestEnv(t *testing.T) {
