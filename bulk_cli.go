@@ -50,8 +50,8 @@ func commandFlags(args []string, values map[string]*string, bools map[string]*bo
 	return rest, nil
 }
 
-// openSQL opens the configured store as plain database/sql for the bulk
-// commands' own statements.
+// openSQL opens the configured store as plain database/sql for seed's own
+// statements (COPY, multi-row INSERTs).
 func (a *app) openSQL() (*database.SQL, error) {
 	// A few connections, long-lived: one command, long transactions.
 	pool := poolOf(a.cfg)
@@ -175,12 +175,8 @@ func (p *program) importCommand(ctx context.Context, args []string) int {
 			defer f.Close()
 			in = f
 		}
-		db, err := a.openSQL()
-		if err != nil {
-			return p.fail(exitError, err.Error())
-		}
-		defer db.Close()
-		counts, err := bulk.Import(ctx, db, in, bulk.ImportOptions{Batch: size, Progress: p.stderr, UsersWritten: a.auth.ForgetUsers})
+		// The app's client: the hooks on it drop cached credentials.
+		counts, err := bulk.Import(ctx, a.client, in, bulk.ImportOptions{Batch: size, Progress: p.stderr})
 		var lineErrs *bulk.LineErrors
 		if errors.As(err, &lineErrs) {
 			fmt.Fprintln(p.stderr, lineErrs.Error())
@@ -209,16 +205,11 @@ func (p *program) userErase(ctx context.Context, args []string) int {
 			return p.fail(exitConfig, eraseUsage)
 		}
 		email := rest[0]
-		db, err := a.openSQL()
+		// The app's client: the hooks on it drop cached credentials.
+		res, err := erase.User(ctx, a.client, email, force)
 		if err != nil {
 			return p.fail(exitError, err.Error())
 		}
-		defer db.Close()
-		res, err := erase.User(ctx, db, email, force)
-		if err != nil {
-			return p.fail(exitError, err.Error())
-		}
-		a.auth.ForgetTokens(ctx, res.TokenHashes)
 		// The audit record: who was erased (by ID; the address is gone) and what.
 		a.log.Info("user erased", "user_id", res.UserID, "role", res.Role, "forced", force,
 			"messages", res.Messages, "tickets", res.Tickets, "sessions_revoked", res.Sessions, "tokens_revoked", res.Tokens)

@@ -89,7 +89,8 @@ func Export(ctx context.Context, client *ent.Client, w io.Writer, opts ExportOpt
 			return client.Group.Query().Where(group.IDGT(after)).Order(ent.Asc(group.FieldID)).Limit(PageSize).All(ctx)
 		}, func(g *ent.Group) globalid.ID { return g.ID }, func(g *ent.Group) error {
 			counts.Groups++
-			return write(&Record{Type: TypeGroup, ID: g.ID, CreatedAt: utc(g.CreatedAt), UpdatedAt: utc(g.UpdatedAt), Name: g.Name, Description: g.Description})
+			r := groupRecord(g)
+			return write(&r)
 		})
 		if err != nil {
 			return counts, fmt.Errorf("exporting groups: %w", err)
@@ -104,17 +105,11 @@ func Export(ctx context.Context, client *ent.Client, w io.Writer, opts ExportOpt
 	}, func(u *ent.User) globalid.ID { return u.ID }, func(u *ent.User) error {
 		counts.Users++
 		bar.Add(1)
-		active := u.Active
-		r := &Record{Type: TypeUser, ID: u.ID, CreatedAt: utc(u.CreatedAt), UpdatedAt: utc(u.UpdatedAt),
-			Email: u.Email, Name: u.Name, Role: string(u.Role), Phone: u.Phone, Active: &active, LastSeenAt: utcp(u.LastSeenAt)}
-		if !subject {
-			r.PasswordHash = u.PasswordHash
-			for _, g := range u.Edges.Groups {
-				r.Groups = append(r.Groups, g.ID)
-			}
-			slices.Sort(r.Groups)
+		r := userRecord(u)
+		if subject {
+			r.PasswordHash, r.Groups = "", nil
 		}
-		return write(r)
+		return write(&r)
 	})
 	if err != nil {
 		return counts, fmt.Errorf("exporting users: %w", err)
@@ -124,17 +119,13 @@ func Export(ctx context.Context, client *ent.Client, w io.Writer, opts ExportOpt
 	}, func(t *ent.Ticket) globalid.ID { return t.ID }, func(t *ent.Ticket) error {
 		counts.Tickets++
 		bar.Add(1)
-		r := &Record{Type: TypeTicket, ID: t.ID, CreatedAt: utc(t.CreatedAt), UpdatedAt: utc(t.UpdatedAt),
-			Number: t.Number, Subject: t.Subject, Status: string(t.Status), Priority: t.Priority.String(), Channel: string(t.Channel),
-			Tags: t.Tags, Requester: t.RequesterID, Assignee: t.AssigneeID, Group: t.GroupID,
-			FirstResponseDueAt: utcp(t.FirstResponseDueAt), ResolutionDueAt: utcp(t.ResolutionDueAt),
-			FirstRespondedAt: utcp(t.FirstRespondedAt), SolvedAt: utcp(t.SolvedAt)}
+		r := ticketRecord(t)
 		if subject {
 			// Who handles a ticket is the helpdesk's business, and the
 			// SLA due times are staff-only in the API too.
 			r.Assignee, r.FirstResponseDueAt, r.ResolutionDueAt = nil, nil, nil
 		}
-		return write(r)
+		return write(&r)
 	})
 	if err != nil {
 		return counts, fmt.Errorf("exporting tickets: %w", err)
@@ -151,6 +142,34 @@ func Export(ctx context.Context, client *ent.Client, w io.Writer, opts ExportOpt
 		return counts, fmt.Errorf("exporting messages: %w", err)
 	}
 	return counts, out.Flush()
+}
+
+// groupRecord, userRecord and ticketRecord are the lines of stored
+// objects: a user's with their password hash and groups (the users'
+// query must load the groups' IDs).
+
+func groupRecord(g *ent.Group) Record {
+	return Record{Type: TypeGroup, ID: g.ID, CreatedAt: utc(g.CreatedAt), UpdatedAt: utc(g.UpdatedAt), Name: g.Name, Description: g.Description}
+}
+
+func userRecord(u *ent.User) Record {
+	active := u.Active
+	r := Record{Type: TypeUser, ID: u.ID, CreatedAt: utc(u.CreatedAt), UpdatedAt: utc(u.UpdatedAt),
+		Email: u.Email, Name: u.Name, Role: string(u.Role), Phone: u.Phone, Active: &active, LastSeenAt: utcp(u.LastSeenAt),
+		PasswordHash: u.PasswordHash}
+	for _, g := range u.Edges.Groups {
+		r.Groups = append(r.Groups, g.ID)
+	}
+	slices.Sort(r.Groups)
+	return r
+}
+
+func ticketRecord(t *ent.Ticket) Record {
+	return Record{Type: TypeTicket, ID: t.ID, CreatedAt: utc(t.CreatedAt), UpdatedAt: utc(t.UpdatedAt),
+		Number: t.Number, Subject: t.Subject, Status: string(t.Status), Priority: t.Priority.String(), Channel: string(t.Channel),
+		Tags: t.Tags, Requester: t.RequesterID, Assignee: t.AssigneeID, Group: t.GroupID,
+		FirstResponseDueAt: utcp(t.FirstResponseDueAt), ResolutionDueAt: utcp(t.ResolutionDueAt),
+		FirstRespondedAt: utcp(t.FirstRespondedAt), SolvedAt: utcp(t.SolvedAt)}
 }
 
 // pages reads a table in ID order, one page at a time (keyset pagination:
