@@ -180,8 +180,8 @@ func TestCacheAcrossInstances(t *testing.T) {
 			takesEffect(t, "B refuses the deactivated user's API token", started, func() bool { return !signedIn(b, apiToken) })
 		})
 
-		// The command line's erasure and import write with plain SQL, around
-		// the ent hooks: they drop the cached credentials themselves.
+		// The command line's erasure and import write through ent: the hooks
+		// on the command's client drop the cached credentials (in Redis).
 		t.Run("ErasedOnTheCommandLineEndsOnB", func(t *testing.T) {
 			token, _ := harness.Signup(t, a, "erase-me@example.com", "Eve")
 			if !signedIn(b, token) {

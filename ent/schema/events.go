@@ -25,7 +25,8 @@ import (
 
 // The event log: every change to a ticket or a message writes an event in
 // the same transaction, so the log is exactly what was committed. Live
-// updates are built from the log (internal/live).
+// updates are built from the log (internal/live). Imports and erasures
+// write none (SkipEvents in hooks.go says why).
 
 // EventCursorSequence names the sequence that numbers events.
 const EventCursorSequence = "event_cursor"
@@ -64,6 +65,9 @@ func (Event) Hooks() []ent.Hook {
 // ticket as it was before and is after the change.
 func recordTicketEvent(next ent.Mutator) ent.Mutator {
 	return hook.TicketFunc(func(ctx context.Context, m *gen.TicketMutation) (gen.Value, error) {
+		if skipping(ctx, SkipEvents) {
+			return next.Mutate(ctx, m)
+		}
 		if m.Op().Is(ent.OpUpdate) {
 			// A bulk update would change tickets without saying which.
 			return nil, errors.New("tickets are changed one at a time, so that each change is logged")
@@ -139,6 +143,9 @@ func WithTicketBefore(ctx context.Context, t *gen.Ticket) context.Context {
 // it is in the same transaction.
 func recordMessageEvent(next ent.Mutator) ent.Mutator {
 	return hook.MessageFunc(func(ctx context.Context, m *gen.MessageMutation) (gen.Value, error) {
+		if skipping(ctx, SkipEvents) {
+			return next.Mutate(ctx, m)
+		}
 		tx, err := m.Tx()
 		if err != nil {
 			return nil, errors.New("messages must be written inside a transaction (event log)")
@@ -183,6 +190,9 @@ func recordMessageEvent(next ent.Mutator) ent.Mutator {
 // revalidation, as other changes of access do.
 func recordMembershipEvent(next ent.Mutator) ent.Mutator {
 	return hook.GroupFunc(func(ctx context.Context, m *gen.GroupMutation) (gen.Value, error) {
+		if skipping(ctx, SkipEvents) {
+			return next.Mutate(ctx, m)
+		}
 		members := append(m.MembersIDs(), m.RemovedMembersIDs()...)
 		if len(members) == 0 && !m.MembersCleared() {
 			return next.Mutate(ctx, m)

@@ -21,7 +21,70 @@ import (
 	"github.com/switchboardhq/switchboard/internal/routing"
 )
 
-// Business rules that every entry point obeys (GraphQL, CLI, imports).
+// Business rules that every entry point obeys (GraphQL, CLI, imports):
+// GraphQL, the CLI, `import` (internal/bulk) and `user erase`
+// (internal/erase) all write through ent, so these hooks, the privacy
+// policies and the hooks other packages add to the client (cached
+// credentials in internal/auth, SLA policies in internal/ticketing) see
+// every change. Only `seed` writes around them, with plain SQL for speed,
+// and keeps by hand what they would (see internal/seed).
+//
+// A few rules are about changes made here and now, and do not fit an
+// import, which writes another helpdesk's history as it was, or an
+// erasure, which rewrites text that must go. For those the writer turns
+// one hook off for its context with a Skip flag (SkipHooks); each flag
+// below names its hook and says why. Only internal/bulk and internal/erase
+// set them, and nothing reachable from the API does. Every hook without a
+// flag always runs: email normalisation, ticket numbering (an imported
+// ticket keeps its number and moves the sequence past it), revocation on
+// deactivation, and encryption of confidential fields (ent/schema/user.go).
+
+// Skip is a set of hooks that a context turns off.
+type Skip uint
+
+// The hooks a context can turn off.
+const (
+	// SkipRouting turns off routeTicket. An imported ticket keeps the
+	// group and agent of the file, or their absence: routing rules and
+	// the default group place new requests, and round-robin would count
+	// history as new load.
+	SkipRouting Skip = 1 << iota
+	// SkipSLA turns off applySLA. An imported ticket keeps the due times
+	// of the file, which are the ones it had when it was opened and say
+	// whether the SLA was met; today's policies may differ or be missing.
+	SkipSLA
+	// SkipStatusRules turns off trackTicketStatus. An import writes the
+	// status and solvedAt of the file as they were recorded, also over a
+	// ticket closed since the file was made (the file's values win, as
+	// for every field); "closed is final" and "solved now" are rules for
+	// changes made here.
+	SkipStatusRules
+	// SkipEvents turns off the event log (recordTicketEvent,
+	// recordMessageEvent, recordMembershipEvent: one rule, "every change
+	// writes an event", on three entities), and with it the
+	// notifications, mentions and follows that events cause. Imported
+	// history is not news to live subscribers, and nobody is to be
+	// notified again of old messages. An erasure's event would carry the
+	// ticket as it was before the change, the text being erased, into the
+	// log. Live clients see such changes on their next read.
+	SkipEvents
+)
+
+type skipKey struct{}
+
+// SkipHooks returns ctx with the hooks of s turned off for the writes made
+// with it, in addition to those ctx already turns off.
+func SkipHooks(ctx context.Context, s Skip) context.Context {
+	return context.WithValue(ctx, skipKey{}, skipped(ctx)|s)
+}
+
+func skipped(ctx context.Context) Skip {
+	s, _ := ctx.Value(skipKey{}).(Skip)
+	return s
+}
+
+// skipping reports whether ctx turns the hook s off.
+func skipping(ctx context.Context, s Skip) bool { return skipped(ctx)&s != 0 }
 
 // Hooks of the User.
 func (User) Hooks() []ent.Hook {
@@ -67,6 +130,9 @@ func (RoutingRule) Hooks() []ent.Hook {
 // (internal/routing), in the creating transaction.
 func routeTicket(next ent.Mutator) ent.Mutator {
 	return hook.TicketFunc(func(ctx context.Context, m *gen.TicketMutation) (gen.Value, error) {
+		if skipping(ctx, SkipRouting) {
+			return next.Mutate(ctx, m)
+		}
 		tx, err := m.Tx()
 		if err != nil {
 			return nil, errors.New("tickets must be created inside a transaction (routing)")
@@ -127,17 +193,24 @@ func revokeCredentialsOnDeactivation(next ent.Mutator) ent.Mutator {
 // assignTicketNumber takes the next ticket number from the sequence row,
 // inside the creating transaction: the row lock (PostgreSQL) or the write
 // lock (SQLite) serialises concurrent creators, and a rollback returns the
-// number, so numbers are unique and gap-free.
+// number, so numbers are unique and gap-free. A ticket created with its
+// number (an import) keeps it, and the sequence moves past it, so that the
+// tickets created here afterwards number after every imported one.
 func assignTicketNumber(next ent.Mutator) ent.Mutator {
 	return hook.TicketFunc(func(ctx context.Context, m *gen.TicketMutation) (gen.Value, error) {
-		if _, ok := m.Number(); ok {
-			return next.Mutate(ctx, m)
-		}
 		tx, err := m.Tx()
 		if err != nil {
 			return nil, errors.New("tickets must be created inside a transaction (ticket numbering)")
 		}
 		sys := entprivacy.DecisionContext(ctx, entprivacy.Allow)
+		if given, ok := m.Number(); ok {
+			// Only a sequence behind the number changes (and is locked).
+			err := tx.Sequence.Update().Where(sequence.Name(TicketNumberSequence), sequence.ValueLT(given)).SetValue(given).Exec(sys)
+			if err != nil {
+				return nil, fmt.Errorf("advancing ticket number past %d: %w", given, err)
+			}
+			return next.Mutate(ctx, m)
+		}
 		n, err := tx.Sequence.Update().Where(sequence.Name(TicketNumberSequence)).AddValue(1).Save(sys)
 		if err != nil {
 			return nil, fmt.Errorf("advancing ticket number: %w", err)
@@ -159,7 +232,7 @@ func assignTicketNumber(next ent.Mutator) ent.Mutator {
 func applySLA(next ent.Mutator) ent.Mutator {
 	return hook.TicketFunc(func(ctx context.Context, m *gen.TicketMutation) (gen.Value, error) {
 		p, ok := m.Priority()
-		if !ok {
+		if !ok || skipping(ctx, SkipSLA) {
 			return next.Mutate(ctx, m)
 		}
 		start := clock.Now(ctx)
@@ -193,7 +266,7 @@ func applySLA(next ent.Mutator) ent.Mutator {
 func trackTicketStatus(next ent.Mutator) ent.Mutator {
 	return hook.TicketFunc(func(ctx context.Context, m *gen.TicketMutation) (gen.Value, error) {
 		status, ok := m.Status()
-		if !ok {
+		if !ok || skipping(ctx, SkipStatusRules) {
 			return next.Mutate(ctx, m)
 		}
 		old, err := m.OldStatus(ctx)

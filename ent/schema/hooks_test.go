@@ -2,6 +2,9 @@ package schema_test
 
 import (
 	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -368,5 +371,49 @@ func TestTicketNumbering(t *testing.T) {
 				t.Fatalf("next ticket has number %d, want the rolled-back %d again", next.Number, tk.Number)
 			}
 		})
+		t.Run("GivenNumberIsKeptAndLaterTicketsNumberAfterIt", func(t *testing.T) {
+			imported := createTicket(t, client, sys, cust.ID, func(c *ent.TicketCreate) { c.SetNumber(100) })
+			next := createTicket(t, client, sys, cust.ID, nil)
+			if imported.Number != 100 || next.Number != 101 {
+				t.Fatalf("numbers = %d, %d, want the given 100, then 101", imported.Number, next.Number)
+			}
+		})
+		t.Run("GivenNumberBelowTheSequenceLeavesItAlone", func(t *testing.T) {
+			imported := createTicket(t, client, sys, cust.ID, func(c *ent.TicketCreate) { c.SetNumber(50) })
+			next := createTicket(t, client, sys, cust.ID, nil)
+			if imported.Number != 50 || next.Number != 102 {
+				t.Fatalf("numbers = %d, %d, want the given 50, then 102", imported.Number, next.Number)
+			}
+		})
 	})
+}
+
+// TestSkipHooksIsCalledOnlyByImportAndErasure keeps the promise of
+// hooks.go: the flags that turn hooks off are set by internal/bulk and
+// internal/erase, and by no code the API reaches.
+func TestSkipHooksIsCalledOnlyByImportAndErasure(t *testing.T) {
+	allowed := map[string]bool{"internal/bulk": true, "internal/erase": true}
+	err := filepath.WalkDir("../..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel("../..", filepath.Dir(path))
+		if strings.Contains(string(src), "SkipHooks(") && !allowed[filepath.ToSlash(rel)] && filepath.ToSlash(rel) != "ent/schema" {
+			t.Errorf("%s turns schema hooks off; only import and erasure may (see ent/schema/hooks.go)", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

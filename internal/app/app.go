@@ -114,8 +114,8 @@ func Pool(cfg *config.Config) database.Pool {
 	}
 }
 
-// OpenSQL opens the configured store as plain database/sql, for the bulk
-// commands' own statements.
+// OpenSQL opens the configured store as plain database/sql, for seed's
+// own statements (COPY, multi-row INSERTs).
 func (d *Data) OpenSQL() (*database.SQL, error) {
 	// A few connections, long-lived: one command, long transactions.
 	pool := Pool(d.Config)

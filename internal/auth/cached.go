@@ -94,21 +94,12 @@ func (s *Service) cachedViewer(raw []byte) (v *viewer.Viewer, fresh bool, err er
 	return c.viewer(), true, nil
 }
 
-// ForgetTokens drops the cached credentials of the tokens with these
-// hashes (as stored in sessions and api_tokens). It is for changes made
-// around ent, such as the erasure's plain SQL, whose hooks would otherwise
-// do it: call it after the change has committed.
-func (s *Service) ForgetTokens(ctx context.Context, hashes [][]byte) {
-	if s.opts.Cache == nil || len(hashes) == 0 {
-		return
-	}
-	s.opts.Cache.Invalidate(context.WithoutCancel(ctx), hashKeys(hashes, func(h []byte) []byte { return h })...)
-}
-
 // ForgetUsers drops the cached credentials of the users' live sessions and
-// API tokens. It is for changes made around ent to their role, activity,
-// password or groups (an import): call it after the change has committed,
-// so that what is read again is the new state.
+// API tokens. Every write through the client drops them itself (see
+// invalidateOnChange); this is for an instance that hears of a change to
+// their groups from the event log (the live hub) before the instance that
+// made it has: call it after the change has committed, so that what is
+// read again is the new state.
 func (s *Service) ForgetUsers(ctx context.Context, users []globalid.ID) error {
 	if s.opts.Cache == nil || len(users) == 0 {
 		return nil

@@ -91,7 +91,8 @@ func Export(ctx context.Context, client *ent.Client, w io.Writer, opts ExportOpt
 			return client.Group.Query().Where(group.IDGT(after)).Order(ent.Asc(group.FieldID)).Limit(PageSize).All(ctx)
 		}, func(g *ent.Group) globalid.ID { return g.ID }, func(g *ent.Group) error {
 			counts.Groups++
-			return write(&Record{Type: TypeGroup, ID: g.ID, CreatedAt: utc(g.CreatedAt), UpdatedAt: utc(g.UpdatedAt), Name: g.Name, Description: g.Description})
+			r := groupRecord(g)
+			return write(&r)
 		})
 		if err != nil {
 			return counts, fmt.Errorf("exporting groups: %w", err)
@@ -106,19 +107,12 @@ func Export(ctx context.Context, client *ent.Client, w io.Writer, opts ExportOpt
 	}, func(u *ent.User) globalid.ID { return u.ID }, func(u *ent.User) error {
 		counts.Users++
 		bar.Add(1)
-		active := u.Active
-		r := &Record{Type: TypeUser, ID: u.ID, CreatedAt: utc(u.CreatedAt), UpdatedAt: utc(u.UpdatedAt),
-			Email: u.Email, Name: u.Name, Role: string(u.Role), Phone: u.Phone, Active: &active, LastSeenAt: utcp(u.LastSeenAt)}
-		if !subject {
-			r.PasswordHash = u.PasswordHash
-			for _, g := range u.Edges.Groups {
-				r.Groups = append(r.Groups, g.ID)
-			}
-			slices.Sort(r.Groups)
-		} else {
-			redact(r)
+		r := userRecord(u)
+		if subject {
+			r.PasswordHash, r.Groups = "", nil
+			redact(&r)
 		}
-		return write(r)
+		return write(&r)
 	})
 	if err != nil {
 		return counts, fmt.Errorf("exporting users: %w", err)
@@ -128,17 +122,13 @@ func Export(ctx context.Context, client *ent.Client, w io.Writer, opts ExportOpt
 	}, func(t *ent.Ticket) globalid.ID { return t.ID }, func(t *ent.Ticket) error {
 		counts.Tickets++
 		bar.Add(1)
-		r := &Record{Type: TypeTicket, ID: t.ID, CreatedAt: utc(t.CreatedAt), UpdatedAt: utc(t.UpdatedAt),
-			Number: t.Number, Subject: t.Subject, Status: string(t.Status), Priority: t.Priority.String(), Channel: string(t.Channel),
-			Tags: t.Tags, Requester: t.RequesterID, Assignee: t.AssigneeID, Group: t.GroupID,
-			FirstResponseDueAt: utcp(t.FirstResponseDueAt), ResolutionDueAt: utcp(t.ResolutionDueAt),
-			FirstRespondedAt: utcp(t.FirstRespondedAt), SolvedAt: utcp(t.SolvedAt)}
+		r := ticketRecord(t)
 		if subject {
 			// Who handles a ticket is the helpdesk's business.
 			r.Assignee = nil
-			redact(r)
+			redact(&r)
 		}
-		return write(r)
+		return write(&r)
 	})
 	if err != nil {
 		return counts, fmt.Errorf("exporting tickets: %w", err)
@@ -159,6 +149,34 @@ func Export(ctx context.Context, client *ent.Client, w io.Writer, opts ExportOpt
 		return counts, fmt.Errorf("exporting messages: %w", err)
 	}
 	return counts, out.Flush()
+}
+
+// groupRecord, userRecord and ticketRecord are the lines of stored
+// objects: a user's with their password hash and groups (the users'
+// query must load the groups' IDs).
+
+func groupRecord(g *ent.Group) Record {
+	return Record{Type: TypeGroup, ID: g.ID, CreatedAt: utc(g.CreatedAt), UpdatedAt: utc(g.UpdatedAt), Name: g.Name, Description: g.Description}
+}
+
+func userRecord(u *ent.User) Record {
+	active := u.Active
+	r := Record{Type: TypeUser, ID: u.ID, CreatedAt: utc(u.CreatedAt), UpdatedAt: utc(u.UpdatedAt),
+		Email: u.Email, Name: u.Name, Role: string(u.Role), Phone: u.Phone, Active: &active, LastSeenAt: utcp(u.LastSeenAt),
+		PasswordHash: u.PasswordHash}
+	for _, g := range u.Edges.Groups {
+		r.Groups = append(r.Groups, g.ID)
+	}
+	slices.Sort(r.Groups)
+	return r
+}
+
+func ticketRecord(t *ent.Ticket) Record {
+	return Record{Type: TypeTicket, ID: t.ID, CreatedAt: utc(t.CreatedAt), UpdatedAt: utc(t.UpdatedAt),
+		Number: t.Number, Subject: t.Subject, Status: string(t.Status), Priority: t.Priority.String(), Channel: string(t.Channel),
+		Tags: t.Tags, Requester: t.RequesterID, Assignee: t.AssigneeID, Group: t.GroupID,
+		FirstResponseDueAt: utcp(t.FirstResponseDueAt), ResolutionDueAt: utcp(t.ResolutionDueAt),
+		FirstRespondedAt: utcp(t.FirstRespondedAt), SolvedAt: utcp(t.SolvedAt)}
 }
 
 // The fields a data-subject export leaves out are those the schema's marks

@@ -2,11 +2,14 @@
 // per line, each with a "type" (group, user, ticket, message), in an order
 // where every line only refers to lines before it. Export streams each
 // table by keyset pagination, so memory stays constant however large the
-// database. Import validates line by line (errors name the line), upserts
-// by the exported ID — the objects' own global IDs, which are unique across
-// databases, so no extra external-ID column is needed and re-running an
-// import changes nothing — and commits in batches, each fully or not at
-// all, so an interrupted import is resumed by running it again.
+// database. Import validates line by line (errors name the line), writes
+// through ent by the exported ID — the objects' own global IDs, which are
+// unique across databases, so no extra external-ID column is needed and
+// re-running an import changes nothing: what is stored is updated, what is
+// new is created — and commits in batches, each fully or not at all, so an
+// interrupted import is resumed by running it again. The schema's hooks
+// act on imported lines as on every write, but for the few an import turns
+// off (see Import).
 package bulk
 
 import (
@@ -124,8 +127,9 @@ func (r *Record) validate() error {
 			return fmt.Errorf("%s: %s %q is not a %s ID", r.Type, f.field, f.id, f.typ)
 		}
 	}
-	// The schema's own validators: the import writes with plain SQL,
-	// past ent's builders, and must not store what they would refuse.
+	// The schema's own validators, which ent runs again on writing: here
+	// first, so that every invalid line of a batch is named by its number
+	// before any of the batch is written.
 	text := func(field, s string, required bool, valid func(string) error) error {
 		if s == "" {
 			if required {

@@ -3,22 +3,27 @@ package bulk
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/group"
+	"github.com/switchboardhq/switchboard/ent/message"
 	entschema "github.com/switchboardhq/switchboard/ent/schema"
+	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/ent/user"
-	"github.com/switchboardhq/switchboard/internal/confidential"
-	"github.com/switchboardhq/switchboard/internal/database"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/priority"
 	"github.com/switchboardhq/switchboard/internal/progress"
+	"github.com/switchboardhq/switchboard/internal/viewer"
 )
 
 // DefaultBatch is how many lines an import commits at a time.
@@ -37,12 +42,6 @@ type ImportOptions struct {
 	Batch int
 	// Progress receives the progress bar (nil: none).
 	Progress io.Writer
-	// UsersWritten, when set, is told the users of each batch once it has
-	// committed: their role, activity, password and groups may have
-	// changed behind the ent hooks that keep cached credentials current,
-	// so it drops those. Its error stops the import (the batch stays
-	// committed and is counted).
-	UsersWritten func(context.Context, []globalid.ID) error
 }
 
 // ImportCounts say how many lines were imported.
@@ -74,13 +73,27 @@ type line struct {
 	rec Record
 }
 
-// Import reads JSONL from r into db. Each batch is validated as a whole
-// (every line's fields, and every reference against earlier lines and the
-// database) before any of it is written, then upserted in one transaction.
-// Groups, users and tickets are updated to the file's values; messages,
-// which never change once written, are left as they are if present. No
-// events are written: imported history is not news to live subscribers.
-func Import(ctx context.Context, db *database.SQL, r io.Reader, opts ImportOptions) (ImportCounts, error) {
+// importHooksOff are the ent hooks an import turns off; ent/schema/hooks.go
+// says why for each. All the others run on every imported line: emails are
+// normalised, confidential fields encrypted under the current key, ticket
+// numbers kept with the sequence moved past them, the credentials of
+// deactivated users revoked, and the cached credentials of changed users
+// dropped after each commit (the client's hooks, internal/auth).
+const importHooksOff = entschema.SkipRouting | entschema.SkipSLA | entschema.SkipStatusRules | entschema.SkipEvents
+
+// Import reads JSONL from r into the database of client, through ent: its
+// hooks act on every line (but those of importHooksOff), and so do the
+// hooks other packages installed on client, so pass the application's
+// client. Each batch is validated as a whole (every line's fields, and
+// every reference against earlier lines and the database) before any of
+// it is written, then written in one transaction: new objects are created,
+// groups, users and tickets already present are updated to the file's
+// values (but for what never changes: created_at, and a ticket's number,
+// channel and requester), and messages already present, which never
+// change once written, are left as they are. No events are written
+// (SkipEvents): imported history is not news to live subscribers.
+func Import(ctx context.Context, client *ent.Client, r io.Reader, opts ImportOptions) (ImportCounts, error) {
+	ctx = viewer.SystemContext(ctx)
 	if opts.Batch <= 0 {
 		opts.Batch = DefaultBatch
 	}
@@ -98,20 +111,18 @@ func Import(ctx context.Context, db *database.SQL, r io.Reader, opts ImportOptio
 		if len(batch) == 0 {
 			return nil
 		}
-		if errs := checkBatch(ctx, db, batch); len(errs) > 0 {
+		if errs := checkBatch(ctx, client, batch); len(errs) > 0 {
 			return &LineErrors{Errs: errs, Committed: counts.Lines}
 		}
-		if err := writeBatch(ctx, db, batch); err != nil {
+		if err := writeBatch(ctx, client, batch); err != nil {
 			return fmt.Errorf("lines %d–%d: %w (nothing of these lines was imported)", batch[0].n, batch[len(batch)-1].n, err)
 		}
-		var users []globalid.ID
 		for _, l := range batch {
 			switch l.rec.Type {
 			case TypeGroup:
 				counts.Groups++
 			case TypeUser:
 				counts.Users++
-				users = append(users, l.rec.ID)
 			case TypeTicket:
 				counts.Tickets++
 			case TypeMessage:
@@ -121,11 +132,6 @@ func Import(ctx context.Context, db *database.SQL, r io.Reader, opts ImportOptio
 		counts.Lines += len(batch)
 		bar.Add(len(batch))
 		batch = batch[:0]
-		if opts.UsersWritten != nil && len(users) > 0 {
-			if err := opts.UsersWritten(ctx, users); err != nil {
-				return fmt.Errorf("lines up to %d were imported, but their cached credentials could not be dropped: %w", n, err)
-			}
-		}
 		return nil
 	}
 	for sc.Scan() {
@@ -165,12 +171,10 @@ func Import(ctx context.Context, db *database.SQL, r io.Reader, opts ImportOptio
 	return counts, flush()
 }
 
-var tableOf = map[string]string{TypeGroup: `"groups"`, TypeUser: "users", TypeTicket: "tickets", TypeMessage: "messages"}
-
 // checkBatch finds what would make the batch fail: references to objects
 // neither earlier in the file nor in the database, and unique values
 // (e-mail, group name, ticket number) held by another object.
-func checkBatch(ctx context.Context, db *database.SQL, batch []line) []error {
+func checkBatch(ctx context.Context, client *ent.Client, batch []line) []error {
 	var errs []error
 	add := func(err error) bool {
 		errs = append(errs, err)
@@ -198,7 +202,7 @@ func checkBatch(ctx context.Context, db *database.SQL, batch []line) []error {
 	}
 	existing := map[string]map[globalid.ID]bool{}
 	for typ, ids := range wanted {
-		found, err := existingIDs(ctx, db, tableOf[typ], ids)
+		found, err := storedIDs(ctx, client, typ, ids)
 		if err != nil {
 			return []error{err}
 		}
@@ -218,16 +222,9 @@ func checkBatch(ctx context.Context, db *database.SQL, batch []line) []error {
 		}
 	}
 	// Unique values held by another object.
-	for _, u := range []struct {
-		typ, table, column, what string
-		value                    func(*Record) any
-	}{
-		{TypeUser, "users", "email", "email", func(r *Record) any { return entschema.NormalizeEmail(r.Email) }},
-		{TypeGroup, `"groups"`, "name", "name", func(r *Record) any { return r.Name }},
-		{TypeTicket, "tickets", "number", "number", func(r *Record) any { return int64(r.Number) }},
-	} {
-		seen := map[any]line{}
-		var values []any
+	for _, u := range uniques {
+		seen := map[string]line{}
+		var values []string
 		for _, l := range batch {
 			if l.rec.Type != u.typ {
 				continue
@@ -245,7 +242,8 @@ func checkBatch(ctx context.Context, db *database.SQL, batch []line) []error {
 		if len(values) == 0 {
 			continue
 		}
-		holders, err := holdersOf(ctx, db, u.table, u.column, values)
+		holders := map[string]globalid.ID{}
+		err := chunks(values, func(values []string) error { return u.holders(ctx, client, values, holders) })
 		if err != nil {
 			return []error{err}
 		}
@@ -253,7 +251,7 @@ func checkBatch(ctx context.Context, db *database.SQL, batch []line) []error {
 			if l.rec.Type != u.typ {
 				continue
 			}
-			if id, ok := holders[fmt.Sprint(u.value(&l.rec))]; ok && id != l.rec.ID {
+			if id, ok := holders[u.value(&l.rec)]; ok && id != l.rec.ID {
 				if add(lineError(l.n, "%s: %s %v already belongs to %s %q", u.typ, u.what, u.value(&l.rec), u.typ, id)) {
 					return errs
 				}
@@ -263,12 +261,52 @@ func checkBatch(ctx context.Context, db *database.SQL, batch []line) []error {
 	return errs
 }
 
+// A unique value of a type, as a string, and who holds which.
+type unique struct {
+	typ, what string
+	value     func(*Record) string
+	// holders adds to into the holder of each of the values.
+	holders func(ctx context.Context, client *ent.Client, values []string, into map[string]globalid.ID) error
+}
+
+var uniques = []unique{
+	{TypeUser, "email", func(r *Record) string { return entschema.NormalizeEmail(r.Email) },
+		func(ctx context.Context, client *ent.Client, values []string, into map[string]globalid.ID) error {
+			// Two columns: the phone is not decrypted for nothing.
+			rows, err := client.User.Query().Where(user.EmailIn(values...)).Select(user.FieldID, user.FieldEmail).All(ctx)
+			for _, u := range rows {
+				into[u.Email] = u.ID
+			}
+			return err
+		}},
+	{TypeGroup, "name", func(r *Record) string { return r.Name },
+		func(ctx context.Context, client *ent.Client, values []string, into map[string]globalid.ID) error {
+			rows, err := client.Group.Query().Where(group.NameIn(values...)).Select(group.FieldID, group.FieldName).All(ctx)
+			for _, g := range rows {
+				into[g.Name] = g.ID
+			}
+			return err
+		}},
+	{TypeTicket, "number", func(r *Record) string { return strconv.Itoa(r.Number) },
+		func(ctx context.Context, client *ent.Client, values []string, into map[string]globalid.ID) error {
+			numbers := make([]int, len(values))
+			for i, v := range values {
+				numbers[i], _ = strconv.Atoi(v) // written by value above
+			}
+			rows, err := client.Ticket.Query().Where(ticket.NumberIn(numbers...)).Select(ticket.FieldID, ticket.FieldNumber).All(ctx)
+			for _, t := range rows {
+				into[strconv.Itoa(t.Number)] = t.ID
+			}
+			return err
+		}},
+}
+
 // inChunk bounds the values of one IN (...) query: a batch may hold up to
 // 100,000 lines, more than SQLite's 32,766 bound parameters.
 const inChunk = 1000
 
 // chunks calls fn with consecutive pieces of values, at most inChunk each.
-func chunks(values []any, fn func([]any) error) error {
+func chunks[T any](values []T, fn func([]T) error) error {
 	for start := 0; start < len(values); start += inChunk {
 		if err := fn(values[start:min(start+inChunk, len(values))]); err != nil {
 			return err
@@ -277,203 +315,321 @@ func chunks(values []any, fn func([]any) error) error {
 	return nil
 }
 
-func existingIDs(ctx context.Context, db *database.SQL, table string, ids []globalid.ID) (map[globalid.ID]bool, error) {
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = string(id)
-	}
+// storedIDs returns which of the IDs of objects of typ are in the database.
+func storedIDs(ctx context.Context, client *ent.Client, typ string, ids []globalid.ID) (map[globalid.ID]bool, error) {
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	found := map[globalid.ID]bool{}
-	err := chunks(args, func(args []any) error {
-		q := "SELECT id FROM " + table + " WHERE id IN (" + database.Placeholders(len(args)) + ")"
-		rows, err := db.DB.QueryContext(ctx, db.Rebind(q), args...)
-		if err != nil {
-			return err
+	err := chunks(ids, func(ids []globalid.ID) error {
+		var got []globalid.ID
+		var err error
+		switch typ {
+		case TypeGroup:
+			got, err = client.Group.Query().Where(group.IDIn(ids...)).IDs(ctx)
+		case TypeUser:
+			got, err = client.User.Query().Where(user.IDIn(ids...)).IDs(ctx)
+		case TypeTicket:
+			got, err = client.Ticket.Query().Where(ticket.IDIn(ids...)).IDs(ctx)
+		case TypeMessage:
+			got, err = client.Message.Query().Where(message.IDIn(ids...)).IDs(ctx)
+		default:
+			err = fmt.Errorf("unknown type %q", typ)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			found[globalid.ID(id)] = true
+		for _, id := range got {
+			found[id] = true
 		}
-		return rows.Err()
+		return err
 	})
 	return found, err
 }
 
-// holdersOf maps each of the values to the ID of the row holding it.
-func holdersOf(ctx context.Context, db *database.SQL, table, column string, values []any) (map[string]globalid.ID, error) {
-	out := map[string]globalid.ID{}
-	err := chunks(values, func(values []any) error {
-		q := "SELECT " + column + ", id FROM " + table + " WHERE " + column + " IN (" + database.Placeholders(len(values)) + ")"
-		rows, err := db.DB.QueryContext(ctx, db.Rebind(q), values...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var v any
-			var id string
-			if err := rows.Scan(&v, &id); err != nil {
-				return err
-			}
-			if b, ok := v.([]byte); ok {
-				v = string(b)
-			}
-			out[fmt.Sprint(v)] = globalid.ID(id)
-		}
-		return rows.Err()
-	})
-	return out, err
-}
+// A run is a stretch of lines of one type written together: the new
+// objects in one multi-row INSERT (ent's CreateBulk), which these bound
+// well under SQLite's and PostgreSQL's parameter limits, with the users'
+// group memberships in one more.
+const (
+	rowsPerStatement        = 200
+	membershipsPerStatement = 2000
+)
 
-// upsert is how one type is written.
-type upsert struct {
-	table    string
-	columns  []string
-	conflict string // the ON CONFLICT action
-	values   func(*Record, *confidential.Keyring) ([]any, error)
-}
-
-func setAll(columns []string) string {
-	var sets []string
-	for _, c := range columns[1:] {
-		sets = append(sets, c+" = excluded."+c)
-	}
-	return "DO UPDATE SET " + strings.Join(sets, ", ")
-}
-
-var upserts = map[string]upsert{
-	TypeGroup: {`"groups"`, []string{"id", "created_at", "updated_at", "name", "description"}, "", func(r *Record, _ *confidential.Keyring) ([]any, error) {
-		return []any{string(r.ID), r.CreatedAt, r.UpdatedAt, r.Name, nullString(r.Description)}, nil
-	}},
-	TypeUser: {"users", []string{"id", "created_at", "updated_at", "email", "name", "role", "password_hash", "phone", "active", "last_seen_at"}, "", func(r *Record, keys *confidential.Keyring) ([]any, error) {
-		var phone any
-		if r.Phone != "" {
-			// Plain SQL bypasses ent's driver, which would seal it.
-			v, err := keys.Seal(user.ValueScanner.Phone, r.Phone)
-			if err != nil {
-				return nil, err
-			}
-			phone = v
-		}
-		active := r.Active == nil || *r.Active
-		return []any{string(r.ID), r.CreatedAt, r.UpdatedAt, entschema.NormalizeEmail(r.Email), r.Name, r.Role, nullString(r.PasswordHash), phone, active, nullTime(r.LastSeenAt)}, nil
-	}},
-	TypeTicket: {"tickets", []string{"id", "created_at", "updated_at", "number", "subject", "status", "priority", "channel", "tags",
-		"first_response_due_at", "resolution_due_at", "first_responded_at", "solved_at", "group_id", "requester_id", "assignee_id"}, "", func(r *Record, _ *confidential.Keyring) ([]any, error) {
-		p, _ := priority.Parse(r.Priority)
-		tags := r.Tags
-		if tags == nil {
-			tags = []string{}
-		}
-		tagsJSON, _ := json.Marshal(tags)
-		return []any{string(r.ID), r.CreatedAt, r.UpdatedAt, r.Number, r.Subject, r.Status, int64(p), r.Channel, string(tagsJSON),
-			nullTime(r.FirstResponseDueAt), nullTime(r.ResolutionDueAt), nullTime(r.FirstRespondedAt), nullTime(r.SolvedAt),
-			nullID(r.Group), string(r.Requester), nullID(r.Assignee)}, nil
-	}},
-	TypeMessage: {"messages", []string{"id", "created_at", "updated_at", "body", "internal", "ticket_id", "author_id"}, "DO NOTHING", func(r *Record, _ *confidential.Keyring) ([]any, error) {
-		return []any{string(r.ID), r.CreatedAt, r.UpdatedAt, r.Body, r.Internal, string(r.Ticket), string(r.Author)}, nil
-	}},
-}
-
-// rowsPerStatement keeps multi-row statements well under SQLite's and
-// PostgreSQL's parameter limits.
-const rowsPerStatement = 200
-
-// writeBatch upserts the batch in one transaction: runs of lines of one
-// type go in multi-row statements, in file order, and the ticket number
-// sequence is moved past the highest imported number.
-func writeBatch(ctx context.Context, db *database.SQL, batch []line) error {
-	tx, err := db.DB.BeginTx(ctx, nil)
+// writeBatch writes the batch in one transaction, in runs of lines of one
+// type, in file order (every line refers only to lines before it).
+func writeBatch(ctx context.Context, client *ent.Client, batch []line) error {
+	ctx = entschema.SkipHooks(ctx, importHooksOff)
+	tx, err := client.Tx(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit, a no-op
-	maxNumber := 0
 	for start := 0; start < len(batch); {
 		typ := batch[start].rec.Type
-		end := start
+		end, memberships := start, 0
 		for end < len(batch) && end-start < rowsPerStatement && batch[end].rec.Type == typ {
+			memberships += len(batch[end].rec.Groups)
+			if end > start && memberships > membershipsPerStatement {
+				break
+			}
 			end++
 		}
-		u := upserts[typ]
-		conflict := u.conflict
-		if conflict == "" {
-			conflict = setAll(u.columns)
-		}
-		var args []any
-		for _, l := range batch[start:end] {
-			vals, err := u.values(&l.rec, db.Keyring)
-			if err != nil {
-				return lineError(l.n, "%v", err)
-			}
-			args = append(args, vals...)
-			maxNumber = max(maxNumber, l.rec.Number)
-		}
-		q := database.InsertSQL(u.table, u.columns, end-start) + " ON CONFLICT (id) " + conflict
-		if _, err := tx.ExecContext(ctx, db.Rebind(q), args...); err != nil {
+		if err := writeRun(ctx, tx, batch[start:end]); err != nil {
 			return err
 		}
-		if typ == TypeUser {
-			if err := writeMemberships(ctx, db, tx, batch[start:end]); err != nil {
-				return err
-			}
-		}
 		start = end
-	}
-	if maxNumber > 0 {
-		q := "UPDATE sequences SET value = CASE WHEN value < ? THEN ? ELSE value END WHERE name = ?"
-		if _, err := tx.ExecContext(ctx, db.Rebind(q), maxNumber, maxNumber, entschema.TicketNumberSequence); err != nil {
-			return fmt.Errorf("advancing the ticket number sequence: %w", err)
-		}
 	}
 	return tx.Commit()
 }
 
-// writeMemberships makes the users' group memberships those of the file.
-func writeMemberships(ctx context.Context, db *database.SQL, tx *sql.Tx, users []line) error {
-	ids := make([]any, len(users))
-	var pairs []any
-	for i, l := range users {
-		ids[i] = string(l.rec.ID)
-		for _, g := range l.rec.Groups {
-			pairs = append(pairs, string(g), string(l.rec.ID))
+// writeRun creates the objects of run that are new and updates those that
+// are stored and differ from the file (messages, which never change, are
+// left as they are).
+func writeRun(ctx context.Context, tx *ent.Tx, run []line) error {
+	ids := make([]globalid.ID, len(run))
+	for i, l := range run {
+		ids[i] = l.rec.ID
+	}
+	stored, err := storedIDs(ctx, tx.Client(), run[0].rec.Type, ids)
+	if err != nil {
+		return err
+	}
+	var fresh, present []*Record
+	for i := range run {
+		if r := &run[i].rec; stored[r.ID] {
+			present = append(present, r)
+		} else {
+			fresh = append(fresh, r)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, db.Rebind("DELETE FROM group_members WHERE user_id IN ("+database.Placeholders(len(ids))+")"), ids...); err != nil {
-		return err
+	switch run[0].rec.Type {
+	case TypeGroup:
+		return writer[*ent.GroupCreate, *ent.Group]{
+			create: func(r *Record) *ent.GroupCreate {
+				c := tx.Group.Create().SetID(r.ID).SetCreatedAt(r.CreatedAt)
+				setGroup(c.Mutation(), r, false)
+				return c
+			},
+			save: func(c []*ent.GroupCreate) error { return tx.Group.CreateBulk(c...).Exec(ctx) },
+			load: func(ids []globalid.ID) ([]*ent.Group, error) {
+				return tx.Group.Query().Where(group.IDIn(ids...)).All(ctx)
+			},
+			record: groupRecord,
+			update: func(r *Record) error {
+				u := tx.Group.UpdateOneID(r.ID)
+				setGroup(u.Mutation(), r, true)
+				return u.Exec(ctx)
+			},
+		}.write(fresh, present)
+	case TypeUser:
+		return writer[*ent.UserCreate, *ent.User]{
+			create: func(r *Record) *ent.UserCreate {
+				c := tx.User.Create().SetID(r.ID).SetCreatedAt(r.CreatedAt)
+				setUser(c.Mutation(), r, false)
+				return c
+			},
+			save: func(c []*ent.UserCreate) error { return tx.User.CreateBulk(c...).Exec(ctx) },
+			load: func(ids []globalid.ID) ([]*ent.User, error) {
+				return tx.User.Query().Where(user.IDIn(ids...)).
+					WithGroups(func(q *ent.GroupQuery) { q.Select(group.FieldID) }).All(ctx)
+			},
+			record: userRecord,
+			update: func(r *Record) error {
+				u := tx.User.UpdateOneID(r.ID)
+				setUser(u.Mutation(), r, true)
+				return u.Exec(ctx)
+			},
+		}.write(fresh, present)
+	case TypeTicket:
+		// Highest number first: the numbering hook then moves the ticket
+		// number sequence for the first ticket only and finds it past the
+		// others' numbers, so PostgreSQL writes one new version of its row
+		// per run rather than one per ticket (a chain that every later
+		// update of the row in the transaction walks).
+		slices.SortFunc(fresh, func(a, b *Record) int { return cmp.Compare(b.Number, a.Number) })
+		return writer[*ent.TicketCreate, *ent.Ticket]{
+			create: func(r *Record) *ent.TicketCreate {
+				c := tx.Ticket.Create().SetID(r.ID).SetCreatedAt(r.CreatedAt).
+					SetNumber(r.Number).SetChannel(ticket.Channel(r.Channel)).SetRequesterID(r.Requester)
+				setTicket(c.Mutation(), r, false)
+				return c
+			},
+			save: func(c []*ent.TicketCreate) error { return tx.Ticket.CreateBulk(c...).Exec(ctx) },
+			load: func(ids []globalid.ID) ([]*ent.Ticket, error) {
+				return tx.Ticket.Query().Where(ticket.IDIn(ids...)).All(ctx)
+			},
+			record: ticketRecord,
+			update: func(r *Record) error {
+				u := tx.Ticket.UpdateOneID(r.ID)
+				setTicket(u.Mutation(), r, true)
+				return u.Exec(ctx)
+			},
+		}.write(fresh, present)
+	case TypeMessage:
+		return writer[*ent.MessageCreate, *ent.Message]{
+			create: func(r *Record) *ent.MessageCreate {
+				return tx.Message.Create().SetID(r.ID).SetCreatedAt(r.CreatedAt).SetUpdatedAt(r.UpdatedAt).
+					SetBody(r.Body).SetInternal(r.Internal).SetTicketID(r.Ticket).SetAuthorID(r.Author)
+			},
+			save: func(c []*ent.MessageCreate) error { return tx.Message.CreateBulk(c...).Exec(ctx) },
+		}.write(fresh, nil)
 	}
-	if len(pairs) == 0 {
-		return nil
-	}
-	// inChunk is even: no pair is split.
-	return chunks(pairs, func(pairs []any) error {
-		_, err := tx.ExecContext(ctx, db.Rebind(database.InsertSQL("group_members", []string{"group_id", "user_id"}, len(pairs)/2)), pairs...)
-		return err
-	})
+	return fmt.Errorf("unknown type %q", run[0].rec.Type)
 }
 
-func nullString(s string) any {
+// writer writes the lines of one type: C builds a new object, T is a
+// stored one.
+type writer[C, T any] struct {
+	create func(*Record) C
+	// save creates the objects in one statement.
+	save func([]C) error
+	// load reads the stored objects with these IDs.
+	load func([]globalid.ID) ([]T, error)
+	// record is a stored object as its line.
+	record func(T) Record
+	update func(*Record) error
+}
+
+// write creates fresh, and updates those of present that changed.
+func (w writer[C, T]) write(fresh, present []*Record) error {
+	if len(fresh) > 0 {
+		creates := make([]C, len(fresh))
+		for i, r := range fresh {
+			creates[i] = w.create(r)
+		}
+		if err := w.save(creates); err != nil {
+			return err
+		}
+	}
+	if len(present) == 0 {
+		return nil
+	}
+	ids := make([]globalid.ID, len(present))
+	for i, r := range present {
+		ids[i] = r.ID
+	}
+	rows, err := w.load(ids)
+	if err != nil {
+		return err
+	}
+	for _, r := range changed(present, rows, w.record) {
+		if err := w.update(r); err != nil {
+			return fmt.Errorf("%s %s: %w", r.Type, r.ID, err)
+		}
+	}
+	return nil
+}
+
+// changed returns the records of present whose stored object (in rows)
+// differs from them in what an update writes. The others are not written:
+// re-running an import then writes nothing, and no hook acts on an object
+// that did not change (no cached credential is dropped for nothing).
+func changed[T any](present []*Record, rows []T, record func(T) Record) []*Record {
+	byID := make(map[globalid.ID]Record, len(rows))
+	for _, row := range rows {
+		r := record(row)
+		byID[r.ID] = r
+	}
+	var out []*Record
+	for _, r := range present {
+		if stored, ok := byID[r.ID]; !ok || !sameAsStored(r, stored) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// sameAsStored compares a line with the line of its stored object, as the
+// export would write it, in what an update writes: the fields that never
+// change (created_at, a ticket's number, channel and requester) are not
+// compared, and the file's values are taken in the form they are stored
+// in (the address normalised, groups in order). Times are compared in UTC
+// to the microsecond, PostgreSQL's precision: a file written from SQLite,
+// which keeps nanoseconds, then matches what PostgreSQL stored of it.
+func sameAsStored(r *Record, stored Record) bool {
+	f := *r
+	f.CreatedAt, f.Number, f.Channel, f.Requester = stored.CreatedAt, stored.Number, stored.Channel, stored.Requester
+	toMicroseconds(&f)
+	toMicroseconds(&stored)
+	if f.Type == TypeUser {
+		f.Email = entschema.NormalizeEmail(f.Email)
+		active := f.Active == nil || *f.Active
+		f.Active = &active
+		f.Groups = slices.Compact(slices.Sorted(slices.Values(f.Groups)))
+	}
+	a, errA := json.Marshal(&f)
+	b, errB := json.Marshal(&stored)
+	return errA == nil && errB == nil && bytes.Equal(a, b)
+}
+
+// toMicroseconds puts the times of r in UTC, truncated to the microsecond
+// (as pgx sends them to PostgreSQL).
+func toMicroseconds(r *Record) {
+	for _, t := range []*time.Time{&r.CreatedAt, &r.UpdatedAt} {
+		*t = t.UTC().Truncate(time.Microsecond)
+	}
+	for _, t := range []**time.Time{&r.LastSeenAt, &r.FirstResponseDueAt, &r.ResolutionDueAt, &r.FirstRespondedAt, &r.SolvedAt} {
+		if *t != nil {
+			u := (*t).UTC().Truncate(time.Microsecond)
+			*t = &u
+		}
+	}
+}
+
+// setGroup, setUser and setTicket set what may change of an object to the
+// record's values; on an update, a value the record lacks clears the
+// stored one.
+
+func setGroup(m *ent.GroupMutation, r *Record, update bool) {
+	m.SetUpdatedAt(r.UpdatedAt)
+	m.SetName(r.Name)
+	optional(nonEmpty(r.Description), m.SetDescription, m.ClearDescription, update)
+}
+
+func setUser(m *ent.UserMutation, r *Record, update bool) {
+	m.SetUpdatedAt(r.UpdatedAt)
+	m.SetEmail(r.Email) // normalised by the schema's hook
+	m.SetName(r.Name)
+	m.SetRole(user.Role(r.Role))
+	m.SetActive(r.Active == nil || *r.Active)
+	optional(nonEmpty(r.PasswordHash), m.SetPasswordHash, m.ClearPasswordHash, update)
+	optional(nonEmpty(r.Phone), m.SetPhone, m.ClearPhone, update) // encrypted by its value scanner
+	optional(r.LastSeenAt, m.SetLastSeenAt, m.ClearLastSeenAt, update)
+	if update {
+		m.ClearGroups()
+	}
+	m.AddGroupIDs(r.Groups...)
+}
+
+func setTicket(m *ent.TicketMutation, r *Record, update bool) {
+	p, _ := priority.Parse(r.Priority) // validated
+	tags := r.Tags
+	if tags == nil {
+		tags = []string{} // as ent's default: no tags is [], not null
+	}
+	m.SetUpdatedAt(r.UpdatedAt)
+	m.SetSubject(r.Subject)
+	m.SetStatus(ticket.Status(r.Status))
+	m.SetPriority(p)
+	m.SetTags(tags)
+	optional(r.Assignee, m.SetAssigneeID, m.ClearAssigneeID, update)
+	optional(r.Group, m.SetGroupID, m.ClearGroupID, update)
+	optional(r.FirstResponseDueAt, m.SetFirstResponseDueAt, m.ClearFirstResponseDueAt, update)
+	optional(r.ResolutionDueAt, m.SetResolutionDueAt, m.ClearResolutionDueAt, update)
+	optional(r.FirstRespondedAt, m.SetFirstRespondedAt, m.ClearFirstRespondedAt, update)
+	optional(r.SolvedAt, m.SetSolvedAt, m.ClearSolvedAt, update)
+}
+
+// optional sets a value the record has; a value it lacks is cleared on an
+// update and left unset (NULL) on a creation.
+func optional[T any](v *T, set func(T), clear func(), update bool) {
+	switch {
+	case v != nil:
+		set(*v)
+	case update:
+		clear()
+	}
+}
+
+func nonEmpty(s string) *string {
 	if s == "" {
 		return nil
 	}
-	return s
-}
-
-func nullTime[T any](t *T) any {
-	if t == nil {
-		return nil
-	}
-	return *t
-}
-
-func nullID(id *globalid.ID) any {
-	if id == nil {
-		return nil
-	}
-	return string(*id)
+	return &s
 }

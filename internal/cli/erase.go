@@ -27,16 +27,11 @@ func userErase(ctx context.Context, env *Env, args []string) error {
 	}
 	email := args[0]
 	return withData(ctx, env, f, func(d *app.Data) error {
-		db, err := d.OpenSQL()
+		// The app's client: the hooks on it drop cached credentials.
+		res, err := erase.User(ctx, d.Client, email, *force)
 		if err != nil {
 			return err
 		}
-		defer db.Close()
-		res, err := erase.User(ctx, db, email, *force)
-		if err != nil {
-			return err
-		}
-		d.Auth.ForgetTokens(ctx, res.TokenHashes)
 		// The audit record: who was erased (by ID; the address is gone) and what.
 		d.Log.Info("user erased", "user_id", res.UserID, "role", res.Role, "forced", *force,
 			"messages", res.Messages, "tickets", res.Tickets, "sessions_revoked", res.Sessions, "tokens_revoked", res.Tokens)

@@ -47,12 +47,8 @@ func importCommand(ctx context.Context, env *Env, args []string) error {
 			defer f.Close()
 			in = f
 		}
-		db, err := d.OpenSQL()
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		counts, err := bulk.Import(ctx, db, in, bulk.ImportOptions{Batch: size, Progress: env.Stderr, UsersWritten: d.Auth.ForgetUsers})
+		// The app's client: the hooks on it drop cached credentials.
+		counts, err := bulk.Import(ctx, d.Client, in, bulk.ImportOptions{Batch: size, Progress: env.Stderr})
 		var lineErrs *bulk.LineErrors
 		if errors.As(err, &lineErrs) {
 			fmt.Fprintln(env.Stderr, lineErrs.Error())

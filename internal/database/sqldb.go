@@ -13,10 +13,10 @@ import (
 	"github.com/switchboardhq/switchboard/internal/confidential"
 )
 
-// SQL is the store as plain database/sql, for the bulk commands (seed,
-// import, erase) that write many rows with statements ent cannot express:
-// COPY on PostgreSQL, multi-row upserts, updates that bypass the event
-// hooks on purpose.
+// SQL is the store as plain database/sql, for seed, which writes many rows
+// faster than ent can (COPY on PostgreSQL, multi-row INSERTs on SQLite)
+// and keeps by hand what the hooks would. Every other write goes through
+// ent (see ent/schema/hooks.go).
 type SQL struct {
 	DB *sql.DB
 	// Dialect is dialect.Postgres or dialect.SQLite.

@@ -4,22 +4,32 @@
 // subjects of the tickets they opened — is replaced. The rows stay, with
 // their IDs, timestamps, statuses and authorship links, so reports (ticket
 // counts, response and resolution times) do not change. Everything happens
-// in one transaction. It is done with plain SQL because messages are
-// append-only through ent (a hook refuses updates); no events are written,
-// so live subscribers see the new text on their next read.
+// in one transaction, through ent: the schema's hooks act on it (the
+// placeholder address is normalised, the deactivation hook finds nothing
+// left to revoke), and so do those installed on the client, which drop
+// the cached credentials of the revoked sessions and tokens once the
+// erasure has committed (internal/auth). It writes no events
+// (entschema.SkipEvents says why), so live subscribers see the new text on
+// their next read.
 package erase
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/apitoken"
+	"github.com/switchboardhq/switchboard/ent/message"
 	entschema "github.com/switchboardhq/switchboard/ent/schema"
+	"github.com/switchboardhq/switchboard/ent/session"
+	"github.com/switchboardhq/switchboard/ent/ticket"
+	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/apierr"
-	"github.com/switchboardhq/switchboard/internal/database"
+	"github.com/switchboardhq/switchboard/internal/globalid"
+	"github.com/switchboardhq/switchboard/internal/viewer"
 )
 
 // Replacement texts.
@@ -40,89 +50,108 @@ type Result struct {
 	Tickets  int64
 	Sessions int64
 	Tokens   int64
-	// TokenHashes are the hashes of the sessions and API tokens revoked:
-	// the caller drops their cached credentials once User has returned
-	// (the change bypasses the ent hooks that would otherwise).
-	TokenHashes [][]byte
 }
 
 // ErrStaff is returned for agents and admins unless forced: erasing staff
 // also erases their replies on other people's tickets.
 var ErrStaff = errors.New("staff account")
 
+// pageSize is how many messages or tickets are read at a time.
+const pageSize = 1000
+
 // User erases the user with the e-mail address. Staff accounts are refused
-// unless force is set.
-func User(ctx context.Context, db *database.SQL, email string, force bool) (*Result, error) {
+// unless force is set. Pass the application's client, so that the hooks
+// it carries (cached credentials) act on the erasure.
+func User(ctx context.Context, client *ent.Client, email string, force bool) (*Result, error) {
 	email = entschema.NormalizeEmail(email)
 	if email == "" {
 		return nil, apierr.Invalid("email", "an e-mail address is required")
 	}
-	tx, err := db.DB.BeginTx(ctx, nil)
+	ctx = entschema.SkipHooks(viewer.SystemContext(ctx), entschema.SkipEvents)
+	tx, err := client.Tx(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit, a no-op
-	res := &Result{}
-	err = tx.QueryRowContext(ctx, db.Rebind("SELECT id, role FROM users WHERE email = ?"), email).Scan(&res.UserID, &res.Role)
-	if errors.Is(err, sql.ErrNoRows) {
+	// Two columns: the phone is not decrypted for nothing.
+	u, err := tx.User.Query().Where(user.EmailEQ(email)).Select(user.FieldID, user.FieldRole).Only(ctx)
+	if ent.IsNotFound(err) {
 		return nil, apierr.Errorf(apierr.NotFound, "no user with email %q", email)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if res.Role != "CUSTOMER" && !force {
+	res := &Result{UserID: string(u.ID), Role: string(u.Role)}
+	if u.Role != user.RoleCUSTOMER && !force {
 		return nil, fmt.Errorf("%s is an %s: %w; erasing it also erases their replies on customers' tickets (use --force)", email, strings.ToLower(res.Role), ErrStaff)
 	}
+	fail := func(what string, err error) (*Result, error) {
+		return nil, fmt.Errorf("erasing %s: %s: %w", email, what, err)
+	}
 	now := time.Now().Round(0)
-	exec := func(n *int64, q string, args ...any) error {
-		r, err := tx.ExecContext(ctx, db.Rebind(q), args...)
-		if err != nil {
-			return err
-		}
-		if n != nil {
-			*n, err = r.RowsAffected()
-		}
-		return err
+	// Before the user is deactivated, whose hook would revoke them too:
+	// here they are counted, and the sessions' user agents go with them.
+	n, err := tx.Session.Update().Where(session.UserID(u.ID), session.RevokedAtIsNil()).
+		SetRevokedAt(now).ClearUserAgent().Save(ctx)
+	if err != nil {
+		return fail("revoking sessions", err)
 	}
-	placeholder := "erased-" + strings.ToLower(res.UserID) + "@" + ErasedDomain
-	steps := []struct {
-		n    *int64
-		q    string
-		args []any
-	}{
-		{nil, "UPDATE users SET name = ?, email = ?, phone = NULL, password_hash = NULL, active = ?, last_seen_at = NULL, updated_at = ? WHERE id = ?",
-			[]any{ErasedName, placeholder, false, now, res.UserID}},
-		{&res.Messages, "UPDATE messages SET body = ? WHERE author_id = ?", []any{ErasedBody, res.UserID}},
-		{&res.Tickets, "UPDATE tickets SET subject = ? WHERE requester_id = ?", []any{ErasedSubject, res.UserID}},
+	res.Sessions = int64(n)
+	if n, err = tx.APIToken.Update().Where(apitoken.UserID(u.ID), apitoken.RevokedAtIsNil()).SetRevokedAt(now).Save(ctx); err != nil {
+		return fail("revoking API tokens", err)
 	}
-	for _, s := range steps {
-		if err := exec(s.n, s.q, s.args...); err != nil {
-			return nil, fmt.Errorf("erasing %s: %w", email, err)
-		}
+	res.Tokens = int64(n)
+	err = tx.User.UpdateOneID(u.ID).
+		SetName(ErasedName).SetEmail("erased-" + string(u.ID) + "@" + ErasedDomain).
+		ClearPhone().ClearPasswordHash().SetActive(false).ClearLastSeenAt().SetUpdatedAt(now).
+		Exec(ctx)
+	if err != nil {
+		return fail("the account", err)
 	}
-	// RETURNING (PostgreSQL, and SQLite since 3.35) names exactly the
-	// credentials this transaction revokes.
-	revoke := func(n *int64, q string, args ...any) error {
-		rows, err := tx.QueryContext(ctx, db.Rebind(q), args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var hash []byte
-			if err := rows.Scan(&hash); err != nil {
-				return err
-			}
-			res.TokenHashes = append(res.TokenHashes, hash)
-			*n++
-		}
-		return rows.Err()
+	// One row at a time, each keeping its updatedAt: the text changes,
+	// not when the conversation last moved (lists ordered by it stay as
+	// they were), and messages take no bulk updates (they are append-only).
+	err = eachPage(ctx, func(after globalid.ID) ([]*ent.Message, error) {
+		return tx.Message.Query().Where(message.AuthorID(u.ID), message.IDGT(after)).
+			Order(ent.Asc(message.FieldID)).Limit(pageSize).Select(message.FieldID, message.FieldUpdatedAt).All(ctx)
+	}, func(m *ent.Message) (globalid.ID, error) {
+		res.Messages++
+		return m.ID, tx.Message.UpdateOneID(m.ID).SetBody(ErasedBody).SetUpdatedAt(m.UpdatedAt).
+			Select(message.FieldID).Exec(ctx)
+	})
+	if err != nil {
+		return fail("replacing their messages", err)
 	}
-	if err := revoke(&res.Sessions, "UPDATE sessions SET revoked_at = ?, user_agent = NULL WHERE user_id = ? AND revoked_at IS NULL RETURNING token_hash", now, res.UserID); err != nil {
-		return nil, fmt.Errorf("erasing %s: revoking sessions: %w", email, err)
-	}
-	if err := revoke(&res.Tokens, "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL RETURNING token_hash", now, res.UserID); err != nil {
-		return nil, fmt.Errorf("erasing %s: revoking API tokens: %w", email, err)
+	err = eachPage(ctx, func(after globalid.ID) ([]*ent.Ticket, error) {
+		return tx.Ticket.Query().Where(ticket.RequesterID(u.ID), ticket.IDGT(after)).
+			Order(ent.Asc(ticket.FieldID)).Limit(pageSize).Select(ticket.FieldID, ticket.FieldUpdatedAt).All(ctx)
+	}, func(t *ent.Ticket) (globalid.ID, error) {
+		res.Tickets++
+		return t.ID, tx.Ticket.UpdateOneID(t.ID).SetSubject(ErasedSubject).SetUpdatedAt(t.UpdatedAt).
+			Select(ticket.FieldID).Exec(ctx)
+	})
+	if err != nil {
+		return fail("replacing their ticket subjects", err)
 	}
 	return res, tx.Commit()
+}
+
+// eachPage calls each for every row that page returns, a page at a time in
+// ID order (each returns the row's ID), until a short page.
+func eachPage[T any](ctx context.Context, page func(after globalid.ID) ([]T, error), each func(T) (globalid.ID, error)) error {
+	var after globalid.ID
+	for {
+		rows, err := page(after)
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			if after, err = each(r); err != nil {
+				return err
+			}
+		}
+		if len(rows) < pageSize {
+			return ctx.Err()
+		}
+	}
 }

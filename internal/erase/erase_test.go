@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboardhq/switchboard/ent/apitoken"
 	"github.com/switchboardhq/switchboard/ent/message"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/ent/user"
@@ -34,8 +35,8 @@ func TestUser(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// A cache that would hold a credential for a minute: the erasure's
-		// plain SQL bypasses the hooks that keep it current.
+		// A cache that would hold a credential for a minute: only the
+		// hooks that auth installs on the client drop it sooner.
 		accounts := auth.New(client, auth.Options{SessionIdleTimeout: time.Hour, SessionAbsoluteTimeout: 24 * time.Hour,
 			Cache: cache.NewMemory(100, time.Minute)})
 		// The customer with the most tickets, signed in.
@@ -53,16 +54,28 @@ func TestUser(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := accounts.Authenticate(ctx, token); err != nil { // now cached
+		signedIn, err := accounts.Authenticate(ctx, token) // now cached
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Customers make no API tokens themselves; an old one, from when
+		// they were staff, is written here as the system.
+		apiToken := auth.APITokenPrefix + "erase-test-token"
+		client.APIToken.Create().SetName("script").SetScope(apitoken.ScopeREAD).SetUserID(signedIn.UserID).
+			SetTokenHash(auth.HashToken(apiToken)).ExecX(sys)
+		if _, err := accounts.Authenticate(ctx, apiToken); err != nil { // now cached
 			t.Fatal(err)
 		}
 		statusesBefore := client.Ticket.Query().Where(ticket.RequesterID(v.ID)).Order(ticket.ByID()).Select(ticket.FieldStatus).StringsX(sys)
 		messagesBefore := client.Message.Query().CountX(sys)
 		authored := client.Message.Query().Where(message.AuthorID(v.ID)).CountX(sys)
 		otherBody := client.Message.Query().Where(message.AuthorIDNEQ(v.ID)).FirstX(sys)
+		ticketsBefore := client.Ticket.Query().Where(ticket.RequesterID(v.ID)).Order(ticket.ByID()).AllX(sys)
+		messagesOfTheirs := client.Message.Query().Where(message.AuthorID(v.ID)).Order(message.ByID()).AllX(sys)
+		eventsBefore := client.Event.Query().CountX(sys)
 
 		t.Run("ErrStaffWithoutForce", func(t *testing.T) {
-			_, err := erase.User(ctx, db, res.Agent, false)
+			_, err := erase.User(ctx, client, res.Agent, false)
 			if !errors.Is(err, erase.ErrStaff) {
 				t.Fatalf("error = %v, want ErrStaff", err)
 			}
@@ -71,28 +84,54 @@ func TestUser(t *testing.T) {
 			}
 		})
 		t.Run("ErrUnknownEmail", func(t *testing.T) {
-			_, err := erase.User(ctx, db, "nobody@example.com", false)
+			_, err := erase.User(ctx, client, "nobody@example.com", false)
 			if apierr.CodeOf(err) != apierr.NotFound {
 				t.Fatalf("error = %v", err)
 			}
 		})
 
-		got, err := erase.User(ctx, db, strings.ToUpper(v.Email), false)
+		got, err := erase.User(ctx, client, strings.ToUpper(v.Email), false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Messages != int64(authored) || got.Tickets != int64(most) || got.Sessions != 1 {
-			t.Fatalf("result %+v; want %d messages, %d tickets, 1 session", got, authored, most)
+		if got.Messages != int64(authored) || got.Tickets != int64(most) || got.Sessions != 1 || got.Tokens != 1 {
+			t.Fatalf("result %+v; want %d messages, %d tickets, 1 session, 1 API token", got, authored, most)
 		}
-		t.Run("NamesTheRevokedCredentials", func(t *testing.T) {
-			if len(got.TokenHashes) != 1 || string(got.TokenHashes[0]) != string(auth.HashToken(token)) {
-				t.Fatalf("token hashes %x, want the session's %x", got.TokenHashes, auth.HashToken(token))
+		t.Run("CachedCredentialsAreDroppedByTheHooks", func(t *testing.T) {
+			// Nobody told the cache: the erasure's writes went through
+			// the client, whose hooks dropped both after the commit.
+			if _, err := accounts.Authenticate(ctx, token); err == nil {
+				t.Fatal("the erased customer's cached session still works")
 			}
-			if _, err := accounts.Authenticate(ctx, token); err != nil {
-				t.Fatalf("the cache no longer held the session before it was told (%v): this test would prove nothing", err)
+			if _, err := accounts.Authenticate(ctx, apiToken); err == nil {
+				t.Fatal("the erased customer's cached API token still works")
 			}
 		})
-		accounts.ForgetTokens(ctx, got.TokenHashes)
+		t.Run("PlaceholderAddressIsNormalised", func(t *testing.T) {
+			u := client.User.GetX(sys, v.ID)
+			if want := "erased-" + strings.ToLower(string(v.ID)) + "@" + erase.ErasedDomain; u.Email != want {
+				t.Fatalf("erased user's address %q, want %q", u.Email, want)
+			}
+		})
+		t.Run("WritesNoEvents", func(t *testing.T) {
+			// An event would carry the ticket's subject from before the
+			// change into the log (entschema.SkipEvents).
+			if n := client.Event.Query().CountX(sys); n != eventsBefore {
+				t.Fatalf("%d events after the erasure, %d before", n, eventsBefore)
+			}
+		})
+		t.Run("TimestampsAreKept", func(t *testing.T) {
+			for _, before := range ticketsBefore {
+				if after := client.Ticket.GetX(sys, before.ID); !after.UpdatedAt.Equal(before.UpdatedAt) {
+					t.Fatalf("ticket %s updatedAt %v → %v", before.ID, before.UpdatedAt, after.UpdatedAt)
+				}
+			}
+			for _, before := range messagesOfTheirs {
+				if after := client.Message.GetX(sys, before.ID); !after.UpdatedAt.Equal(before.UpdatedAt) || !after.CreatedAt.Equal(before.CreatedAt) {
+					t.Fatalf("message %s times %v, %v → %v, %v", before.ID, before.CreatedAt, before.UpdatedAt, after.CreatedAt, after.UpdatedAt)
+				}
+			}
+		})
 		t.Run("PersonalDataIsGone", func(t *testing.T) {
 			u := client.User.GetX(sys, v.ID)
 			if u.Name != erase.ErasedName || strings.Contains(u.Email, strings.Split(v.Email, "@")[0]) || u.Phone != "" || u.PasswordHash != "" || u.Active {
@@ -123,7 +162,7 @@ func TestUser(t *testing.T) {
 			}
 		})
 		t.Run("StaffWithForce", func(t *testing.T) {
-			got, err := erase.User(ctx, db, res.Agent, true)
+			got, err := erase.User(ctx, client, res.Agent, true)
 			if err != nil || got.Role != "AGENT" {
 				t.Fatalf("%+v, %v", got, err)
 			}
