@@ -58,7 +58,7 @@ func NewServer(ctx context.Context, d *Data, ln *Listeners, getenv func(string) 
 	defer func() {
 		if err != nil {
 			ln.Close()
-			built.closeShared(context.WithoutCancel(ctx))
+			_ = built.closeShared(context.WithoutCancel(ctx))
 		}
 	}()
 	if err := routing.EnsureDefaultGroup(ctx, d.Client, cfg.DefaultGroup); err != nil {
@@ -211,7 +211,7 @@ func (s *Server) Run(ctx context.Context) error {
 	g.Go(func() error {
 		<-gctx.Done() // ctx ended, or a server failed
 		log.Info("shutting down", "deadline", s.shutdown.String())
-		dctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), s.shutdown)
+		dctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), s.shutdown) // #nosec G118 -- cancelled after g.Wait, below
 		err := s.stopServing(dctx)
 		if s.metrics != nil {
 			err = errors.Join(err, s.metrics.Shutdown(dctx))

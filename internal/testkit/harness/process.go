@@ -57,7 +57,7 @@ type Process struct {
 func StartProcess(t *testing.T, tg dbtest.Target, env map[string]string) *Process {
 	t.Helper()
 	// -test.run: should the variable not reach it, the binary runs no test.
-	cmd := exec.Command(os.Args[0], "-test.run=^$") // #nosec G204 -- this test binary
+	cmd := exec.Command(os.Args[0], "-test.run=^$") // #nosec G204 G702 -- this test binary
 	cmd.Env = append(os.Environ(), serveVariable+"=1")
 	for k, v := range MergeEnv(TargetEnv(tg), env) {
 		cmd.Env = append(cmd.Env, k+"="+v)

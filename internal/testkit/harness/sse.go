@@ -27,7 +27,7 @@ func SSE(t *testing.T, s *Server, token, query string) *http.Response {
 	if err != nil {
 		t.Fatalf("POST /query: %v", err)
 	}
-	t.Cleanup(func() { res.Body.Close() })
+	t.Cleanup(func() { _ = res.Body.Close() })
 	return res
 }
 

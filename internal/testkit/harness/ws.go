@@ -38,7 +38,7 @@ func DialWS(t *testing.T, s *Server, protocol string, header http.Header) (*WS, 
 		return nil, resp, err
 	}
 	c := &WS{T: t, Conn: conn, Protocol: protocol}
-	t.Cleanup(func() { conn.Close() })
+	t.Cleanup(func() { _ = conn.Close() })
 	return c, resp, nil
 }
 
