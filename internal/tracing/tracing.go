@@ -6,8 +6,8 @@
 //
 // The exporter is this package's own (exporter.go, otlpjson.go), not the
 // official otlptracehttp, which brought gRPC, genproto, grpc-gateway and
-// x/net (105 packages) into the binary for an optional feature. It POSTs batches
-// to {endpoint}/v1/traces in the JSON encoding of OTLP
+// x/net (105 packages) into the binary for an optional feature. It POSTs
+// batches to {endpoint}/v1/traces in the JSON encoding of OTLP
 // (Content-Type: application/json), which the OpenTelemetry Collector,
 // Jaeger, Grafana Tempo and other OTLP/HTTP receivers accept as they do
 // protobuf. OTLP over gRPC is not supported: to reach a gRPC-only backend,
