@@ -189,7 +189,7 @@ func TestTracesExportedWhenConfigured(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	// The spans are protobuf; their names are in it as plain strings.
+	// The spans are OTLP JSON; their names are in it as plain strings.
 	for _, b := range bodies {
 		if strings.HasPrefix(b, "POST /v1/traces ") && strings.Contains(b, "graphql query Me") && strings.Contains(b, "POST /query") {
 			return

@@ -100,7 +100,7 @@ func NewServer(ctx context.Context, d *Data, ln *Listeners, getenv func(string) 
 	}
 	d.Metrics.DB(name, d.DB)
 	if s.tracing, err = tracing.Start(ctx, cfg.OTLPEndpoint, getenv); err != nil {
-		return nil, config.Errorf("SWITCHBOARD_OTLP_ENDPOINT: %v", err)
+		return nil, config.Errorf("tracing: %v", err)
 	}
 	if s.tracing.Enabled {
 		d.Log.Info("tracing: exporting spans over OTLP/HTTP", "endpoint", s.tracing.Endpoint)
