@@ -102,7 +102,7 @@ func (e *exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 		}
 		d := retryAfter
 		if d <= 0 {
-			d = wait/4*3 + rand.N(wait/2+1) // wait ±25%
+			d = wait/4*3 + rand.N(wait/2+1) // #nosec G404 -- jitter of a retry, not a secret: wait ±25%
 			wait *= 2
 		}
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
