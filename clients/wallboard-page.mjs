@@ -1,5 +1,5 @@
 // Drives the wallboard page (/wallboard, package web) in Debian's
-// Chromium through playwright-core, for wallboard_page_test.go. Unlike the
+// Chromium through playwright-core, for e2e/clients/wallboard_page_test.go. Unlike the
 // other scripts it tests our own client code: the page's hand-written
 // graphql-transport-ws, its rendering, and that it runs under its CSP.
 //
