@@ -4671,7 +4671,7 @@ extend type Ticket {
   "Who follows the ticket (hears of its replies). Staff see all followers; a customer sees only themself."
   followers: [User!]!
   "Whether the viewer follows the ticket."
-  followedByMe: Boolean!
+  followedByMe: Boolean! @personal
 }
 
 extend type Message {
@@ -4809,7 +4809,7 @@ extend type User {
     last: Int
     orderBy: [TicketOrder!]
     where: TicketWhereInput
-  ): TicketConnection!
+  ): TicketConnection! @personal
 }
 
 extend type SavedView {
@@ -4826,7 +4826,7 @@ extend type SavedView {
   opens it, so a shared view shows each member only the tickets they may
   see.
   """
-  tickets(after: Cursor, first: Int, before: Cursor, last: Int): TicketConnection!
+  tickets(after: Cursor, first: Int, before: Cursor, last: Int): TicketConnection! @personal
 }
 
 """
@@ -4957,6 +4957,14 @@ root field (wallboard, ticketViewers, viewTicket) only agents and admins may
 call it.
 """
 directive @staffOnly on FIELD_DEFINITION
+
+"""
+The field's value depends on who the viewer is, not only on their role (a
+list read within the viewer's own reach, or a fact about the viewer).
+Subscriptions selecting it are rendered for each person; the others are
+rendered once for everyone of a role who may see the event.
+"""
+directive @personal on FIELD_DEFINITION
 
 extend type Query {
   """

@@ -96,3 +96,91 @@ func TestLiveSharedRendering(t *testing.T) {
 		}
 	})
 }
+
+// Agents of one role share a rendering only where nothing in it depends on
+// the person: each still gets exactly the events of their own reach, and a
+// personal field (followedByMe, the requester's tickets within their reach)
+// is each agent's own.
+func TestLiveSharedRenderingAcrossAgents(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
+		d := harness.NewDesk(t, tg, nil)
+		ann, annID := d.Staff(t, "ann@example.com", "Ann", "AGENT")
+		bob, bobID := d.Staff(t, "bob@example.com", "Bob", "AGENT")
+		cid, cidID := d.Staff(t, "cid@example.com", "Cid", "AGENT")
+		dee, deeID := d.Staff(t, "dee@example.com", "Dee", "AGENT")
+		sales := d.Group(t, "Sales", annID, bobID, cidID)
+		support := d.Group(t, "Support", deeID)
+		_, customer := harness.Signup(t, d.S, "cara@example.com", "Cara")
+		inSales := d.Ticket(t, d.Admin, map[string]any{"subject": "Quote", "body": "how much?", "groupID": sales, "requesterID": customer})
+		inSupport := d.Ticket(t, d.Admin, map[string]any{"subject": "Broken", "body": "it fails", "groupID": support, "requesterID": customer})
+		d.Update(t, d.Admin, inSupport, map[string]any{"assigneeID": bobID})
+		d.S.Do(t, ann, `mutation($t: ID!) { followTicket(ticketID: $t) { id } }`, map[string]any{"t": inSales}).OK(t)
+
+		const shared = `subscription { ticketEvents { type ticket { id subject requester { name email } } message { body internal } } }`
+		const mine = `subscription { ticketEvents { type message { body } ticket { id followedByMe requester { tickets { totalCount } } } } }`
+		type agent struct {
+			name          string
+			shared, mine  *harness.Stream
+			bodies        []string
+			follows       string // the ticket they follow
+			requesterSees int
+		}
+		agents := []*agent{
+			{name: "ann", bodies: []string{"hello", "last"}, follows: inSales, requesterSees: 1},
+			{name: "bob", bodies: []string{"hello", "secret", "last"}, follows: inSupport, requesterSees: 2}, // assigned: follows
+			{name: "cid", bodies: []string{"hello", "last"}, requesterSees: 1},
+			{name: "dee", bodies: []string{"secret"}, requesterSees: 1},
+		}
+		for i, token := range []string{ann, bob, cid, dee} {
+			a := agents[i]
+			a.shared, a.mine = d.WS(t, token), d.WS(t, token)
+			a.shared.Sub(t, "s", shared, nil)
+			a.mine.Sub(t, "m", mine, nil)
+			a.shared.Sync(t)
+			a.mine.Sync(t)
+		}
+		d.Message(t, d.Admin, inSales, "hello", false)
+		d.Message(t, d.Admin, inSupport, "secret", true)
+		d.Message(t, d.Admin, inSales, "last", false)
+
+		// messages reads id's events up to the one with the body last,
+		// returning the messages' events.
+		messages := func(t *testing.T, st *harness.Stream, id, last string) []map[string]any {
+			t.Helper()
+			var out []map[string]any
+			for {
+				ev := st.Event(t, id)
+				if harness.Str(ev, "type") != "MESSAGE_ADDED" {
+					continue
+				}
+				out = append(out, ev)
+				if harness.Str(ev, "message", "body") == last {
+					return out
+				}
+			}
+		}
+		for _, a := range agents {
+			last := a.bodies[len(a.bodies)-1]
+			var got []string
+			for _, ev := range messages(t, a.shared, "s", last) {
+				got = append(got, harness.Str(ev, "message", "body"))
+				if email := harness.Str(ev, "ticket", "requester", "email"); email != "cara@example.com" {
+					t.Errorf("%s read the requester's email as %q", a.name, email)
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(a.bodies) {
+				t.Errorf("%s's messages = %v, want %v", a.name, got, a.bodies)
+			}
+			for _, ev := range messages(t, a.mine, "m", last) {
+				ticket := harness.Str(ev, "ticket", "id")
+				followed := harness.Path(ev, "ticket", "followedByMe") == true
+				if want := ticket == a.follows; followed != want {
+					t.Errorf("%s: followedByMe of %s = %v, want %v", a.name, ticket, followed, want)
+				}
+				if n := harness.Num(ev, "ticket", "requester", "tickets", "totalCount"); n != a.requesterSees {
+					t.Errorf("%s sees %d of the requester's tickets, want %d", a.name, n, a.requesterSees)
+				}
+			}
+		}
+	})
+}

@@ -61,15 +61,21 @@ func shareFrom(ctx context.Context) *Share {
 	return sh
 }
 
-// ShareKey is the part of a viewer that decides how a result renders:
-// admins see everything alike; customers and agents are keyed by person,
-// since what they see depends on who they are (own tickets, assignments).
-func ShareKey(v *viewer.Viewer) string {
+// ShareKey is the part of a viewer that decides how a result renders,
+// once the event is known to be visible to them (checked in memory for
+// each subscriber): admins see everything alike, and agents too unless the
+// selection is personal (reads a field marked @personal in the schema,
+// whose value depends on the person: their own follows, tickets in their
+// own reach). Customers are always keyed by person: what they read of
+// people (contact data) depends on whether it is about themselves.
+func ShareKey(v *viewer.Viewer, personal bool) string {
 	switch {
 	case v == nil:
 		return "anonymous"
-	case v.IsAdmin():
+	case v.IsAdmin() && !personal:
 		return "admin"
+	case v.Role == viewer.Agent && !personal:
+		return "agent"
 	}
 	return string(v.Role) + ":" + string(v.UserID)
 }

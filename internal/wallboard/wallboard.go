@@ -125,7 +125,7 @@ func (s *Service) Subscribe(ctx context.Context, groupID globalid.ID) (<-chan *W
 	if err != nil {
 		return nil, err
 	}
-	b := s.acquire(live.ShareKey(viewer.FromContext(ctx)) + "|" + string(groupID))
+	b := s.acquire(live.ShareKey(viewer.FromContext(ctx), true) + "|" + string(groupID))
 	out := make(chan *Wallboard, 1)
 	go func() {
 		defer close(out)

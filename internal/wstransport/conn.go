@@ -400,7 +400,7 @@ func (c *conn) start(m message) bool {
 	ctx, cancel := context.WithCancel(ctx)
 	op := &operation{id: m.ID, cancel: cancel, resultHead: resultHead(m.ID, c.legacy)}
 	if rc.Operation.Operation == ast.Subscription {
-		op.share = live.NewShare(opOutput{c: c, op: op}, fingerprint(rc, live.ShareKey(viewer.FromContext(ctx))))
+		op.share = live.NewShare(opOutput{c: c, op: op}, fingerprint(rc, live.ShareKey(viewer.FromContext(ctx), personal(rc))))
 		ctx = live.WithShare(ctx, op.share)
 	}
 	c.mu.Lock()

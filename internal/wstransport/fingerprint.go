@@ -87,3 +87,42 @@ func variablesIn(v *ast.Value, into map[string]bool) {
 		variablesIn(c.Value, into)
 	}
 }
+
+// personalDirective marks the schema's fields whose value depends on the
+// viewer as a person (see the directive's description).
+const personalDirective = "personal"
+
+// personal reports whether the operation selects a field marked @personal,
+// through fragments too: its results then render per person.
+func personal(rc *graphql.OperationContext) bool {
+	return selectsPersonal(rc.Operation.SelectionSet, rc.Doc, map[string]bool{})
+}
+
+func selectsPersonal(set ast.SelectionSet, doc *ast.QueryDocument, seenFragments map[string]bool) bool {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			// A field of unknown definition is taken as personal: failing
+			// closed costs a rendering, failing open could leak.
+			if s.Definition == nil || s.Definition.Directives.ForName(personalDirective) != nil {
+				return true
+			}
+			if selectsPersonal(s.SelectionSet, doc, seenFragments) {
+				return true
+			}
+		case *ast.InlineFragment:
+			if selectsPersonal(s.SelectionSet, doc, seenFragments) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if seenFragments[s.Name] || doc == nil {
+				continue
+			}
+			seenFragments[s.Name] = true
+			if frag := doc.Fragments.ForName(s.Name); frag != nil && selectsPersonal(frag.SelectionSet, doc, seenFragments) {
+				return true
+			}
+		}
+	}
+	return false
+}
