@@ -551,7 +551,8 @@ func (c *conn) enqueue(b []byte) {
 }
 
 // write drains the queue; it runs only while there is something to write,
-// so an idle connection has no writer goroutine.
+// so an idle connection has no writer goroutine. What has queued up while
+// the last batch was written goes out as the next batch, in one write.
 func (c *conn) write(done chan struct{}) {
 	defer close(done)
 	for {
@@ -562,13 +563,20 @@ func (c *conn) write(done chan struct{}) {
 			c.mu.Unlock()
 			return
 		}
-		b := c.queue[0]
-		c.queue[0] = nil
-		c.queue = c.queue[1:]
-		c.queuedBytes -= len(b)
+		n, size := 0, 0
+		for n < len(c.queue) && (n == 0 || size+len(c.queue[n]) <= maxBatchBytes) {
+			size += len(c.queue[n])
+			n++
+		}
+		// The batch's slots are behind the queue now: appends do not
+		// reach them.
+		batch := c.queue[:n:n]
+		c.queue = c.queue[n:]
+		c.queuedBytes -= size
 		c.mu.Unlock()
-		_ = c.ws.SetWriteDeadline(time.Now().Add(c.t.WriteTimeout))
-		if err := c.ws.WriteMessage(b); err != nil {
+		err := c.ws.WriteMessages(batch, time.Now().Add(c.t.WriteTimeout))
+		clear(batch)
+		if err != nil {
 			c.mu.Lock()
 			c.writing = false
 			c.queue, c.queuedBytes = nil, 0

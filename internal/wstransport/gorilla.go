@@ -42,14 +42,15 @@ func (g Gorilla) Accept(w http.ResponseWriter, r *http.Request, opts transport.W
 		WriteBufferPool:  writeBuffers,
 		CheckOrigin:      func(r *http.Request) bool { return OriginAllowed(r, g.scheme(r), g.AllowedOrigins) },
 	}
-	c, err := up.Upgrade(w, r, opts.ResponseHeader)
+	bw := &batchingWriter{ResponseWriter: w}
+	c, err := up.Upgrade(bw, r, opts.ResponseHeader)
 	if err != nil {
 		return nil, err
 	}
 	if g.MaxMessageBytes > 0 {
 		c.SetReadLimit(g.MaxMessageBytes)
 	}
-	return &gorillaConn{Conn: c}, nil
+	return &gorillaConn{Conn: c, batch: bw.conn}, nil
 }
 
 func (g Gorilla) scheme(r *http.Request) string {
@@ -95,8 +96,11 @@ func hostPort(host, scheme string) string {
 }
 
 // gorillaConn adapts *websocket.Conn to gqlgen's WebsocketConn, plus
-// writing pre-encoded messages and deadlines.
-type gorillaConn struct{ *websocket.Conn }
+// writing pre-encoded messages, in batches, and deadlines.
+type gorillaConn struct {
+	*websocket.Conn
+	batch *batchConn
+}
 
 func (c *gorillaConn) NextReader() (int, io.Reader, error) {
 	t, r, err := c.Conn.NextReader()
@@ -112,4 +116,21 @@ func (c *gorillaConn) WriteClose(code int, reason string) error {
 
 func (c *gorillaConn) WriteMessage(b []byte) error {
 	return c.Conn.WriteMessage(websocket.TextMessage, b)
+}
+
+// WriteMessages writes the messages as one write to the socket, by
+// deadline.
+func (c *gorillaConn) WriteMessages(msgs [][]byte, deadline time.Time) error {
+	c.batch.Begin()
+	var err error
+	for _, b := range msgs {
+		_ = c.Conn.SetWriteDeadline(deadline)
+		if err = c.Conn.WriteMessage(websocket.TextMessage, b); err != nil {
+			break
+		}
+	}
+	if ferr := c.batch.Flush(deadline); err == nil {
+		err = ferr
+	}
+	return err
 }

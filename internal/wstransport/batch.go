@@ -1,0 +1,150 @@
+package wstransport
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+)
+
+// maxBatchBytes bounds the frames the writer hands the socket in one
+// write. A connection that fell behind (dense events, a slow network)
+// catches up with one system call per batch instead of one per message,
+// so the more subscribers lag, the less each message costs; the bound
+// keeps a batch's buffer small next to the outbound queue's.
+const maxBatchBytes = 64 << 10
+
+// batchConn is the socket under gorilla's connection. While a batch is
+// open, the frames gorilla writes are kept and Flush sends them together;
+// otherwise (handshake, control frames outside a batch) a write goes
+// straight through. Writes to the socket are one at a time, and a write
+// waiting for a flush gives up at its deadline, as gorilla's own lock
+// does, so that a close frame cannot be held up past it.
+type batchConn struct {
+	net.Conn
+	sem chan struct{} // held while writing to Conn
+
+	mu       sync.Mutex
+	open     bool
+	pending  *[]byte
+	deadline time.Time // the write deadline gorilla set last
+}
+
+// batchBuffers keeps batch buffers between flushes, so that an idle
+// connection holds none.
+var batchBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+func newBatchConn(c net.Conn) *batchConn {
+	return &batchConn{Conn: c, sem: make(chan struct{}, 1)}
+}
+
+// SetWriteDeadline keeps the deadline for the next write to the socket:
+// frames kept in a batch take the batch's.
+func (b *batchConn) SetWriteDeadline(t time.Time) error {
+	b.mu.Lock()
+	b.deadline = t
+	b.mu.Unlock()
+	return nil
+}
+
+// SetDeadline sets the read deadline now and keeps the write deadline.
+func (b *batchConn) SetDeadline(t time.Time) error {
+	_ = b.SetWriteDeadline(t)
+	return b.Conn.SetReadDeadline(t)
+}
+
+func (b *batchConn) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	if b.open {
+		*b.pending = append(*b.pending, p...)
+		b.mu.Unlock()
+		return len(p), nil
+	}
+	deadline := b.deadline
+	b.mu.Unlock()
+	return b.writeNow(p, deadline)
+}
+
+// Begin opens a batch: frames written until Flush are sent together.
+func (b *batchConn) Begin() {
+	b.mu.Lock()
+	b.open = true
+	if b.pending == nil {
+		b.pending = batchBuffers.Get().(*[]byte)
+	}
+	b.mu.Unlock()
+}
+
+// Flush closes the batch and writes its frames, by deadline.
+func (b *batchConn) Flush(deadline time.Time) error {
+	b.mu.Lock()
+	p := b.pending
+	b.open, b.pending = false, nil
+	b.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	defer func() {
+		if cap(*p) <= maxBatchBytes*2 {
+			*p = (*p)[:0]
+			batchBuffers.Put(p)
+		}
+	}()
+	if len(*p) == 0 {
+		return nil
+	}
+	_, err := b.writeNow(*p, deadline)
+	return err
+}
+
+func (b *batchConn) writeNow(p []byte, deadline time.Time) (int, error) {
+	if !b.acquire(deadline) {
+		return 0, os.ErrDeadlineExceeded
+	}
+	defer func() { <-b.sem }()
+	if err := b.Conn.SetWriteDeadline(deadline); err != nil {
+		return 0, err
+	}
+	return b.Conn.Write(p)
+}
+
+func (b *batchConn) acquire(deadline time.Time) bool {
+	select {
+	case b.sem <- struct{}{}:
+		return true
+	default:
+	}
+	if deadline.IsZero() {
+		b.sem <- struct{}{}
+		return true
+	}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case b.sem <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// batchingWriter hands gorilla's upgrade a batchConn in place of the
+// hijacked socket.
+type batchingWriter struct {
+	http.ResponseWriter
+	conn *batchConn
+}
+
+func (w *batchingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, rw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	w.conn = newBatchConn(c)
+	return w.conn, rw, nil
+}
+
+// Unwrap lets http.ResponseController reach the writer's other methods.
+func (w *batchingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
