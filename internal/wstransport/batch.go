@@ -2,6 +2,7 @@ package wstransport
 
 import (
 	"bufio"
+	"errors"
 	"net"
 	"net/http"
 	"os"
@@ -77,25 +78,39 @@ func (b *batchConn) Begin() {
 	b.mu.Unlock()
 }
 
-// Flush closes the batch and writes its frames, by deadline.
+// Flush writes the batch's frames by deadline and closes the batch. When
+// the deadline passes first, the batch stays open with what is left of
+// it (frames written meanwhile, a close frame say, queue up behind it, so
+// that nothing lands inside a frame half sent): Flush again to go on.
 func (b *batchConn) Flush(deadline time.Time) error {
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	p := b.pending
-	b.open, b.pending = false, nil
-	b.mu.Unlock()
 	if p == nil {
 		return nil
 	}
-	defer func() {
-		if cap(*p) <= maxBatchBytes*2 {
-			*p = (*p)[:0]
-			batchBuffers.Put(p)
+	var err error
+	for len(*p) > 0 {
+		buf := *p
+		// Unlocked while writing: frames written meanwhile are appended
+		// behind buf, and sent next.
+		b.mu.Unlock()
+		var n int
+		n, err = b.writeNow(buf, deadline)
+		b.mu.Lock()
+		*p = (*p)[:copy(*p, (*p)[n:])]
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return err
 		}
-	}()
-	if len(*p) == 0 {
-		return nil
+		if err != nil {
+			break
+		}
 	}
-	_, err := b.writeNow(*p, deadline)
+	b.open, b.pending = false, nil
+	if cap(*p) <= maxBatchBytes*2 {
+		*p = (*p)[:0]
+		batchBuffers.Put(p)
+	}
 	return err
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -84,7 +85,7 @@ type conn struct {
 	// queuedBytes is the size of queue.
 	queuedBytes int
 	writing     bool
-	// writerDone is closed when the running writer returns.
+	// writerDone is closed when the writing ends (the queue is empty).
 	writerDone chan struct{}
 	closing    bool
 	inited     bool
@@ -546,46 +547,101 @@ func (c *conn) enqueue(b []byte) {
 	if !c.writing {
 		c.writing = true
 		c.writerDone = make(chan struct{})
-		go c.write(c.writerDone)
+		c.t.writers.schedule(c)
 	}
 }
 
-// write drains the queue; it runs only while there is something to write,
-// so an idle connection has no writer goroutine. What has queued up while
-// the last batch was written goes out as the next batch, in one write.
-func (c *conn) write(done chan struct{}) {
-	defer close(done)
+// writeTurn writes what has queued up since the last turn as one batch,
+// and reports whether more is queued. A socket that cannot take the batch
+// at once gets a writer of its own (writeAlone) for the rest.
+func (c *conn) writeTurn() bool {
+	batch, ok := c.takeBatch()
+	if !ok {
+		return false
+	}
+	err := c.ws.WriteMessages(batch, time.Now().Add(writeTry))
+	clear(batch)
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		go c.writeAlone()
+		return false
+	case err != nil:
+		c.writeFailed()
+		return false
+	}
+	return c.more()
+}
+
+// writeAlone finishes the batch a shared writer could not, then writes
+// the rest of the queue, waiting up to WriteTimeout for each batch, until
+// the queue is empty.
+func (c *conn) writeAlone() {
+	if err := c.ws.FlushRest(time.Now().Add(c.t.WriteTimeout)); err != nil {
+		c.writeFailed()
+		return
+	}
 	for {
-		c.mu.Lock()
-		if len(c.queue) == 0 || c.closing {
-			c.writing = false
-			c.queue, c.queuedBytes = nil, 0
-			c.mu.Unlock()
+		batch, ok := c.takeBatch()
+		if !ok {
 			return
 		}
-		n, size := 0, 0
-		for n < len(c.queue) && (n == 0 || size+len(c.queue[n]) <= maxBatchBytes) {
-			size += len(c.queue[n])
-			n++
-		}
-		// The batch's slots are behind the queue now: appends do not
-		// reach them.
-		batch := c.queue[:n:n]
-		c.queue = c.queue[n:]
-		c.queuedBytes -= size
-		c.mu.Unlock()
 		err := c.ws.WriteMessages(batch, time.Now().Add(c.t.WriteTimeout))
 		clear(batch)
 		if err != nil {
-			c.mu.Lock()
-			c.writing = false
-			c.queue, c.queuedBytes = nil, 0
-			c.mu.Unlock()
-			c.cancel()
-			_ = c.ws.Close()
+			c.writeFailed()
 			return
 		}
 	}
+}
+
+// takeBatch takes the queued messages, up to maxBatchBytes; with none
+// left (or the connection closing) the writing ends.
+func (c *conn) takeBatch() ([][]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.queue) == 0 || c.closing {
+		c.doneWritingLocked()
+		return nil, false
+	}
+	n, size := 0, 0
+	for n < len(c.queue) && (n == 0 || size+len(c.queue[n]) <= maxBatchBytes) {
+		size += len(c.queue[n])
+		n++
+	}
+	// The batch's slots are behind the queue now: appends do not reach
+	// them.
+	batch := c.queue[:n:n]
+	c.queue = c.queue[n:]
+	c.queuedBytes -= size
+	return batch, true
+}
+
+// more reports whether messages wait for another turn; if none do, the
+// writing ends.
+func (c *conn) more() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.queue) == 0 || c.closing {
+		c.doneWritingLocked()
+		return false
+	}
+	return true
+}
+
+func (c *conn) writeFailed() {
+	c.mu.Lock()
+	c.doneWritingLocked()
+	c.mu.Unlock()
+	c.cancel()
+	_ = c.ws.Close()
+}
+
+func (c *conn) doneWritingLocked() {
+	if c.writing {
+		c.writing = false
+		close(c.writerDone)
+	}
+	c.queue, c.queuedBytes = nil, 0
 }
 
 // disconnect is the hub's way to close the connection (revoked session,

@@ -119,7 +119,8 @@ func (c *gorillaConn) WriteMessage(b []byte) error {
 }
 
 // WriteMessages writes the messages as one write to the socket, by
-// deadline.
+// deadline. When the deadline passes first (os.ErrDeadlineExceeded), the
+// rest waits for FlushRest.
 func (c *gorillaConn) WriteMessages(msgs [][]byte, deadline time.Time) error {
 	c.batch.Begin()
 	var err error
@@ -134,3 +135,6 @@ func (c *gorillaConn) WriteMessages(msgs [][]byte, deadline time.Time) error {
 	}
 	return err
 }
+
+// FlushRest writes what WriteMessages left when its deadline passed.
+func (c *gorillaConn) FlushRest(deadline time.Time) error { return c.batch.Flush(deadline) }

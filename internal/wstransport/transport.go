@@ -80,6 +80,8 @@ type Transport struct {
 	Auth Authenticator
 	Log  *slog.Logger
 	Options
+
+	writers writers
 }
 
 var _ graphql.Transport = (*Transport)(nil)
