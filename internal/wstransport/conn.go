@@ -434,8 +434,12 @@ type opOutput struct {
 }
 
 func (o opOutput) Deliver(payload []byte) {
-	if o.c.current(o.op) {
-		o.c.sendResult(o.op, payload)
+	c := o.c
+	b := c.t.frames.frame(o.op.resultHead, payload)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ops[o.op.id] == o.op {
+		c.enqueueLocked(b)
 	}
 }
 
@@ -492,11 +496,7 @@ func (c *conn) respond(ctx context.Context, op *operation, responses graphql.Res
 // by hand: the payload is shared by many subscribers and already JSON, and
 // the frame's head is made once per operation.
 func (c *conn) sendResult(op *operation, payload []byte) {
-	b := make([]byte, 0, len(op.resultHead)+len(payload)+1)
-	b = append(b, op.resultHead...)
-	b = append(b, payload...)
-	b = append(b, '}')
-	c.enqueue(b)
+	c.enqueue(c.t.frames.frame(op.resultHead, payload))
 }
 
 // resultHead is the start of a result frame of operation id.
@@ -531,6 +531,10 @@ func (c *conn) send(m message) {
 func (c *conn) enqueue(b []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.enqueueLocked(b)
+}
+
+func (c *conn) enqueueLocked(b []byte) {
 	if c.closing {
 		return
 	}

@@ -82,6 +82,7 @@ type Transport struct {
 	Options
 
 	writers writers
+	frames  frames
 }
 
 var _ graphql.Transport = (*Transport)(nil)

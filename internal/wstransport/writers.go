@@ -2,7 +2,9 @@ package wstransport
 
 import (
 	"runtime"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -59,4 +61,31 @@ func (w *writers) run() {
 			w.schedule(c)
 		}
 	}
+}
+
+// frames keeps the last result frame made: a shared rendering goes to
+// every subscriber of its cohort, most of whom have the same operation id
+// (clients number their operations from 1), and they then share one
+// frame instead of a copy each. Frames are never changed once made.
+type frames struct{ last atomic.Pointer[frame] }
+
+type frame struct {
+	payload *byte // identifies the payload, and keeps it alive so that its address is not reused
+	size    int
+	head    string
+	bytes   []byte
+}
+
+// frame returns the result frame of payload for the operation whose frame
+// head is head.
+func (f *frames) frame(head, payload []byte) []byte {
+	if len(payload) == 0 {
+		return slices.Concat(head, payload, []byte{'}'})
+	}
+	if l := f.last.Load(); l != nil && l.payload == &payload[0] && l.size == len(payload) && l.head == string(head) {
+		return l.bytes
+	}
+	b := slices.Concat(head, payload, []byte{'}'})
+	f.last.Store(&frame{payload: &payload[0], size: len(payload), head: string(head), bytes: b})
+	return b
 }
