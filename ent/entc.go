@@ -49,13 +49,14 @@ func hasNullableOrder(n *gen.Type) (bool, error) {
 	return false, nil
 }
 
-// overridePagination loads ent/template/pagination.tmpl after entgql's
-// templates, so that its definition of entgql's Paginate body wins.
-func overridePagination(cfg *gen.Config) error {
-	t, err := gen.NewTemplate("switchboard_pagination").
+// overrideTemplates loads ent/template/pagination.tmpl and
+// where_input.tmpl after entgql's templates, so that their definitions of
+// entgql's Paginate body and where input win.
+func overrideTemplates(cfg *gen.Config) error {
+	t, err := gen.NewTemplate("switchboard_overrides").
 		Funcs(entgql.TemplateFuncs).
 		Funcs(template.FuncMap{"hasNullableOrder": hasNullableOrder}).
-		ParseFiles("./ent/template/pagination.tmpl")
+		ParseFiles("./ent/template/pagination.tmpl", "./ent/template/where_input.tmpl")
 	if err != nil {
 		return err
 	}
@@ -86,7 +87,7 @@ func main() {
 			gen.FeatureLock,
 			gen.FeatureExecQuery,
 		},
-	}, entc.Extensions(ex), overridePagination)
+	}, entc.Extensions(ex), overrideTemplates)
 	if err != nil {
 		log.Fatalf("running ent codegen: %v", err)
 	}

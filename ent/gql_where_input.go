@@ -18,6 +18,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/priority"
+	"github.com/switchboardhq/switchboard/internal/tags"
 )
 
 // GroupWhereInput represents a where input for filtering Group queries.
@@ -2812,6 +2813,15 @@ type TicketWhereInput struct {
 	// "messages" edge predicates.
 	HasMessages     *bool                `json:"hasMessages,omitempty"`
 	HasMessagesWith []*MessageWhereInput `json:"hasMessagesWith,omitempty"`
+
+	// "hasTag" predicate (tags.HasPredicate).
+	HasTag *string `json:"hasTag,omitempty"`
+
+	// "hasAnyTag" predicate (tags.HasAnyPredicate).
+	HasAnyTag *[]string `json:"hasAnyTag,omitempty"`
+
+	// "hasAllTags" predicate (tags.HasAllPredicate).
+	HasAllTags *[]string `json:"hasAllTags,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -3389,6 +3399,15 @@ func (i *TicketWhereInput) P() (predicate.Ticket, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, ticket.HasMessagesWith(with...))
+	}
+	if i.HasTag != nil {
+		predicates = append(predicates, tags.HasPredicate(*i.HasTag))
+	}
+	if i.HasAnyTag != nil {
+		predicates = append(predicates, tags.HasAnyPredicate(*i.HasAnyTag))
+	}
+	if i.HasAllTags != nil {
+		predicates = append(predicates, tags.HasAllPredicate(*i.HasAllTags))
 	}
 	switch len(predicates) {
 	case 0:

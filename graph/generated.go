@@ -5240,20 +5240,20 @@ extend type Mutation {
   removeTags(ticketID: ID!, tags: [String!]!): Ticket!
 }
 
-# Tag filters. Not available in subscriptions (ticketEvents(where:)): a
-# where using them there is BAD_USER_INPUT, since live updates are matched
-# in memory (internal/live/filter.go) and cannot apply them.
+# Tag filters, on tickets(where:), saved views and ticketEvents(where:)
+# alike: a tag is a whole value, its case kept (internal/tags/filter.go).
+# Each list names at most 100 tags.
 extend input TicketWhereInput {
   """
-  Tickets with this tag. Not in subscriptions.
+  Tickets with this tag.
   """
   hasTag: String
   """
-  Tickets with at least one of these tags.
+  Tickets with at least one of these tags (none: no ticket).
   """
   hasAnyTag: [String!]
   """
-  Tickets with all of these tags.
+  Tickets with all of these tags (none: every ticket).
   """
   hasAllTags: [String!]
 }

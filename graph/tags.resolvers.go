@@ -10,7 +10,6 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/internal/globalid"
-	"github.com/switchboardhq/switchboard/internal/ticketing"
 )
 
 // AddTags is the resolver for the addTags field.
@@ -28,7 +27,11 @@ func (r *ticketWhereInputResolver) HasTag(ctx context.Context, obj *ent.TicketWh
 	if data == nil {
 		return nil
 	}
-	return addTagFilter(ctx, obj, ticketing.HasTag(*data), 1)
+	if err := checkTagFilter(ctx, 1); err != nil {
+		return err
+	}
+	obj.HasTag = data
+	return nil
 }
 
 // HasAnyTag is the resolver for the hasAnyTag field.
@@ -36,7 +39,11 @@ func (r *ticketWhereInputResolver) HasAnyTag(ctx context.Context, obj *ent.Ticke
 	if data == nil {
 		return nil
 	}
-	return addTagFilter(ctx, obj, ticketing.HasAnyTag(data), len(data))
+	if err := checkTagFilter(ctx, len(data)); err != nil {
+		return err
+	}
+	obj.HasAnyTag = &data
+	return nil
 }
 
 // HasAllTags is the resolver for the hasAllTags field.
@@ -44,5 +51,9 @@ func (r *ticketWhereInputResolver) HasAllTags(ctx context.Context, obj *ent.Tick
 	if data == nil {
 		return nil
 	}
-	return addTagFilter(ctx, obj, ticketing.HasAllTags(data), len(data))
+	if err := checkTagFilter(ctx, len(data)); err != nil {
+		return err
+	}
+	obj.HasAllTags = &data
+	return nil
 }

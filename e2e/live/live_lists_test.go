@@ -23,8 +23,8 @@ import (
 // subscribers of different roles and filters each keep the list of
 // tickets(where: X) from the events of ticketEvents(where: X) alone
 // (VIEW_CHANGED excepted: it asks for a refetch), while random changes are
-// made (status, priority, assignee, group, tags, subject, replies,
-// internal notes, new tickets, group memberships). After every step each
+// made (status, priority, assignee, group, tags added and removed,
+// subject, replies, internal notes, new tickets, group memberships). After every step each
 // list must equal a fresh tickets(where: X) as that subscriber. On
 // PostgreSQL with TEST_REDIS_URL it runs across two instances, the
 // subscribers and the changes spread over both.
@@ -64,6 +64,9 @@ func TestLiveListsStayTrue(t *testing.T) {
 			steps, w.count("events"), w.count("refetches"), w.count("TICKET_ENTERED"), w.count("TICKET_LEFT"))
 		if w.count("TICKET_ENTERED") == 0 || w.count("TICKET_LEFT") == 0 || w.count("refetches") == 0 {
 			t.Fatal("the run never moved a ticket into or out of a view, or never changed a membership: it proves nothing")
+		}
+		if w.count("tags TICKET_ENTERED") == 0 || w.count("tags TICKET_LEFT") == 0 {
+			t.Fatal("no ticket entered and left a tag-filtered view: the run proves nothing of tag filters")
 		}
 	})
 }
@@ -140,6 +143,8 @@ func (w *diffWorld) filters(u *diffUser) []map[string]any {
 		{"status": "OPEN"},
 		{"subjectContains": "printer"},
 		{"not": map[string]any{"statusIn": []string{"SOLVED", "CLOSED"}}},
+		{"hasTag": "vip"},
+		{"not": map[string]any{"hasAnyTag": []string{"bug", "billing"}}},
 	}
 	if u.role == "CUSTOMER" {
 		return common
@@ -149,6 +154,8 @@ func (w *diffWorld) filters(u *diffUser) []map[string]any {
 		map[string]any{"groupID": w.groups[0]},
 		map[string]any{"assigneeIDIsNil": true},
 		map[string]any{"or": []any{map[string]any{"status": "NEW"}, map[string]any{"priority": "URGENT"}}},
+		map[string]any{"hasAllTags": []string{"vip", "bug"}},
+		map[string]any{"or": []any{map[string]any{"hasTag": "billing"}, map[string]any{"status": "NEW"}}, "hasAllTags": []string{}},
 	)
 }
 
@@ -191,6 +198,7 @@ func (w *diffWorld) step(t *testing.T) string {
 	var who *diffUser
 	var query string
 	var vars map[string]any
+	var tagQuery string
 	switch k := r.IntN(100); {
 	case (k < 14 || len(w.tickets) < 3) && len(w.tickets) < 90: // a fresh query pages 100 at most
 		in := map[string]any{"subject": pick(subjects), "body": "help"}
@@ -227,7 +235,15 @@ func (w *diffWorld) step(t *testing.T) string {
 				in["groupID"] = pick(w.groups)
 			}
 		case 4:
-			in["appendTags"] = []string{pick([]string{"vip", "bug", "billing"})}
+			tags := []string{pick([]string{"vip", "bug", "billing"})}
+			switch r.IntN(3) {
+			case 0:
+				in["appendTags"] = tags
+			case 1:
+				tagQuery, in = liveAddTags, map[string]any{"t": anyTicket(), "tags": tags}
+			case 2:
+				tagQuery, in = liveRemoveTags, map[string]any{"t": anyTicket(), "tags": tags}
+			}
 		case 5:
 			in["subject"] = pick(subjects)
 		case 6:
@@ -235,6 +251,9 @@ func (w *diffWorld) step(t *testing.T) string {
 			in["priority"] = pick([]string{"LOW", "URGENT"})
 		}
 		query, vars = harness.UpdateTicketMutation, map[string]any{"id": anyTicket(), "in": in}
+		if tagQuery != "" {
+			query, vars = tagQuery, in
+		}
 	case k < 80:
 		who = w.customers[r.IntN(2)]
 		if r.IntN(2) == 0 {
@@ -282,6 +301,11 @@ func (w *diffWorld) step(t *testing.T) string {
 	}
 	return what
 }
+
+const (
+	liveAddTags    = `mutation($t: ID!, $tags: [String!]!) { addTags(ticketID: $t, tags: $tags) { id } }`
+	liveRemoveTags = `mutation($t: ID!, $tags: [String!]!) { removeTags(ticketID: $t, tags: $tags) { id } }`
+)
 
 func anyList(v any) []string {
 	l, _ := v.([]string)
@@ -342,6 +366,7 @@ type diffSub struct {
 	server  *harness.Server
 	where   map[string]any
 	groupID string
+	tagged  bool // where has a tag filter
 	st      *harness.Stream
 
 	mu   sync.Mutex
@@ -354,6 +379,8 @@ func newDiffSub(t *testing.T, w *diffWorld, u *diffUser, s *harness.Server, wher
 	t.Helper()
 	d := &diffSub{w: w, user: u, server: s, where: where, groupID: groupID, list: map[string]string{}}
 	d.cond = sync.NewCond(&d.mu)
+	js, _ := json.Marshal(where)
+	d.tagged = strings.Contains(string(js), "Tag")
 	d.name = fmt.Sprintf("%s where %v", u.name, where)
 	if groupID != "" {
 		d.name = fmt.Sprintf("%s groupID %s", u.name, groupID)
@@ -493,6 +520,9 @@ func (d *diffSub) apply() {
 		d.mu.Unlock()
 		d.w.add("events")
 		d.w.add(harness.Str(ev, "type"))
+		if d.tagged {
+			d.w.add("tags " + harness.Str(ev, "type"))
+		}
 	}
 }
 

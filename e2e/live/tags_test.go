@@ -1,6 +1,7 @@
 package live_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -127,8 +128,10 @@ func TestTagsFilter(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
 		d := newMacroDesk(t, tg)
 		subjects := map[string][]string{"A": {"vip", "printer"}, "B": {"vip"}, "C": {"printer"}, "D": nil}
+		ids := map[string]string{}
 		for _, s := range []string{"A", "B", "C", "D"} {
 			id := d.Ticket(t, d.Admin, map[string]any{"subject": s, "body": "b", "requesterID": d.customerID, "groupID": d.support})
+			ids[s] = id
 			if len(subjects[s]) > 0 {
 				d.S.Do(t, d.Admin, tagsAdd, map[string]any{"t": id, "tags": subjects[s]}).OK(t)
 			}
@@ -177,26 +180,76 @@ func TestTagsFilter(t *testing.T) {
 				t.Fatalf("101 tags in hasAnyTag: %+v", r.Errors)
 			}
 		})
-		t.Run("ErrSavedViewsRefuseTagFilters", func(t *testing.T) {
-			r := d.S.Do(t, d.agent, `mutation($w: TicketWhereInput) { createSavedView(input: {name: "vip", where: $w}) { id } }`,
-				map[string]any{"w": map[string]any{"not": map[string]any{"hasTag": "vip"}}})
-			if r.Code(t) != "BAD_USER_INPUT" || r.Errors[0].Extensions["field"] != "where.not.hasTag" {
-				t.Fatalf("a saved view with a tag filter: %+v", r.Errors)
+		t.Run("SavedViewsKeepTagFilters", func(t *testing.T) {
+			for _, where := range []map[string]any{
+				{"not": map[string]any{"hasTag": "vip"}},
+				{"hasAnyTag": []string{"vip", "printer"}, "subjectNEQ": "B"},
+				{"or": []any{map[string]any{"hasAllTags": []string{"vip", "printer"}}, map[string]any{"hasAnyTag": []string{}}}},
+				{"hasAllTags": []string{}},
+			} {
+				r := d.S.Do(t, d.agent, `mutation($w: TicketWhereInput) { createSavedView(input: {name: "tagged", where: $w, orderBy: [{field: NUMBER}]}) {
+					where tickets { edges { node { subject } } } } }`, map[string]any{"w": where}).OK(t)
+				stored, _ := json.Marshal(harness.Path(r, "createSavedView", "where"))
+				asked, _ := json.Marshal(where)
+				if string(stored) != string(asked) {
+					t.Fatalf("view's where is %s, want %s", stored, asked)
+				}
+				var got []string
+				for _, e := range harness.Path(r, "createSavedView", "tickets", "edges").([]any) {
+					got = append(got, harness.Str(e, "node", "subject"))
+				}
+				// The stored where, passed back to tickets(where:), lists the same.
+				var back map[string]any
+				_ = json.Unmarshal(stored, &back)
+				if want := list(t, d.agent, back); strings.Join(got, "") != want {
+					t.Fatalf("view where %s lists %v, tickets(where:) %q", stored, got, want)
+				}
 			}
 		})
-		t.Run("ErrSubscriptionsRefuseTagFilters", func(t *testing.T) {
-			const events = `subscription($where: TicketWhereInput) { ticketEvents(where: $where) { cursor } }`
-			for field, where := range map[string]map[string]any{
-				"where.hasTag":         {"hasTag": "vip"},
-				"where.hasAnyTag":      {"hasAnyTag": []string{"vip"}},
-				"where.not.hasAllTags": {"not": map[string]any{"hasAllTags": []string{"vip"}}},
-				"where.or[1].hasTag":   {"or": []any{map[string]any{"subject": "A"}, map[string]any{"hasTag": "vip"}}},
+		t.Run("ErrTooManyTagsInASavedView", func(t *testing.T) {
+			many := make([]string, 101)
+			for i := range many {
+				many[i] = fmt.Sprintf("t%d", i)
+			}
+			r := d.S.Do(t, d.agent, `mutation($w: TicketWhereInput) { createSavedView(input: {name: "many", where: $w}) { id } }`,
+				map[string]any{"w": map[string]any{"not": map[string]any{"hasAllTags": many}}})
+			if r.Code(t) != "BAD_USER_INPUT" || r.Errors[0].Extensions["field"] != "where.not.hasAllTags" {
+				t.Fatalf("a saved view with 101 tags: %+v", r.Errors)
+			}
+		})
+		t.Run("SubscriptionsFollowTagFilters", func(t *testing.T) {
+			// D has no tags: adding vip brings it into each view, removing
+			// it takes it out again.
+			const events = `subscription($where: TicketWhereInput) { ticketEvents(where: $where) { type ticketID } }`
+			wheres := []map[string]any{
+				{"hasTag": "vip"},
+				{"hasAnyTag": []string{"nope", "vip"}},
+				{"or": []any{map[string]any{"subject": "nope"}, map[string]any{"hasAllTags": []string{"vip"}}}},
+				{"not": map[string]any{"not": map[string]any{"hasTag": "vip"}}},
+			}
+			st := d.WS(t, d.agent)
+			for i, where := range wheres {
+				st.Sub(t, fmt.Sprint(i), events, map[string]any{"where": where})
+			}
+			neither := d.WS(t, d.agent)
+			neither.Sub(t, "1", events, map[string]any{"where": map[string]any{"not": map[string]any{"hasTag": "vip"}}})
+			st.Sync(t)
+			neither.Sync(t)
+			for _, step := range []struct{ mutation, want, opposite string }{
+				{tagsAdd, "TICKET_ENTERED", "TICKET_LEFT"},
+				{tagsRemove, "TICKET_LEFT", "TICKET_ENTERED"},
 			} {
-				st := d.WS(t, d.agent)
-				st.Sub(t, "1", events, map[string]any{"where": where})
-				e := st.ErrorOf(t, "1")
-				if e.Extensions["code"] != "BAD_USER_INPUT" || e.Extensions["field"] != field {
-					t.Fatalf("where %v: error %+v, want BAD_USER_INPUT on %s", where, e, field)
+				d.S.Do(t, d.Admin, step.mutation, map[string]any{"t": ids["D"], "tags": []string{"vip"}}).OK(t)
+				for range wheres {
+					m := st.MustNext(t)
+					st.Unread(m)
+					ev := st.Event(t, m.ID)
+					if harness.Str(ev, "type") != step.want || harness.Str(ev, "ticketID") != ids["D"] {
+						t.Fatalf("where %v: %v, want %s of D", wheres[m.ID[0]-'0'], ev, step.want)
+					}
+				}
+				if ev := neither.Event(t, "1"); harness.Str(ev, "type") != step.opposite {
+					t.Fatalf("not hasTag vip: %v, want %s", ev, step.opposite)
 				}
 			}
 		})

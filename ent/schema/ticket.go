@@ -99,8 +99,16 @@ func (Ticket) Annotations() []schema.Annotation {
 		entgql.RelayConnection(),
 		entgql.MultiOrder(),
 		entgql.Mutations(entgql.MutationUpdate()),
+		WhereFields{
+			{Field: "HasTag", JSON: "hasTag", Type: "string", Package: tagsPackage, Func: "HasPredicate"},
+			{Field: "HasAnyTag", JSON: "hasAnyTag", Type: "[]string", Package: tagsPackage, Func: "HasAnyPredicate"},
+			{Field: "HasAllTags", JSON: "hasAllTags", Type: "[]string", Package: tagsPackage, Func: "HasAllPredicate"},
+		},
 	}
 }
+
+// tagsPackage holds the tag filters' predicates (schema/tags.graphql).
+const tagsPackage = "github.com/switchboardhq/switchboard/internal/tags"
 
 func priorityValid(p int) error {
 	if !priority.Priority(p).Valid() {

@@ -12,6 +12,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/globalid"
+	"github.com/switchboardhq/switchboard/internal/tags"
 )
 
 // Filter narrows a subscription to one ticket, one group, or the tickets
@@ -166,6 +167,18 @@ func compileWhere(w reflect.Value, dialectName, path string) (func(*ent.Ticket) 
 				"HasGroup":     func(t *ent.Ticket) bool { return t.GroupID != nil },
 			}[sf.Name]
 			ms = append(ms, func(t *ent.Ticket) truth { return of(get(t) == want) })
+			continue
+		case "HasTag":
+			tag := v.Elem().String()
+			ms = append(ms, func(t *ent.Ticket) truth { return of(tags.Has(t.Tags, tag)) })
+			continue
+		case "HasAnyTag":
+			list := v.Elem().Interface().([]string)
+			ms = append(ms, func(t *ent.Ticket) truth { return of(tags.HasAny(t.Tags, list)) })
+			continue
+		case "HasAllTags":
+			list := v.Elem().Interface().([]string)
+			ms = append(ms, func(t *ent.Ticket) truth { return of(tags.HasAll(t.Tags, list)) })
 			continue
 		}
 		if strings.HasPrefix(sf.Name, "Has") {

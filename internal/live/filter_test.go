@@ -180,6 +180,14 @@ func seedFilterTickets(t *testing.T, client *ent.Client) []*ent.Ticket {
 		if i%5 == 0 {
 			c.SetSolvedAt(base.Add(time.Duration(i) * 3 * time.Minute))
 		}
+		// Tags: a subset of filterTags by i's bits (none for some).
+		var tagged []string
+		for b, tag := range filterTags {
+			if i>>b&1 == 1 {
+				tagged = append(tagged, tag)
+			}
+		}
+		c.SetTags(tagged)
 		tk, err := c.Save(sys)
 		if err != nil {
 			t.Fatal(err)
@@ -209,6 +217,14 @@ func seedFilterTickets(t *testing.T, client *ent.Client) []*ent.Ticket {
 	}
 	return all
 }
+
+// filterTags are the seeded tickets' tags: case and spaces differ, as
+// tags are whole values, their case kept.
+var filterTags = []string{"vip", "VIP", "printer", "a b", "50%_off"}
+
+// tagArgs are what tag filters are given: the tags, others in case or
+// padding, parts of them, and no tag at all.
+var tagArgs = append(slices.Clone(filterTags), "Vip", " vip ", "vi", "a", "%", "nope")
 
 // whereGen makes random TicketWhereInputs whose values come from the
 // tickets (so that they match some), varied in case and by a little.
@@ -261,6 +277,19 @@ func (g *whereGen) where(depth int) *ent.TicketWhereInput {
 
 // set gives the predicate field v (of struct field f) a value.
 func (g *whereGen) set(v reflect.Value, f reflect.StructField) {
+	switch f.Name {
+	case "HasTag":
+		tag := tagArgs[g.rng.IntN(len(tagArgs))]
+		v.Set(reflect.ValueOf(&tag))
+		return
+	case "HasAnyTag", "HasAllTags":
+		list := []string{}
+		for range g.rng.IntN(4) {
+			list = append(list, tagArgs[g.rng.IntN(len(tagArgs))])
+		}
+		v.Set(reflect.ValueOf(&list))
+		return
+	}
 	switch f.Type.Kind() {
 	case reflect.Bool:
 		v.SetBool(true)

@@ -3,15 +3,9 @@ package ticketing
 import (
 	"context"
 	"slices"
-	"strings"
-
-	"entgo.io/ent/dialect/sql"
-	"entgo.io/ent/dialect/sql/sqljson"
 
 	"github.com/switchboardhq/switchboard/ent"
-	"github.com/switchboardhq/switchboard/ent/predicate"
 	entschema "github.com/switchboardhq/switchboard/ent/schema"
-	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/tags"
@@ -96,38 +90,4 @@ func applyTagChange(current, add, remove []string, field string) ([]string, erro
 		return nil, apierr.Invalid(field, "a ticket has at most %d tags", tags.MaxPerTicket)
 	}
 	return out, nil
-}
-
-// HasTag is the predicate of tickets with the tag, on SQLite (json_each)
-// and PostgreSQL (jsonb @>) alike.
-func HasTag(tag string) predicate.Ticket {
-	return func(s *sql.Selector) {
-		s.Where(sqljson.ValueContains(s.C(ticket.FieldTags), strings.TrimSpace(tag)))
-	}
-}
-
-// HasAnyTag is the predicate of tickets with at least one of the tags
-// (none: no ticket).
-func HasAnyTag(tags []string) predicate.Ticket {
-	ps := make([]predicate.Ticket, len(tags))
-	for i, tag := range tags {
-		ps[i] = HasTag(tag)
-	}
-	if len(ps) == 0 {
-		return func(s *sql.Selector) { s.Where(sql.False()) }
-	}
-	return ticket.Or(ps...)
-}
-
-// HasAllTags is the predicate of tickets with every one of the tags
-// (none: every ticket).
-func HasAllTags(tags []string) predicate.Ticket {
-	ps := make([]predicate.Ticket, len(tags))
-	for i, tag := range tags {
-		ps[i] = HasTag(tag)
-	}
-	if len(ps) == 0 {
-		return func(*sql.Selector) {}
-	}
-	return ticket.And(ps...)
 }
