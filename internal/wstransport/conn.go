@@ -69,7 +69,6 @@ type message struct {
 type conn struct {
 	t      *Transport
 	ws     *gorillaConn
-	header http.Header
 	exec   graphql.GraphExecutor
 	legacy bool
 	// ctx carries the viewer; it ends when the connection does.
@@ -97,7 +96,7 @@ type conn struct {
 func newConn(t *Transport, ws *gorillaConn, r *http.Request, exec graphql.GraphExecutor) *conn {
 	ctx, cancel := context.WithCancel(detach(r.Context()))
 	return &conn{
-		t: t, ws: ws, header: r.Header, exec: exec, ctx: ctx, cancel: cancel,
+		t: t, ws: ws, exec: exec, ctx: ctx, cancel: cancel,
 		legacy:    ws.Subprotocol() != ProtocolTransportWS,
 		ops:       map[string]*operation{},
 		closeSent: make(chan struct{}),
@@ -383,7 +382,6 @@ func (c *conn) start(m message) bool {
 		c.sendErrors(m.ID, gqlerror.List{graph.NewError(apierr.Errorf(apierr.BadUserInput, "the payload must be {query, variables, operationName}"))})
 		return true
 	}
-	params.Headers = c.header
 	now := graphql.Now()
 	params.ReadTime = graphql.TraceTiming{Start: now, End: now}
 	ctx := graphql.StartOperationTrace(c.ctx)

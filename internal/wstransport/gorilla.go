@@ -29,6 +29,9 @@ type Gorilla struct {
 	MaxMessageBytes int64
 }
 
+// readBufferSize is the read buffer of a connection.
+const readBufferSize = 1024
+
 var (
 	_            transport.WebsocketImplementation = Gorilla{}
 	writeBuffers                                   = &sync.Pool{}
@@ -40,7 +43,12 @@ func (g Gorilla) Accept(w http.ResponseWriter, r *http.Request, opts transport.W
 		HandshakeTimeout: 10 * time.Second,
 		Subprotocols:     opts.Subprotocols,
 		WriteBufferPool:  writeBuffers,
-		CheckOrigin:      func(r *http.Request) bool { return OriginAllowed(r, g.scheme(r), g.AllowedOrigins) },
+		// Clients send little (subscribe, pong, complete): a small read
+		// buffer per connection instead of net/http's 4 KB, which
+		// gorilla would otherwise keep. Longer messages are read in
+		// several steps.
+		ReadBufferSize: readBufferSize,
+		CheckOrigin:    func(r *http.Request) bool { return OriginAllowed(r, g.scheme(r), g.AllowedOrigins) },
 	}
 	bw := &batchingWriter{ResponseWriter: w}
 	c, err := up.Upgrade(bw, r, opts.ResponseHeader)
