@@ -3,11 +3,12 @@
 // legacy graphql-ws (subscriptions-transport-ws). It replaces gqlgen's
 // websocket transport, which runs four goroutines per connection and
 // writes straight to the socket; here a connection costs one reader
-// goroutine, one per subscription, and a writer only while there is
-// something to write, and each connection has a bounded outbound queue: a
-// client that stops reading is disconnected rather than slowing the
-// others. Sockets are accepted by gorilla/websocket through gqlgen's
-// websocket implementation interface (Gorilla).
+// goroutine and one per subscription, its writes run on a few writers
+// shared by all connections (writers.go), and each connection has a
+// bounded outbound queue: a client that stops reading is disconnected
+// rather than slowing the others. Sockets are accepted by
+// gorilla/websocket through gqlgen's websocket implementation interface
+// (Gorilla).
 package wstransport
 
 import (
