@@ -2,6 +2,7 @@ package wstransport
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/http"
@@ -26,6 +27,7 @@ const maxBatchBytes = 64 << 10
 type batchConn struct {
 	net.Conn
 	sem chan struct{} // held while writing to Conn
+	tls bool
 
 	mu       sync.Mutex
 	open     bool
@@ -158,6 +160,9 @@ func (w *batchingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	w.conn = newBatchConn(c)
+	// A TLS connection is broken for good by a write that times out, so
+	// it is never given a short try (see writers).
+	_, w.conn.tls = c.(*tls.Conn)
 	return w.conn, rw, nil
 }
 

@@ -549,7 +549,11 @@ func (c *conn) enqueueLocked(b []byte) {
 	if !c.writing {
 		c.writing = true
 		c.writerDone = make(chan struct{})
-		c.t.writers.schedule(c)
+		if c.ws.Resumable() {
+			c.t.writers.schedule(c)
+		} else {
+			go c.writeAlone()
+		}
 	}
 }
 

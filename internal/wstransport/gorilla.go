@@ -144,5 +144,9 @@ func (c *gorillaConn) WriteMessages(msgs [][]byte, deadline time.Time) error {
 	return err
 }
 
+// Resumable reports whether a write that times out can be resumed (not
+// over TLS, whose state a timed-out write breaks).
+func (c *gorillaConn) Resumable() bool { return !c.batch.tls }
+
 // FlushRest writes what WriteMessages left when its deadline passed.
 func (c *gorillaConn) FlushRest(deadline time.Time) error { return c.batch.Flush(deadline) }

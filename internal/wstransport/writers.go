@@ -20,7 +20,8 @@ const writeTry = time.Millisecond
 // as it has subscribers, and the work that produces the next event (the
 // mutation, reading the log, rendering) would wait behind all of them on
 // a small machine. Connections take turns: each turn writes what one has
-// queued up as one batch.
+// queued up as one batch. Connections over TLS keep a writer of their
+// own: a TLS write cut short by a deadline cannot be resumed.
 type writers struct {
 	mu     sync.Mutex
 	ready  []*conn
