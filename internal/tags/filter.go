@@ -42,7 +42,9 @@ func HasAnyPredicate(tags []string) predicate.Ticket {
 // (none: every ticket).
 func HasAllPredicate(tags []string) predicate.Ticket {
 	if len(tags) == 0 {
-		return func(*sql.Selector) {}
+		// Said, not left out: an empty predicate inside an OR would be
+		// dropped, and OR(true, x) read as x.
+		return func(s *sql.Selector) { s.Where(sql.Not(sql.False())) }
 	}
 	ps := make([]predicate.Ticket, len(tags))
 	for i, tag := range tags {
