@@ -3,6 +3,7 @@ package wstransport
 import (
 	"bufio"
 	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"net"
 	"net/http"
@@ -78,6 +79,30 @@ func (b *batchConn) Begin() {
 		b.pending = batchBuffers.Get().(*[]byte)
 	}
 	b.mu.Unlock()
+}
+
+// AppendText adds a text message to the open batch, framed as one
+// unmasked frame (RFC 6455 section 5.2: a server's frames are never
+// masked, and compression is not offered). Framing here rather than
+// through gorilla's writer saves a pooled buffer, a copy and gorilla's
+// locking per message; gorilla's control frames still come through Write,
+// a whole frame at a time, so frames never interleave.
+func (b *batchConn) AppendText(msg []byte) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p := *b.pending
+	const finText = 0x81
+	switch n := len(msg); {
+	case n < 126:
+		p = append(p, finText, byte(n))
+	case n <= 0xffff:
+		p = append(p, finText, 126)
+		p = binary.BigEndian.AppendUint16(p, uint16(n))
+	default:
+		p = append(p, finText, 127)
+		p = binary.BigEndian.AppendUint64(p, uint64(n))
+	}
+	*b.pending = append(p, msg...)
 }
 
 // Flush writes the batch's frames by deadline and closes the batch. When

@@ -131,17 +131,10 @@ func (c *gorillaConn) WriteMessage(b []byte) error {
 // rest waits for FlushRest.
 func (c *gorillaConn) WriteMessages(msgs [][]byte, deadline time.Time) error {
 	c.batch.Begin()
-	var err error
 	for _, b := range msgs {
-		_ = c.Conn.SetWriteDeadline(deadline)
-		if err = c.Conn.WriteMessage(websocket.TextMessage, b); err != nil {
-			break
-		}
+		c.batch.AppendText(b)
 	}
-	if ferr := c.batch.Flush(deadline); err == nil {
-		err = ferr
-	}
-	return err
+	return c.batch.Flush(deadline)
 }
 
 // Resumable reports whether a write that times out can be resumed (not

@@ -72,7 +72,10 @@ func pausedReader(t *testing.T, serve func(http.Handler) *httptest.Server, schem
 	// socket buffers hold while the client is not reading.
 	const ops = 90
 	for i := range ops {
-		send = append(send, fmt.Sprintf(`{"type":"subscribe","id":"%d","payload":{"query":"{ __schema { types { name description fields { name description args { name description } } } } }"}}`, i))
+		// Three sizes of frame length: under 126 bytes, 16 and 64 bits.
+		query := []string{`{ __typename }`, `{ __type(name: \"Ticket\") { fields { name description } } }`,
+			`{ __schema { types { name description enumValues { name description } inputFields { name description type { name kind ofType { name kind } } } fields { name description args { name description type { name kind ofType { name kind } } } type { name kind ofType { name kind ofType { name kind } } } } } } }`}[i%3]
+		send = append(send, fmt.Sprintf(`{"type":"subscribe","id":"%d","payload":{"query":"%s"}}`, i, query))
 	}
 	for _, m := range send {
 		if err := ws.WriteMessage(websocket.TextMessage, []byte(m)); err != nil {
@@ -92,10 +95,22 @@ func pausedReader(t *testing.T, serve func(http.Handler) *httptest.Server, schem
 		t.Fatalf("got %q", got)
 	}
 	results := 0
+	sizes := map[int]int{} // 0: short, 1: 16-bit, 2: 64-bit length
 	for _, m := range got[1:] {
-		if strings.Contains(m, `"__schema"`) {
+		if strings.Contains(m, `"type":"next"`) {
+			switch {
+			case len(m) < 126:
+				sizes[0]++
+			case len(m) <= 0xffff:
+				sizes[1]++
+			default:
+				sizes[2]++
+			}
 			results++
 		}
+	}
+	if sizes[0] == 0 || sizes[1] == 0 || sizes[2] == 0 {
+		t.Fatalf("frame sizes seen %v, want some of each length encoding", sizes)
 	}
 	if results != ops {
 		t.Fatalf("got %d results, want %d", results, ops)
