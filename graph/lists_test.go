@@ -278,3 +278,105 @@ func followAndMention(t *testing.T, client *ent.Client, agent string) (follows, 
 	}
 	return follows, mentions, long
 }
+
+// usersTicketsPage is a page of users with the first tickets of each.
+const usersTicketsPage = `query($first: Int!) { users(first: $first) {
+	edges { node { id tickets(first: 5) { totalCount edges { node { id } } } } }
+} }`
+
+// TestUserTicketsQueries proves that a page of users with their tickets
+// costs a constant number of statements, however many users, and that
+// each user's tickets are those the viewer reaches.
+func TestUserTicketsQueries(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
+		tg.Open(t) // migrated
+		db, err := database.OpenSQL(tg.DatabaseURL, tg.DataDir, database.Pool{}, tg.Keyring(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := seed.Run(context.Background(), db, seed.Options{Tickets: 300, Messages: 600, Seed: 5})
+		db.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		counted := &statements{}
+		client, _, err := database.Open(tg.DatabaseURL, tg.DataDir, tg.Keyring(t), ent.Debug(), ent.Log(counted.log))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { client.Close() })
+		accounts := auth.New(client, auth.Options{SessionIdleTimeout: time.Hour, SessionAbsoluteTimeout: 24 * time.Hour})
+		resolver := &graph.Resolver{Client: client, Auth: accounts, Tickets: ticketing.New(client, ticketing.Options{}), MaxPageSize: 100}
+		srv := httptest.NewServer(httpserver.Handler(slog.New(slog.NewTextHandler(io.Discard, nil)), resolver,
+			httpserver.Options{DefaultPageSize: 20, MaxPageSize: 100}))
+		t.Cleanup(srv.Close)
+
+		for _, who := range []struct {
+			role  string
+			email string
+			as    viewer.Role
+		}{{"Admin", res.Admin, viewer.Admin}, {"Agent", res.Agent, viewer.Agent}, {"Customer", res.Customer, viewer.Customer}} {
+			t.Run(who.role, func(t *testing.T) {
+				sys := viewer.SystemContext(context.Background())
+				me, err := client.User.Query().Where(user.Email(who.email)).WithGroups().Only(sys)
+				if err != nil {
+					t.Fatal(err)
+				}
+				v := &viewer.Viewer{UserID: me.ID, Role: who.as}
+				for _, g := range me.Edges.Groups {
+					v.GroupIDs = append(v.GroupIDs, g.ID)
+				}
+				asViewer := viewer.NewContext(context.Background(), v)
+				token := gqlToken(t, srv.URL, who.email)
+				cost := func(first int) (int64, int, int) {
+					before := counted.n.Load()
+					data := gql(t, srv.URL, token, usersTicketsPage, map[string]any{"first": first})
+					n := counted.n.Load() - before
+					var page struct {
+						Users struct {
+							Edges []struct {
+								Node struct {
+									ID      globalid.ID
+									Tickets struct {
+										TotalCount int
+										Edges      []struct{ Node struct{ ID globalid.ID } }
+									}
+								}
+							}
+						}
+					}
+					if err := json.Unmarshal(data, &page); err != nil {
+						t.Fatal(err)
+					}
+					shown := 0
+					for _, e := range page.Users.Edges {
+						reach, err := client.Ticket.Query().Where(ticket.RequesterID(e.Node.ID)).IDs(asViewer)
+						if err != nil {
+							t.Fatal(err)
+						}
+						got := e.Node.Tickets
+						if got.TotalCount != len(reach) || len(got.Edges) != min(5, len(reach)) {
+							t.Fatalf("user %s: totalCount %d and %d tickets; the viewer reaches %d of theirs", e.Node.ID, got.TotalCount, len(got.Edges), len(reach))
+						}
+						for _, te := range got.Edges {
+							if !slices.Contains(reach, te.Node.ID) {
+								t.Fatalf("user %s: ticket %s is out of the viewer's reach", e.Node.ID, te.Node.ID)
+							}
+						}
+						shown += len(got.Edges)
+					}
+					return n, len(page.Users.Edges), shown
+				}
+				small, _, _ := cost(5)
+				large, users, shown := cost(40)
+				if users <= 5 || shown == 0 {
+					t.Fatalf("%d users with %d tickets; the data does not test anything", users, shown)
+				}
+				t.Logf("statements: %d for 5 users, %d for %d users (%d tickets)", small, large, users, shown)
+				if small != large {
+					t.Fatalf("a page of %d users costs %d statements, a page of 5 costs %d: something is loaded per user (N+1):\n%s", users, large, small, counted.last(large))
+				}
+			})
+		}
+	})
+}
