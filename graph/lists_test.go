@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/message"
 	"github.com/switchboardhq/switchboard/ent/ticket"
@@ -279,10 +281,18 @@ func followAndMention(t *testing.T, client *ent.Client, agent string) (follows, 
 	return follows, mentions, long
 }
 
-// usersTicketsPage is a page of users with the first tickets of each.
-const usersTicketsPage = `query($first: Int!) { users(first: $first) {
+// usersTicketsPage is a page of users with the first tickets of each, and
+// usersOpenTicketsPage with the newest open or pending ones.
+const (
+	usersTicketsPage = `query($first: Int!) { users(first: $first) {
 	edges { node { id tickets(first: 5) { totalCount edges { node { id } } } } }
 } }`
+	usersOpenTicketsPage = `query($first: Int!) { users(first: $first) {
+	edges { node { id tickets(first: 5, where: {statusIn: [OPEN, PENDING]}, orderBy: [{field: CREATED_AT, direction: DESC}]) {
+		totalCount edges { node { id } }
+	} } }
+} }`
+)
 
 // TestUserTicketsQueries proves that a page of users with their tickets
 // costs a constant number of statements, however many users, and that
@@ -328,9 +338,13 @@ func TestUserTicketsQueries(t *testing.T) {
 				}
 				asViewer := viewer.NewContext(context.Background(), v)
 				token := gqlToken(t, srv.URL, who.email)
-				cost := func(first int) (int64, int, int) {
+				cost := func(first int, open bool) (int64, int, int) {
+					query := usersTicketsPage
+					if open {
+						query = usersOpenTicketsPage
+					}
 					before := counted.n.Load()
-					data := gql(t, srv.URL, token, usersTicketsPage, map[string]any{"first": first})
+					data := gql(t, srv.URL, token, query, map[string]any{"first": first})
 					n := counted.n.Load() - before
 					var page struct {
 						Users struct {
@@ -350,7 +364,11 @@ func TestUserTicketsQueries(t *testing.T) {
 					}
 					shown := 0
 					for _, e := range page.Users.Edges {
-						reach, err := client.Ticket.Query().Where(ticket.RequesterID(e.Node.ID)).IDs(asViewer)
+						q := client.Ticket.Query().Where(ticket.RequesterID(e.Node.ID))
+						if open {
+							q.Where(ticket.StatusIn(ticket.StatusOPEN, ticket.StatusPENDING)).Order(ticket.ByCreatedAt(sql.OrderDesc()))
+						}
+						reach, err := q.IDs(asViewer)
 						if err != nil {
 							t.Fatal(err)
 						}
@@ -358,23 +376,28 @@ func TestUserTicketsQueries(t *testing.T) {
 						if got.TotalCount != len(reach) || len(got.Edges) != min(5, len(reach)) {
 							t.Fatalf("user %s: totalCount %d and %d tickets; the viewer reaches %d of theirs", e.Node.ID, got.TotalCount, len(got.Edges), len(reach))
 						}
-						for _, te := range got.Edges {
+						for i, te := range got.Edges {
 							if !slices.Contains(reach, te.Node.ID) {
 								t.Fatalf("user %s: ticket %s is out of the viewer's reach", e.Node.ID, te.Node.ID)
+							}
+							if open && te.Node.ID != reach[i] {
+								t.Fatalf("user %s: ticket %d is %s, want the %d-th newest open one, %s", e.Node.ID, i, te.Node.ID, i+1, reach[i])
 							}
 						}
 						shown += len(got.Edges)
 					}
 					return n, len(page.Users.Edges), shown
 				}
-				small, _, _ := cost(5)
-				large, users, shown := cost(40)
-				if users <= 5 || shown == 0 {
-					t.Fatalf("%d users with %d tickets; the data does not test anything", users, shown)
-				}
-				t.Logf("statements: %d for 5 users, %d for %d users (%d tickets)", small, large, users, shown)
-				if small != large {
-					t.Fatalf("a page of %d users costs %d statements, a page of 5 costs %d: something is loaded per user (N+1):\n%s", users, large, small, counted.last(large))
+				for _, open := range []bool{false, true} {
+					small, _, _ := cost(5, open)
+					large, users, shown := cost(40, open)
+					if users <= 5 || shown == 0 {
+						t.Fatalf("%d users with %d tickets; the data does not test anything", users, shown)
+					}
+					t.Logf("statements: %d for 5 users, %d for %d users (%d tickets; only open ones: %v)", small, large, users, shown, open)
+					if small != large {
+						t.Fatalf("a page of %d users costs %d statements, a page of 5 costs %d: something is loaded per user (N+1):\n%s", users, large, small, counted.last(large))
+					}
 				}
 			})
 		}
