@@ -89,12 +89,17 @@ func inList(obj *graphql.FieldContext) (list *graphql.FieldContext, viaNode bool
 	return nil, false
 }
 
-// ticketsIn returns the tickets of a list of tickets or of ticket edges.
+// ticketsIn returns the tickets of a list of tickets, of nodes
+// (nodes(ids:)) or of ticket edges.
 func ticketsIn(list any, viaNode bool) []*ent.Ticket {
 	switch l := list.(type) {
 	case []*ent.Ticket:
 		if !viaNode {
 			return l
+		}
+	case []ent.Noder:
+		if !viaNode {
+			return ofType[*ent.Ticket](l)
 		}
 	case []*ent.TicketEdge:
 		if viaNode {
@@ -108,12 +113,17 @@ func ticketsIn(list any, viaNode bool) []*ent.Ticket {
 	return nil
 }
 
-// messagesIn returns the messages of a list of messages or message edges.
+// messagesIn returns the messages of a list of messages, of nodes or of
+// message edges.
 func messagesIn(list any, viaNode bool) []*ent.Message {
 	switch l := list.(type) {
 	case []*ent.Message:
 		if !viaNode {
 			return l
+		}
+	case []ent.Noder:
+		if !viaNode {
+			return ofType[*ent.Message](l)
 		}
 	case []*ent.MessageEdge:
 		if viaNode {
@@ -121,6 +131,20 @@ func messagesIn(list any, viaNode bool) []*ent.Message {
 		}
 	}
 	return nil
+}
+
+// ofType returns the nodes that are T (non-nil).
+func ofType[T interface {
+	*ent.Ticket | *ent.Message
+	ent.Noder
+}](nodes []ent.Noder) []T {
+	var out []T
+	for _, n := range nodes {
+		if t, ok := n.(T); ok && t != nil {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func nodesOf[E, N any](edges []E, node func(E) N) []N {

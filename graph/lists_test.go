@@ -37,6 +37,8 @@ const (
 	latestMentionsPage = `query($first: Int!) { tickets(first: $first, orderBy: [{field: CREATED_AT, direction: DESC}]) {
 	edges { node { id messages(last: 3) { edges { node { id mentions { id name } } } } } }
 } }`
+	// Tickets by ID.
+	followersByID = `query($ids: [ID!]!) { nodes(ids: $ids) { ... on Ticket { id followers { id name } } } }`
 	// One ticket's messages.
 	mentionsPage = `query($id: ID!, $first: Int!) { node(id: $id) { ... on Ticket {
 	messages(first: $first) { edges { node { id mentions { id name } } } }
@@ -55,7 +57,11 @@ type listPage struct {
 			}
 		}
 	}
-	Node struct{ Messages messageEdges }
+	Node  struct{ Messages messageEdges }
+	Nodes []struct {
+		ID        globalid.ID
+		Followers *[]struct{ ID globalid.ID }
+	}
 }
 
 type messageEdges struct {
@@ -93,6 +99,14 @@ func (p listPage) usersBy() (followers, mentions map[globalid.ID][]globalid.ID) 
 		addMessages(e.Node.Messages)
 	}
 	addMessages(p.Node.Messages)
+	for _, n := range p.Nodes {
+		ids := []globalid.ID{}
+		for _, u := range *n.Followers {
+			ids = append(ids, u.ID)
+		}
+		slices.Sort(ids)
+		followers[n.ID] = ids
+	}
 	return followers, mentions
 }
 
@@ -149,6 +163,15 @@ func TestListFieldQueries(t *testing.T) {
 		for _, who := range []struct{ role, email string }{{"Admin", res.Admin}, {"Agent", res.Agent}} {
 			t.Run(who.role, func(t *testing.T) {
 				token := gqlToken(t, srv.URL, who.email)
+				_, reached := run(t, token, followersPage, map[string]any{"first": 40})
+				var ids []globalid.ID
+				for _, e := range reached.Tickets.Edges {
+					ids = append(ids, e.Node.ID)
+				}
+				pages := append(pages, struct {
+					name, query string
+					vars        func(first int) map[string]any
+				}{"FollowersByID", followersByID, func(n int) map[string]any { return map[string]any{"ids": ids[:min(n, len(ids))]} }})
 				for _, p := range pages {
 					t.Run(p.name, func(t *testing.T) {
 						small, smallPage := run(t, token, p.query, p.vars(5))
