@@ -6,6 +6,8 @@ package main
 
 import (
 	"log"
+	"slices"
+	"strings"
 	"text/template"
 
 	"entgo.io/contrib/entgql"
@@ -25,6 +27,27 @@ func nullableContactData(_ *gen.Graph, s *ast.Schema) error {
 				f.Type = ast.NamedType(f.Type.Name(), f.Type.Position)
 			}
 		}
+	}
+	return nil
+}
+
+// userTickets documents User.tickets (entgql drops an edge's comment from
+// a connection field) and takes its filters out of UserWhereInput: a
+// has…With filter is a plain SQL subquery, outside the privacy policies,
+// so it would find users by tickets out of the viewer's reach. The edge
+// is in the where inputs only so that the connection takes where:.
+func userTickets(_ *gen.Graph, s *ast.Schema) error {
+	if u := s.Types["User"]; u != nil {
+		if f := u.Fields.ForName("tickets"); f != nil {
+			f.Description = "The tickets this user requested, as far as the viewer may see them: an\n" +
+				"agent only those in their reach (their groups, or assigned to them), a\n" +
+				"customer only their own, an admin all. Arguments as Query.tickets."
+		}
+	}
+	if in := s.Types["UserWhereInput"]; in != nil {
+		in.Fields = slices.DeleteFunc(in.Fields, func(f *ast.FieldDefinition) bool {
+			return strings.HasPrefix(f.Name, "hasRequestedTickets")
+		})
 	}
 	return nil
 }
@@ -71,7 +94,7 @@ func main() {
 		entgql.WithConfigPath("gqlgen.yml"),
 		entgql.WithWhereInputs(true),
 		entgql.WithNodeDescriptor(false),
-		entgql.WithSchemaHook(nullableContactData),
+		entgql.WithSchemaHook(nullableContactData, userTickets),
 	)
 	if err != nil {
 		log.Fatalf("creating entgql extension: %v", err)

@@ -172,3 +172,24 @@ func (_m *User) Groups(ctx context.Context) (result []*Group, err error) {
 	}
 	return result, err
 }
+
+func (_m *User) RequestedTickets(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*TicketOrder, where *TicketWhereInput,
+) (*TicketConnection, error) {
+	opts := []TicketPaginateOption{
+		WithTicketOrder(orderBy),
+		WithTicketFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
+	if nodes, err := _m.NamedRequestedTickets(alias); err == nil || hasTotalCount {
+		pager, err := newTicketPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &TicketConnection{Edges: []*TicketEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryRequestedTickets().Paginate(ctx, after, first, before, last, opts...)
+}

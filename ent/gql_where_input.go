@@ -3515,6 +3515,10 @@ type UserWhereInput struct {
 	// "groups" edge predicates.
 	HasGroups     *bool              `json:"hasGroups,omitempty"`
 	HasGroupsWith []*GroupWhereInput `json:"hasGroupsWith,omitempty"`
+
+	// "requested_tickets" edge predicates.
+	HasRequestedTickets     *bool               `json:"hasRequestedTickets,omitempty"`
+	HasRequestedTicketsWith []*TicketWhereInput `json:"hasRequestedTicketsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -3810,6 +3814,24 @@ func (i *UserWhereInput) P() (predicate.User, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, user.HasGroupsWith(with...))
+	}
+	if i.HasRequestedTickets != nil {
+		p := user.HasRequestedTickets()
+		if !*i.HasRequestedTickets {
+			p = user.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasRequestedTicketsWith) > 0 {
+		with := make([]predicate.Ticket, 0, len(i.HasRequestedTicketsWith))
+		for _, w := range i.HasRequestedTicketsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasRequestedTicketsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, user.HasRequestedTicketsWith(with...))
 	}
 	switch len(predicates) {
 	case 0:

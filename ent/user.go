@@ -77,7 +77,7 @@ type UserEdges struct {
 	// type was loaded (or requested) in eager-loading or not.
 	loadedTypes [12]bool
 	// totalCount holds the count of the edges above.
-	totalCount [1]map[string]int
+	totalCount [2]map[string]int
 
 	namedGroups              map[string][]*Group
 	namedRequestedTickets    map[string][]*Ticket

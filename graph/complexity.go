@@ -51,7 +51,7 @@ func setConnectionComplexity(cfg *Config, schema *ast.Schema, defaultPageSize in
 			default:
 				continue
 			}
-			fn := fieldByGraphQLName(typ, f.Name)
+			fn := fieldByGraphQLName(typ, goName(f))
 			if !fn.IsValid() || fn.Kind() != reflect.Func || fn.Type().NumIn() != len(f.Arguments)+1 {
 				continue
 			}
@@ -99,6 +99,18 @@ func pageArg(in []reflect.Value, i int) (int, bool) {
 		return 0, false
 	}
 	return int(v.Elem().Int()), true
+}
+
+// goName is the name gqlgen gives a field in Go: its @goField(name:), as
+// entgql sets on an edge exposed under another name (User.tickets), or its
+// GraphQL name.
+func goName(f *ast.FieldDefinition) string {
+	if d := f.Directives.ForName("goField"); d != nil {
+		if a := d.Arguments.ForName("name"); a != nil && a.Value != nil && a.Value.Raw != "" {
+			return a.Value.Raw
+		}
+	}
+	return f.Name
 }
 
 // fieldByGraphQLName finds the ComplexityRoot entry of a GraphQL name:

@@ -70,9 +70,6 @@ func (r *Resolver) SavedView() SavedViewResolver { return &savedViewResolver{r} 
 // Ticket returns TicketResolver implementation.
 func (r *Resolver) Ticket() TicketResolver { return &ticketResolver{r} }
 
-// User returns UserResolver implementation.
-func (r *Resolver) User() UserResolver { return &userResolver{r} }
-
 // TicketWhereInput returns TicketWhereInputResolver implementation.
 func (r *Resolver) TicketWhereInput() TicketWhereInputResolver { return &ticketWhereInputResolver{r} }
 
@@ -82,6 +79,5 @@ type (
 	queryResolver            struct{ *Resolver }
 	savedViewResolver        struct{ *Resolver }
 	ticketResolver           struct{ *Resolver }
-	userResolver             struct{ *Resolver }
 	ticketWhereInputResolver struct{ *Resolver }
 )

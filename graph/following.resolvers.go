@@ -15,7 +15,7 @@ import (
 
 // Mentions is the resolver for the mentions field.
 func (r *messageResolver) Mentions(ctx context.Context, obj *ent.Message) ([]*ent.User, error) {
-	return r.follows().Mentions(ctx, obj)
+	return r.mentions(ctx, obj)
 }
 
 // FollowTicket is the resolver for the followTicket field.
@@ -35,7 +35,7 @@ func (r *queryResolver) MentionCandidates(ctx context.Context, ticketID globalid
 
 // Followers is the resolver for the followers field.
 func (r *ticketResolver) Followers(ctx context.Context, obj *ent.Ticket) ([]*ent.User, error) {
-	return r.follows().Followers(ctx, obj)
+	return r.followers(ctx, obj)
 }
 
 // FollowedByMe is the resolver for the followedByMe field.

@@ -51,7 +51,6 @@ type ResolverRoot interface {
 	Subscription() SubscriptionResolver
 	Ticket() TicketResolver
 	TicketEvent() TicketEventResolver
-	User() UserResolver
 	TicketWhereInput() TicketWhereInputResolver
 }
 
@@ -406,18 +405,18 @@ type ComplexityRoot struct {
 	}
 
 	User struct {
-		Active     func(childComplexity int) int
-		Away       func(childComplexity int) int
-		CreatedAt  func(childComplexity int) int
-		Email      func(childComplexity int) int
-		Groups     func(childComplexity int) int
-		ID         func(childComplexity int) int
-		LastSeenAt func(childComplexity int) int
-		Name       func(childComplexity int) int
-		Phone      func(childComplexity int) int
-		Role       func(childComplexity int) int
-		Tickets    func(childComplexity int, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy []*ent.TicketOrder, where *ent.TicketWhereInput) int
-		UpdatedAt  func(childComplexity int) int
+		Active           func(childComplexity int) int
+		Away             func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		Email            func(childComplexity int) int
+		Groups           func(childComplexity int) int
+		ID               func(childComplexity int) int
+		LastSeenAt       func(childComplexity int) int
+		Name             func(childComplexity int) int
+		Phone            func(childComplexity int) int
+		RequestedTickets func(childComplexity int, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy []*ent.TicketOrder, where *ent.TicketWhereInput) int
+		Role             func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
 	}
 
 	UserConnection struct {
@@ -535,9 +534,6 @@ type TicketEventResolver interface {
 	TicketID(ctx context.Context, obj *live.Event) (*globalid.ID, error)
 
 	Changes(ctx context.Context, obj *live.Event) ([]*live.FieldChange, error)
-}
-type UserResolver interface {
-	Tickets(ctx context.Context, obj *ent.User, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy []*ent.TicketOrder, where *ent.TicketWhereInput) (*ent.TicketConnection, error)
 }
 
 type TicketWhereInputResolver interface {
@@ -2353,14 +2349,8 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Phone(childComplexity), true
-	case "User.role":
-		if e.ComplexityRoot.User.Role == nil {
-			break
-		}
-
-		return e.ComplexityRoot.User.Role(childComplexity), true
 	case "User.tickets":
-		if e.ComplexityRoot.User.Tickets == nil {
+		if e.ComplexityRoot.User.RequestedTickets == nil {
 			break
 		}
 
@@ -2369,7 +2359,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.User.Tickets(childComplexity, args["after"].(*entgql.Cursor[globalid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[globalid.ID]), args["last"].(*int), args["orderBy"].([]*ent.TicketOrder), args["where"].(*ent.TicketWhereInput)), true
+		return e.ComplexityRoot.User.RequestedTickets(childComplexity, args["after"].(*entgql.Cursor[globalid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[globalid.ID]), args["last"].(*int), args["orderBy"].([]*ent.TicketOrder), args["where"].(*ent.TicketWhereInput)), true
+	case "User.role":
+		if e.ComplexityRoot.User.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Role(childComplexity), true
 	case "User.updatedAt":
 		if e.ComplexityRoot.User.UpdatedAt == nil {
 			break
@@ -4496,6 +4492,42 @@ type User implements Node {
   away: Boolean!
   lastSeenAt: Time
   groups: [Group!]
+  """
+  The tickets this user requested, as far as the viewer may see them: an
+  agent only those in their reach (their groups, or assigned to them), a
+  customer only their own, an admin all. Arguments as Query.tickets.
+  """
+  tickets(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Tickets returned from the connection.
+    """
+    orderBy: [TicketOrder!]
+
+    """
+    Filtering options for Tickets returned from the connection.
+    """
+    where: TicketWhereInput
+  ): TicketConnection! @personal @goField(name: "RequestedTickets", forceResolver: false)
 }
 """
 A connection to a list of items.
@@ -4795,22 +4827,6 @@ extend type Subscription {
 	{Name: "../schema/queues.graphql", Input: `# Hand-written part of the API for working a queue: a user's tickets, and
 # saved views (a named filter and order, personal or shared with a group;
 # internal/views). Every list here is read under the viewer's own rights.
-
-extend type User {
-  """
-  The tickets this user requested, as far as the viewer may see them: an
-  agent only those in their reach (their groups, or assigned to them), a
-  customer only their own, an admin all. Arguments as Query.tickets.
-  """
-  tickets(
-    after: Cursor
-    first: Int
-    before: Cursor
-    last: Int
-    orderBy: [TicketOrder!]
-    where: TicketWhereInput
-  ): TicketConnection! @personal
-}
 
 extend type SavedView {
   """
@@ -15020,7 +15036,7 @@ func (ec *executionContext) _User_tickets(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.User().Tickets(ctx, obj, fc.Args["after"].(*entgql.Cursor[globalid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[globalid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.TicketOrder), fc.Args["where"].(*ent.TicketWhereInput))
+			return obj.RequestedTickets(ctx, fc.Args["after"].(*entgql.Cursor[globalid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[globalid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.TicketOrder), fc.Args["where"].(*ent.TicketWhereInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.TicketConnection) graphql.Marshaler {
@@ -15035,7 +15051,7 @@ func (ec *executionContext) fieldContext_User_tickets(ctx context.Context, field
 		Object:     "User",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_TicketConnection(ctx, field)
 		},

@@ -49,8 +49,3 @@ func (r *savedViewResolver) OrderBy(ctx context.Context, obj *ent.SavedView) (an
 func (r *savedViewResolver) Tickets(ctx context.Context, obj *ent.SavedView, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int) (*ent.TicketConnection, error) {
 	return views.Tickets(ctx, r.Client, obj, after, first, before, last)
 }
-
-// Tickets is the resolver for the tickets field.
-func (r *userResolver) Tickets(ctx context.Context, obj *ent.User, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy []*ent.TicketOrder, where *ent.TicketWhereInput) (*ent.TicketConnection, error) {
-	return obj.QueryRequestedTickets().Paginate(ctx, after, first, before, last, ent.WithTicketOrder(orderBy), ent.WithTicketFilter(where.Filter))
-}

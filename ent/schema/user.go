@@ -61,7 +61,14 @@ func (User) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("groups", Group.Type).Ref("members").
 			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
-		edge.To("requested_tickets", Ticket.Type).Annotations(entgql.Skip()),
+		// User.tickets (ent/entc.go documents it): a connection on the
+		// edge, so that a list of users loads the tickets of all of them at
+		// once (entgql's windowed eager loading), run as the viewer
+		// (TicketPolicy).
+		edge.To("requested_tickets", Ticket.Type).
+			Annotations(entgql.RelayConnection(), entgql.MapsTo("tickets"),
+				entgql.Directives(entgql.NewDirective("personal")),
+				entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 		edge.To("assigned_tickets", Ticket.Type).Annotations(entgql.Skip()),
 		edge.To("messages", Message.Type).Annotations(entgql.Skip()),
 		edge.To("sessions", Session.Type).Annotations(entgql.Skip()),

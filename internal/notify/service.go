@@ -59,7 +59,36 @@ func (s *Service) UnfollowTicket(ctx context.Context, ticketID globalid.ID) (*en
 
 // Followers are the followers of t the viewer may know of.
 func (s *Service) Followers(ctx context.Context, t *ent.Ticket) ([]*ent.User, error) {
-	return s.client.Follow.Query().Where(follow.TicketID(t.ID)).QueryUser().All(ctx)
+	byTicket, err := s.FollowersOf(ctx, []globalid.ID{t.ID})
+	return byTicket[t.ID], err
+}
+
+// FollowersOf are the followers of each of the tickets the viewer may know
+// of, in two statements however many tickets: the follows, as the viewer
+// (FollowPolicy: a customer's own, staff's of tickets in reach), and their
+// users (UserPolicy). Every ticket asked for has an entry, empty for none.
+func (s *Service) FollowersOf(ctx context.Context, ticketIDs []globalid.ID) (map[globalid.ID][]*ent.User, error) {
+	out := make(map[globalid.ID][]*ent.User, len(ticketIDs))
+	for _, id := range ticketIDs {
+		out[id] = []*ent.User{}
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	follows, err := s.client.Follow.Query().
+		Where(follow.TicketIDIn(ticketIDs...)).
+		Order(follow.ByCreatedAt(), follow.ByID()).
+		WithUser().
+		All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range follows {
+		if f.Edges.User != nil {
+			out[f.TicketID] = append(out[f.TicketID], f.Edges.User)
+		}
+	}
+	return out, nil
 }
 
 // FollowedByMe reports whether the viewer follows t.
@@ -74,7 +103,37 @@ func (s *Service) FollowedByMe(ctx context.Context, t *ent.Ticket) (bool, error)
 // Mentions are the users m mentions, for those who may read its mentions
 // (staff; the policy shows customers none).
 func (s *Service) Mentions(ctx context.Context, m *ent.Message) ([]*ent.User, error) {
-	return s.client.Mention.Query().Where(mention.MessageID(m.ID)).QueryUser().All(ctx)
+	byMessage, err := s.MentionsOf(ctx, []globalid.ID{m.ID})
+	return byMessage[m.ID], err
+}
+
+// MentionsOf are the users each of the messages mentions, as Mentions
+// shows them, in two statements however many messages: the mentions, as
+// the viewer (MentionPolicy: staff's of tickets in reach, a customer's
+// none), and their users (UserPolicy). Every message asked for has an
+// entry, empty for none.
+func (s *Service) MentionsOf(ctx context.Context, messageIDs []globalid.ID) (map[globalid.ID][]*ent.User, error) {
+	out := make(map[globalid.ID][]*ent.User, len(messageIDs))
+	for _, id := range messageIDs {
+		out[id] = []*ent.User{}
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	mentions, err := s.client.Mention.Query().
+		Where(mention.MessageIDIn(messageIDs...)).
+		Order(mention.ByCreatedAt(), mention.ByID()).
+		WithUser().
+		All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range mentions {
+		if m.Edges.User != nil {
+			out[m.MessageID] = append(out[m.MessageID], m.Edges.User)
+		}
+	}
+	return out, nil
 }
 
 // MentionCandidates are whom an internal note on the ticket may mention,
