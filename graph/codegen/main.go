@@ -1,0 +1,94 @@
+// Command codegen is `gqlgen generate` for this module (go generate runs
+// it from the repository root): gqlgen's own generation with gqlgen.yml,
+// except that below the root operation types the executor resolves a
+// selection on one goroutine.
+//
+// gqlgen starts a goroutine for every element of a list of objects
+// (graphql.MarshalSliceConcurrently) and one for every field but the first
+// that has a resolver or a context argument (FieldSet.Dispatch): on a page
+// of 50 tickets with their people and last messages, several hundred per
+// request, which under load cost more (stack growth, scheduling, and GC
+// scanning their stacks) than the work they run. Here that work is
+// marshalling of data already loaded: ent edges are eager-loaded by the
+// connection resolvers (entgql's field collection) in a constant number of
+// statements, so nothing is waiting on I/O that concurrency could overlap.
+// Root fields of a query still run concurrently, and mutations stay
+// sequential as gqlgen makes them. gqlgen has no setting for either
+// (exec.worker_limit only caps the goroutines of a list, still starting
+// one per element); see 99designs/gqlgen#3202.
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"go/format"
+	"os"
+
+	"github.com/99designs/gqlgen/api"
+	"github.com/99designs/gqlgen/codegen"
+	"github.com/99designs/gqlgen/codegen/config"
+)
+
+const configFile = "gqlgen.yml"
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "codegen:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	cfg, err := config.LoadConfig(configFile)
+	if err != nil {
+		return err
+	}
+	if err := api.Generate(cfg, api.AddPlugin(sequential{})); err != nil {
+		return err
+	}
+	return sequentialLists(cfg.Exec.Filename)
+}
+
+// sequential resolves the fields of every object but the root operation
+// types on the goroutine of the object.
+type sequential struct{}
+
+func (sequential) Name() string { return "sequential" }
+
+// GenerateCode runs before gqlgen writes the executor, on the data it
+// writes it from.
+func (sequential) GenerateCode(data *codegen.Data) error {
+	for _, o := range data.Objects {
+		if !o.Root {
+			o.DisableConcurrency = true
+		}
+	}
+	return nil
+}
+
+// concurrentList is how the generated executor marshals a list of
+// objects; marshalList (graph/lists.go) does the same on one goroutine.
+var (
+	concurrentList = []byte("graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(")
+	sequentialList = []byte("marshalList(ctx, len(v), func(")
+)
+
+// sequentialLists makes the executor in file marshal lists with
+// marshalList.
+func sequentialLists(file string) error {
+	src, err := os.ReadFile(file) // #nosec G304 -- gqlgen.yml's executor file, written just before
+	if err != nil {
+		return err
+	}
+	if !bytes.Contains(src, concurrentList) {
+		return fmt.Errorf("%s: no %q: has gqlgen changed how it marshals lists?", file, concurrentList)
+	}
+	src = bytes.ReplaceAll(src, concurrentList, sequentialList)
+	if bytes.Contains(src, []byte("MarshalSliceConcurrently")) {
+		return fmt.Errorf("%s: a MarshalSliceConcurrently call of another form is left", file)
+	}
+	if src, err = format.Source(src); err != nil {
+		return err
+	}
+	return os.WriteFile(file, src, 0o644) // #nosec G306 G703 -- a source file of the repository, named by gqlgen.yml
+}
