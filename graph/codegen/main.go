@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"go/format"
 	"os"
+	"strings"
 
 	"github.com/99designs/gqlgen/api"
 	"github.com/99designs/gqlgen/codegen"
@@ -73,19 +74,44 @@ var (
 	sequentialList = []byte("marshalList(ctx, len(v), func(")
 )
 
+// deferredGroup is what the executor does for @defer in every object it
+// marshals: a group (the object's path, a field set and a map, allocated
+// each time) of the fields resolved concurrently under @defer. No field is
+// resolved so, and the schema declares no @defer, so the group stays
+// empty: the lines go.
+var deferredGroup = [][]byte{
+	[]byte("\tdeferred := graphql.NewDeferredGroup(ctx)\n"),
+	[]byte("\tif n := len(deferred.Defers); n > 0 {\n" +
+		"\t\tatomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))\n" +
+		"\t\tec.ProcessDeferredGroup(deferred)\n" +
+		"\t}\n"),
+}
+
 // sequentialLists makes the executor in file marshal lists with
-// marshalList.
+// marshalList and drops its deferred groups.
 func sequentialLists(file string) error {
 	src, err := os.ReadFile(file) // #nosec G304 -- gqlgen.yml's executor file, written just before
 	if err != nil {
 		return err
 	}
-	if !bytes.Contains(src, concurrentList) {
-		return fmt.Errorf("%s: no %q: has gqlgen changed how it marshals lists?", file, concurrentList)
+	for _, b := range append([][]byte{concurrentList}, deferredGroup...) {
+		if !bytes.Contains(src, b) {
+			return fmt.Errorf("%s: no %q: has gqlgen changed its executor?", file, b)
+		}
 	}
 	src = bytes.ReplaceAll(src, concurrentList, sequentialList)
 	if bytes.Contains(src, []byte("MarshalSliceConcurrently")) {
 		return fmt.Errorf("%s: a MarshalSliceConcurrently call of another form is left", file)
+	}
+	for _, b := range deferredGroup {
+		src = bytes.ReplaceAll(src, b, nil)
+	}
+	// Imports only the dropped lines used.
+	for _, pkg := range []string{"math", "sync/atomic"} {
+		name := pkg[strings.LastIndex(pkg, "/")+1:]
+		if !bytes.Contains(src, []byte(name+".")) {
+			src = bytes.Replace(src, []byte("\t\""+pkg+"\"\n"), nil, 1)
+		}
 	}
 	if src, err = format.Source(src); err != nil {
 		return err
