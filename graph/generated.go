@@ -23689,7 +23689,7 @@ var aPITokenImplementors = []string{"APIToken", "Node"}
 func (ec *executionContext) _APIToken(ctx context.Context, sel ast.SelectionSet, obj *ent.APIToken) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, aPITokenImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23738,7 +23738,6 @@ func (ec *executionContext) _APIToken(ctx context.Context, sel ast.SelectionSet,
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23751,7 +23750,7 @@ var authPayloadImplementors = []string{"AuthPayload"}
 func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AuthPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, authPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23770,7 +23769,6 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23783,7 +23781,7 @@ var createAPITokenPayloadImplementors = []string{"CreateAPITokenPayload"}
 func (ec *executionContext) _CreateAPITokenPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateAPITokenPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, createAPITokenPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23802,7 +23800,6 @@ func (ec *executionContext) _CreateAPITokenPayload(ctx context.Context, sel ast.
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23815,7 +23812,7 @@ var fieldChangeImplementors = []string{"FieldChange"}
 func (ec *executionContext) _FieldChange(ctx context.Context, sel ast.SelectionSet, obj *live.FieldChange) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, fieldChangeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23839,7 +23836,6 @@ func (ec *executionContext) _FieldChange(ctx context.Context, sel ast.SelectionS
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23852,7 +23848,7 @@ var groupImplementors = []string{"Group", "Node"}
 func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, obj *ent.Group) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, groupImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23906,7 +23902,6 @@ func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, ob
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23919,7 +23914,7 @@ var groupConnectionImplementors = []string{"GroupConnection"}
 func (ec *executionContext) _GroupConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.GroupConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, groupConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23943,7 +23938,6 @@ func (ec *executionContext) _GroupConnection(ctx context.Context, sel ast.Select
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23956,7 +23950,7 @@ var groupEdgeImplementors = []string{"GroupEdge"}
 func (ec *executionContext) _GroupEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.GroupEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, groupEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23975,7 +23969,6 @@ func (ec *executionContext) _GroupEdge(ctx context.Context, sel ast.SelectionSet
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23988,7 +23981,7 @@ var macroImplementors = []string{"Macro", "Node"}
 func (ec *executionContext) _Macro(ctx context.Context, sel ast.SelectionSet, obj *ent.Macro) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, macroImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24077,7 +24070,6 @@ func (ec *executionContext) _Macro(ctx context.Context, sel ast.SelectionSet, ob
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24090,7 +24082,7 @@ var macroConnectionImplementors = []string{"MacroConnection"}
 func (ec *executionContext) _MacroConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.MacroConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, macroConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24114,7 +24106,6 @@ func (ec *executionContext) _MacroConnection(ctx context.Context, sel ast.Select
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24127,7 +24118,7 @@ var macroEdgeImplementors = []string{"MacroEdge"}
 func (ec *executionContext) _MacroEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.MacroEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, macroEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24146,7 +24137,6 @@ func (ec *executionContext) _MacroEdge(ctx context.Context, sel ast.SelectionSet
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24159,7 +24149,7 @@ var mentionCandidateImplementors = []string{"MentionCandidate"}
 func (ec *executionContext) _MentionCandidate(ctx context.Context, sel ast.SelectionSet, obj *model.MentionCandidate) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, mentionCandidateImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24178,7 +24168,6 @@ func (ec *executionContext) _MentionCandidate(ctx context.Context, sel ast.Selec
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24191,7 +24180,7 @@ var messageImplementors = []string{"Message", "Node"}
 func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, obj *ent.Message) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, messageImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24250,7 +24239,6 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24263,7 +24251,7 @@ var messageConnectionImplementors = []string{"MessageConnection"}
 func (ec *executionContext) _MessageConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.MessageConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, messageConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24287,7 +24275,6 @@ func (ec *executionContext) _MessageConnection(ctx context.Context, sel ast.Sele
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24300,7 +24287,7 @@ var messageEdgeImplementors = []string{"MessageEdge"}
 func (ec *executionContext) _MessageEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.MessageEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, messageEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24319,7 +24306,6 @@ func (ec *executionContext) _MessageEdge(ctx context.Context, sel ast.SelectionS
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24335,7 +24321,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		Object: "Mutation",
 	})
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -24601,7 +24587,6 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24614,7 +24599,7 @@ var notificationImplementors = []string{"Notification", "Node"}
 func (ec *executionContext) _Notification(ctx context.Context, sel ast.SelectionSet, obj *ent.Notification) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24678,7 +24663,6 @@ func (ec *executionContext) _Notification(ctx context.Context, sel ast.Selection
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24691,7 +24675,7 @@ var notificationConnectionImplementors = []string{"NotificationConnection"}
 func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.NotificationConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24715,7 +24699,6 @@ func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24728,7 +24711,7 @@ var notificationEdgeImplementors = []string{"NotificationEdge"}
 func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.NotificationEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24747,7 +24730,6 @@ func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.Selec
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24760,7 +24742,7 @@ var notificationPreferenceImplementors = []string{"NotificationPreference"}
 func (ec *executionContext) _NotificationPreference(ctx context.Context, sel ast.SelectionSet, obj *inbox.Preference) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationPreferenceImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24779,7 +24761,6 @@ func (ec *executionContext) _NotificationPreference(ctx context.Context, sel ast
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24792,7 +24773,7 @@ var pageInfoImplementors = []string{"PageInfo"}
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *entgql.PageInfo[globalid.ID]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24821,7 +24802,6 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24998,7 +24978,7 @@ var routingRuleImplementors = []string{"RoutingRule", "Node"}
 func (ec *executionContext) _RoutingRule(ctx context.Context, sel ast.SelectionSet, obj *ent.RoutingRule) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, routingRuleImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25087,7 +25067,6 @@ func (ec *executionContext) _RoutingRule(ctx context.Context, sel ast.SelectionS
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -25100,7 +25079,7 @@ var routingRuleConnectionImplementors = []string{"RoutingRuleConnection"}
 func (ec *executionContext) _RoutingRuleConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.RoutingRuleConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, routingRuleConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25124,7 +25103,6 @@ func (ec *executionContext) _RoutingRuleConnection(ctx context.Context, sel ast.
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -25137,7 +25115,7 @@ var routingRuleEdgeImplementors = []string{"RoutingRuleEdge"}
 func (ec *executionContext) _RoutingRuleEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.RoutingRuleEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, routingRuleEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25156,7 +25134,6 @@ func (ec *executionContext) _RoutingRuleEdge(ctx context.Context, sel ast.Select
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -25169,7 +25146,7 @@ var sLAPolicyImplementors = []string{"SLAPolicy", "Node"}
 func (ec *executionContext) _SLAPolicy(ctx context.Context, sel ast.SelectionSet, obj *ent.SLAPolicy) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, sLAPolicyImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25208,7 +25185,6 @@ func (ec *executionContext) _SLAPolicy(ctx context.Context, sel ast.SelectionSet
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -25221,7 +25197,7 @@ var savedViewImplementors = []string{"SavedView", "Node"}
 func (ec *executionContext) _SavedView(ctx context.Context, sel ast.SelectionSet, obj *ent.SavedView) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, savedViewImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25285,7 +25261,6 @@ func (ec *executionContext) _SavedView(ctx context.Context, sel ast.SelectionSet
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -25298,7 +25273,7 @@ var sessionImplementors = []string{"Session", "Node"}
 func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, obj *ent.Session) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, sessionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25342,7 +25317,6 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -25381,7 +25355,7 @@ var ticketImplementors = []string{"Ticket", "Node"}
 func (ec *executionContext) _Ticket(ctx context.Context, sel ast.SelectionSet, obj *ent.Ticket) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, ticketImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25510,7 +25484,6 @@ func (ec *executionContext) _Ticket(ctx context.Context, sel ast.SelectionSet, o
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -25523,7 +25496,7 @@ var ticketConnectionImplementors = []string{"TicketConnection"}
 func (ec *executionContext) _TicketConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.TicketConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, ticketConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25547,7 +25520,6 @@ func (ec *executionContext) _TicketConnection(ctx context.Context, sel ast.Selec
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -25560,7 +25532,7 @@ var ticketEdgeImplementors = []string{"TicketEdge"}
 func (ec *executionContext) _TicketEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.TicketEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, ticketEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25579,7 +25551,6 @@ func (ec *executionContext) _TicketEdge(ctx context.Context, sel ast.SelectionSe
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -25592,7 +25563,7 @@ var ticketEventImplementors = []string{"TicketEvent"}
 func (ec *executionContext) _TicketEvent(ctx context.Context, sel ast.SelectionSet, obj *live.Event) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, ticketEventImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25641,7 +25612,6 @@ func (ec *executionContext) _TicketEvent(ctx context.Context, sel ast.SelectionS
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -25654,7 +25624,7 @@ var ticketSearchConnectionImplementors = []string{"TicketSearchConnection"}
 func (ec *executionContext) _TicketSearchConnection(ctx context.Context, sel ast.SelectionSet, obj *search.Connection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, ticketSearchConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25673,7 +25643,6 @@ func (ec *executionContext) _TicketSearchConnection(ctx context.Context, sel ast
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -25686,7 +25655,7 @@ var ticketSearchEdgeImplementors = []string{"TicketSearchEdge"}
 func (ec *executionContext) _TicketSearchEdge(ctx context.Context, sel ast.SelectionSet, obj *search.Edge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, ticketSearchEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25710,7 +25679,6 @@ func (ec *executionContext) _TicketSearchEdge(ctx context.Context, sel ast.Selec
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -25723,7 +25691,7 @@ var ticketViewerImplementors = []string{"TicketViewer"}
 func (ec *executionContext) _TicketViewer(ctx context.Context, sel ast.SelectionSet, obj *live.TicketViewer) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, ticketViewerImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25747,7 +25715,6 @@ func (ec *executionContext) _TicketViewer(ctx context.Context, sel ast.Selection
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -25760,7 +25727,7 @@ var userImplementors = []string{"User", "Node"}
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *ent.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25829,7 +25796,6 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -25842,7 +25808,7 @@ var userConnectionImplementors = []string{"UserConnection"}
 func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.UserConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25866,7 +25832,6 @@ func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.Selecti
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -25879,7 +25844,7 @@ var userEdgeImplementors = []string{"UserEdge"}
 func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.UserEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25898,7 +25863,6 @@ func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet,
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -25911,7 +25875,7 @@ var wallboardImplementors = []string{"Wallboard"}
 func (ec *executionContext) _Wallboard(ctx context.Context, sel ast.SelectionSet, obj *wallboard.Wallboard) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, wallboardImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25975,7 +25939,6 @@ func (ec *executionContext) _Wallboard(ctx context.Context, sel ast.SelectionSet
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -25988,7 +25951,7 @@ var __DirectiveImplementors = []string{"__Directive"}
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26022,7 +25985,6 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -26035,7 +25997,7 @@ var __EnumValueImplementors = []string{"__EnumValue"}
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26064,7 +26026,6 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -26077,7 +26038,7 @@ var __FieldImplementors = []string{"__Field"}
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26116,7 +26077,6 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -26129,7 +26089,7 @@ var __InputValueImplementors = []string{"__InputValue"}
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26168,7 +26128,6 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -26181,7 +26140,7 @@ var __SchemaImplementors = []string{"__Schema"}
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26220,7 +26179,6 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -26233,7 +26191,7 @@ var __TypeImplementors = []string{"__Type"}
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFields(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26297,7 +26255,6 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}

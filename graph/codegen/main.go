@@ -87,8 +87,17 @@ var deferredGroup = [][]byte{
 		"\t}\n"),
 }
 
+// Objects whose fields are all resolved on their goroutine keep them in
+// objectFields (graph/fieldset.go) rather than a graphql.FieldSet.
+var (
+	fieldSet     = []byte("\tout := graphql.NewFieldSet(fields)\n")
+	objectFields = []byte("\tout := newObjectFields(fields)\n")
+	dispatch     = []byte("\tout.Dispatch(ctx)\n")
+)
+
 // sequentialLists makes the executor in file marshal lists with
-// marshalList and drops its deferred groups.
+// marshalList, drops its deferred groups, and keeps the fields of objects
+// resolved on one goroutine in objectFields.
 func sequentialLists(file string) error {
 	src, err := os.ReadFile(file) // #nosec G304 -- gqlgen.yml's executor file, written just before
 	if err != nil {
@@ -106,6 +115,14 @@ func sequentialLists(file string) error {
 	for _, b := range deferredGroup {
 		src = bytes.ReplaceAll(src, b, nil)
 	}
+	funcs := bytes.Split(src, []byte("\nfunc "))
+	for i, f := range funcs {
+		if bytes.Contains(f, fieldSet) && !bytes.Contains(f, []byte("Concurrently(")) {
+			f = bytes.Replace(f, fieldSet, objectFields, 1)
+			funcs[i] = bytes.Replace(f, dispatch, nil, 1)
+		}
+	}
+	src = bytes.Join(funcs, []byte("\nfunc "))
 	// Imports only the dropped lines used.
 	for _, pkg := range []string{"math", "sync/atomic"} {
 		name := pkg[strings.LastIndex(pkg, "/")+1:]
