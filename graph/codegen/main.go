@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"go/format"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/99designs/gqlgen/api"
@@ -122,7 +123,11 @@ func sequentialLists(file string) error {
 			funcs[i] = bytes.Replace(f, dispatch, nil, 1)
 		}
 	}
+	direct := directFields(funcs)
 	src = bytes.Join(funcs, []byte("\nfunc "))
+	if direct == 0 {
+		return fmt.Errorf("%s: no struct field marshalled directly: has gqlgen changed how it resolves fields?", file)
+	}
 	// Imports only the dropped lines used.
 	for _, pkg := range []string{"math", "sync/atomic"} {
 		name := pkg[strings.LastIndex(pkg, "/")+1:]
@@ -134,4 +139,78 @@ func sequentialLists(file string) error {
 		return err
 	}
 	return os.WriteFile(file, src, 0o644) // #nosec G306 G703 -- a source file of the repository, named by gqlgen.yml
+}
+
+// structField is the executor's function for a field read from a struct
+// field of its object: a field context and a context made for it, the
+// value boxed and passed through the field middleware (none of which
+// touches a field without arguments, graph/limits.go), then marshalled.
+var structField = regexp.MustCompile(`^\(ec \*executionContext\) _\w+\(ctx context.Context, field graphql.CollectedField, obj \S+\) \(ret graphql.Marshaler\) \{
+	return graphql.ResolveField\(
+		ctx,
+		ec.OperationContext,
+		field,
+		func\(ctx context.Context, field graphql.CollectedField\) \(\*graphql.FieldContext, error\) \{
+			return ec.(fieldContext_\w+)\(ctx, field\)
+		\},
+		func\(ctx context.Context\) \(any, error\) \{
+			return obj.(\w+), nil
+		\},
+		nil,
+		func\(ctx context.Context, selections ast.SelectionSet, v \S+\) graphql.Marshaler \{
+			return ec.(marshal[^(]+)\(ctx, selections, v\)
+		\},
+		true,
+		(?:true|false),
+	\)
+\}`)
+
+// neverNull are the marshallers of non-null scalars whose value cannot
+// marshal to null, though their code checks for it.
+var neverNull = map[string]bool{"marshalNString2string": true, "marshalNBoolean2bool": true, "marshalNInt2int": true}
+
+// directFields rewrites the functions of scalar struct fields to marshal
+// the value at once, where nothing of the field context can be needed: a
+// scalar has no child fields (whose paths would go through it), and the
+// marshaller reports no error (which would be located with it). It
+// returns how many it rewrote.
+func directFields(funcs [][]byte) int {
+	byName := map[string][]byte{}
+	name := regexp.MustCompile(`^\(ec \*executionContext\) ([^(]+)\(`)
+	for _, f := range funcs {
+		if m := name.FindSubmatch(f); m != nil {
+			byName[string(m[1])] = f
+		}
+	}
+	quiet := func(marshal string) bool {
+		if neverNull[marshal] {
+			return true
+		}
+		body, ok := byName[marshal]
+		if !ok {
+			return false
+		}
+		for _, s := range []string{"AddErrorf", "AddInvalidNullError", "ec.Error", "WrapContextMarshaler", "GetFieldContext"} {
+			if bytes.Contains(body, []byte(s)) {
+				return false
+			}
+		}
+		return true
+	}
+	n := 0
+	for i, f := range funcs {
+		loc := structField.FindSubmatchIndex(f)
+		if loc == nil {
+			continue
+		}
+		field, marshal := string(f[loc[4]:loc[5]]), string(f[loc[6]:loc[7]])
+		if !bytes.Contains(byName[string(f[loc[2]:loc[3]])], []byte("graphql.NewScalarFieldContext(")) || !quiet(marshal) {
+			continue
+		}
+		head, _, _ := bytes.Cut(f, []byte("\n"))
+		body := fmt.Sprintf("\n\treturn ec.%s(ctx, field.Selections, obj.%s)\n}", marshal, field)
+		funcs[i] = append(append(append([]byte{}, head...), body...), f[loc[1]:]...)
+		n++
+	}
+	return n
 }
