@@ -282,16 +282,21 @@ func (_m *APITokenQuery) Paginate(
 	conn := &APITokenConnection{Edges: []*APITokenEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
 	emptyPage := ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0)
+	var countLater *APITokenQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) && emptyPage {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
+			if !emptyPage && after == nil && before == nil {
+				countLater = c
+			} else {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
+				conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+				conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
 	if emptyPage {
@@ -313,6 +318,13 @@ func (_m *APITokenQuery) Paginate(
 	nodes, err := _m.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if countLater != nil {
+		if limit == 0 || len(nodes) < limit {
+			conn.TotalCount = len(nodes)
+		} else if conn.TotalCount, err = countLater.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -597,16 +609,21 @@ func (_m *GroupQuery) Paginate(
 	conn := &GroupConnection{Edges: []*GroupEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
 	emptyPage := ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0)
+	var countLater *GroupQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) && emptyPage {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
+			if !emptyPage && after == nil && before == nil {
+				countLater = c
+			} else {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
+				conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+				conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
 	if emptyPage {
@@ -628,6 +645,13 @@ func (_m *GroupQuery) Paginate(
 	nodes, err := _m.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if countLater != nil {
+		if limit == 0 || len(nodes) < limit {
+			conn.TotalCount = len(nodes)
+		} else if conn.TotalCount, err = countLater.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -930,16 +954,21 @@ func (_m *MacroQuery) Paginate(
 	conn := &MacroConnection{Edges: []*MacroEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
 	emptyPage := ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0)
+	var countLater *MacroQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) && emptyPage {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
+			if !emptyPage && after == nil && before == nil {
+				countLater = c
+			} else {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
+				conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+				conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
 	if emptyPage {
@@ -961,6 +990,13 @@ func (_m *MacroQuery) Paginate(
 	nodes, err := _m.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if countLater != nil {
+		if limit == 0 || len(nodes) < limit {
+			conn.TotalCount = len(nodes)
+		} else if conn.TotalCount, err = countLater.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -1263,16 +1299,21 @@ func (_m *MessageQuery) Paginate(
 	conn := &MessageConnection{Edges: []*MessageEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
 	emptyPage := ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0)
+	var countLater *MessageQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) && emptyPage {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
+			if !emptyPage && after == nil && before == nil {
+				countLater = c
+			} else {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
+				conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+				conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
 	if emptyPage {
@@ -1294,6 +1335,13 @@ func (_m *MessageQuery) Paginate(
 	nodes, err := _m.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if countLater != nil {
+		if limit == 0 || len(nodes) < limit {
+			conn.TotalCount = len(nodes)
+		} else if conn.TotalCount, err = countLater.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -1578,16 +1626,21 @@ func (_m *NotificationQuery) Paginate(
 	conn := &NotificationConnection{Edges: []*NotificationEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
 	emptyPage := ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0)
+	var countLater *NotificationQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) && emptyPage {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
+			if !emptyPage && after == nil && before == nil {
+				countLater = c
+			} else {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
+				conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+				conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
 	if emptyPage {
@@ -1609,6 +1662,13 @@ func (_m *NotificationQuery) Paginate(
 	nodes, err := _m.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if countLater != nil {
+		if limit == 0 || len(nodes) < limit {
+			conn.TotalCount = len(nodes)
+		} else if conn.TotalCount, err = countLater.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -1875,16 +1935,21 @@ func (_m *RoutingRuleQuery) Paginate(
 	conn := &RoutingRuleConnection{Edges: []*RoutingRuleEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
 	emptyPage := ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0)
+	var countLater *RoutingRuleQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) && emptyPage {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
+			if !emptyPage && after == nil && before == nil {
+				countLater = c
+			} else {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
+				conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+				conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
 	if emptyPage {
@@ -1906,6 +1971,13 @@ func (_m *RoutingRuleQuery) Paginate(
 	nodes, err := _m.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if countLater != nil {
+		if limit == 0 || len(nodes) < limit {
+			conn.TotalCount = len(nodes)
+		} else if conn.TotalCount, err = countLater.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -2208,16 +2280,21 @@ func (_m *SLAPolicyQuery) Paginate(
 	conn := &SLAPolicyConnection{Edges: []*SLAPolicyEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
 	emptyPage := ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0)
+	var countLater *SLAPolicyQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) && emptyPage {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
+			if !emptyPage && after == nil && before == nil {
+				countLater = c
+			} else {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
+				conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+				conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
 	if emptyPage {
@@ -2239,6 +2316,13 @@ func (_m *SLAPolicyQuery) Paginate(
 	nodes, err := _m.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if countLater != nil {
+		if limit == 0 || len(nodes) < limit {
+			conn.TotalCount = len(nodes)
+		} else if conn.TotalCount, err = countLater.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -2523,16 +2607,21 @@ func (_m *SavedViewQuery) Paginate(
 	conn := &SavedViewConnection{Edges: []*SavedViewEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
 	emptyPage := ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0)
+	var countLater *SavedViewQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) && emptyPage {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
+			if !emptyPage && after == nil && before == nil {
+				countLater = c
+			} else {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
+				conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+				conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
 	if emptyPage {
@@ -2554,6 +2643,13 @@ func (_m *SavedViewQuery) Paginate(
 	nodes, err := _m.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if countLater != nil {
+		if limit == 0 || len(nodes) < limit {
+			conn.TotalCount = len(nodes)
+		} else if conn.TotalCount, err = countLater.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -2838,16 +2934,21 @@ func (_m *SessionQuery) Paginate(
 	conn := &SessionConnection{Edges: []*SessionEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
 	emptyPage := ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0)
+	var countLater *SessionQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) && emptyPage {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
+			if !emptyPage && after == nil && before == nil {
+				countLater = c
+			} else {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
+				conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+				conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
 	if emptyPage {
@@ -2869,6 +2970,13 @@ func (_m *SessionQuery) Paginate(
 	nodes, err := _m.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if countLater != nil {
+		if limit == 0 || len(nodes) < limit {
+			conn.TotalCount = len(nodes)
+		} else if conn.TotalCount, err = countLater.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -3189,16 +3297,21 @@ func (_m *TicketQuery) Paginate(
 	conn := &TicketConnection{Edges: []*TicketEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
 	emptyPage := ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0)
+	var countLater *TicketQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) && emptyPage {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
+			if !emptyPage && after == nil && before == nil {
+				countLater = c
+			} else {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
+				conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+				conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
 	if emptyPage {
@@ -3220,6 +3333,13 @@ func (_m *TicketQuery) Paginate(
 	nodes, err := _m.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if countLater != nil {
+		if limit == 0 || len(nodes) < limit {
+			conn.TotalCount = len(nodes)
+		} else if conn.TotalCount, err = countLater.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -3594,16 +3714,21 @@ func (_m *UserQuery) Paginate(
 	conn := &UserConnection{Edges: []*UserEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
 	emptyPage := ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0)
+	var countLater *UserQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) && emptyPage {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
+			if !emptyPage && after == nil && before == nil {
+				countLater = c
+			} else {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
+				conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+				conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
 	if emptyPage {
@@ -3625,6 +3750,13 @@ func (_m *UserQuery) Paginate(
 	nodes, err := _m.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if countLater != nil {
+		if limit == 0 || len(nodes) < limit {
+			conn.TotalCount = len(nodes)
+		} else if conn.TotalCount, err = countLater.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil

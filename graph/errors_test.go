@@ -110,7 +110,8 @@ func TestErrorPresenter(t *testing.T) {
 func TestPageLimits(t *testing.T) {
 	mw := PageLimits(20, 100)
 	call := func(args map[string]any) (map[string]any, error) {
-		ctx := graphql.WithFieldContext(context.Background(), &graphql.FieldContext{Args: args})
+		// Connections are resolved by a resolver or an ent method.
+		ctx := graphql.WithFieldContext(context.Background(), &graphql.FieldContext{Args: args, IsResolver: true})
 		_, err := mw(ctx, func(context.Context) (any, error) { return nil, nil })
 		return args, err
 	}
@@ -131,6 +132,13 @@ func TestPageLimits(t *testing.T) {
 		_, err := call(map[string]any{"first": ptr(101), "last": (*int)(nil)})
 		var e *apierr.Error
 		if !errors.As(err, &e) || e.Code != apierr.BadUserInput || e.Field != "first" {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("IgnoresStructFields", func(t *testing.T) {
+		args := map[string]any{"first": ptr(101)}
+		ctx := graphql.WithFieldContext(context.Background(), &graphql.FieldContext{Args: args})
+		if _, err := mw(ctx, func(context.Context) (any, error) { return nil, nil }); err != nil {
 			t.Fatalf("err = %v", err)
 		}
 	})

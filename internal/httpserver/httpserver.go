@@ -117,6 +117,8 @@ func Handler(log *slog.Logger, resolver *graph.Resolver, opts Options) http.Hand
 	}
 	gql.SetErrorPresenter(presenter)
 	gql.SetRecoverFunc(graph.RecoverFunc(log))
+	// A field middleware is not called for scalar struct fields, which
+	// the executor marshals at once (graph/codegen): none takes arguments.
 	gql.AroundFields(graph.PageLimits(opts.DefaultPageSize, opts.MaxPageSize))
 	gql.Use(graph.Complexity())
 	gql.Use(queryLimits(opts))

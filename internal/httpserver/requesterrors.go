@@ -47,6 +47,9 @@ func (e requestErrorExec) DispatchError(ctx context.Context, list gqlerror.List)
 type requestErrorWriter struct {
 	http.ResponseWriter
 	failed bool
+	// written is set once the response is written (response.go): what
+	// gqlgen writes after is dropped.
+	written bool
 }
 
 func (w *requestErrorWriter) WriteHeader(status int) {
@@ -60,6 +63,9 @@ func (w *requestErrorWriter) WriteHeader(status int) {
 // Write drops the data member of a request error's response (one write:
 // gqlgen encodes a response whole).
 func (w *requestErrorWriter) Write(b []byte) (int, error) {
+	if w.written {
+		return len(b), nil
+	}
 	if !w.failed {
 		return w.ResponseWriter.Write(b)
 	}
