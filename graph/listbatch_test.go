@@ -4,12 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"slices"
 	"testing"
-	"time"
 
 	"entgo.io/ent/dialect/sql"
 
@@ -17,14 +13,9 @@ import (
 	"github.com/switchboardhq/switchboard/ent/message"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/ent/user"
-	"github.com/switchboardhq/switchboard/graph"
-	"github.com/switchboardhq/switchboard/internal/auth"
-	"github.com/switchboardhq/switchboard/internal/database"
 	"github.com/switchboardhq/switchboard/internal/globalid"
-	"github.com/switchboardhq/switchboard/internal/httpserver"
 	"github.com/switchboardhq/switchboard/internal/seed"
 	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
-	"github.com/switchboardhq/switchboard/internal/ticketing"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
 
@@ -117,28 +108,8 @@ func (p listPage) usersBy() (followers, mentions map[globalid.ID][]globalid.ID) 
 // the tickets they reach.
 func TestListFieldQueries(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
-		tg.Open(t) // migrated
-		db, err := database.OpenSQL(tg.DatabaseURL, tg.DataDir, database.Pool{}, tg.Keyring(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := seed.Run(context.Background(), db, seed.Options{Tickets: 120, Messages: 600, Seed: 11})
-		db.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		counted := &statements{}
-		client, _, err := database.Open(tg.DatabaseURL, tg.DataDir, tg.Keyring(t), ent.Debug(), ent.Log(counted.log))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { client.Close() })
+		res, client, counted, srv := countedServer(t, tg, seed.Options{Tickets: 120, Messages: 600, Seed: 11})
 		follows, mentions, long := followAndMention(t, client, res.Agent)
-		accounts := auth.New(client, auth.Options{SessionIdleTimeout: time.Hour, SessionAbsoluteTimeout: 24 * time.Hour})
-		resolver := &graph.Resolver{Client: client, Auth: accounts, Tickets: ticketing.New(client, ticketing.Options{}), MaxPageSize: 100}
-		srv := httptest.NewServer(httpserver.Handler(slog.New(slog.NewTextHandler(io.Discard, nil)), resolver,
-			httpserver.Options{DefaultPageSize: 20, MaxPageSize: 100}))
-		t.Cleanup(srv.Close)
 
 		// run returns what a page costs and shows.
 		run := func(t *testing.T, token, query string, vars map[string]any) (int64, listPage) {
@@ -322,27 +293,7 @@ const (
 // each user's tickets are those the viewer reaches.
 func TestUserTicketsQueries(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
-		tg.Open(t) // migrated
-		db, err := database.OpenSQL(tg.DatabaseURL, tg.DataDir, database.Pool{}, tg.Keyring(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := seed.Run(context.Background(), db, seed.Options{Tickets: 300, Messages: 600, Seed: 5})
-		db.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		counted := &statements{}
-		client, _, err := database.Open(tg.DatabaseURL, tg.DataDir, tg.Keyring(t), ent.Debug(), ent.Log(counted.log))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { client.Close() })
-		accounts := auth.New(client, auth.Options{SessionIdleTimeout: time.Hour, SessionAbsoluteTimeout: 24 * time.Hour})
-		resolver := &graph.Resolver{Client: client, Auth: accounts, Tickets: ticketing.New(client, ticketing.Options{}), MaxPageSize: 100}
-		srv := httptest.NewServer(httpserver.Handler(slog.New(slog.NewTextHandler(io.Discard, nil)), resolver,
-			httpserver.Options{DefaultPageSize: 20, MaxPageSize: 100}))
-		t.Cleanup(srv.Close)
+		res, client, counted, srv := countedServer(t, tg, seed.Options{Tickets: 300, Messages: 600, Seed: 5})
 
 		for _, who := range []struct {
 			role  string

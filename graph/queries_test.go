@@ -68,31 +68,39 @@ const ticketPage = `query($first: Int!) { tickets(first: $first, orderBy: [{fiel
 	pageInfo { hasNextPage endCursor }
 } }`
 
+// countedServer seeds tg's database with opts, then serves the API over a
+// client whose statements counted records.
+func countedServer(t *testing.T, tg dbtest.Target, opts seed.Options) (*seed.Result, *ent.Client, *statements, *httptest.Server) {
+	t.Helper()
+	tg.Open(t) // migrated
+	db, err := database.OpenSQL(tg.DatabaseURL, tg.DataDir, database.Pool{}, tg.Keyring(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := seed.Run(context.Background(), db, opts)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted := &statements{}
+	client, _, err := database.Open(tg.DatabaseURL, tg.DataDir, tg.Keyring(t), ent.Debug(), ent.Log(counted.log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	accounts := auth.New(client, auth.Options{SessionIdleTimeout: time.Hour, SessionAbsoluteTimeout: 24 * time.Hour})
+	resolver := &graph.Resolver{Client: client, Auth: accounts, Tickets: ticketing.New(client, ticketing.Options{}), MaxPageSize: 100}
+	srv := httptest.NewServer(httpserver.Handler(slog.New(slog.NewTextHandler(io.Discard, nil)), resolver,
+		httpserver.Options{DefaultPageSize: 20, MaxPageSize: 100}))
+	t.Cleanup(srv.Close)
+	return res, client, counted, srv
+}
+
 // TestTicketListQueries proves that a ticket list costs a constant number
 // of SQL statements, however many tickets the page has (no N+1).
 func TestTicketListQueries(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
-		tg.Open(t) // migrated
-		db, err := database.OpenSQL(tg.DatabaseURL, tg.DataDir, database.Pool{}, tg.Keyring(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := seed.Run(context.Background(), db, seed.Options{Tickets: 150, Messages: 900, Seed: 7})
-		db.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		counted := &statements{}
-		client, _, err := database.Open(tg.DatabaseURL, tg.DataDir, tg.Keyring(t), ent.Debug(), ent.Log(counted.log))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { client.Close() })
-		accounts := auth.New(client, auth.Options{SessionIdleTimeout: time.Hour, SessionAbsoluteTimeout: 24 * time.Hour})
-		resolver := &graph.Resolver{Client: client, Auth: accounts, Tickets: ticketing.New(client, ticketing.Options{}), MaxPageSize: 100}
-		srv := httptest.NewServer(httpserver.Handler(slog.New(slog.NewTextHandler(io.Discard, nil)), resolver,
-			httpserver.Options{DefaultPageSize: 20, MaxPageSize: 100}))
-		t.Cleanup(srv.Close)
+		res, _, counted, srv := countedServer(t, tg, seed.Options{Tickets: 150, Messages: 900, Seed: 7})
 
 		for _, who := range []struct{ role, email string }{{"Admin", res.Admin}, {"Agent", res.Agent}} {
 			t.Run(who.role, func(t *testing.T) {
