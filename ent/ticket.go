@@ -77,17 +77,20 @@ type TicketEdges struct {
 	Follows []*Follow `json:"follows,omitempty"`
 	// Mentions holds the value of the mentions edge.
 	Mentions []*Mention `json:"mentions,omitempty"`
+	// Attachments holds the value of the attachments edge.
+	Attachments []*Attachment `json:"attachments,omitempty"`
 	// Messages holds the value of the messages edge.
 	Messages []*Message `json:"messages,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [8]bool
+	loadedTypes [9]bool
 	// totalCount holds the count of the edges above.
 	totalCount [5]map[string]int
 
 	namedNotifications map[string][]*Notification
 	namedFollows       map[string][]*Follow
 	namedMentions      map[string][]*Mention
+	namedAttachments   map[string][]*Attachment
 	namedMessages      map[string][]*Message
 }
 
@@ -162,10 +165,19 @@ func (e TicketEdges) MentionsOrErr() ([]*Mention, error) {
 	return nil, &NotLoadedError{edge: "mentions"}
 }
 
+// AttachmentsOrErr returns the Attachments value or an error if the edge
+// was not loaded in eager-loading.
+func (e TicketEdges) AttachmentsOrErr() ([]*Attachment, error) {
+	if e.loadedTypes[7] {
+		return e.Attachments, nil
+	}
+	return nil, &NotLoadedError{edge: "attachments"}
+}
+
 // MessagesOrErr returns the Messages value or an error if the edge
 // was not loaded in eager-loading.
 func (e TicketEdges) MessagesOrErr() ([]*Message, error) {
-	if e.loadedTypes[7] {
+	if e.loadedTypes[8] {
 		return e.Messages, nil
 	}
 	return nil, &NotLoadedError{edge: "messages"}
@@ -364,6 +376,11 @@ func (_m *Ticket) QueryMentions() *MentionQuery {
 	return NewTicketClient(_m.config).QueryMentions(_m)
 }
 
+// QueryAttachments queries the "attachments" edge of the Ticket entity.
+func (_m *Ticket) QueryAttachments() *AttachmentQuery {
+	return NewTicketClient(_m.config).QueryAttachments(_m)
+}
+
 // QueryMessages queries the "messages" edge of the Ticket entity.
 func (_m *Ticket) QueryMessages() *MessageQuery {
 	return NewTicketClient(_m.config).QueryMessages(_m)
@@ -526,6 +543,30 @@ func (_m *Ticket) appendNamedMentions(name string, edges ...*Mention) {
 		_m.Edges.namedMentions[name] = []*Mention{}
 	} else {
 		_m.Edges.namedMentions[name] = append(_m.Edges.namedMentions[name], edges...)
+	}
+}
+
+// NamedAttachments returns the Attachments named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Ticket) NamedAttachments(name string) ([]*Attachment, error) {
+	if _m.Edges.namedAttachments == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedAttachments[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Ticket) appendNamedAttachments(name string, edges ...*Attachment) {
+	if _m.Edges.namedAttachments == nil {
+		_m.Edges.namedAttachments = make(map[string][]*Attachment)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedAttachments[name] = []*Attachment{}
+	} else {
+		_m.Edges.namedAttachments[name] = append(_m.Edges.namedAttachments[name], edges...)
 	}
 }
 

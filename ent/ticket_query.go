@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/switchboardhq/switchboard/ent/attachment"
 	"github.com/switchboardhq/switchboard/ent/follow"
 	"github.com/switchboardhq/switchboard/ent/group"
 	"github.com/switchboardhq/switchboard/ent/mention"
@@ -40,12 +41,14 @@ type TicketQuery struct {
 	withNotifications      *NotificationQuery
 	withFollows            *FollowQuery
 	withMentions           *MentionQuery
+	withAttachments        *AttachmentQuery
 	withMessages           *MessageQuery
 	loadTotal              []func(context.Context, []*Ticket) error
 	modifiers              []func(*sql.Selector)
 	withNamedNotifications map[string]*NotificationQuery
 	withNamedFollows       map[string]*FollowQuery
 	withNamedMentions      map[string]*MentionQuery
+	withNamedAttachments   map[string]*AttachmentQuery
 	withNamedMessages      map[string]*MessageQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -230,6 +233,28 @@ func (_q *TicketQuery) QueryMentions() *MentionQuery {
 			sqlgraph.From(ticket.Table, ticket.FieldID, selector),
 			sqlgraph.To(mention.Table, mention.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, ticket.MentionsTable, ticket.MentionsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryAttachments chains the current query on the "attachments" edge.
+func (_q *TicketQuery) QueryAttachments() *AttachmentQuery {
+	query := (&AttachmentClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(ticket.Table, ticket.FieldID, selector),
+			sqlgraph.To(attachment.Table, attachment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ticket.AttachmentsTable, ticket.AttachmentsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -458,6 +483,7 @@ func (_q *TicketQuery) Clone() *TicketQuery {
 		withNotifications: _q.withNotifications.Clone(),
 		withFollows:       _q.withFollows.Clone(),
 		withMentions:      _q.withMentions.Clone(),
+		withAttachments:   _q.withAttachments.Clone(),
 		withMessages:      _q.withMessages.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
@@ -539,6 +565,17 @@ func (_q *TicketQuery) WithMentions(opts ...func(*MentionQuery)) *TicketQuery {
 		opt(query)
 	}
 	_q.withMentions = query
+	return _q
+}
+
+// WithAttachments tells the query-builder to eager-load the nodes that are connected to
+// the "attachments" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *TicketQuery) WithAttachments(opts ...func(*AttachmentQuery)) *TicketQuery {
+	query := (&AttachmentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAttachments = query
 	return _q
 }
 
@@ -637,7 +674,7 @@ func (_q *TicketQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Ticke
 	var (
 		nodes       = []*Ticket{}
 		_spec       = _q.querySpec()
-		loadedTypes = [8]bool{
+		loadedTypes = [9]bool{
 			_q.withRequester != nil,
 			_q.withAssignee != nil,
 			_q.withGroup != nil,
@@ -645,6 +682,7 @@ func (_q *TicketQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Ticke
 			_q.withNotifications != nil,
 			_q.withFollows != nil,
 			_q.withMentions != nil,
+			_q.withAttachments != nil,
 			_q.withMessages != nil,
 		}
 	)
@@ -714,6 +752,13 @@ func (_q *TicketQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Ticke
 			return nil, err
 		}
 	}
+	if query := _q.withAttachments; query != nil {
+		if err := _q.loadAttachments(ctx, query, nodes,
+			func(n *Ticket) { n.Edges.Attachments = []*Attachment{} },
+			func(n *Ticket, e *Attachment) { n.Edges.Attachments = append(n.Edges.Attachments, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withMessages; query != nil {
 		if err := _q.loadMessages(ctx, query, nodes,
 			func(n *Ticket) { n.Edges.Messages = []*Message{} },
@@ -739,6 +784,13 @@ func (_q *TicketQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Ticke
 		if err := _q.loadMentions(ctx, query, nodes,
 			func(n *Ticket) { n.appendNamedMentions(name) },
 			func(n *Ticket, e *Mention) { n.appendNamedMentions(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedAttachments {
+		if err := _q.loadAttachments(ctx, query, nodes,
+			func(n *Ticket) { n.appendNamedAttachments(name) },
+			func(n *Ticket, e *Attachment) { n.appendNamedAttachments(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -972,6 +1024,39 @@ func (_q *TicketQuery) loadMentions(ctx context.Context, query *MentionQuery, no
 	}
 	return nil
 }
+func (_q *TicketQuery) loadAttachments(ctx context.Context, query *AttachmentQuery, nodes []*Ticket, init func(*Ticket), assign func(*Ticket, *Attachment)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[globalid.ID]*Ticket)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(attachment.FieldTicketID)
+	}
+	query.Where(predicate.Attachment(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(ticket.AttachmentsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.TicketID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "ticket_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "ticket_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 func (_q *TicketQuery) loadMessages(ctx context.Context, query *MessageQuery, nodes []*Ticket, init func(*Ticket), assign func(*Ticket, *Message)) error {
 	fks := make([]driver.Value, 0, len(nodes))
 	nodeids := make(map[globalid.ID]*Ticket)
@@ -1167,6 +1252,20 @@ func (_q *TicketQuery) WithNamedMentions(name string, opts ...func(*MentionQuery
 		_q.withNamedMentions = make(map[string]*MentionQuery)
 	}
 	_q.withNamedMentions[name] = query
+	return _q
+}
+
+// WithNamedAttachments tells the query-builder to eager-load the nodes that are connected to the "attachments"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *TicketQuery) WithNamedAttachments(name string, opts ...func(*AttachmentQuery)) *TicketQuery {
+	query := (&AttachmentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedAttachments == nil {
+		_q.withNamedAttachments = make(map[string]*AttachmentQuery)
+	}
+	_q.withNamedAttachments[name] = query
 	return _q
 }
 

@@ -57,6 +57,8 @@ type UserEdges struct {
 	AssignedTickets []*Ticket `json:"assigned_tickets,omitempty"`
 	// Messages holds the value of the messages edge.
 	Messages []*Message `json:"messages,omitempty"`
+	// Attachments holds the value of the attachments edge.
+	Attachments []*Attachment `json:"attachments,omitempty"`
 	// Sessions holds the value of the sessions edge.
 	Sessions []*Session `json:"sessions,omitempty"`
 	// APITokens holds the value of the api_tokens edge.
@@ -75,7 +77,7 @@ type UserEdges struct {
 	MacrosAssigning []*Macro `json:"macros_assigning,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [12]bool
+	loadedTypes [13]bool
 	// totalCount holds the count of the edges above.
 	totalCount [2]map[string]int
 
@@ -83,6 +85,7 @@ type UserEdges struct {
 	namedRequestedTickets    map[string][]*Ticket
 	namedAssignedTickets     map[string][]*Ticket
 	namedMessages            map[string][]*Message
+	namedAttachments         map[string][]*Attachment
 	namedSessions            map[string][]*Session
 	namedAPITokens           map[string][]*APIToken
 	namedNotifications       map[string][]*Notification
@@ -129,10 +132,19 @@ func (e UserEdges) MessagesOrErr() ([]*Message, error) {
 	return nil, &NotLoadedError{edge: "messages"}
 }
 
+// AttachmentsOrErr returns the Attachments value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) AttachmentsOrErr() ([]*Attachment, error) {
+	if e.loadedTypes[4] {
+		return e.Attachments, nil
+	}
+	return nil, &NotLoadedError{edge: "attachments"}
+}
+
 // SessionsOrErr returns the Sessions value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) SessionsOrErr() ([]*Session, error) {
-	if e.loadedTypes[4] {
+	if e.loadedTypes[5] {
 		return e.Sessions, nil
 	}
 	return nil, &NotLoadedError{edge: "sessions"}
@@ -141,7 +153,7 @@ func (e UserEdges) SessionsOrErr() ([]*Session, error) {
 // APITokensOrErr returns the APITokens value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) APITokensOrErr() ([]*APIToken, error) {
-	if e.loadedTypes[5] {
+	if e.loadedTypes[6] {
 		return e.APITokens, nil
 	}
 	return nil, &NotLoadedError{edge: "api_tokens"}
@@ -150,7 +162,7 @@ func (e UserEdges) APITokensOrErr() ([]*APIToken, error) {
 // NotificationsOrErr returns the Notifications value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) NotificationsOrErr() ([]*Notification, error) {
-	if e.loadedTypes[6] {
+	if e.loadedTypes[7] {
 		return e.Notifications, nil
 	}
 	return nil, &NotLoadedError{edge: "notifications"}
@@ -159,7 +171,7 @@ func (e UserEdges) NotificationsOrErr() ([]*Notification, error) {
 // CausedNotificationsOrErr returns the CausedNotifications value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) CausedNotificationsOrErr() ([]*Notification, error) {
-	if e.loadedTypes[7] {
+	if e.loadedTypes[8] {
 		return e.CausedNotifications, nil
 	}
 	return nil, &NotLoadedError{edge: "caused_notifications"}
@@ -168,7 +180,7 @@ func (e UserEdges) CausedNotificationsOrErr() ([]*Notification, error) {
 // FollowsOrErr returns the Follows value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) FollowsOrErr() ([]*Follow, error) {
-	if e.loadedTypes[8] {
+	if e.loadedTypes[9] {
 		return e.Follows, nil
 	}
 	return nil, &NotLoadedError{edge: "follows"}
@@ -177,7 +189,7 @@ func (e UserEdges) FollowsOrErr() ([]*Follow, error) {
 // MentionsOrErr returns the Mentions value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) MentionsOrErr() ([]*Mention, error) {
-	if e.loadedTypes[9] {
+	if e.loadedTypes[10] {
 		return e.Mentions, nil
 	}
 	return nil, &NotLoadedError{edge: "mentions"}
@@ -186,7 +198,7 @@ func (e UserEdges) MentionsOrErr() ([]*Mention, error) {
 // SavedViewsOrErr returns the SavedViews value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) SavedViewsOrErr() ([]*SavedView, error) {
-	if e.loadedTypes[10] {
+	if e.loadedTypes[11] {
 		return e.SavedViews, nil
 	}
 	return nil, &NotLoadedError{edge: "saved_views"}
@@ -195,7 +207,7 @@ func (e UserEdges) SavedViewsOrErr() ([]*SavedView, error) {
 // MacrosAssigningOrErr returns the MacrosAssigning value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) MacrosAssigningOrErr() ([]*Macro, error) {
-	if e.loadedTypes[11] {
+	if e.loadedTypes[12] {
 		return e.MacrosAssigning, nil
 	}
 	return nil, &NotLoadedError{edge: "macros_assigning"}
@@ -339,6 +351,11 @@ func (_m *User) QueryAssignedTickets() *TicketQuery {
 // QueryMessages queries the "messages" edge of the User entity.
 func (_m *User) QueryMessages() *MessageQuery {
 	return NewUserClient(_m.config).QueryMessages(_m)
+}
+
+// QueryAttachments queries the "attachments" edge of the User entity.
+func (_m *User) QueryAttachments() *AttachmentQuery {
+	return NewUserClient(_m.config).QueryAttachments(_m)
 }
 
 // QuerySessions queries the "sessions" edge of the User entity.
@@ -534,6 +551,30 @@ func (_m *User) appendNamedMessages(name string, edges ...*Message) {
 		_m.Edges.namedMessages[name] = []*Message{}
 	} else {
 		_m.Edges.namedMessages[name] = append(_m.Edges.namedMessages[name], edges...)
+	}
+}
+
+// NamedAttachments returns the Attachments named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedAttachments(name string) ([]*Attachment, error) {
+	if _m.Edges.namedAttachments == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedAttachments[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedAttachments(name string, edges ...*Attachment) {
+	if _m.Edges.namedAttachments == nil {
+		_m.Edges.namedAttachments = make(map[string][]*Attachment)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedAttachments[name] = []*Attachment{}
+	} else {
+		_m.Edges.namedAttachments[name] = append(_m.Edges.namedAttachments[name], edges...)
 	}
 }
 

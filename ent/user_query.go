@@ -15,6 +15,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/switchboardhq/switchboard/ent/apitoken"
+	"github.com/switchboardhq/switchboard/ent/attachment"
 	"github.com/switchboardhq/switchboard/ent/follow"
 	"github.com/switchboardhq/switchboard/ent/group"
 	"github.com/switchboardhq/switchboard/ent/macro"
@@ -40,6 +41,7 @@ type UserQuery struct {
 	withRequestedTickets         *TicketQuery
 	withAssignedTickets          *TicketQuery
 	withMessages                 *MessageQuery
+	withAttachments              *AttachmentQuery
 	withSessions                 *SessionQuery
 	withAPITokens                *APITokenQuery
 	withNotifications            *NotificationQuery
@@ -54,6 +56,7 @@ type UserQuery struct {
 	withNamedRequestedTickets    map[string]*TicketQuery
 	withNamedAssignedTickets     map[string]*TicketQuery
 	withNamedMessages            map[string]*MessageQuery
+	withNamedAttachments         map[string]*AttachmentQuery
 	withNamedSessions            map[string]*SessionQuery
 	withNamedAPITokens           map[string]*APITokenQuery
 	withNamedNotifications       map[string]*NotificationQuery
@@ -179,6 +182,28 @@ func (_q *UserQuery) QueryMessages() *MessageQuery {
 			sqlgraph.From(user.Table, user.FieldID, selector),
 			sqlgraph.To(message.Table, message.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, user.MessagesTable, user.MessagesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryAttachments chains the current query on the "attachments" edge.
+func (_q *UserQuery) QueryAttachments() *AttachmentQuery {
+	query := (&AttachmentClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(attachment.Table, attachment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.AttachmentsTable, user.AttachmentsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -558,6 +583,7 @@ func (_q *UserQuery) Clone() *UserQuery {
 		withRequestedTickets:    _q.withRequestedTickets.Clone(),
 		withAssignedTickets:     _q.withAssignedTickets.Clone(),
 		withMessages:            _q.withMessages.Clone(),
+		withAttachments:         _q.withAttachments.Clone(),
 		withSessions:            _q.withSessions.Clone(),
 		withAPITokens:           _q.withAPITokens.Clone(),
 		withNotifications:       _q.withNotifications.Clone(),
@@ -613,6 +639,17 @@ func (_q *UserQuery) WithMessages(opts ...func(*MessageQuery)) *UserQuery {
 		opt(query)
 	}
 	_q.withMessages = query
+	return _q
+}
+
+// WithAttachments tells the query-builder to eager-load the nodes that are connected to
+// the "attachments" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithAttachments(opts ...func(*AttachmentQuery)) *UserQuery {
+	query := (&AttachmentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAttachments = query
 	return _q
 }
 
@@ -788,11 +825,12 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [12]bool{
+		loadedTypes = [13]bool{
 			_q.withGroups != nil,
 			_q.withRequestedTickets != nil,
 			_q.withAssignedTickets != nil,
 			_q.withMessages != nil,
+			_q.withAttachments != nil,
 			_q.withSessions != nil,
 			_q.withAPITokens != nil,
 			_q.withNotifications != nil,
@@ -849,6 +887,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadMessages(ctx, query, nodes,
 			func(n *User) { n.Edges.Messages = []*Message{} },
 			func(n *User, e *Message) { n.Edges.Messages = append(n.Edges.Messages, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withAttachments; query != nil {
+		if err := _q.loadAttachments(ctx, query, nodes,
+			func(n *User) { n.Edges.Attachments = []*Attachment{} },
+			func(n *User, e *Attachment) { n.Edges.Attachments = append(n.Edges.Attachments, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -933,6 +978,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadMessages(ctx, query, nodes,
 			func(n *User) { n.appendNamedMessages(name) },
 			func(n *User, e *Message) { n.appendNamedMessages(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedAttachments {
+		if err := _q.loadAttachments(ctx, query, nodes,
+			func(n *User) { n.appendNamedAttachments(name) },
+			func(n *User, e *Attachment) { n.appendNamedAttachments(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1149,6 +1201,36 @@ func (_q *UserQuery) loadMessages(ctx context.Context, query *MessageQuery, node
 		node, ok := nodeids[fk]
 		if !ok {
 			return fmt.Errorf(`unexpected referenced foreign-key "author_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadAttachments(ctx context.Context, query *AttachmentQuery, nodes []*User, init func(*User), assign func(*User, *Attachment)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[globalid.ID]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(attachment.FieldUploaderID)
+	}
+	query.Where(predicate.Attachment(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.AttachmentsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UploaderID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "uploader_id" returned %v for node %v`, fk, n.ID)
 		}
 		assign(node, n)
 	}
@@ -1567,6 +1649,20 @@ func (_q *UserQuery) WithNamedMessages(name string, opts ...func(*MessageQuery))
 		_q.withNamedMessages = make(map[string]*MessageQuery)
 	}
 	_q.withNamedMessages[name] = query
+	return _q
+}
+
+// WithNamedAttachments tells the query-builder to eager-load the nodes that are connected to the "attachments"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedAttachments(name string, opts ...func(*AttachmentQuery)) *UserQuery {
+	query := (&AttachmentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedAttachments == nil {
+		_q.withNamedAttachments = make(map[string]*AttachmentQuery)
+	}
+	_q.withNamedAttachments[name] = query
 	return _q
 }
 

@@ -55,6 +55,9 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[globalid
 	return r.Client.User.Query().Paginate(ctx, after, first, before, last, ent.WithUserOrder(orderBy), ent.WithUserFilter(where.Filter))
 }
 
+// Attachment returns AttachmentResolver implementation.
+func (r *Resolver) Attachment() AttachmentResolver { return &attachmentResolver{r} }
+
 // Message returns MessageResolver implementation.
 func (r *Resolver) Message() MessageResolver { return &messageResolver{r} }
 
@@ -74,6 +77,7 @@ func (r *Resolver) Ticket() TicketResolver { return &ticketResolver{r} }
 func (r *Resolver) TicketWhereInput() TicketWhereInputResolver { return &ticketWhereInputResolver{r} }
 
 type (
+	attachmentResolver       struct{ *Resolver }
 	messageResolver          struct{ *Resolver }
 	notificationResolver     struct{ *Resolver }
 	queryResolver            struct{ *Resolver }

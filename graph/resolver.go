@@ -5,10 +5,14 @@
 package graph
 
 import (
+	"context"
+
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/graph/model"
+	"github.com/switchboardhq/switchboard/internal/apierr"
+	"github.com/switchboardhq/switchboard/internal/attachments"
 	"github.com/switchboardhq/switchboard/internal/auth"
 	"github.com/switchboardhq/switchboard/internal/inbox"
 	"github.com/switchboardhq/switchboard/internal/live"
@@ -28,6 +32,27 @@ type Resolver struct {
 	Wallboards *wallboard.Service
 	// MaxPageSize also bounds nodes(ids:).
 	MaxPageSize int
+	// Attachments stores uploads (nil: uploadAttachment is refused).
+	Attachments *attachments.Service
+}
+
+// uploads is the attachments service, or an error when there is none.
+func (r *Resolver) uploads() uploader {
+	if r.Attachments == nil {
+		return noUploads{}
+	}
+	return r.Attachments
+}
+
+type uploader interface {
+	Upload(ctx context.Context, up graphql.Upload) (*ent.Attachment, error)
+}
+
+// noUploads refuses uploads on a server built without attachments.
+type noUploads struct{}
+
+func (noUploads) Upload(context.Context, graphql.Upload) (*ent.Attachment, error) {
+	return nil, apierr.Errorf(apierr.Unavailable, "this server stores no attachments")
 }
 
 // NewSchema returns the executable schema served at /query; pageSize is

@@ -36,7 +36,7 @@ func (r *mutationResolver) Logout(ctx context.Context) (bool, error) {
 func (r *mutationResolver) CreateTicket(ctx context.Context, input model.CreateTicketInput) (*ent.Ticket, error) {
 	return r.Tickets.Create(ctx, ticketing.NewTicket{
 		Subject: input.Subject, Body: input.Body, Priority: input.Priority,
-		GroupID: input.GroupID, RequesterID: input.RequesterID,
+		GroupID: input.GroupID, RequesterID: input.RequesterID, AttachmentIDs: input.AttachmentIDs,
 	})
 }
 
@@ -46,8 +46,8 @@ func (r *mutationResolver) UpdateTicket(ctx context.Context, id globalid.ID, inp
 }
 
 // AddMessage is the resolver for the addMessage field.
-func (r *mutationResolver) AddMessage(ctx context.Context, ticketID globalid.ID, body string, internal *bool) (*ent.Message, error) {
-	return r.Tickets.Reply(ctx, ticketID, body, internal != nil && *internal)
+func (r *mutationResolver) AddMessage(ctx context.Context, ticketID globalid.ID, body string, internal *bool, attachmentIDs []globalid.ID) (*ent.Message, error) {
+	return r.Tickets.ReplyWithAttachments(ctx, ticketID, body, internal != nil && *internal, attachmentIDs)
 }
 
 // UpdateProfile is the resolver for the updateProfile field.

@@ -52,6 +52,66 @@ var (
 			},
 		},
 	}
+	// AttachmentsColumns holds the columns for the "attachments" table.
+	AttachmentsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "filename", Type: field.TypeString, Size: 255},
+		{Name: "size", Type: field.TypeInt64},
+		{Name: "content_type", Type: field.TypeString},
+		{Name: "sha256", Type: field.TypeString, Size: 64},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "message_id", Type: field.TypeString, Nullable: true},
+		{Name: "ticket_id", Type: field.TypeString, Nullable: true},
+		{Name: "uploader_id", Type: field.TypeString},
+	}
+	// AttachmentsTable holds the schema information for the "attachments" table.
+	AttachmentsTable = &schema.Table{
+		Name:       "attachments",
+		Columns:    AttachmentsColumns,
+		PrimaryKey: []*schema.Column{AttachmentsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "attachments_messages_attachments",
+				Columns:    []*schema.Column{AttachmentsColumns[6]},
+				RefColumns: []*schema.Column{MessagesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "attachments_tickets_attachments",
+				Columns:    []*schema.Column{AttachmentsColumns[7]},
+				RefColumns: []*schema.Column{TicketsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "attachments_users_attachments",
+				Columns:    []*schema.Column{AttachmentsColumns[8]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "attachment_message_id",
+				Unique:  false,
+				Columns: []*schema.Column{AttachmentsColumns[6]},
+			},
+			{
+				Name:    "attachment_ticket_id",
+				Unique:  false,
+				Columns: []*schema.Column{AttachmentsColumns[7]},
+			},
+			{
+				Name:    "attachment_sha256",
+				Unique:  false,
+				Columns: []*schema.Column{AttachmentsColumns[4]},
+			},
+			{
+				Name:    "attachment_uploader_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AttachmentsColumns[8], AttachmentsColumns[5]},
+			},
+		},
+	}
 	// EventsColumns holds the columns for the "events" table.
 	EventsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -729,6 +789,7 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APITokensTable,
+		AttachmentsTable,
 		EventsTable,
 		FollowsTable,
 		GroupsTable,
@@ -749,6 +810,9 @@ var (
 
 func init() {
 	APITokensTable.ForeignKeys[0].RefTable = UsersTable
+	AttachmentsTable.ForeignKeys[0].RefTable = MessagesTable
+	AttachmentsTable.ForeignKeys[1].RefTable = TicketsTable
+	AttachmentsTable.ForeignKeys[2].RefTable = UsersTable
 	FollowsTable.ForeignKeys[0].RefTable = TicketsTable
 	FollowsTable.ForeignKeys[1].RefTable = UsersTable
 	MacrosTable.ForeignKeys[0].RefTable = GroupsTable

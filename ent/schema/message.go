@@ -42,6 +42,8 @@ func (Message) Edges() []ent.Edge {
 		edge.From("author", User.Type).Ref("messages").Field("author_id").Unique().Required().Immutable(),
 		edge.To("mentions", Mention.Type).Annotations(entgql.Skip()),
 		edge.To("notifications", Notification.Type).Annotations(entgql.Skip()),
+		// The message's files, in upload order.
+		edge.To("attachments", Attachment.Type),
 	}
 }
 

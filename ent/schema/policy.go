@@ -17,6 +17,9 @@ func (Group) Policy() ent.Policy { return privacy.GroupPolicy() }
 // Policy of the Ticket.
 func (Ticket) Policy() ent.Policy { return privacy.TicketPolicy() }
 
+// Policy of the Attachment.
+func (Attachment) Policy() ent.Policy { return privacy.AttachmentPolicy() }
+
 // Policy of the Message.
 func (Message) Policy() ent.Policy { return privacy.MessagePolicy() }
 

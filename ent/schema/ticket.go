@@ -74,6 +74,7 @@ func (Ticket) Edges() []ent.Edge {
 		edge.To("notifications", Notification.Type).Annotations(entgql.Skip()),
 		edge.To("follows", Follow.Type).Annotations(entgql.Skip()),
 		edge.To("mentions", Mention.Type).Annotations(entgql.Skip()),
+		edge.To("attachments", Attachment.Type).Annotations(entgql.Skip()),
 		edge.To("messages", Message.Type).
 			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 	}

@@ -71,6 +71,7 @@ func (User) Edges() []ent.Edge {
 				entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 		edge.To("assigned_tickets", Ticket.Type).Annotations(entgql.Skip()),
 		edge.To("messages", Message.Type).Annotations(entgql.Skip()),
+		edge.To("attachments", Attachment.Type).Annotations(entgql.Skip()),
 		edge.To("sessions", Session.Type).Annotations(entgql.Skip()),
 		edge.To("api_tokens", APIToken.Type).Annotations(entgql.Skip()),
 		edge.To("notifications", Notification.Type).Annotations(entgql.Skip()),

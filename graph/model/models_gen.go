@@ -42,6 +42,8 @@ type CreateTicketInput struct {
 	GroupID *globalid.ID `json:"groupID,omitempty"`
 	// Agents and admins only: open the ticket on behalf of this customer.
 	RequesterID *globalid.ID `json:"requesterID,omitempty"`
+	// Your pending uploads (uploadAttachment) to attach to the first message.
+	AttachmentIDs []globalid.ID `json:"attachmentIDs,omitempty"`
 }
 
 // An admin creating an account (e.g. inviting an agent) sets its first password.

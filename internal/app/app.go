@@ -19,6 +19,7 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/internal/attachments"
 	"github.com/switchboardhq/switchboard/internal/auth"
 	"github.com/switchboardhq/switchboard/internal/broker"
 	"github.com/switchboardhq/switchboard/internal/cache"
@@ -40,6 +41,8 @@ type Data struct {
 	Keys    *confidential.Keyring
 	Auth    *auth.Service
 	Metrics *metrics.Metrics
+	// Attachments stores files on tickets.
+	Attachments *attachments.Service
 	// Cache is the cache of hot reads; nil when SWITCHBOARD_CACHE_TTL is 0.
 	Cache      cache.Cache
 	closeCache func()
@@ -75,6 +78,12 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, dbOptions .
 		_ = client.Close()
 		return nil, err
 	}
+	files, err := openAttachments(cfg, client, log)
+	if err != nil {
+		closeCache()
+		_ = client.Close()
+		return nil, err
+	}
 	if hot != nil {
 		ticketing.CacheSLAPolicies(client, hot)
 	}
@@ -86,7 +95,20 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, dbOptions .
 		SessionAbsoluteTimeout: cfg.SessionAbsoluteTimeout,
 		Cache:                  hot,
 	})
-	return &Data{Config: cfg, Log: log, Client: client, DB: db, Keys: keys, Auth: accounts, Metrics: m, Cache: hot, closeCache: closeCache}, nil
+	return &Data{Config: cfg, Log: log, Client: client, DB: db, Keys: keys, Auth: accounts, Metrics: m, Cache: hot, closeCache: closeCache, Attachments: files}, nil
+}
+
+// openAttachments opens the store of attachments the settings name.
+func openAttachments(cfg *config.Config, client *ent.Client, log *slog.Logger) (*attachments.Service, error) {
+	store, spool, err := attachments.OpenStore(cfg.AttachmentsURL, cfg.DataDir)
+	if err != nil {
+		return nil, config.Errorf("%v", err)
+	}
+	svc, err := attachments.New(client, store, spool, cfg.AttachmentLimits, log)
+	if err != nil {
+		return nil, config.Errorf("SWITCHBOARD_ATTACHMENTS_URL: %v", err)
+	}
+	return svc, nil
 }
 
 // Close closes the cache and the database.

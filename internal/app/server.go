@@ -81,9 +81,9 @@ func NewServer(ctx context.Context, d *Data, ln *Listeners, getenv func(string) 
 	if err := s.hub.Init(ctx); err != nil {
 		return nil, err
 	}
-	tickets := ticketing.New(d.Client, ticketing.Options{Announce: s.hub.Announce, Online: s.hub.AgentsOnline})
+	tickets := ticketing.New(d.Client, ticketing.Options{Announce: s.hub.Announce, Online: s.hub.AgentsOnline, Attachments: d.Attachments})
 	resolver := &graph.Resolver{
-		Client: d.Client, Auth: d.Auth, Tickets: tickets, Live: s.hub, MaxPageSize: cfg.MaxPageSize,
+		Client: d.Client, Auth: d.Auth, Tickets: tickets, Live: s.hub, MaxPageSize: cfg.MaxPageSize, Attachments: d.Attachments,
 		Search: search.New(d.Client, Dialect(cfg), search.Options{
 			Language: cfg.SearchLanguage, MaxQueryLength: cfg.SearchMaxQueryLength, MaxCandidates: cfg.SearchMaxCandidates,
 		}),
@@ -130,6 +130,7 @@ func NewServer(ctx context.Context, d *Data, ln *Listeners, getenv func(string) 
 		OperationTimeout: cfg.OperationTimeout,
 		Introspection:    cfg.Introspection,
 		FieldSuggestions: cfg.FieldSuggestions,
+		Attachments:      d.Attachments,
 	})
 	if s.http, err = httpserver.NewServer(ln.HTTP, handler, d.Log, serverOptions(cfg)); err != nil {
 		return nil, config.Errorf("%v", err)
@@ -182,7 +183,7 @@ func (s *Server) Addr() net.Addr { return s.http.Addr() }
 //     another instance, and waited for until their close frames are on
 //     the wire.
 //  2. The metrics listener stops (it is scraped until then).
-//  3. The hub's loops stop, and are joined.
+//  3. The hub's loops and the attachments' sweeper stop, and are joined.
 //  4. The broker (its receiving loop joined by Close), presence and the
 //     Redis client close: nothing uses them any more.
 //  5. Tracing flushes the spans of all the above.
@@ -200,6 +201,7 @@ func (s *Server) Run(ctx context.Context) error {
 	defer stopHub()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.hub.Run(hubCtx) })
+	g.Go(func() error { return s.data.Attachments.Run(hubCtx) })
 	g.Go(s.http.Serve)
 	if s.metrics != nil {
 		g.Go(s.metrics.Serve)
@@ -319,8 +321,8 @@ func (s *Server) rateLimit() *graph.RateLimit {
 	}
 }
 
-// readinessChecks are what /readyz checks: the database, and Redis when
-// configured.
+// readinessChecks are what /readyz checks: the database, the
+// attachments' storage, and Redis when configured.
 func (s *Server) readinessChecks() map[string]func(context.Context) error {
 	client := s.data.Client
 	checks := map[string]func(context.Context) error{
@@ -328,6 +330,9 @@ func (s *Server) readinessChecks() map[string]func(context.Context) error {
 			_, err := client.Sequence.Query().Exist(viewer.SystemContext(ctx))
 			return err
 		},
+	}
+	if files := s.data.Attachments; files != nil {
+		checks["attachments"] = files.Store().Check
 	}
 	if rdb := s.redis; rdb != nil {
 		checks["redis"] = func(ctx context.Context) error { return rdb.Ping(ctx).Err() }

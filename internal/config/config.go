@@ -88,6 +88,9 @@ type Config struct {
 	WallboardRefresh        time.Duration
 	WallboardDueSoon        time.Duration
 
+	// Files on tickets (attachments.go).
+	Attachments
+
 	// Full-text search (internal/search).
 	SearchLanguage       string
 	SearchMaxQueryLength int
@@ -136,7 +139,7 @@ func duration(d time.Duration) string {
 // Settings lists every setting in the order of the documentation's tables
 // (docs/configuration.md): the server's, the hardening ones, then live
 // updates and the rest.
-var Settings = slices.Concat(serverSettings, hardeningSettings, liveSettings)
+var Settings = slices.Concat(serverSettings, hardeningSettings, liveSettings, attachmentSettings)
 
 var serverSettings = []Setting{
 	{"addr", "SWITCHBOARD_ADDR", ":8080", "address to listen on", func(c *Config, v string) error { c.Addr = v; return nil }},
@@ -279,6 +282,9 @@ func (s Setting) IsBool() bool {
 
 func (c *Config) validate() error {
 	if err := c.resolveHardening(); err != nil {
+		return err
+	}
+	if err := c.validateAttachments(); err != nil {
 		return err
 	}
 	for env, d := range map[string]time.Duration{

@@ -23,21 +23,22 @@ type ID string
 
 // Prefixes of the object types. They are part of every stored ID: never change one.
 const (
-	PrefixUser      = "US"
-	PrefixGroup     = "GR"
-	PrefixTicket    = "TK"
-	PrefixMessage   = "MS"
-	PrefixSLAPolicy = "SP"
-	PrefixSession   = "SE"
-	PrefixAPIToken  = "AT"
-	PrefixEvent     = "EV"
-	PrefixSequence  = "SQ"
-	PrefixRule      = "RR"
-	PrefixNotice    = "NT"
-	PrefixMention   = "MN"
-	PrefixFollow    = "FL"
-	PrefixMacro     = "MC"
-	PrefixView      = "SV"
+	PrefixUser       = "US"
+	PrefixGroup      = "GR"
+	PrefixTicket     = "TK"
+	PrefixMessage    = "MS"
+	PrefixSLAPolicy  = "SP"
+	PrefixSession    = "SE"
+	PrefixAPIToken   = "AT"
+	PrefixEvent      = "EV"
+	PrefixSequence   = "SQ"
+	PrefixRule       = "RR"
+	PrefixNotice     = "NT"
+	PrefixMention    = "MN"
+	PrefixFollow     = "FL"
+	PrefixMacro      = "MC"
+	PrefixView       = "SV"
+	PrefixAttachment = "AF"
 )
 
 const prefixLen = 2

@@ -30,6 +30,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/switchboardhq/switchboard/internal/apierr"
+	"github.com/switchboardhq/switchboard/internal/attachments"
 	"github.com/switchboardhq/switchboard/internal/auth"
 	"github.com/switchboardhq/switchboard/internal/metrics"
 	"github.com/switchboardhq/switchboard/internal/querycache"
@@ -78,6 +79,9 @@ type Options struct {
 	OperationTimeout time.Duration
 	Introspection    bool
 	FieldSuggestions bool
+	// Attachments serves uploads (multipart requests to /query) and
+	// downloads (/attachments/…); nil: neither.
+	Attachments *attachments.Service
 }
 
 // DefaultMaxBodyBytes is the largest request body accepted (1 MiB).
@@ -103,6 +107,9 @@ func Handler(log *slog.Logger, resolver *graph.Resolver, opts Options) http.Hand
 	}
 	gql.AddTransport(eventStream{hub: resolver.Live, keepAlive: ws.KeepAlive, queries: opts.QueryCache, maxTokens: queryLimits(opts).MaxTokens})
 	gql.AddTransport(transport.Options{})
+	if opts.Attachments != nil {
+		gql.AddTransport(requestErrors{multipartUpload{svc: opts.Attachments, maxOperations: opts.MaxBodyBytes}})
+	}
 	gql.AddTransport(requestErrors{transport.GET{}})
 	gql.AddTransport(requestErrors{transport.POST{}})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
@@ -132,7 +139,14 @@ func Handler(log *slog.Logger, resolver *graph.Resolver, opts Options) http.Hand
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("/query", cors(opts.AllowedOrigins, limitBody(opts.MaxBodyBytes, checkRequest(authenticate(log, resolver.Auth, opts.AllowedOrigins, ips, gql)))))
+	var uploadMax int64
+	if svc := opts.Attachments; svc != nil {
+		uploadMax = svc.Limits().MaxRequestBytes
+		// Downloads are GETs without side effects, made by <a> and <img>
+		// which cannot send the CSRF header: a cookie alone will do.
+		mux.Handle("GET /attachments/{id}/{filename}", authenticateWith(log, resolver.Auth, ips, func(*http.Request) bool { return true }, download(svc)))
+	}
+	mux.Handle("/query", cors(opts.AllowedOrigins, limitBody(opts.MaxBodyBytes, uploadMax, checkRequest(uploadMax > 0, authenticate(log, resolver.Auth, opts.AllowedOrigins, ips, gql)))))
 	mux.Handle("GET /readyz", readiness(opts.Checks))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -161,6 +175,14 @@ func Handler(log *slog.Logger, resolver *graph.Resolver, opts Options) http.Hand
 // learns it at once. Cookie-authenticated requests must also pass the CSRF
 // check; bearer requests need none (browsers never add them on their own).
 func authenticate(log *slog.Logger, svc *auth.Service, allowedOrigins []string, ips clientIPs, next http.Handler) http.Handler {
+	return authenticateWith(log, svc, ips, func(r *http.Request) bool {
+		return sameOriginOrAllowed(r, ips.scheme(r), allowedOrigins)
+	}, next)
+}
+
+// authenticateWith is authenticate with the CSRF check csrfOK of
+// cookie-authenticated requests.
+func authenticateWith(log *slog.Logger, svc *auth.Service, ips clientIPs, csrfOK func(*http.Request) bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cw := &cookieWriter{ResponseWriter: w}
 		w = cw
@@ -176,7 +198,7 @@ func authenticate(log *slog.Logger, svc *auth.Service, allowedOrigins []string, 
 				return
 			}
 		} else if c, err := r.Cookie(auth.SessionCookieName); err == nil && c.Value != "" {
-			if !sameOriginOrAllowed(r, ips.scheme(r), allowedOrigins) {
+			if !csrfOK(r) {
 				writeError(w, apierr.Errorf(apierr.Forbidden, "cross-site request refused: send the %s header or call from an allowed origin", auth.CSRFHeader))
 				return
 			}
@@ -308,8 +330,19 @@ func (w *cookieWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // limitBody refuses bodies over max bytes with 413, before reading them
 // when the length is declared, and cuts off undeclared ones at max.
-func limitBody(max int64, next http.Handler) http.Handler {
+// Multipart uploads (when uploadMax > 0) are streamed, not read here, and
+// bounded by uploadMax instead.
+func limitBody(max, uploadMax int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if uploadMax > 0 && r.Method == http.MethodPost && isMultipart(r) {
+			if r.ContentLength > uploadMax {
+				writeError(w, apierr.Errorf(apierr.PayloadTooLarge, "the request is larger than %d bytes (SWITCHBOARD_ATTACHMENTS_MAX_REQUEST_BYTES)", uploadMax))
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, uploadMax)
+			next.ServeHTTP(w, r)
+			return
+		}
 		if r.ContentLength > max {
 			writeError(w, apierr.Errorf(apierr.PayloadTooLarge, "request body is larger than %d bytes", max))
 			return

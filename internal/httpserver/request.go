@@ -26,7 +26,9 @@ var postMediaTypes = map[string]bool{"application/json": true, "application/grap
 // request object (400: batches as JSON arrays are not accepted, nor
 // invalid UTF-8 or malformed JSON). GET requests are marked so that
 // mutations over GET are refused (405).
-func checkRequest(next http.Handler) http.Handler {
+// Multipart uploads (when uploads is set) are checked by the CSRF rule of
+// multipart requests; their parts are checked as they are read.
+func checkRequest(uploads bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		switch r.Method {
@@ -40,6 +42,13 @@ func checkRequest(next http.Handler) http.Handler {
 				}
 			}
 		case http.MethodPost:
+			if uploads && isMultipart(r) {
+				if err := multipartAllowed(r); err != nil {
+					writeError(w, err)
+					return
+				}
+				break
+			}
 			mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 			switch {
 			case err == nil && postMediaTypes[mediaType]:

@@ -23,6 +23,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/attachment"
 	"github.com/switchboardhq/switchboard/ent/event"
 	"github.com/switchboardhq/switchboard/ent/message"
 	"github.com/switchboardhq/switchboard/ent/predicate"
@@ -347,7 +348,7 @@ func (h *Hub) read(ctx context.Context, where ...predicate.Event) ([]*Event, err
 	}
 	byMessage := map[globalid.ID]*ent.Message{}
 	if len(messageIDs) > 0 {
-		msgs, err := h.client.Message.Query().Where(message.IDIn(messageIDs...)).WithAuthor().WithTicket(withReach).All(sys)
+		msgs, err := h.client.Message.Query().Where(message.IDIn(messageIDs...)).WithAuthor().WithAttachments(func(q *ent.AttachmentQuery) { q.Order(ent.Asc(attachment.FieldID)) }).WithTicket(withReach).All(sys)
 		if err != nil {
 			return nil, err
 		}

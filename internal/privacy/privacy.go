@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/entql"
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/attachment"
 	"github.com/switchboardhq/switchboard/ent/follow"
 	"github.com/switchboardhq/switchboard/ent/mention"
 	"github.com/switchboardhq/switchboard/ent/message"
@@ -192,6 +193,46 @@ func MessagePolicy() ent.Policy {
 		Mutation: entprivacy.MutationPolicy{
 			allowSystem, denyReadOnly, denyAnonymous,
 			entprivacy.MessageMutationRuleFunc(messageMutation),
+		},
+	}
+}
+
+// AttachmentPolicy: an attached file is read by exactly those who read its
+// message (so a note's files never reach customers); a pending upload only
+// by its uploader. People upload as themselves; attaching an upload to a
+// message, and deleting, are the system's doing (internal/ticketing and
+// internal/attachments check whose upload it is first).
+func AttachmentPolicy() ent.Policy {
+	return entprivacy.Policy{
+		Query: entprivacy.QueryPolicy{
+			allowSystem, allowAdmin, denyAnonymous,
+			entprivacy.AttachmentQueryRuleFunc(func(ctx context.Context, q *ent.AttachmentQuery) error {
+				v := viewer.FromContext(ctx)
+				visible := []predicate.Message{message.HasTicketWith(ticketReach(v))}
+				if v.IsCustomer() {
+					visible = append(visible, message.Internal(false))
+				}
+				q.Where(attachment.Or(
+					attachment.And(attachment.MessageIDIsNil(), attachment.UploaderID(v.UserID)),
+					attachment.HasMessageWith(visible...),
+				))
+				return entprivacy.Allow
+			}),
+		},
+		Mutation: entprivacy.MutationPolicy{
+			allowSystem, denyReadOnly, denyAnonymous,
+			entprivacy.AttachmentMutationRuleFunc(func(ctx context.Context, m *ent.AttachmentMutation) error {
+				if !m.Op().Is(ent.OpCreate) {
+					return entprivacy.Denyf("attachments are attached and deleted by the system")
+				}
+				if uploader, _ := m.UploaderID(); uploader != viewer.FromContext(ctx).UserID {
+					return apierr.Errorf(apierr.Forbidden, "files are uploaded as yourself")
+				}
+				if _, attached := m.MessageID(); attached {
+					return apierr.Errorf(apierr.Forbidden, "an upload is attached when its message is written")
+				}
+				return entprivacy.Allow
+			}),
 		},
 	}
 }

@@ -14,6 +14,7 @@ import (
 	entschema "github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/internal/apierr"
+	"github.com/switchboardhq/switchboard/internal/attachments"
 	"github.com/switchboardhq/switchboard/internal/clock"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/nodes"
@@ -34,6 +35,8 @@ type Service struct {
 	Announce func(ctx context.Context)
 	// Online, when set, tells round-robin which agents are online.
 	Online routing.Online
+	// Attachments attaches uploads to messages (nil: messages take none).
+	Attachments *attachments.Service
 }
 
 // Options are what the Service tells and asks beyond the database.
@@ -44,11 +47,13 @@ type Options struct {
 	// Online, when set, tells round-robin which agents are online
 	// (internal/live's Hub.AgentsOnline).
 	Online routing.Online
+	// Attachments attaches uploads to messages (nil: messages take none).
+	Attachments *attachments.Service
 }
 
 // New returns a Service.
 func New(client *ent.Client, opts Options) *Service {
-	return &Service{client: client, now: time.Now, Announce: opts.Announce, Online: opts.Online}
+	return &Service{client: client, now: time.Now, Announce: opts.Announce, Online: opts.Online, Attachments: opts.Attachments}
 }
 
 // changeTime is the time of a change made under ctx: the time internal/clock
@@ -68,6 +73,9 @@ type NewTicket struct {
 	GroupID     *globalid.ID
 	RequesterID *globalid.ID
 	Channel     ticket.Channel
+	// AttachmentIDs are the viewer's pending uploads to attach to the
+	// first message.
+	AttachmentIDs []globalid.ID
 }
 
 // Create opens a ticket; its body becomes the first message.
@@ -124,7 +132,11 @@ func (s *Service) Create(ctx context.Context, in NewTicket) (*ent.Ticket, error)
 		if t, err = create.Save(ctx); err != nil {
 			return err
 		}
-		return tx.Message.Create().SetTicketID(t.ID).SetAuthorID(v.UserID).SetBody(body).Exec(notify.Opening(ctx))
+		msg, err := tx.Message.Create().SetTicketID(t.ID).SetAuthorID(v.UserID).SetBody(body).Save(notify.Opening(ctx))
+		if err != nil {
+			return err
+		}
+		return s.attach(ctx, tx, msg, in.AttachmentIDs)
 	})
 	if err != nil {
 		return nil, err
@@ -136,12 +148,24 @@ func (s *Service) Create(ctx context.Context, in NewTicket) (*ent.Ticket, error)
 // stops the first-response clock and opens a new ticket; a customer's reply
 // reopens a pending or solved one.
 func (s *Service) Reply(ctx context.Context, ticketID globalid.ID, body string, internal bool) (*ent.Message, error) {
+	return s.ReplyWithAttachments(ctx, ticketID, body, internal, nil)
+}
+
+// ReplyWithAttachments is Reply with the viewer's pending uploads
+// attachmentIDs attached to the message, in the same transaction.
+func (s *Service) ReplyWithAttachments(ctx context.Context, ticketID globalid.ID, body string, internal bool, attachmentIDs []globalid.ID) (*ent.Message, error) {
 	var msg *ent.Message
 	err := s.withTx(ctx, func(tx *ent.Tx) error {
 		m, bookkeeping, err := s.reply(ctx, tx, ticketID, body, internal)
 		msg = m
-		if err != nil || bookkeeping == nil {
+		if err != nil {
 			return err
+		}
+		if err := s.attach(ctx, tx, m, attachmentIDs); err != nil {
+			return err
+		}
+		if bookkeeping == nil {
+			return nil
 		}
 		// The status bookkeeping is the system's doing, not the author's
 		// (customers may not set firstRespondedAt themselves).
@@ -197,6 +221,17 @@ func (s *Service) reply(ctx context.Context, tx *ent.Tx, ticketID globalid.ID, b
 		return msg, nil, nil
 	}
 	return msg, replyBookkeeping(tx, t, v, s.changeTime(ctx)), nil
+}
+
+// attach attaches uploads to msg in tx.
+func (s *Service) attach(ctx context.Context, tx *ent.Tx, msg *ent.Message, ids []globalid.ID) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if s.Attachments == nil {
+		return apierr.Invalid("attachmentIDs", "this server stores no attachments")
+	}
+	return s.Attachments.Attach(ctx, tx, msg, ids)
 }
 
 // replyBookkeeping is the change a public reply makes to its ticket t, or
