@@ -67,6 +67,7 @@ var Codes = []Code{
 var httpStatus = map[Code]int{
 	Unauthenticated:      401,
 	Forbidden:            403,
+	NotFound:             404,
 	BadUserInput:         400,
 	RateLimited:          429,
 	Internal:             500,

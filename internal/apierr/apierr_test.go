@@ -44,7 +44,7 @@ func TestCodeOf(t *testing.T) {
 var wantStatus = map[apierr.Code]int{
 	apierr.Unauthenticated:        401,
 	apierr.Forbidden:              403,
-	apierr.NotFound:               200,
+	apierr.NotFound:               404,
 	apierr.BadUserInput:           400,
 	apierr.Conflict:               200,
 	apierr.RateLimited:            429,
