@@ -64,3 +64,16 @@ func UnmarshalString(v any) (string, error) {
 	}
 	return s, nil
 }
+
+// MarshalUpload is never called: uploads are input only.
+func MarshalUpload(u graphql.Upload) graphql.Marshaler { return graphql.MarshalUpload(u) }
+
+// UnmarshalUpload reads an Upload: only a file part of a multipart
+// request is one (anything else is BAD_USER_INPUT naming the argument).
+func UnmarshalUpload(v any) (graphql.Upload, error) {
+	u, err := graphql.UnmarshalUpload(v)
+	if err != nil {
+		return u, &Malformed{Want: "a file of a multipart request (see the GraphQL multipart request spec)"}
+	}
+	return u, nil
+}

@@ -33,7 +33,8 @@ type Target struct {
 	Dialect Dialect
 	// DatabaseURL is what to give the server (empty for SQLite).
 	DatabaseURL string
-	// DataDir is the SQLite data directory (empty for PostgreSQL).
+	// DataDir is the data directory: the SQLite database's, and for both
+	// dialects the attachments' (a fresh one per target).
 	DataDir string
 	// EncryptionKey is a fresh SWITCHBOARD_ENCRYPTION_KEY for this database.
 	EncryptionKey string
@@ -87,7 +88,7 @@ func NewTarget(t testing.TB, d Dialect) Target {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return Target{Dialect: Postgres, DatabaseURL: u.String(), EncryptionKey: key.Encode()}
+	return Target{Dialect: Postgres, DatabaseURL: u.String(), DataDir: t.TempDir(), EncryptionKey: key.Encode()}
 }
 
 // Keyring is the keyring of the target's EncryptionKey.
@@ -134,5 +135,8 @@ func (tg Target) SQLitePath() string { return filepath.Join(tg.DataDir, database
 
 // String describes the target for messages.
 func (tg Target) String() string {
-	return fmt.Sprintf("%s %s%s", tg.Dialect, tg.DataDir, tg.DatabaseURL)
+	if tg.DatabaseURL != "" {
+		return fmt.Sprintf("%s %s", tg.Dialect, tg.DatabaseURL)
+	}
+	return fmt.Sprintf("%s %s", tg.Dialect, tg.DataDir)
 }

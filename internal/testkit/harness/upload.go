@@ -7,6 +7,8 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -41,7 +43,15 @@ func MultipartBody(query string, vars map[string]any, names []string, files []Fi
 	_ = w.WriteField("map", string(mj))
 	for i, f := range files {
 		h := make(map[string][]string)
-		h["Content-Disposition"] = []string{fmt.Sprintf(`form-data; name="%d"; filename=%q`, i, f.Name)}
+		// As browsers write it: the name as is, quotes and backslashes
+		// escaped (not Go's %q, which would escape control bytes too).
+		name := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(f.Name)
+		disposition := fmt.Sprintf(`form-data; name="%d"; filename="%s"`, i, name)
+		if strings.ContainsFunc(f.Name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			// Header lines cannot carry control bytes: RFC 5987's form.
+			disposition = fmt.Sprintf(`form-data; name="%d"; filename*=UTF-8''%s`, i, url.PathEscape(f.Name))
+		}
+		h["Content-Disposition"] = []string{disposition}
 		ct := f.ContentType
 		if ct == "" {
 			ct = "application/octet-stream"
