@@ -172,6 +172,7 @@ func (s *Service) Upload(ctx context.Context, up graphql.Upload) (*ent.Attachmen
 		SetContentType(sp.ContentType).
 		SetSha256(sp.Hash).
 		SetUploaderID(v.UserID).
+		SetCreatedAt(s.now()).
 		Save(ctx)
 }
 
@@ -282,11 +283,11 @@ func SanitizeFilename(name string) string {
 		name = name[i+1:]
 	}
 	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError {
-			return -1
-		}
-		if unicode.IsSpace(r) {
+		switch {
+		case unicode.IsSpace(r):
 			return ' '
+		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError:
+			return -1
 		}
 		return r
 	}, name)
