@@ -79,6 +79,9 @@ func (t multipartUpload) read(r *http.Request, spooled *[]*attachments.Spooled) 
 		return nil, apierr.Wrap(apierr.BadUserInput, err, "the multipart body is malformed: %v", err)
 	}
 	part, err := nextPart(mr)
+	if errors.Is(err, io.EOF) {
+		return nil, apierr.Invalid("operations", "the multipart request has no parts: the first must be \"operations\"")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +101,9 @@ func (t multipartUpload) read(r *http.Request, spooled *[]*attachments.Spooled) 
 	if err := dec.Decode(&params); err != nil {
 		return nil, apierr.Invalid("operations", "operations must be one GraphQL request object")
 	}
-	if part, err = nextPart(mr); err != nil {
+	if part, err = nextPart(mr); errors.Is(err, io.EOF) {
+		return nil, apierr.Invalid("map", "the multipart request has no \"map\" part after \"operations\"")
+	} else if err != nil {
 		return nil, err
 	}
 	if part.FormName() != "map" {
