@@ -13,7 +13,7 @@ import (
 type Attachments struct {
 	// AttachmentsURL is where blobs are kept: empty for
 	// <data-dir>/attachments, a directory, or s3://bucket?….
-	AttachmentsURL string
+	AttachmentsURL   string
 	AttachmentLimits attachments.Limits
 }
 
