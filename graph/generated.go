@@ -5022,11 +5022,13 @@ extend type Mutation {
 extend type Query {
   """
   Tickets whose subject or messages match ` + "`" + `query` + "`" + `, among those the viewer
-  may read (customers' words never match internal notes). The query
-  language: words and "quoted phrases"; status:open,pending;
-  priority:high,urgent; assignee:me|none|EMAIL; group:"Billing"|none;
-  requester:me|EMAIL; tag:refund; created:>2026-01-01; updated:<7d;
-  is:unassigned; is:breached; a leading - negates a term;
+  may read (customers' words never match internal notes, nor has: and
+  filename: their files). The query language: words and "quoted
+  phrases"; status:open,pending; priority:high,urgent;
+  assignee:me|none|EMAIL; group:"Billing"|none; requester:me|EMAIL;
+  tag:refund; created:>2026-01-01; updated:<7d; is:unassigned;
+  is:breached; has:attachment; filename:invoice|"annual report" (part of
+  a file name, any case); a leading - negates a term;
   sort:relevance|newest|oldest. Relevance is the default order (newest
   first when there are no words). A malformed query is BAD_USER_INPUT
   whose message starts with the 1-based character position at fault, e.g.

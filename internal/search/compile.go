@@ -10,7 +10,9 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqljson"
 
+	"github.com/switchboardhq/switchboard/ent/attachment"
 	"github.com/switchboardhq/switchboard/ent/group"
+	"github.com/switchboardhq/switchboard/ent/message"
 	"github.com/switchboardhq/switchboard/ent/predicate"
 	entschema "github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/ent/ticket"
@@ -89,13 +91,16 @@ func hasWordChar(s string) bool {
 }
 
 // reads is what a filter word tests, by ent field and edge names: fields
-// of the ticket and of the user or group the word names.
+// of the ticket, of the user or group the word names, and of the
+// attachments and messages it looks into.
 type reads struct {
 	// what names the word in a refusal ("SLA state").
-	what   string
-	ticket []string
-	user   []string
-	group  []string
+	what       string
+	ticket     []string
+	user       []string
+	group      []string
+	attachment []string
+	message    []string
 	// own says the user is the viewer themself whenever the viewer is not
 	// staff: the requester of every ticket a customer may read.
 	own bool
@@ -107,6 +112,10 @@ var (
 	ticketMarks = entschema.Marks(entschema.Ticket{})
 	userMarks   = entschema.Marks(entschema.User{})
 	groupMarks  = entschema.Marks(entschema.Group{})
+	// Marks on attachments and messages hide fields; which rows a viewer
+	// may read (no internal notes for customers) is attached's business.
+	attachmentMarks = entschema.Marks(entschema.Attachment{})
+	messageMarks    = entschema.Marks(entschema.Message{})
 )
 
 // readsOf says what one value of a filter term reads. Every word lists what
@@ -146,6 +155,14 @@ func readsOf(f Field, value string) reads {
 				ticket.FieldResolutionDueAt, ticket.FieldSolvedAt, ticket.FieldStatus}}
 		}
 		return reads{ticket: []string{ticket.FieldAssigneeID}}
+	case FieldHas, FieldFilename:
+		r := reads{ticket: []string{ticket.EdgeAttachments},
+			attachment: []string{attachment.FieldTicketID, attachment.FieldMessageID, attachment.EdgeMessage},
+			message:    []string{message.FieldTicketID, message.FieldInternal}}
+		if f == FieldFilename {
+			r.attachment = append(r.attachment, attachment.FieldFilename)
+		}
+		return r
 	}
 	return reads{}
 }
@@ -160,7 +177,8 @@ func mayUse(t Term, r reads, v *viewer.Viewer) error {
 		marks  map[string]entschema.Mark
 		fields []string
 		own    bool
-	}{{ticketMarks, r.ticket, false}, {userMarks, r.user, r.own}, {groupMarks, r.group, false}} {
+	}{{ticketMarks, r.ticket, false}, {userMarks, r.user, r.own}, {groupMarks, r.group, false},
+		{attachmentMarks, r.attachment, false}, {messageMarks, r.message, false}} {
 		for _, f := range of.fields {
 			if m, ok := of.marks[f]; ok && m.Hides(v, of.own) {
 				return forbidden(t, "customers cannot search by %s (%s)", what, markReason(m))
@@ -232,6 +250,10 @@ func filter(t Term, v *viewer.Viewer, now time.Time) (predicate.Ticket, error) {
 				sel.Where(sqljson.ValueContains(sel.C(ticket.FieldTags), tag))
 			})
 		}
+	case FieldHas:
+		return attached(v, nil), nil
+	case FieldFilename:
+		return attached(v, t.Values), nil
 	case FieldIs:
 		switch t.Values[0] {
 		case "unassigned":
@@ -259,6 +281,62 @@ func filter(t Term, v *viewer.Viewer, now time.Time) (predicate.Ticket, error) {
 	}
 	return ticket.Or(alts...), nil
 }
+
+// attached: the ticket has an attachment, on one of its messages that v
+// may read, whose file name contains one of names (any attachment when
+// names is empty). It is a plain SQL subquery on attachments joined to
+// their messages, outside the privacy policies, so it writes
+// AttachmentPolicy's rule itself: an attachment is seen by whoever reads
+// its message, and customers do not read internal notes. (The ticket
+// itself is in reach: results are loaded through the viewer's client.)
+//
+// attachments.ticket_id is set with message_id and indexed, so it finds a
+// ticket's files; the message's own ticket_id must agree, so that a row
+// whose message moved (SQL may move messages) is not found through the
+// ticket it left. Pending uploads have no message and are never found.
+// Negated (-has:attachment), it keeps the tickets without such a file:
+// for a customer, a file on an internal note counts as none.
+func attached(v *viewer.Viewer, names []string) predicate.Ticket {
+	// As MessagePolicy, but closed to any viewer not known to be staff.
+	seesNotes := v.IsStaff() || v.IsSystem()
+	return func(s *sql.Selector) {
+		b := sql.Dialect(s.Dialect())
+		// Named as their tables (not t1, as Join would name one), so that
+		// no name of the outer query is shadowed.
+		a, m := b.Table(attachment.Table).As(attachment.Table), b.Table(message.Table).As(message.Table)
+		sub := b.Select(a.C(attachment.FieldID)).From(a).
+			Join(m).On(a.C(attachment.FieldMessageID), m.C(message.FieldID))
+		where := []*sql.Predicate{
+			sql.ColumnsEQ(a.C(attachment.FieldTicketID), s.C(ticket.FieldID)),
+			sql.ColumnsEQ(m.C(message.FieldTicketID), s.C(ticket.FieldID)),
+		}
+		if !seesNotes {
+			where = append(where, sql.EQ(m.C(message.FieldInternal), false))
+		}
+		if len(names) > 0 {
+			alts := make([]*sql.Predicate, len(names))
+			for i, n := range names {
+				alts[i] = filenameMatch(a.C(attachment.FieldFilename), n)
+			}
+			where = append(where, sql.Or(alts...))
+		}
+		s.Where(sql.Exists(sub.Where(sql.And(where...))))
+	}
+}
+
+// filenameMatch: the file name in col contains part, ignoring case as the
+// database folds it (lower() on both sides: ASCII letters on SQLite, every
+// letter the database's locale knows on PostgreSQL). LIKE's wildcards %
+// and _ in part, and the escape character \, are matched literally.
+func filenameMatch(col, part string) *sql.Predicate {
+	return sql.P(func(b *sql.Builder) {
+		b.WriteString("lower(").Ident(col).WriteString(") LIKE lower(").Arg("%" + likeEscaper.Replace(part) + "%").
+			WriteString(") ESCAPE ").Arg(`\`)
+	})
+}
+
+// likeEscaper escapes LIKE's wildcards and its escape character (\).
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // breached: a due time has passed with no first response or resolution
 // yet, or the response or resolution came after it. Closed tickets count as

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	entschema "github.com/switchboardhq/switchboard/ent/schema"
 )
 
 // Field is the key of a filter term (status:, tag:, ...); text terms have
@@ -24,11 +26,13 @@ const (
 	FieldCreated   Field = "created"
 	FieldUpdated   Field = "updated"
 	FieldIs        Field = "is"
+	FieldHas       Field = "has"
+	FieldFilename  Field = "filename"
 	FieldSort      Field = "sort"
 )
 
 // fieldNames lists the filters in the order error messages name them.
-var fieldNames = []Field{FieldStatus, FieldPriority, FieldAssignee, FieldGroup, FieldRequester, FieldTag, FieldCreated, FieldUpdated, FieldIs, FieldSort}
+var fieldNames = []Field{FieldStatus, FieldPriority, FieldAssignee, FieldGroup, FieldRequester, FieldTag, FieldCreated, FieldUpdated, FieldIs, FieldHas, FieldFilename, FieldSort}
 
 // Sort is the order of the results.
 type Sort string
@@ -75,8 +79,9 @@ type Term struct {
 	// Text is the word or phrase of a text term.
 	Text   string
 	Phrase bool
-	// Values of a filter: lower-cased keywords (open, me, none, breached)
-	// or names, emails and tags as written (emails lower-cased).
+	// Values of a filter: lower-cased keywords (open, me, none, breached,
+	// attachment) or names, emails, tags and parts of file names as
+	// written (emails lower-cased).
 	Values []string
 	// Op and Date are set for created: and updated:.
 	Op   Op
@@ -102,6 +107,7 @@ var (
 	statusValues   = []string{"new", "open", "pending", "solved", "closed"}
 	priorityValues = []string{"low", "normal", "high", "urgent"}
 	isValues       = []string{"unassigned", "breached"}
+	hasValues      = []string{"attachment"}
 	sortValues     = []string{string(SortRelevance), string(SortNewest), string(SortOldest)}
 )
 
@@ -289,6 +295,16 @@ func (p *parser) filterValue(t *Term) error {
 			v, expected = oneOf(v, priorityValues, "a priority")
 		case FieldIs:
 			v, expected = oneOf(v, isValues, "a state")
+		case FieldHas:
+			v, expected = oneOf(v, hasValues, "what the ticket has")
+		case FieldFilename:
+			// As written: the database folds case (see filenameMatch).
+			switch {
+			case v == "":
+				expected = "a file name or part of one (in quotes if it has spaces)"
+			case len(v) > entschema.MaxFilenameLen:
+				return errAt(it.pos, "expected a file name of at most %d bytes after %s (no file name is longer)", entschema.MaxFilenameLen, after)
+			}
 		case FieldSort:
 			v, expected = oneOf(v, sortValues, "an order")
 		case FieldAssignee, FieldRequester:
@@ -313,7 +329,7 @@ func (p *parser) filterValue(t *Term) error {
 		}
 		t.Values = append(t.Values, v)
 	}
-	if (t.Field == FieldIs || t.Field == FieldSort) && len(t.Values) > 1 {
+	if (t.Field == FieldIs || t.Field == FieldHas || t.Field == FieldSort) && len(t.Values) > 1 {
 		return errAt(items[1].pos-1, "expected one value after %s, not a list", after)
 	}
 	return nil

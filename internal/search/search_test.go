@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/message"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/globalid"
@@ -570,6 +571,208 @@ func TestIndexFollowsTransactions(t *testing.T) {
 			f.reply(t, f.ann, id, "after the flood", false)
 			wantSet(t, "hippopotamus", f.subjects(t, f.ann, "hippopotamus"), "Renamed zeppelin")
 			f.checkIndex(t)
+		})
+	})
+}
+
+// attach puts a file on a message, as internal/attachments does once a
+// message is written (the blob itself is not needed to search).
+func (f *fixture) attach(t *testing.T, msg *ent.Message, filename string) {
+	t.Helper()
+	err := f.client.Attachment.Create().SetFilename(filename).SetSize(1).SetContentType("application/octet-stream").
+		SetSha256(strings.Repeat("ab", 32)).SetUploaderID(msg.AuthorID).
+		SetMessageID(msg.ID).SetTicketID(msg.TicketID).Exec(f.sys)
+	if err != nil {
+		t.Fatalf("attaching %q: %v", filename, err)
+	}
+}
+
+// opening is the first message of a ticket.
+func (f *fixture) opening(t *testing.T, id globalid.ID) *ent.Message {
+	t.Helper()
+	m, err := f.client.Message.Query().Where(message.TicketID(id)).Order(ent.Asc(message.FieldCreatedAt)).First(f.sys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func (f *fixture) note(t *testing.T, ctx context.Context, id globalid.ID, body string, internal bool) *ent.Message {
+	t.Helper()
+	m, err := f.tickets.Reply(ctx, id, body, internal)
+	if err != nil {
+		t.Fatalf("reply %q: %v", body, err)
+	}
+	return m
+}
+
+func TestSearchAttachments(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
+		f := newFixture(t, tg)
+		// Ann's tickets: a file on her opening message; a file only on an
+		// internal note; no file; a public file and a note's file.
+		invoice := f.open(t, f.ann, "Invoice dispute", "The amount is wrong")
+		f.attach(t, f.opening(t, invoice), "Invoice_2026-03.PDF")
+		noteOnly := f.open(t, f.ann, "Note only", "Something is off")
+		f.attach(t, f.note(t, f.alice, noteOnly, "see the audit", true), "secret-audit_notes.txt")
+		f.open(t, f.ann, "No files", "Nothing attached here")
+		mixed := f.open(t, f.ann, "Mixed files", "A photo follows")
+		f.attach(t, f.note(t, f.ann, mixed, "here it is", false), "photo 100%.jpg")
+		f.attach(t, f.note(t, f.ann, mixed, "and another", false), "Über-Bericht.pdf")
+		f.attach(t, f.note(t, f.alice, mixed, "plan for the escalation", true), "escalation_plan.docx")
+		// Bob's ticket: not in Ann's reach.
+		bobs := f.open(t, f.bob, "Bob's invoice", "Attached")
+		f.attach(t, f.opening(t, bobs), "invoice_bob.pdf")
+		// A pending upload of Ann's, on no message yet.
+		var annID globalid.ID
+		for _, u := range f.client.User.Query().Where(user.Email("ann@example.com")).AllX(f.sys) {
+			annID = u.ID
+		}
+		if err := f.client.Attachment.Create().SetFilename("pending-draft.txt").SetSize(1).SetContentType("text/plain").
+			SetSha256(strings.Repeat("cd", 32)).SetUploaderID(annID).Exec(f.sys); err != nil {
+			t.Fatal(err)
+		}
+		all := []string{"Invoice dispute", "Note only", "No files", "Mixed files", "Bob's invoice"}
+
+		t.Run("HasAttachmentForStaff", func(t *testing.T) {
+			wantSet(t, "has:attachment", f.subjects(t, f.alice, "has:attachment"), "Invoice dispute", "Note only", "Mixed files", "Bob's invoice")
+			wantSet(t, "has:attachment (admin)", f.subjects(t, f.admin, "HAS:Attachment"), "Invoice dispute", "Note only", "Mixed files", "Bob's invoice")
+			wantSet(t, "-has:attachment", f.subjects(t, f.alice, "-has:attachment"), "No files")
+			// Zed's reach holds no ticket: files do not widen it.
+			wantSet(t, "has:attachment (zed)", f.subjects(t, f.zed, "has:attachment"))
+		})
+		t.Run("HasAttachmentForCustomersOnlyOnPublicMessages", func(t *testing.T) {
+			// Note only's file is on an internal note: Ann's ticket has no
+			// file she may see, with or without the minus.
+			wantSet(t, "has:attachment", f.subjects(t, f.ann, "has:attachment"), "Invoice dispute", "Mixed files")
+			wantSet(t, "-has:attachment", f.subjects(t, f.ann, "-has:attachment"), "Note only", "No files")
+			wantSet(t, "has:attachment (bob)", f.subjects(t, f.bob, "has:attachment"), "Bob's invoice")
+		})
+		t.Run("FilenameSubstringAnyCase", func(t *testing.T) {
+			for _, q := range []string{"filename:invoice", "filename:INVOICE", "filename:Voic", "filename:e_2026-03.pdf"} {
+				wantSet(t, q+" (ann)", f.subjects(t, f.ann, q), "Invoice dispute")
+			}
+			wantSet(t, "filename:.PDF (ann)", f.subjects(t, f.ann, "filename:.PDF"), "Invoice dispute", "Mixed files")
+			wantSet(t, "filename:invoice (alice)", f.subjects(t, f.alice, "filename:invoice"), "Invoice dispute", "Bob's invoice")
+			wantSet(t, "filename:2026-03.pdf", f.subjects(t, f.alice, "filename:2026-03.pdf"), "Invoice dispute")
+			wantSet(t, "filename:invoices", f.subjects(t, f.alice, "filename:invoices"))
+			// Letters beyond ASCII match as written on both databases (and
+			// ASCII letters around them in any case).
+			wantSet(t, "filename:Über-BERICHT", f.subjects(t, f.ann, "filename:Über-BERICHT"), "Mixed files")
+		})
+		t.Run("FilenameQuotedAndLists", func(t *testing.T) {
+			wantSet(t, `filename:"photo 100"`, f.subjects(t, f.ann, `filename:"photo 100"`), "Mixed files")
+			wantSet(t, `filename:"photo  100"`, f.subjects(t, f.ann, `filename:"photo  100"`))
+			wantSet(t, "filename:bob,photo", f.subjects(t, f.alice, "filename:bob,photo"), "Bob's invoice", "Mixed files")
+			wantSet(t, "filename:secret,photo", f.subjects(t, f.alice, "filename:secret,photo"), "Note only", "Mixed files")
+			wantSet(t, "filename:secret,photo (ann)", f.subjects(t, f.ann, "filename:secret,photo"), "Mixed files")
+		})
+		t.Run("FilenameOfInternalNoteNeverFindsForCustomers", func(t *testing.T) {
+			// Staff find the tickets by their notes' files...
+			wantSet(t, "filename:secret (alice)", f.subjects(t, f.alice, "filename:secret"), "Note only")
+			wantSet(t, "filename:escalation (alice)", f.subjects(t, f.alice, "filename:escalation"), "Mixed files")
+			// ...the requester never: not alone, not with other words or
+			// filters, not by exclusion, not by a list, not by bisecting
+			// the name letter by letter.
+			for _, q := range []string{"filename:secret", "filename:secret-audit_notes.txt", "filename:AUDIT", "filename:escalation",
+				"filename:escalation_plan", "filename:.docx", "filename:.txt", "filename:secret,escalation", "filename:secret has:attachment",
+				"off filename:audit", "filename:escalation status:new", "filename:escalation sort:oldest", "filename:s filename:e filename:c"} {
+				wantSet(t, q+" (ann)", f.subjects(t, f.ann, q))
+			}
+			// Excluding a note's file excludes nothing for her.
+			wantSet(t, "-filename:secret (ann)", f.subjects(t, f.ann, "-filename:secret"), "Invoice dispute", "Note only", "No files", "Mixed files")
+			wantSet(t, "-filename:escalation (ann)", f.subjects(t, f.ann, "-filename:escalation"), "Invoice dispute", "Note only", "No files", "Mixed files")
+			wantSet(t, "-filename:escalation (alice)", f.subjects(t, f.alice, "-filename:escalation"), "Invoice dispute", "Note only", "No files", "Bob's invoice")
+		})
+		t.Run("FilenameWildcardsAreLiteral", func(t *testing.T) {
+			wantSet(t, "filename:%", f.subjects(t, f.alice, "filename:%"), "Mixed files")
+			wantSet(t, "filename:100%", f.subjects(t, f.alice, "filename:100%"), "Mixed files")
+			wantSet(t, "filename:%.jpg", f.subjects(t, f.alice, "filename:%.jpg"), "Mixed files")
+			wantSet(t, "filename:%%", f.subjects(t, f.alice, "filename:%%"))
+			wantSet(t, "filename:i%e", f.subjects(t, f.alice, "filename:i%e"))
+			// _ is one character for LIKE: matched literally, it finds the
+			// names with an underscore (photo 100%.jpg and Über-Bericht.pdf
+			// have none), and Invoice_ but not Invoice-.
+			wantSet(t, "filename:_ (ann)", f.subjects(t, f.ann, "filename:_"), "Invoice dispute")
+			wantSet(t, "filename:_ (alice)", f.subjects(t, f.alice, "filename:_"), "Invoice dispute", "Note only", "Mixed files", "Bob's invoice")
+			wantSet(t, "filename:invoice_2", f.subjects(t, f.alice, "filename:invoice_2"), "Invoice dispute")
+			wantSet(t, "filename:photo_100", f.subjects(t, f.alice, "filename:photo_100"))
+			wantSet(t, "filename:__", f.subjects(t, f.alice, "filename:__"))
+			wantSet(t, `filename:\`, f.subjects(t, f.alice, `filename:\`))
+			wantSet(t, `filename:\%`, f.subjects(t, f.alice, `filename:\%`))
+			wantSet(t, `filename:0\%`, f.subjects(t, f.alice, `filename:0\%`))
+			wantSet(t, `filename:'`, f.subjects(t, f.alice, `filename:'`))
+		})
+		t.Run("PendingUploadsAreOnNoTicket", func(t *testing.T) {
+			wantSet(t, "filename:pending (ann)", f.subjects(t, f.ann, "filename:pending"))
+			wantSet(t, "filename:pending (admin)", f.subjects(t, f.admin, "filename:pending"))
+		})
+		t.Run("CombinedWithTextAndFilters", func(t *testing.T) {
+			wantSet(t, "amount filename:pdf", f.subjects(t, f.ann, "amount filename:pdf"), "Invoice dispute")
+			wantSet(t, "amount -filename:pdf", f.subjects(t, f.ann, "amount -filename:pdf"))
+			wantSet(t, "photo has:attachment", f.subjects(t, f.ann, "photo has:attachment"), "Mixed files")
+			wantSet(t, "has:attachment -filename:invoice", f.subjects(t, f.ann, "has:attachment -filename:invoice"), "Mixed files")
+			wantSet(t, "filename:pdf requester:bob@example.com", f.subjects(t, f.alice, "filename:pdf requester:bob@example.com"), "Bob's invoice")
+			wantSet(t, "filename:pdf filename:photo", f.subjects(t, f.alice, "filename:pdf filename:photo"), "Mixed files")
+			wantSet(t, "status:new,open filename:pdf -invoice", f.subjects(t, f.alice, "status:new,open filename:pdf -invoice"), "Mixed files")
+			wantSet(t, "-has:attachment nothing", f.subjects(t, f.alice, "-has:attachment nothing"), "No files")
+			// Words search the text, not file names.
+			wantSet(t, "bericht (as a word)", f.subjects(t, f.alice, "bericht"))
+			wantOrder(t, "filename:pdf sort:oldest", f.subjects(t, f.alice, "filename:pdf sort:oldest"), "Invoice dispute", "Mixed files", "Bob's invoice")
+			wantOrder(t, "has:attachment (newest first)", f.subjects(t, f.alice, "has:attachment"), "Bob's invoice", "Mixed files", "Note only", "Invoice dispute")
+			wantSet(t, "-has:attachment has:attachment", f.subjects(t, f.alice, "-has:attachment has:attachment"))
+			wantSet(t, "(everything)", f.subjects(t, f.alice, ""), all...)
+		})
+		t.Run("RankedByTheWordsOnly", func(t *testing.T) {
+			// The filter keeps tickets; the words rank them as without it.
+			conn, err := f.svc.Search(f.ann, "photo filename:jpg", nil, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain, err := f.svc.Search(f.ann, "photo", nil, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(conn.Edges) != 1 || len(plain.Edges) != 1 || conn.Edges[0].Rank == nil || *conn.Edges[0].Rank != *plain.Edges[0].Rank {
+				t.Fatalf("photo filename:jpg = %+v, photo = %+v: want one ticket ranked alike", conn.Edges, plain.Edges)
+			}
+		})
+		t.Run("MovedMessageTakesItsFilesAlong", func(t *testing.T) {
+			// SQL may move a message (an import's upsert) without its
+			// attachments' ticket_id: the file is then found through
+			// neither ticket rather than through the wrong one.
+			moved := f.open(t, f.ann, "Moved file", "one")
+			f.attach(t, f.note(t, f.ann, moved, "with a file", false), "wandering-walrus.png")
+			wantSet(t, "filename:walrus", f.subjects(t, f.ann, "filename:walrus"), "Moved file")
+			f.exec(t, `UPDATE messages SET ticket_id = ? WHERE body = 'with a file'`, bobs)
+			wantSet(t, "filename:walrus (ann)", f.subjects(t, f.ann, "filename:walrus"))
+			wantSet(t, "filename:walrus (bob)", f.subjects(t, f.bob, "filename:walrus"))
+			wantSet(t, "filename:walrus (admin)", f.subjects(t, f.admin, "filename:walrus"))
+		})
+		t.Run("ErrMalformedFilename", func(t *testing.T) {
+			for _, tc := range []struct{ q, msg string }{
+				{"filename:", `at 10: expected a file name or part of one (in quotes if it has spaces) after "filename:"`},
+				{"invoice filename: pdf", `at 18: expected a file name or part of one`},
+				{"filename:pdf,", `at 14: expected a file name or part of one`},
+				{`filename:""`, `at 10: expected text between the quotes`},
+				{"filename:" + strings.Repeat("x", 256), `at 10: expected a file name of at most 255 bytes after "filename:"`},
+				{"has:file", `at 5: expected what the ticket has (attachment) after "has:"`},
+				{"has:attachments", `at 5: expected what the ticket has (attachment) after "has:"`},
+				{"has:", `at 5: expected what the ticket has (attachment)`},
+				{"has:attachment,attachment", `at 15: expected one value after "has:"`},
+			} {
+				for _, ctx := range []context.Context{f.ann, f.alice} {
+					_, err := f.svc.Search(ctx, tc.q, nil, 10)
+					wantCode(t, err, apierr.BadUserInput, tc.msg)
+					var e *apierr.Error
+					if errors.As(err, &e) && e.Field != "query" {
+						t.Errorf("%q: error at %q, want query", tc.q, e.Field)
+					}
+				}
+			}
+			// The longest file name is a value still.
+			long := strings.Repeat("x", 255)
+			wantSet(t, "filename:x*255", f.subjects(t, f.alice, "filename:"+long))
 		})
 	})
 }
