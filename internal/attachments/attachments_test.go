@@ -48,19 +48,19 @@ func customer(t *testing.T, client *ent.Client, email string) context.Context {
 
 func TestSanitizeFilename(t *testing.T) {
 	for in, want := range map[string]string{
-		"report.pdf":             "report.pdf",
-		"../../etc/passwd":       "passwd",
-		`..\..\boot.ini`:         "boot.ini",
-		"a/b\\c.txt":             "c.txt",
-		"  .hidden  ":            "hidden",
-		"":                       "file",
-		"/":                      "file",
-		"bad\x00\x1fname\x7f":    "badname",
-		"rtl\u202egnp.exe":       "rtlgnp.exe",
-		"zero\u200bwidth":        "zerowidth",
-		"tab\there":              "tab here",
-		"caf\xc3\xa9 \xff.txt":   "café .txt",
-		"日本語のファイル.txt":           "日本語のファイル.txt",
+		"report.pdf":           "report.pdf",
+		"../../etc/passwd":     "passwd",
+		`..\..\boot.ini`:       "boot.ini",
+		"a/b\\c.txt":           "c.txt",
+		"  .hidden  ":          "hidden",
+		"":                     "file",
+		"/":                    "file",
+		"bad\x00\x1fname\x7f":  "badname",
+		"rtl\u202egnp.exe":     "rtlgnp.exe",
+		"zero\u200bwidth":      "zerowidth",
+		"tab\there":            "tab here",
+		"caf\xc3\xa9 \xff.txt": "café .txt",
+		"日本語のファイル.txt":         "日本語のファイル.txt",
 	} {
 		if got := attachments.SanitizeFilename(in); got != want {
 			t.Errorf("SanitizeFilename(%q) = %q, want %q", in, got, want)
