@@ -330,3 +330,23 @@ func TestAttachments(t *testing.T) {
 		})
 	})
 }
+
+// TestLargeUpload: a file of many times the ordinary body limit (1 MiB)
+// streams through with the default limits, and comes back byte for byte;
+// one over the default file limit (25 MiB) is refused with 413.
+func TestLargeUpload(t *testing.T) {
+	tg := dbtest.NewTarget(t, dbtest.SQLite)
+	w := setupAttachments(t, tg, nil)
+	content := bytes.Repeat([]byte("0123456789abcdef"), 20<<20/16) // 20 MiB
+	id, url := w.d.S.Uploaded(t, w.cust, "big.bin", content)
+	w.d.S.Do(t, w.cust, replyWithFiles, map[string]any{"t": w.ticket, "b": "a big log", "a": []string{id}}).OK(t)
+	res, body := w.d.S.Download(t, w.ann, url, nil)
+	if res.StatusCode != 200 || !bytes.Equal(body, content) {
+		t.Fatalf("download: %d, %d bytes of %d", res.StatusCode, len(body), len(content))
+	}
+	r := w.d.S.Upload(t, w.cust, "huge.bin", make([]byte, 25<<20+1))
+	if r.Status != http.StatusRequestEntityTooLarge || r.Code(t) != "PAYLOAD_TOO_LARGE" {
+		t.Fatalf("over 25 MiB: %d %s", r.Status, r.Raw)
+	}
+	spoolEmpty(t, w.dataDir)
+}
