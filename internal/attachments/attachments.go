@@ -21,6 +21,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/attachment"
+	"github.com/switchboardhq/switchboard/ent/privacy"
 	entschema "github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/globalid"
@@ -37,6 +38,9 @@ type Limits struct {
 	// MaxRequestBytes bounds a whole multipart request
 	// (SWITCHBOARD_ATTACHMENTS_MAX_REQUEST_BYTES).
 	MaxRequestBytes int64
+	// MaxPendingBytes bounds one person's uploads not yet attached
+	// (SWITCHBOARD_ATTACHMENTS_MAX_PENDING_BYTES).
+	MaxPendingBytes int64
 	// PendingTTL is how long an upload may wait to be attached, and how
 	// old an unreferenced blob must be before the sweeper deletes it
 	// (SWITCHBOARD_ATTACHMENTS_PENDING_TTL).
@@ -44,7 +48,7 @@ type Limits struct {
 }
 
 // DefaultLimits are the limits when no setting changes them.
-var DefaultLimits = Limits{MaxFileBytes: 25 << 20, MaxFiles: 10, MaxRequestBytes: 100 << 20, PendingTTL: 24 * time.Hour}
+var DefaultLimits = Limits{MaxFileBytes: 25 << 20, MaxFiles: 10, MaxRequestBytes: 100 << 20, MaxPendingBytes: 250 << 20, PendingTTL: 24 * time.Hour}
 
 // Service stores uploads and attaches them to messages.
 type Service struct {
@@ -156,6 +160,15 @@ func (s *Service) Upload(ctx context.Context, up graphql.Upload) (*ent.Attachmen
 	if err != nil {
 		return nil, err
 	}
+	create := s.client.Attachment.Create().
+		SetFilename(SanitizeFilename(up.Filename)).
+		SetUploaderID(v.UserID).
+		SetCreatedAt(s.now())
+	// The privacy rules decide before any byte is stored (a READ token,
+	// say, must not leave files behind), then the quota of pending bytes.
+	if err := (entschema.Attachment{}).Policy().EvalMutation(ctx, create.Mutation()); err != nil && !errors.Is(err, privacy.Allow) {
+		return nil, err
+	}
 	sp, ok := up.File.(*Spooled)
 	if !ok {
 		if sp, err = s.Spool(up.File, "file"); err != nil {
@@ -163,17 +176,38 @@ func (s *Service) Upload(ctx context.Context, up graphql.Upload) (*ent.Attachmen
 		}
 		defer sp.Remove()
 	}
+	if err := s.checkPending(ctx, v, sp.Size); err != nil {
+		return nil, err
+	}
 	if err := s.storeBlob(ctx, sp); err != nil {
 		return nil, err
 	}
-	return s.client.Attachment.Create().
-		SetFilename(SanitizeFilename(up.Filename)).
-		SetSize(sp.Size).
-		SetContentType(sp.ContentType).
-		SetSha256(sp.Hash).
-		SetUploaderID(v.UserID).
-		SetCreatedAt(s.now()).
-		Save(ctx)
+	return create.SetSize(sp.Size).SetContentType(sp.ContentType).SetSha256(sp.Hash).Save(ctx)
+}
+
+// checkPending refuses an upload that would take the viewer's pending
+// (not yet attached) uploads over MaxPendingBytes: without it one account
+// could fill the disk with uploads it never attaches, for a whole TTL.
+func (s *Service) checkPending(ctx context.Context, v *viewer.Viewer, size int64) error {
+	if s.limits.MaxPendingBytes <= 0 {
+		return nil
+	}
+	sizes, err := s.client.Attachment.Query().
+		Where(attachment.UploaderID(v.UserID), attachment.MessageIDIsNil()).
+		Select(attachment.FieldSize).Ints(viewer.SystemContext(ctx))
+	if err != nil {
+		return err
+	}
+	total := size
+	for _, n := range sizes {
+		total += int64(n)
+	}
+	if total > s.limits.MaxPendingBytes {
+		e := apierr.Errorf(apierr.PayloadTooLarge, "your uploads waiting to be attached would exceed %d bytes (SWITCHBOARD_ATTACHMENTS_MAX_PENDING_BYTES): attach or wait for them to expire", s.limits.MaxPendingBytes)
+		e.Field = "file"
+		return e
+	}
+	return nil
 }
 
 // storeBlob puts the spooled file in the store, unless a blob of the same

@@ -28,6 +28,7 @@ var attachmentSettings = []Setting{
 	{"attachments-max-file-bytes", "SWITCHBOARD_ATTACHMENTS_MAX_FILE_BYTES", itoa(attachments.DefaultLimits.MaxFileBytes), "largest file a person may upload, in bytes (larger: PAYLOAD_TOO_LARGE)", int64Setter(func(c *Config, n int64) { c.AttachmentLimits.MaxFileBytes = n })},
 	{"attachments-max-files", "SWITCHBOARD_ATTACHMENTS_MAX_FILES", itoa(attachments.DefaultLimits.MaxFiles), "most files one message, and one upload request, may carry", intSetter(func(c *Config, n int) { c.AttachmentLimits.MaxFiles = n })},
 	{"attachments-max-request-bytes", "SWITCHBOARD_ATTACHMENTS_MAX_REQUEST_BYTES", itoa(attachments.DefaultLimits.MaxRequestBytes), "largest multipart upload request, all its files together, in bytes (larger: 413 PAYLOAD_TOO_LARGE)", int64Setter(func(c *Config, n int64) { c.AttachmentLimits.MaxRequestBytes = n })},
+	{"attachments-max-pending-bytes", "SWITCHBOARD_ATTACHMENTS_MAX_PENDING_BYTES", itoa(attachments.DefaultLimits.MaxPendingBytes), "most bytes of one person's uploads not yet attached to a message (more: PAYLOAD_TOO_LARGE)", int64Setter(func(c *Config, n int64) { c.AttachmentLimits.MaxPendingBytes = n })},
 	{"attachments-pending-ttl", "SWITCHBOARD_ATTACHMENTS_PENDING_TTL", duration(attachments.DefaultLimits.PendingTTL), "how long an upload waits to be attached to a message before it is deleted; also the age at which a file no attachment references is deleted", durationSetter(func(c *Config, d time.Duration) { c.AttachmentLimits.PendingTTL = d })},
 }
 
@@ -38,6 +39,8 @@ func (c *Config) validateAttachments() error {
 		return fmt.Errorf("SWITCHBOARD_ATTACHMENTS_MAX_FILE_BYTES: must be at least 1")
 	case l.MaxFiles < 1:
 		return fmt.Errorf("SWITCHBOARD_ATTACHMENTS_MAX_FILES: must be at least 1")
+	case l.MaxPendingBytes < l.MaxFileBytes:
+		return fmt.Errorf("SWITCHBOARD_ATTACHMENTS_MAX_PENDING_BYTES: must be at least SWITCHBOARD_ATTACHMENTS_MAX_FILE_BYTES")
 	case l.MaxRequestBytes < l.MaxFileBytes:
 		return fmt.Errorf("SWITCHBOARD_ATTACHMENTS_MAX_REQUEST_BYTES: must be at least SWITCHBOARD_ATTACHMENTS_MAX_FILE_BYTES")
 	case l.PendingTTL < time.Minute:
