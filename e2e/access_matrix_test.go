@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/internal/testkit/harness"
 
+	"github.com/switchboardhq/switchboard/internal/auth"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 )
@@ -50,6 +52,7 @@ const (
 	outUnauth = "UNAUTHENTICATED"
 	outNF     = "NOT_FOUND"
 	outForbid = "FORBIDDEN"
+	outInput  = "BAD_USER_INPUT"
 )
 
 // cells lists the outcomes in the order of accessActors.
@@ -86,12 +89,26 @@ type accessRow struct {
 	// stream runs a subscription over server-sent events; its first
 	// result is the response.
 	stream bool
-	want   map[accessActor]string
+	// upload sends doc as a GraphQL multipart request with accessUpload
+	// bound to $file: with the bearer token, or without a credential but
+	// with the CSRF header (anonymous), which a cookie-less multipart
+	// request needs to reach the resolver at all (TestUploadPage covers
+	// the refusal without it).
+	upload bool
+	// download GETs /attachments/{vars.id}/{vars.filename} (doc is unused):
+	// a 200 reads as data {download: {contentType, body}}, a refusal as its
+	// JSON error body.
+	download bool
+	// input is the input a BAD_USER_INPUT cell's errors must name
+	// (extensions.field).
+	input string
+	want  map[accessActor]string
 	// bugs: cells where the product differs from want today. The cell
 	// still asserts want, and skips with the note when that fails.
 	bugs map[accessActor]string
 	// check verifies the data of an allowed or hidden cell (and the rest
-	// of the response of a field-level FORBIDDEN).
+	// of the response of a field-level FORBIDDEN, and what a BAD_USER_INPUT
+	// cell left unchanged).
 	check func(c *accessCell, data map[string]any) error
 }
 
@@ -133,7 +150,39 @@ type accessFixture struct {
 	rule     string // a routing rule, made by the first cell that needs it
 	macro    string // a macro, likewise
 	view     string // a saved view of the agent in group, shared with Support
-	n        int
+	// replyFile and noteFile are the agent's files on the reply and the
+	// note of T; the note's file holds noteBody, which customers never see.
+	replyFile, noteFile string
+	n                   int
+}
+
+// The files of the matrix: the reply's, the note's (its content is the
+// note's body) and what the upload rows send.
+var (
+	accessReplyFile = harness.File{Name: "invoice-0042.txt", Content: []byte("Invoice 42: one printer, fire included\n")}
+	accessNoteFile  = func(f *accessFixture) harness.File {
+		return harness.File{Name: "refund.txt", Content: []byte(f.noteBody + "\n")}
+	}
+	accessUpload = harness.File{Name: "screenshot.png", Content: []byte("\x89PNG\r\n\x1a\nnot much of a picture")}
+)
+
+// accessDraft is what customer A uploads and leaves pending.
+var accessDraft = harness.File{Name: "draft.txt", Content: []byte("customer A's draft")}
+
+// pendingUpload uploads a new file as customer A, left pending.
+func (f *accessFixture) pendingUpload(t *testing.T) string {
+	t.Helper()
+	id, _ := f.s.Uploaded(t, f.token[actCustomerA], accessDraft.Name, accessDraft.Content)
+	return id
+}
+
+// stillPending checks that customer A's upload id is still pending: she
+// can still attach it (to a new ticket like T).
+func (f *accessFixture) stillPending(t *testing.T, id string) error {
+	t.Helper()
+	r := f.s.Do(t, f.token[actCustomerA], `mutation($id: ID!, $files: [ID!]) { addMessage(ticketID: $id, body: "mine", attachmentIDs: $files) { attachments { id } } }`,
+		map[string]any{"id": f.throwawayTicket(t), "files": []string{id}})
+	return expect(len(r.Errors) == 0 && harness.Str(r.Data, "addMessage", "attachments", 0, "id") == id, "customer A cannot attach her upload %s any more: %s", id, jsonOf(r.Errors))
 }
 
 func (f *accessFixture) uniq(prefix string) string {
@@ -296,6 +345,9 @@ func boardCountsWhatIsListed(key string) func(c *accessCell, data map[string]any
 			"wallboard counts %d waiting, the actor lists %v (T in reach: %v)", board, harness.Path(listed, "all", "totalCount"), inReach)
 	}
 }
+
+// nodeOfAttachment is the bug note of node(id:) on attachments.
+const nodeOfAttachment = "node(id:) finds no attachment, not even its uploader's (Attachment implements Node, but internal/nodes has no table for the AF prefix), and answers NOT_FOUND before it asks who is signed in"
 
 func accessRows() []accessRow {
 	const (
@@ -659,6 +711,104 @@ func accessRows() []accessRow {
 			check: func(c *accessCell, data map[string]any) error {
 				return expect(harness.Path(data, "addMessage", "internal") == true, "addMessage = %v", data)
 			},
+		},
+		// Attachments: uploads, attaching them, reading them, downloads.
+		{
+			op: "uploadAttachment", what: "(multipart)", doc: harness.UploadMutation, upload: true,
+			want: cells(ua, ok, ok, ok, ok, ok, fb),
+			check: func(c *accessCell, data map[string]any) error {
+				id := harness.Str(data, "uploadAttachment", "id")
+				return expect(harness.Str(data, "uploadAttachment", "filename") == accessUpload.Name && harness.Num(data, "uploadAttachment", "size") == len(accessUpload.Content) &&
+					harness.Str(data, "uploadAttachment", "url") == "/attachments/"+id+"/"+accessUpload.Name, "uploadAttachment = %v", data)
+			},
+		},
+		{
+			op: "node", what: "(customer A's pending upload)", doc: `query($id: ID!) { node(id: $id) { id ... on Attachment { filename messageID } } }`,
+			vars:   func(c *accessCell) map[string]any { return map[string]any{"id": c.f.pendingUpload(c.t)} },
+			target: "id",
+			want:   cells(ua, ok, nf, nf, nf, nf, nf),
+			bugs: map[accessActor]string{
+				actAnonymous: nodeOfAttachment,
+				actCustomerA: nodeOfAttachment,
+			},
+			check: func(c *accessCell, data map[string]any) error {
+				return expect(harness.Str(data, "node", "filename") == accessDraft.Name && harness.Path(data, "node", "messageID") == nil, "node = %v", data)
+			},
+		},
+		{
+			op: "addMessage", what: "(attaching customer A's pending upload)",
+			doc: `mutation($id: ID!, $files: [ID!]) { addMessage(ticketID: $id, body: "see attached", attachmentIDs: $files) { id attachments { id messageID } } }`,
+			vars: onThrowawayTicket(func(c *accessCell) map[string]any {
+				c.state["upload"] = c.f.pendingUpload(c.t)
+				return map[string]any{"files": []any{c.state["upload"]}}
+			}),
+			target: "id", input: "attachmentIDs",
+			want: cells(ua, ok, nf, outInput, nf, outInput, fb),
+			check: func(c *accessCell, data map[string]any) error {
+				up, _ := c.state["upload"].(string)
+				if c.want == outInput {
+					return c.f.stillPending(c.t, up)
+				}
+				return expect(harness.Str(data, "addMessage", "attachments", 0, "id") == up && harness.Str(data, "addMessage", "attachments", 0, "messageID") == harness.Str(data, "addMessage", "id"), "addMessage = %v", data)
+			},
+		},
+		{
+			op: "createTicket", what: "(for oneself, attaching customer A's pending upload)",
+			doc: `mutation($input: CreateTicketInput!) { createTicket(input: $input) { id messages { edges { node { attachments { id } } } } } }`,
+			vars: func(c *accessCell) map[string]any {
+				c.state["upload"] = c.f.pendingUpload(c.t)
+				return map[string]any{"input": map[string]any{"subject": c.f.uniq("attached "), "body": "x", "attachmentIDs": []any{c.state["upload"]}}}
+			},
+			input: "attachmentIDs",
+			want:  cells(ua, ok, outInput, outInput, outInput, outInput, fb),
+			check: func(c *accessCell, data map[string]any) error {
+				up, _ := c.state["upload"].(string)
+				if c.want == outInput {
+					return c.f.stillPending(c.t, up)
+				}
+				return expect(harness.Str(data, "createTicket", "messages", "edges", 0, "node", "attachments", 0, "id") == up, "createTicket = %v", data)
+			},
+		},
+		{
+			op: "Message.attachments", what: "(T's messages: the reply's and the note's files)",
+			doc:  `query($id: ID!) { node(id: $id) { ... on Ticket { messages { edges { node { id internal attachments { id filename } } } } } } }`,
+			vars: idVar(func(f *accessFixture) string { return f.ticket }), target: "id",
+			want: cells(ua, hd, nf, ok, nf, ok, ok),
+			check: func(c *accessCell, data map[string]any) error {
+				msgs := jsonOf(harness.Path(data, "node", "messages"))
+				return expect(strings.Contains(msgs, c.f.replyFile) && strings.Contains(msgs, c.f.noteFile) == (c.want != outHidden),
+					"the reply's file listed: %v, the note's: %v (want %v); messages = %s", strings.Contains(msgs, c.f.replyFile), strings.Contains(msgs, c.f.noteFile), c.want != outHidden, msgs)
+			},
+		},
+		{
+			op: "GET /attachments/{id}/{filename}", what: "(the file of the public reply on T)", download: true,
+			vars: func(c *accessCell) map[string]any {
+				return map[string]any{"id": c.f.replyFile, "filename": accessReplyFile.Name}
+			},
+			target: "id",
+			want:   cells(nf, ok, nf, ok, nf, ok, ok),
+			check:  downloaded(func(*accessCell) []byte { return accessReplyFile.Content }),
+		},
+		{
+			op: "GET /attachments/{id}/{filename}", what: "(the file of the internal note on T)", download: true,
+			vars: func(c *accessCell) map[string]any {
+				return map[string]any{"id": c.f.noteFile, "filename": accessNoteFile(c.f).Name}
+			},
+			target: "id",
+			want:   cells(nf, nf, nf, ok, nf, ok, ok),
+			check:  downloaded(func(c *accessCell) []byte { return accessNoteFile(c.f).Content }),
+		},
+		{
+			op: "GET /attachments/{id}/{filename}", what: "(customer A's pending upload)", download: true,
+			vars: func(c *accessCell) map[string]any {
+				return map[string]any{"id": c.f.pendingUpload(c.t), "filename": accessDraft.Name}
+			},
+			target: "id",
+			want:   cells(nf, ok, nf, nf, nf, nf, nf),
+			bugs: map[accessActor]string{
+				actAdmin: "admins read every pending upload: privacy.AttachmentPolicy allows admins before its uploader rule, while ent/schema/attachment.go says only the uploader sees a pending attachment",
+			},
+			check: downloaded(func(*accessCell) []byte { return accessDraft.Content }),
 		},
 		{
 			op: "createAPIToken", doc: `mutation($n: String!) { createAPIToken(input: {name: $n}) { token apiToken { id scope } } }`,
@@ -1077,10 +1227,42 @@ func accessRows() []accessRow {
 // run sends the row's operation: over HTTP, or as a subscription over
 // server-sent events.
 func (f *accessFixture) run(t *testing.T, r accessRow, token string, vars map[string]any) harness.Response {
-	if r.stream {
+	switch {
+	case r.stream:
 		return f.s.FirstSSEResult(t, token, r.doc, vars)
+	case r.upload:
+		v := map[string]any{}
+		for k, x := range vars {
+			v[k] = x
+		}
+		body, ct := harness.MultipartBody(r.doc, v, []string{"file"}, []harness.File{accessUpload})
+		headers := map[string]string{auth.CSRFHeader: "1"}
+		if token != "" {
+			headers = map[string]string{"Authorization": "Bearer " + token}
+		}
+		return f.s.PostMultipart(t, body, ct, headers)
+	case r.download:
+		id, _ := vars["id"].(string)
+		name, _ := vars["filename"].(string)
+		res, body := f.s.Download(t, token, "/attachments/"+url.PathEscape(id)+"/"+url.PathEscape(name), nil)
+		out := harness.Response{Status: res.StatusCode, Header: res.Header, Raw: string(body)}
+		if res.StatusCode == http.StatusOK {
+			out.Data = map[string]any{"download": map[string]any{"contentType": res.Header.Get("Content-Type"), "body": string(body)}}
+			return out
+		}
+		if err := json.Unmarshal(body, &out); err != nil {
+			t.Fatalf("GET /attachments/%s/%s: status %d, body not JSON: %s", id, name, res.StatusCode, body)
+		}
+		return out
 	}
 	return f.s.Do(t, token, r.doc, vars)
+}
+
+// downloaded checks that a download is the file's bytes.
+func downloaded(content func(c *accessCell) []byte) func(c *accessCell, data map[string]any) error {
+	return func(c *accessCell, data map[string]any) error {
+		return expect(harness.Str(data, "download", "body") == string(content(c)), "downloaded %q, want %q", harness.Str(data, "download", "body"), content(c))
+	}
 }
 
 // dueAt checks an SLA due time of T, or that the rest of T is intact
@@ -1107,7 +1289,10 @@ func renderAccessMatrix(rows []accessRow) string {
 		"is not; the READ token belongs to the agent in group. ✅ allowed with the expected data; hidden: allowed, but the object\n" +
 		"or data is left out as if it did not exist; otherwise the `extensions.code` of the denial (NOT_FOUND reads exactly like\n" +
 		"a missing ID; FORBIDDEN on a field: that field reads null, the rest of the response is intact). ⚠️ marks cells where\n" +
-		"the product does not behave so yet (the BUG notes in the test).\n\n")
+		"the product does not behave so yet (the BUG notes in the test). `uploadAttachment` is a multipart request (anonymous:\n" +
+		"no credential, with the CSRF header); the `GET /attachments/…` rows are downloads: ✅ is a 200 with the file's bytes,\n" +
+		"NOT_FOUND the 404 a missing file gets, for anonymous callers too. T's public reply and internal note each carry a file\n" +
+		"of the agent in group; customer A's pending upload is a new one for each cell.\n\n")
 	b.WriteString("| Operation or field |")
 	for _, a := range accessActors {
 		b.WriteString(" " + string(a) + " |")
@@ -1289,8 +1474,12 @@ func setupAccessFixture(t *testing.T, tg dbtest.Target) *accessFixture {
 	f.sla = harness.Str(s.Do(t, f.token[actAdmin], `mutation { createSLAPolicy(input: {priority: NORMAL, firstResponseMinutes: 60, resolutionMinutes: 480}) { id } }`, nil).OK(t), "createSLAPolicy", "id")
 	f.ticket = harness.Str(s.Do(t, f.token[actAdmin], `mutation($input: CreateTicketInput!) { createTicket(input: $input) { id } }`,
 		map[string]any{"input": map[string]any{"subject": "Printer on fire", "body": "It is burning", "requesterID": f.user[actCustomerA], "groupID": f.group}}).OK(t), "createTicket", "id")
-	f.reply = harness.Str(s.Do(t, f.token[actAgentIn], harness.AddMessageMutation, map[string]any{"id": f.ticket, "body": "We are on it"}).OK(t), "addMessage", "id")
-	f.note = harness.Str(s.Do(t, f.token[actAgentIn], harness.AddMessageMutation, map[string]any{"id": f.ticket, "body": f.noteBody, "internal": true}).OK(t), "addMessage", "id")
+	// The reply and the note each carry a file of the agent's.
+	const withFile = `mutation($id: ID!, $body: String!, $internal: Boolean, $files: [ID!]) { addMessage(ticketID: $id, body: $body, internal: $internal, attachmentIDs: $files) { id } }`
+	f.replyFile, _ = s.Uploaded(t, f.token[actAgentIn], accessReplyFile.Name, accessReplyFile.Content)
+	f.noteFile, _ = s.Uploaded(t, f.token[actAgentIn], accessNoteFile(f).Name, accessNoteFile(f).Content)
+	f.reply = harness.Str(s.Do(t, f.token[actAgentIn], withFile, map[string]any{"id": f.ticket, "body": "We are on it", "files": []string{f.replyFile}}).OK(t), "addMessage", "id")
+	f.note = harness.Str(s.Do(t, f.token[actAgentIn], withFile, map[string]any{"id": f.ticket, "body": f.noteBody, "internal": true, "files": []string{f.noteFile}}).OK(t), "addMessage", "id")
 	s.Do(t, f.token[actAdmin], `mutation($id: ID!, $p: String) { updateUser(id: $id, input: {phone: $p}) { id } }`, map[string]any{"id": f.user[actCustomerA], "p": f.phoneA}).OK(t)
 	f.token[actReadToken], f.roToken = f.newReadToken(t)
 	if ids := f.sessionIDs(t, f.token[actCustomerA]); len(ids) == 1 {
@@ -1362,6 +1551,15 @@ func verifyAccessCell(c *accessCell, r accessRow, res harness.Response, vars map
 			return fmt.Errorf("denied field reads %v", harness.Path(res.Data, r.field...))
 		}
 		return r.check(c, res.Data)
+	case c.want == outInput:
+		for _, e := range res.Errors {
+			if r.input != "" && e.Extensions["field"] != r.input {
+				return fmt.Errorf("want BAD_USER_INPUT about %s, got %s", r.input, jsonOf(res.Errors))
+			}
+		}
+		if r.check != nil {
+			return r.check(c, res.Data)
+		}
 	case c.want == outNF && r.target != "":
 		// Same request about objects that do not exist: same answer.
 		missing := map[string]any{}
@@ -1416,14 +1614,14 @@ func accessSignature(r harness.Response) string {
 }
 
 // noLeaks: no response holds a password hash; customers never see the
-// internal note; customer B never sees customer A's contact data.
+// internal note or its file; customer B never sees customer A's contact data.
 func noLeaks(c *accessCell, res harness.Response) error {
 	raw := jsonOf(res.Data) + jsonOf(res.Errors)
 	if strings.Contains(raw, "$argon2") {
 		return fmt.Errorf("leak: a password hash in %s", raw)
 	}
-	if (c.a == actCustomerA || c.a == actCustomerB) && strings.Contains(raw, c.f.noteBody) {
-		return fmt.Errorf("leak: the internal note in %s", raw)
+	if (c.a == actCustomerA || c.a == actCustomerB) && (strings.Contains(raw, c.f.noteBody) || strings.Contains(raw, c.f.noteFile)) {
+		return fmt.Errorf("leak: the internal note or its file in %s", raw)
 	}
 	if c.a == actCustomerB && (strings.Contains(raw, c.f.email[actCustomerA]) || strings.Contains(raw, c.f.phoneA)) {
 		return fmt.Errorf("leak: customer A's contact data in %s", raw)
