@@ -346,9 +346,6 @@ func boardCountsWhatIsListed(key string) func(c *accessCell, data map[string]any
 	}
 }
 
-// nodeOfAttachment is the bug note of node(id:) on attachments.
-const nodeOfAttachment = "node(id:) finds no attachment, not even its uploader's (Attachment implements Node, but internal/nodes has no table for the AF prefix), and answers NOT_FOUND before it asks who is signed in"
-
 func accessRows() []accessRow {
 	const (
 		ok = outAllow
@@ -727,10 +724,6 @@ func accessRows() []accessRow {
 			vars:   func(c *accessCell) map[string]any { return map[string]any{"id": c.f.pendingUpload(c.t)} },
 			target: "id",
 			want:   cells(ua, ok, nf, nf, nf, nf, nf),
-			bugs: map[accessActor]string{
-				actAnonymous: nodeOfAttachment,
-				actCustomerA: nodeOfAttachment,
-			},
 			check: func(c *accessCell, data map[string]any) error {
 				return expect(harness.Str(data, "node", "filename") == accessDraft.Name && harness.Path(data, "node", "messageID") == nil, "node = %v", data)
 			},
@@ -805,10 +798,7 @@ func accessRows() []accessRow {
 			},
 			target: "id",
 			want:   cells(nf, ok, nf, nf, nf, nf, nf),
-			bugs: map[accessActor]string{
-				actAdmin: "admins read every pending upload: privacy.AttachmentPolicy allows admins before its uploader rule, while ent/schema/attachment.go says only the uploader sees a pending attachment",
-			},
-			check: downloaded(func(*accessCell) []byte { return accessDraft.Content }),
+			check:  downloaded(func(*accessCell) []byte { return accessDraft.Content }),
 		},
 		{
 			op: "createAPIToken", doc: `mutation($n: String!) { createAPIToken(input: {name: $n}) { token apiToken { id scope } } }`,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/apitoken"
+	"github.com/switchboardhq/switchboard/ent/attachment"
 	"github.com/switchboardhq/switchboard/ent/group"
 	"github.com/switchboardhq/switchboard/ent/macro"
 	"github.com/switchboardhq/switchboard/ent/message"
@@ -25,17 +26,18 @@ import (
 )
 
 var tableOfPrefix = map[string]string{
-	globalid.PrefixUser:      user.Table,
-	globalid.PrefixGroup:     group.Table,
-	globalid.PrefixTicket:    ticket.Table,
-	globalid.PrefixMessage:   message.Table,
-	globalid.PrefixSLAPolicy: slapolicy.Table,
-	globalid.PrefixSession:   session.Table,
-	globalid.PrefixAPIToken:  apitoken.Table,
-	globalid.PrefixRule:      routingrule.Table,
-	globalid.PrefixNotice:    notification.Table,
-	globalid.PrefixMacro:     macro.Table,
-	globalid.PrefixView:      savedview.Table,
+	globalid.PrefixUser:       user.Table,
+	globalid.PrefixGroup:      group.Table,
+	globalid.PrefixTicket:     ticket.Table,
+	globalid.PrefixMessage:    message.Table,
+	globalid.PrefixSLAPolicy:  slapolicy.Table,
+	globalid.PrefixSession:    session.Table,
+	globalid.PrefixAPIToken:   apitoken.Table,
+	globalid.PrefixRule:       routingrule.Table,
+	globalid.PrefixNotice:     notification.Table,
+	globalid.PrefixMacro:      macro.Table,
+	globalid.PrefixView:       savedview.Table,
+	globalid.PrefixAttachment: attachment.Table,
 }
 
 // NodeType resolves the table of a global ID from its prefix, for

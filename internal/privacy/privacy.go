@@ -199,15 +199,20 @@ func MessagePolicy() ent.Policy {
 
 // AttachmentPolicy: an attached file is read by exactly those who read its
 // message (so a note's files never reach customers); a pending upload only
-// by its uploader. People upload as themselves; attaching an upload to a
+// by its uploader, admins included: it is not shared until attached. People upload as themselves; attaching an upload to a
 // message, and deleting, are the system's doing (internal/ticketing and
 // internal/attachments check whose upload it is first).
 func AttachmentPolicy() ent.Policy {
 	return entprivacy.Policy{
 		Query: entprivacy.QueryPolicy{
-			allowSystem, allowAdmin, denyAnonymous,
+			allowSystem, denyAnonymous,
 			entprivacy.AttachmentQueryRuleFunc(func(ctx context.Context, q *ent.AttachmentQuery) error {
 				v := viewer.FromContext(ctx)
+				// A pending upload is not shared yet, not even with admins.
+				if v.IsAdmin() {
+					q.Where(attachment.Or(attachment.MessageIDNotNil(), attachment.UploaderID(v.UserID)))
+					return entprivacy.Allow
+				}
 				visible := []predicate.Message{message.HasTicketWith(ticketReach(v))}
 				if v.IsCustomer() {
 					visible = append(visible, message.Internal(false))
