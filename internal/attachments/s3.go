@@ -292,7 +292,12 @@ func notExist(err error) error {
 // Put uploads the blob: a single PUT up to 16 MiB, a multipart upload of
 // 16 MiB parts above (one part in memory at a time). A reader that ends
 // before size bytes, or has more, fails the upload before it completes,
-// so nothing is stored.
+// so nothing is stored. A failed multipart upload is aborted; one whose
+// abort fails too (ctx done, server gone) leaves its parts, invisible to
+// Walk, until the bucket's lifecycle rule AbortIncompleteMultipartUpload
+// (worth setting on a production bucket) removes them. The blob's
+// ModTime is the server's clock at the upload (for a multipart upload,
+// AWS may give the time the upload began rather than ended).
 func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64) error {
 	name, err := s.object(key)
 	if err != nil {
