@@ -85,6 +85,37 @@ func testStore(t *testing.T, s Store) {
 			t.Fatalf("after a failed Put, Stat = %v, want ErrNotExist", err)
 		}
 	})
+	t.Run("LongPutStoresNothing", func(t *testing.T) {
+		other := []byte("a blob whose reader has more than its size")
+		k := keyOf(other[:10])
+		if err := s.Put(ctx, k, bytes.NewReader(other), 10); err == nil {
+			t.Fatal("Put with a reader longer than size succeeded")
+		}
+		if _, err := s.Stat(ctx, k); !errors.Is(err, ErrNotExist) {
+			t.Fatalf("after a failed Put, Stat = %v, want ErrNotExist", err)
+		}
+	})
+	t.Run("EmptyBlob", func(t *testing.T) {
+		k := keyOf(nil)
+		if err := s.Put(ctx, k, bytes.NewReader(nil), 0); err != nil {
+			t.Fatal(err)
+		}
+		if info, err := s.Stat(ctx, k); err != nil || info.Size != 0 {
+			t.Fatalf("Stat = %+v, %v", info, err)
+		}
+		r, err := s.Open(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(r)
+		_ = r.Close()
+		if err != nil || len(got) != 0 {
+			t.Fatalf("read %q (%v), want nothing", got, err)
+		}
+		if err := s.Delete(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	})
 	t.Run("WalkListsBlobs", func(t *testing.T) {
 		found := false
 		err := s.Walk(ctx, func(b BlobInfo) error {
@@ -97,10 +128,27 @@ func testStore(t *testing.T, s Store) {
 			t.Fatalf("Walk found the blob: %v (%v)", found, err)
 		}
 	})
+	t.Run("WalkStopsAtError", func(t *testing.T) {
+		stop := errors.New("stop")
+		calls := 0
+		err := s.Walk(ctx, func(BlobInfo) error { calls++; return stop })
+		if !errors.Is(err, stop) || calls != 1 {
+			t.Fatalf("Walk = %v after %d calls, want fn's error after 1", err, calls)
+		}
+	})
 	t.Run("ErrInvalidKey", func(t *testing.T) {
 		for _, bad := range []string{"../../etc/passwd", "ABC", key + "0", ""} {
 			if err := s.Put(ctx, bad, bytes.NewReader(nil), 0); err == nil {
 				t.Errorf("Put(%q) accepted", bad)
+			}
+			if _, err := s.Open(ctx, bad); err == nil {
+				t.Errorf("Open(%q) accepted", bad)
+			}
+			if _, err := s.Stat(ctx, bad); err == nil {
+				t.Errorf("Stat(%q) accepted", bad)
+			}
+			if err := s.Delete(ctx, bad); err == nil {
+				t.Errorf("Delete(%q) accepted", bad)
 			}
 		}
 	})
