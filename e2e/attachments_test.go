@@ -2,16 +2,20 @@ package e2e_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/switchboardhq/switchboard/internal/attachments"
 	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
 	"github.com/switchboardhq/switchboard/internal/testkit/harness"
+	"github.com/switchboardhq/switchboard/internal/testkit/s3test"
 )
 
 // png is the start of a PNG file: enough for the server to sniff image/png.
@@ -66,10 +70,82 @@ func spoolEmpty(t *testing.T, dataDir string) {
 	}
 }
 
+// storage is where a test server keeps its files, as the test sees it.
+type storage struct {
+	env map[string]string
+	// blobs counts the stored files.
+	blobs func(t *testing.T) int
+	// cut makes the storage unreachable until the returned func.
+	cut func(t *testing.T) (restore func())
+}
+
+// dirStorage is the default: the data directory's attachments.
+func dirStorage(dataDir string) storage {
+	return storage{
+		blobs: func(t *testing.T) int { return blobs(t, dataDir) },
+		cut: func(t *testing.T) func() {
+			dir := filepath.Join(dataDir, "attachments")
+			moved := dir + ".away"
+			if err := os.Rename(dir, moved); err != nil {
+				t.Fatal(err)
+			}
+			// A file where the directory was: every access fails, not
+			// only as "missing".
+			if err := os.WriteFile(dir, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return func() {
+				_ = os.Remove(dir)
+				if err := os.Rename(moved, dir); err != nil {
+					t.Fatal(err)
+				}
+			}
+		},
+	}
+}
+
+// s3Storage is a bucket of its own on TEST_S3_URL's server, reached
+// through a TCP relay the test can cut (a network failure, not a fake).
+func s3Storage(t *testing.T) storage {
+	raw := s3test.URL(t)
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	endpoint, _ := url.Parse(q.Get("endpoint"))
+	relay := harness.StartRelay(t, endpoint.Host)
+	endpoint.Host = relay.Addr()
+	q.Set("endpoint", endpoint.String())
+	u.RawQuery = q.Encode()
+	store, err := attachments.NewS3(u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return storage{
+		env: map[string]string{"SWITCHBOARD_ATTACHMENTS_URL": u.String()},
+		blobs: func(t *testing.T) int {
+			n := 0
+			if err := store.Walk(context.Background(), func(attachments.BlobInfo) error { n++; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		},
+		cut: func(*testing.T) func() { relay.Cut(); return relay.Restore },
+	}
+}
+
 func TestAttachments(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
-		w := setupAttachments(t, tg, map[string]string{"SWITCHBOARD_ATTACHMENTS_MAX_FILE_BYTES": "100000", "SWITCHBOARD_ATTACHMENTS_MAX_FILES": "3",
-			"SWITCHBOARD_ATTACHMENTS_MAX_REQUEST_BYTES": "250000"})
+		t.Run("Directory", func(t *testing.T) { testAttachments(t, tg, dirStorage(tg.DataDir)) })
+		t.Run("S3", func(t *testing.T) { testAttachments(t, dbtest.NewTarget(t, tg.Dialect), s3Storage(t)) })
+	})
+}
+
+func testAttachments(t *testing.T, tg dbtest.Target, store storage) {
+	{
+		w := setupAttachments(t, tg, harness.MergeEnv(map[string]string{"SWITCHBOARD_ATTACHMENTS_MAX_FILE_BYTES": "100000", "SWITCHBOARD_ATTACHMENTS_MAX_FILES": "3",
+			"SWITCHBOARD_ATTACHMENTS_MAX_REQUEST_BYTES": "250000"}, store.env))
 		s := w.d.S
 
 		t.Run("CustomerUploadsAndAttachesAnAgentDownloads", func(t *testing.T) {
@@ -179,14 +255,14 @@ func TestAttachments(t *testing.T) {
 		})
 
 		t.Run("IdenticalContentIsStoredOnce", func(t *testing.T) {
-			before := blobs(t, w.dataDir)
+			before := store.blobs(t)
 			content := []byte("the same bytes, uploaded twice")
 			a, _ := s.Uploaded(t, w.cust, "a.txt", content)
 			b, _ := s.Uploaded(t, w.other, "b.txt", content)
 			if a == b {
 				t.Fatal("two uploads share one attachment")
 			}
-			if after := blobs(t, w.dataDir); after != before+1 {
+			if after := store.blobs(t); after != before+1 {
 				t.Fatalf("blobs %d → %d, want one more", before, after)
 			}
 		})
@@ -299,22 +375,10 @@ func TestAttachments(t *testing.T) {
 
 		t.Run("ErrStorageUnavailableWritesNoMessage", func(t *testing.T) {
 			id, _ := s.Uploaded(t, w.cust, "late.txt", []byte("uploaded before the disk went away"))
-			dir := filepath.Join(w.dataDir, "attachments")
-			moved := dir + ".away"
-			if err := os.Rename(dir, moved); err != nil {
-				t.Fatal(err)
-			}
-			// A file where the directory was: every access fails, not
-			// only as "missing".
-			if err := os.WriteFile(dir, nil, 0o600); err != nil {
-				t.Fatal(err)
-			}
+			restore := store.cut(t)
 			r := s.Do(t, w.cust, replyWithFiles, map[string]any{"t": w.ticket, "b": "while storage is down", "a": []string{id}})
 			up := s.Upload(t, w.cust, "new.txt", []byte("new"))
-			_ = os.Remove(dir)
-			if err := os.Rename(moved, dir); err != nil {
-				t.Fatal(err)
-			}
+			restore()
 			if r.Code(t) != "UNAVAILABLE" {
 				t.Fatalf("reply while storage is down: %s", r.Raw)
 			}
@@ -328,7 +392,7 @@ func TestAttachments(t *testing.T) {
 			// Back up: the same upload attaches.
 			s.Do(t, w.cust, replyWithFiles, map[string]any{"t": w.ticket, "b": "storage is back", "a": []string{id}}).OK(t)
 		})
-	})
+	}
 }
 
 // TestLargeUpload: a file of many times the ordinary body limit (1 MiB)

@@ -20,7 +20,12 @@ func OpenStore(rawURL, dataDir string) (store Store, spoolDir string, err error)
 	case rawURL == "":
 		store, err = NewDir(filepath.Join(dataDir, DefaultDir))
 	case strings.HasPrefix(rawURL, "s3://"):
-		return nil, "", fmt.Errorf("SWITCHBOARD_ATTACHMENTS_URL: S3 storage is not available in this build")
+		// NewS3's errors name the setting already.
+		s3, err := NewS3(rawURL)
+		if err != nil {
+			return nil, "", err
+		}
+		return s3, spoolDir, nil
 	case strings.HasPrefix(rawURL, "file://"):
 		store, err = NewDir(strings.TrimPrefix(rawURL, "file://"))
 	default:
