@@ -33,7 +33,9 @@ type Target struct {
 	Dialect Dialect
 	// DatabaseURL is what to give the server (empty for SQLite).
 	DatabaseURL string
-	// DataDir is the SQLite data directory (empty for PostgreSQL).
+	// DataDir is the data directory: the SQLite database's, and on both
+	// dialects the attachments' (a directory of its own per target, so
+	// that no two tests share blobs, nor write to ./data).
 	DataDir string
 	// EncryptionKey is a fresh SWITCHBOARD_ENCRYPTION_KEY for this database.
 	EncryptionKey string
@@ -87,7 +89,7 @@ func NewTarget(t testing.TB, d Dialect) Target {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return Target{Dialect: Postgres, DatabaseURL: u.String(), EncryptionKey: key.Encode()}
+	return Target{Dialect: Postgres, DatabaseURL: u.String(), DataDir: t.TempDir(), EncryptionKey: key.Encode()}
 }
 
 // Keyring is the keyring of the target's EncryptionKey.
