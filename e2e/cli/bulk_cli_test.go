@@ -2,11 +2,14 @@ package cli_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchboardhq/switchboard/internal/cli"
 	"github.com/switchboardhq/switchboard/internal/testkit/harness"
@@ -135,6 +138,78 @@ func TestExportImportCommands(t *testing.T) {
 		t.Run("DataSubjectExport", func(t *testing.T) {
 			code, out := harness.RunCLI(t, harness.TargetEnv(tg), "", "export", "--user", logins["customer"])
 			if code != cli.ExitOK || !strings.Contains(out, `"email":"`+logins["customer"]+`"`) || strings.Contains(out, logins["admin"]) || strings.Contains(out, `"type":"group"`) {
+				t.Fatalf("exit %d: %s", code, out)
+			}
+		})
+	})
+}
+
+// TestExportImportAttachmentCommands carries a file a customer attached
+// through export and import, and erases it with the customer.
+func TestExportImportAttachmentCommands(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
+		logins := seededLogins(t, tg, "5", "20")
+		s := harness.Start(t, tg, nil)
+		customer := harness.Login(t, s, logins["customer"], seed.Password)
+		content := []byte("%PDF-1.4 the customer's invoice")
+		id, url := s.Uploaded(t, customer, "invoice.pdf", content)
+		s.Do(t, customer, harness.CreateTicketMutation, map[string]any{"input": map[string]any{
+			"subject": "Charged twice", "body": "The invoice is attached", "attachmentIDs": []string{id}}}).OK(t)
+		s.Stop()
+		s.Wait(10 * time.Second)
+		sum := sha256.Sum256(content)
+		key := hex.EncodeToString(sum[:])
+
+		t.Run("ErrStandardOutputWithoutFiles", func(t *testing.T) {
+			code, out := harness.RunCLI(t, harness.TargetEnv(tg), "", "export")
+			if code != cli.ExitUsage || !strings.Contains(out, "1 attachments to export") || !strings.Contains(out, "--files DIR") || strings.Contains(out, `"type"`) {
+				t.Fatalf("exit %d: %s", code, out)
+			}
+		})
+		dir := t.TempDir()
+		file := filepath.Join(dir, "export.jsonl")
+		code, out := harness.RunCLI(t, harness.TargetEnv(tg), "", "export", "--output", file)
+		if code != cli.ExitOK || !strings.Contains(out, "1 attachments (1 files in "+file+".files)") {
+			t.Fatalf("export exited %d: %s", code, out)
+		}
+		if got, err := os.ReadFile(filepath.Join(file+".files", key[:2], key[2:4], key)); err != nil || !bytes.Equal(got, content) {
+			t.Fatalf("the exported file: %q, %v", got, err)
+		}
+
+		dst := dbtest.NewTarget(t, tg.Dialect)
+		code, out = harness.RunCLI(t, harness.TargetEnv(dst), "", "import", file)
+		if code != cli.ExitOK || !strings.Contains(out, "1 attachments (1 files stored)") {
+			t.Fatalf("import exited %d: %s", code, out)
+		}
+		t.Run("TheCustomerDownloadsItFromTheNewInstallation", func(t *testing.T) {
+			s := harness.Start(t, dst, nil)
+			res, body := s.Download(t, harness.Login(t, s, logins["customer"], seed.Password), url, nil)
+			if res.StatusCode != 200 || !bytes.Equal(body, content) {
+				t.Fatalf("download: %d %q", res.StatusCode, body)
+			}
+			s.Stop()
+			s.Wait(10 * time.Second)
+		})
+		t.Run("ReImportFromStandardInputStoresNothing", func(t *testing.T) {
+			first, _ := os.ReadFile(file)
+			code, out := harness.RunCLI(t, harness.TargetEnv(dst), string(first), "import", "-", "--files", file+".files")
+			if code != cli.ExitOK || !strings.Contains(out, "1 attachments (0 files stored)") {
+				t.Fatalf("import - exited %d: %s", code, out)
+			}
+		})
+		t.Run("ErrTamperedFile", func(t *testing.T) {
+			bad := filepath.Join(t.TempDir(), "files")
+			os.MkdirAll(filepath.Join(bad, key[:2], key[2:4]), 0o700)
+			os.WriteFile(filepath.Join(bad, key[:2], key[2:4], key), []byte("%PDF-1.4 the customer's INVOICE"), 0o600)
+			code, out := harness.RunCLI(t, harness.TargetEnv(dbtest.NewTarget(t, tg.Dialect)), "", "import", file, "--files", bad)
+			if code != cli.ExitError || !strings.Contains(out, "does not match the line: its SHA-256 is") || !strings.Contains(out, "0 lines were imported") {
+				t.Fatalf("exit %d: %s", code, out)
+			}
+		})
+		t.Run("EraseDeletesIt", func(t *testing.T) {
+			code, out := harness.RunCLI(t, harness.TargetEnv(dst), "", "user", "erase", logins["customer"])
+			// Just written by the import: the sweeper deletes the content.
+			if code != cli.ExitOK || !strings.Contains(out, "1 attachments deleted (0 files removed from the store)") {
 				t.Fatalf("exit %d: %s", code, out)
 			}
 		})

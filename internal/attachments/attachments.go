@@ -9,6 +9,7 @@ import (
 	"hash"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -113,27 +114,48 @@ func (s *Service) errTooLarge(field string) *apierr.Error {
 // directory, hashing and sniffing it on the way. field names the input in
 // errors.
 func (s *Service) Spool(r io.Reader, field string) (*Spooled, error) {
+	sp, err := s.spool(r, s.limits.MaxFileBytes)
+	var create *createError
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &create):
+		return nil, apierr.Wrap(apierr.Unavailable, create.err, "cannot store uploads right now; try again shortly")
+	case errors.As(err, &tooLarge):
+		return nil, apierr.Errorf(apierr.PayloadTooLarge, "the request is larger than %d bytes (SWITCHBOARD_ATTACHMENTS_MAX_REQUEST_BYTES)", tooLarge.Limit)
+	case err != nil:
+		return nil, apierr.Wrap(apierr.BadUserInput, err, "reading %s: the upload was cut off or malformed", field)
+	case sp.Size > s.limits.MaxFileBytes:
+		sp.Remove()
+		return nil, s.errTooLarge(field)
+	}
+	return sp, nil
+}
+
+// createError is a spool file that could not be created.
+type createError struct{ err error }
+
+func (e *createError) Error() string { return e.err.Error() }
+
+// spool reads r, at most limit+1 bytes (so that a longer content shows as
+// longer), into a file of the spool directory, hashing and sniffing it on
+// the way, and rewinds the file. The Spooled's Size is the bytes read,
+// Hash their SHA-256.
+func (s *Service) spool(r io.Reader, limit int64) (*Spooled, error) {
 	f, err := os.CreateTemp(s.spoolDir, "upload-*")
 	if err != nil {
-		return nil, apierr.Wrap(apierr.Unavailable, err, "cannot store uploads right now; try again shortly")
+		return nil, &createError{err}
 	}
 	sp := &Spooled{File: f}
 	h := sha256.New()
 	head := &sniffer{}
-	n, err := io.Copy(io.MultiWriter(f, hashWriter{h}, head), io.LimitReader(r, s.limits.MaxFileBytes+1))
-	switch {
-	case err != nil:
-		sp.Remove()
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return nil, apierr.Errorf(apierr.PayloadTooLarge, "the request is larger than %d bytes (SWITCHBOARD_ATTACHMENTS_MAX_REQUEST_BYTES)", tooLarge.Limit)
-		}
-		return nil, apierr.Wrap(apierr.BadUserInput, err, "reading %s: the upload was cut off or malformed", field)
-	case n > s.limits.MaxFileBytes:
-		sp.Remove()
-		return nil, s.errTooLarge(field)
+	if limit < math.MaxInt64 {
+		limit++
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
+	n, err := io.Copy(io.MultiWriter(f, hashWriter{h}, head), io.LimitReader(r, limit))
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
 		sp.Remove()
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 // Package bulk exports and imports a helpdesk as JSONL: one JSON object
-// per line, each with a "type" (group, user, ticket, message), in an order
-// where every line only refers to lines before it. Export streams each
+// per line, each with a "type" (group, user, ticket, message, attachment),
+// in an order where every line only refers to lines before it, and the
+// attachments' files beside it in a directory, each named by its SHA-256. Export streams each
 // table by keyset pagination, so memory stays constant however large the
 // database. Import validates line by line (errors name the line), writes
 // through ent by the exported ID — the objects' own global IDs, which are
@@ -14,12 +15,14 @@ package bulk
 
 import (
 	"fmt"
+	"mime"
 	"time"
 
 	"github.com/switchboardhq/switchboard/ent/group"
 	"github.com/switchboardhq/switchboard/ent/message"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/ent/user"
+	"github.com/switchboardhq/switchboard/internal/attachments"
 	"github.com/switchboardhq/switchboard/internal/auth"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/priority"
@@ -27,10 +30,11 @@ import (
 
 // The line types, in the order an export writes them.
 const (
-	TypeGroup   = "group"
-	TypeUser    = "user"
-	TypeTicket  = "ticket"
-	TypeMessage = "message"
+	TypeGroup      = "group"
+	TypeUser       = "user"
+	TypeTicket     = "ticket"
+	TypeMessage    = "message"
+	TypeAttachment = "attachment"
 )
 
 // Record is one line. Fields belong to one type or another; the tags keep
@@ -39,7 +43,8 @@ type Record struct {
 	Type      string      `json:"type"`
 	ID        globalid.ID `json:"id"`
 	CreatedAt time.Time   `json:"created_at"`
-	UpdatedAt time.Time   `json:"updated_at"`
+	// UpdatedAt of every type but attachment (which never changes).
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
 
 	// group and user
 	Name        string `json:"name,omitempty"`
@@ -69,16 +74,28 @@ type Record struct {
 	FirstRespondedAt   *time.Time   `json:"first_responded_at,omitempty"`
 	SolvedAt           *time.Time   `json:"solved_at,omitempty"`
 
+	// message and attachment
+	Ticket globalid.ID `json:"ticket,omitempty"`
+
 	// message
-	Ticket   globalid.ID `json:"ticket,omitempty"`
 	Author   globalid.ID `json:"author,omitempty"`
 	Body     string      `json:"body,omitempty"`
 	Internal bool        `json:"internal,omitempty"`
+
+	// attachment: its file is in the files directory at
+	// sha256[0:2]/sha256[2:4]/sha256.
+	Filename    string      `json:"filename,omitempty"`
+	Size        *int64      `json:"size,omitempty"`
+	ContentType string      `json:"content_type,omitempty"`
+	Sha256      string      `json:"sha256,omitempty"`
+	Uploader    globalid.ID `json:"uploader,omitempty"`
+	Message     globalid.ID `json:"message,omitempty"`
 }
 
 var prefixOf = map[string]string{
 	TypeGroup: globalid.PrefixGroup, TypeUser: globalid.PrefixUser,
 	TypeTicket: globalid.PrefixTicket, TypeMessage: globalid.PrefixMessage,
+	TypeAttachment: globalid.PrefixAttachment,
 }
 
 // ref is a reference from a record to another object.
@@ -105,6 +122,8 @@ func (r *Record) refs() []ref {
 		}
 	case TypeMessage:
 		out = append(out, ref{"ticket", TypeTicket, r.Ticket}, ref{"author", TypeUser, r.Author})
+	case TypeAttachment:
+		out = append(out, ref{"uploader", TypeUser, r.Uploader}, ref{"message", TypeMessage, r.Message}, ref{"ticket", TypeTicket, r.Ticket})
 	}
 	return out
 }
@@ -114,17 +133,20 @@ func (r *Record) refs() []ref {
 func (r *Record) validate() error {
 	prefix, ok := prefixOf[r.Type]
 	if !ok {
-		return fmt.Errorf("unknown type %q (want group, user, ticket or message)", r.Type)
+		return fmt.Errorf("unknown type %q (want group, user, ticket, message or attachment)", r.Type)
 	}
 	if err := r.ID.Validate(); err != nil || r.ID.Prefix() != prefix {
-		return fmt.Errorf("%s: id %q is not a %s ID", r.Type, r.ID, r.Type)
+		return fmt.Errorf("%s: id %q is not a%s %s ID", r.Type, r.ID, article(r.Type), r.Type)
 	}
-	if r.CreatedAt.IsZero() || r.UpdatedAt.IsZero() {
+	switch {
+	case r.Type == TypeAttachment && r.CreatedAt.IsZero():
+		return fmt.Errorf("%s: created_at is required", r.Type)
+	case r.Type != TypeAttachment && (r.CreatedAt.IsZero() || r.UpdatedAt.IsZero()):
 		return fmt.Errorf("%s: created_at and updated_at are required", r.Type)
 	}
 	for _, f := range r.refs() {
 		if err := f.id.Validate(); err != nil || f.id.Prefix() != prefixOf[f.typ] {
-			return fmt.Errorf("%s: %s %q is not a %s ID", r.Type, f.field, f.id, f.typ)
+			return fmt.Errorf("%s: %s %q is not a%s %s ID", r.Type, f.field, f.id, article(f.typ), f.typ)
 		}
 	}
 	// The schema's own validators, which ent runs again on writing: here
@@ -177,6 +199,29 @@ func (r *Record) validate() error {
 		}
 	case TypeMessage:
 		return text("body", r.Body, true, message.BodyValidator)
+	case TypeAttachment:
+		// The filename is stored sanitised (attachments.SanitizeFilename)
+		// and the content type sniffed from the file, as for an upload.
+		if r.Filename == "" {
+			return fmt.Errorf("attachment: filename is required")
+		}
+		if r.Size == nil || *r.Size < 0 {
+			return fmt.Errorf("attachment: size is required, a number of bytes (0 or more)")
+		}
+		if !attachments.ValidKey(r.Sha256) {
+			return fmt.Errorf("attachment: sha256 %q is not a SHA-256 in hex (64 digits 0-9, a-f)", r.Sha256)
+		}
+		if _, _, err := mime.ParseMediaType(r.ContentType); err != nil {
+			return fmt.Errorf("attachment: content_type %q is not a media type", r.ContentType)
+		}
 	}
 	return nil
+}
+
+// article is what goes before a type's name in a sentence ("an").
+func article(typ string) string {
+	if typ == TypeAttachment {
+		return "n"
+	}
+	return ""
 }

@@ -9,17 +9,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/attachment"
 	"github.com/switchboardhq/switchboard/ent/group"
 	"github.com/switchboardhq/switchboard/ent/message"
 	entschema "github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/ent/user"
+	"github.com/switchboardhq/switchboard/internal/attachments"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/priority"
 	"github.com/switchboardhq/switchboard/internal/progress"
@@ -40,12 +44,19 @@ const maxErrors = 20
 type ImportOptions struct {
 	// Batch is the number of lines per transaction (0: DefaultBatch).
 	Batch int
+	// Files is the directory of the attachments' files, as Export
+	// writes it (FilePath); Attachments is the service whose store they
+	// are put in. An attachment line is refused without Attachments, and
+	// without Files unless its file is in the store already.
+	Files       string
+	Attachments *attachments.Service
 	// Progress receives the progress bar (nil: none).
 	Progress io.Writer
 }
 
-// ImportCounts say how many lines were imported.
-type ImportCounts struct{ Lines, Groups, Users, Tickets, Messages int }
+// ImportCounts say how many lines were imported, and Files how many
+// files were written to the attachments store.
+type ImportCounts struct{ Lines, Groups, Users, Tickets, Messages, Attachments, Files int }
 
 // LineErrors are the invalid lines of the batch that stopped an import.
 // Every batch before it was committed; none of this batch was.
@@ -89,9 +100,15 @@ const importHooksOff = entschema.SkipRouting | entschema.SkipSLA | entschema.Ski
 // it is written, then written in one transaction: new objects are created,
 // groups, users and tickets already present are updated to the file's
 // values (but for what never changes: created_at, and a ticket's number,
-// channel and requester), and messages already present, which never
-// change once written, are left as they are. No events are written
-// (SkipEvents): imported history is not news to live subscribers.
+// channel and requester), and messages and attachments already present,
+// which never change once written, are left as they are. No events are
+// written (SkipEvents): imported history is not news to live subscribers.
+//
+// An attachment's file is put in the store before its line's batch is
+// written (see restoreFiles), so a row never names a missing file; a
+// failed batch leaves at most files nothing references, which are stored
+// again at no cost when the import is run again, or deleted by the
+// sweeper.
 func Import(ctx context.Context, client *ent.Client, r io.Reader, opts ImportOptions) (ImportCounts, error) {
 	ctx = viewer.SystemContext(ctx)
 	if opts.Batch <= 0 {
@@ -114,7 +131,15 @@ func Import(ctx context.Context, client *ent.Client, r io.Reader, opts ImportOpt
 		if errs := checkBatch(ctx, client, batch); len(errs) > 0 {
 			return &LineErrors{Errs: errs, Committed: counts.Lines}
 		}
-		if err := writeBatch(ctx, client, batch); err != nil {
+		stored, errs, err := restoreFiles(ctx, client, opts, batch)
+		counts.Files += stored
+		if len(errs) > 0 {
+			return &LineErrors{Errs: errs, Committed: counts.Lines}
+		}
+		if err == nil {
+			err = writeBatch(ctx, client, batch)
+		}
+		if err != nil {
 			return fmt.Errorf("lines %d–%d: %w (nothing of these lines was imported)", batch[0].n, batch[len(batch)-1].n, err)
 		}
 		for _, l := range batch {
@@ -127,6 +152,8 @@ func Import(ctx context.Context, client *ent.Client, r io.Reader, opts ImportOpt
 				counts.Tickets++
 			case TypeMessage:
 				counts.Messages++
+			case TypeAttachment:
+				counts.Attachments++
 			}
 		}
 		counts.Lines += len(batch)
@@ -217,6 +244,43 @@ func checkBatch(ctx context.Context, client *ent.Client, batch []line) []error {
 				continue
 			}
 			if add(lineError(l.n, "%s: %s %q not found (it must be in the database or on an earlier line)", l.rec.Type, f.field, f.id)) {
+				return errs
+			}
+		}
+	}
+	// An attachment's ticket is its message's.
+	ticketOf := map[globalid.ID]globalid.ID{}
+	var lookup []globalid.ID
+	for _, l := range batch {
+		switch l.rec.Type {
+		case TypeMessage:
+			if _, ok := ticketOf[l.rec.ID]; !ok {
+				ticketOf[l.rec.ID] = l.rec.Ticket
+			}
+		case TypeAttachment:
+			if _, ok := ticketOf[l.rec.Message]; !ok && existing[TypeMessage][l.rec.Message] {
+				lookup = append(lookup, l.rec.Message)
+			}
+		}
+	}
+	err := chunks(slices.Compact(slices.Sorted(slices.Values(lookup))), func(ids []globalid.ID) error {
+		rows, err := client.Message.Query().Where(message.IDIn(ids...)).Select(message.FieldID, message.FieldTicketID).All(ctx)
+		for _, m := range rows {
+			if _, ok := ticketOf[m.ID]; !ok {
+				ticketOf[m.ID] = m.TicketID
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return []error{err}
+	}
+	for _, l := range batch {
+		if l.rec.Type != TypeAttachment {
+			continue
+		}
+		if t, ok := ticketOf[l.rec.Message]; ok && t != l.rec.Ticket {
+			if add(lineError(l.n, "attachment: ticket %q is not that of message %q, which is on ticket %q", l.rec.Ticket, l.rec.Message, t)) {
 				return errs
 			}
 		}
@@ -331,6 +395,8 @@ func storedIDs(ctx context.Context, client *ent.Client, typ string, ids []global
 			got, err = client.Ticket.Query().Where(ticket.IDIn(ids...)).IDs(ctx)
 		case TypeMessage:
 			got, err = client.Message.Query().Where(message.IDIn(ids...)).IDs(ctx)
+		case TypeAttachment:
+			got, err = client.Attachment.Query().Where(attachment.IDIn(ids...)).IDs(ctx)
 		default:
 			err = fmt.Errorf("unknown type %q", typ)
 		}
@@ -468,6 +534,34 @@ func writeRun(ctx context.Context, tx *ent.Tx, run []line) error {
 					SetBody(r.Body).SetInternal(r.Internal).SetTicketID(r.Ticket).SetAuthorID(r.Author)
 			},
 			save: func(c []*ent.MessageCreate) error { return tx.Message.CreateBulk(c...).Exec(ctx) },
+		}.write(fresh, nil)
+	case TypeAttachment:
+		// Like messages, never changed once attached. The content type
+		// is the one restoreFiles sniffed from the file, the ticket the
+		// message's as stored (checkBatch refused a line naming another).
+		if len(fresh) == 0 {
+			return nil
+		}
+		msgs := make([]globalid.ID, 0, len(fresh))
+		for _, r := range fresh {
+			msgs = append(msgs, r.Message)
+		}
+		ticketOf := map[globalid.ID]globalid.ID{}
+		rows, err := tx.Message.Query().Where(message.IDIn(slices.Compact(slices.Sorted(slices.Values(msgs)))...)).
+			Select(message.FieldID, message.FieldTicketID).All(ctx)
+		if err != nil {
+			return err
+		}
+		for _, m := range rows {
+			ticketOf[m.ID] = m.TicketID
+		}
+		return writer[*ent.AttachmentCreate, *ent.Attachment]{
+			create: func(r *Record) *ent.AttachmentCreate {
+				return tx.Attachment.Create().SetID(r.ID).SetCreatedAt(r.CreatedAt).
+					SetFilename(attachments.SanitizeFilename(r.Filename)).SetSize(*r.Size).SetContentType(r.ContentType).
+					SetSha256(r.Sha256).SetUploaderID(r.Uploader).SetMessageID(r.Message).SetTicketID(cmp.Or(ticketOf[r.Message], r.Ticket))
+			},
+			save: func(c []*ent.AttachmentCreate) error { return tx.Attachment.CreateBulk(c...).Exec(ctx) },
 		}.write(fresh, nil)
 	}
 	return fmt.Errorf("unknown type %q", run[0].rec.Type)
@@ -633,3 +727,113 @@ func nonEmpty(s string) *string {
 	}
 	return &s
 }
+
+// restoreFiles puts the files of the batch's attachment lines in the
+// store (attachments.Service.Restore) before the batch is written: each
+// read from the files directory and checked against its line (its size
+// and SHA-256; a file that differs is a line error, and nothing is stored
+// for it), unless the store holds it already. The lines' content types
+// become those sniffed from the files, as for an upload. For a line whose
+// attachment is in the database already nothing is written, unless its
+// file is missing from the store and the directory has it. It returns how
+// many files it wrote, the line errors, and an error that is no line's
+// (the store unreachable).
+func restoreFiles(ctx context.Context, client *ent.Client, opts ImportOptions, batch []line) (int, []error, error) {
+	var lines []*line
+	var ids []globalid.ID
+	for i := range batch {
+		if batch[i].rec.Type == TypeAttachment {
+			lines = append(lines, &batch[i])
+			ids = append(ids, batch[i].rec.ID)
+		}
+	}
+	if len(lines) == 0 {
+		return 0, nil, nil
+	}
+	if opts.Attachments == nil {
+		return 0, []error{lineError(lines[0].n, "attachment: there is no attachments store to put its file in")}, nil
+	}
+	present, err := storedIDs(ctx, client, TypeAttachment, ids)
+	if err != nil {
+		return 0, nil, err
+	}
+	store := opts.Attachments.Store()
+	type done struct {
+		size        int64
+		contentType string
+	}
+	restored := map[string]done{} // by key, in this batch
+	wrote := 0
+	var errs []error
+	for _, l := range lines {
+		r := &l.rec
+		if d, ok := restored[r.Sha256]; ok {
+			if d.size != *r.Size {
+				errs = append(errs, lineError(l.n, "attachment: size %d is not that of the file %s (%d bytes, on an earlier line)", *r.Size, r.Sha256, d.size))
+			}
+			r.ContentType = d.contentType
+			continue
+		}
+		path := ""
+		if opts.Files != "" {
+			path = FilePath(opts.Files, r.Sha256)
+		}
+		if present[r.ID] {
+			// Stored already: left as it is, but for a missing file that
+			// the directory has.
+			_, err := store.Stat(ctx, r.Sha256)
+			if err == nil {
+				continue
+			}
+			if !errors.Is(err, attachments.ErrNotExist) {
+				return wrote, nil, err
+			}
+			if _, err := os.Stat(path); path == "" || err != nil {
+				continue
+			}
+		}
+		res, err := opts.Attachments.Restore(ctx, r.Sha256, *r.Size, func() (io.ReadCloser, error) {
+			if path == "" {
+				return nil, &fileError{errNoFilesDir}
+			}
+			f, err := os.Open(path) // #nosec G304 -- under the operator's directory, named by a validated hex key
+			if err != nil {
+				return nil, &fileError{err}
+			}
+			return f, nil
+		})
+		var mismatch *attachments.ContentMismatchError
+		var fileErr *fileError
+		switch {
+		case errors.As(err, &mismatch):
+			errs = append(errs, lineError(l.n, "attachment: its file %s does not match the line: %v; nothing was stored for it", path, mismatch))
+		case errors.As(err, &fileErr) && errors.Is(fileErr.err, errNoFilesDir):
+			errs = append(errs, lineError(l.n, "attachment: its file %s is not in the attachments store, and no directory of files was given", r.Sha256))
+		case errors.As(err, &fileErr) && errors.Is(fileErr.err, fs.ErrNotExist):
+			errs = append(errs, lineError(l.n, "attachment: its file %s is missing", path))
+		case errors.As(err, &fileErr):
+			errs = append(errs, lineError(l.n, "attachment: reading its file: %v", fileErr.err))
+		case err != nil:
+			return wrote, nil, err
+		default:
+			if res.Wrote {
+				wrote++
+			}
+			r.ContentType = res.ContentType
+			restored[r.Sha256] = done{*r.Size, res.ContentType}
+		}
+		if len(errs) >= maxErrors {
+			break
+		}
+	}
+	return wrote, errs, nil
+}
+
+// fileError is an attachment's file that could not be read from the
+// files directory.
+type fileError struct{ err error }
+
+func (e *fileError) Error() string { return e.err.Error() }
+func (e *fileError) Unwrap() error { return e.err }
+
+var errNoFilesDir = errors.New("no directory of files")

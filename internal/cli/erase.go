@@ -12,8 +12,8 @@ import (
 const eraseUsage = `Usage: switchboard user erase EMAIL [--force] [settings]
 
 Anonymises a person: their name, email and phone, and the text of their
-messages; their sessions and API tokens are revoked. Staff accounts only
-with --force.`
+messages; their sessions and API tokens are revoked, and the files they
+uploaded are deleted. Staff accounts only with --force.`
 
 func userErase(ctx context.Context, env *Env, args []string) error {
 	f := newFlags(env, "user erase", eraseUsage)
@@ -28,15 +28,18 @@ func userErase(ctx context.Context, env *Env, args []string) error {
 	email := args[0]
 	return withData(ctx, env, f, func(d *app.Data) error {
 		// The app's client: the hooks on it drop cached credentials.
-		res, err := erase.User(ctx, d.Client, email, *force)
-		if err != nil {
+		res, err := erase.Eraser{Client: d.Client, Files: d.Attachments}.User(ctx, email, *force)
+		if res == nil {
 			return err
 		}
-		// The audit record: who was erased (by ID; the address is gone) and what.
+		// The audit record: who was erased (by ID; the address is gone) and
+		// what. Also when only deleting the files' blobs failed: the
+		// erasure itself has committed.
 		d.Log.Info("user erased", "user_id", res.UserID, "role", res.Role, "forced", *force,
-			"messages", res.Messages, "tickets", res.Tickets, "sessions_revoked", res.Sessions, "tokens_revoked", res.Tokens)
-		fmt.Fprintf(env.Stdout, "erased %s (%s): %d messages and %d ticket subjects replaced, %d sessions and %d API tokens revoked\n",
-			res.UserID, strings.ToLower(res.Role), res.Messages, res.Tickets, res.Sessions, res.Tokens)
-		return nil
+			"messages", res.Messages, "tickets", res.Tickets, "sessions_revoked", res.Sessions, "tokens_revoked", res.Tokens,
+			"attachments_deleted", res.Attachments, "files_deleted", res.Files)
+		fmt.Fprintf(env.Stdout, "erased %s (%s): %d messages and %d ticket subjects replaced, %d attachments deleted (%d files removed from the store), %d sessions and %d API tokens revoked\n",
+			res.UserID, strings.ToLower(res.Role), res.Messages, res.Tickets, res.Attachments, res.Files, res.Sessions, res.Tokens)
+		return err
 	})
 }

@@ -33,8 +33,9 @@ type Target struct {
 	Dialect Dialect
 	// DatabaseURL is what to give the server (empty for SQLite).
 	DatabaseURL string
-	// DataDir is the data directory: the SQLite database's, and for both
-	// dialects the attachments' (a fresh one per target).
+	// DataDir is the data directory: the SQLite database's, and on both
+	// dialects the attachments' (a directory of its own per target, so
+	// that no two tests share blobs, nor write to ./data).
 	DataDir string
 	// EncryptionKey is a fresh SWITCHBOARD_ENCRYPTION_KEY for this database.
 	EncryptionKey string
