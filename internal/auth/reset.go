@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/switchboardhq/switchboard/ent"
@@ -85,7 +86,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 		name = u.Name
 	}
 	pending, err := o.Outbox.PasswordReset(email, outbox.ResetData{
-		Name: name, Link: o.LinkBase + url.QueryEscape(tok), ValidFor: o.TTL.String(),
+		Name: name, Link: o.LinkBase + url.QueryEscape(tok), ValidFor: friendly(o.TTL),
 	})
 	if err != nil {
 		return err
@@ -170,4 +171,16 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) err
 		return err
 	}
 	return tx.Commit()
+}
+
+// friendly writes a validity period as people read it: 1h, 30m, 1h30m.
+func friendly(d time.Duration) string {
+	s := d.Round(time.Second).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
