@@ -206,5 +206,6 @@ func (s *Server) get(path string, v any) {
 }
 
 // String names the server.
-func (s *Server) String() string { return fmt.Sprintf("mailpit smtp=%s http=%s", s.SMTPAddr, s.HTTPAddr) }
-
+func (s *Server) String() string {
+	return fmt.Sprintf("mailpit smtp=%s http=%s", s.SMTPAddr, s.HTTPAddr)
+}
