@@ -21,6 +21,8 @@ import (
 	"github.com/switchboardhq/switchboard/ent/mention"
 	"github.com/switchboardhq/switchboard/ent/message"
 	"github.com/switchboardhq/switchboard/ent/notification"
+	"github.com/switchboardhq/switchboard/ent/outboxmessage"
+	"github.com/switchboardhq/switchboard/ent/passwordreset"
 	"github.com/switchboardhq/switchboard/ent/routingrule"
 	"github.com/switchboardhq/switchboard/ent/savedview"
 	"github.com/switchboardhq/switchboard/ent/sequence"
@@ -88,22 +90,24 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apitoken.Table:     apitoken.ValidColumn,
-			attachment.Table:   attachment.ValidColumn,
-			event.Table:        event.ValidColumn,
-			follow.Table:       follow.ValidColumn,
-			group.Table:        group.ValidColumn,
-			macro.Table:        macro.ValidColumn,
-			mention.Table:      mention.ValidColumn,
-			message.Table:      message.ValidColumn,
-			notification.Table: notification.ValidColumn,
-			routingrule.Table:  routingrule.ValidColumn,
-			slapolicy.Table:    slapolicy.ValidColumn,
-			savedview.Table:    savedview.ValidColumn,
-			sequence.Table:     sequence.ValidColumn,
-			session.Table:      session.ValidColumn,
-			ticket.Table:       ticket.ValidColumn,
-			user.Table:         user.ValidColumn,
+			apitoken.Table:      apitoken.ValidColumn,
+			attachment.Table:    attachment.ValidColumn,
+			event.Table:         event.ValidColumn,
+			follow.Table:        follow.ValidColumn,
+			group.Table:         group.ValidColumn,
+			macro.Table:         macro.ValidColumn,
+			mention.Table:       mention.ValidColumn,
+			message.Table:       message.ValidColumn,
+			notification.Table:  notification.ValidColumn,
+			outboxmessage.Table: outboxmessage.ValidColumn,
+			passwordreset.Table: passwordreset.ValidColumn,
+			routingrule.Table:   routingrule.ValidColumn,
+			slapolicy.Table:     slapolicy.ValidColumn,
+			savedview.Table:     savedview.ValidColumn,
+			sequence.Table:      sequence.ValidColumn,
+			session.Table:       session.ValidColumn,
+			ticket.Table:        ticket.ValidColumn,
+			user.Table:          user.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

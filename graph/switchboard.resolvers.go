@@ -65,6 +65,16 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, currentPassword s
 	return true, r.Auth.ChangePassword(ctx, currentPassword, newPassword)
 }
 
+// RequestPasswordReset is the resolver for the requestPasswordReset field.
+func (r *mutationResolver) RequestPasswordReset(ctx context.Context, email string) (bool, error) {
+	return true, r.Auth.RequestPasswordReset(ctx, email)
+}
+
+// ResetPassword is the resolver for the resetPassword field.
+func (r *mutationResolver) ResetPassword(ctx context.Context, token string, newPassword string) (bool, error) {
+	return true, r.Auth.ResetPassword(ctx, token, newPassword)
+}
+
 // CreateAPIToken is the resolver for the createAPIToken field.
 func (r *mutationResolver) CreateAPIToken(ctx context.Context, input model.CreateAPITokenInput) (*model.CreateAPITokenPayload, error) {
 	tok, t, err := r.Auth.CreateAPIToken(ctx, auth.NewAPIToken{Name: input.Name, Scope: input.Scope, ExpiresAt: input.ExpiresAt})

@@ -435,6 +435,70 @@ var (
 			},
 		},
 	}
+	// OutboxMessagesColumns holds the columns for the "outbox_messages" table.
+	OutboxMessagesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"TICKET_REPLY", "PASSWORD_RESET"}},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "SENT", "FAILED"}, Default: "PENDING"},
+		{Name: "recipient", Type: field.TypeString, Size: 254},
+		{Name: "message_id", Type: field.TypeString, Unique: true},
+		{Name: "ticket_id", Type: field.TypeString, Nullable: true},
+		{Name: "ticket_message_id", Type: field.TypeString, Nullable: true},
+		{Name: "in_reply_to", Type: field.TypeString, Nullable: true},
+		{Name: "references", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "reply_to", Type: field.TypeString, Nullable: true},
+		{Name: "auto_submitted", Type: field.TypeString, Nullable: true},
+		{Name: "subject", Type: field.TypeString},
+		{Name: "text_body", Type: field.TypeString, Size: 2147483647},
+		{Name: "html_body", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "next_attempt_at", Type: field.TypeTime},
+		{Name: "lease_owner", Type: field.TypeString, Nullable: true},
+		{Name: "lease_until", Type: field.TypeTime, Nullable: true},
+		{Name: "sent_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_error", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// OutboxMessagesTable holds the schema information for the "outbox_messages" table.
+	OutboxMessagesTable = &schema.Table{
+		Name:       "outbox_messages",
+		Columns:    OutboxMessagesColumns,
+		PrimaryKey: []*schema.Column{OutboxMessagesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "outboxmessage_status_next_attempt_at",
+				Unique:  false,
+				Columns: []*schema.Column{OutboxMessagesColumns[2], OutboxMessagesColumns[15]},
+			},
+			{
+				Name:    "outboxmessage_ticket_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{OutboxMessagesColumns[5], OutboxMessagesColumns[20]},
+			},
+		},
+	}
+	// PasswordResetsColumns holds the columns for the "password_resets" table.
+	PasswordResetsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "token_hash", Type: field.TypeBytes, Unique: true},
+		{Name: "user_id", Type: field.TypeString},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// PasswordResetsTable holds the schema information for the "password_resets" table.
+	PasswordResetsTable = &schema.Table{
+		Name:       "password_resets",
+		Columns:    PasswordResetsColumns,
+		PrimaryKey: []*schema.Column{PasswordResetsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "passwordreset_user_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{PasswordResetsColumns[2], PasswordResetsColumns[5]},
+			},
+		},
+	}
 	// RoutingRulesColumns holds the columns for the "routing_rules" table.
 	RoutingRulesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -797,6 +861,8 @@ var (
 		MentionsTable,
 		MessagesTable,
 		NotificationsTable,
+		OutboxMessagesTable,
+		PasswordResetsTable,
 		RoutingRulesTable,
 		SLAPoliciesTable,
 		SavedViewsTable,

@@ -55,3 +55,10 @@ func (Mention) Policy() ent.Policy { return privacy.MentionPolicy() }
 
 // Policy of the SavedView.
 func (SavedView) Policy() ent.Policy { return privacy.SavedViewPolicy() }
+
+// Policy of the OutboxMessage: admins read (and retry) it, the system
+// writes it.
+func (OutboxMessage) Policy() ent.Policy { return privacy.AdminOnlyPolicy() }
+
+// Policy of the PasswordReset.
+func (PasswordReset) Policy() ent.Policy { return privacy.SystemOnlyPolicy() }

@@ -26,7 +26,9 @@ import (
 	"github.com/switchboardhq/switchboard/internal/confidential"
 	"github.com/switchboardhq/switchboard/internal/config"
 	"github.com/switchboardhq/switchboard/internal/database"
+	"github.com/switchboardhq/switchboard/internal/mail"
 	"github.com/switchboardhq/switchboard/internal/metrics"
+	"github.com/switchboardhq/switchboard/internal/outbox"
 	"github.com/switchboardhq/switchboard/internal/ticketing"
 )
 
@@ -43,6 +45,8 @@ type Data struct {
 	Metrics *metrics.Metrics
 	// Attachments stores files on tickets.
 	Attachments *attachments.Service
+	// Outbox writes the mails to send (internal/outbox).
+	Outbox *outbox.Outbox
 	// Cache is the cache of hot reads; nil when SWITCHBOARD_CACHE_TTL is 0.
 	Cache      cache.Cache
 	closeCache func()
@@ -95,7 +99,33 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, dbOptions .
 		SessionAbsoluteTimeout: cfg.SessionAbsoluteTimeout,
 		Cache:                  hot,
 	})
-	return &Data{Config: cfg, Log: log, Client: client, DB: db, Keys: keys, Auth: accounts, Metrics: m, Cache: hot, closeCache: closeCache, Attachments: files}, nil
+	mails, err := openOutbox(cfg, keys)
+	if err != nil {
+		closeCache()
+		_ = client.Close()
+		return nil, err
+	}
+	accounts.SetResetOptions(auth.ResetOptions{Outbox: mails, TTL: cfg.PasswordResetTTL, LinkBase: cfg.PublicURL + "/reset-password?token="})
+	return &Data{Config: cfg, Log: log, Client: client, DB: db, Keys: keys, Auth: accounts, Metrics: m, Cache: hot, closeCache: closeCache, Attachments: files, Outbox: mails}, nil
+}
+
+// openOutbox builds the writer of mails: its reply tokens are keyed with
+// SWITCHBOARD_MAIL_TOKEN_KEY, else with a key derived from the current
+// encryption key.
+func openOutbox(cfg *config.Config, keys *confidential.Keyring) (*outbox.Outbox, error) {
+	key := cfg.MailTokenKey
+	if key == nil {
+		key = keys.Derive("switchboard mail reply tokens")
+	}
+	tokens, err := mail.NewTokens(key)
+	if err != nil {
+		return nil, config.Errorf("SWITCHBOARD_MAIL_TOKEN_KEY: %v", err)
+	}
+	o, err := outbox.New(outbox.Config{From: cfg.MailFrom, ReplyAddress: cfg.MailReplyTo, Tokens: tokens})
+	if err != nil {
+		return nil, config.Errorf("SWITCHBOARD_MAIL_FROM: %v", err)
+	}
+	return o, nil
 }
 
 // openAttachments opens the store of attachments the settings name.

@@ -18,6 +18,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/httpserver"
 	"github.com/switchboardhq/switchboard/internal/live"
 	"github.com/switchboardhq/switchboard/internal/metrics"
+	"github.com/switchboardhq/switchboard/internal/outbox"
 	"github.com/switchboardhq/switchboard/internal/presence"
 	"github.com/switchboardhq/switchboard/internal/querycache"
 	"github.com/switchboardhq/switchboard/internal/ratelimit"
@@ -36,9 +37,11 @@ type Server struct {
 	data *Data
 	// redis is the client of the broker, presence, persisted queries and
 	// rate limits; nil without REDIS_URL (or degraded).
-	redis    redis.UniversalClient
-	broker   broker.Broker
-	hub      *live.Hub
+	redis  redis.UniversalClient
+	broker broker.Broker
+	hub    *live.Hub
+	// mailer delivers the outbox; nil without SWITCHBOARD_SMTP_URL.
+	mailer   *outbox.Worker
 	tracing  *tracing.Tracing
 	http     *httpserver.Server
 	metrics  *httpserver.Server // nil unless SWITCHBOARD_METRICS_ADDR is set
@@ -81,7 +84,13 @@ func NewServer(ctx context.Context, d *Data, ln *Listeners, getenv func(string) 
 	if err := s.hub.Init(ctx); err != nil {
 		return nil, err
 	}
-	tickets := ticketing.New(d.Client, ticketing.Options{Announce: s.hub.Announce, Online: s.hub.AgentsOnline, Attachments: d.Attachments})
+	if cfg.SMTP != nil {
+		opts := cfg.Outbox
+		opts.Sent, opts.Failed = d.Metrics.MailSent, d.Metrics.MailFailed
+		s.mailer = outbox.NewWorker(d.Client, cfg.SMTP, opts, d.Log)
+		d.Outbox.SetWake(s.mailer.Notify)
+	}
+	tickets := ticketing.New(d.Client, ticketing.Options{Announce: s.hub.Announce, Online: s.hub.AgentsOnline, Attachments: d.Attachments, Outbox: d.Outbox})
 	resolver := &graph.Resolver{
 		Client: d.Client, Auth: d.Auth, Tickets: tickets, Live: s.hub, MaxPageSize: cfg.MaxPageSize, Attachments: d.Attachments,
 		Search: search.New(d.Client, Dialect(cfg), search.Options{
@@ -183,7 +192,9 @@ func (s *Server) Addr() net.Addr { return s.http.Addr() }
 //     another instance, and waited for until their close frames are on
 //     the wire.
 //  2. The metrics listener stops (it is scraped until then).
-//  3. The hub's loops and the attachments' sweeper stop, and are joined.
+//  3. The hub's loops, the attachments' sweeper and the outbox's worker
+//     stop, and are joined (a mail being sent is finished and recorded,
+//     or given back for the next worker).
 //  4. The broker (its receiving loop joined by Close), presence and the
 //     Redis client close: nothing uses them any more.
 //  5. Tracing flushes the spans of all the above.
@@ -202,6 +213,12 @@ func (s *Server) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.hub.Run(hubCtx) })
 	g.Go(func() error { return s.data.Attachments.Run(hubCtx) })
+	if s.mailer != nil {
+		log.Info("mail: delivering the outbox", "smtp", s.data.Config.SMTP.Addr(), "from", cfg.MailFrom)
+		g.Go(func() error { return s.mailer.Run(hubCtx) })
+	} else {
+		log.Warn("mail: SWITCHBOARD_SMTP_URL is not set: no mail is sent; mails (replies to customers, password resets) wait in the outbox until it is")
+	}
 	g.Go(s.http.Serve)
 	if s.metrics != nil {
 		g.Go(s.metrics.Serve)

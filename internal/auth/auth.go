@@ -54,6 +54,7 @@ type Service struct {
 	now    func() time.Time
 
 	accountLocks keyedMutex
+	reset        ResetOptions
 }
 
 // New returns a Service.

@@ -13,6 +13,8 @@ package confidential
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -43,6 +45,8 @@ type Keyring struct {
 	currentID string
 	ids       []string // current first, then older keys in the given order
 	aeads     map[string]cipher.AEAD
+	// prk is HKDF's pseudorandom key from the current secret, for Derive.
+	prk []byte
 }
 
 // NewKeyring builds a keyring that seals with current and opens values
@@ -70,6 +74,11 @@ func NewKeyring(current Key, older ...Key) (*Keyring, error) {
 		kr.aeads[key.ID] = aead
 		kr.ids = append(kr.ids, key.ID)
 	}
+	prk, err := hkdf.Extract(sha256.New, current.Secret, []byte("switchboard derived keys"))
+	if err != nil {
+		return nil, err
+	}
+	kr.prk = prk
 	return kr, nil
 }
 
@@ -81,6 +90,18 @@ func newAEAD(secret []byte) (cipher.AEAD, error) {
 	// Random 96-bit nonce, prepended to the ciphertext: Seal output is
 	// nonce||ciphertext||tag, exactly the stored payload.
 	return cipher.NewGCMWithRandomNonce(block)
+}
+
+// Derive returns a 32-byte key for purpose (e.g. "mail reply tokens"),
+// derived with HKDF-SHA256 from the current key: the same on every
+// instance with the same key, different per purpose, and telling nothing
+// about the key itself.
+func (k *Keyring) Derive(purpose string) []byte {
+	b, err := hkdf.Expand(sha256.New, k.prk, purpose, 32)
+	if err != nil {
+		panic("hkdf: " + err.Error()) // only for lengths over 255*32
+	}
+	return b
 }
 
 // CurrentID returns the id of the key new values are sealed with.

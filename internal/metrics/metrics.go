@@ -38,6 +38,8 @@ type Metrics struct {
 
 	brokerLag    prometheus.Histogram
 	loginFailure *prometheus.CounterVec
+	mailSent     *prometheus.CounterVec
+	mailFailed   *prometheus.CounterVec
 
 	namesMu sync.Mutex
 	names   map[string]struct{}
@@ -80,12 +82,20 @@ func New() *Metrics {
 			Name: "switchboard_login_failures_total",
 			Help: "Failed sign-ins by reason: invalid_credentials or throttled.",
 		}, []string{"reason"}),
+		mailSent: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_mail_sent_total",
+			Help: "Mails the SMTP server accepted, by kind (TICKET_REPLY, PASSWORD_RESET).",
+		}, []string{"kind"}),
+		mailFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_mail_failed_total",
+			Help: "Failed deliveries of mails, by kind and whether it was the last attempt (final: the mail is FAILED).",
+		}, []string{"kind", "final"}),
 	}
 	m.registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.httpRequests, m.httpDuration, m.httpInFlight,
-		m.operations, m.operationDuration, m.brokerLag, m.loginFailure,
+		m.operations, m.operationDuration, m.brokerLag, m.loginFailure, m.mailSent, m.mailFailed,
 	)
 	return m
 }
@@ -139,6 +149,14 @@ func (m *Metrics) EventLag(d time.Duration) { m.brokerLag.Observe(max(d, 0).Seco
 
 // LoginFailed counts a failed sign-in.
 func (m *Metrics) LoginFailed(reason string) { m.loginFailure.WithLabelValues(reason).Inc() }
+
+// MailSent counts a mail the SMTP server accepted.
+func (m *Metrics) MailSent(kind string) { m.mailSent.WithLabelValues(kind).Inc() }
+
+// MailFailed counts a failed delivery of a mail.
+func (m *Metrics) MailFailed(kind string, final bool) {
+	m.mailFailed.WithLabelValues(kind, strconv.FormatBool(final)).Inc()
+}
 
 // DB adds the database pool's statistics (connections open, in use, idle,
 // waits) as go_sql_* metrics labelled db_name.

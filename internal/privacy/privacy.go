@@ -393,6 +393,15 @@ func SystemOnlyPolicy() ent.Policy {
 	}
 }
 
+// AdminOnlyPolicy: admins and the system read and change the rows, nobody
+// else sees them.
+func AdminOnlyPolicy() ent.Policy {
+	return entprivacy.Policy{
+		Query:    entprivacy.QueryPolicy{allowSystem, allowAdmin, hideAll},
+		Mutation: entprivacy.MutationPolicy{allowSystem, denyReadOnly, allowAdmin, entprivacy.AlwaysDenyRule()},
+	}
+}
+
 // reachOf is ticketReach, or nothing to add for those who reach every
 // ticket (admins, the system).
 func reachOf(v *viewer.Viewer) []predicate.Ticket {

@@ -23,3 +23,13 @@ func ForNoKeyUpdate(s *sql.Selector) {
 		s.For(sql.LockNoKeyUpdate)
 	}
 }
+
+// ForUpdateSkipLocked locks the selected rows for an update and leaves
+// out rows another transaction holds (PostgreSQL), so that workers
+// claiming a queue's rows never wait on, or take, each other's: the
+// outbox's claim.
+func ForUpdateSkipLocked(s *sql.Selector) {
+	if s.Dialect() == dialect.Postgres {
+		s.ForUpdate(sql.WithLockAction(sql.SkipLocked))
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/nodes"
 	"github.com/switchboardhq/switchboard/internal/notify"
+	"github.com/switchboardhq/switchboard/internal/outbox"
 	"github.com/switchboardhq/switchboard/internal/priority"
 	"github.com/switchboardhq/switchboard/internal/routing"
 	"github.com/switchboardhq/switchboard/internal/tags"
@@ -37,6 +38,8 @@ type Service struct {
 	Online routing.Online
 	// Attachments attaches uploads to messages (nil: messages take none).
 	Attachments *attachments.Service
+	// Outbox writes the mails of public replies (nil: none).
+	Outbox *outbox.Outbox
 }
 
 // Options are what the Service tells and asks beyond the database.
@@ -49,11 +52,14 @@ type Options struct {
 	Online routing.Online
 	// Attachments attaches uploads to messages (nil: messages take none).
 	Attachments *attachments.Service
+	// Outbox, when set, mails staff's public replies to the ticket's
+	// requester, in the reply's transaction.
+	Outbox *outbox.Outbox
 }
 
 // New returns a Service.
 func New(client *ent.Client, opts Options) *Service {
-	return &Service{client: client, now: time.Now, Announce: opts.Announce, Online: opts.Online, Attachments: opts.Attachments}
+	return &Service{client: client, now: time.Now, Announce: opts.Announce, Online: opts.Online, Attachments: opts.Attachments, Outbox: opts.Outbox}
 }
 
 // changeTime is the time of a change made under ctx: the time internal/clock
@@ -220,6 +226,11 @@ func (s *Service) reply(ctx context.Context, tx *ent.Tx, ticketID globalid.ID, b
 	if internal {
 		return msg, nil, nil
 	}
+	if s.Outbox != nil && v.IsStaff() {
+		if err := s.Outbox.TicketReply(ctx, tx, t, msg); err != nil {
+			return nil, nil, err
+		}
+	}
 	return msg, replyBookkeeping(tx, t, v, s.changeTime(ctx)), nil
 }
 
@@ -280,6 +291,9 @@ func (s *Service) withTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
 	}
 	if s.Announce != nil {
 		s.Announce(ctx)
+	}
+	if s.Outbox != nil {
+		s.Outbox.Wake()
 	}
 	return nil
 }

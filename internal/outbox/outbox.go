@@ -1,0 +1,183 @@
+// Package outbox holds what leaves the process: mails (later webhooks)
+// are written to the outbox in the same transaction as their cause, and a
+// worker delivers them after commit, with retries and backoff, once across
+// instances (see worker.go and docs/email.md).
+package outbox
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/outboxmessage"
+	entschema "github.com/switchboardhq/switchboard/ent/schema"
+	"github.com/switchboardhq/switchboard/ent/user"
+	"github.com/switchboardhq/switchboard/internal/globalid"
+	"github.com/switchboardhq/switchboard/internal/mail"
+	"github.com/switchboardhq/switchboard/internal/viewer"
+)
+
+// MaxReferences bounds the References header of a reply: the ticket's
+// root and the latest mails of its thread.
+const MaxReferences = 20
+
+// Outbox writes mails to the outbox in the caller's transaction.
+type Outbox struct {
+	templates *mail.Templates
+	tokens    *mail.Tokens
+	// replyAddress is the support address replies carry a token on.
+	replyAddress string
+	domain       string
+	wake         func()
+}
+
+// Config is what writing mails needs.
+type Config struct {
+	// From is the sender: "Support <support@example.com>". Its domain
+	// names the Message-IDs.
+	From string
+	// ReplyAddress is the address replies go to, with a ticket token as
+	// subaddress (support+<token>@example.com); empty: From's address.
+	ReplyAddress string
+	Tokens       *mail.Tokens
+}
+
+// New returns an Outbox.
+func New(cfg Config) (*Outbox, error) {
+	t, err := mail.LoadTemplates()
+	if err != nil {
+		return nil, err
+	}
+	reply := cfg.ReplyAddress
+	if reply == "" {
+		reply = mail.Address(cfg.From)
+	}
+	domain := mail.Domain(cfg.From)
+	if domain == "" {
+		return nil, fmt.Errorf("mail from %q: not an address such as Support <support@example.com>", cfg.From)
+	}
+	return &Outbox{templates: t, tokens: cfg.Tokens, replyAddress: reply, domain: domain, wake: func() {}}, nil
+}
+
+// Tokens are the reply address tokens.
+func (o *Outbox) Tokens() *mail.Tokens { return o.tokens }
+
+// SetWake sets what is called after a commit that wrote mails (the
+// worker's Notify).
+func (o *Outbox) SetWake(f func()) { o.wake = f }
+
+// Wake tells the worker that mails may wait (after a commit).
+func (o *Outbox) Wake() { o.wake() }
+
+// newMessageID is a fresh Message-ID (without brackets) of this server.
+func (o *Outbox) newMessageID(kind string) string {
+	return strings.ToLower(string(globalid.New(globalid.PrefixOutbox))+"."+strings.ReplaceAll(kind, "_", "-")) + "@" + o.domain
+}
+
+// rootID is the Message-ID every mail of a ticket references first, so
+// that mail clients keep the ticket's mails in one thread even when some
+// are missing.
+func (o *Outbox) rootID(ticketID globalid.ID) string {
+	return "ticket." + strings.ToLower(string(ticketID)) + "@" + o.domain
+}
+
+// ReplyData is what the TICKET_REPLY templates get.
+type ReplyData struct {
+	TicketNumber  int
+	Subject       string
+	Body          string
+	AuthorName    string
+	RequesterName string
+}
+
+// TicketReply writes, in tx, the mail of a public reply msg on ticket t to
+// its requester, when msg is public, written by staff, and the requester
+// is an active customer. It threads on the ticket's earlier mails.
+func (o *Outbox) TicketReply(ctx context.Context, tx *ent.Tx, t *ent.Ticket, msg *ent.Message) error {
+	if msg.Internal {
+		return nil // an internal note never leaves by mail
+	}
+	sys := viewer.SystemContext(ctx)
+	author, err := tx.User.Get(sys, msg.AuthorID)
+	if err != nil {
+		return err
+	}
+	if author.Role == user.RoleCUSTOMER {
+		return nil
+	}
+	req, err := tx.User.Get(sys, t.RequesterID)
+	if err != nil {
+		return err
+	}
+	if req.Role != user.RoleCUSTOMER || !req.Active || req.ID == author.ID {
+		return nil
+	}
+	earlier, err := tx.OutboxMessage.Query().
+		Where(outboxmessage.TicketID(t.ID), outboxmessage.KindEQ(outboxmessage.KindTICKET_REPLY)).
+		Order(ent.Asc(outboxmessage.FieldCreatedAt), ent.Asc(outboxmessage.FieldID)).
+		Select(outboxmessage.FieldMessageID).Strings(sys)
+	if err != nil {
+		return err
+	}
+	refs := []string{o.rootID(t.ID)}
+	if len(earlier) > MaxReferences-1 {
+		earlier = earlier[len(earlier)-(MaxReferences-1):]
+	}
+	refs = append(refs, earlier...)
+	inReplyTo := refs[len(refs)-1]
+	r, err := o.templates.Render(entschema.OutboxKindTicketReply, ReplyData{
+		TicketNumber: t.Number, Subject: t.Subject, Body: msg.Body, AuthorName: author.Name, RequesterName: req.Name,
+	})
+	if err != nil {
+		return err
+	}
+	return tx.OutboxMessage.Create().
+		SetKind(outboxmessage.KindTICKET_REPLY).
+		SetRecipient(req.Email).
+		SetMessageID(o.newMessageID(entschema.OutboxKindTicketReply)).
+		SetTicketID(t.ID).SetTicketMessageID(msg.ID).
+		SetInReplyTo(inReplyTo).SetReferences(strings.Join(refs, " ")).
+		SetReplyTo(o.tokens.ReplyAddress(o.replyAddress, t.ID)).
+		SetAutoSubmitted("auto-replied").
+		SetSubject(r.Subject).SetTextBody(r.Text).SetHTMLBody(r.HTML).
+		Exec(sys)
+}
+
+// ResetData is what the PASSWORD_RESET templates get.
+type ResetData struct {
+	Name     string
+	Link     string
+	ValidFor string
+}
+
+// PasswordReset renders the password reset mail to address. Write it with
+// Write; rendering apart lets the caller do the same work for an unknown
+// address (and write nothing).
+func (o *Outbox) PasswordReset(address string, data ResetData) (*Pending, error) {
+	r, err := o.templates.Render(entschema.OutboxKindPasswordReset, data)
+	if err != nil {
+		return nil, err
+	}
+	return &Pending{kind: outboxmessage.KindPASSWORD_RESET, to: address, r: r, messageID: o.newMessageID(entschema.OutboxKindPasswordReset), autoSubmitted: "auto-generated"}, nil
+}
+
+// Pending is a rendered mail not yet written.
+type Pending struct {
+	kind          outboxmessage.Kind
+	to            string
+	r             mail.Rendered
+	messageID     string
+	autoSubmitted string
+}
+
+// Write writes p in tx (or, with tx nil, through client).
+func (p *Pending) Write(ctx context.Context, client *ent.OutboxMessageClient) error {
+	return client.Create().
+		SetKind(p.kind).SetRecipient(p.to).SetMessageID(p.messageID).
+		SetAutoSubmitted(p.autoSubmitted).
+		SetSubject(p.r.Subject).SetTextBody(p.r.Text).SetHTMLBody(p.r.HTML).
+		SetNextAttemptAt(time.Now()).
+		Exec(viewer.SystemContext(ctx))
+}
