@@ -192,12 +192,14 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Message",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			message.FieldCreatedAt: {Type: field.TypeTime, Column: message.FieldCreatedAt},
-			message.FieldUpdatedAt: {Type: field.TypeTime, Column: message.FieldUpdatedAt},
-			message.FieldBody:      {Type: field.TypeString, Column: message.FieldBody},
-			message.FieldInternal:  {Type: field.TypeBool, Column: message.FieldInternal},
-			message.FieldTicketID:  {Type: field.TypeString, Column: message.FieldTicketID},
-			message.FieldAuthorID:  {Type: field.TypeString, Column: message.FieldAuthorID},
+			message.FieldCreatedAt:      {Type: field.TypeTime, Column: message.FieldCreatedAt},
+			message.FieldUpdatedAt:      {Type: field.TypeTime, Column: message.FieldUpdatedAt},
+			message.FieldBody:           {Type: field.TypeString, Column: message.FieldBody},
+			message.FieldInternal:       {Type: field.TypeBool, Column: message.FieldInternal},
+			message.FieldTicketID:       {Type: field.TypeString, Column: message.FieldTicketID},
+			message.FieldAuthorID:       {Type: field.TypeString, Column: message.FieldAuthorID},
+			message.FieldEmailMessageID: {Type: field.TypeString, Column: message.FieldEmailMessageID},
+			message.FieldEmailOriginal:  {Type: field.TypeString, Column: message.FieldEmailOriginal},
 		},
 	}
 	graph.Nodes[8] = &sqlgraph.Node{
@@ -1973,6 +1975,16 @@ func (f *MessageFilter) WhereTicketID(p entql.StringP) {
 // WhereAuthorID applies the entql string predicate on the author_id field.
 func (f *MessageFilter) WhereAuthorID(p entql.StringP) {
 	f.Where(p.Field(message.FieldAuthorID))
+}
+
+// WhereEmailMessageID applies the entql string predicate on the email_message_id field.
+func (f *MessageFilter) WhereEmailMessageID(p entql.StringP) {
+	f.Where(p.Field(message.FieldEmailMessageID))
+}
+
+// WhereEmailOriginal applies the entql string predicate on the email_original field.
+func (f *MessageFilter) WhereEmailOriginal(p entql.StringP) {
+	f.Where(p.Field(message.FieldEmailOriginal))
 }
 
 // WhereHasTicket applies a predicate to check if query has an edge ticket.

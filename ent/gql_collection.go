@@ -640,6 +640,11 @@ func (_q *MessageQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, message.FieldAuthorID)
 				fieldSeen[message.FieldAuthorID] = struct{}{}
 			}
+		case "emailOriginal":
+			if _, ok := fieldSeen[message.FieldEmailOriginal]; !ok {
+				selectedFields = append(selectedFields, message.FieldEmailOriginal)
+				fieldSeen[message.FieldEmailOriginal] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:

@@ -32,6 +32,10 @@ type Message struct {
 	TicketID globalid.ID `json:"ticket_id,omitempty"`
 	// AuthorID holds the value of the "author_id" field.
 	AuthorID globalid.ID `json:"author_id,omitempty"`
+	// EmailMessageID holds the value of the "email_message_id" field.
+	EmailMessageID *string `json:"email_message_id,omitempty"`
+	// EmailOriginal holds the value of the "email_original" field.
+	EmailOriginal *string `json:"email_original,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the MessageQuery when eager-loading is set.
 	Edges        MessageEdges `json:"edges"`
@@ -119,7 +123,7 @@ func (*Message) scanValues(columns []string) ([]any, error) {
 			values[i] = new(globalid.ID)
 		case message.FieldInternal:
 			values[i] = new(sql.NullBool)
-		case message.FieldBody:
+		case message.FieldBody, message.FieldEmailMessageID, message.FieldEmailOriginal:
 			values[i] = new(sql.NullString)
 		case message.FieldCreatedAt, message.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -179,6 +183,20 @@ func (_m *Message) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field author_id", values[i])
 			} else if value != nil {
 				_m.AuthorID = *value
+			}
+		case message.FieldEmailMessageID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field email_message_id", values[i])
+			} else if value.Valid {
+				_m.EmailMessageID = new(string)
+				*_m.EmailMessageID = value.String
+			}
+		case message.FieldEmailOriginal:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field email_original", values[i])
+			} else if value.Valid {
+				_m.EmailOriginal = new(string)
+				*_m.EmailOriginal = value.String
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -258,6 +276,16 @@ func (_m *Message) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("author_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.AuthorID))
+	builder.WriteString(", ")
+	if v := _m.EmailMessageID; v != nil {
+		builder.WriteString("email_message_id=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.EmailOriginal; v != nil {
+		builder.WriteString("email_original=")
+		builder.WriteString(*v)
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

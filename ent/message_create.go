@@ -89,6 +89,34 @@ func (_c *MessageCreate) SetAuthorID(v globalid.ID) *MessageCreate {
 	return _c
 }
 
+// SetEmailMessageID sets the "email_message_id" field.
+func (_c *MessageCreate) SetEmailMessageID(v string) *MessageCreate {
+	_c.mutation.SetEmailMessageID(v)
+	return _c
+}
+
+// SetNillableEmailMessageID sets the "email_message_id" field if the given value is not nil.
+func (_c *MessageCreate) SetNillableEmailMessageID(v *string) *MessageCreate {
+	if v != nil {
+		_c.SetEmailMessageID(*v)
+	}
+	return _c
+}
+
+// SetEmailOriginal sets the "email_original" field.
+func (_c *MessageCreate) SetEmailOriginal(v string) *MessageCreate {
+	_c.mutation.SetEmailOriginal(v)
+	return _c
+}
+
+// SetNillableEmailOriginal sets the "email_original" field if the given value is not nil.
+func (_c *MessageCreate) SetNillableEmailOriginal(v *string) *MessageCreate {
+	if v != nil {
+		_c.SetEmailOriginal(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *MessageCreate) SetID(v globalid.ID) *MessageCreate {
 	_c.mutation.SetID(v)
@@ -258,6 +286,16 @@ func (_c *MessageCreate) check() error {
 			return &ValidationError{Name: "author_id", err: fmt.Errorf(`ent: validator failed for field "Message.author_id": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.EmailMessageID(); ok {
+		if err := message.EmailMessageIDValidator(v); err != nil {
+			return &ValidationError{Name: "email_message_id", err: fmt.Errorf(`ent: validator failed for field "Message.email_message_id": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.EmailOriginal(); ok {
+		if err := message.EmailOriginalValidator(v); err != nil {
+			return &ValidationError{Name: "email_original", err: fmt.Errorf(`ent: validator failed for field "Message.email_original": %w`, err)}
+		}
+	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := v.Validate(); err != nil {
 			return &ValidationError{Name: "id", err: fmt.Errorf(`ent: validator failed for field "Message.id": %w`, err)}
@@ -320,6 +358,14 @@ func (_c *MessageCreate) createSpec() (*Message, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Internal(); ok {
 		_spec.SetField(message.FieldInternal, field.TypeBool, value)
 		_node.Internal = value
+	}
+	if value, ok := _c.mutation.EmailMessageID(); ok {
+		_spec.SetField(message.FieldEmailMessageID, field.TypeString, value)
+		_node.EmailMessageID = &value
+	}
+	if value, ok := _c.mutation.EmailOriginal(); ok {
+		_spec.SetField(message.FieldEmailOriginal, field.TypeString, value)
+		_node.EmailOriginal = &value
 	}
 	if nodes := _c.mutation.TicketIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -507,6 +553,12 @@ func (u *MessageUpsertOne) UpdateNewValues() *MessageUpsertOne {
 		}
 		if _, exists := u.create.mutation.AuthorID(); exists {
 			s.SetIgnore(message.FieldAuthorID)
+		}
+		if _, exists := u.create.mutation.EmailMessageID(); exists {
+			s.SetIgnore(message.FieldEmailMessageID)
+		}
+		if _, exists := u.create.mutation.EmailOriginal(); exists {
+			s.SetIgnore(message.FieldEmailOriginal)
 		}
 	}))
 	return u
@@ -761,6 +813,12 @@ func (u *MessageUpsertBulk) UpdateNewValues() *MessageUpsertBulk {
 			}
 			if _, exists := b.mutation.AuthorID(); exists {
 				s.SetIgnore(message.FieldAuthorID)
+			}
+			if _, exists := b.mutation.EmailMessageID(); exists {
+				s.SetIgnore(message.FieldEmailMessageID)
+			}
+			if _, exists := b.mutation.EmailOriginal(); exists {
+				s.SetIgnore(message.FieldEmailOriginal)
 			}
 		}
 	}))

@@ -241,6 +241,12 @@ func (_u *MessageUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.Body(); ok {
 		_spec.SetField(message.FieldBody, field.TypeString, value)
 	}
+	if _u.mutation.EmailMessageIDCleared() {
+		_spec.ClearField(message.FieldEmailMessageID, field.TypeString)
+	}
+	if _u.mutation.EmailOriginalCleared() {
+		_spec.ClearField(message.FieldEmailOriginal, field.TypeString)
+	}
 	if _u.mutation.MentionsCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -634,6 +640,12 @@ func (_u *MessageUpdateOne) sqlSave(ctx context.Context) (_node *Message, err er
 	}
 	if value, ok := _u.mutation.Body(); ok {
 		_spec.SetField(message.FieldBody, field.TypeString, value)
+	}
+	if _u.mutation.EmailMessageIDCleared() {
+		_spec.ClearField(message.FieldEmailMessageID, field.TypeString)
+	}
+	if _u.mutation.EmailOriginalCleared() {
+		_spec.ClearField(message.FieldEmailOriginal, field.TypeString)
 	}
 	if _u.mutation.MentionsCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -6970,6 +6970,8 @@ type MessageMutation struct {
 	updated_at           *time.Time
 	body                 *string
 	internal             *bool
+	email_message_id     *string
+	email_original       *string
 	clearedFields        map[string]struct{}
 	ticket               *globalid.ID
 	clearedticket        bool
@@ -7309,6 +7311,104 @@ func (m *MessageMutation) ResetAuthorID() {
 	m.author = nil
 }
 
+// SetEmailMessageID sets the "email_message_id" field.
+func (m *MessageMutation) SetEmailMessageID(s string) {
+	m.email_message_id = &s
+}
+
+// EmailMessageID returns the value of the "email_message_id" field in the mutation.
+func (m *MessageMutation) EmailMessageID() (r string, exists bool) {
+	v := m.email_message_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmailMessageID returns the old "email_message_id" field's value of the Message entity.
+// If the Message object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMutation) OldEmailMessageID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmailMessageID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmailMessageID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmailMessageID: %w", err)
+	}
+	return oldValue.EmailMessageID, nil
+}
+
+// ClearEmailMessageID clears the value of the "email_message_id" field.
+func (m *MessageMutation) ClearEmailMessageID() {
+	m.email_message_id = nil
+	m.clearedFields[message.FieldEmailMessageID] = struct{}{}
+}
+
+// EmailMessageIDCleared returns if the "email_message_id" field was cleared in this mutation.
+func (m *MessageMutation) EmailMessageIDCleared() bool {
+	_, ok := m.clearedFields[message.FieldEmailMessageID]
+	return ok
+}
+
+// ResetEmailMessageID resets all changes to the "email_message_id" field.
+func (m *MessageMutation) ResetEmailMessageID() {
+	m.email_message_id = nil
+	delete(m.clearedFields, message.FieldEmailMessageID)
+}
+
+// SetEmailOriginal sets the "email_original" field.
+func (m *MessageMutation) SetEmailOriginal(s string) {
+	m.email_original = &s
+}
+
+// EmailOriginal returns the value of the "email_original" field in the mutation.
+func (m *MessageMutation) EmailOriginal() (r string, exists bool) {
+	v := m.email_original
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmailOriginal returns the old "email_original" field's value of the Message entity.
+// If the Message object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMutation) OldEmailOriginal(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmailOriginal is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmailOriginal requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmailOriginal: %w", err)
+	}
+	return oldValue.EmailOriginal, nil
+}
+
+// ClearEmailOriginal clears the value of the "email_original" field.
+func (m *MessageMutation) ClearEmailOriginal() {
+	m.email_original = nil
+	m.clearedFields[message.FieldEmailOriginal] = struct{}{}
+}
+
+// EmailOriginalCleared returns if the "email_original" field was cleared in this mutation.
+func (m *MessageMutation) EmailOriginalCleared() bool {
+	_, ok := m.clearedFields[message.FieldEmailOriginal]
+	return ok
+}
+
+// ResetEmailOriginal resets all changes to the "email_original" field.
+func (m *MessageMutation) ResetEmailOriginal() {
+	m.email_original = nil
+	delete(m.clearedFields, message.FieldEmailOriginal)
+}
+
 // ClearTicket clears the "ticket" edge to the Ticket entity.
 func (m *MessageMutation) ClearTicket() {
 	m.clearedticket = true
@@ -7559,7 +7659,7 @@ func (m *MessageMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *MessageMutation) Fields() []string {
-	fields := make([]string, 0, 6)
+	fields := make([]string, 0, 8)
 	if m.created_at != nil {
 		fields = append(fields, message.FieldCreatedAt)
 	}
@@ -7577,6 +7677,12 @@ func (m *MessageMutation) Fields() []string {
 	}
 	if m.author != nil {
 		fields = append(fields, message.FieldAuthorID)
+	}
+	if m.email_message_id != nil {
+		fields = append(fields, message.FieldEmailMessageID)
+	}
+	if m.email_original != nil {
+		fields = append(fields, message.FieldEmailOriginal)
 	}
 	return fields
 }
@@ -7598,6 +7704,10 @@ func (m *MessageMutation) Field(name string) (ent.Value, bool) {
 		return m.TicketID()
 	case message.FieldAuthorID:
 		return m.AuthorID()
+	case message.FieldEmailMessageID:
+		return m.EmailMessageID()
+	case message.FieldEmailOriginal:
+		return m.EmailOriginal()
 	}
 	return nil, false
 }
@@ -7619,6 +7729,10 @@ func (m *MessageMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldTicketID(ctx)
 	case message.FieldAuthorID:
 		return m.OldAuthorID(ctx)
+	case message.FieldEmailMessageID:
+		return m.OldEmailMessageID(ctx)
+	case message.FieldEmailOriginal:
+		return m.OldEmailOriginal(ctx)
 	}
 	return nil, fmt.Errorf("unknown Message field %s", name)
 }
@@ -7670,6 +7784,20 @@ func (m *MessageMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetAuthorID(v)
 		return nil
+	case message.FieldEmailMessageID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmailMessageID(v)
+		return nil
+	case message.FieldEmailOriginal:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmailOriginal(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Message field %s", name)
 }
@@ -7699,7 +7827,14 @@ func (m *MessageMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *MessageMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(message.FieldEmailMessageID) {
+		fields = append(fields, message.FieldEmailMessageID)
+	}
+	if m.FieldCleared(message.FieldEmailOriginal) {
+		fields = append(fields, message.FieldEmailOriginal)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -7712,6 +7847,14 @@ func (m *MessageMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *MessageMutation) ClearField(name string) error {
+	switch name {
+	case message.FieldEmailMessageID:
+		m.ClearEmailMessageID()
+		return nil
+	case message.FieldEmailOriginal:
+		m.ClearEmailOriginal()
+		return nil
+	}
 	return fmt.Errorf("unknown Message nullable field %s", name)
 }
 
@@ -7736,6 +7879,12 @@ func (m *MessageMutation) ResetField(name string) error {
 		return nil
 	case message.FieldAuthorID:
 		m.ResetAuthorID()
+		return nil
+	case message.FieldEmailMessageID:
+		m.ResetEmailMessageID()
+		return nil
+	case message.FieldEmailOriginal:
+		m.ResetEmailOriginal()
 		return nil
 	}
 	return fmt.Errorf("unknown Message field %s", name)

@@ -156,17 +156,18 @@ type ComplexityRoot struct {
 	}
 
 	Message struct {
-		Attachments func(childComplexity int) int
-		Author      func(childComplexity int) int
-		AuthorID    func(childComplexity int) int
-		Body        func(childComplexity int) int
-		CreatedAt   func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Internal    func(childComplexity int) int
-		Mentions    func(childComplexity int) int
-		Ticket      func(childComplexity int) int
-		TicketID    func(childComplexity int) int
-		UpdatedAt   func(childComplexity int) int
+		Attachments   func(childComplexity int) int
+		Author        func(childComplexity int) int
+		AuthorID      func(childComplexity int) int
+		Body          func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		EmailOriginal func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Internal      func(childComplexity int) int
+		Mentions      func(childComplexity int) int
+		Ticket        func(childComplexity int) int
+		TicketID      func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
 	}
 
 	MessageConnection struct {
@@ -976,6 +977,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.CreatedAt(childComplexity), true
+	case "Message.emailOriginal":
+		if e.ComplexityRoot.Message.EmailOriginal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.EmailOriginal(childComplexity), true
 	case "Message.id":
 		if e.ComplexityRoot.Message.ID == nil {
 			break
@@ -3257,6 +3264,7 @@ type Message implements Node {
   internal: Boolean!
   ticketID: ID!
   authorID: ID!
+  emailOriginal: String @staffOnly
   ticket: Ticket!
   author: User!
   attachments: [Attachment!]
@@ -5689,6 +5697,8 @@ func (ec *executionContext) childFields_Message(ctx context.Context, field graph
 		return ec.fieldContext_Message_ticketID(ctx, field)
 	case "authorID":
 		return ec.fieldContext_Message_authorID(ctx, field)
+	case "emailOriginal":
+		return ec.fieldContext_Message_emailOriginal(ctx, field)
 	case "ticket":
 		return ec.fieldContext_Message_ticket(ctx, field)
 	case "author":
@@ -8498,6 +8508,42 @@ func (ec *executionContext) _Message_authorID(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Message_authorID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Message", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Message_emailOriginal(ctx context.Context, field graphql.CollectedField, obj *ent.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_emailOriginal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EmailOriginal, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.StaffOnly == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive staffOnly is not implemented")
+				}
+				return ec.Directives.StaffOnly(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_emailOriginal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, false, false, "String")
 }
 
 func (ec *executionContext) _Message_ticket(ctx context.Context, field graphql.CollectedField, obj *ent.Message) (ret graphql.Marshaler) {
@@ -22471,6 +22517,11 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 		case "authorID":
 			out.Values[i] = ec._Message_authorID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "emailOriginal":
+			out.Values[i] = ec._Message_emailOriginal(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "ticket":

@@ -28,6 +28,10 @@ const (
 	FieldTicketID = "ticket_id"
 	// FieldAuthorID holds the string denoting the author_id field in the database.
 	FieldAuthorID = "author_id"
+	// FieldEmailMessageID holds the string denoting the email_message_id field in the database.
+	FieldEmailMessageID = "email_message_id"
+	// FieldEmailOriginal holds the string denoting the email_original field in the database.
+	FieldEmailOriginal = "email_original"
 	// EdgeTicket holds the string denoting the ticket edge name in mutations.
 	EdgeTicket = "ticket"
 	// EdgeAuthor holds the string denoting the author edge name in mutations.
@@ -86,6 +90,8 @@ var Columns = []string{
 	FieldInternal,
 	FieldTicketID,
 	FieldAuthorID,
+	FieldEmailMessageID,
+	FieldEmailOriginal,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -116,6 +122,10 @@ var (
 	BodyValidator func(string) error
 	// DefaultInternal holds the default value on creation for the "internal" field.
 	DefaultInternal bool
+	// EmailMessageIDValidator is a validator for the "email_message_id" field. It is called by the builders before save.
+	EmailMessageIDValidator func(string) error
+	// EmailOriginalValidator is a validator for the "email_original" field. It is called by the builders before save.
+	EmailOriginalValidator func(string) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() globalid.ID
 )
@@ -156,6 +166,16 @@ func ByTicketID(opts ...sql.OrderTermOption) OrderOption {
 // ByAuthorID orders the results by the author_id field.
 func ByAuthorID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAuthorID, opts...).ToFunc()
+}
+
+// ByEmailMessageID orders the results by the email_message_id field.
+func ByEmailMessageID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEmailMessageID, opts...).ToFunc()
+}
+
+// ByEmailOriginal orders the results by the email_original field.
+func ByEmailOriginal(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEmailOriginal, opts...).ToFunc()
 }
 
 // ByTicketField orders the results by ticket field.

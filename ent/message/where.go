@@ -86,6 +86,16 @@ func AuthorID(v globalid.ID) predicate.Message {
 	return predicate.Message(sql.FieldEQ(FieldAuthorID, v))
 }
 
+// EmailMessageID applies equality check predicate on the "email_message_id" field. It's identical to EmailMessageIDEQ.
+func EmailMessageID(v string) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldEmailMessageID, v))
+}
+
+// EmailOriginal applies equality check predicate on the "email_original" field. It's identical to EmailOriginalEQ.
+func EmailOriginal(v string) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldEmailOriginal, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Message {
 	return predicate.Message(sql.FieldEQ(FieldCreatedAt, v))
@@ -379,6 +389,156 @@ func AuthorIDEqualFold(v globalid.ID) predicate.Message {
 func AuthorIDContainsFold(v globalid.ID) predicate.Message {
 	vc := string(v)
 	return predicate.Message(sql.FieldContainsFold(FieldAuthorID, vc))
+}
+
+// EmailMessageIDEQ applies the EQ predicate on the "email_message_id" field.
+func EmailMessageIDEQ(v string) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldEmailMessageID, v))
+}
+
+// EmailMessageIDNEQ applies the NEQ predicate on the "email_message_id" field.
+func EmailMessageIDNEQ(v string) predicate.Message {
+	return predicate.Message(sql.FieldNEQ(FieldEmailMessageID, v))
+}
+
+// EmailMessageIDIn applies the In predicate on the "email_message_id" field.
+func EmailMessageIDIn(vs ...string) predicate.Message {
+	return predicate.Message(sql.FieldIn(FieldEmailMessageID, vs...))
+}
+
+// EmailMessageIDNotIn applies the NotIn predicate on the "email_message_id" field.
+func EmailMessageIDNotIn(vs ...string) predicate.Message {
+	return predicate.Message(sql.FieldNotIn(FieldEmailMessageID, vs...))
+}
+
+// EmailMessageIDGT applies the GT predicate on the "email_message_id" field.
+func EmailMessageIDGT(v string) predicate.Message {
+	return predicate.Message(sql.FieldGT(FieldEmailMessageID, v))
+}
+
+// EmailMessageIDGTE applies the GTE predicate on the "email_message_id" field.
+func EmailMessageIDGTE(v string) predicate.Message {
+	return predicate.Message(sql.FieldGTE(FieldEmailMessageID, v))
+}
+
+// EmailMessageIDLT applies the LT predicate on the "email_message_id" field.
+func EmailMessageIDLT(v string) predicate.Message {
+	return predicate.Message(sql.FieldLT(FieldEmailMessageID, v))
+}
+
+// EmailMessageIDLTE applies the LTE predicate on the "email_message_id" field.
+func EmailMessageIDLTE(v string) predicate.Message {
+	return predicate.Message(sql.FieldLTE(FieldEmailMessageID, v))
+}
+
+// EmailMessageIDContains applies the Contains predicate on the "email_message_id" field.
+func EmailMessageIDContains(v string) predicate.Message {
+	return predicate.Message(sql.FieldContains(FieldEmailMessageID, v))
+}
+
+// EmailMessageIDHasPrefix applies the HasPrefix predicate on the "email_message_id" field.
+func EmailMessageIDHasPrefix(v string) predicate.Message {
+	return predicate.Message(sql.FieldHasPrefix(FieldEmailMessageID, v))
+}
+
+// EmailMessageIDHasSuffix applies the HasSuffix predicate on the "email_message_id" field.
+func EmailMessageIDHasSuffix(v string) predicate.Message {
+	return predicate.Message(sql.FieldHasSuffix(FieldEmailMessageID, v))
+}
+
+// EmailMessageIDIsNil applies the IsNil predicate on the "email_message_id" field.
+func EmailMessageIDIsNil() predicate.Message {
+	return predicate.Message(sql.FieldIsNull(FieldEmailMessageID))
+}
+
+// EmailMessageIDNotNil applies the NotNil predicate on the "email_message_id" field.
+func EmailMessageIDNotNil() predicate.Message {
+	return predicate.Message(sql.FieldNotNull(FieldEmailMessageID))
+}
+
+// EmailMessageIDEqualFold applies the EqualFold predicate on the "email_message_id" field.
+func EmailMessageIDEqualFold(v string) predicate.Message {
+	return predicate.Message(sql.FieldEqualFold(FieldEmailMessageID, v))
+}
+
+// EmailMessageIDContainsFold applies the ContainsFold predicate on the "email_message_id" field.
+func EmailMessageIDContainsFold(v string) predicate.Message {
+	return predicate.Message(sql.FieldContainsFold(FieldEmailMessageID, v))
+}
+
+// EmailOriginalEQ applies the EQ predicate on the "email_original" field.
+func EmailOriginalEQ(v string) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldEmailOriginal, v))
+}
+
+// EmailOriginalNEQ applies the NEQ predicate on the "email_original" field.
+func EmailOriginalNEQ(v string) predicate.Message {
+	return predicate.Message(sql.FieldNEQ(FieldEmailOriginal, v))
+}
+
+// EmailOriginalIn applies the In predicate on the "email_original" field.
+func EmailOriginalIn(vs ...string) predicate.Message {
+	return predicate.Message(sql.FieldIn(FieldEmailOriginal, vs...))
+}
+
+// EmailOriginalNotIn applies the NotIn predicate on the "email_original" field.
+func EmailOriginalNotIn(vs ...string) predicate.Message {
+	return predicate.Message(sql.FieldNotIn(FieldEmailOriginal, vs...))
+}
+
+// EmailOriginalGT applies the GT predicate on the "email_original" field.
+func EmailOriginalGT(v string) predicate.Message {
+	return predicate.Message(sql.FieldGT(FieldEmailOriginal, v))
+}
+
+// EmailOriginalGTE applies the GTE predicate on the "email_original" field.
+func EmailOriginalGTE(v string) predicate.Message {
+	return predicate.Message(sql.FieldGTE(FieldEmailOriginal, v))
+}
+
+// EmailOriginalLT applies the LT predicate on the "email_original" field.
+func EmailOriginalLT(v string) predicate.Message {
+	return predicate.Message(sql.FieldLT(FieldEmailOriginal, v))
+}
+
+// EmailOriginalLTE applies the LTE predicate on the "email_original" field.
+func EmailOriginalLTE(v string) predicate.Message {
+	return predicate.Message(sql.FieldLTE(FieldEmailOriginal, v))
+}
+
+// EmailOriginalContains applies the Contains predicate on the "email_original" field.
+func EmailOriginalContains(v string) predicate.Message {
+	return predicate.Message(sql.FieldContains(FieldEmailOriginal, v))
+}
+
+// EmailOriginalHasPrefix applies the HasPrefix predicate on the "email_original" field.
+func EmailOriginalHasPrefix(v string) predicate.Message {
+	return predicate.Message(sql.FieldHasPrefix(FieldEmailOriginal, v))
+}
+
+// EmailOriginalHasSuffix applies the HasSuffix predicate on the "email_original" field.
+func EmailOriginalHasSuffix(v string) predicate.Message {
+	return predicate.Message(sql.FieldHasSuffix(FieldEmailOriginal, v))
+}
+
+// EmailOriginalIsNil applies the IsNil predicate on the "email_original" field.
+func EmailOriginalIsNil() predicate.Message {
+	return predicate.Message(sql.FieldIsNull(FieldEmailOriginal))
+}
+
+// EmailOriginalNotNil applies the NotNil predicate on the "email_original" field.
+func EmailOriginalNotNil() predicate.Message {
+	return predicate.Message(sql.FieldNotNull(FieldEmailOriginal))
+}
+
+// EmailOriginalEqualFold applies the EqualFold predicate on the "email_original" field.
+func EmailOriginalEqualFold(v string) predicate.Message {
+	return predicate.Message(sql.FieldEqualFold(FieldEmailOriginal, v))
+}
+
+// EmailOriginalContainsFold applies the ContainsFold predicate on the "email_original" field.
+func EmailOriginalContainsFold(v string) predicate.Message {
+	return predicate.Message(sql.FieldContainsFold(FieldEmailOriginal, v))
 }
 
 // HasTicket applies the HasEdge predicate on the "ticket" edge.

@@ -329,6 +329,8 @@ var (
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "body", Type: field.TypeString, Size: 2147483647},
 		{Name: "internal", Type: field.TypeBool, Default: false},
+		{Name: "email_message_id", Type: field.TypeString, Nullable: true, Size: 998},
+		{Name: "email_original", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "ticket_id", Type: field.TypeString},
 		{Name: "author_id", Type: field.TypeString},
 	}
@@ -340,13 +342,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "messages_tickets_messages",
-				Columns:    []*schema.Column{MessagesColumns[5]},
+				Columns:    []*schema.Column{MessagesColumns[7]},
 				RefColumns: []*schema.Column{TicketsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "messages_users_messages",
-				Columns:    []*schema.Column{MessagesColumns[6]},
+				Columns:    []*schema.Column{MessagesColumns[8]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -365,12 +367,17 @@ var (
 			{
 				Name:    "message_ticket_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[5], MessagesColumns[1]},
+				Columns: []*schema.Column{MessagesColumns[7], MessagesColumns[1]},
 			},
 			{
 				Name:    "message_author_id",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[6]},
+				Columns: []*schema.Column{MessagesColumns[8]},
+			},
+			{
+				Name:    "message_email_message_id",
+				Unique:  false,
+				Columns: []*schema.Column{MessagesColumns[5]},
 			},
 		},
 	}

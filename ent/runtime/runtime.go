@@ -431,6 +431,14 @@ func init() {
 	messageDescInternal := messageFields[1].Descriptor()
 	// message.DefaultInternal holds the default value on creation for the internal field.
 	message.DefaultInternal = messageDescInternal.Default.(bool)
+	// messageDescEmailMessageID is the schema descriptor for email_message_id field.
+	messageDescEmailMessageID := messageFields[4].Descriptor()
+	// message.EmailMessageIDValidator is a validator for the "email_message_id" field. It is called by the builders before save.
+	message.EmailMessageIDValidator = messageDescEmailMessageID.Validators[0].(func(string) error)
+	// messageDescEmailOriginal is the schema descriptor for email_original field.
+	messageDescEmailOriginal := messageFields[5].Descriptor()
+	// message.EmailOriginalValidator is a validator for the "email_original" field. It is called by the builders before save.
+	message.EmailOriginalValidator = messageDescEmailOriginal.Validators[0].(func(string) error)
 	// messageDescID is the schema descriptor for id field.
 	messageDescID := messageMixinFields0[0].Descriptor()
 	// message.DefaultID holds the default value on creation for the id field.

@@ -25,6 +25,10 @@ func (Message) Mixin() []ent.Mixin {
 // of an input before it writes.
 const MaxBodyLen = 65536
 
+// MaxEmailOriginalLen bounds the text kept of a mail as received, in
+// characters (internal/inbound cuts longer ones).
+const MaxEmailOriginalLen = 4 * MaxBodyLen
+
 // Fields of the Message.
 func (Message) Fields() []ent.Field {
 	return []ent.Field{
@@ -32,6 +36,14 @@ func (Message) Fields() []ent.Field {
 		field.Bool("internal").Default(false).Immutable(),
 		field.String("ticket_id").GoType(globalid.ID("")).Immutable(),
 		field.String("author_id").GoType(globalid.ID("")).Immutable(),
+		// A message that came by mail: its Message-ID (so that a mail the
+		// listener stored but could not confirm is not stored twice when
+		// the sender's server sends it again) and the whole text as
+		// received, quoted replies and signature included, for staff (the
+		// body is the visible part).
+		field.String("email_message_id").Optional().Nillable().Immutable().MaxLen(998).Annotations(entgql.Skip()),
+		field.Text("email_original").Optional().Nillable().Immutable().Validate(maxRunes(MaxEmailOriginalLen)).
+			Annotations(staffOnly, entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 	}
 }
 
@@ -49,7 +61,7 @@ func (Message) Edges() []ent.Edge {
 
 // Indexes of the Message.
 func (Message) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("ticket_id", "created_at"), index.Fields("author_id")}
+	return []ent.Index{index.Fields("ticket_id", "created_at"), index.Fields("author_id"), index.Fields("email_message_id")}
 }
 
 // Annotations of the Message.
