@@ -24,9 +24,9 @@ func HTMLToText(r io.Reader, max int64) (string, error) {
 	}
 	z := html.NewTokenizer(r)
 	w := &htmlTextWriter{}
-	skip := 0        // depth inside elements whose content is dropped
-	quote := 0       // blockquote depth
-	var links []htmlLink // open <a> elements
+	skip := 0             // depth inside elements whose content is dropped
+	quote := 0            // blockquote depth
+	var links []*htmlLink // open <a> elements
 	pre := 0
 	for {
 		tt := z.Next()
@@ -41,8 +41,10 @@ func HTMLToText(r io.Reader, max int64) (string, error) {
 				continue
 			}
 			text := string(z.Text())
-			for i := range links {
-				links[i].text.WriteString(text)
+			for _, l := range links {
+				if l.text.Len() < maxLinkText {
+					l.text.WriteString(text)
+				}
 			}
 			w.text(text, pre > 0)
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
@@ -62,7 +64,7 @@ func HTMLToText(r io.Reader, max int64) (string, error) {
 			}
 			switch a {
 			case atom.Br:
-				w.newline(quote)
+				w.lineBreak(quote)
 			case atom.Blockquote:
 				if end {
 					if quote > 0 {
@@ -110,7 +112,10 @@ func HTMLToText(r io.Reader, max int64) (string, error) {
 							href = string(v)
 						}
 					}
-					links = append(links, htmlLink{href: href})
+					if len(links) == maxOpenLinks { // unclosed <a>s cost nothing
+						links = links[1:]
+					}
+					links = append(links, &htmlLink{href: href})
 				}
 			case atom.Img:
 				for hasAttr {
@@ -130,6 +135,13 @@ func HTMLToText(r io.Reader, max int64) (string, error) {
 		}
 	}
 }
+
+// An <a>'s text is kept (to compare with its href) up to maxLinkText
+// bytes, for at most maxOpenLinks nested or unclosed links.
+const (
+	maxLinkText  = 2048
+	maxOpenLinks = 8
+)
 
 type htmlLink struct {
 	href string
@@ -195,6 +207,17 @@ func (w *htmlTextWriter) newline(quote int) {
 	w.flush(quote)
 }
 
+// lineBreak ends the current line, or, on an empty one (<br><br>, or
+// <div><br></div>), writes an empty line.
+func (w *htmlTextWriter) lineBreak(quote int) {
+	if !w.open && len(w.lines) > 0 {
+		w.lines = append(w.lines, htmlTextLine{quote: min(quote, w.lines[len(w.lines)-1].quote)})
+		w.blank = 0
+	}
+	w.newline(quote)
+	w.blank = 0
+}
+
 func (w *htmlTextWriter) paragraph(quote int) {
 	w.blank = 2
 	w.flush(quote)
@@ -251,7 +274,7 @@ func (w *htmlTextWriter) word(s string) {
 	}
 	if !w.open {
 		if len(w.lines) > 0 && w.blank >= 2 {
-			w.lines = append(w.lines, htmlTextLine{quote: w.cur.quote})
+			w.lines = append(w.lines, htmlTextLine{quote: min(w.cur.quote, w.lines[len(w.lines)-1].quote)})
 		}
 		w.open, w.space, w.blank = true, false, 0
 	}
