@@ -93,6 +93,8 @@ type Config struct {
 
 	// Outgoing mail (mail.go).
 	Mail
+	// The inbound mail listener (mail_inbound.go).
+	MailInbound
 
 	// Full-text search (internal/search).
 	SearchLanguage       string
@@ -142,7 +144,7 @@ func duration(d time.Duration) string {
 // Settings lists every setting in the order of the documentation's tables
 // (docs/configuration.md): the server's, the hardening ones, then live
 // updates and the rest.
-var Settings = slices.Concat(serverSettings, hardeningSettings, liveSettings, attachmentSettings, mailSettings)
+var Settings = slices.Concat(serverSettings, hardeningSettings, liveSettings, attachmentSettings, mailSettings, mailInboundSettings)
 
 var serverSettings = []Setting{
 	{"addr", "SWITCHBOARD_ADDR", ":8080", "address to listen on", func(c *Config, v string) error { c.Addr = v; return nil }},
@@ -291,6 +293,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.validateMail(); err != nil {
+		return err
+	}
+	if err := c.validateMailInbound(); err != nil {
 		return err
 	}
 	for env, d := range map[string]time.Duration{
