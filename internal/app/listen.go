@@ -14,6 +14,8 @@ type Listeners struct {
 	HTTP net.Listener
 	// Metrics is nil unless SWITCHBOARD_METRICS_ADDR is set.
 	Metrics net.Listener
+	// SMTP is nil unless SWITCHBOARD_SMTP_ADDR is set.
+	SMTP net.Listener
 }
 
 // Listen binds the addresses of cfg.
@@ -29,6 +31,12 @@ func Listen(cfg *config.Config) (*Listeners, error) {
 			return nil, err
 		}
 	}
+	if cfg.SMTPAddr != "" {
+		if l.SMTP, err = listen(cfg.SMTPAddr, "--smtp-addr or SWITCHBOARD_SMTP_ADDR"); err != nil {
+			l.Close()
+			return nil, err
+		}
+	}
 	return l, nil
 }
 
@@ -37,6 +45,9 @@ func (l *Listeners) Close() {
 	_ = l.HTTP.Close()
 	if l.Metrics != nil {
 		_ = l.Metrics.Close()
+	}
+	if l.SMTP != nil {
+		_ = l.SMTP.Close()
 	}
 }
 

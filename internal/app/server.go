@@ -18,6 +18,8 @@ import (
 	"github.com/switchboardhq/switchboard/internal/httpserver"
 	"github.com/switchboardhq/switchboard/internal/live"
 	"github.com/switchboardhq/switchboard/internal/metrics"
+	"github.com/switchboardhq/switchboard/internal/inbound"
+	"github.com/switchboardhq/switchboard/internal/mail"
 	"github.com/switchboardhq/switchboard/internal/outbox"
 	"github.com/switchboardhq/switchboard/internal/presence"
 	"github.com/switchboardhq/switchboard/internal/querycache"
@@ -42,6 +44,9 @@ type Server struct {
 	hub    *live.Hub
 	// mailer delivers the outbox; nil without SWITCHBOARD_SMTP_URL.
 	mailer   *outbox.Worker
+	// inbound takes mail on smtpLn; nil without SWITCHBOARD_SMTP_ADDR.
+	inbound *mail.Listener
+	smtpLn  net.Listener
 	tracing  *tracing.Tracing
 	http     *httpserver.Server
 	metrics  *httpserver.Server // nil unless SWITCHBOARD_METRICS_ADDR is set
@@ -91,6 +96,9 @@ func NewServer(ctx context.Context, d *Data, ln *Listeners, getenv func(string) 
 		d.Outbox.SetWake(s.mailer.Notify)
 	}
 	tickets := ticketing.New(d.Client, ticketing.Options{Announce: s.hub.Announce, Online: s.hub.AgentsOnline, Attachments: d.Attachments, Outbox: d.Outbox})
+	if ln.SMTP != nil {
+		s.inbound, s.smtpLn = newInbound(d, tickets), ln.SMTP
+	}
 	resolver := &graph.Resolver{
 		Client: d.Client, Auth: d.Auth, Tickets: tickets, Live: s.hub, MaxPageSize: cfg.MaxPageSize, Attachments: d.Attachments,
 		Search: search.New(d.Client, Dialect(cfg), search.Options{
@@ -150,6 +158,19 @@ func NewServer(ctx context.Context, d *Data, ln *Listeners, getenv func(string) 
 		s.metrics, _ = httpserver.NewServer(ln.Metrics, mux, d.Log, httpserver.DefaultServerOptions)
 	}
 	return s, nil
+}
+
+// newInbound is the listener of inbound mail, delivering to tickets.
+func newInbound(d *Data, tickets *ticketing.Service) *mail.Listener {
+	cfg := d.Config
+	addresses := cfg.InboundAddresses
+	if len(addresses) == 0 {
+		addresses = map[string]string{d.Outbox.ReplyAddress(): ""}
+	}
+	svc := inbound.New(d.Client, tickets, d.Attachments, d.Outbox.Tokens(), addresses, d.Outbox.Domain(), d.Log)
+	opts := cfg.Listener
+	opts.Log = d.Log
+	return mail.NewListener(opts, svc, svc.Ours)
 }
 
 // queryLimits are the GraphQL limits of the settings.
@@ -223,6 +244,10 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.metrics != nil {
 		g.Go(s.metrics.Serve)
 	}
+	if s.inbound != nil {
+		log.Info("mail: taking inbound mail", "addr", s.smtpLn.Addr().String(), "lmtp", cfg.Listener.LMTP)
+		g.Go(func() error { return s.inbound.Serve(s.smtpLn) })
+	}
 	// The deadline starts when the shutdown does; g.Wait orders its
 	// setting before its use below.
 	var dctx context.Context
@@ -232,6 +257,12 @@ func (s *Server) Run(ctx context.Context) error {
 		log.Info("shutting down", "deadline", s.shutdown.String())
 		dctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), s.shutdown) // #nosec G118 -- cancelled after g.Wait, below
 		err := s.stopServing(dctx)
+		if s.inbound != nil {
+			// Mails being received finish (their senders get an answer);
+			// new connections are refused.
+			err = errors.Join(err, s.inbound.Shutdown(dctx))
+			s.inbound.Close()
+		}
 		if s.metrics != nil {
 			err = errors.Join(err, s.metrics.Shutdown(dctx))
 		}

@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"net"
+	netmail "net/mail"
+	"strings"
 	"time"
 
 	"github.com/switchboardhq/switchboard/internal/mail"
@@ -13,6 +15,10 @@ import (
 type MailInbound struct {
 	// SMTPAddr is where the listener listens; empty: no listener.
 	SMTPAddr string
+	// InboundAddresses are the support addresses the listener takes mail
+	// for, each with the group its new tickets go to ("": the routing
+	// rules and the default group). Empty: the reply address alone.
+	InboundAddresses map[string]string
 	// Listener are the inbound listener's options; Listener.Limits.MaxAttachmentBytes is
 	// the attachments' MaxFileBytes (set by validateMailInbound).
 	Listener mail.ListenerOptions
@@ -21,6 +27,21 @@ type MailInbound struct {
 var mailInboundDefaults = mail.DefaultListenerOptions()
 
 var mailInboundSettings = []Setting{
+	{"mail-inbound-addresses", "SWITCHBOARD_MAIL_INBOUND_ADDRESSES", "", "comma-separated support addresses the inbound listener takes mail for, each optionally =GROUP (the group new tickets to it go to when no routing rule places them), e.g. support@example.com,billing@example.com=Billing; empty: the reply address (SWITCHBOARD_MAIL_REPLY_TO or SWITCHBOARD_MAIL_FROM's)", func(c *Config, v string) error {
+		c.InboundAddresses = map[string]string{}
+		for _, item := range strings.Split(v, ",") {
+			if item = strings.TrimSpace(item); item == "" {
+				continue
+			}
+			addr, group, _ := strings.Cut(item, "=")
+			addr = strings.ToLower(strings.TrimSpace(addr))
+			if a, err := netmail.ParseAddress(addr); err != nil || a.Address != addr || strings.Contains(addr, "+") {
+				return fmt.Errorf("%q is not a bare address such as support@example.com (without +)", addr)
+			}
+			c.InboundAddresses[addr] = strings.TrimSpace(group)
+		}
+		return nil
+	}},
 	{"smtp-addr", "SWITCHBOARD_SMTP_ADDR", "", "address of the inbound SMTP (or LMTP) listener that the organisation's MTA forwards the support addresses to, e.g. 127.0.0.1:2525; empty: off", func(c *Config, v string) error {
 		if v != "" {
 			if _, _, err := net.SplitHostPort(v); err != nil {

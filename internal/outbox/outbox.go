@@ -7,10 +7,12 @@ package outbox
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/message"
 	"github.com/switchboardhq/switchboard/ent/outboxmessage"
 	entschema "github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/ent/user"
@@ -64,6 +66,12 @@ func New(cfg Config) (*Outbox, error) {
 // Tokens are the reply address tokens.
 func (o *Outbox) Tokens() *mail.Tokens { return o.tokens }
 
+// Domain is the domain of the Message-IDs the outbox makes.
+func (o *Outbox) Domain() string { return o.domain }
+
+// ReplyAddress is the support address replies carry their token on.
+func (o *Outbox) ReplyAddress() string { return o.replyAddress }
+
 // SetWake sets what is called after a commit that wrote mails (the
 // worker's Notify).
 func (o *Outbox) SetWake(f func()) { o.wake = f }
@@ -114,10 +122,7 @@ func (o *Outbox) TicketReply(ctx context.Context, tx *ent.Tx, t *ent.Ticket, msg
 	if req.Role != user.RoleCUSTOMER || !req.Active || req.ID == author.ID {
 		return nil
 	}
-	earlier, err := tx.OutboxMessage.Query().
-		Where(outboxmessage.TicketID(t.ID), outboxmessage.KindEQ(outboxmessage.KindTICKET_REPLY)).
-		Order(ent.Asc(outboxmessage.FieldCreatedAt), ent.Asc(outboxmessage.FieldID)).
-		Select(outboxmessage.FieldMessageID).Strings(sys)
+	earlier, err := o.thread(sys, tx, t.ID)
 	if err != nil {
 		return err
 	}
@@ -143,6 +148,42 @@ func (o *Outbox) TicketReply(ctx context.Context, tx *ent.Tx, t *ent.Ticket, msg
 		SetAutoSubmitted("auto-replied").
 		SetSubject(r.Subject).SetTextBody(r.Text).SetHTMLBody(r.HTML).
 		Exec(sys)
+}
+
+// thread is the Message-IDs of the ticket's mails so far, oldest first:
+// those sent, and those the customer sent in (internal/inbound keeps
+// them on their messages), so that the customer's mail client shows the
+// customer's mails and our replies as one thread.
+func (o *Outbox) thread(sys context.Context, tx *ent.Tx, ticketID globalid.ID) ([]string, error) {
+	sent, err := tx.OutboxMessage.Query().
+		Where(outboxmessage.TicketID(ticketID), outboxmessage.KindEQ(outboxmessage.KindTICKET_REPLY)).
+		Order(ent.Asc(outboxmessage.FieldCreatedAt), ent.Asc(outboxmessage.FieldID)).All(sys)
+	if err != nil {
+		return nil, err
+	}
+	received, err := tx.Message.Query().
+		Where(message.TicketID(ticketID), message.EmailMessageIDNotNil()).
+		Order(ent.Asc(message.FieldCreatedAt), ent.Asc(message.FieldID)).All(sys)
+	if err != nil {
+		return nil, err
+	}
+	type mailAt struct {
+		id string
+		at time.Time
+	}
+	all := make([]mailAt, 0, len(sent)+len(received))
+	for _, m := range sent {
+		all = append(all, mailAt{m.MessageID, m.CreatedAt})
+	}
+	for _, m := range received {
+		all = append(all, mailAt{*m.EmailMessageID, m.CreatedAt})
+	}
+	slices.SortStableFunc(all, func(a, b mailAt) int { return a.at.Compare(b.at) })
+	ids := make([]string, len(all))
+	for i, m := range all {
+		ids[i] = m.id
+	}
+	return ids, nil
 }
 
 // ResetData is what the PASSWORD_RESET templates get.

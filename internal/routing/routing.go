@@ -27,6 +27,15 @@ func WithFirstMessage(ctx context.Context, body string) context.Context {
 	return context.WithValue(ctx, firstMessageKey{}, body)
 }
 
+type fallbackGroupKey struct{}
+
+// WithFallbackGroup names the group a new ticket goes to when no rule
+// places it, instead of the default group: the group of the address a
+// mail came to (internal/inbound).
+func WithFallbackGroup(ctx context.Context, groupID globalid.ID) context.Context {
+	return context.WithValue(ctx, fallbackGroupKey{}, groupID)
+}
+
 // Online lists the staff with a live connection (agents-online presence).
 type Online func(ctx context.Context) ([]globalid.ID, error)
 
@@ -42,7 +51,8 @@ func WithOnline(ctx context.Context, online Online) context.Context {
 
 // Route places the ticket that m creates, inside its transaction: tickets
 // created without a group take the first enabled rule that matches (by
-// position), or else the default group; then, when nobody is assigned and
+// position), or else the fallback group (WithFallbackGroup), or else the
+// default group; then, when nobody is assigned and
 // the rule or the group asks for it, an agent of the group by round-robin.
 func Route(ctx context.Context, tx *ent.Tx, m *ent.TicketMutation) error {
 	sys := entprivacy.DecisionContext(ctx, entprivacy.Allow)
@@ -54,6 +64,11 @@ func Route(ctx context.Context, tx *ent.Tx, m *ent.TicketMutation) error {
 		}
 		if rule != nil {
 			apply(m, rule)
+		}
+	}
+	if _, ok := m.GroupID(); !ok {
+		if id, ok := ctx.Value(fallbackGroupKey{}).(globalid.ID); ok && id != "" {
+			m.SetGroupID(id)
 		}
 	}
 	if _, ok := m.GroupID(); !ok {

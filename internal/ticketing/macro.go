@@ -141,7 +141,7 @@ func (s *Service) macroReply(ctx context.Context, tx *ent.Tx, v *viewer.Viewer, 
 	if err != nil {
 		return nil, err
 	}
-	_, bookkeeping, err := s.reply(ctx, tx, t.ID, macro.Fill(m.Body, values), m.Internal)
+	_, bookkeeping, err := s.reply(ctx, tx, t.ID, macro.Fill(m.Body, values), m.Internal, nil)
 	return bookkeeping, err
 }
 

@@ -82,6 +82,34 @@ type NewTicket struct {
 	// AttachmentIDs are the viewer's pending uploads to attach to the
 	// first message.
 	AttachmentIDs []globalid.ID
+	// Mail, for a ticket opened by mail, is where its first message came
+	// from.
+	Mail *MailOrigin
+}
+
+// MailOrigin is the mail a message came from (internal/inbound).
+type MailOrigin struct {
+	// MessageID is the mail's Message-ID (without angle brackets).
+	MessageID string
+	// Original is its whole text as received (for staff).
+	Original string
+}
+
+func (o *MailOrigin) set(c *ent.MessageCreate) *ent.MessageCreate {
+	if o == nil {
+		return c
+	}
+	if o.MessageID != "" {
+		c.SetEmailMessageID(o.MessageID)
+	}
+	if o.Original != "" {
+		original := o.Original
+		if utf8.RuneCountInString(original) > entschema.MaxEmailOriginalLen {
+			original = string([]rune(original)[:entschema.MaxEmailOriginalLen])
+		}
+		c.SetEmailOriginal(original)
+	}
+	return c
 }
 
 // Create opens a ticket; its body becomes the first message.
@@ -138,7 +166,7 @@ func (s *Service) Create(ctx context.Context, in NewTicket) (*ent.Ticket, error)
 		if t, err = create.Save(ctx); err != nil {
 			return err
 		}
-		msg, err := tx.Message.Create().SetTicketID(t.ID).SetAuthorID(v.UserID).SetBody(body).Save(notify.Opening(ctx))
+		msg, err := in.Mail.set(tx.Message.Create().SetTicketID(t.ID).SetAuthorID(v.UserID).SetBody(body)).Save(notify.Opening(ctx))
 		if err != nil {
 			return err
 		}
@@ -160,9 +188,18 @@ func (s *Service) Reply(ctx context.Context, ticketID globalid.ID, body string, 
 // ReplyWithAttachments is Reply with the viewer's pending uploads
 // attachmentIDs attached to the message, in the same transaction.
 func (s *Service) ReplyWithAttachments(ctx context.Context, ticketID globalid.ID, body string, internal bool, attachmentIDs []globalid.ID) (*ent.Message, error) {
+	return s.replyWith(ctx, ticketID, body, internal, attachmentIDs, nil)
+}
+
+// ReplyByMail is a public reply that came by mail (internal/inbound).
+func (s *Service) ReplyByMail(ctx context.Context, ticketID globalid.ID, body string, attachmentIDs []globalid.ID, origin MailOrigin) (*ent.Message, error) {
+	return s.replyWith(ctx, ticketID, body, false, attachmentIDs, &origin)
+}
+
+func (s *Service) replyWith(ctx context.Context, ticketID globalid.ID, body string, internal bool, attachmentIDs []globalid.ID, origin *MailOrigin) (*ent.Message, error) {
 	var msg *ent.Message
 	err := s.withTx(ctx, func(tx *ent.Tx) error {
-		m, bookkeeping, err := s.reply(ctx, tx, ticketID, body, internal)
+		m, bookkeeping, err := s.reply(ctx, tx, ticketID, body, internal, origin)
 		msg = m
 		if err != nil {
 			return err
@@ -187,7 +224,7 @@ func (s *Service) ReplyWithAttachments(ctx context.Context, ticketID globalid.ID
 // the ticket the reply implies (first response, status), or nil when it
 // implies none. Leaving the save to the caller lets a macro add its own
 // field changes to the same update: one change, one TICKET_UPDATED event.
-func (s *Service) reply(ctx context.Context, tx *ent.Tx, ticketID globalid.ID, body string, internal bool) (*ent.Message, *ent.TicketUpdateOne, error) {
+func (s *Service) reply(ctx context.Context, tx *ent.Tx, ticketID globalid.ID, body string, internal bool, origin *MailOrigin) (*ent.Message, *ent.TicketUpdateOne, error) {
 	v, err := viewer.Require(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -219,7 +256,7 @@ func (s *Service) reply(ctx context.Context, tx *ent.Tx, ticketID globalid.ID, b
 	if t.Status == ticket.StatusCLOSED {
 		return nil, nil, apierr.Errorf(apierr.Conflict, "ticket #%d is closed; open a new ticket instead", t.Number)
 	}
-	msg, err := tx.Message.Create().SetTicketID(ticketID).SetAuthorID(v.UserID).SetBody(body).SetInternal(internal).Save(ctx)
+	msg, err := origin.set(tx.Message.Create().SetTicketID(ticketID).SetAuthorID(v.UserID).SetBody(body).SetInternal(internal)).Save(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

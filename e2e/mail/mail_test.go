@@ -1,0 +1,190 @@
+package mail_test
+
+import (
+	"fmt"
+	"net/smtp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboardhq/switchboard/internal/testkit/dbtest"
+	"github.com/switchboardhq/switchboard/internal/testkit/harness"
+	"github.com/switchboardhq/switchboard/internal/testkit/mailpit"
+)
+
+// send sends a raw mail to the listener at addr, as an MTA forwarding the
+// support address would.
+func send(t *testing.T, addr, from string, to []string, raw string) error {
+	t.Helper()
+	return smtp.SendMail(addr, nil, from, to, []byte(strings.ReplaceAll(raw, "\n", "\r\n")))
+}
+
+const ticketsOfMe = `{ me { id } tickets(first: 20, orderBy: {field: CREATED_AT, direction: ASC}) { edges { node { id subject channel requester { email } messages { edges { node { body emailOriginal attachments { filename contentType } author { email } } } } } } } }`
+
+func TestEmailChannel(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
+		mp := mailpit.Start(t)
+		smtpAddr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+		d := harness.NewDesk(t, tg, map[string]string{
+			"SWITCHBOARD_SMTP_ADDR": smtpAddr, "SWITCHBOARD_SMTP_URL": mp.SMTPURL(),
+			"SWITCHBOARD_MAIL_FROM": "Acme Support <support@acme.test>", "SWITCHBOARD_MAIL_INBOUND_ADDRESSES": "support@acme.test,billing@acme.test=Billing",
+		})
+		ann, annID := d.Staff(t, "ann@example.com", "Ann", "AGENT")
+		billing := d.Group(t, "Billing", annID)
+		tickets := func(t *testing.T) []any {
+			t.Helper()
+			r := d.S.Do(t, d.Admin, ticketsOfMe, nil).OK(t)
+			list, _ := harness.Path(r, "tickets", "edges").([]any)
+			return list
+		}
+
+		// A mail from someone unknown opens a ticket, for a new customer.
+		err := send(t, smtpAddr, "carol@customer.test", []string{"billing@acme.test"}, `From: Carol Customer <carol@customer.test>
+To: billing@acme.test
+Subject: Invoice 42 is wrong
+Message-ID: <first.carol@customer.test>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary=b
+
+--b
+Content-Type: text/plain; charset=utf-8
+
+The total should be 40, not 42.
+
+-- 
+Carol
+--b
+Content-Type: application/pdf
+Content-Disposition: attachment; filename="invoice-42.pdf"
+Content-Transfer-Encoding: base64
+
+JVBERi0xLjQgaW52b2ljZQ==
+--b--
+`)
+		if err != nil {
+			t.Fatalf("sending the first mail: %v", err)
+		}
+		list := tickets(t)
+		if len(list) != 1 {
+			t.Fatalf("tickets after the first mail: %v", list)
+		}
+		tk := list[0]
+		ticketID := harness.Str(tk, "node", "id")
+		if harness.Str(tk, "node", "channel") != "EMAIL" || harness.Str(tk, "node", "requester", "email") != "carol@customer.test" ||
+			harness.Str(tk, "node", "subject") != "Invoice 42 is wrong" {
+			t.Fatalf("ticket %v", tk)
+		}
+		first := harness.Path(tk, "node", "messages", "edges", 0, "node")
+		if body := harness.Str(first, "body"); body != "The total should be 40, not 42." {
+			t.Errorf("visible body %q (the signature must go)", body)
+		}
+		if !strings.Contains(harness.Str(first, "emailOriginal"), "Carol") {
+			t.Errorf("the original is not kept for staff: %q", harness.Str(first, "emailOriginal"))
+		}
+		if harness.Str(first, "attachments", 0, "filename") != "invoice-42.pdf" || harness.Str(first, "attachments", 0, "contentType") != "application/pdf" {
+			t.Errorf("attachments %v", harness.Path(first, "attachments"))
+		}
+		group := d.S.Do(t, d.Admin, `query($id: ID!) { node(id: $id) { ... on Ticket { group { id } } } }`, map[string]any{"id": ticketID}).OK(t)
+		if harness.Str(group, "node", "group", "id") != billing {
+			t.Errorf("billing@ routes to Billing: %v", group)
+		}
+
+		t.Run("TheSameMailTwiceIsStoredOnce", func(t *testing.T) {
+			_ = send(t, smtpAddr, "carol@customer.test", []string{"billing@acme.test"}, "From: carol@customer.test\nTo: billing@acme.test\nSubject: Invoice 42 is wrong\nMessage-ID: <first.carol@customer.test>\n\nThe total should be 40, not 42.\n")
+			if n := len(tickets(t)); n != 1 {
+				t.Fatalf("%d tickets after the same mail again", n)
+			}
+		})
+
+		// The agent's reply arrives in the customer's mailbox, threaded.
+		d.Message(t, ann, ticketID, "You are right, we will send a corrected invoice.", false)
+		d.Message(t, ann, ticketID, "internal: check the VAT table", true)
+		arrived := mp.WaitFor(1, 20*time.Second)
+		if len(arrived) != 1 {
+			t.Fatalf("mailpit has %d mails, want the one reply (the note must not leave)", len(arrived))
+		}
+		reply := mp.Message(arrived[0].ID)
+		if reply.To[0].Address != "carol@customer.test" || !strings.Contains(reply.Text, "corrected invoice") {
+			t.Fatalf("reply mail %+v", reply)
+		}
+		if refs := reply.Header("References") + " " + reply.Header("In-Reply-To"); !strings.Contains(refs, "first.carol@customer.test") {
+			t.Errorf("the reply does not thread on Carol's mail: References %q, In-Reply-To %q", reply.Header("References"), reply.Header("In-Reply-To"))
+		}
+		replyTo := reply.ReplyTo[0].Address
+		if !strings.HasPrefix(replyTo, "support+") {
+			t.Fatalf("Reply-To %q carries no ticket token", replyTo)
+		}
+
+		// Carol answers by mail: it lands on the same ticket.
+		err = send(t, smtpAddr, "carol@customer.test", []string{replyTo}, fmt.Sprintf(`From: Carol <carol@customer.test>
+To: %s
+Subject: Re: %s
+Message-ID: <second.carol@customer.test>
+In-Reply-To: <%s>
+References: <first.carol@customer.test> <%s>
+
+Thanks, that works.
+
+On Tue, Acme Support wrote:
+> You are right, we will send a corrected invoice.
+`, replyTo, reply.Subject, reply.MessageID, reply.MessageID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		list = tickets(t)
+		if len(list) != 1 {
+			t.Fatalf("Carol's answer opened a ticket: %d tickets", len(list))
+		}
+		msgs := harness.Path(list[0], "node", "messages", "edges").([]any)
+		if last := harness.Str(msgs[len(msgs)-1], "node", "body"); last != "Thanks, that works." {
+			t.Fatalf("the answer's visible body %q", last)
+		}
+
+		t.Run("AnAutoReplyDoesNothing", func(t *testing.T) {
+			before := len(mp.Messages())
+			err := send(t, smtpAddr, "carol@customer.test", []string{replyTo}, "From: carol@customer.test\nTo: "+replyTo+"\nSubject: Out of office\nAuto-Submitted: auto-replied\nMessage-ID: <ooo.carol@customer.test>\n\nI am away until Monday.\n")
+			if err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(300 * time.Millisecond)
+			list := tickets(t)
+			msgs := harness.Path(list[0], "node", "messages", "edges").([]any)
+			if len(list) != 1 || strings.Contains(string(harness.JSON(t, msgs)), "away until Monday") {
+				t.Fatalf("the auto-reply was stored")
+			}
+			if after := len(mp.Messages()); after != before {
+				t.Fatalf("the auto-reply got a mail back")
+			}
+		})
+
+		t.Run("ErrForgedFromCannotPostToAnothersTicket", func(t *testing.T) {
+			err := send(t, smtpAddr, "mallory@evil.test", []string{replyTo}, "From: mallory@evil.test\nTo: "+replyTo+"\nSubject: Re: invoice\nMessage-ID: <m1@evil.test>\n\nPay to my account instead.\n")
+			if err != nil {
+				t.Fatal(err)
+			}
+			list := tickets(t)
+			carols := harness.Path(list[0], "node", "messages", "edges").([]any)
+			if strings.Contains(string(harness.JSON(t, carols)), "my account") {
+				t.Fatal("a stranger posted to Carol's ticket with her reply address")
+			}
+			if len(list) != 2 || harness.Str(list[1], "node", "requester", "email") != "mallory@evil.test" {
+				t.Fatalf("the stranger's mail should open a ticket of their own: %v", list)
+			}
+			// A token made up is no token: a forged reply address too.
+			err = send(t, smtpAddr, "carol@customer.test", []string{"support+" + ticketID + "-abcdef@acme.test"}, "From: carol@customer.test\nTo: support+x@acme.test\nSubject: guessed\nMessage-ID: <g1@customer.test>\n\nguessed token\n")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(tickets(t)); n != 3 {
+				t.Fatalf("a mail to a made-up token should open a new ticket: %d tickets", n)
+			}
+		})
+
+		t.Run("ErrUnknownAddressIsRefused", func(t *testing.T) {
+			err := send(t, smtpAddr, "carol@customer.test", []string{"nobody@acme.test"}, "From: carol@customer.test\nTo: nobody@acme.test\nSubject: x\n\nx\n")
+			if err == nil || !strings.Contains(err.Error(), "550") {
+				t.Fatalf("mail to an unknown address: %v, want 550", err)
+			}
+		})
+	})
+}
