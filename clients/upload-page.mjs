@@ -121,11 +121,11 @@ try {
   await context.route(pageURL, (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: PAGE }));
   const page = await context.newPage();
 
-  // While step 5 runs, the browser logs the refused request's 403.
+  // While step 5 runs, the browser logs the refused request's 415.
   let refusing = false;
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;
-    if (refusing && /status of 403/.test(msg.text())) return;
+    if (refusing && /status of 415/.test(msg.text())) return;
     fail(`console error on the page: ${msg.text()} (${msg.location().url || 'no location'})`);
   });
   page.on('pageerror', (err) => fail(`uncaught exception on the page: ${describe(err)}`));

@@ -552,6 +552,14 @@ func accessRows() []accessRow {
 			check: dueAt("firstResponseDueAt"),
 		},
 		{
+			op: "Message.emailOriginal", what: "(T's first message)", doc: `query($id: ID!) { node(id: $id) { ... on Ticket { messages(first: 1) { edges { node { body emailOriginal } } } } } }`,
+			vars: idVar(func(f *accessFixture) string { return f.ticket }), target: "id", field: []any{"node", "messages", "edges", 0, "node", "emailOriginal"},
+			want: cells(ua, fb, nf, ok, nf, ok, ok),
+			check: func(c *accessCell, data map[string]any) error {
+				return expect(harness.Str(data, "node", "messages", "edges", 0, "node", "body") != "", "rest of the response = %v", data)
+			},
+		},
+		{
 			op: "Ticket.resolutionDueAt", what: "(T)", doc: ticketNode("resolutionDueAt"),
 			vars: idVar(func(f *accessFixture) string { return f.ticket }), target: "id", field: []any{"node", "resolutionDueAt"},
 			want:  cells(ua, fb, nf, ok, nf, ok, ok),
@@ -1151,6 +1159,19 @@ func accessRows() []accessRow {
 			check: func(c *accessCell, data map[string]any) error {
 				return expect(harness.Path(data, "updateUser", "active") == false, "updateUser = %v", data)
 			},
+		},
+		{
+			op: "requestPasswordReset", what: "(an unknown address: the same answer)", doc: `mutation($e: String!) { requestPasswordReset(email: $e) }`,
+			vars: func(c *accessCell) map[string]any { return map[string]any{"e": c.f.uniq("nobody-") + "@example.com"} },
+			want: cells(ok, ok, ok, ok, ok, ok, ok),
+			check: func(c *accessCell, data map[string]any) error {
+				return expect(harness.Path(data, "requestPasswordReset") == true, "requestPasswordReset = %v", data)
+			},
+		},
+		{
+			op: "resetPassword", what: "(a made-up token)", doc: `mutation { resetPassword(token: "sbr_made_up", newPassword: "violet harbor kettle lamp") }`,
+			input: "token",
+			want:  cells(outInput, outInput, outInput, outInput, outInput, outInput, outInput),
 		},
 		{
 			op: "changePassword", what: "(own)", doc: `mutation($current: String!, $next: String!) { changePassword(currentPassword: $current, newPassword: $next) }`,

@@ -366,8 +366,8 @@ func testAttachments(t *testing.T, tg dbtest.Target, store storage) {
 				t.Fatal(err)
 			}
 			resp.Body.Close()
-			if resp.StatusCode != http.StatusForbidden {
-				t.Fatalf("cookie multipart without the CSRF header: %d, want 403", resp.StatusCode)
+			if resp.StatusCode != http.StatusUnsupportedMediaType {
+				t.Fatalf("cookie multipart without the CSRF header: %d, want 415", resp.StatusCode)
 			}
 			r := s.PostMultipart(t, body, ct, map[string]string{"X-Switchboard-CSRF": "1", "Cookie": cookie.Name + "=" + cookie.Value})
 			r.OK(t)

@@ -66,7 +66,7 @@ type uploadPageError struct {
 // the ticket's group downloads the same bytes, while another customer and
 // an agent outside the group get the 404 of a file that does not exist.
 // The same upload from the same page without the CSRF header is refused
-// with 403 FORBIDDEN.
+// with 415 UNSUPPORTED_MEDIA_TYPE, as any POST that is not JSON without it.
 func TestUploadPage(t *testing.T) {
 	wallboardPageAvailable(t) // the same needs: node, playwright-core, Chromium
 	if _, err := os.Stat(harness.RepoFile(t, "clients", "node_modules", "apollo-upload-client", "package.json")); err != nil {
@@ -181,13 +181,13 @@ func TestUploadPage(t *testing.T) {
 		if !strings.HasPrefix(r.ContentType, "multipart/form-data") || r.CSRF != nil || !r.Cookie {
 			t.Fatalf("the page sent %+v: want a multipart POST with the cookie and no CSRF header", r)
 		}
-		if r.Status != http.StatusForbidden || refused.Refused.Attachment != nil || e == nil || e.StatusCode != http.StatusForbidden {
-			t.Fatalf("upload without the CSRF header: status %d, attachment %+v, Apollo error %+v; want 403", r.Status, refused.Refused.Attachment, e)
+		if r.Status != http.StatusUnsupportedMediaType || refused.Refused.Attachment != nil || e == nil || e.StatusCode != http.StatusUnsupportedMediaType {
+			t.Fatalf("upload without the CSRF header: status %d, attachment %+v, Apollo error %+v; want 415", r.Status, refused.Refused.Attachment, e)
 		}
-		// Apollo reports a 403 as a ServerError with the body as text.
+		// Apollo reports a 415 as a ServerError with the body as text.
 		var body harness.Response
-		if err := json.Unmarshal([]byte(e.BodyText), &body); err != nil || body.Data != nil || body.FirstCode() != "FORBIDDEN" || !strings.Contains(body.Errors[0].Message, "X-Switchboard-CSRF") {
-			t.Fatalf("the 403's body %q: want one FORBIDDEN error that names the X-Switchboard-CSRF header", e.BodyText)
+		if err := json.Unmarshal([]byte(e.BodyText), &body); err != nil || body.Data != nil || body.FirstCode() != "UNSUPPORTED_MEDIA_TYPE" || !strings.Contains(body.Errors[0].Message, "X-Switchboard-CSRF") {
+			t.Fatalf("the 415's body %q: want one UNSUPPORTED_MEDIA_TYPE error that names the X-Switchboard-CSRF header", e.BodyText)
 		}
 	})
 

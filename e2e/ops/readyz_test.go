@@ -14,7 +14,7 @@ import (
 func TestReadyz(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
 		env := map[string]string{}
-		want := map[string]string{"database": "ok"}
+		want := map[string]string{"database": "ok", "attachments": "ok"}
 		if url := os.Getenv("TEST_REDIS_URL"); url != "" {
 			env["REDIS_URL"] = url
 			want["redis"] = "ok"

@@ -280,10 +280,13 @@ func (s *Service) Attach(ctx context.Context, tx *ent.Tx, msg *ent.Message, ids 
 	if len(ids) > s.limits.MaxFiles {
 		return apierr.Invalid(field, "a message takes at most %d files (SWITCHBOARD_ATTACHMENTS_MAX_FILES)", s.limits.MaxFiles)
 	}
+	// Errors name the position, never the ID: echoing an ID back would
+	// tell nothing new to its owner, but the same words for every ID keep
+	// foreign ones from being told apart.
 	seen := map[globalid.ID]bool{}
-	for _, id := range ids {
+	for i, id := range ids {
 		if seen[id] {
-			return apierr.Invalid(field, "attachment %s is listed twice", id)
+			return apierr.Invalid(field, "attachmentIDs[%d] is listed twice", i)
 		}
 		seen[id] = true
 	}
@@ -300,15 +303,15 @@ func (s *Service) Attach(ctx context.Context, tx *ent.Tx, msg *ent.Message, ids 
 		for _, a := range pending {
 			found[a.ID] = true
 		}
-		for _, id := range ids {
+		for i, id := range ids {
 			if !found[id] {
-				return apierr.Invalid(field, "attachment %s is not an upload of yours waiting to be attached", id)
+				return apierr.Invalid(field, "attachmentIDs[%d] is not an upload of yours waiting to be attached", i)
 			}
 		}
 	}
 	for _, a := range pending {
 		if _, err := s.store.Stat(ctx, a.Sha256); errors.Is(err, ErrNotExist) {
-			return apierr.Invalid(field, "the file of attachment %s is gone; upload it again", a.ID)
+			return apierr.Invalid(field, "the file of %s (%s) is gone; upload it again", a.ID, a.Filename)
 		} else if err != nil {
 			return unavailable(err)
 		}

@@ -183,12 +183,13 @@ func readPart(p io.Reader, max int64, name string) ([]byte, error) {
 
 // multipartAllowed is the CSRF rule of multipart requests: a browser may
 // send a multipart POST cross-site without a preflight, so one that
-// relies on a cookie must carry the CSRF header (which needs one).
+// relies on a cookie must carry the CSRF header (which needs one). It is
+// refused as any other POST that is not JSON and lacks the header: 415.
 func multipartAllowed(r *http.Request) error {
 	if r.Header.Get("Authorization") != "" || r.Header.Get(auth.CSRFHeader) != "" {
 		return nil
 	}
-	return apierr.Errorf(apierr.Forbidden, "multipart requests must send the %s header (or a bearer token)", auth.CSRFHeader)
+	return apierr.Errorf(apierr.UnsupportedMediaType, "multipart requests must send the %s header (or a bearer token)", auth.CSRFHeader)
 }
 
 // writeResponse writes a response as gqlgen's transports do.
