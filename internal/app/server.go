@@ -16,10 +16,10 @@ import (
 	"github.com/switchboardhq/switchboard/internal/broker"
 	"github.com/switchboardhq/switchboard/internal/config"
 	"github.com/switchboardhq/switchboard/internal/httpserver"
-	"github.com/switchboardhq/switchboard/internal/live"
-	"github.com/switchboardhq/switchboard/internal/metrics"
 	"github.com/switchboardhq/switchboard/internal/inbound"
+	"github.com/switchboardhq/switchboard/internal/live"
 	"github.com/switchboardhq/switchboard/internal/mail"
+	"github.com/switchboardhq/switchboard/internal/metrics"
 	"github.com/switchboardhq/switchboard/internal/outbox"
 	"github.com/switchboardhq/switchboard/internal/presence"
 	"github.com/switchboardhq/switchboard/internal/querycache"
@@ -43,10 +43,10 @@ type Server struct {
 	broker broker.Broker
 	hub    *live.Hub
 	// mailer delivers the outbox; nil without SWITCHBOARD_SMTP_URL.
-	mailer   *outbox.Worker
+	mailer *outbox.Worker
 	// inbound takes mail on smtpLn; nil without SWITCHBOARD_SMTP_ADDR.
-	inbound *mail.Listener
-	smtpLn  net.Listener
+	inbound  *mail.Listener
+	smtpLn   net.Listener
 	tracing  *tracing.Tracing
 	http     *httpserver.Server
 	metrics  *httpserver.Server // nil unless SWITCHBOARD_METRICS_ADDR is set
