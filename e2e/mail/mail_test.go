@@ -180,6 +180,29 @@ On Tue, Acme Support wrote:
 			}
 		})
 
+		t.Run("PasswordResetClaimsTheAccount", func(t *testing.T) {
+			before := len(mp.Messages())
+			d.S.Do(t, "", `mutation { requestPasswordReset(email: "carol@customer.test") }`, nil).OK(t)
+			arrived := mp.WaitFor(before+1, 20*time.Second)
+			if len(arrived) != before+1 {
+				t.Fatalf("no reset mail")
+			}
+			m := mp.Message(arrived[0].ID)
+			_, rest, ok := strings.Cut(m.Text, "token=")
+			if !ok || m.To[0].Address != "carol@customer.test" {
+				t.Fatalf("reset mail %+v", m)
+			}
+			token := strings.Fields(rest)[0]
+			d.S.Do(t, "", `mutation($t: String!) { resetPassword(token: $t, newPassword: "violet harbor kettle lamp") }`, map[string]any{"t": token}).OK(t)
+			if tok := harness.Login(t, d.S, "carol@customer.test", "violet harbor kettle lamp"); tok == "" {
+				t.Fatal("cannot sign in with the new password")
+			}
+			r := d.S.Do(t, "", `mutation($t: String!) { resetPassword(token: $t, newPassword: "another fine password 9") }`, map[string]any{"t": token})
+			if r.Code(t) != "BAD_USER_INPUT" {
+				t.Fatalf("a used token again: %s", r.Raw)
+			}
+		})
+
 		t.Run("ErrUnknownAddressIsRefused", func(t *testing.T) {
 			err := send(t, smtpAddr, "carol@customer.test", []string{"nobody@acme.test"}, "From: carol@customer.test\nTo: nobody@acme.test\nSubject: x\n\nx\n")
 			if err == nil || !strings.Contains(err.Error(), "550") {
