@@ -1174,6 +1174,29 @@ func accessRows() []accessRow {
 			want:  cells(outInput, outInput, outInput, outInput, outInput, outInput, outInput),
 		},
 		{
+			op: "outboxMessages", what: "(a reply's mail to customer A waits in it)", doc: `{ outboxMessages { id recipient } }`,
+			want: cells(ua, hd, hd, hd, hd, ok, hd),
+			check: func(c *accessCell, data map[string]any) error {
+				list, _ := harness.Path(data, "outboxMessages").([]any)
+				if c.want == outHidden {
+					return expect(len(list) == 0, "outboxMessages = %v", list)
+				}
+				return expect(len(list) > 0 && strings.Contains(jsonOf(list), c.f.email[actCustomerA]), "outboxMessages = %v", list)
+			},
+		},
+		{
+			op: "retryOutboxMessage", what: "(the reply's mail to customer A)", doc: `mutation($id: ID!) { retryOutboxMessage(id: $id) { id status } }`,
+			vars: func(c *accessCell) map[string]any {
+				list := harness.Path(c.f.s.Do(c.t, c.f.token[actAdmin], `{ outboxMessages(first: 1) { id } }`, nil).OK(c.t), "outboxMessages").([]any)
+				return map[string]any{"id": harness.Str(list[0], "id")}
+			},
+			target: "id",
+			want:   cells(ua, nf, nf, nf, nf, ok, nf),
+			check: func(c *accessCell, data map[string]any) error {
+				return expect(harness.Str(data, "retryOutboxMessage", "status") == "PENDING", "retryOutboxMessage = %v", data)
+			},
+		},
+		{
 			op: "changePassword", what: "(own)", doc: `mutation($current: String!, $next: String!) { changePassword(currentPassword: $current, newPassword: $next) }`,
 			vars: func(c *accessCell) map[string]any {
 				return map[string]any{"current": c.f.password[c.a], "next": "violet harbor kettle"}

@@ -19,6 +19,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/group"
 	"github.com/switchboardhq/switchboard/ent/macro"
 	"github.com/switchboardhq/switchboard/ent/notification"
+	"github.com/switchboardhq/switchboard/ent/outboxmessage"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/graph/model"
@@ -204,6 +205,7 @@ type ComplexityRoot struct {
 		RemoveTags                func(childComplexity int, ticketID globalid.ID, tags []string) int
 		RequestPasswordReset      func(childComplexity int, email string) int
 		ResetPassword             func(childComplexity int, token string, newPassword string) int
+		RetryOutboxMessage        func(childComplexity int, id globalid.ID) int
 		RevokeAPIToken            func(childComplexity int, id globalid.ID) int
 		RevokeSession             func(childComplexity int, id globalid.ID) int
 		SetAway                   func(childComplexity int, away bool) int
@@ -253,6 +255,21 @@ type ComplexityRoot struct {
 		Kind    func(childComplexity int) int
 	}
 
+	OutboxMessage struct {
+		Attempts      func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Kind          func(childComplexity int) int
+		LastError     func(childComplexity int) int
+		MessageID     func(childComplexity int) int
+		NextAttemptAt func(childComplexity int) int
+		Recipient     func(childComplexity int) int
+		SentAt        func(childComplexity int) int
+		Status        func(childComplexity int) int
+		Subject       func(childComplexity int) int
+		TicketID      func(childComplexity int) int
+	}
+
 	PageInfo struct {
 		EndCursor       func(childComplexity int) int
 		HasNextPage     func(childComplexity int) int
@@ -272,6 +289,7 @@ type ComplexityRoot struct {
 		Nodes                   func(childComplexity int, ids []globalid.ID) int
 		NotificationPreferences func(childComplexity int) int
 		Notifications           func(childComplexity int, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, unreadOnly *bool) int
+		OutboxMessages          func(childComplexity int, status *outboxmessage.Status, first *int) int
 		RoutingRules            func(childComplexity int, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, orderBy *ent.RoutingRuleOrder, where *ent.RoutingRuleWhereInput) int
 		SLAPolicies             func(childComplexity int) int
 		SavedViews              func(childComplexity int) int
@@ -486,6 +504,7 @@ type MutationResolver interface {
 	ApplyMacro(ctx context.Context, ticketID globalid.ID, macroID globalid.ID) (*ent.Ticket, error)
 	MarkNotificationsRead(ctx context.Context, ids []globalid.ID, all *bool) (int, error)
 	SetNotificationPreference(ctx context.Context, kind notification.Kind, enabled bool) ([]*inbox.Preference, error)
+	RetryOutboxMessage(ctx context.Context, id globalid.ID) (*ent.OutboxMessage, error)
 	CreateSavedView(ctx context.Context, input model.SavedViewInput) (*ent.SavedView, error)
 	UpdateSavedView(ctx context.Context, id globalid.ID, input model.SavedViewInput) (*ent.SavedView, error)
 	DeleteSavedView(ctx context.Context, id globalid.ID) (globalid.ID, error)
@@ -528,6 +547,7 @@ type QueryResolver interface {
 	Notifications(ctx context.Context, after *entgql.Cursor[globalid.ID], first *int, before *entgql.Cursor[globalid.ID], last *int, unreadOnly *bool) (*ent.NotificationConnection, error)
 	UnreadNotificationCount(ctx context.Context) (int, error)
 	NotificationPreferences(ctx context.Context) ([]*inbox.Preference, error)
+	OutboxMessages(ctx context.Context, status *outboxmessage.Status, first *int) ([]*ent.OutboxMessage, error)
 	SavedViews(ctx context.Context) ([]*ent.SavedView, error)
 	DefaultGroup(ctx context.Context) (*ent.Group, error)
 	Search(ctx context.Context, query string, after *entgql.Cursor[globalid.ID], first *int) (*search.Connection, error)
@@ -1289,6 +1309,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ResetPassword(childComplexity, args["token"].(string), args["newPassword"].(string)), true
+	case "Mutation.retryOutboxMessage":
+		if e.ComplexityRoot.Mutation.RetryOutboxMessage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_retryOutboxMessage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RetryOutboxMessage(childComplexity, args["id"].(globalid.ID)), true
 	case "Mutation.revokeAPIToken":
 		if e.ComplexityRoot.Mutation.RevokeAPIToken == nil {
 			break
@@ -1589,6 +1620,79 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.NotificationPreference.Kind(childComplexity), true
 
+	case "OutboxMessage.attempts":
+		if e.ComplexityRoot.OutboxMessage.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboxMessage.Attempts(childComplexity), true
+	case "OutboxMessage.createdAt":
+		if e.ComplexityRoot.OutboxMessage.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboxMessage.CreatedAt(childComplexity), true
+	case "OutboxMessage.id":
+		if e.ComplexityRoot.OutboxMessage.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboxMessage.ID(childComplexity), true
+	case "OutboxMessage.kind":
+		if e.ComplexityRoot.OutboxMessage.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboxMessage.Kind(childComplexity), true
+	case "OutboxMessage.lastError":
+		if e.ComplexityRoot.OutboxMessage.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboxMessage.LastError(childComplexity), true
+	case "OutboxMessage.messageID":
+		if e.ComplexityRoot.OutboxMessage.MessageID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboxMessage.MessageID(childComplexity), true
+	case "OutboxMessage.nextAttemptAt":
+		if e.ComplexityRoot.OutboxMessage.NextAttemptAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboxMessage.NextAttemptAt(childComplexity), true
+	case "OutboxMessage.recipient":
+		if e.ComplexityRoot.OutboxMessage.Recipient == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboxMessage.Recipient(childComplexity), true
+	case "OutboxMessage.sentAt":
+		if e.ComplexityRoot.OutboxMessage.SentAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboxMessage.SentAt(childComplexity), true
+	case "OutboxMessage.status":
+		if e.ComplexityRoot.OutboxMessage.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboxMessage.Status(childComplexity), true
+	case "OutboxMessage.subject":
+		if e.ComplexityRoot.OutboxMessage.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboxMessage.Subject(childComplexity), true
+	case "OutboxMessage.ticketID":
+		if e.ComplexityRoot.OutboxMessage.TicketID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboxMessage.TicketID(childComplexity), true
+
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
 			break
@@ -1711,6 +1815,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Notifications(childComplexity, args["after"].(*entgql.Cursor[globalid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[globalid.ID]), args["last"].(*int), args["unreadOnly"].(*bool)), true
+	case "Query.outboxMessages":
+		if e.ComplexityRoot.Query.OutboxMessages == nil {
+			break
+		}
+
+		args, err := ec.field_Query_outboxMessages_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.OutboxMessages(childComplexity, args["status"].(*outboxmessage.Status), args["first"].(*int)), true
 	case "Query.routingRules":
 		if e.ComplexityRoot.Query.RoutingRules == nil {
 			break
@@ -4967,6 +5082,59 @@ extend type Subscription {
   notifications(after: String): Notification!
 }
 `, BuiltIn: false},
+	{Name: "../schema/outbox.graphql", Input: `"""
+A mail Switchboard sends (see docs/email.md): written in the same
+transaction as its cause, delivered by the outbox's worker.
+"""
+type OutboxMessage {
+  id: ID!
+  kind: OutboxKind!
+  status: OutboxStatus!
+  recipient: String!
+  subject: String!
+  """
+  The mail's Message-ID (without angle brackets): the same at every
+  attempt.
+  """
+  messageID: String!
+  ticketID: ID
+  attempts: Int!
+  nextAttemptAt: Time!
+  sentAt: Time
+  """
+  The last failure: the SMTP server's answer, or why it was not reached.
+  """
+  lastError: String!
+  createdAt: Time!
+}
+
+enum OutboxKind {
+  TICKET_REPLY
+  PASSWORD_RESET
+}
+
+enum OutboxStatus {
+  PENDING
+  SENT
+  FAILED
+}
+
+extend type Query {
+  """
+  Admins only (others get an empty list): the outbox, newest first, at
+  most ` + "`" + `first` + "`" + ` (1 to 100) mails of ` + "`" + `status` + "`" + ` (all when not given).
+  """
+  outboxMessages(status: OutboxStatus, first: Int = 50): [OutboxMessage!]!
+}
+
+extend type Mutation {
+  """
+  Admins only: deliver a failed or pending mail again now, with the same
+  Message-ID (its attempts start again). A sent mail is CONFLICT.
+  """
+  retryOutboxMessage(id: ID!): OutboxMessage!
+}
+`, BuiltIn: false},
 	{Name: "../schema/queues.graphql", Input: `# Hand-written part of the API for working a queue: a user's tickets, and
 # saved views (a named filter and order, personal or shared with a group;
 # internal/views). Every list here is read under the viewer's own rights.
@@ -5791,6 +5959,36 @@ func (ec *executionContext) childFields_NotificationPreference(ctx context.Conte
 		return ec.fieldContext_NotificationPreference_enabled(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type NotificationPreference", field.Name)
+}
+
+func (ec *executionContext) childFields_OutboxMessage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_OutboxMessage_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_OutboxMessage_kind(ctx, field)
+	case "status":
+		return ec.fieldContext_OutboxMessage_status(ctx, field)
+	case "recipient":
+		return ec.fieldContext_OutboxMessage_recipient(ctx, field)
+	case "subject":
+		return ec.fieldContext_OutboxMessage_subject(ctx, field)
+	case "messageID":
+		return ec.fieldContext_OutboxMessage_messageID(ctx, field)
+	case "ticketID":
+		return ec.fieldContext_OutboxMessage_ticketID(ctx, field)
+	case "attempts":
+		return ec.fieldContext_OutboxMessage_attempts(ctx, field)
+	case "nextAttemptAt":
+		return ec.fieldContext_OutboxMessage_nextAttemptAt(ctx, field)
+	case "sentAt":
+		return ec.fieldContext_OutboxMessage_sentAt(ctx, field)
+	case "lastError":
+		return ec.fieldContext_OutboxMessage_lastError(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_OutboxMessage_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OutboxMessage", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6643,6 +6841,20 @@ func (ec *executionContext) field_Mutation_resetPassword_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_retryOutboxMessage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (globalid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋglobalidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_revokeAPIToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7184,6 +7396,28 @@ func (ec *executionContext) field_Query_notifications_args(ctx context.Context, 
 		return nil, err
 	}
 	args["unreadOnly"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_outboxMessages_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*outboxmessage.Status, error) {
+			return ec.unmarshalOOutboxStatus2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋoutboxmessageᚐStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
 	return args, nil
 }
 
@@ -9423,6 +9657,50 @@ func (ec *executionContext) fieldContext_Mutation_setNotificationPreference(ctx 
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_retryOutboxMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_retryOutboxMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RetryOutboxMessage(ctx, fc.Args["id"].(globalid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.OutboxMessage) graphql.Marshaler {
+			return ec.marshalNOutboxMessage2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐOutboxMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_retryOutboxMessage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OutboxMessage(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_retryOutboxMessage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createSavedView(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10784,6 +11062,90 @@ func (ec *executionContext) fieldContext_NotificationPreference_enabled(_ contex
 	return graphql.NewScalarFieldContext("NotificationPreference", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _OutboxMessage_id(ctx context.Context, field graphql.CollectedField, obj *ent.OutboxMessage) (ret graphql.Marshaler) {
+	return ec.marshalNID2githubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋglobalidᚐID(ctx, field.Selections, obj.ID)
+}
+func (ec *executionContext) fieldContext_OutboxMessage_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OutboxMessage", field, false, false, "ID")
+}
+
+func (ec *executionContext) _OutboxMessage_kind(ctx context.Context, field graphql.CollectedField, obj *ent.OutboxMessage) (ret graphql.Marshaler) {
+	return ec.marshalNOutboxKind2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋoutboxmessageᚐKind(ctx, field.Selections, obj.Kind)
+}
+func (ec *executionContext) fieldContext_OutboxMessage_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OutboxMessage", field, false, false, "OutboxKind")
+}
+
+func (ec *executionContext) _OutboxMessage_status(ctx context.Context, field graphql.CollectedField, obj *ent.OutboxMessage) (ret graphql.Marshaler) {
+	return ec.marshalNOutboxStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋoutboxmessageᚐStatus(ctx, field.Selections, obj.Status)
+}
+func (ec *executionContext) fieldContext_OutboxMessage_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OutboxMessage", field, false, false, "OutboxStatus")
+}
+
+func (ec *executionContext) _OutboxMessage_recipient(ctx context.Context, field graphql.CollectedField, obj *ent.OutboxMessage) (ret graphql.Marshaler) {
+	return ec.marshalNString2string(ctx, field.Selections, obj.Recipient)
+}
+func (ec *executionContext) fieldContext_OutboxMessage_recipient(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OutboxMessage", field, false, false, "String")
+}
+
+func (ec *executionContext) _OutboxMessage_subject(ctx context.Context, field graphql.CollectedField, obj *ent.OutboxMessage) (ret graphql.Marshaler) {
+	return ec.marshalNString2string(ctx, field.Selections, obj.Subject)
+}
+func (ec *executionContext) fieldContext_OutboxMessage_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OutboxMessage", field, false, false, "String")
+}
+
+func (ec *executionContext) _OutboxMessage_messageID(ctx context.Context, field graphql.CollectedField, obj *ent.OutboxMessage) (ret graphql.Marshaler) {
+	return ec.marshalNString2string(ctx, field.Selections, obj.MessageID)
+}
+func (ec *executionContext) fieldContext_OutboxMessage_messageID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OutboxMessage", field, false, false, "String")
+}
+
+func (ec *executionContext) _OutboxMessage_ticketID(ctx context.Context, field graphql.CollectedField, obj *ent.OutboxMessage) (ret graphql.Marshaler) {
+	return ec.marshalOID2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋinternalᚋglobalidᚐID(ctx, field.Selections, obj.TicketID)
+}
+func (ec *executionContext) fieldContext_OutboxMessage_ticketID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OutboxMessage", field, false, false, "ID")
+}
+
+func (ec *executionContext) _OutboxMessage_attempts(ctx context.Context, field graphql.CollectedField, obj *ent.OutboxMessage) (ret graphql.Marshaler) {
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Attempts)
+}
+func (ec *executionContext) fieldContext_OutboxMessage_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OutboxMessage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OutboxMessage_nextAttemptAt(ctx context.Context, field graphql.CollectedField, obj *ent.OutboxMessage) (ret graphql.Marshaler) {
+	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.NextAttemptAt)
+}
+func (ec *executionContext) fieldContext_OutboxMessage_nextAttemptAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OutboxMessage", field, false, false, "Time")
+}
+
+func (ec *executionContext) _OutboxMessage_sentAt(ctx context.Context, field graphql.CollectedField, obj *ent.OutboxMessage) (ret graphql.Marshaler) {
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.SentAt)
+}
+func (ec *executionContext) fieldContext_OutboxMessage_sentAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OutboxMessage", field, false, false, "Time")
+}
+
+func (ec *executionContext) _OutboxMessage_lastError(ctx context.Context, field graphql.CollectedField, obj *ent.OutboxMessage) (ret graphql.Marshaler) {
+	return ec.marshalNString2string(ctx, field.Selections, obj.LastError)
+}
+func (ec *executionContext) fieldContext_OutboxMessage_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OutboxMessage", field, false, false, "String")
+}
+
+func (ec *executionContext) _OutboxMessage_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.OutboxMessage) (ret graphql.Marshaler) {
+	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+}
+func (ec *executionContext) fieldContext_OutboxMessage_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OutboxMessage", field, false, false, "Time")
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[globalid.ID]) (ret graphql.Marshaler) {
 	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasNextPage)
 }
@@ -11335,6 +11697,50 @@ func (ec *executionContext) fieldContext_Query_notificationPreferences(_ context
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_NotificationPreference(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_outboxMessages(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_outboxMessages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().OutboxMessages(ctx, fc.Args["status"].(*outboxmessage.Status), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.OutboxMessage) graphql.Marshaler {
+			return ec.marshalNOutboxMessage2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐOutboxMessageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_outboxMessages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OutboxMessage(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_outboxMessages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -22745,6 +23151,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "retryOutboxMessage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_retryOutboxMessage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createSavedView":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createSavedView(ctx, field)
@@ -23098,6 +23511,87 @@ func (ec *executionContext) _NotificationPreference(ctx context.Context, sel ast
 	return out
 }
 
+var outboxMessageImplementors = []string{"OutboxMessage"}
+
+func (ec *executionContext) _OutboxMessage(ctx context.Context, sel ast.SelectionSet, obj *ent.OutboxMessage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, outboxMessageImplementors)
+
+	out := newObjectFields(fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OutboxMessage")
+		case "id":
+			out.Values[i] = ec._OutboxMessage_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._OutboxMessage_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._OutboxMessage_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recipient":
+			out.Values[i] = ec._OutboxMessage_recipient(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subject":
+			out.Values[i] = ec._OutboxMessage_subject(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "messageID":
+			out.Values[i] = ec._OutboxMessage_messageID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ticketID":
+			out.Values[i] = ec._OutboxMessage_ticketID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "attempts":
+			out.Values[i] = ec._OutboxMessage_attempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nextAttemptAt":
+			out.Values[i] = ec._OutboxMessage_nextAttemptAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sentAt":
+			out.Values[i] = ec._OutboxMessage_sentAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastError":
+			out.Values[i] = ec._OutboxMessage_lastError(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._OutboxMessage_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	return out
+}
+
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *entgql.PageInfo[globalid.ID]) graphql.Marshaler {
@@ -23234,6 +23728,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_notificationPreferences(ctx, field)
+				})
+		case "outboxMessages":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_outboxMessages(ctx, field)
 				})
 		case "savedViews":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -25066,6 +25566,50 @@ func (ec *executionContext) marshalNOrderDirection2entgoᚗioᚋcontribᚋentgql
 	return v
 }
 
+func (ec *executionContext) unmarshalNOutboxKind2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋoutboxmessageᚐKind(ctx context.Context, v any) (outboxmessage.Kind, error) {
+	var res outboxmessage.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOutboxKind2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋoutboxmessageᚐKind(ctx context.Context, sel ast.SelectionSet, v outboxmessage.Kind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNOutboxMessage2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐOutboxMessageᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.OutboxMessage) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOutboxMessage2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐOutboxMessage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOutboxMessage2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐOutboxMessage(ctx context.Context, sel ast.SelectionSet, v *ent.OutboxMessage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OutboxMessage!")
+		return graphql.Null
+	}
+	return ec._OutboxMessage(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNOutboxStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋoutboxmessageᚐStatus(ctx context.Context, v any) (outboxmessage.Status, error) {
+	var res outboxmessage.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOutboxStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋoutboxmessageᚐStatus(ctx context.Context, sel ast.SelectionSet, v outboxmessage.Status) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v entgql.PageInfo[globalid.ID]) graphql.Marshaler {
 	return ec._PageInfo(ctx, sel, &v)
 }
@@ -26287,6 +26831,22 @@ func (ec *executionContext) unmarshalONotificationWhereInput2ᚖgithubᚗcomᚋs
 	}
 	res, err := ec.unmarshalInputNotificationWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOOutboxStatus2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋoutboxmessageᚐStatus(ctx context.Context, v any) (*outboxmessage.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(outboxmessage.Status)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOOutboxStatus2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋoutboxmessageᚐStatus(ctx context.Context, sel ast.SelectionSet, v *outboxmessage.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalORoutingRule2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐRoutingRule(ctx context.Context, sel ast.SelectionSet, v *ent.RoutingRule) graphql.Marshaler {

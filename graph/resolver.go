@@ -17,6 +17,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/inbox"
 	"github.com/switchboardhq/switchboard/internal/live"
 	"github.com/switchboardhq/switchboard/internal/notify"
+	"github.com/switchboardhq/switchboard/internal/outbox"
 	"github.com/switchboardhq/switchboard/internal/search"
 	"github.com/switchboardhq/switchboard/internal/ticketing"
 	"github.com/switchboardhq/switchboard/internal/wallboard"
@@ -34,6 +35,8 @@ type Resolver struct {
 	MaxPageSize int
 	// Attachments stores uploads (nil: uploadAttachment is refused).
 	Attachments *attachments.Service
+	// Outbox is the mail to send (nil: retryOutboxMessage finds none).
+	Outbox *outbox.Outbox
 }
 
 // uploads is the attachments service, or an error when there is none.

@@ -211,3 +211,61 @@ On Tue, Acme Support wrote:
 		})
 	})
 }
+
+// TestOutboxAdmin: a mail that could not be delivered is FAILED with the
+// reason, listed to admins only, and delivered once retried, with the
+// same Message-ID.
+func TestOutboxAdmin(t *testing.T) {
+	tg := dbtest.NewTarget(t, dbtest.SQLite)
+	mp := mailpit.New(t) // its ports reserved, the server down
+	d := harness.NewDesk(t, tg, map[string]string{
+		"SWITCHBOARD_SMTP_URL": mp.SMTPURL(), "SWITCHBOARD_MAIL_FROM": "Support <support@acme.test>",
+		"SWITCHBOARD_OUTBOX_MAX_ATTEMPTS": "1", "SWITCHBOARD_SMTP_TIMEOUT": "2s", "SWITCHBOARD_OUTBOX_POLL_INTERVAL": "100ms",
+	})
+	ann, _ := d.Staff(t, "ann@example.com", "Ann", "AGENT")
+	cust, _ := harness.Signup(t, d.S, "dan@customer.test", "Dan")
+	ticket := d.Ticket(t, cust, map[string]any{"subject": "Help", "body": "please"})
+	d.Message(t, d.Admin, ticket, "We are on it.", false)
+
+	const list = `{ outboxMessages(status: FAILED) { id kind status recipient messageID attempts lastError ticketID } }`
+	var failed []any
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if failed, _ = harness.Path(d.S.Do(t, d.Admin, list, nil).OK(t), "outboxMessages").([]any); len(failed) > 0 {
+			break
+		}
+	}
+	if len(failed) != 1 || harness.Str(failed[0], "recipient") != "dan@customer.test" || harness.Str(failed[0], "lastError") == "" ||
+		harness.Str(failed[0], "kind") != "TICKET_REPLY" || harness.Str(failed[0], "ticketID") != ticket {
+		t.Fatalf("failed mails: %v", failed)
+	}
+	id, messageID := harness.Str(failed[0], "id"), harness.Str(failed[0], "messageID")
+	for who, token := range map[string]string{"customer": cust, "agent": ann} {
+		if got := harness.Path(d.S.Do(t, token, list, nil).OK(t), "outboxMessages").([]any); len(got) != 0 {
+			t.Errorf("the %s sees the outbox: %v", who, got)
+		}
+	}
+	if r := d.S.Do(t, ann, `mutation($id: ID!) { retryOutboxMessage(id: $id) { id } }`, map[string]any{"id": id}); r.Code(t) != "NOT_FOUND" {
+		t.Errorf("an agent retries: %s", r.Raw)
+	}
+	mp.Start()
+	r := d.S.Do(t, d.Admin, `mutation($id: ID!) { retryOutboxMessage(id: $id) { status attempts } }`, map[string]any{"id": id}).OK(t)
+	if harness.Str(r, "retryOutboxMessage", "status") != "PENDING" {
+		t.Fatalf("retry: %v", r)
+	}
+	arrived := mp.WaitFor(1, 20*time.Second)
+	if len(arrived) != 1 || arrived[0].MessageID != messageID {
+		t.Fatalf("after the retry mailpit has %v, want the one mail %s", arrived, messageID)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		r := d.S.Do(t, d.Admin, `mutation($id: ID!) { retryOutboxMessage(id: $id) { id } }`, map[string]any{"id": id})
+		if r.Code(t) == "CONFLICT" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("retrying a sent mail: %s", r.Raw)
+		}
+	}
+	if r := d.S.Do(t, d.Admin, `{ outboxMessages(first: 101) { id } }`, nil); r.Code(t) != "BAD_USER_INPUT" {
+		t.Errorf("first: 101: %s", r.Raw)
+	}
+}

@@ -100,7 +100,7 @@ func NewServer(ctx context.Context, d *Data, ln *Listeners, getenv func(string) 
 		s.inbound, s.smtpLn = newInbound(d, tickets), ln.SMTP
 	}
 	resolver := &graph.Resolver{
-		Client: d.Client, Auth: d.Auth, Tickets: tickets, Live: s.hub, MaxPageSize: cfg.MaxPageSize, Attachments: d.Attachments,
+		Client: d.Client, Auth: d.Auth, Tickets: tickets, Live: s.hub, MaxPageSize: cfg.MaxPageSize, Attachments: d.Attachments, Outbox: d.Outbox,
 		Search: search.New(d.Client, Dialect(cfg), search.Options{
 			Language: cfg.SearchLanguage, MaxQueryLength: cfg.SearchMaxQueryLength, MaxCandidates: cfg.SearchMaxCandidates,
 		}),

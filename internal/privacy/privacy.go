@@ -397,8 +397,8 @@ func SystemOnlyPolicy() ent.Policy {
 // else sees them.
 func AdminOnlyPolicy() ent.Policy {
 	return entprivacy.Policy{
-		Query:    entprivacy.QueryPolicy{allowSystem, allowAdmin, hideAll},
-		Mutation: entprivacy.MutationPolicy{allowSystem, denyReadOnly, allowAdmin, entprivacy.AlwaysDenyRule()},
+		Query:    entprivacy.QueryPolicy{allowSystem, allowAdmin, denyAnonymous, hideAll},
+		Mutation: entprivacy.MutationPolicy{allowSystem, denyAnonymous, denyReadOnly, allowAdmin, entprivacy.AlwaysDenyRule()},
 	}
 }
 
