@@ -423,6 +423,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldPasswordHash:       {Type: field.TypeString, Column: user.FieldPasswordHash},
 			user.FieldPhone:              {Type: field.TypeString, Column: user.FieldPhone},
 			user.FieldActive:             {Type: field.TypeBool, Column: user.FieldActive},
+			user.FieldEmailBouncedAt:     {Type: field.TypeTime, Column: user.FieldEmailBouncedAt},
 			user.FieldAway:               {Type: field.TypeBool, Column: user.FieldAway},
 			user.FieldMutedNotifications: {Type: field.TypeJSON, Column: user.FieldMutedNotifications},
 			user.FieldLastSeenAt:         {Type: field.TypeTime, Column: user.FieldLastSeenAt},
@@ -3172,6 +3173,11 @@ func (f *UserFilter) WherePhone(p entql.StringP) {
 // WhereActive applies the entql bool predicate on the active field.
 func (f *UserFilter) WhereActive(p entql.BoolP) {
 	f.Where(p.Field(user.FieldActive))
+}
+
+// WhereEmailBouncedAt applies the entql time.Time predicate on the email_bounced_at field.
+func (f *UserFilter) WhereEmailBouncedAt(p entql.TimeP) {
+	f.Where(p.Field(user.FieldEmailBouncedAt))
 }
 
 // WhereAway applies the entql bool predicate on the away field.

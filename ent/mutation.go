@@ -17469,6 +17469,7 @@ type UserMutation struct {
 	password_hash               *string
 	phone                       *string
 	active                      *bool
+	email_bounced_at            *time.Time
 	away                        *bool
 	muted_notifications         *[]string
 	appendmuted_notifications   []string
@@ -17934,6 +17935,55 @@ func (m *UserMutation) OldActive(ctx context.Context) (v bool, err error) {
 // ResetActive resets all changes to the "active" field.
 func (m *UserMutation) ResetActive() {
 	m.active = nil
+}
+
+// SetEmailBouncedAt sets the "email_bounced_at" field.
+func (m *UserMutation) SetEmailBouncedAt(t time.Time) {
+	m.email_bounced_at = &t
+}
+
+// EmailBouncedAt returns the value of the "email_bounced_at" field in the mutation.
+func (m *UserMutation) EmailBouncedAt() (r time.Time, exists bool) {
+	v := m.email_bounced_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmailBouncedAt returns the old "email_bounced_at" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldEmailBouncedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmailBouncedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmailBouncedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmailBouncedAt: %w", err)
+	}
+	return oldValue.EmailBouncedAt, nil
+}
+
+// ClearEmailBouncedAt clears the value of the "email_bounced_at" field.
+func (m *UserMutation) ClearEmailBouncedAt() {
+	m.email_bounced_at = nil
+	m.clearedFields[user.FieldEmailBouncedAt] = struct{}{}
+}
+
+// EmailBouncedAtCleared returns if the "email_bounced_at" field was cleared in this mutation.
+func (m *UserMutation) EmailBouncedAtCleared() bool {
+	_, ok := m.clearedFields[user.FieldEmailBouncedAt]
+	return ok
+}
+
+// ResetEmailBouncedAt resets all changes to the "email_bounced_at" field.
+func (m *UserMutation) ResetEmailBouncedAt() {
+	m.email_bounced_at = nil
+	delete(m.clearedFields, user.FieldEmailBouncedAt)
 }
 
 // SetAway sets the "away" field.
@@ -18822,7 +18872,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 12)
 	if m.created_at != nil {
 		fields = append(fields, user.FieldCreatedAt)
 	}
@@ -18846,6 +18896,9 @@ func (m *UserMutation) Fields() []string {
 	}
 	if m.active != nil {
 		fields = append(fields, user.FieldActive)
+	}
+	if m.email_bounced_at != nil {
+		fields = append(fields, user.FieldEmailBouncedAt)
 	}
 	if m.away != nil {
 		fields = append(fields, user.FieldAway)
@@ -18880,6 +18933,8 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.Phone()
 	case user.FieldActive:
 		return m.Active()
+	case user.FieldEmailBouncedAt:
+		return m.EmailBouncedAt()
 	case user.FieldAway:
 		return m.Away()
 	case user.FieldMutedNotifications:
@@ -18911,6 +18966,8 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldPhone(ctx)
 	case user.FieldActive:
 		return m.OldActive(ctx)
+	case user.FieldEmailBouncedAt:
+		return m.OldEmailBouncedAt(ctx)
 	case user.FieldAway:
 		return m.OldAway(ctx)
 	case user.FieldMutedNotifications:
@@ -18982,6 +19039,13 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetActive(v)
 		return nil
+	case user.FieldEmailBouncedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmailBouncedAt(v)
+		return nil
 	case user.FieldAway:
 		v, ok := value.(bool)
 		if !ok {
@@ -19039,6 +19103,9 @@ func (m *UserMutation) ClearedFields() []string {
 	if m.FieldCleared(user.FieldPhone) {
 		fields = append(fields, user.FieldPhone)
 	}
+	if m.FieldCleared(user.FieldEmailBouncedAt) {
+		fields = append(fields, user.FieldEmailBouncedAt)
+	}
 	if m.FieldCleared(user.FieldMutedNotifications) {
 		fields = append(fields, user.FieldMutedNotifications)
 	}
@@ -19064,6 +19131,9 @@ func (m *UserMutation) ClearField(name string) error {
 		return nil
 	case user.FieldPhone:
 		m.ClearPhone()
+		return nil
+	case user.FieldEmailBouncedAt:
+		m.ClearEmailBouncedAt()
 		return nil
 	case user.FieldMutedNotifications:
 		m.ClearMutedNotifications()
@@ -19102,6 +19172,9 @@ func (m *UserMutation) ResetField(name string) error {
 		return nil
 	case user.FieldActive:
 		m.ResetActive()
+		return nil
+	case user.FieldEmailBouncedAt:
+		m.ResetEmailBouncedAt()
 		return nil
 	case user.FieldAway:
 		m.ResetAway()

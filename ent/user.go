@@ -35,6 +35,8 @@ type User struct {
 	Phone string `json:"phone,omitempty"`
 	// Active holds the value of the "active" field.
 	Active bool `json:"active,omitempty"`
+	// EmailBouncedAt holds the value of the "email_bounced_at" field.
+	EmailBouncedAt *time.Time `json:"email_bounced_at,omitempty"`
 	// Away holds the value of the "away" field.
 	Away bool `json:"away,omitempty"`
 	// MutedNotifications holds the value of the "muted_notifications" field.
@@ -226,7 +228,7 @@ func (*User) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case user.FieldEmail, user.FieldName, user.FieldRole, user.FieldPasswordHash:
 			values[i] = new(sql.NullString)
-		case user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldLastSeenAt:
+		case user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldEmailBouncedAt, user.FieldLastSeenAt:
 			values[i] = new(sql.NullTime)
 		case user.FieldPhone:
 			values[i] = user.ValueScanner.Phone.ScanValue()
@@ -298,6 +300,13 @@ func (_m *User) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field active", values[i])
 			} else if value.Valid {
 				_m.Active = value.Bool
+			}
+		case user.FieldEmailBouncedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field email_bounced_at", values[i])
+			} else if value.Valid {
+				_m.EmailBouncedAt = new(time.Time)
+				*_m.EmailBouncedAt = value.Time
 			}
 		case user.FieldAway:
 			if value, ok := values[i].(*sql.NullBool); !ok {
@@ -443,6 +452,11 @@ func (_m *User) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("active=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Active))
+	builder.WriteString(", ")
+	if v := _m.EmailBouncedAt; v != nil {
+		builder.WriteString("email_bounced_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("away=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Away))

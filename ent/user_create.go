@@ -131,6 +131,20 @@ func (_c *UserCreate) SetNillableActive(v *bool) *UserCreate {
 	return _c
 }
 
+// SetEmailBouncedAt sets the "email_bounced_at" field.
+func (_c *UserCreate) SetEmailBouncedAt(v time.Time) *UserCreate {
+	_c.mutation.SetEmailBouncedAt(v)
+	return _c
+}
+
+// SetNillableEmailBouncedAt sets the "email_bounced_at" field if the given value is not nil.
+func (_c *UserCreate) SetNillableEmailBouncedAt(v *time.Time) *UserCreate {
+	if v != nil {
+		_c.SetEmailBouncedAt(*v)
+	}
+	return _c
+}
+
 // SetAway sets the "away" field.
 func (_c *UserCreate) SetAway(v bool) *UserCreate {
 	_c.mutation.SetAway(v)
@@ -574,6 +588,10 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec, error) {
 		_spec.SetField(user.FieldActive, field.TypeBool, value)
 		_node.Active = value
 	}
+	if value, ok := _c.mutation.EmailBouncedAt(); ok {
+		_spec.SetField(user.FieldEmailBouncedAt, field.TypeTime, value)
+		_node.EmailBouncedAt = &value
+	}
 	if value, ok := _c.mutation.Away(); ok {
 		_spec.SetField(user.FieldAway, field.TypeBool, value)
 		_node.Away = value
@@ -942,6 +960,24 @@ func (u *UserUpsert) UpdateActive() *UserUpsert {
 	return u
 }
 
+// SetEmailBouncedAt sets the "email_bounced_at" field.
+func (u *UserUpsert) SetEmailBouncedAt(v time.Time) *UserUpsert {
+	u.Set(user.FieldEmailBouncedAt, v)
+	return u
+}
+
+// UpdateEmailBouncedAt sets the "email_bounced_at" field to the value that was provided on create.
+func (u *UserUpsert) UpdateEmailBouncedAt() *UserUpsert {
+	u.SetExcluded(user.FieldEmailBouncedAt)
+	return u
+}
+
+// ClearEmailBouncedAt clears the value of the "email_bounced_at" field.
+func (u *UserUpsert) ClearEmailBouncedAt() *UserUpsert {
+	u.SetNull(user.FieldEmailBouncedAt)
+	return u
+}
+
 // SetAway sets the "away" field.
 func (u *UserUpsert) SetAway(v bool) *UserUpsert {
 	u.Set(user.FieldAway, v)
@@ -1150,6 +1186,27 @@ func (u *UserUpsertOne) SetActive(v bool) *UserUpsertOne {
 func (u *UserUpsertOne) UpdateActive() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateActive()
+	})
+}
+
+// SetEmailBouncedAt sets the "email_bounced_at" field.
+func (u *UserUpsertOne) SetEmailBouncedAt(v time.Time) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetEmailBouncedAt(v)
+	})
+}
+
+// UpdateEmailBouncedAt sets the "email_bounced_at" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateEmailBouncedAt() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateEmailBouncedAt()
+	})
+}
+
+// ClearEmailBouncedAt clears the value of the "email_bounced_at" field.
+func (u *UserUpsertOne) ClearEmailBouncedAt() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearEmailBouncedAt()
 	})
 }
 
@@ -1539,6 +1596,27 @@ func (u *UserUpsertBulk) SetActive(v bool) *UserUpsertBulk {
 func (u *UserUpsertBulk) UpdateActive() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateActive()
+	})
+}
+
+// SetEmailBouncedAt sets the "email_bounced_at" field.
+func (u *UserUpsertBulk) SetEmailBouncedAt(v time.Time) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetEmailBouncedAt(v)
+	})
+}
+
+// UpdateEmailBouncedAt sets the "email_bounced_at" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateEmailBouncedAt() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateEmailBouncedAt()
+	})
+}
+
+// ClearEmailBouncedAt clears the value of the "email_bounced_at" field.
+func (u *UserUpsertBulk) ClearEmailBouncedAt() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearEmailBouncedAt()
 	})
 }
 

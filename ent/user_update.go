@@ -143,6 +143,26 @@ func (_u *UserUpdate) SetNillableActive(v *bool) *UserUpdate {
 	return _u
 }
 
+// SetEmailBouncedAt sets the "email_bounced_at" field.
+func (_u *UserUpdate) SetEmailBouncedAt(v time.Time) *UserUpdate {
+	_u.mutation.SetEmailBouncedAt(v)
+	return _u
+}
+
+// SetNillableEmailBouncedAt sets the "email_bounced_at" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableEmailBouncedAt(v *time.Time) *UserUpdate {
+	if v != nil {
+		_u.SetEmailBouncedAt(*v)
+	}
+	return _u
+}
+
+// ClearEmailBouncedAt clears the value of the "email_bounced_at" field.
+func (_u *UserUpdate) ClearEmailBouncedAt() *UserUpdate {
+	_u.mutation.ClearEmailBouncedAt()
+	return _u
+}
+
 // SetAway sets the "away" field.
 func (_u *UserUpdate) SetAway(v bool) *UserUpdate {
 	_u.mutation.SetAway(v)
@@ -777,6 +797,12 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Active(); ok {
 		_spec.SetField(user.FieldActive, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.EmailBouncedAt(); ok {
+		_spec.SetField(user.FieldEmailBouncedAt, field.TypeTime, value)
+	}
+	if _u.mutation.EmailBouncedAtCleared() {
+		_spec.ClearField(user.FieldEmailBouncedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.Away(); ok {
 		_spec.SetField(user.FieldAway, field.TypeBool, value)
@@ -1505,6 +1531,26 @@ func (_u *UserUpdateOne) SetNillableActive(v *bool) *UserUpdateOne {
 	return _u
 }
 
+// SetEmailBouncedAt sets the "email_bounced_at" field.
+func (_u *UserUpdateOne) SetEmailBouncedAt(v time.Time) *UserUpdateOne {
+	_u.mutation.SetEmailBouncedAt(v)
+	return _u
+}
+
+// SetNillableEmailBouncedAt sets the "email_bounced_at" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableEmailBouncedAt(v *time.Time) *UserUpdateOne {
+	if v != nil {
+		_u.SetEmailBouncedAt(*v)
+	}
+	return _u
+}
+
+// ClearEmailBouncedAt clears the value of the "email_bounced_at" field.
+func (_u *UserUpdateOne) ClearEmailBouncedAt() *UserUpdateOne {
+	_u.mutation.ClearEmailBouncedAt()
+	return _u
+}
+
 // SetAway sets the "away" field.
 func (_u *UserUpdateOne) SetAway(v bool) *UserUpdateOne {
 	_u.mutation.SetAway(v)
@@ -2169,6 +2215,12 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if value, ok := _u.mutation.Active(); ok {
 		_spec.SetField(user.FieldActive, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.EmailBouncedAt(); ok {
+		_spec.SetField(user.FieldEmailBouncedAt, field.TypeTime, value)
+	}
+	if _u.mutation.EmailBouncedAtCleared() {
+		_spec.ClearField(user.FieldEmailBouncedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.Away(); ok {
 		_spec.SetField(user.FieldAway, field.TypeBool, value)

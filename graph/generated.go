@@ -5111,6 +5111,7 @@ type OutboxMessage {
 enum OutboxKind {
   TICKET_REPLY
   PASSWORD_RESET
+  TICKET_ACK
 }
 
 enum OutboxStatus {

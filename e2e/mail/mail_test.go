@@ -96,14 +96,25 @@ JVBERi0xLjQgaW52b2ljZQ==
 			}
 		})
 
+		// Carol is told her ticket is open, in her mail's thread.
+		arrived := mp.WaitFor(1, 20*time.Second)
+		if len(arrived) != 1 {
+			t.Fatalf("mailpit has %d mails, want the acknowledgement", len(arrived))
+		}
+		ack := mp.Message(arrived[0].ID)
+		if ack.To[0].Address != "carol@customer.test" || ack.Header("In-Reply-To") != "<first.carol@customer.test>" || ack.Header("Auto-Submitted") != "auto-replied" {
+			t.Fatalf("acknowledgement %+v", ack)
+		}
+
 		// The agent's reply arrives in the customer's mailbox, threaded.
 		d.Message(t, ann, ticketID, "You are right, we will send a corrected invoice.", false)
 		d.Message(t, ann, ticketID, "internal: check the VAT table", true)
-		arrived := mp.WaitFor(1, 20*time.Second)
-		if len(arrived) != 1 {
-			t.Fatalf("mailpit has %d mails, want the one reply (the note must not leave)", len(arrived))
+		arrived = mp.WaitFor(2, 20*time.Second)
+		time.Sleep(300 * time.Millisecond)
+		if arrived = mp.Messages(); len(arrived) != 2 {
+			t.Fatalf("mailpit has %d mails, want the acknowledgement and the one reply (the note must not leave)", len(arrived))
 		}
-		reply := mp.Message(arrived[0].ID)
+		reply := mp.Message(arrived[0].ID) // newest first
 		if reply.To[0].Address != "carol@customer.test" || !strings.Contains(reply.Text, "corrected invoice") {
 			t.Fatalf("reply mail %+v", reply)
 		}
@@ -200,6 +211,50 @@ On Tue, Acme Support wrote:
 			r := d.S.Do(t, "", `mutation($t: String!) { resetPassword(token: $t, newPassword: "another fine password 9") }`, map[string]any{"t": token})
 			if r.Code(t) != "BAD_USER_INPUT" {
 				t.Fatalf("a used token again: %s", r.Raw)
+			}
+		})
+
+		t.Run("ABounceStopsMailUntilTheyWrite", func(t *testing.T) {
+			err := send(t, smtpAddr, "", []string{"support@acme.test"}, `From: Mail Delivery System <MAILER-DAEMON@mx.customer.test>
+To: support@acme.test
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <dsn1@mx.customer.test>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary=r
+
+--r
+Content-Type: text/plain
+
+The mail could not be delivered.
+--r
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.customer.test
+
+Final-Recipient: rfc822; carol@customer.test
+Action: failed
+Status: 5.1.1
+--r--
+`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := len(mp.Messages())
+			d.Message(t, ann, ticketID, "Did you get the invoice?", false)
+			time.Sleep(time.Second)
+			if after := len(mp.Messages()); after != before {
+				t.Fatalf("mail went to a bouncing address (%d → %d)", before, after)
+			}
+			if n := len(tickets(t)); n != 3 {
+				t.Fatalf("the bounce opened a ticket: %d", n)
+			}
+			// Carol writes again: her address works, replies are mailed.
+			if err := send(t, smtpAddr, "carol@customer.test", []string{replyTo}, "From: carol@customer.test\nTo: "+replyTo+"\nSubject: Re: invoice\nMessage-ID: <third.carol@customer.test>\n\nmy mailbox was full\n"); err != nil {
+				t.Fatal(err)
+			}
+			d.Message(t, ann, ticketID, "Sent again.", false)
+			if got := mp.WaitFor(before+1, 20*time.Second); len(got) != before+1 {
+				t.Fatalf("no mail after Carol wrote again")
 			}
 		})
 

@@ -445,7 +445,7 @@ var (
 	// OutboxMessagesColumns holds the columns for the "outbox_messages" table.
 	OutboxMessagesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"TICKET_REPLY", "PASSWORD_RESET"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"TICKET_REPLY", "PASSWORD_RESET", "TICKET_ACK"}},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "SENT", "FAILED"}, Default: "PENDING"},
 		{Name: "recipient", Type: field.TypeString, Size: 254},
 		{Name: "message_id", Type: field.TypeString, Unique: true},
@@ -800,6 +800,7 @@ var (
 		{Name: "password_hash", Type: field.TypeString, Nullable: true},
 		{Name: "phone", Type: field.TypeString, Nullable: true},
 		{Name: "active", Type: field.TypeBool, Default: true},
+		{Name: "email_bounced_at", Type: field.TypeTime, Nullable: true},
 		{Name: "away", Type: field.TypeBool, Default: false},
 		{Name: "muted_notifications", Type: field.TypeJSON, Nullable: true},
 		{Name: "last_seen_at", Type: field.TypeTime, Nullable: true},

@@ -134,6 +134,7 @@ type Kind string
 const (
 	KindTICKET_REPLY   Kind = "TICKET_REPLY"
 	KindPASSWORD_RESET Kind = "PASSWORD_RESET"
+	KindTICKET_ACK     Kind = "TICKET_ACK"
 )
 
 func (k Kind) String() string {
@@ -143,7 +144,7 @@ func (k Kind) String() string {
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k Kind) error {
 	switch k {
-	case KindTICKET_REPLY, KindPASSWORD_RESET:
+	case KindTICKET_REPLY, KindPASSWORD_RESET, KindTICKET_ACK:
 		return nil
 	default:
 		return fmt.Errorf("outboxmessage: invalid enum value for kind field: %q", k)

@@ -962,11 +962,11 @@ func init() {
 	// user.DefaultActive holds the default value on creation for the active field.
 	user.DefaultActive = userDescActive.Default.(bool)
 	// userDescAway is the schema descriptor for away field.
-	userDescAway := userFields[6].Descriptor()
+	userDescAway := userFields[7].Descriptor()
 	// user.DefaultAway holds the default value on creation for the away field.
 	user.DefaultAway = userDescAway.Default.(bool)
 	// userDescMutedNotifications is the schema descriptor for muted_notifications field.
-	userDescMutedNotifications := userFields[7].Descriptor()
+	userDescMutedNotifications := userFields[8].Descriptor()
 	// user.DefaultMutedNotifications holds the default value on creation for the muted_notifications field.
 	user.DefaultMutedNotifications = userDescMutedNotifications.Default.([]string)
 	// userDescID is the schema descriptor for id field.

@@ -24,6 +24,9 @@ type OutboxMessage struct{ ent.Schema }
 const (
 	OutboxKindTicketReply   = "TICKET_REPLY"
 	OutboxKindPasswordReset = "PASSWORD_RESET"
+	// OutboxKindTicketAck tells who wrote in by mail that their ticket
+	// is open (internal/inbound).
+	OutboxKindTicketAck = "TICKET_ACK"
 )
 
 // Mixin of the OutboxMessage.
@@ -34,7 +37,7 @@ func (OutboxMessage) Mixin() []ent.Mixin {
 // Fields of the OutboxMessage.
 func (OutboxMessage) Fields() []ent.Field {
 	return []ent.Field{
-		field.Enum("kind").Values(OutboxKindTicketReply, OutboxKindPasswordReset).Immutable(),
+		field.Enum("kind").Values(OutboxKindTicketReply, OutboxKindPasswordReset, OutboxKindTicketAck).Immutable(),
 		field.Enum("status").Values("PENDING", "SENT", "FAILED").Default("PENDING"),
 		field.String("recipient").NotEmpty().MaxLen(MaxEmailLen).Immutable(),
 		// The Message-ID, without angle brackets: unique, made with the row.

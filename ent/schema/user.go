@@ -47,6 +47,10 @@ func (User) Fields() []ent.Field {
 			ValueScanner(confidential.String("users.phone")).
 			Annotations(ContactData.annotation(), entgql.Skip(entgql.SkipWhereInput, entgql.SkipOrderField)),
 		field.Bool("active").Default(true),
+		// When mail to the address last bounced (internal/inbound reads
+		// the bounces): replies and acknowledgements are not mailed to it
+		// until a mail from the address clears it.
+		field.Time("email_bounced_at").Optional().Nillable().Annotations(entgql.Skip()),
 		// Out of office: round-robin assignment skips them.
 		field.Bool("away").Default(false),
 		// The notification kinds the user turned off.

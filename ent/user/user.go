@@ -36,6 +36,8 @@ const (
 	FieldPhone = "phone"
 	// FieldActive holds the string denoting the active field in the database.
 	FieldActive = "active"
+	// FieldEmailBouncedAt holds the string denoting the email_bounced_at field in the database.
+	FieldEmailBouncedAt = "email_bounced_at"
 	// FieldAway holds the string denoting the away field in the database.
 	FieldAway = "away"
 	// FieldMutedNotifications holds the string denoting the muted_notifications field in the database.
@@ -172,6 +174,7 @@ var Columns = []string{
 	FieldPasswordHash,
 	FieldPhone,
 	FieldActive,
+	FieldEmailBouncedAt,
 	FieldAway,
 	FieldMutedNotifications,
 	FieldLastSeenAt,
@@ -300,6 +303,11 @@ func ByPhone(opts ...sql.OrderTermOption) OrderOption {
 // ByActive orders the results by the active field.
 func ByActive(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldActive, opts...).ToFunc()
+}
+
+// ByEmailBouncedAt orders the results by the email_bounced_at field.
+func ByEmailBouncedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEmailBouncedAt, opts...).ToFunc()
 }
 
 // ByAway orders the results by the away field.

@@ -93,6 +93,11 @@ func Active(v bool) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldActive, v))
 }
 
+// EmailBouncedAt applies equality check predicate on the "email_bounced_at" field. It's identical to EmailBouncedAtEQ.
+func EmailBouncedAt(v time.Time) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldEmailBouncedAt, v))
+}
+
 // Away applies equality check predicate on the "away" field. It's identical to AwayEQ.
 func Away(v bool) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldAway, v))
@@ -540,6 +545,56 @@ func ActiveEQ(v bool) predicate.User {
 // ActiveNEQ applies the NEQ predicate on the "active" field.
 func ActiveNEQ(v bool) predicate.User {
 	return predicate.User(sql.FieldNEQ(FieldActive, v))
+}
+
+// EmailBouncedAtEQ applies the EQ predicate on the "email_bounced_at" field.
+func EmailBouncedAtEQ(v time.Time) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldEmailBouncedAt, v))
+}
+
+// EmailBouncedAtNEQ applies the NEQ predicate on the "email_bounced_at" field.
+func EmailBouncedAtNEQ(v time.Time) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldEmailBouncedAt, v))
+}
+
+// EmailBouncedAtIn applies the In predicate on the "email_bounced_at" field.
+func EmailBouncedAtIn(vs ...time.Time) predicate.User {
+	return predicate.User(sql.FieldIn(FieldEmailBouncedAt, vs...))
+}
+
+// EmailBouncedAtNotIn applies the NotIn predicate on the "email_bounced_at" field.
+func EmailBouncedAtNotIn(vs ...time.Time) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldEmailBouncedAt, vs...))
+}
+
+// EmailBouncedAtGT applies the GT predicate on the "email_bounced_at" field.
+func EmailBouncedAtGT(v time.Time) predicate.User {
+	return predicate.User(sql.FieldGT(FieldEmailBouncedAt, v))
+}
+
+// EmailBouncedAtGTE applies the GTE predicate on the "email_bounced_at" field.
+func EmailBouncedAtGTE(v time.Time) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldEmailBouncedAt, v))
+}
+
+// EmailBouncedAtLT applies the LT predicate on the "email_bounced_at" field.
+func EmailBouncedAtLT(v time.Time) predicate.User {
+	return predicate.User(sql.FieldLT(FieldEmailBouncedAt, v))
+}
+
+// EmailBouncedAtLTE applies the LTE predicate on the "email_bounced_at" field.
+func EmailBouncedAtLTE(v time.Time) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldEmailBouncedAt, v))
+}
+
+// EmailBouncedAtIsNil applies the IsNil predicate on the "email_bounced_at" field.
+func EmailBouncedAtIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldEmailBouncedAt))
+}
+
+// EmailBouncedAtNotNil applies the NotNil predicate on the "email_bounced_at" field.
+func EmailBouncedAtNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldEmailBouncedAt))
 }
 
 // AwayEQ applies the EQ predicate on the "away" field.

@@ -168,6 +168,7 @@ func newInbound(d *Data, tickets *ticketing.Service) *mail.Listener {
 		addresses = map[string]string{d.Outbox.ReplyAddress(): ""}
 	}
 	svc := inbound.New(d.Client, tickets, d.Attachments, d.Outbox.Tokens(), addresses, d.Outbox.Domain(), d.Log)
+	svc.Received = d.Metrics.MailReceived
 	opts := cfg.Listener
 	opts.Log = d.Log
 	return mail.NewListener(opts, svc, svc.Ours)

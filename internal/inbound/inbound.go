@@ -13,6 +13,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -48,6 +49,9 @@ type Service struct {
 	// IDs are ticket.<id>@domain).
 	domain string
 	log    *slog.Logger
+	// Received, when set, counts each mail by what became of it (ticket,
+	// reply, duplicate, automatic, bounce, refused, failed).
+	Received func(outcome string)
 }
 
 // New returns the Service. addresses maps each support address to a group
@@ -83,27 +87,47 @@ func (s *Service) Ours(addr string) bool {
 // stored already (sent again after a lost 250) is accepted and not stored
 // twice.
 func (s *Service) Deliver(ctx context.Context, env mail.Envelope, msg *mail.Inbound) error {
+	outcome, err := s.deliver(ctx, env, msg)
+	if err != nil {
+		var pe *mail.PermanentError
+		if outcome = "failed"; errors.As(err, &pe) {
+			outcome = "refused"
+		}
+	}
+	if s.Received != nil {
+		s.Received(outcome)
+	}
+	return err
+}
+
+func (s *Service) deliver(ctx context.Context, env mail.Envelope, msg *mail.Inbound) (string, error) {
 	if msg.Automatic != "" {
 		if msg.Bounce {
 			s.log.WarnContext(ctx, "inbound mail: a bounce", "failed_recipients", msg.FailedRecipients, "message_id", msg.MessageID)
-		} else {
-			s.log.InfoContext(ctx, "inbound mail: automatic mail dropped", "reason", msg.Automatic, "from", msg.From.Address, "message_id", msg.MessageID)
+			return "bounce", s.bounced(ctx, msg.FailedRecipients)
 		}
-		return nil
+		s.log.InfoContext(ctx, "inbound mail: automatic mail dropped", "reason", msg.Automatic, "from", msg.From.Address, "message_id", msg.MessageID)
+		return "automatic", nil
 	}
 	sys := viewer.SystemContext(ctx)
 	if msg.MessageID != "" {
 		dup, err := s.client.Message.Query().Where(message.EmailMessageID(msg.MessageID)).Exist(sys)
 		if err != nil {
-			return err
+			return "", err
 		}
 		if dup {
-			return nil
+			return "duplicate", nil
 		}
 	}
 	sender, err := s.sender(ctx, msg.From)
 	if err != nil {
-		return err
+		return "", err
+	}
+	if sender.EmailBouncedAt != nil {
+		// They wrote: the address works again.
+		if err := s.client.User.UpdateOne(sender).ClearEmailBouncedAt().Exec(sys); err != nil {
+			return "", err
+		}
 	}
 	as := viewer.NewContext(ctx, auth.ViewerOf(sender))
 	origin := ticketing.MailOrigin{MessageID: msg.MessageID, Original: msg.Text}
@@ -114,10 +138,10 @@ func (s *Service) Deliver(ctx context.Context, env mail.Envelope, msg *mail.Inbo
 	if t, ok := s.thread(sys, env, msg); ok && s.mayReply(sys, sender, t) {
 		files, err := s.upload(as, msg)
 		if err != nil {
-			return err
+			return "", err
 		}
 		_, err = s.tickets.ReplyByMail(as, t.ID, body, files, origin)
-		return refusal(err)
+		return "reply", refusal(err)
 	}
 	subject := strings.TrimSpace(msg.Subject)
 	if subject == "" {
@@ -127,16 +151,17 @@ func (s *Service) Deliver(ctx context.Context, env mail.Envelope, msg *mail.Inbo
 		subject = string([]rune(subject)[:entschema.MaxSubjectLen])
 	}
 	if g, ok, err := s.groupOf(sys, env, msg); err != nil {
-		return err
+		return "", err
 	} else if ok {
 		as = routing.WithFallbackGroup(as, g)
 	}
 	files, err := s.upload(as, msg)
 	if err != nil {
-		return err
+		return "", err
 	}
+	origin.Acknowledge = !msg.SuppressAutoReply
 	_, err = s.tickets.Create(as, ticketing.NewTicket{Subject: subject, Body: body, Channel: ticket.ChannelEMAIL, AttachmentIDs: files, Mail: &origin})
-	return refusal(err)
+	return "ticket", refusal(err)
 }
 
 // refusal makes an input error (a limit, a closed ticket) a permanent
@@ -150,6 +175,19 @@ func refusal(err error) error {
 		}
 	}
 	return err
+}
+
+// bounced marks the accounts of addresses a bounce names: mail to them
+// waits until they write again.
+func (s *Service) bounced(ctx context.Context, addrs []string) error {
+	if len(addrs) == 0 {
+		return nil
+	}
+	lower := make([]string, len(addrs))
+	for i, a := range addrs {
+		lower[i] = strings.ToLower(strings.TrimSpace(a))
+	}
+	return s.client.User.Update().Where(user.EmailIn(lower...)).SetEmailBouncedAt(time.Now()).Exec(viewer.SystemContext(ctx))
 }
 
 // sender is the user of the From address, made a customer without a

@@ -31,7 +31,7 @@ type Templates struct {
 }
 
 // Kinds of mail with templates (the outbox's kinds).
-var Kinds = []string{"TICKET_REPLY", "PASSWORD_RESET"}
+var Kinds = []string{"TICKET_REPLY", "PASSWORD_RESET", "TICKET_ACK"}
 
 // LoadTemplates parses the embedded templates.
 func LoadTemplates() (*Templates, error) {

@@ -39,6 +39,7 @@ type Metrics struct {
 	brokerLag    prometheus.Histogram
 	loginFailure *prometheus.CounterVec
 	mailSent     *prometheus.CounterVec
+	mailReceived *prometheus.CounterVec
 	mailFailed   *prometheus.CounterVec
 
 	namesMu sync.Mutex
@@ -86,6 +87,10 @@ func New() *Metrics {
 			Name: "switchboard_mail_sent_total",
 			Help: "Mails the SMTP server accepted, by kind (TICKET_REPLY, PASSWORD_RESET).",
 		}, []string{"kind"}),
+		mailReceived: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_mail_received_total",
+			Help: "Mails the inbound listener received, by outcome: ticket, reply, duplicate, automatic, bounce, refused (5xx) or failed (4xx).",
+		}, []string{"outcome"}),
 		mailFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_mail_failed_total",
 			Help: "Failed deliveries of mails, by kind and whether it was the last attempt (final: the mail is FAILED).",
@@ -95,7 +100,7 @@ func New() *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.httpRequests, m.httpDuration, m.httpInFlight,
-		m.operations, m.operationDuration, m.brokerLag, m.loginFailure, m.mailSent, m.mailFailed,
+		m.operations, m.operationDuration, m.brokerLag, m.loginFailure, m.mailSent, m.mailFailed, m.mailReceived,
 	)
 	return m
 }
@@ -152,6 +157,9 @@ func (m *Metrics) LoginFailed(reason string) { m.loginFailure.WithLabelValues(re
 
 // MailSent counts a mail the SMTP server accepted.
 func (m *Metrics) MailSent(kind string) { m.mailSent.WithLabelValues(kind).Inc() }
+
+// MailReceived counts an inbound mail by outcome.
+func (m *Metrics) MailReceived(outcome string) { m.mailReceived.WithLabelValues(outcome).Inc() }
 
 // MailFailed counts a failed delivery of a mail.
 func (m *Metrics) MailFailed(kind string, final bool) {

@@ -115,11 +115,25 @@ func (o *Outbox) TicketReply(ctx context.Context, tx *ent.Tx, t *ent.Ticket, msg
 	if author.Role == user.RoleCUSTOMER {
 		return nil
 	}
+	return o.ticketMail(sys, tx, outboxmessage.KindTICKET_REPLY, t, msg, author)
+}
+
+// TicketAck writes, in tx, the acknowledgement of a ticket t opened by the
+// customer's mail msg (internal/inbound decides when one is due: never for
+// automatic mail or a sender who asks for none).
+func (o *Outbox) TicketAck(ctx context.Context, tx *ent.Tx, t *ent.Ticket, msg *ent.Message) error {
+	return o.ticketMail(viewer.SystemContext(ctx), tx, outboxmessage.KindTICKET_ACK, t, msg, nil)
+}
+
+// ticketMail writes a mail of kind about msg on t to t's requester, when
+// an active customer whose address does not bounce, threaded on the
+// ticket's earlier mails.
+func (o *Outbox) ticketMail(sys context.Context, tx *ent.Tx, kind outboxmessage.Kind, t *ent.Ticket, msg *ent.Message, author *ent.User) error {
 	req, err := tx.User.Get(sys, t.RequesterID)
 	if err != nil {
 		return err
 	}
-	if req.Role != user.RoleCUSTOMER || !req.Active || req.ID == author.ID {
+	if req.Role != user.RoleCUSTOMER || !req.Active || req.EmailBouncedAt != nil || author != nil && req.ID == author.ID {
 		return nil
 	}
 	earlier, err := o.thread(sys, tx, t.ID)
@@ -132,16 +146,18 @@ func (o *Outbox) TicketReply(ctx context.Context, tx *ent.Tx, t *ent.Ticket, msg
 	}
 	refs = append(refs, earlier...)
 	inReplyTo := refs[len(refs)-1]
-	r, err := o.templates.Render(entschema.OutboxKindTicketReply, ReplyData{
-		TicketNumber: t.Number, Subject: t.Subject, Body: msg.Body, AuthorName: author.Name, RequesterName: req.Name,
-	})
+	data := ReplyData{TicketNumber: t.Number, Subject: t.Subject, Body: msg.Body, RequesterName: req.Name}
+	if author != nil {
+		data.AuthorName = author.Name
+	}
+	r, err := o.templates.Render(string(kind), data)
 	if err != nil {
 		return err
 	}
 	return tx.OutboxMessage.Create().
-		SetKind(outboxmessage.KindTICKET_REPLY).
+		SetKind(kind).
 		SetRecipient(req.Email).
-		SetMessageID(o.newMessageID(entschema.OutboxKindTicketReply)).
+		SetMessageID(o.newMessageID(string(kind))).
 		SetTicketID(t.ID).SetTicketMessageID(msg.ID).
 		SetInReplyTo(inReplyTo).SetReferences(strings.Join(refs, " ")).
 		SetReplyTo(o.tokens.ReplyAddress(o.replyAddress, t.ID)).
@@ -156,7 +172,7 @@ func (o *Outbox) TicketReply(ctx context.Context, tx *ent.Tx, t *ent.Ticket, msg
 // customer's mails and our replies as one thread.
 func (o *Outbox) thread(sys context.Context, tx *ent.Tx, ticketID globalid.ID) ([]string, error) {
 	sent, err := tx.OutboxMessage.Query().
-		Where(outboxmessage.TicketID(ticketID), outboxmessage.KindEQ(outboxmessage.KindTICKET_REPLY)).
+		Where(outboxmessage.TicketID(ticketID), outboxmessage.KindIn(outboxmessage.KindTICKET_REPLY, outboxmessage.KindTICKET_ACK)).
 		Order(ent.Asc(outboxmessage.FieldCreatedAt), ent.Asc(outboxmessage.FieldID)).All(sys)
 	if err != nil {
 		return nil, err

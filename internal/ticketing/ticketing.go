@@ -93,6 +93,9 @@ type MailOrigin struct {
 	MessageID string
 	// Original is its whole text as received (for staff).
 	Original string
+	// Acknowledge, for a new ticket, mails the requester that it is open
+	// (not for a sender who asked for no automatic answers).
+	Acknowledge bool
 }
 
 func (o *MailOrigin) set(c *ent.MessageCreate) *ent.MessageCreate {
@@ -170,7 +173,13 @@ func (s *Service) Create(ctx context.Context, in NewTicket) (*ent.Ticket, error)
 		if err != nil {
 			return err
 		}
-		return s.attach(ctx, tx, msg, in.AttachmentIDs)
+		if err := s.attach(ctx, tx, msg, in.AttachmentIDs); err != nil {
+			return err
+		}
+		if s.Outbox != nil && in.Mail != nil && in.Mail.Acknowledge {
+			return s.Outbox.TicketAck(ctx, tx, t, msg)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
