@@ -192,13 +192,19 @@ On Tue, Acme Support wrote:
 		})
 
 		t.Run("PasswordResetClaimsTheAccount", func(t *testing.T) {
-			before := len(mp.Messages())
 			d.S.Do(t, "", `mutation { requestPasswordReset(email: "carol@customer.test") }`, nil).OK(t)
-			arrived := mp.WaitFor(before+1, 20*time.Second)
-			if len(arrived) != before+1 {
+			var id string
+			for deadline := time.Now().Add(20 * time.Second); id == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+				for _, m := range mp.Messages() {
+					if strings.Contains(m.MessageID, "password-reset") {
+						id = m.ID
+					}
+				}
+			}
+			if id == "" {
 				t.Fatalf("no reset mail")
 			}
-			m := mp.Message(arrived[0].ID)
+			m := mp.Message(id)
 			_, rest, ok := strings.Cut(m.Text, "token=")
 			if !ok || m.To[0].Address != "carol@customer.test" {
 				t.Fatalf("reset mail %+v", m)
@@ -239,6 +245,7 @@ Status: 5.1.1
 			if err != nil {
 				t.Fatal(err)
 			}
+			time.Sleep(time.Second) // mails of the subtests before are out
 			before := len(mp.Messages())
 			d.Message(t, ann, ticketID, "Did you get the invoice?", false)
 			time.Sleep(time.Second)
