@@ -121,9 +121,9 @@ func openOutbox(cfg *config.Config, keys *confidential.Keyring) (*outbox.Outbox,
 	if err != nil {
 		return nil, config.Errorf("SWITCHBOARD_MAIL_TOKEN_KEY: %v", err)
 	}
-	o, err := outbox.New(outbox.Config{From: cfg.MailFrom, ReplyAddress: cfg.MailReplyTo, Tokens: tokens})
+	o, err := outbox.New(outbox.Config{From: cfg.MailFrom, ReplyAddress: cfg.MailReplyTo, Tokens: tokens, TemplatesDir: cfg.MailTemplatesDir})
 	if err != nil {
-		return nil, config.Errorf("SWITCHBOARD_MAIL_FROM: %v", err)
+		return nil, config.Errorf("SWITCHBOARD_MAIL_FROM or SWITCHBOARD_MAIL_TEMPLATES_DIR: %v", err)
 	}
 	return o, nil
 }

@@ -1,6 +1,8 @@
 package mail_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -56,7 +58,7 @@ func TestParseSMTPURL(t *testing.T) {
 }
 
 func TestTemplatesRender(t *testing.T) {
-	tpl, err := mail.LoadTemplates()
+	tpl, err := mail.LoadTemplates("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,4 +69,33 @@ func TestTemplatesRender(t *testing.T) {
 	if r.Subject != "[#7] a b" || strings.Contains(r.HTML, "<script>") || !strings.Contains(r.Text, "<script>x</script>") {
 		t.Fatalf("%+v", r)
 	}
+}
+
+// TestTemplatesOverride: a file in the templates directory replaces the
+// built-in template of its name, the others stay; one that does not parse
+// is an error naming it.
+func TestTemplatesOverride(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "TICKET_REPLY.subject.txt"), []byte("Acme ticket {{.TicketNumber}}: {{.Subject}}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := mail.LoadTemplates(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := tpl.Render("TICKET_REPLY", map[string]any{"TicketNumber": 7, "Subject": "Printer", "Body": "hi", "AuthorName": "Ada"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Subject != "Acme ticket 7: Printer" || !strings.Contains(r.Text, "hi") {
+		t.Fatalf("%+v", r)
+	}
+	t.Run("ErrBrokenTemplateIsNamed", func(t *testing.T) {
+		if err := os.WriteFile(filepath.Join(dir, "TICKET_ACK.html"), []byte("<p>{{.Subject</p>"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := mail.LoadTemplates(dir); err == nil || !strings.Contains(err.Error(), "TICKET_ACK.html") {
+			t.Fatalf("a broken override: %v", err)
+		}
+	})
 }

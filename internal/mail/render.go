@@ -9,6 +9,9 @@ import (
 	"embed"
 	"fmt"
 	htmltemplate "html/template"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	texttemplate "text/template"
 )
@@ -33,19 +36,33 @@ type Templates struct {
 // Kinds of mail with templates (the outbox's kinds).
 var Kinds = []string{"TICKET_REPLY", "PASSWORD_RESET", "TICKET_ACK"}
 
-// LoadTemplates parses the embedded templates.
-func LoadTemplates() (*Templates, error) {
+// LoadTemplates parses the embedded templates, each replaced by the file
+// of the same name in dir when dir (SWITCHBOARD_MAIL_TEMPLATES_DIR) has
+// one: KIND.subject.txt, KIND.txt, KIND.html. A file that does not parse
+// is an error naming it, so a bad override stops the start, not a mail.
+func LoadTemplates(dir string) (*Templates, error) {
 	t := &Templates{subject: map[string]*texttemplate.Template{}, text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}}
+	source := func(name string) (fs.FS, string) {
+		if dir != "" {
+			if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+				return os.DirFS(dir), name
+			}
+		}
+		return templateFiles, "templates/" + name
+	}
 	for _, kind := range Kinds {
 		var err error
-		if t.subject[kind], err = texttemplate.ParseFS(templateFiles, "templates/"+kind+".subject.txt"); err != nil {
-			return nil, err
+		fsys, name := source(kind + ".subject.txt")
+		if t.subject[kind], err = texttemplate.ParseFS(fsys, name); err != nil {
+			return nil, fmt.Errorf("mail template %s: %w", name, err)
 		}
-		if t.text[kind], err = texttemplate.ParseFS(templateFiles, "templates/"+kind+".txt"); err != nil {
-			return nil, err
+		fsys, name = source(kind + ".txt")
+		if t.text[kind], err = texttemplate.ParseFS(fsys, name); err != nil {
+			return nil, fmt.Errorf("mail template %s: %w", name, err)
 		}
-		if t.html[kind], err = htmltemplate.ParseFS(templateFiles, "templates/"+kind+".html"); err != nil {
-			return nil, err
+		fsys, name = source(kind + ".html")
+		if t.html[kind], err = htmltemplate.ParseFS(fsys, name); err != nil {
+			return nil, fmt.Errorf("mail template %s: %w", name, err)
 		}
 	}
 	return t, nil

@@ -44,11 +44,14 @@ type Config struct {
 	// subaddress (support+<token>@example.com); empty: From's address.
 	ReplyAddress string
 	Tokens       *mail.Tokens
+	// TemplatesDir overrides the embedded templates with its files
+	// (SWITCHBOARD_MAIL_TEMPLATES_DIR; empty: none).
+	TemplatesDir string
 }
 
 // New returns an Outbox.
 func New(cfg Config) (*Outbox, error) {
-	t, err := mail.LoadTemplates()
+	t, err := mail.LoadTemplates(cfg.TemplatesDir)
 	if err != nil {
 		return nil, err
 	}
