@@ -244,6 +244,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldReferences:      {Type: field.TypeString, Column: outboxmessage.FieldReferences},
 			outboxmessage.FieldReplyTo:         {Type: field.TypeString, Column: outboxmessage.FieldReplyTo},
 			outboxmessage.FieldAutoSubmitted:   {Type: field.TypeString, Column: outboxmessage.FieldAutoSubmitted},
+			outboxmessage.FieldListUnsubscribe: {Type: field.TypeString, Column: outboxmessage.FieldListUnsubscribe},
 			outboxmessage.FieldSubject:         {Type: field.TypeString, Column: outboxmessage.FieldSubject},
 			outboxmessage.FieldTextBody:        {Type: field.TypeString, Column: outboxmessage.FieldTextBody},
 			outboxmessage.FieldHTMLBody:        {Type: field.TypeString, Column: outboxmessage.FieldHTMLBody},
@@ -2282,6 +2283,11 @@ func (f *OutboxMessageFilter) WhereReplyTo(p entql.StringP) {
 // WhereAutoSubmitted applies the entql string predicate on the auto_submitted field.
 func (f *OutboxMessageFilter) WhereAutoSubmitted(p entql.StringP) {
 	f.Where(p.Field(outboxmessage.FieldAutoSubmitted))
+}
+
+// WhereListUnsubscribe applies the entql string predicate on the list_unsubscribe field.
+func (f *OutboxMessageFilter) WhereListUnsubscribe(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldListUnsubscribe))
 }
 
 // WhereSubject applies the entql string predicate on the subject field.

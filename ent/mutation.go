@@ -9076,6 +9076,7 @@ type OutboxMessageMutation struct {
 	references        *string
 	reply_to          *string
 	auto_submitted    *string
+	list_unsubscribe  *string
 	subject           *string
 	text_body         *string
 	html_body         *string
@@ -9635,6 +9636,55 @@ func (m *OutboxMessageMutation) ResetAutoSubmitted() {
 	delete(m.clearedFields, outboxmessage.FieldAutoSubmitted)
 }
 
+// SetListUnsubscribe sets the "list_unsubscribe" field.
+func (m *OutboxMessageMutation) SetListUnsubscribe(s string) {
+	m.list_unsubscribe = &s
+}
+
+// ListUnsubscribe returns the value of the "list_unsubscribe" field in the mutation.
+func (m *OutboxMessageMutation) ListUnsubscribe() (r string, exists bool) {
+	v := m.list_unsubscribe
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldListUnsubscribe returns the old "list_unsubscribe" field's value of the OutboxMessage entity.
+// If the OutboxMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxMessageMutation) OldListUnsubscribe(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldListUnsubscribe is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldListUnsubscribe requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldListUnsubscribe: %w", err)
+	}
+	return oldValue.ListUnsubscribe, nil
+}
+
+// ClearListUnsubscribe clears the value of the "list_unsubscribe" field.
+func (m *OutboxMessageMutation) ClearListUnsubscribe() {
+	m.list_unsubscribe = nil
+	m.clearedFields[outboxmessage.FieldListUnsubscribe] = struct{}{}
+}
+
+// ListUnsubscribeCleared returns if the "list_unsubscribe" field was cleared in this mutation.
+func (m *OutboxMessageMutation) ListUnsubscribeCleared() bool {
+	_, ok := m.clearedFields[outboxmessage.FieldListUnsubscribe]
+	return ok
+}
+
+// ResetListUnsubscribe resets all changes to the "list_unsubscribe" field.
+func (m *OutboxMessageMutation) ResetListUnsubscribe() {
+	m.list_unsubscribe = nil
+	delete(m.clearedFields, outboxmessage.FieldListUnsubscribe)
+}
+
 // SetSubject sets the "subject" field.
 func (m *OutboxMessageMutation) SetSubject(s string) {
 	m.subject = &s
@@ -10114,7 +10164,7 @@ func (m *OutboxMessageMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OutboxMessageMutation) Fields() []string {
-	fields := make([]string, 0, 20)
+	fields := make([]string, 0, 21)
 	if m.kind != nil {
 		fields = append(fields, outboxmessage.FieldKind)
 	}
@@ -10144,6 +10194,9 @@ func (m *OutboxMessageMutation) Fields() []string {
 	}
 	if m.auto_submitted != nil {
 		fields = append(fields, outboxmessage.FieldAutoSubmitted)
+	}
+	if m.list_unsubscribe != nil {
+		fields = append(fields, outboxmessage.FieldListUnsubscribe)
 	}
 	if m.subject != nil {
 		fields = append(fields, outboxmessage.FieldSubject)
@@ -10203,6 +10256,8 @@ func (m *OutboxMessageMutation) Field(name string) (ent.Value, bool) {
 		return m.ReplyTo()
 	case outboxmessage.FieldAutoSubmitted:
 		return m.AutoSubmitted()
+	case outboxmessage.FieldListUnsubscribe:
+		return m.ListUnsubscribe()
 	case outboxmessage.FieldSubject:
 		return m.Subject()
 	case outboxmessage.FieldTextBody:
@@ -10252,6 +10307,8 @@ func (m *OutboxMessageMutation) OldField(ctx context.Context, name string) (ent.
 		return m.OldReplyTo(ctx)
 	case outboxmessage.FieldAutoSubmitted:
 		return m.OldAutoSubmitted(ctx)
+	case outboxmessage.FieldListUnsubscribe:
+		return m.OldListUnsubscribe(ctx)
 	case outboxmessage.FieldSubject:
 		return m.OldSubject(ctx)
 	case outboxmessage.FieldTextBody:
@@ -10350,6 +10407,13 @@ func (m *OutboxMessageMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetAutoSubmitted(v)
+		return nil
+	case outboxmessage.FieldListUnsubscribe:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetListUnsubscribe(v)
 		return nil
 	case outboxmessage.FieldSubject:
 		v, ok := value.(string)
@@ -10484,6 +10548,9 @@ func (m *OutboxMessageMutation) ClearedFields() []string {
 	if m.FieldCleared(outboxmessage.FieldAutoSubmitted) {
 		fields = append(fields, outboxmessage.FieldAutoSubmitted)
 	}
+	if m.FieldCleared(outboxmessage.FieldListUnsubscribe) {
+		fields = append(fields, outboxmessage.FieldListUnsubscribe)
+	}
 	if m.FieldCleared(outboxmessage.FieldHTMLBody) {
 		fields = append(fields, outboxmessage.FieldHTMLBody)
 	}
@@ -10530,6 +10597,9 @@ func (m *OutboxMessageMutation) ClearField(name string) error {
 		return nil
 	case outboxmessage.FieldAutoSubmitted:
 		m.ClearAutoSubmitted()
+		return nil
+	case outboxmessage.FieldListUnsubscribe:
+		m.ClearListUnsubscribe()
 		return nil
 	case outboxmessage.FieldHTMLBody:
 		m.ClearHTMLBody()
@@ -10583,6 +10653,9 @@ func (m *OutboxMessageMutation) ResetField(name string) error {
 		return nil
 	case outboxmessage.FieldAutoSubmitted:
 		m.ResetAutoSubmitted()
+		return nil
+	case outboxmessage.FieldListUnsubscribe:
+		m.ResetListUnsubscribe()
 		return nil
 	case outboxmessage.FieldSubject:
 		m.ResetSubject()

@@ -38,6 +38,8 @@ type OutboxMessage struct {
 	ReplyTo string `json:"reply_to,omitempty"`
 	// AutoSubmitted holds the value of the "auto_submitted" field.
 	AutoSubmitted string `json:"auto_submitted,omitempty"`
+	// ListUnsubscribe holds the value of the "list_unsubscribe" field.
+	ListUnsubscribe string `json:"list_unsubscribe,omitempty"`
 	// Subject holds the value of the "subject" field.
 	Subject string `json:"subject,omitempty"`
 	// TextBody holds the value of the "text_body" field.
@@ -72,7 +74,7 @@ func (*OutboxMessage) scanValues(columns []string) ([]any, error) {
 			values[i] = new(globalid.ID)
 		case outboxmessage.FieldAttempts:
 			values[i] = new(sql.NullInt64)
-		case outboxmessage.FieldKind, outboxmessage.FieldStatus, outboxmessage.FieldRecipient, outboxmessage.FieldMessageID, outboxmessage.FieldInReplyTo, outboxmessage.FieldReferences, outboxmessage.FieldReplyTo, outboxmessage.FieldAutoSubmitted, outboxmessage.FieldSubject, outboxmessage.FieldLeaseOwner, outboxmessage.FieldLastError:
+		case outboxmessage.FieldKind, outboxmessage.FieldStatus, outboxmessage.FieldRecipient, outboxmessage.FieldMessageID, outboxmessage.FieldInReplyTo, outboxmessage.FieldReferences, outboxmessage.FieldReplyTo, outboxmessage.FieldAutoSubmitted, outboxmessage.FieldListUnsubscribe, outboxmessage.FieldSubject, outboxmessage.FieldLeaseOwner, outboxmessage.FieldLastError:
 			values[i] = new(sql.NullString)
 		case outboxmessage.FieldNextAttemptAt, outboxmessage.FieldLeaseUntil, outboxmessage.FieldSentAt, outboxmessage.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -162,6 +164,12 @@ func (_m *OutboxMessage) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field auto_submitted", values[i])
 			} else if value.Valid {
 				_m.AutoSubmitted = value.String
+			}
+		case outboxmessage.FieldListUnsubscribe:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field list_unsubscribe", values[i])
+			} else if value.Valid {
+				_m.ListUnsubscribe = value.String
 			}
 		case outboxmessage.FieldSubject:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -294,6 +302,9 @@ func (_m *OutboxMessage) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("auto_submitted=")
 	builder.WriteString(_m.AutoSubmitted)
+	builder.WriteString(", ")
+	builder.WriteString("list_unsubscribe=")
+	builder.WriteString(_m.ListUnsubscribe)
 	builder.WriteString(", ")
 	builder.WriteString("subject=")
 	builder.WriteString(_m.Subject)

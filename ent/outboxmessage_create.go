@@ -140,6 +140,20 @@ func (_c *OutboxMessageCreate) SetNillableAutoSubmitted(v *string) *OutboxMessag
 	return _c
 }
 
+// SetListUnsubscribe sets the "list_unsubscribe" field.
+func (_c *OutboxMessageCreate) SetListUnsubscribe(v string) *OutboxMessageCreate {
+	_c.mutation.SetListUnsubscribe(v)
+	return _c
+}
+
+// SetNillableListUnsubscribe sets the "list_unsubscribe" field if the given value is not nil.
+func (_c *OutboxMessageCreate) SetNillableListUnsubscribe(v *string) *OutboxMessageCreate {
+	if v != nil {
+		_c.SetListUnsubscribe(*v)
+	}
+	return _c
+}
+
 // SetSubject sets the "subject" field.
 func (_c *OutboxMessageCreate) SetSubject(v string) *OutboxMessageCreate {
 	_c.mutation.SetSubject(v)
@@ -495,6 +509,10 @@ func (_c *OutboxMessageCreate) createSpec() (*OutboxMessage, *sqlgraph.CreateSpe
 		_spec.SetField(outboxmessage.FieldAutoSubmitted, field.TypeString, value)
 		_node.AutoSubmitted = value
 	}
+	if value, ok := _c.mutation.ListUnsubscribe(); ok {
+		_spec.SetField(outboxmessage.FieldListUnsubscribe, field.TypeString, value)
+		_node.ListUnsubscribe = value
+	}
 	if value, ok := _c.mutation.Subject(); ok {
 		_spec.SetField(outboxmessage.FieldSubject, field.TypeString, value)
 		_node.Subject = value
@@ -752,6 +770,9 @@ func (u *OutboxMessageUpsertOne) UpdateNewValues() *OutboxMessageUpsertOne {
 		}
 		if _, exists := u.create.mutation.AutoSubmitted(); exists {
 			s.SetIgnore(outboxmessage.FieldAutoSubmitted)
+		}
+		if _, exists := u.create.mutation.ListUnsubscribe(); exists {
+			s.SetIgnore(outboxmessage.FieldListUnsubscribe)
 		}
 		if _, exists := u.create.mutation.Subject(); exists {
 			s.SetIgnore(outboxmessage.FieldSubject)
@@ -1141,6 +1162,9 @@ func (u *OutboxMessageUpsertBulk) UpdateNewValues() *OutboxMessageUpsertBulk {
 			}
 			if _, exists := b.mutation.AutoSubmitted(); exists {
 				s.SetIgnore(outboxmessage.FieldAutoSubmitted)
+			}
+			if _, exists := b.mutation.ListUnsubscribe(); exists {
+				s.SetIgnore(outboxmessage.FieldListUnsubscribe)
 			}
 			if _, exists := b.mutation.Subject(); exists {
 				s.SetIgnore(outboxmessage.FieldSubject)

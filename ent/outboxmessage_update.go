@@ -237,6 +237,9 @@ func (_u *OutboxMessageUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	if _u.mutation.AutoSubmittedCleared() {
 		_spec.ClearField(outboxmessage.FieldAutoSubmitted, field.TypeString)
 	}
+	if _u.mutation.ListUnsubscribeCleared() {
+		_spec.ClearField(outboxmessage.FieldListUnsubscribe, field.TypeString)
+	}
 	if _u.mutation.HTMLBodyCleared() {
 		_spec.ClearField(outboxmessage.FieldHTMLBody, field.TypeString)
 	}
@@ -531,6 +534,9 @@ func (_u *OutboxMessageUpdateOne) sqlSave(ctx context.Context) (_node *OutboxMes
 	}
 	if _u.mutation.AutoSubmittedCleared() {
 		_spec.ClearField(outboxmessage.FieldAutoSubmitted, field.TypeString)
+	}
+	if _u.mutation.ListUnsubscribeCleared() {
+		_spec.ClearField(outboxmessage.FieldListUnsubscribe, field.TypeString)
 	}
 	if _u.mutation.HTMLBodyCleared() {
 		_spec.ClearField(outboxmessage.FieldHTMLBody, field.TypeString)

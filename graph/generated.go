@@ -5112,6 +5112,7 @@ enum OutboxKind {
   TICKET_REPLY
   PASSWORD_RESET
   TICKET_ACK
+  NOTIFICATION
 }
 
 enum OutboxStatus {

@@ -2,6 +2,7 @@ package mail_test
 
 import (
 	"fmt"
+	"net/http"
 	"net/smtp"
 	"strings"
 	"testing"
@@ -109,7 +110,7 @@ JVBERi0xLjQgaW52b2ljZQ==
 		// The agent's reply arrives in the customer's mailbox, threaded.
 		d.Message(t, ann, ticketID, "You are right, we will send a corrected invoice.", false)
 		d.Message(t, ann, ticketID, "internal: check the VAT table", true)
-		arrived = mp.WaitFor(2, 20*time.Second)
+		mp.WaitFor(2, 20*time.Second)
 		time.Sleep(300 * time.Millisecond)
 		if arrived = mp.Messages(); len(arrived) != 2 {
 			t.Fatalf("mailpit has %d mails, want the acknowledgement and the one reply (the note must not leave)", len(arrived))
@@ -329,5 +330,57 @@ func TestOutboxAdmin(t *testing.T) {
 	}
 	if r := d.S.Do(t, d.Admin, `{ outboxMessages(first: 101) { id } }`, nil); r.Code(t) != "BAD_USER_INPUT" {
 		t.Errorf("first: 101: %s", r.Raw)
+	}
+}
+
+// TestNotificationMail: a notification reaches a user who is not online
+// by mail, with a one-click unsubscribe that turns that kind off.
+func TestNotificationMail(t *testing.T) {
+	tg := dbtest.NewTarget(t, dbtest.SQLite)
+	mp := mailpit.Start(t)
+	d := harness.NewDesk(t, tg, map[string]string{"SWITCHBOARD_SMTP_URL": mp.SMTPURL(), "SWITCHBOARD_MAIL_FROM": "Support <support@acme.test>"})
+	_, annID := d.Staff(t, "ann@example.com", "Ann", "AGENT")
+	cust, _ := harness.Signup(t, d.S, "erin@customer.test", "Erin")
+	first := d.Ticket(t, cust, map[string]any{"subject": "First", "body": "one"})
+	second := d.Ticket(t, cust, map[string]any{"subject": "Second", "body": "two"})
+
+	d.Update(t, d.Admin, first, map[string]any{"assigneeID": annID})
+	var note mailpit.Message
+	for deadline := time.Now().Add(20 * time.Second); note.ID == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for _, m := range mp.Messages() {
+			if m.To[0].Address == "ann@example.com" {
+				note = mp.Message(m.ID)
+			}
+		}
+	}
+	if note.ID == "" || !strings.Contains(note.Subject, "First") || note.Header("Auto-Submitted") != "auto-generated" {
+		t.Fatalf("notification mail %+v", note)
+	}
+	unsub := strings.Trim(note.Header("List-Unsubscribe"), "<>")
+	if !strings.Contains(unsub, "/mail/unsubscribe?") || note.Header("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {
+		t.Fatalf("List-Unsubscribe %q", note.Header("List-Unsubscribe"))
+	}
+	link := strings.Replace(unsub, "http://localhost:8080", d.S.URL, 1)
+	if res, err := http.Get(link); err != nil || res.StatusCode != 200 {
+		t.Fatalf("GET of the link: %v %v", res, err)
+	}
+	if res, err := http.Get(link + "x"); err != nil || res.StatusCode != 404 {
+		t.Fatalf("GET of a changed link: %v %v", res, err)
+	}
+	res, err := http.Post(link, "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("one-click unsubscribe: %v %v", res, err)
+	}
+	prefs := d.S.Do(t, harness.Login(t, d.S, "ann@example.com", harness.DeskPassword), `{ notificationPreferences { kind enabled } }`, nil).OK(t)
+	if !strings.Contains(string(harness.JSON(t, prefs)), `{"enabled":false,"kind":"ASSIGNED"}`) {
+		t.Fatalf("preferences after unsubscribing: %s", harness.JSON(t, prefs))
+	}
+	before := len(mp.Messages())
+	d.Update(t, d.Admin, second, map[string]any{"assigneeID": annID})
+	time.Sleep(time.Second)
+	for _, m := range mp.Messages()[:len(mp.Messages())-before] {
+		if m.To[0].Address == "ann@example.com" {
+			t.Fatalf("mailed after unsubscribing: %+v", m)
+		}
 	}
 }

@@ -445,7 +445,7 @@ var (
 	// OutboxMessagesColumns holds the columns for the "outbox_messages" table.
 	OutboxMessagesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"TICKET_REPLY", "PASSWORD_RESET", "TICKET_ACK"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"TICKET_REPLY", "PASSWORD_RESET", "TICKET_ACK", "NOTIFICATION"}},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "SENT", "FAILED"}, Default: "PENDING"},
 		{Name: "recipient", Type: field.TypeString, Size: 254},
 		{Name: "message_id", Type: field.TypeString, Unique: true},
@@ -455,6 +455,7 @@ var (
 		{Name: "references", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "reply_to", Type: field.TypeString, Nullable: true},
 		{Name: "auto_submitted", Type: field.TypeString, Nullable: true},
+		{Name: "list_unsubscribe", Type: field.TypeString, Nullable: true},
 		{Name: "subject", Type: field.TypeString},
 		{Name: "text_body", Type: field.TypeString, Size: 2147483647},
 		{Name: "html_body", Type: field.TypeString, Nullable: true, Size: 2147483647},
@@ -475,12 +476,12 @@ var (
 			{
 				Name:    "outboxmessage_status_next_attempt_at",
 				Unique:  false,
-				Columns: []*schema.Column{OutboxMessagesColumns[2], OutboxMessagesColumns[15]},
+				Columns: []*schema.Column{OutboxMessagesColumns[2], OutboxMessagesColumns[16]},
 			},
 			{
 				Name:    "outboxmessage_ticket_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{OutboxMessagesColumns[5], OutboxMessagesColumns[20]},
+				Columns: []*schema.Column{OutboxMessagesColumns[5], OutboxMessagesColumns[21]},
 			},
 		},
 	}

@@ -39,6 +39,8 @@ const (
 	FieldReplyTo = "reply_to"
 	// FieldAutoSubmitted holds the string denoting the auto_submitted field in the database.
 	FieldAutoSubmitted = "auto_submitted"
+	// FieldListUnsubscribe holds the string denoting the list_unsubscribe field in the database.
+	FieldListUnsubscribe = "list_unsubscribe"
 	// FieldSubject holds the string denoting the subject field in the database.
 	FieldSubject = "subject"
 	// FieldTextBody holds the string denoting the text_body field in the database.
@@ -76,6 +78,7 @@ var Columns = []string{
 	FieldReferences,
 	FieldReplyTo,
 	FieldAutoSubmitted,
+	FieldListUnsubscribe,
 	FieldSubject,
 	FieldTextBody,
 	FieldHTMLBody,
@@ -135,6 +138,7 @@ const (
 	KindTICKET_REPLY   Kind = "TICKET_REPLY"
 	KindPASSWORD_RESET Kind = "PASSWORD_RESET"
 	KindTICKET_ACK     Kind = "TICKET_ACK"
+	KindNOTIFICATION   Kind = "NOTIFICATION"
 )
 
 func (k Kind) String() string {
@@ -144,7 +148,7 @@ func (k Kind) String() string {
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k Kind) error {
 	switch k {
-	case KindTICKET_REPLY, KindPASSWORD_RESET, KindTICKET_ACK:
+	case KindTICKET_REPLY, KindPASSWORD_RESET, KindTICKET_ACK, KindNOTIFICATION:
 		return nil
 	default:
 		return fmt.Errorf("outboxmessage: invalid enum value for kind field: %q", k)
@@ -234,6 +238,11 @@ func ByReplyTo(opts ...sql.OrderTermOption) OrderOption {
 // ByAutoSubmitted orders the results by the auto_submitted field.
 func ByAutoSubmitted(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAutoSubmitted, opts...).ToFunc()
+}
+
+// ByListUnsubscribe orders the results by the list_unsubscribe field.
+func ByListUnsubscribe(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldListUnsubscribe, opts...).ToFunc()
 }
 
 // BySubject orders the results by the subject field.

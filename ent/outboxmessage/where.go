@@ -96,6 +96,11 @@ func AutoSubmitted(v string) predicate.OutboxMessage {
 	return predicate.OutboxMessage(sql.FieldEQ(FieldAutoSubmitted, v))
 }
 
+// ListUnsubscribe applies equality check predicate on the "list_unsubscribe" field. It's identical to ListUnsubscribeEQ.
+func ListUnsubscribe(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldListUnsubscribe, v))
+}
+
 // Subject applies equality check predicate on the "subject" field. It's identical to SubjectEQ.
 func Subject(v string) predicate.OutboxMessage {
 	return predicate.OutboxMessage(sql.FieldEQ(FieldSubject, v))
@@ -776,6 +781,81 @@ func AutoSubmittedEqualFold(v string) predicate.OutboxMessage {
 // AutoSubmittedContainsFold applies the ContainsFold predicate on the "auto_submitted" field.
 func AutoSubmittedContainsFold(v string) predicate.OutboxMessage {
 	return predicate.OutboxMessage(sql.FieldContainsFold(FieldAutoSubmitted, v))
+}
+
+// ListUnsubscribeEQ applies the EQ predicate on the "list_unsubscribe" field.
+func ListUnsubscribeEQ(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldListUnsubscribe, v))
+}
+
+// ListUnsubscribeNEQ applies the NEQ predicate on the "list_unsubscribe" field.
+func ListUnsubscribeNEQ(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNEQ(FieldListUnsubscribe, v))
+}
+
+// ListUnsubscribeIn applies the In predicate on the "list_unsubscribe" field.
+func ListUnsubscribeIn(vs ...string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIn(FieldListUnsubscribe, vs...))
+}
+
+// ListUnsubscribeNotIn applies the NotIn predicate on the "list_unsubscribe" field.
+func ListUnsubscribeNotIn(vs ...string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotIn(FieldListUnsubscribe, vs...))
+}
+
+// ListUnsubscribeGT applies the GT predicate on the "list_unsubscribe" field.
+func ListUnsubscribeGT(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGT(FieldListUnsubscribe, v))
+}
+
+// ListUnsubscribeGTE applies the GTE predicate on the "list_unsubscribe" field.
+func ListUnsubscribeGTE(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGTE(FieldListUnsubscribe, v))
+}
+
+// ListUnsubscribeLT applies the LT predicate on the "list_unsubscribe" field.
+func ListUnsubscribeLT(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLT(FieldListUnsubscribe, v))
+}
+
+// ListUnsubscribeLTE applies the LTE predicate on the "list_unsubscribe" field.
+func ListUnsubscribeLTE(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLTE(FieldListUnsubscribe, v))
+}
+
+// ListUnsubscribeContains applies the Contains predicate on the "list_unsubscribe" field.
+func ListUnsubscribeContains(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldContains(FieldListUnsubscribe, v))
+}
+
+// ListUnsubscribeHasPrefix applies the HasPrefix predicate on the "list_unsubscribe" field.
+func ListUnsubscribeHasPrefix(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldHasPrefix(FieldListUnsubscribe, v))
+}
+
+// ListUnsubscribeHasSuffix applies the HasSuffix predicate on the "list_unsubscribe" field.
+func ListUnsubscribeHasSuffix(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldHasSuffix(FieldListUnsubscribe, v))
+}
+
+// ListUnsubscribeIsNil applies the IsNil predicate on the "list_unsubscribe" field.
+func ListUnsubscribeIsNil() predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIsNull(FieldListUnsubscribe))
+}
+
+// ListUnsubscribeNotNil applies the NotNil predicate on the "list_unsubscribe" field.
+func ListUnsubscribeNotNil() predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotNull(FieldListUnsubscribe))
+}
+
+// ListUnsubscribeEqualFold applies the EqualFold predicate on the "list_unsubscribe" field.
+func ListUnsubscribeEqualFold(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEqualFold(FieldListUnsubscribe, v))
+}
+
+// ListUnsubscribeContainsFold applies the ContainsFold predicate on the "list_unsubscribe" field.
+func ListUnsubscribeContainsFold(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldContainsFold(FieldListUnsubscribe, v))
 }
 
 // SubjectEQ applies the EQ predicate on the "subject" field.

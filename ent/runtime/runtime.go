@@ -502,23 +502,23 @@ func init() {
 	// outboxmessage.MessageIDValidator is a validator for the "message_id" field. It is called by the builders before save.
 	outboxmessage.MessageIDValidator = outboxmessageDescMessageID.Validators[0].(func(string) error)
 	// outboxmessageDescTextBody is the schema descriptor for text_body field.
-	outboxmessageDescTextBody := outboxmessageFields[11].Descriptor()
+	outboxmessageDescTextBody := outboxmessageFields[12].Descriptor()
 	outboxmessage.ValueScanner.TextBody = outboxmessageDescTextBody.ValueScanner.(field.TypeValueScanner[string])
 	// outboxmessageDescHTMLBody is the schema descriptor for html_body field.
-	outboxmessageDescHTMLBody := outboxmessageFields[12].Descriptor()
+	outboxmessageDescHTMLBody := outboxmessageFields[13].Descriptor()
 	outboxmessage.ValueScanner.HTMLBody = outboxmessageDescHTMLBody.ValueScanner.(field.TypeValueScanner[string])
 	// outboxmessageDescAttempts is the schema descriptor for attempts field.
-	outboxmessageDescAttempts := outboxmessageFields[13].Descriptor()
+	outboxmessageDescAttempts := outboxmessageFields[14].Descriptor()
 	// outboxmessage.DefaultAttempts holds the default value on creation for the attempts field.
 	outboxmessage.DefaultAttempts = outboxmessageDescAttempts.Default.(int)
 	// outboxmessage.AttemptsValidator is a validator for the "attempts" field. It is called by the builders before save.
 	outboxmessage.AttemptsValidator = outboxmessageDescAttempts.Validators[0].(func(int) error)
 	// outboxmessageDescNextAttemptAt is the schema descriptor for next_attempt_at field.
-	outboxmessageDescNextAttemptAt := outboxmessageFields[14].Descriptor()
+	outboxmessageDescNextAttemptAt := outboxmessageFields[15].Descriptor()
 	// outboxmessage.DefaultNextAttemptAt holds the default value on creation for the next_attempt_at field.
 	outboxmessage.DefaultNextAttemptAt = outboxmessageDescNextAttemptAt.Default.(func() time.Time)
 	// outboxmessageDescCreatedAt is the schema descriptor for created_at field.
-	outboxmessageDescCreatedAt := outboxmessageFields[19].Descriptor()
+	outboxmessageDescCreatedAt := outboxmessageFields[20].Descriptor()
 	// outboxmessage.DefaultCreatedAt holds the default value on creation for the created_at field.
 	outboxmessage.DefaultCreatedAt = outboxmessageDescCreatedAt.Default.(func() time.Time)
 	// outboxmessageDescID is the schema descriptor for id field.

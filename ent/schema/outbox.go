@@ -27,6 +27,9 @@ const (
 	// OutboxKindTicketAck tells who wrote in by mail that their ticket
 	// is open (internal/inbound).
 	OutboxKindTicketAck = "TICKET_ACK"
+	// OutboxKindNotification tells a user who is not online of a
+	// notification (internal/notify decides who is notified).
+	OutboxKindNotification = "NOTIFICATION"
 )
 
 // Mixin of the OutboxMessage.
@@ -37,7 +40,7 @@ func (OutboxMessage) Mixin() []ent.Mixin {
 // Fields of the OutboxMessage.
 func (OutboxMessage) Fields() []ent.Field {
 	return []ent.Field{
-		field.Enum("kind").Values(OutboxKindTicketReply, OutboxKindPasswordReset, OutboxKindTicketAck).Immutable(),
+		field.Enum("kind").Values(OutboxKindTicketReply, OutboxKindPasswordReset, OutboxKindTicketAck, OutboxKindNotification).Immutable(),
 		field.Enum("status").Values("PENDING", "SENT", "FAILED").Default("PENDING"),
 		field.String("recipient").NotEmpty().MaxLen(MaxEmailLen).Immutable(),
 		// The Message-ID, without angle brackets: unique, made with the row.
@@ -51,6 +54,9 @@ func (OutboxMessage) Fields() []ent.Field {
 		field.String("reply_to").Optional().Immutable(),
 		// Auto-Submitted header value (empty: none).
 		field.String("auto_submitted").Optional().Immutable(),
+		// list_unsubscribe is the List-Unsubscribe URL of a notification
+		// (RFC 8058 one-click).
+		field.String("list_unsubscribe").Optional().Immutable(),
 		field.String("subject").Immutable(),
 		// The rendered bodies are encrypted at rest: a password reset's
 		// carries a sign-in link.

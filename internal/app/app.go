@@ -121,7 +121,7 @@ func openOutbox(cfg *config.Config, keys *confidential.Keyring) (*outbox.Outbox,
 	if err != nil {
 		return nil, config.Errorf("SWITCHBOARD_MAIL_TOKEN_KEY: %v", err)
 	}
-	o, err := outbox.New(outbox.Config{From: cfg.MailFrom, ReplyAddress: cfg.MailReplyTo, Tokens: tokens, TemplatesDir: cfg.MailTemplatesDir})
+	o, err := outbox.New(outbox.Config{From: cfg.MailFrom, ReplyAddress: cfg.MailReplyTo, Tokens: tokens, TemplatesDir: cfg.MailTemplatesDir, PublicURL: cfg.PublicURL})
 	if err != nil {
 		return nil, config.Errorf("SWITCHBOARD_MAIL_FROM or SWITCHBOARD_MAIL_TEMPLATES_DIR: %v", err)
 	}

@@ -148,6 +148,7 @@ func NewServer(ctx context.Context, d *Data, ln *Listeners, getenv func(string) 
 		Introspection:    cfg.Introspection,
 		FieldSuggestions: cfg.FieldSuggestions,
 		Attachments:      d.Attachments,
+		Outbox:           d.Outbox,
 	})
 	if s.http, err = httpserver.NewServer(ln.HTTP, handler, d.Log, serverOptions(cfg)); err != nil {
 		return nil, config.Errorf("%v", err)

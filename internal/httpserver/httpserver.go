@@ -33,6 +33,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/attachments"
 	"github.com/switchboardhq/switchboard/internal/auth"
 	"github.com/switchboardhq/switchboard/internal/metrics"
+	"github.com/switchboardhq/switchboard/internal/outbox"
 	"github.com/switchboardhq/switchboard/internal/querycache"
 	"github.com/switchboardhq/switchboard/internal/requestid"
 	"github.com/switchboardhq/switchboard/internal/viewer"
@@ -82,6 +83,8 @@ type Options struct {
 	// Attachments serves uploads (multipart requests to /query) and
 	// downloads (/attachments/…); nil: neither.
 	Attachments *attachments.Service
+	// Outbox serves the one-click unsubscribe of notification mails.
+	Outbox *outbox.Outbox
 }
 
 // DefaultMaxBodyBytes is the largest request body accepted (1 MiB).
@@ -147,6 +150,9 @@ func Handler(log *slog.Logger, resolver *graph.Resolver, opts Options) http.Hand
 		mux.Handle("GET /attachments/{id}/{filename}", authenticateWith(log, resolver.Auth, ips, func(*http.Request) bool { return true }, download(svc)))
 	}
 	mux.Handle("/query", cors(opts.AllowedOrigins, limitBody(opts.MaxBodyBytes, uploadMax, checkRequest(uploadMax > 0, authenticate(log, resolver.Auth, opts.AllowedOrigins, ips, gql)))))
+	if opts.Outbox != nil {
+		mux.Handle(outbox.UnsubscribePath, unsubscribe(opts.Outbox, resolver.Client))
+	}
 	mux.Handle("GET /readyz", readiness(opts.Checks))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

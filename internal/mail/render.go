@@ -34,7 +34,7 @@ type Templates struct {
 }
 
 // Kinds of mail with templates (the outbox's kinds).
-var Kinds = []string{"TICKET_REPLY", "PASSWORD_RESET", "TICKET_ACK"}
+var Kinds = []string{"TICKET_REPLY", "PASSWORD_RESET", "TICKET_ACK", "NOTIFICATION"}
 
 // LoadTemplates parses the embedded templates, each replaced by the file
 // of the same name in dir when dir (SWITCHBOARD_MAIL_TEMPLATES_DIR) has

@@ -26,8 +26,11 @@ type Message struct {
 	References []string
 	// AutoSubmitted is the Auto-Submitted header (RFC 3834): empty for none.
 	AutoSubmitted string
-	Date          time.Time
-	Text, HTML    string
+	// ListUnsubscribe is the URL of a one-click unsubscribe (RFC 8058):
+	// List-Unsubscribe and List-Unsubscribe-Post; empty for none.
+	ListUnsubscribe string
+	Date            time.Time
+	Text, HTML      string
 }
 
 // SMTP is the outgoing mail server of SWITCHBOARD_SMTP_URL:
@@ -153,6 +156,10 @@ func (s *SMTP) build(m *Message) (*gomail.Msg, error) {
 	}
 	if m.AutoSubmitted != "" {
 		msg.SetGenHeaderPreformatted("Auto-Submitted", m.AutoSubmitted)
+	}
+	if m.ListUnsubscribe != "" {
+		msg.SetGenHeaderPreformatted("List-Unsubscribe", "<"+m.ListUnsubscribe+">")
+		msg.SetGenHeaderPreformatted("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
 	}
 	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
 	if m.HTML != "" {

@@ -85,3 +85,20 @@ func (t *Tokens) TicketOfAddress(address string) (globalid.ID, bool) {
 	}
 	return t.Verify(token)
 }
+
+// Unsubscribe is the token of a one-click unsubscribe of a user from one
+// kind of notification mail.
+func (t *Tokens) Unsubscribe(userID globalid.ID, kind string) string {
+	h := hmac.New(sha256.New, t.key)
+	h.Write([]byte("switchboard unsubscribe\x00"))
+	h.Write([]byte(userID))
+	h.Write([]byte{0})
+	h.Write([]byte(kind))
+	return strings.ToLower(tokenEncoding.EncodeToString(h.Sum(nil)[:16]))
+}
+
+// VerifyUnsubscribe tells whether token is the unsubscribe token of the
+// user and kind.
+func (t *Tokens) VerifyUnsubscribe(userID globalid.ID, kind, token string) bool {
+	return hmac.Equal([]byte(strings.ToLower(token)), []byte(t.Unsubscribe(userID, kind)))
+}

@@ -66,6 +66,18 @@ var Kinds = []string{
 	"UNASSIGNED_IN_GROUP", // a ticket came to my group with nobody assigned
 }
 
+// Mailer writes, in tx, the mails of notifications: recipients by kind,
+// about ticket t and, when the event is one, message msg (internal/outbox
+// mails those who are not online).
+type Mailer func(ctx context.Context, tx *ent.Tx, t *ent.Ticket, recipients map[globalid.ID]notification.Kind, msg *ent.Message, actor *globalid.ID) error
+
+type mailerKey struct{}
+
+// WithMailer makes the notifications written under ctx mailed by m too.
+func WithMailer(ctx context.Context, m Mailer) context.Context {
+	return context.WithValue(ctx, mailerKey{}, m)
+}
+
 type openingKey struct{}
 
 // Opening marks the writing of a ticket's first message: the ticket's own
@@ -230,6 +242,11 @@ func (p *Plan) Write(ctx context.Context, tx *ent.Tx, cursor int64) error {
 		}
 		if err := tx.Notification.CreateBulk(creates...).Exec(sys); err != nil {
 			return fmt.Errorf("writing notifications: %w", err)
+		}
+		if m, ok := ctx.Value(mailerKey{}).(Mailer); ok && m != nil {
+			if err := m(sys, tx, t, p.kinds, p.cause.Message, actor); err != nil {
+				return fmt.Errorf("writing notification mails: %w", err)
+			}
 		}
 	}
 	if len(p.mentions) > 0 {

@@ -32,6 +32,7 @@ type Outbox struct {
 	// replyAddress is the support address replies carry a token on.
 	replyAddress string
 	domain       string
+	publicURL    string
 	wake         func()
 }
 
@@ -47,6 +48,9 @@ type Config struct {
 	// TemplatesDir overrides the embedded templates with its files
 	// (SWITCHBOARD_MAIL_TEMPLATES_DIR; empty: none).
 	TemplatesDir string
+	// PublicURL is where people reach the server, for links in mails
+	// (SWITCHBOARD_PUBLIC_URL).
+	PublicURL string
 }
 
 // New returns an Outbox.
@@ -63,7 +67,7 @@ func New(cfg Config) (*Outbox, error) {
 	if domain == "" {
 		return nil, fmt.Errorf("mail from %q: not an address such as Support <support@example.com>", cfg.From)
 	}
-	return &Outbox{templates: t, tokens: cfg.Tokens, replyAddress: reply, domain: domain, wake: func() {}}, nil
+	return &Outbox{templates: t, tokens: cfg.Tokens, replyAddress: reply, domain: domain, publicURL: strings.TrimSuffix(cfg.PublicURL, "/"), wake: func() {}}, nil
 }
 
 // Tokens are the reply address tokens.

@@ -190,7 +190,7 @@ func (w *Worker) claim(ctx context.Context) ([]*ent.OutboxMessage, error) {
 func (w *Worker) deliver(ctx context.Context, m *ent.OutboxMessage) {
 	msg := &mail.Message{
 		MessageID: m.MessageID, From: w.opts.From, To: m.Recipient, ReplyTo: m.ReplyTo,
-		Subject: m.Subject, InReplyTo: m.InReplyTo, AutoSubmitted: m.AutoSubmitted,
+		Subject: m.Subject, InReplyTo: m.InReplyTo, AutoSubmitted: m.AutoSubmitted, ListUnsubscribe: m.ListUnsubscribe,
 		Date: m.CreatedAt, Text: m.TextBody, HTML: m.HTMLBody,
 	}
 	if m.References != "" {

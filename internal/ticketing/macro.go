@@ -52,6 +52,7 @@ func (s *Service) UpdateMacro(ctx context.Context, id globalid.ID, in ent.Update
 // reply's bookkeeping in one update (one TICKET_UPDATED or TICKET_ASSIGNED
 // event). Any refusal rolls the whole back, the reply included.
 func (s *Service) ApplyMacro(ctx context.Context, ticketID, macroID globalid.ID) (*ent.Ticket, error) {
+	ctx = s.mailing(ctx)
 	v, err := viewer.Require(ctx)
 	if err != nil {
 		return nil, err

@@ -15,12 +15,14 @@ import (
 // AddTags adds tags to a ticket, keeping those it has: two agents adding
 // different tags at the same time both keep theirs.
 func (s *Service) AddTags(ctx context.Context, id globalid.ID, tags []string) (*ent.Ticket, error) {
+	ctx = s.mailing(ctx)
 	return s.changeTags(ctx, id, tags, nil)
 }
 
 // RemoveTags removes tags from a ticket; tags it does not have are no
 // error.
 func (s *Service) RemoveTags(ctx context.Context, id globalid.ID, tags []string) (*ent.Ticket, error) {
+	ctx = s.mailing(ctx)
 	return s.changeTags(ctx, id, nil, tags)
 }
 

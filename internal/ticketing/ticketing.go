@@ -117,6 +117,7 @@ func (o *MailOrigin) set(c *ent.MessageCreate) *ent.MessageCreate {
 
 // Create opens a ticket; its body becomes the first message.
 func (s *Service) Create(ctx context.Context, in NewTicket) (*ent.Ticket, error) {
+	ctx = s.mailing(ctx)
 	v, err := viewer.Require(ctx)
 	if err != nil {
 		return nil, err
@@ -206,6 +207,7 @@ func (s *Service) ReplyByMail(ctx context.Context, ticketID globalid.ID, body st
 }
 
 func (s *Service) replyWith(ctx context.Context, ticketID globalid.ID, body string, internal bool, attachmentIDs []globalid.ID, origin *MailOrigin) (*ent.Message, error) {
+	ctx = s.mailing(ctx)
 	var msg *ent.Message
 	err := s.withTx(ctx, func(tx *ent.Tx) error {
 		m, bookkeeping, err := s.reply(ctx, tx, ticketID, body, internal, origin)
@@ -278,6 +280,15 @@ func (s *Service) reply(ctx context.Context, tx *ent.Tx, ticketID globalid.ID, b
 		}
 	}
 	return msg, replyBookkeeping(tx, t, v, s.changeTime(ctx)), nil
+}
+
+// mailing makes the notifications of the changes made under ctx mailed
+// to those of their recipients who are not online.
+func (s *Service) mailing(ctx context.Context) context.Context {
+	if s.Outbox == nil {
+		return ctx
+	}
+	return notify.WithMailer(ctx, s.Outbox.Notifications(s.Online))
 }
 
 // attach attaches uploads to msg in tx.
@@ -357,6 +368,7 @@ func checkText(field, s string, max int) error {
 // Update changes a ticket's fields. Referenced users and groups must be
 // visible to the viewer; only staff can be assignees (an ent hook).
 func (s *Service) Update(ctx context.Context, id globalid.ID, in ent.UpdateTicketInput) (*ent.Ticket, error) {
+	ctx = s.mailing(ctx)
 	if in.Subject != nil {
 		subject := strings.TrimSpace(*in.Subject)
 		if err := checkText("subject", subject, entschema.MaxSubjectLen); err != nil {
@@ -418,6 +430,7 @@ func (s *Service) Update(ctx context.Context, id globalid.ID, in ent.UpdateTicke
 
 // SetStatus moves a ticket to a status.
 func (s *Service) SetStatus(ctx context.Context, id globalid.ID, status ticket.Status) error {
+	ctx = s.mailing(ctx)
 	return s.withTx(ctx, func(tx *ent.Tx) error {
 		return tx.Ticket.UpdateOneID(id).SetStatus(status).Exec(ctx)
 	})
