@@ -44,7 +44,7 @@ var mailSettings = []Setting{
 		c.MailFrom = v
 		return nil
 	}},
-	{"mail-templates-dir", "SWITCHBOARD_MAIL_TEMPLATES_DIR", "", "directory of mail templates replacing the built-in ones of the same name (KIND.subject.txt, KIND.txt, KIND.html for TICKET_REPLY, TICKET_ACK, PASSWORD_RESET; see docs/email.md); a template that does not parse stops the start", func(c *Config, v string) error { c.MailTemplatesDir = v; return nil }},
+	{"mail-templates-dir", "SWITCHBOARD_MAIL_TEMPLATES_DIR", "", "directory of mail templates replacing the built-in ones of the same name (KIND.subject.txt, KIND.txt, KIND.html for TICKET_REPLY, TICKET_ACK, NOTIFICATION, PASSWORD_RESET; see docs/email.md); a template that does not parse stops the start", func(c *Config, v string) error { c.MailTemplatesDir = v; return nil }},
 	{"mail-reply-to", "SWITCHBOARD_MAIL_REPLY_TO", "", "support address customers answer to: replies carry Reply-To: local+<ticket token>@domain; empty: the address of SWITCHBOARD_MAIL_FROM", func(c *Config, v string) error {
 		if v != "" {
 			if a, err := mail.ParseAddress(v); err != nil || a.Address != v {

@@ -45,7 +45,7 @@ var reasons = map[notification.Kind]string{
 const UnsubscribePath = "/mail/unsubscribe"
 
 // Notifications is the notify.Mailer that mails each notification to its
-// recipient when they are not online (online tells who is; when it
+// recipient, when staff and not online (online tells who is; when it
 // cannot, everyone is mailed: a mail too many beats a notification
 // missed), with a one-click unsubscribe from that kind.
 func (o *Outbox) Notifications(online func(context.Context) ([]globalid.ID, error)) notify.Mailer {
@@ -63,7 +63,9 @@ func (o *Outbox) Notifications(online func(context.Context) ([]globalid.ID, erro
 		if len(ids) == 0 {
 			return nil
 		}
-		users, err := tx.User.Query().Where(user.IDIn(ids...), user.Active(true), user.EmailBouncedAtIsNil()).All(sys)
+		// Staff only: customers hear of replies by the reply mails
+		// themselves (TICKET_REPLY).
+		users, err := tx.User.Query().Where(user.IDIn(ids...), user.Active(true), user.EmailBouncedAtIsNil(), user.RoleIn(user.RoleAGENT, user.RoleADMIN)).All(sys)
 		if err != nil {
 			return err
 		}
