@@ -48,7 +48,7 @@ func TestEverySettingIsDocumented(t *testing.T) {
 
 // readmeMaxLines is the README's budget: it is the front door (what it
 // is, how to start, a walkthrough, where to read more), not the manual.
-const readmeMaxLines = 250
+const readmeMaxLines = 260
 
 // TestReadmeIsTheFrontDoor: the README stays under its budget, and every
 // relative link of the README and of docs/*.md points at a file that
