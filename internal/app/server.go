@@ -76,6 +76,12 @@ func NewServer(ctx context.Context, d *Data, ln *Listeners, getenv func(string) 
 	if s.broker, store, s.redis, err = connectRedis(ctx, d); err != nil {
 		return nil, err
 	}
+	if s.redis != nil {
+		// Password reset requests are counted across the instances of
+		// this deployment (its cache prefix sets it apart from others on
+		// the same Redis).
+		d.Auth.SetResetLimiter(ratelimit.NewRedis(s.redis, cfg.CachePrefix+"limits:"))
+	}
 	s.hub = live.New(d.Client, s.broker, store, d.Auth, live.Options{
 		Retention:             cfg.EventRetention,
 		PollInterval:          cfg.LivePollInterval,

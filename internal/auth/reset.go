@@ -55,6 +55,10 @@ func (s *Service) SetResetOptions(o ResetOptions) {
 	s.reset = o
 }
 
+// SetResetLimiter counts reset requests with l: Redis when scaled out, so
+// that the limits hold across instances (set before serving).
+func (s *Service) SetResetLimiter(l ratelimit.Limiter) { s.reset.Limiter = l }
+
 // RequestPasswordReset writes a reset mail for the account of email, if
 // there is an active one. The answer, and the work done (a token made,
 // hashed, the mail rendered), are the same for an unknown address, which
