@@ -25569,13 +25569,17 @@ func (ec *executionContext) marshalNOrderDirection2entgoᚗioᚋcontribᚋentgql
 }
 
 func (ec *executionContext) unmarshalNOutboxKind2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋoutboxmessageᚐKind(ctx context.Context, v any) (outboxmessage.Kind, error) {
-	var res outboxmessage.Kind
-	err := res.UnmarshalGQL(v)
+	res, err := model.UnmarshalOutboxKind(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNOutboxKind2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋoutboxmessageᚐKind(ctx context.Context, sel ast.SelectionSet, v outboxmessage.Kind) graphql.Marshaler {
-	return v
+	_ = sel
+	res := model.MarshalOutboxKind(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "OutboxKind!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNOutboxMessage2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐOutboxMessageᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.OutboxMessage) graphql.Marshaler {
@@ -25603,13 +25607,17 @@ func (ec *executionContext) marshalNOutboxMessage2ᚖgithubᚗcomᚋswitchboardh
 }
 
 func (ec *executionContext) unmarshalNOutboxStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋoutboxmessageᚐStatus(ctx context.Context, v any) (outboxmessage.Status, error) {
-	var res outboxmessage.Status
-	err := res.UnmarshalGQL(v)
+	res, err := model.UnmarshalOutboxStatus(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNOutboxStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋoutboxmessageᚐStatus(ctx context.Context, sel ast.SelectionSet, v outboxmessage.Status) graphql.Marshaler {
-	return v
+	_ = sel
+	res := model.MarshalOutboxStatus(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "OutboxStatus!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v entgql.PageInfo[globalid.ID]) graphql.Marshaler {
@@ -26839,16 +26847,18 @@ func (ec *executionContext) unmarshalOOutboxStatus2ᚖgithubᚗcomᚋswitchboard
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(outboxmessage.Status)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	res, err := model.UnmarshalOutboxStatus(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOOutboxStatus2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋoutboxmessageᚐStatus(ctx context.Context, sel ast.SelectionSet, v *outboxmessage.Status) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := model.MarshalOutboxStatus(*v)
+	return res
 }
 
 func (ec *executionContext) marshalORoutingRule2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐRoutingRule(ctx context.Context, sel ast.SelectionSet, v *ent.RoutingRule) graphql.Marshaler {
