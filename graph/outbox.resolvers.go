@@ -25,5 +25,5 @@ func (r *mutationResolver) RetryOutboxMessage(ctx context.Context, id globalid.I
 
 // OutboxMessages is the resolver for the outboxMessages field.
 func (r *queryResolver) OutboxMessages(ctx context.Context, status *outboxmessage.Status, first *int) ([]*ent.OutboxMessage, error) {
-	return outbox.List(ctx, r.Client, status, *first)
+	return outbox.List(ctx, r.Client, status, first)
 }

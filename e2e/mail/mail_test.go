@@ -347,6 +347,9 @@ func TestOutboxAdmin(t *testing.T) {
 	if r := d.S.Do(t, d.Admin, `{ outboxMessages(first: 101) { id } }`, nil); r.Code(t) != "BAD_USER_INPUT" {
 		t.Errorf("first: 101: %s", r.Raw)
 	}
+	if r := d.S.Do(t, d.Admin, `{ outboxMessages(first: null) { id } }`, nil); len(r.Errors) != 0 {
+		t.Errorf("first: null: %s", r.Raw)
+	}
 }
 
 // TestNotificationMail: a notification reaches a user who is not online

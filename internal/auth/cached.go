@@ -273,7 +273,3 @@ func touchesEdge(m entgo.Mutation, edge string) bool {
 func allowAll(ctx context.Context) context.Context {
 	return entprivacy.DecisionContext(ctx, entprivacy.Allow)
 }
-
-// ViewerOf is the viewer a user acts as without a session (mail they
-// send): their role and groups (u loaded with its groups).
-func ViewerOf(u *ent.User) *viewer.Viewer { return credentialOf(u).viewer() }

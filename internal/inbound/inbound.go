@@ -28,9 +28,9 @@ import (
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/internal/apierr"
 	"github.com/switchboardhq/switchboard/internal/attachments"
-	"github.com/switchboardhq/switchboard/internal/auth"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/mail"
+	"github.com/switchboardhq/switchboard/internal/notify"
 	"github.com/switchboardhq/switchboard/internal/routing"
 	"github.com/switchboardhq/switchboard/internal/ticketing"
 	"github.com/switchboardhq/switchboard/internal/viewer"
@@ -129,7 +129,7 @@ func (s *Service) deliver(ctx context.Context, env mail.Envelope, msg *mail.Inbo
 			return "", err
 		}
 	}
-	as := viewer.NewContext(ctx, auth.ViewerOf(sender))
+	as := viewer.NewContext(ctx, notify.Viewer(sender))
 	origin := ticketing.MailOrigin{MessageID: msg.MessageID, Original: msg.Text}
 	body := strings.TrimSpace(msg.Visible)
 	if body == "" {

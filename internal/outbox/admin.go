@@ -10,12 +10,20 @@ import (
 	"github.com/switchboardhq/switchboard/internal/globalid"
 )
 
-// MaxListed bounds outboxMessages(first:).
-const MaxListed = 100
+// MaxListed bounds outboxMessages(first:); DefaultListed is what it
+// lists without first (or with first: null).
+const (
+	MaxListed     = 100
+	DefaultListed = 50
+)
 
 // List is the outbox as the viewer may see it (admins: all of it; the
 // privacy rules hide it from everyone else), newest first.
-func List(ctx context.Context, client *ent.Client, status *outboxmessage.Status, first int) ([]*ent.OutboxMessage, error) {
+func List(ctx context.Context, client *ent.Client, status *outboxmessage.Status, firstArg *int) ([]*ent.OutboxMessage, error) {
+	first := DefaultListed
+	if firstArg != nil {
+		first = *firstArg
+	}
 	if first < 1 || first > MaxListed {
 		return nil, apierr.Invalid("first", "first must be between 1 and %d", MaxListed)
 	}
