@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/internal/app"
 	"github.com/switchboardhq/switchboard/internal/demo"
+	"github.com/switchboardhq/switchboard/internal/gcfloor"
 	"github.com/switchboardhq/switchboard/internal/ticketing"
 )
 
@@ -33,6 +34,7 @@ func serve(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	log := app.NewLogger(env.Stderr, cfg)
+	defer gcfloor.Start(cfg.GCHeapFloor).Stop()
 	// Bound first: a busy port stops the program before it migrates or
 	// seeds anything.
 	ln, err := app.Listen(cfg)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard/internal/database"
+	"github.com/switchboardhq/switchboard/internal/gcfloor"
 	"github.com/switchboardhq/switchboard/internal/live"
 	"github.com/switchboardhq/switchboard/internal/search"
 	"github.com/switchboardhq/switchboard/internal/wallboard"
@@ -61,6 +62,9 @@ type Config struct {
 	CacheTTL    time.Duration
 	CacheSize   int
 	CachePrefix string
+	// GCHeapFloor is the heap growth the garbage collector allows at least
+	// (internal/gcfloor); 0 leaves Go's own pacing.
+	GCHeapFloor int64
 
 	// Rate limits, in cost units per minute (0: off).
 	RateLimitUser     int
@@ -183,6 +187,7 @@ var serverSettings = []Setting{
 	{"apq-ttl", "SWITCHBOARD_APQ_TTL", "24h", "how long Redis keeps an automatic persisted query (with REDIS_URL)", durationSetter(func(c *Config, d time.Duration) { c.APQTTL = d })},
 	{"cache-ttl", "SWITCHBOARD_CACHE_TTL", "1m", "how long Redis keeps a cached session lookup or SLA policy (with REDIS_URL; in memory they live 500ms); 0 turns the cache off", durationSetter(func(c *Config, d time.Duration) { c.CacheTTL = d })},
 	{"cache-size", "SWITCHBOARD_CACHE_SIZE", "10000", "cached entries kept in memory per instance", intSetter(func(c *Config, n int) { c.CacheSize = n })},
+	{"gc-heap-floor", "SWITCHBOARD_GC_HEAP_FLOOR", itoa(int64(gcfloor.DefaultFloor)), "bytes the heap may grow by between garbage collections, at least: less CPU spent collecting for that much memory, once per process; 0 keeps Go's default pacing, and GOGC in the environment overrides it", int64Setter(func(c *Config, n int64) { c.GCHeapFloor = n })},
 	{"cache-prefix", "SWITCHBOARD_CACHE_PREFIX", "switchboard:cache:", "prefix of the cache's Redis keys: the same on every instance of a deployment, different for deployments sharing one Redis", func(c *Config, v string) error { c.CachePrefix = v; return nil }},
 	{"rate-limit-user", "SWITCHBOARD_RATE_LIMIT_USER", "1200", "cost units a signed-in user may spend a minute, also in one burst (a request costs 1 + its GraphQL complexity / 10); 0 turns it off", intSetter(func(c *Config, n int) { c.RateLimitUser = n })},
 	{"rate-limit-ip", "SWITCHBOARD_RATE_LIMIT_IP", "2400", "cost units one client address may spend a minute (see --trusted-proxies); 0 turns it off", intSetter(func(c *Config, n int) { c.RateLimitIP = n })},
@@ -320,6 +325,9 @@ func (c *Config) validate() error {
 		if n < 1 {
 			return fmt.Errorf("%s: must be at least 1", env)
 		}
+	}
+	if c.GCHeapFloor < 0 {
+		return errors.New("SWITCHBOARD_GC_HEAP_FLOOR: must be 0 (off) or a number of bytes")
 	}
 	if c.CacheTTL < 0 {
 		return errors.New("SWITCHBOARD_CACHE_TTL: must be 0 (off) or a positive duration")
