@@ -3,6 +3,7 @@
 package migrate
 
 import (
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/dialect/sql/schema"
 	"entgo.io/ent/schema/field"
 )
@@ -36,14 +37,24 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "apitoken_created_at",
+				Name:    "apitoken_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{APITokensColumns[1]},
+				Columns: []*schema.Column{APITokensColumns[1], APITokensColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					DescColumns: map[string]bool{
+						APITokensColumns[1].Name: true,
+					},
+				},
 			},
 			{
-				Name:    "apitoken_updated_at",
+				Name:    "apitoken_updated_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{APITokensColumns[2]},
+				Columns: []*schema.Column{APITokensColumns[2], APITokensColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					DescColumns: map[string]bool{
+						APITokensColumns[2].Name: true,
+					},
+				},
 			},
 			{
 				Name:    "apitoken_user_id",
@@ -211,14 +222,24 @@ var (
 		PrimaryKey: []*schema.Column{GroupsColumns[0]},
 		Indexes: []*schema.Index{
 			{
-				Name:    "group_created_at",
+				Name:    "group_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{GroupsColumns[1]},
+				Columns: []*schema.Column{GroupsColumns[1], GroupsColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					DescColumns: map[string]bool{
+						GroupsColumns[1].Name: true,
+					},
+				},
 			},
 			{
-				Name:    "group_updated_at",
+				Name:    "group_updated_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{GroupsColumns[2]},
+				Columns: []*schema.Column{GroupsColumns[2], GroupsColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					DescColumns: map[string]bool{
+						GroupsColumns[2].Name: true,
+					},
+				},
 			},
 		},
 	}
@@ -265,14 +286,24 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "macro_created_at",
+				Name:    "macro_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{MacrosColumns[1]},
+				Columns: []*schema.Column{MacrosColumns[1], MacrosColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					DescColumns: map[string]bool{
+						MacrosColumns[1].Name: true,
+					},
+				},
 			},
 			{
-				Name:    "macro_updated_at",
+				Name:    "macro_updated_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{MacrosColumns[2]},
+				Columns: []*schema.Column{MacrosColumns[2], MacrosColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					DescColumns: map[string]bool{
+						MacrosColumns[2].Name: true,
+					},
+				},
 			},
 		},
 	}
@@ -355,14 +386,24 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "message_created_at",
+				Name:    "message_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[1]},
+				Columns: []*schema.Column{MessagesColumns[1], MessagesColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					DescColumns: map[string]bool{
+						MessagesColumns[1].Name: true,
+					},
+				},
 			},
 			{
-				Name:    "message_updated_at",
+				Name:    "message_updated_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[2]},
+				Columns: []*schema.Column{MessagesColumns[2], MessagesColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					DescColumns: map[string]bool{
+						MessagesColumns[2].Name: true,
+					},
+				},
 			},
 			{
 				Name:    "message_ticket_id_created_at",
@@ -540,14 +581,24 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "routingrule_created_at",
+				Name:    "routingrule_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{RoutingRulesColumns[1]},
+				Columns: []*schema.Column{RoutingRulesColumns[1], RoutingRulesColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					DescColumns: map[string]bool{
+						RoutingRulesColumns[1].Name: true,
+					},
+				},
 			},
 			{
-				Name:    "routingrule_updated_at",
+				Name:    "routingrule_updated_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{RoutingRulesColumns[2]},
+				Columns: []*schema.Column{RoutingRulesColumns[2], RoutingRulesColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					DescColumns: map[string]bool{
+						RoutingRulesColumns[2].Name: true,
+					},
+				},
 			},
 			{
 				Name:    "routingrule_position",
@@ -572,14 +623,24 @@ var (
 		PrimaryKey: []*schema.Column{SLAPoliciesColumns[0]},
 		Indexes: []*schema.Index{
 			{
-				Name:    "slapolicy_created_at",
+				Name:    "slapolicy_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{SLAPoliciesColumns[1]},
+				Columns: []*schema.Column{SLAPoliciesColumns[1], SLAPoliciesColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					DescColumns: map[string]bool{
+						SLAPoliciesColumns[1].Name: true,
+					},
+				},
 			},
 			{
-				Name:    "slapolicy_updated_at",
+				Name:    "slapolicy_updated_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{SLAPoliciesColumns[2]},
+				Columns: []*schema.Column{SLAPoliciesColumns[2], SLAPoliciesColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					DescColumns: map[string]bool{
+						SLAPoliciesColumns[2].Name: true,
+					},
+				},
 			},
 		},
 	}
@@ -615,14 +676,24 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "savedview_created_at",
+				Name:    "savedview_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{SavedViewsColumns[1]},
+				Columns: []*schema.Column{SavedViewsColumns[1], SavedViewsColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					DescColumns: map[string]bool{
+						SavedViewsColumns[1].Name: true,
+					},
+				},
 			},
 			{
-				Name:    "savedview_updated_at",
+				Name:    "savedview_updated_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{SavedViewsColumns[2]},
+				Columns: []*schema.Column{SavedViewsColumns[2], SavedViewsColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					DescColumns: map[string]bool{
+						SavedViewsColumns[2].Name: true,
+					},
+				},
 			},
 			{
 				Name:    "savedview_owner_id",
@@ -675,14 +746,24 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "session_created_at",
+				Name:    "session_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{SessionsColumns[1]},
+				Columns: []*schema.Column{SessionsColumns[1], SessionsColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					DescColumns: map[string]bool{
+						SessionsColumns[1].Name: true,
+					},
+				},
 			},
 			{
-				Name:    "session_updated_at",
+				Name:    "session_updated_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{SessionsColumns[2]},
+				Columns: []*schema.Column{SessionsColumns[2], SessionsColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					DescColumns: map[string]bool{
+						SessionsColumns[2].Name: true,
+					},
+				},
 			},
 			{
 				Name:    "session_user_id",
@@ -744,14 +825,24 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "ticket_created_at",
+				Name:    "ticket_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{TicketsColumns[1]},
+				Columns: []*schema.Column{TicketsColumns[1], TicketsColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					DescColumns: map[string]bool{
+						TicketsColumns[1].Name: true,
+					},
+				},
 			},
 			{
-				Name:    "ticket_updated_at",
+				Name:    "ticket_updated_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{TicketsColumns[2]},
+				Columns: []*schema.Column{TicketsColumns[2], TicketsColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					DescColumns: map[string]bool{
+						TicketsColumns[2].Name: true,
+					},
+				},
 			},
 			{
 				Name:    "ticket_status",
@@ -813,14 +904,24 @@ var (
 		PrimaryKey: []*schema.Column{UsersColumns[0]},
 		Indexes: []*schema.Index{
 			{
-				Name:    "user_created_at",
+				Name:    "user_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{UsersColumns[1]},
+				Columns: []*schema.Column{UsersColumns[1], UsersColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					DescColumns: map[string]bool{
+						UsersColumns[1].Name: true,
+					},
+				},
 			},
 			{
-				Name:    "user_updated_at",
+				Name:    "user_updated_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{UsersColumns[2]},
+				Columns: []*schema.Column{UsersColumns[2], UsersColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					DescColumns: map[string]bool{
+						UsersColumns[2].Name: true,
+					},
+				},
 			},
 			{
 				Name:    "user_role",
