@@ -5,7 +5,11 @@
 package main
 
 import (
+	"fmt"
 	"log"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"text/template"
@@ -87,6 +91,39 @@ func overrideTemplates(cfg *gen.Config) error {
 	return nil
 }
 
+// lateralPages points the generated nested pages at ent/limitperrow.go
+// (a LATERAL join on PostgreSQL) once the files are written. Each rewrite
+// must find its pattern, so an ent or entgql upgrade that changes them
+// fails here rather than silently going back to the slower form.
+func lateralPages(next gen.Generator) gen.Generator {
+	return gen.GenerateFunc(func(g *gen.Graph) error {
+		if err := next.Generate(g); err != nil {
+			return err
+		}
+		rewrite := func(file string, from *regexp.Regexp, to string) error {
+			path := filepath.Join(g.Config.Target, file)
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			if !from.Match(b) {
+				return fmt.Errorf("%s: no %s to rewrite (did ent or entgql change?)", path, from)
+			}
+			return os.WriteFile(path, from.ReplaceAll(b, []byte(to)), 0o644)
+		}
+		if err := rewrite("gql_collection.go", regexp.MustCompile(`entgql\.LimitPerRow\(`), "limitPerRow("); err != nil {
+			return err
+		}
+		loaders := regexp.MustCompile(`s\.Where\(sql\.InValues\((s\.C\([a-z]+\.[A-Za-z]+Column\)), fks\.\.\.\)\)`)
+		for _, file := range []string{"ticket_query.go", "user_query.go"} {
+			if err := rewrite(file, loaders, "whereIn(s, $1, fks)"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 func main() {
 	ex, err := entgql.NewExtension(
 		entgql.WithSchemaGenerator(),
@@ -102,6 +139,7 @@ func main() {
 	err = entc.Generate("./ent/schema", &gen.Config{
 		Target:  "./ent",
 		Package: "github.com/switchboardhq/switchboard/ent",
+		Hooks:   []gen.Hook{lateralPages},
 		Features: []gen.Feature{
 			gen.FeaturePrivacy,
 			gen.FeatureEntQL,

@@ -948,7 +948,7 @@ func (_q *TicketQuery) loadNotifications(ctx context.Context, query *Notificatio
 		query.ctx.AppendFieldOnce(notification.FieldTicketID)
 	}
 	query.Where(predicate.Notification(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(ticket.NotificationsColumn), fks...))
+		whereIn(s, s.C(ticket.NotificationsColumn), fks)
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -978,7 +978,7 @@ func (_q *TicketQuery) loadFollows(ctx context.Context, query *FollowQuery, node
 		query.ctx.AppendFieldOnce(follow.FieldTicketID)
 	}
 	query.Where(predicate.Follow(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(ticket.FollowsColumn), fks...))
+		whereIn(s, s.C(ticket.FollowsColumn), fks)
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -1008,7 +1008,7 @@ func (_q *TicketQuery) loadMentions(ctx context.Context, query *MentionQuery, no
 		query.ctx.AppendFieldOnce(mention.FieldTicketID)
 	}
 	query.Where(predicate.Mention(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(ticket.MentionsColumn), fks...))
+		whereIn(s, s.C(ticket.MentionsColumn), fks)
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -1038,7 +1038,7 @@ func (_q *TicketQuery) loadAttachments(ctx context.Context, query *AttachmentQue
 		query.ctx.AppendFieldOnce(attachment.FieldTicketID)
 	}
 	query.Where(predicate.Attachment(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(ticket.AttachmentsColumn), fks...))
+		whereIn(s, s.C(ticket.AttachmentsColumn), fks)
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -1071,7 +1071,7 @@ func (_q *TicketQuery) loadMessages(ctx context.Context, query *MessageQuery, no
 		query.ctx.AppendFieldOnce(message.FieldTicketID)
 	}
 	query.Where(predicate.Message(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(ticket.MessagesColumn), fks...))
+		whereIn(s, s.C(ticket.MessagesColumn), fks)
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {

@@ -1127,7 +1127,7 @@ func (_q *UserQuery) loadRequestedTickets(ctx context.Context, query *TicketQuer
 		query.ctx.AppendFieldOnce(ticket.FieldRequesterID)
 	}
 	query.Where(predicate.Ticket(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(user.RequestedTicketsColumn), fks...))
+		whereIn(s, s.C(user.RequestedTicketsColumn), fks)
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -1157,7 +1157,7 @@ func (_q *UserQuery) loadAssignedTickets(ctx context.Context, query *TicketQuery
 		query.ctx.AppendFieldOnce(ticket.FieldAssigneeID)
 	}
 	query.Where(predicate.Ticket(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(user.AssignedTicketsColumn), fks...))
+		whereIn(s, s.C(user.AssignedTicketsColumn), fks)
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -1190,7 +1190,7 @@ func (_q *UserQuery) loadMessages(ctx context.Context, query *MessageQuery, node
 		query.ctx.AppendFieldOnce(message.FieldAuthorID)
 	}
 	query.Where(predicate.Message(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(user.MessagesColumn), fks...))
+		whereIn(s, s.C(user.MessagesColumn), fks)
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -1220,7 +1220,7 @@ func (_q *UserQuery) loadAttachments(ctx context.Context, query *AttachmentQuery
 		query.ctx.AppendFieldOnce(attachment.FieldUploaderID)
 	}
 	query.Where(predicate.Attachment(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(user.AttachmentsColumn), fks...))
+		whereIn(s, s.C(user.AttachmentsColumn), fks)
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -1250,7 +1250,7 @@ func (_q *UserQuery) loadSessions(ctx context.Context, query *SessionQuery, node
 		query.ctx.AppendFieldOnce(session.FieldUserID)
 	}
 	query.Where(predicate.Session(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(user.SessionsColumn), fks...))
+		whereIn(s, s.C(user.SessionsColumn), fks)
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -1280,7 +1280,7 @@ func (_q *UserQuery) loadAPITokens(ctx context.Context, query *APITokenQuery, no
 		query.ctx.AppendFieldOnce(apitoken.FieldUserID)
 	}
 	query.Where(predicate.APIToken(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(user.APITokensColumn), fks...))
+		whereIn(s, s.C(user.APITokensColumn), fks)
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -1310,7 +1310,7 @@ func (_q *UserQuery) loadNotifications(ctx context.Context, query *NotificationQ
 		query.ctx.AppendFieldOnce(notification.FieldRecipientID)
 	}
 	query.Where(predicate.Notification(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(user.NotificationsColumn), fks...))
+		whereIn(s, s.C(user.NotificationsColumn), fks)
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -1340,7 +1340,7 @@ func (_q *UserQuery) loadCausedNotifications(ctx context.Context, query *Notific
 		query.ctx.AppendFieldOnce(notification.FieldActorID)
 	}
 	query.Where(predicate.Notification(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(user.CausedNotificationsColumn), fks...))
+		whereIn(s, s.C(user.CausedNotificationsColumn), fks)
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -1373,7 +1373,7 @@ func (_q *UserQuery) loadFollows(ctx context.Context, query *FollowQuery, nodes 
 		query.ctx.AppendFieldOnce(follow.FieldUserID)
 	}
 	query.Where(predicate.Follow(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(user.FollowsColumn), fks...))
+		whereIn(s, s.C(user.FollowsColumn), fks)
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -1403,7 +1403,7 @@ func (_q *UserQuery) loadMentions(ctx context.Context, query *MentionQuery, node
 		query.ctx.AppendFieldOnce(mention.FieldUserID)
 	}
 	query.Where(predicate.Mention(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(user.MentionsColumn), fks...))
+		whereIn(s, s.C(user.MentionsColumn), fks)
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -1433,7 +1433,7 @@ func (_q *UserQuery) loadSavedViews(ctx context.Context, query *SavedViewQuery, 
 		query.ctx.AppendFieldOnce(savedview.FieldOwnerID)
 	}
 	query.Where(predicate.SavedView(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(user.SavedViewsColumn), fks...))
+		whereIn(s, s.C(user.SavedViewsColumn), fks)
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -1463,7 +1463,7 @@ func (_q *UserQuery) loadMacrosAssigning(ctx context.Context, query *MacroQuery,
 		query.ctx.AppendFieldOnce(macro.FieldAssignToID)
 	}
 	query.Where(predicate.Macro(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(user.MacrosAssigningColumn), fks...))
+		whereIn(s, s.C(user.MacrosAssigningColumn), fks)
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -265,4 +266,74 @@ func gql(t *testing.T, url, token, query string, vars map[string]any) json.RawMe
 		t.Fatalf("status %d: %s", res.StatusCode, raw)
 	}
 	return out.Data
+}
+
+// TestNestedPages proves that each ticket's page of messages in a list
+// (one statement for all tickets: a LATERAL join on PostgreSQL, numbered
+// rows on SQLite, ent/limitperrow.go) is that ticket's own page: the same
+// messages, in the same order, with the same pageInfo, as the ticket's
+// whole thread cut in Go, for every role (customers never see notes).
+func TestNestedPages(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
+		res, _, _, srv := countedServer(t, tg, seed.Options{Tickets: 60, Messages: 400, Seed: 11})
+		type page struct {
+			PageInfo struct{ HasNextPage, HasPreviousPage bool }
+			Edges    []struct{ Node struct{ ID string } }
+		}
+		type ticket struct {
+			ID                  string
+			Last, First, Thread page
+		}
+		const query = `{ tickets(first: 30, orderBy: {field: UPDATED_AT, direction: DESC}) { edges { node { id
+			last: messages(last: 3) { pageInfo { hasNextPage hasPreviousPage } edges { node { id } } }
+			first: messages(first: 2) { pageInfo { hasNextPage hasPreviousPage } edges { node { id } } }
+			thread: messages(first: 90) { edges { node { id } } }
+		} } } }`
+		ids := func(p page) []string {
+			var out []string
+			for _, e := range p.Edges {
+				out = append(out, e.Node.ID)
+			}
+			return out
+		}
+		for _, who := range []struct{ role, email string }{{"Admin", res.Admin}, {"Agent", res.Agent}, {"Customer", res.Customer}} {
+			t.Run(who.role, func(t *testing.T) {
+				data := gql(t, srv.URL, gqlToken(t, srv.URL, who.email), query, nil)
+				var got struct {
+					Tickets struct{ Edges []struct{ Node ticket } }
+				}
+				if err := json.Unmarshal(data, &got); err != nil {
+					t.Fatal(err)
+				}
+				long := 0
+				for _, e := range got.Tickets.Edges {
+					tk := e.Node
+					thread := ids(tk.Thread)
+					if len(thread) == 90 {
+						t.Fatalf("ticket %s has 90 messages or more: its whole thread is not known", tk.ID)
+					}
+					if len(thread) > 3 {
+						long++
+					}
+					wantLast := thread[max(0, len(thread)-3):]
+					wantFirst := thread[:min(2, len(thread))]
+					if g := ids(tk.Last); !slices.Equal(g, wantLast) {
+						t.Errorf("ticket %s: messages(last: 3) = %v, its thread ends %v", tk.ID, g, wantLast)
+					}
+					if g := ids(tk.First); !slices.Equal(g, wantFirst) {
+						t.Errorf("ticket %s: messages(first: 2) = %v, its thread starts %v", tk.ID, g, wantFirst)
+					}
+					if g, w := tk.Last.PageInfo.HasPreviousPage, len(thread) > 3; g != w {
+						t.Errorf("ticket %s: messages(last: 3) hasPreviousPage = %v with %d messages", tk.ID, g, len(thread))
+					}
+					if g, w := tk.First.PageInfo.HasNextPage, len(thread) > 2; g != w {
+						t.Errorf("ticket %s: messages(first: 2) hasNextPage = %v with %d messages", tk.ID, g, len(thread))
+					}
+				}
+				if len(got.Tickets.Edges) == 0 || long == 0 {
+					t.Fatalf("%d tickets, %d with more than 3 messages: the data tests nothing", len(got.Tickets.Edges), long)
+				}
+			})
+		}
+	})
 }

@@ -411,6 +411,11 @@ var (
 				Columns: []*schema.Column{MessagesColumns[7], MessagesColumns[1]},
 			},
 			{
+				Name:    "message_ticket_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{MessagesColumns[7], MessagesColumns[0]},
+			},
+			{
 				Name:    "message_author_id",
 				Unique:  false,
 				Columns: []*schema.Column{MessagesColumns[8]},

@@ -59,9 +59,11 @@ func (Message) Edges() []ent.Edge {
 	}
 }
 
-// Indexes of the Message.
+// Indexes of the Message. (ticket_id, id) serves a ticket's page of
+// messages in their default order: a list of tickets with each one's
+// messages(last: 3) reads three rows per ticket from it (ent/limitperrow.go).
 func (Message) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("ticket_id", "created_at"), index.Fields("author_id"), index.Fields("email_message_id")}
+	return []ent.Index{index.Fields("ticket_id", "created_at"), index.Fields("ticket_id", "id"), index.Fields("author_id"), index.Fields("email_message_id")}
 }
 
 // Annotations of the Message.
