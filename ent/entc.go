@@ -91,11 +91,12 @@ func overrideTemplates(cfg *gen.Config) error {
 	return nil
 }
 
-// lateralPages points the generated nested pages at ent/limitperrow.go
-// (a LATERAL join on PostgreSQL) once the files are written. Each rewrite
+// handWrittenQueries points the generated nested pages at ent/limitperrow.go
+// (a LATERAL join on PostgreSQL), and the count of all tickets at
+// ent/tally.go, once the files are written. Each rewrite
 // must find its pattern, so an ent or entgql upgrade that changes them
 // fails here rather than silently going back to the slower form.
-func lateralPages(next gen.Generator) gen.Generator {
+func handWrittenQueries(next gen.Generator) gen.Generator {
 	return gen.GenerateFunc(func(g *gen.Graph) error {
 		if err := next.Generate(g); err != nil {
 			return err
@@ -120,7 +121,9 @@ func lateralPages(next gen.Generator) gen.Generator {
 				return err
 			}
 		}
-		return nil
+		// An unfiltered count of tickets comes from the tally (ent/tally.go).
+		return rewrite("ticket_query.go", regexp.MustCompile(`(func \(_q \*TicketQuery\) sqlCount\(ctx context\.Context\) \(int, error\) \{\n)`),
+			"${1}\tif n, ok, err := _q.tallied(ctx); ok || err != nil {\n\t\treturn n, err\n\t}\n")
 	})
 }
 
@@ -139,7 +142,7 @@ func main() {
 	err = entc.Generate("./ent/schema", &gen.Config{
 		Target:  "./ent",
 		Package: "github.com/switchboardhq/switchboard/ent",
-		Hooks:   []gen.Hook{lateralPages},
+		Hooks:   []gen.Hook{handWrittenQueries},
 		Features: []gen.Feature{
 			gen.FeaturePrivacy,
 			gen.FeatureEntQL,

@@ -1089,6 +1089,9 @@ func (_q *TicketQuery) loadMessages(ctx context.Context, query *MessageQuery, no
 }
 
 func (_q *TicketQuery) sqlCount(ctx context.Context) (int, error) {
+	if n, ok, err := _q.tallied(ctx); ok || err != nil {
+		return n, err
+	}
 	_spec := _q.querySpec()
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers

@@ -240,7 +240,8 @@ func RequireCurrent(ctx context.Context, client *ent.Client) error {
 // Prepare runs after the versioned migrations: it installs the search
 // index (search.Install: tables, triggers and functions outside ent's
 // model, whose statements depend on the configured language, and which
-// is a no-op when the installed index is current) and creates the rows
+// is a no-op when the installed index is current), the ticket tally on
+// PostgreSQL (ent/tally.go), and creates the rows
 // the program relies on (the ticket number and event cursor sequences)
 // unless they exist.
 func Prepare(ctx context.Context, client *ent.Client, o MigrateOptions) error {
@@ -248,6 +249,9 @@ func Prepare(ctx context.Context, client *ent.Client, o MigrateOptions) error {
 		o.SearchLanguage = search.DefaultLanguage
 	}
 	if err := search.Install(ctx, client, o.SearchLanguage); err != nil {
+		return err
+	}
+	if err := client.InstallTally(ctx); err != nil {
 		return err
 	}
 	sys := viewer.SystemContext(ctx)
