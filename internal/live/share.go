@@ -228,7 +228,15 @@ func (s *subscriber) handOver(owed []*render) {
 		}
 		r.mu.Unlock()
 		for _, w := range stranded {
-			if w != s {
+			if w == s {
+				continue
+			}
+			// A subscription that ended meanwhile misses nothing: its
+			// connection (which may still run others) is kept.
+			w.mu.Lock()
+			closed := w.closed
+			w.mu.Unlock()
+			if !closed {
 				w.conn.Disconnect(CloseTooSlow, "an event could not be delivered; reconnect and resume from your last cursor")
 			}
 		}
