@@ -184,6 +184,11 @@ func TestLiveStopAndResubscribeWithTheSameID(t *testing.T) {
 		d := harness.NewDesk(t, tg, nil)
 		ticket := answeredTicket(t, d, "Again")
 		st := d.WS(t, d.Admin)
+		// The probe sees each event once the hub dispatched it: a
+		// subscription started after that does not get it.
+		probe := d.WS(t, d.Admin)
+		probe.Sub(t, "p", pumpEvents, map[string]any{"t": ticket})
+		probe.Sync(t)
 		for round := 0; round < 3; round++ {
 			for i := 0; i < 20; i++ {
 				st.Sub(t, "1", pumpEvents, map[string]any{"t": ticket})
@@ -196,6 +201,7 @@ func TestLiveStopAndResubscribeWithTheSameID(t *testing.T) {
 			st.Sync(t)
 			body := "round " + strconv.Itoa(round)
 			d.Message(t, d.Admin, ticket, body, false)
+			probe.Expect(t, "p", "MESSAGE_ADDED:"+body)
 			if ev := st.Event(t, "1"); harness.EventSummary(ev) != "MESSAGE_ADDED:"+body {
 				t.Fatalf("round %d: got %v", round, ev)
 			}
@@ -204,6 +210,7 @@ func TestLiveStopAndResubscribeWithTheSameID(t *testing.T) {
 			// Mid-stream: events queued for the stopped operation are
 			// not sent.
 			d.Message(t, d.Admin, ticket, "unseen "+body, false)
+			probe.Expect(t, "p", "MESSAGE_ADDED:unseen "+body)
 			st.Sync(t)
 		}
 		st.Quiet(t, 300*time.Millisecond)
