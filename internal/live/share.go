@@ -25,6 +25,15 @@ type Output interface {
 	// Deliver sends payload (one rendered response) to the client as the
 	// subscription's next result.
 	Deliver(payload []byte)
+	// Ready tells that the subscription's execution can take one more
+	// result without waiting: it is called once for each event queued on
+	// the channel Subscribe returned, after it is queued, and once more
+	// when the subscription ends (its context is done: the execution
+	// then returns at once). A transport can so run the execution only
+	// while it has something to do, rather than on a goroutine blocked on
+	// the channel. Ready is called with the subscriber's locks held: it
+	// must not block, nor call back into the hub.
+	Ready()
 }
 
 // Share is what a transport puts in the context of an operation that may
@@ -55,6 +64,11 @@ func WithShare(ctx context.Context, sh *Share) context.Context {
 func WithoutShare(ctx context.Context) context.Context {
 	return context.WithValue(ctx, shareKey{}, (*Share)(nil))
 }
+
+// Attached reports whether the operation subscribed to the hub's events
+// through sh (Subscribe succeeded): its results then come from events the
+// hub announces with Output.Ready, to the end.
+func (sh *Share) Attached() bool { return sh.sub.Load() != nil }
 
 func shareFrom(ctx context.Context) *Share {
 	sh, _ := ctx.Value(shareKey{}).(*Share)
@@ -143,6 +157,7 @@ func (s *subscriber) pushLocked(e *Event, r *render) bool {
 	select {
 	case s.ch <- e:
 		s.rendering = append(s.rendering, r)
+		s.share.out.Ready()
 		return true
 	default:
 		return false
@@ -213,7 +228,15 @@ func (s *subscriber) handOver(owed []*render) {
 		}
 		r.mu.Unlock()
 		for _, w := range stranded {
-			if w != s {
+			if w == s {
+				continue
+			}
+			// A subscription that ended meanwhile misses nothing: its
+			// connection (which may still run others) is kept.
+			w.mu.Lock()
+			closed := w.closed
+			w.mu.Unlock()
+			if !closed {
 				w.conn.Disconnect(CloseTooSlow, "an event could not be delivered; reconnect and resume from your last cursor")
 			}
 		}

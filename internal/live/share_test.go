@@ -17,14 +17,27 @@ import (
 
 // recorder is a transport's output that keeps what it was handed.
 type recorder struct {
-	mu  sync.Mutex
-	got []string
+	mu    sync.Mutex
+	got   []string
+	ready int
 }
 
 func (r *recorder) Deliver(payload []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.got = append(r.got, string(payload))
+}
+
+func (r *recorder) Ready() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ready++
+}
+
+func (r *recorder) readies() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ready
 }
 
 func (r *recorder) results() []string {
@@ -105,6 +118,18 @@ func TestSharedRendering(t *testing.T) {
 			t.Fatalf("c got %q", got)
 		}
 	})
+	t.Run("ReadyOncePerQueuedEvent", func(t *testing.T) {
+		// Event 1 was queued to its renderer of a and b, and to c.
+		if got := a.out.readies() + b.out.readies(); got != 1 {
+			t.Fatalf("a and b were told of %d queued events, want 1", got)
+		}
+		if got := c.out.readies(); got != 1 {
+			t.Fatalf("c was told of %d queued events, want 1", got)
+		}
+		if !a.sh.Attached() || !c.sh.Attached() || NewShare(&recorder{}, "x").Attached() {
+			t.Fatal("Attached does not tell the subscribed Shares")
+		}
+	})
 	t.Run("ARendererThatLeavesHandsOver", func(t *testing.T) {
 		h.dispatch(context.Background(), event(2))
 		gone, left := renderer(t, 2)
@@ -122,6 +147,12 @@ func TestSharedRendering(t *testing.T) {
 		}
 		if got := left.out.results(); !slices.Equal(got, []string{"same 1", "same 2"}) {
 			t.Fatalf("the remaining subscription got %q", got)
+		}
+		// Told of event 1 (one of them), of event 2 (both: queued to
+		// the one that left, then handed to the other), and of the end
+		// of the one that left (before it handed over).
+		if got := a.out.readies() + b.out.readies(); got != 4 {
+			t.Fatalf("a and b were told %d times, want 4", got)
 		}
 	})
 }

@@ -79,14 +79,17 @@ func (h *Hub) Subscribe(ctx context.Context, f Filter, after *string) (<-chan *E
 	if f.TicketID == "" && f.GroupID == "" && v.IsCustomer() {
 		s.customer = v.UserID
 	}
-	if sh := shareFrom(ctx); sh != nil {
-		s.share = sh
-		sh.sub.Store(s)
-	}
+	sh := shareFrom(ctx)
+	s.share = sh
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
 		return nil, apierr.Errorf(apierr.Unavailable, "the server is shutting down")
+	}
+	if sh != nil {
+		// Only once the subscription is sure to start: an attached Share
+		// tells the transport that events (and Ready calls) will follow.
+		sh.sub.Store(s)
 	}
 	seam := h.last
 	s.ctx = ctx
@@ -228,6 +231,7 @@ func (s *subscriber) deliver(e *Event) {
 		case s.ch <- e:
 			s.sent = e.Seq
 			s.hub.counters.eventsDelivered.Add(1)
+			s.ready()
 		default:
 			s.hub.counters.eventsBehind.Add(1)
 			s.lagLocked()
@@ -342,11 +346,20 @@ func (s *subscriber) send(ctx context.Context, e *Event) bool {
 	case s.ch <- e:
 		s.mu.Lock()
 		s.sent = e.Seq
+		s.ready()
 		s.mu.Unlock()
 		s.hub.counters.eventsDelivered.Add(1)
 		return true
 	case <-ctx.Done():
 		return false
+	}
+}
+
+// ready tells the transport of a sharing subscriber that the execution
+// can take one more result (an event queued, or the end) without waiting.
+func (s *subscriber) ready() {
+	if s.share != nil {
+		s.share.out.Ready()
 	}
 }
 
@@ -356,6 +369,8 @@ func (s *subscriber) close() {
 	s.pending = nil
 	owed := s.rendering
 	s.rendering = nil
+	// The context is done: the execution returns at once, with the end.
+	s.ready()
 	s.mu.Unlock()
 	if len(owed) > 0 {
 		s.handOver(owed)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -348,8 +349,10 @@ func (c *conn) keepAlive() {
 	c.mu.Unlock()
 }
 
-// start runs one operation: a subscription on a goroutine of its own,
-// a query or mutation at once.
+// start runs one operation: a query or mutation at once; a subscription
+// of the hub's events (one attached to its Share) is pumped, from the
+// hub's Ready calls, only while it has results to take; any other
+// subscription runs on a goroutine of its own.
 func (c *conn) start(m message) bool {
 	if !c.isAcked() {
 		c.close(CloseUnauthorized, "Unauthorized")
@@ -401,16 +404,25 @@ func (c *conn) start(m message) bool {
 	if rc.Operation.Operation == ast.Subscription {
 		op.share = live.NewShare(opOutput{c: c, op: op}, fingerprint(rc, live.ShareKey(viewer.FromContext(ctx), personal(rc))))
 		ctx = live.WithShare(ctx, op.share)
+		// Held until the operation is set up: the hub may queue events
+		// (and call Ready) from within DispatchOperation.
+		op.ready.Store(1)
 	}
 	c.mu.Lock()
 	c.ops[m.ID] = op
 	c.mu.Unlock()
 	responses, ctx := c.exec.DispatchOperation(ctx, rc)
-	if rc.Operation.Operation != ast.Subscription {
+	switch {
+	case rc.Operation.Operation != ast.Subscription:
 		c.respond(ctx, op, responses)
-		return true
+	case op.share.Attached():
+		op.ctx, op.responses = ctx, responses
+		c.release(op)
+	default:
+		// Refused (an error response), or a subscription whose results
+		// are not the hub's events of this operation.
+		go c.respond(ctx, op, responses)
 	}
-	go c.respond(ctx, op, responses)
 	return true
 }
 
@@ -423,6 +435,18 @@ type operation struct {
 	// share lets the hub hand this subscription results rendered for an
 	// identical one.
 	share *live.Share
+
+	// A pumped subscription (one attached to the hub through share) has
+	// no goroutine of its own: ready counts the results its execution
+	// can give without waiting (one per Ready of the hub), plus one while
+	// a pump takes them or the operation is being set up. The Ready that
+	// takes it from zero starts a pump, which ends when it brings it back
+	// to zero: one pump at a time, taking the results in order.
+	ready     atomic.Int64
+	ctx       context.Context
+	responses graphql.ResponseHandler
+	// started: the pump has taken a result.
+	started bool
 }
 
 // opOutput delivers results rendered for another subscription.
@@ -441,6 +465,45 @@ func (o opOutput) Deliver(payload []byte) {
 	}
 }
 
+// Ready is the hub's word that the operation's execution has one more
+// result to give without waiting (see live.Output). It does not block.
+func (o opOutput) Ready() {
+	if o.op.ready.Add(1) == 1 {
+		go o.c.pump(o.op)
+	}
+}
+
+// release ends the hold of a pumped operation's setup, starting its pump
+// if results came meanwhile.
+func (c *conn) release(op *operation) {
+	if op.ready.Add(-1) > 0 {
+		go c.pump(op)
+	}
+}
+
+// pump takes the results of a pumped operation that are ready, in order,
+// then returns; the next Ready starts another.
+func (c *conn) pump(op *operation) {
+	for {
+		resp := op.responses(op.ctx)
+		if resp == nil || !c.current(op) {
+			// The operation ended (its context is done): the hub's
+			// last Ready.
+			c.finish(op, true)
+			return
+		}
+		first := !op.started
+		op.started = true
+		if !c.result(op.ctx, op, resp, first) {
+			c.finish(op, false)
+			return
+		}
+		if op.ready.Add(-1) == 0 {
+			return
+		}
+	}
+}
+
 // current reports whether op is still the connection's operation of its
 // id (not stopped by the client, nor replaced).
 func (c *conn) current(op *operation) bool {
@@ -452,42 +515,54 @@ func (c *conn) current(op *operation) bool {
 // respond sends an operation's results, then complete (unless the client
 // stopped it, or the connection is closing).
 func (c *conn) respond(ctx context.Context, op *operation, responses graphql.ResponseHandler) {
-	id := op.id
-	defer func() {
-		c.mu.Lock()
-		if c.ops[id] == op {
-			delete(c.ops, id)
-		}
-		c.mu.Unlock()
-		op.cancel()
-	}()
-	first := true
-	for {
+	for first := true; ; first = false {
 		resp := responses(ctx)
 		if resp == nil || !c.current(op) {
 			break
 		}
-		if first && op.share != nil && resp.Data == nil && len(resp.Errors) > 0 {
-			// The operation failed before it produced anything (the
-			// subscription was refused): an error message ends it.
-			c.sendErrors(id, resp.Errors)
+		if !c.result(ctx, op, resp, first) {
+			c.finish(op, false)
 			return
 		}
-		first = false
-		payload, err := json.Marshal(resp)
-		if err != nil {
-			// Still a result, so that shared rendering stays aligned.
-			c.t.Log.ErrorContext(ctx, "encoding a response", "err", err)
-			payload = []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)
-		}
-		if op.share != nil && op.share.Rendered(payload) {
-			continue // the hub delivers it, to this and identical subscriptions
-		}
-		c.sendResult(op, payload)
 	}
-	if c.current(op) && c.ctx.Err() == nil {
-		c.send(message{ID: id, Type: "complete"})
+	c.finish(op, true)
+}
+
+// result sends one response of op; false when it ended the operation
+// with an error message.
+func (c *conn) result(ctx context.Context, op *operation, resp *graphql.Response, first bool) bool {
+	if first && op.share != nil && resp.Data == nil && len(resp.Errors) > 0 {
+		// The operation failed before it produced anything (the
+		// subscription was refused): an error message ends it.
+		c.sendErrors(op.id, resp.Errors)
+		return false
 	}
+	payload, err := json.Marshal(resp)
+	if err != nil {
+		// Still a result, so that shared rendering stays aligned.
+		c.t.Log.ErrorContext(ctx, "encoding a response", "err", err)
+		payload = []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)
+	}
+	if op.share != nil && op.share.Rendered(payload) {
+		return true // the hub delivers it, to this and identical subscriptions
+	}
+	c.sendResult(op, payload)
+	return true
+}
+
+// finish ends an operation whose results ended: complete is sent when
+// complete is set, unless the client stopped it or the connection is
+// closing.
+func (c *conn) finish(op *operation, complete bool) {
+	if complete && c.current(op) && c.ctx.Err() == nil {
+		c.send(message{ID: op.id, Type: "complete"})
+	}
+	c.mu.Lock()
+	if c.ops[op.id] == op {
+		delete(c.ops, op.id)
+	}
+	c.mu.Unlock()
+	op.cancel()
 }
 
 // sendResult sends one result of an operation. The frame is put together

@@ -3,9 +3,12 @@
 // legacy graphql-ws (subscriptions-transport-ws). It replaces gqlgen's
 // websocket transport, which runs four goroutines per connection and
 // writes straight to the socket; here a connection costs one reader
-// goroutine and one per subscription, its writes run on a few writers
-// shared by all connections (writers.go), and each connection has a
-// bounded outbound queue: a client that stops reading is disconnected
+// goroutine. A subscription of the hub's ticket events has none of its
+// own: the hub calls the operation's live.Output.Ready for each event it
+// queues, and a short-lived pump runs the execution for what is ready,
+// then ends (conn.go); other subscriptions run on a goroutine each. Writes
+// run on a few writers shared by all connections (writers.go), and each
+// connection has a bounded outbound queue: a client that stops reading is disconnected
 // rather than slowing the others. Sockets are accepted by
 // gorilla/websocket through gqlgen's websocket implementation interface
 // (Gorilla).
