@@ -94,9 +94,10 @@ func (t *Tuner) adjust() {
 	}
 	p := int64(maxPercent)
 	if live > 0 {
-		p = int64(t.floor * 100 / live)
+		// In floating point: the ratio is clamped below, and no integer
+		// conversion can overflow on the way.
+		p = int64(max(minPercent, min(maxPercent, float64(t.floor)*100/float64(live))))
 	}
-	p = max(minPercent, min(maxPercent, p))
 	if t.percent.Swap(p) != p && !t.stopped.Load() {
 		debug.SetGCPercent(int(p))
 	}
