@@ -37,6 +37,17 @@ func settledGoroutines() int {
 	return n
 }
 
+// stackBytes is the memory of goroutine stacks after two collections: the
+// first shrinks the stacks that can be and frees those of goroutines that
+// ended, the second returns the stack spans that left empty.
+func stackBytes() int64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.StackInuse) // #nosec G115 -- bytes of stack, far below 2^63
+}
+
 // syncWS runs a query on c and waits for its result and complete: the
 // server has registered every operation started before it.
 func syncWS(t *testing.T, c *harness.WS, id string) {
@@ -71,6 +82,7 @@ func TestLiveSubscriptionsCostNoGoroutine(t *testing.T) {
 	ticket := answeredTicket(t, d, "Counted")
 	const n = 60
 	base := settledGoroutines()
+	stacks := stackBytes()
 	// The client's connections have no goroutines (reads on this one).
 	conns := make([]*harness.WS, n)
 	for i := range conns {
@@ -86,6 +98,7 @@ func TestLiveSubscriptionsCostNoGoroutine(t *testing.T) {
 		syncWS(t, c, "sync")
 	}
 	subscribed := settledGoroutines()
+	stackPerConn := float64(stackBytes()-stacks) / n
 	perConn := float64(connected-base) / n
 	perSub := float64(subscribed-connected) / n
 	t.Logf("goroutines: %d at first, %d with %d connections (%.2f each), %d with a subscription on each (%.2f each)",
@@ -96,6 +109,13 @@ func TestLiveSubscriptionsCostNoGoroutine(t *testing.T) {
 	if perSub > 0.3 {
 		_ = pprof.Lookup("goroutine").WriteTo(os.Stderr, 1)
 		t.Fatalf("%.2f goroutines per ticketEvents subscription, want none (dump above)", perSub)
+	}
+	// The reader sits in a read for the life of the socket with the stack
+	// it has: what reading needs (4 KB), not what authenticating and
+	// subscribing grew (8 KB or more, when they ran on it).
+	t.Logf("goroutine stacks: %.0f bytes more per subscribed connection", stackPerConn)
+	if stackPerConn > 6<<10 {
+		t.Errorf("%.0f bytes of goroutine stack per idle subscribed connection, want at most 6 KB", stackPerConn)
 	}
 	// They still work, and the goroutines that delivered are gone after.
 	d.Message(t, d.Admin, ticket, "to all", false)

@@ -29,8 +29,11 @@ type Gorilla struct {
 	MaxMessageBytes int64
 }
 
-// readBufferSize is the read buffer of a connection.
-const readBufferSize = 1024
+// readBufferSize is the read buffer of a connection: room for a frame
+// header and the largest control frame (gorilla's minimum is 125 bytes),
+// the most any single read needs; client messages are small, and longer
+// ones are read in several steps.
+const readBufferSize = 256
 
 var (
 	_            transport.WebsocketImplementation = Gorilla{}
@@ -45,8 +48,7 @@ func (g Gorilla) Accept(w http.ResponseWriter, r *http.Request, opts transport.W
 		WriteBufferPool:  writeBuffers,
 		// Clients send little (subscribe, pong, complete): a small read
 		// buffer per connection instead of net/http's 4 KB, which
-		// gorilla would otherwise keep. Longer messages are read in
-		// several steps.
+		// gorilla would otherwise keep.
 		ReadBufferSize: readBufferSize,
 		CheckOrigin:    func(r *http.Request) bool { return OriginAllowed(r, g.scheme(r), g.AllowedOrigins) },
 	}
