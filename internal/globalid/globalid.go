@@ -5,6 +5,7 @@
 package globalid
 
 import (
+	"bytes"
 	"crypto/rand"
 	"database/sql/driver"
 	"fmt"
@@ -104,9 +105,14 @@ func (id *ID) UnmarshalGQL(v any) error {
 	return nil
 }
 
-// MarshalGQL implements graphql.Marshaler.
+// MarshalGQL implements graphql.Marshaler: the ID quoted, into the
+// response buffer when w is one (no copy per ID).
 func (id ID) MarshalGQL(w io.Writer) {
-	_, _ = io.WriteString(w, strconv.Quote(string(id)))
+	var p []byte
+	if b, ok := w.(*bytes.Buffer); ok {
+		p = b.AvailableBuffer()
+	}
+	_, _ = w.Write(strconv.AppendQuote(p, string(id)))
 }
 
 // Scan implements sql.Scanner.
