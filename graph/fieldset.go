@@ -23,28 +23,37 @@ type objectFields struct {
 func newObjectFields(fields []graphql.CollectedField) *objectFields {
 	switch n := len(fields); {
 	case n <= 4:
-		o := &struct {
-			objectFields
-			values [4]graphql.Marshaler
-		}{}
-		o.fields, o.Values = fields, o.values[:n]
-		return &o.objectFields
+		o := new(objectFields4)
+		return o.set(fields, o.values[:n])
 	case n <= 8:
-		o := &struct {
-			objectFields
-			values [8]graphql.Marshaler
-		}{}
-		o.fields, o.Values = fields, o.values[:n]
-		return &o.objectFields
+		o := new(objectFields8)
+		return o.set(fields, o.values[:n])
 	case n <= 16:
-		o := &struct {
-			objectFields
-			values [16]graphql.Marshaler
-		}{}
-		o.fields, o.Values = fields, o.values[:n]
-		return &o.objectFields
+		o := new(objectFields16)
+		return o.set(fields, o.values[:n])
 	}
-	return &objectFields{fields: fields, Values: make([]graphql.Marshaler, len(fields))}
+	return (&objectFields{}).set(fields, make([]graphql.Marshaler, len(fields)))
+}
+
+// Field sets with room for their values.
+type (
+	objectFields4 struct {
+		objectFields
+		values [4]graphql.Marshaler
+	}
+	objectFields8 struct {
+		objectFields
+		values [8]graphql.Marshaler
+	}
+	objectFields16 struct {
+		objectFields
+		values [16]graphql.Marshaler
+	}
+)
+
+func (o *objectFields) set(fields []graphql.CollectedField, values []graphql.Marshaler) *objectFields {
+	o.fields, o.Values = fields, values
+	return o
 }
 
 // MarshalGQL writes the fields in order, each alias once (as FieldSet
