@@ -117,7 +117,7 @@ func detach(req context.Context) context.Context {
 	return viewer.NewContext(ctx, viewer.FromContext(req))
 }
 
-// serve is the connection's reader, on the HTTP handler's goroutine.
+// serve is the connection's reader, on a goroutine of its own (see Transport.Do).
 func (c *conn) serve() {
 	defer c.cleanup()
 	_ = c.ws.SetReadDeadline(time.Now().Add(c.t.InitTimeout))
