@@ -36,8 +36,9 @@ const connectionLimitRetry = 30 * time.Second
 // to the hub. Its context carries the viewer; revalidation replaces that
 // viewer in place, so every subscription of the connection sees the change.
 type Conn struct {
-	hub *Hub
-	ctx context.Context
+	hub    *Hub
+	ctx    context.Context
+	viewer viewer.Ref // ctx's
 	// user is counted against MaxConnectionsPerUser (as of Connect).
 	user       globalid.ID
 	disconnect func(code int, reason string)
@@ -50,7 +51,7 @@ type connKey struct{}
 // disconnect must close the connection (without blocking) with the code.
 // The returned context carries the Conn for the subscriptions made on it.
 func (h *Hub) Connect(ctx context.Context, disconnect func(code int, reason string)) (context.Context, *Conn, error) {
-	c := &Conn{hub: h, ctx: ctx, disconnect: disconnect}
+	c := &Conn{hub: h, ctx: ctx, viewer: viewer.RefOf(ctx), disconnect: disconnect}
 	v := viewer.FromContext(ctx)
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -74,7 +75,7 @@ func (h *Hub) Connect(ctx context.Context, disconnect func(code int, reason stri
 }
 
 // Viewer is the connection's viewer as of the last revalidation.
-func (c *Conn) Viewer() *viewer.Viewer { return viewer.FromContext(c.ctx) }
+func (c *Conn) Viewer() *viewer.Viewer { return c.viewer.Load() }
 
 // Close unregisters the connection (its subscriptions end with their
 // contexts).
@@ -106,5 +107,5 @@ func (h *Hub) connOf(ctx context.Context) *Conn {
 	if c, ok := ctx.Value(connKey{}).(*Conn); ok {
 		return c
 	}
-	return &Conn{hub: h, ctx: ctx, disconnect: func(int, string) {}}
+	return &Conn{hub: h, ctx: ctx, viewer: viewer.RefOf(ctx), disconnect: func(int, string) {}}
 }

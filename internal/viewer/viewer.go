@@ -79,6 +79,25 @@ func FromContext(ctx context.Context) *Viewer {
 	return nil
 }
 
+// Ref is where a context keeps its viewer: FromContext of that context,
+// read without walking the context's chain each time (the hub reads each
+// subscriber's viewer for every event).
+type Ref struct{ s *slot }
+
+// RefOf returns the viewer reference of ctx.
+func RefOf(ctx context.Context) Ref {
+	s, _ := ctx.Value(ctxKey{}).(*slot)
+	return Ref{s}
+}
+
+// Load returns the viewer now in the context, as FromContext would.
+func (r Ref) Load() *Viewer {
+	if r.s == nil {
+		return nil
+	}
+	return r.s.v.Load()
+}
+
 // SignIn makes v the viewer of the request that ctx belongs to, from now
 // on. It reports false when ctx was not made by NewContext.
 func SignIn(ctx context.Context, v *Viewer) bool {

@@ -39,6 +39,24 @@ func TestFromContext(t *testing.T) {
 			t.Fatal("SignIn accepted a context without a viewer slot")
 		}
 	})
+	t.Run("RefSeesReplacements", func(t *testing.T) {
+		old := &viewer.Viewer{UserID: "u", Role: viewer.Agent}
+		ctx := viewer.NewContext(context.Background(), old)
+		ref := viewer.RefOf(context.WithValue(ctx, struct{}{}, 1))
+		if ref.Load() != old {
+			t.Fatalf("Ref reads %+v, want %+v", ref.Load(), old)
+		}
+		revalidated := &viewer.Viewer{UserID: "u", Role: viewer.Customer}
+		if !viewer.Replace(ctx, old, revalidated) {
+			t.Fatal("Replace refused")
+		}
+		if ref.Load() != revalidated || viewer.FromContext(ctx) != revalidated {
+			t.Fatalf("after Replace Ref reads %+v, FromContext %+v", ref.Load(), viewer.FromContext(ctx))
+		}
+		if v := viewer.RefOf(context.Background()).Load(); v != nil {
+			t.Fatalf("Ref of a context without a viewer reads %+v", v)
+		}
+	})
 	t.Run("SystemIsNotARequestViewer", func(t *testing.T) {
 		v := viewer.FromContext(viewer.SystemContext(context.Background()))
 		if !v.IsSystem() || v.UserID != "" {
