@@ -42,7 +42,8 @@ func TestFromContext(t *testing.T) {
 	t.Run("RefSeesReplacements", func(t *testing.T) {
 		old := &viewer.Viewer{UserID: "u", Role: viewer.Agent}
 		ctx := viewer.NewContext(context.Background(), old)
-		ref := viewer.RefOf(context.WithValue(ctx, struct{}{}, 1))
+		type otherKey struct{}
+		ref := viewer.RefOf(context.WithValue(ctx, otherKey{}, 1))
 		if ref.Load() != old {
 			t.Fatalf("Ref reads %+v, want %+v", ref.Load(), old)
 		}
