@@ -6,7 +6,7 @@
 #
 #   bench/wrk-pages.sh /tmp/switchboard-before /tmp/switchboard-after
 #
-# Needs wrk, psql and curl; env: PGURL (the server BenchmarkPages used),
+# Needs wrk, psql, curl, jq and python3; env: PGURL (the server BenchmarkPages used),
 # DURATION (10s), CONNECTIONS (16), ROUNDS (1: each binary once per round).
 set -euo pipefail
 pg=${PGURL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}

@@ -52,7 +52,7 @@ type connKey struct{}
 // The returned context carries the Conn for the subscriptions made on it.
 func (h *Hub) Connect(ctx context.Context, disconnect func(code int, reason string)) (context.Context, *Conn, error) {
 	c := &Conn{hub: h, ctx: ctx, viewer: viewer.RefOf(ctx), disconnect: disconnect}
-	v := viewer.FromContext(ctx)
+	v := c.Viewer()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
