@@ -115,31 +115,48 @@ func (o *Outbox) TicketReply(ctx context.Context, tx *ent.Tx, t *ent.Ticket, msg
 		return nil // an internal note never leaves by mail
 	}
 	sys := viewer.SystemContext(ctx)
-	author, err := tx.User.Get(sys, msg.AuthorID)
+	// Author and requester in one query: the ticket's row is locked
+	// meanwhile.
+	people, err := tx.User.Query().Where(user.IDIn(msg.AuthorID, t.RequesterID)).All(sys)
 	if err != nil {
 		return err
+	}
+	var author, req *ent.User
+	for _, u := range people {
+		if u.ID == msg.AuthorID {
+			author = u
+		}
+		if u.ID == t.RequesterID {
+			req = u
+		}
+	}
+	if author == nil || req == nil {
+		// Foreign keys keep both: a row is missing only if the database
+		// is damaged.
+		return fmt.Errorf("reply %s: its author or its ticket's requester is missing", msg.ID)
 	}
 	if author.Role == user.RoleCUSTOMER {
 		return nil
 	}
-	return o.ticketMail(sys, tx, outboxmessage.KindTICKET_REPLY, t, msg, author)
+	return o.ticketMail(sys, tx, outboxmessage.KindTICKET_REPLY, t, msg, author, req)
 }
 
 // TicketAck writes, in tx, the acknowledgement of a ticket t opened by the
 // customer's mail msg (internal/inbound decides when one is due: never for
 // automatic mail or a sender who asks for none).
 func (o *Outbox) TicketAck(ctx context.Context, tx *ent.Tx, t *ent.Ticket, msg *ent.Message) error {
-	return o.ticketMail(viewer.SystemContext(ctx), tx, outboxmessage.KindTICKET_ACK, t, msg, nil)
-}
-
-// ticketMail writes a mail of kind about msg on t to t's requester, when
-// an active customer whose address does not bounce, threaded on the
-// ticket's earlier mails.
-func (o *Outbox) ticketMail(sys context.Context, tx *ent.Tx, kind outboxmessage.Kind, t *ent.Ticket, msg *ent.Message, author *ent.User) error {
+	sys := viewer.SystemContext(ctx)
 	req, err := tx.User.Get(sys, t.RequesterID)
 	if err != nil {
 		return err
 	}
+	return o.ticketMail(sys, tx, outboxmessage.KindTICKET_ACK, t, msg, nil, req)
+}
+
+// ticketMail writes a mail of kind about msg on t to t's requester req,
+// when an active customer whose address does not bounce, threaded on the
+// ticket's earlier mails.
+func (o *Outbox) ticketMail(sys context.Context, tx *ent.Tx, kind outboxmessage.Kind, t *ent.Ticket, msg *ent.Message, author, req *ent.User) error {
 	if req.Role != user.RoleCUSTOMER || !req.Active || req.EmailBouncedAt != nil || author != nil && req.ID == author.ID {
 		return nil
 	}

@@ -256,7 +256,7 @@ func (s *Service) reply(ctx context.Context, tx *ent.Tx, ticketID globalid.ID, b
 	}
 	if err == nil {
 		ctx = entschema.WithTicketBefore(ctx, before)
-		if err := tx.Ticket.UpdateOneID(ticketID).SetUpdatedAt(s.changeTime(ctx)).Exec(viewer.SystemContext(ctx)); err != nil {
+		if err := entschema.TouchTicket(ctx, tx, ticketID, s.changeTime(ctx)); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -264,6 +264,8 @@ func (s *Service) reply(ctx context.Context, tx *ent.Tx, ticketID globalid.ID, b
 	if err != nil {
 		return nil, nil, err
 	}
+	// The message's event reads the ticket as it is now: this, locked.
+	ctx = entschema.WithTicketNow(ctx, t)
 	if t.Status == ticket.StatusCLOSED {
 		return nil, nil, apierr.Errorf(apierr.Conflict, "ticket #%d is closed; open a new ticket instead", t.Number)
 	}
