@@ -428,3 +428,38 @@ func TestTicketTally(t *testing.T) {
 		}
 	})
 }
+
+// TestReplyStatements bounds the statements of a reply: the ticket's row
+// is locked for most of them, and the ticket's other writers wait that
+// long (a busy ticket's replies come one at a time).
+func TestReplyStatements(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, tg dbtest.Target) {
+		res, _, counted, srv := countedServer(t, tg, seed.Options{Tickets: 5, Messages: 20, Seed: 7})
+		token := gqlToken(t, srv.URL, res.Agent)
+		data := gql(t, srv.URL, token, `{ tickets(first: 1) { edges { node { id } } } }`, nil)
+		var page struct {
+			Tickets struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
+		}
+		if err := json.Unmarshal(data, &page); err != nil || len(page.Tickets.Edges) != 1 {
+			t.Fatalf("no ticket to reply to: %s (%v)", data, err)
+		}
+		reply := `mutation($t: ID!) { addMessage(ticketID: $t, body: "On it.") { id } }`
+		vars := map[string]any{"t": page.Tickets.Edges[0].Node.ID}
+		gql(t, srv.URL, token, reply, vars) // the first reply opens the ticket
+		before := counted.n.Load()
+		gql(t, srv.URL, token, reply, vars)
+		n := counted.n.Load() - before
+		t.Logf("a reply: %d statements", n)
+		// 3 to authenticate (session, user, groups), then 9 in the
+		// transaction: lock the ticket, move its updatedAt, read it as
+		// the author (reach), the message's check of its ticket, the
+		// message, its followers, the event cursor (update, read) and
+		// the event. The hooks used to read the locked ticket twice more,
+		// and the update to read it back: 15.
+		if n > 12 {
+			t.Fatalf("a reply costs %d statements; want at most 12:\n%s", n, counted.last(n))
+		}
+	})
+}
