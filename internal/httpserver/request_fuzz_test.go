@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -61,6 +62,47 @@ func FuzzCheckBody(f *testing.F) {
 		if !reflect.DeepEqual(params.Query, req["query"]) || !reflect.DeepEqual(params.OperationName, req["operationName"]) ||
 			!reflect.DeepEqual(params.Variables, req["variables"]) || !reflect.DeepEqual(params.Extensions, req["extensions"]) {
 			t.Fatalf("accepted %q, whose members differ in case from the checked ones", body)
+		}
+	})
+}
+
+// FuzzTopLevelMembers: the in-place scan of a body finds the members
+// encoding/json decodes, with the same values.
+func FuzzTopLevelMembers(f *testing.F) {
+	for _, seed := range []string{
+		`{"query":"{ __typename }"}`, `{}`, ` { } `, `{"a":1,"b":[1,{"c":"]}"}],"d":"\"}"}`,
+		`{"query":"x","variables":{"n":[1,2,{"m":null}]},"operationName":null,"extensions":{}}`,
+		`{"q\u0075ery":"x"}`, `{"a":true , "b" : false,"c":-1.5e3}`, `[1]`, `"x"`, `null`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if !json.Valid(body) || !utf8.Valid(body) {
+			return // checkBody refuses these before the scan
+		}
+		members, ok := topLevelMembers(body, nil)
+		var fields map[string]json.RawMessage
+		isObject := json.Unmarshal(body, &fields) == nil && fields != nil
+		if !ok {
+			if isObject && !bytes.Contains(body, []byte(`\`)) {
+				t.Fatalf("%q is an object without escapes, and the scan gave up", body)
+			}
+			return
+		}
+		if !isObject {
+			t.Fatalf("the scan took %q for an object", body)
+		}
+		last := map[string]json.RawMessage{}
+		for _, m := range members {
+			last[string(m.name)] = m.raw
+		}
+		if len(last) != len(fields) {
+			t.Fatalf("%q: the scan found %d members, encoding/json %d", body, len(last), len(fields))
+		}
+		for name, raw := range fields {
+			if !bytes.Equal(last[name], raw) {
+				t.Fatalf("%q: member %q is %q by the scan, %q by encoding/json", body, name, last[name], raw)
+			}
 		}
 	})
 }
