@@ -132,29 +132,25 @@ func LockTicket(ctx context.Context, tx *gen.Tx, id globalid.ID) (*gen.Ticket, e
 // TouchTicket moves the updatedAt of a ticket the transaction has locked
 // (LockTicket): the bookkeeping of a reply, in one statement while the
 // ticket's other writers wait. It writes no event of its own: the reply's
-// MESSAGE_ADDED carries the move (WithTicketBefore).
+// MESSAGE_ADDED carries the move (WithLockedTicket).
 func TouchTicket(ctx context.Context, tx *gen.Tx, id globalid.ID, at time.Time) error {
 	sys := entprivacy.DecisionContext(ctx, entprivacy.Allow)
 	return tx.Ticket.Update().Where(ticket.ID(id)).SetUpdatedAt(at).Exec(SkipHooks(sys, SkipEvents))
 }
 
-type ticketBeforeKey struct{}
+type lockedTicketKey struct{}
 
-// WithTicketBefore tells the message hook what the ticket was before the
-// transaction touched it: a reply moves the ticket's updatedAt before its
-// message is written, and the MESSAGE_ADDED event is the only one that
-// carries that move.
-func WithTicketBefore(ctx context.Context, t *gen.Ticket) context.Context {
-	return context.WithValue(ctx, ticketBeforeKey{}, t)
-}
+// lockedTicket is a ticket the transaction has locked, as it was before
+// the transaction touched it and as it is now.
+type lockedTicket struct{ before, now *gen.Ticket }
 
-type ticketNowKey struct{}
-
-// WithTicketNow tells the message hook the ticket as it is in the
-// transaction, which has locked its row (LockTicket): the hook need not
-// read it again.
-func WithTicketNow(ctx context.Context, t *gen.Ticket) context.Context {
-	return context.WithValue(ctx, ticketNowKey{}, t)
+// WithLockedTicket tells the message hook the ticket of the message to
+// come, which the transaction has locked (LockTicket): as it was before
+// (a reply moves the ticket's updatedAt before its message is written,
+// and the MESSAGE_ADDED event is the only one that carries that move) and
+// as it is now, so that the hook need not read it again.
+func WithLockedTicket(ctx context.Context, before, now *gen.Ticket) context.Context {
+	return context.WithValue(ctx, lockedTicketKey{}, lockedTicket{before, now})
 }
 
 // recordMessageEvent writes MESSAGE_ADDED, carrying the ticket's reach as
@@ -176,15 +172,16 @@ func recordMessageEvent(next ent.Mutator) ent.Mutator {
 		if !ok {
 			return nil, fmt.Errorf("unexpected message mutation result %T", v)
 		}
-		t, ok := ctx.Value(ticketNowKey{}).(*gen.Ticket)
-		if !ok || t == nil || t.ID != msg.TicketID {
+		l, _ := ctx.Value(lockedTicketKey{}).(lockedTicket)
+		t, before := l.now, l.before
+		if t == nil || t.ID != msg.TicketID {
 			if t, err = LockTicket(ctx, tx, msg.TicketID); err != nil {
 				return nil, fmt.Errorf("reading the message's ticket: %w", err)
 			}
+			before = nil
 		}
-		before := t
-		if b, ok := ctx.Value(ticketBeforeKey{}).(*gen.Ticket); ok && b != nil && b.ID == t.ID {
-			before = b
+		if before == nil {
+			before = t
 		}
 		create := tx.Event.Create().
 			SetType(EventMessageAdded).SetTicketID(t.ID).SetRequesterID(t.RequesterID).

@@ -255,7 +255,6 @@ func (s *Service) reply(ctx context.Context, tx *ent.Tx, ticketID globalid.ID, b
 		return nil, nil, err
 	}
 	if err == nil {
-		ctx = entschema.WithTicketBefore(ctx, before)
 		if err := entschema.TouchTicket(ctx, tx, ticketID, s.changeTime(ctx)); err != nil {
 			return nil, nil, err
 		}
@@ -264,8 +263,8 @@ func (s *Service) reply(ctx context.Context, tx *ent.Tx, ticketID globalid.ID, b
 	if err != nil {
 		return nil, nil, err
 	}
-	// The message's event reads the ticket as it is now: this, locked.
-	ctx = entschema.WithTicketNow(ctx, t)
+	// The message's event reads the ticket as it was and is: locked.
+	ctx = entschema.WithLockedTicket(ctx, before, t)
 	if t.Status == ticket.StatusCLOSED {
 		return nil, nil, apierr.Errorf(apierr.Conflict, "ticket #%d is closed; open a new ticket instead", t.Number)
 	}
