@@ -15,10 +15,10 @@ import (
 	"github.com/switchboardhq/switchboard/ent/group"
 	"github.com/switchboardhq/switchboard/ent/hook"
 	entprivacy "github.com/switchboardhq/switchboard/ent/privacy"
-	"github.com/switchboardhq/switchboard/ent/sequence"
 	"github.com/switchboardhq/switchboard/ent/ticket"
 	"github.com/switchboardhq/switchboard/internal/globalid"
 	"github.com/switchboardhq/switchboard/internal/notify"
+	"github.com/switchboardhq/switchboard/internal/privacy"
 	"github.com/switchboardhq/switchboard/internal/rowlock"
 	"github.com/switchboardhq/switchboard/internal/viewer"
 )
@@ -150,6 +150,7 @@ type lockedTicket struct{ before, now *gen.Ticket }
 // and the MESSAGE_ADDED event is the only one that carries that move) and
 // as it is now, so that the hook need not read it again.
 func WithLockedTicket(ctx context.Context, before, now *gen.Ticket) context.Context {
+	ctx = privacy.WithLockedTicket(ctx, now)
 	return context.WithValue(ctx, lockedTicketKey{}, lockedTicket{before, now})
 }
 
@@ -278,27 +279,20 @@ func writeEvent(ctx context.Context, tx *gen.Tx, create *gen.EventCreate, cause 
 		}
 	}
 	sys := entprivacy.DecisionContext(ctx, entprivacy.Allow)
-	n, err := tx.Sequence.Update().Where(sequence.Name(EventCursorSequence)).AddValue(1).Save(sys)
+	cursor, err := nextInSequence(sys, tx, EventCursorSequence)
 	if err != nil {
 		return fmt.Errorf("advancing event cursor: %w", err)
-	}
-	if n == 0 {
-		return errors.New("event cursor sequence missing: run the migrations")
-	}
-	seq, err := tx.Sequence.Query().Where(sequence.Name(EventCursorSequence)).Only(sys)
-	if err != nil {
-		return fmt.Errorf("reading event cursor: %w", err)
 	}
 	if actor != "" {
 		create.SetActorID(actor)
 	}
-	if err := create.SetCursor(int64(seq.Value)).Exec(sys); err != nil {
+	if err := create.SetCursor(int64(cursor)).Exec(sys); err != nil {
 		return fmt.Errorf("writing event: %w", err)
 	}
 	if plan == nil {
 		return nil
 	}
-	return plan.Write(ctx, tx, int64(seq.Value))
+	return plan.Write(ctx, tx, int64(cursor))
 }
 
 // TicketChanges names, as the GraphQL schema does (assignee, group,

@@ -211,18 +211,11 @@ func assignTicketNumber(next ent.Mutator) ent.Mutator {
 			}
 			return next.Mutate(ctx, m)
 		}
-		n, err := tx.Sequence.Update().Where(sequence.Name(TicketNumberSequence)).AddValue(1).Save(sys)
+		n, err := nextInSequence(sys, tx, TicketNumberSequence)
 		if err != nil {
 			return nil, fmt.Errorf("advancing ticket number: %w", err)
 		}
-		if n == 0 {
-			return nil, errors.New("ticket number sequence missing: run the migrations")
-		}
-		seq, err := tx.Sequence.Query().Where(sequence.Name(TicketNumberSequence)).Only(sys)
-		if err != nil {
-			return nil, fmt.Errorf("reading ticket number: %w", err)
-		}
-		m.SetNumber(seq.Value)
+		m.SetNumber(n)
 		return next.Mutate(ctx, m)
 	})
 }

@@ -242,6 +242,16 @@ func AttachmentPolicy() ent.Policy {
 	}
 }
 
+type lockedTicketKey struct{}
+
+// WithLockedTicket tells the message rule the ticket of the message about
+// to be written, as its transaction read it with the row locked (as the
+// system, so every row is there): the rule then decides reach on it in
+// memory. Only the transaction that locked t may pass it on.
+func WithLockedTicket(ctx context.Context, t *ent.Ticket) context.Context {
+	return context.WithValue(ctx, lockedTicketKey{}, t)
+}
+
 func messageMutation(ctx context.Context, m *ent.MessageMutation) error {
 	v := viewer.FromContext(ctx)
 	if !m.Op().Is(ent.OpCreate) {
@@ -253,9 +263,17 @@ func messageMutation(ctx context.Context, m *ent.MessageMutation) error {
 	if internal, _ := m.Internal(); internal && !v.IsStaff() {
 		return apierr.Errorf(apierr.Forbidden, "only agents write internal notes")
 	}
-	// The ticket must be one the viewer reaches; the query runs under the
-	// viewer's own ticket policy, so a foreign ticket reads as missing.
+	// The ticket must be one the viewer reaches: decided in memory when
+	// the writing transaction holds the ticket locked (a reply), else with
+	// a query under the viewer's own ticket policy. Either way a foreign
+	// ticket reads as missing.
 	tid, _ := m.TicketID()
+	if t, _ := ctx.Value(lockedTicketKey{}).(*ent.Ticket); t != nil && t.ID == tid {
+		if !InReach(v, t) {
+			return apierr.Errorf(apierr.NotFound, "ticket not found")
+		}
+		return entprivacy.Allow
+	}
 	ok, err := m.Client().Ticket.Query().Where(ticket.ID(tid)).Exist(ctx)
 	if err != nil {
 		return err

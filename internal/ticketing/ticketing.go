@@ -21,6 +21,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/notify"
 	"github.com/switchboardhq/switchboard/internal/outbox"
 	"github.com/switchboardhq/switchboard/internal/priority"
+	"github.com/switchboardhq/switchboard/internal/privacy"
 	"github.com/switchboardhq/switchboard/internal/routing"
 	"github.com/switchboardhq/switchboard/internal/tags"
 	"github.com/switchboardhq/switchboard/internal/viewer"
@@ -247,27 +248,32 @@ func (s *Service) reply(ctx context.Context, tx *ent.Tx, ticketID globalid.ID, b
 	// The ticket row is locked first, as every ticket change locks it
 	// before numbering its event: taking the event sequence first, for
 	// the message, would deadlock with a concurrent update on
-	// PostgreSQL. As the system, since reach is checked next; a
-	// refused reply rolls it back. What it read is the ticket before
+	// PostgreSQL. As the system, so reach is decided on the row read
+	// (privacy.InReach), not with a query of its own: a ticket out of
+	// reach answers as a missing one. What it read is the ticket before
 	// the reply, for the reply's event.
 	before, err := entschema.LockTicket(ctx, tx, ticketID)
-	if err != nil && !ent.IsNotFound(err) {
-		return nil, nil, err
-	}
-	if err == nil {
-		if err := entschema.TouchTicket(ctx, tx, ticketID, s.changeTime(ctx)); err != nil {
-			return nil, nil, err
-		}
-	}
-	t, err := tx.Ticket.Get(ctx, ticketID)
 	if err != nil {
 		return nil, nil, err
 	}
-	// The message's event reads the ticket as it was and is: locked.
-	ctx = entschema.WithLockedTicket(ctx, before, t)
-	if t.Status == ticket.StatusCLOSED {
-		return nil, nil, apierr.Errorf(apierr.Conflict, "ticket #%d is closed; open a new ticket instead", t.Number)
+	if !privacy.InReach(v, before) {
+		return nil, nil, &ent.NotFoundError{}
 	}
+	if before.Status == ticket.StatusCLOSED {
+		return nil, nil, apierr.Errorf(apierr.Conflict, "ticket #%d is closed; open a new ticket instead", before.Number)
+	}
+	// At the column's precision (PostgreSQL keeps microseconds), so that
+	// the ticket as it is now is what a read would return.
+	now := s.changeTime(ctx).Truncate(time.Microsecond)
+	if err := entschema.TouchTicket(ctx, tx, ticketID, now); err != nil {
+		return nil, nil, err
+	}
+	t := new(ent.Ticket)
+	*t = *before
+	t.UpdatedAt = now
+	// The message's event, and the message's own check of reach, read the
+	// ticket as it was and is: locked.
+	ctx = entschema.WithLockedTicket(ctx, before, t)
 	msg, err := origin.set(tx.Message.Create().SetTicketID(ticketID).SetAuthorID(v.UserID).SetBody(body).SetInternal(internal)).Save(ctx)
 	if err != nil {
 		return nil, nil, err

@@ -2,14 +2,17 @@ package ticketing_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/event"
 	"github.com/switchboardhq/switchboard/ent/message"
 	entschema "github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/ent/ticket"
@@ -429,6 +432,54 @@ func TestReply(t *testing.T) {
 			wantField(t, err, apierr.BadUserInput, "body")
 			_, err = d.svc.Reply(d.asAgent, tk.ID, strings.Repeat("x", entschema.MaxBodyLen+1), false)
 			wantField(t, err, apierr.BadUserInput, "body")
+		})
+		t.Run("ReplyOutOfReachReadsAsMissing", func(t *testing.T) {
+			tk := d.open(t, "Someone else's ticket")
+			stranger := d.user(t, "sam@example.com", user.RoleCUSTOMER)
+			asStranger := viewer.NewContext(context.Background(), &viewer.Viewer{UserID: stranger.ID, Role: viewer.Customer})
+			outsider := d.user(t, "olga@helpdesk.test", user.RoleAGENT)
+			asOutsider := viewer.NewContext(context.Background(), &viewer.Viewer{UserID: outsider.ID, Role: viewer.Agent})
+			before := len(d.messages(t, tk.ID))
+			missing := globalid.New(globalid.PrefixTicket)
+			_, errMissing := d.svc.Reply(asStranger, missing, "hello", false)
+			for name, ctx := range map[string]context.Context{"customer": asStranger, "agent": asOutsider} {
+				_, err := d.svc.Reply(ctx, tk.ID, "Let me in", false)
+				if !ent.IsNotFound(err) || !ent.IsNotFound(errMissing) {
+					t.Fatalf("%s out of reach: error %v, missing ticket: %v; want both not found", name, err, errMissing)
+				}
+			}
+			if n := len(d.messages(t, tk.ID)); n != before {
+				t.Fatalf("%d messages after refused replies, want %d", n, before)
+			}
+		})
+		t.Run("EventCarriesTheTicketAsStored", func(t *testing.T) {
+			tk := d.open(t, "Snapshot")
+			was := d.reload(t, tk.ID)
+			if _, err := d.svc.Reply(d.asCust, tk.ID, "Any news?", false); err != nil {
+				t.Fatal(err)
+			}
+			now := d.reload(t, tk.ID)
+			e, err := d.client.Event.Query().
+				Where(event.TicketID(tk.ID), event.Type(entschema.EventMessageAdded)).
+				Order(ent.Desc(event.FieldCursor)).First(d.sys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var snap struct {
+				Before, After struct {
+					UpdatedAt time.Time `json:"updated_at"`
+				}
+			}
+			if err := json.Unmarshal(fmt.Appendf(nil, `{"before":%s,"after":%s}`, e.Before, e.After), &snap); err != nil {
+				t.Fatal(err)
+			}
+			if !snap.Before.UpdatedAt.Equal(was.UpdatedAt) || !snap.After.UpdatedAt.Equal(now.UpdatedAt) {
+				t.Fatalf("event says updatedAt %v → %v; the ticket read %v → %v",
+					snap.Before.UpdatedAt, snap.After.UpdatedAt, was.UpdatedAt, now.UpdatedAt)
+			}
+			if !now.UpdatedAt.After(was.UpdatedAt) {
+				t.Fatalf("updatedAt did not move: %v → %v", was.UpdatedAt, now.UpdatedAt)
+			}
 		})
 		t.Run("AnonymousReplyIsUnauthenticated", func(t *testing.T) {
 			tk := d.open(t, "Anonymous reply")
